@@ -1,0 +1,45 @@
+"""Reserved names shared by every layer: graph endpoints, reserved channels, config keys.
+
+The string values match LangGraph's, so configs, checkpoints metadata and stream chunks
+look the same to code written for it.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Final, Literal
+
+START: Final = sys.intern("__start__")
+"""The virtual first node: edges from START pick where a run begins."""
+END: Final = sys.intern("__end__")
+"""The virtual last node: an edge to END ends that branch."""
+
+TAG_HIDDEN: Final = sys.intern("langsmith:hidden")
+"""Tag that hides a node from the updates/tasks/debug streams."""
+TAG_NOSTREAM: Final = sys.intern("nostream")
+"""Tag that keeps a node's messages out of the ``messages`` stream."""
+
+CONF: Final[Literal["configurable"]] = "configurable"
+TASKS: Final = sys.intern("__pregel_tasks")
+INPUT: Final = sys.intern("__input__")
+INTERRUPT: Final = sys.intern("__interrupt__")
+RESUME: Final = sys.intern("__resume__")
+ERROR: Final = sys.intern("__error__")
+NO_WRITES: Final = sys.intern("__no_writes__")
+RETURN: Final = sys.intern("__return__")
+PREVIOUS: Final = sys.intern("__previous__")
+PUSH: Final = sys.intern("__pregel_push")
+PULL: Final = sys.intern("__pregel_pull")
+NS_SEP: Final = sys.intern("|")
+NS_END: Final = sys.intern(":")
+NULL_TASK_ID: Final = "00000000-0000-0000-0000-000000000000"
+
+CONFIG_KEY_CHECKPOINTER: Final = sys.intern("__pregel_checkpointer")
+CONFIG_KEY_THREAD_ID: Final = "thread_id"
+CONFIG_KEY_CHECKPOINT_ID: Final = "checkpoint_id"
+CONFIG_KEY_CHECKPOINT_NS: Final = "checkpoint_ns"
+CONFIG_KEY_CHECKPOINT_MAP: Final = "checkpoint_map"
+CONFIG_KEY_TASK_ID: Final = sys.intern("__pregel_task_id")
+
+RESERVED_NAMES: Final = frozenset({START, END})
+RESERVED_CHARS: Final = (NS_SEP, NS_END)

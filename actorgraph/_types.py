@@ -1,0 +1,319 @@
+"""Public value types that nodes return and runs report: Send, Command, Interrupt,
+policies, snapshots. Pure data: the engine gives them meaning."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Hashable, Sequence
+from datetime import timedelta
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Generic,
+    Literal,
+    NamedTuple,
+    TypeVar,
+)
+
+if TYPE_CHECKING:
+    from actorgraph.config import RunnableConfig
+
+__all__ = (
+    "All",
+    "CachePolicy",
+    "Command",
+    "Durability",
+    "Interrupt",
+    "Overwrite",
+    "PregelTask",
+    "RetryPolicy",
+    "Send",
+    "StateSnapshot",
+    "StateUpdate",
+    "StreamMode",
+    "StreamWriter",
+    "TimeoutPolicy",
+    "default_retry_on",
+)
+
+StreamMode = Literal["values", "updates", "checkpoints", "tasks", "debug", "messages", "custom"]
+"""What ``stream()`` yields: full state after each step (``values``), each node's update
+(``updates``), data from ``get_stream_writer()`` (``custom``), LLM message chunks
+(``messages``), saved checkpoints (``checkpoints``), task starts/results (``tasks``), or
+both of the last two (``debug``)."""
+
+STREAM_MODES: frozenset[str] = frozenset(
+    ("values", "updates", "checkpoints", "tasks", "debug", "messages", "custom")
+)
+
+Durability = Literal["sync", "async", "exit"]
+"""When a run's checkpoints reach the saver: before the next step starts (``sync``), while
+it runs (``async``), or only when the run stops (``exit``)."""
+
+All = Literal["*"]
+"""``interrupt_before="*"`` / ``interrupt_after="*"``: pause at every node."""
+
+StreamWriter = Callable[[Any], None]
+"""A callable that sends one item to the ``custom`` stream (a no-op when nobody listens)."""
+
+N = TypeVar("N", bound=Hashable)
+
+
+class Send:
+    """Run ``node`` in the next step with ``arg`` as its input (instead of the state).
+
+    Returned from a conditional edge (or in ``Command(goto=...)``) to fan out: each Send
+    becomes one task, so ``[Send("work", x) for x in items]`` runs ``work`` once per item,
+    all in the same super-step.
+    """
+
+    __slots__ = ("node", "arg", "timeout")
+
+    def __init__(self, /, node: str, arg: Any, *, timeout: Any = None) -> None:
+        self.node = node
+        self.arg = arg
+        self.timeout = TimeoutPolicy.coerce(timeout)
+
+    def __hash__(self) -> int:
+        return hash((self.node, repr(self.arg)))
+
+    def __repr__(self) -> str:
+        if self.timeout is None:
+            return f"Send(node={self.node!r}, arg={self.arg!r})"
+        return f"Send(node={self.node!r}, arg={self.arg!r}, timeout={self.timeout!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Send)
+            and self.node == other.node
+            and self.arg == other.arg
+            and self.timeout == other.timeout
+        )
+
+
+@dataclasses.dataclass(kw_only=True, slots=True, frozen=True)
+class Command(Generic[N]):
+    """Update the state and choose where to go next, in one return value.
+
+    - ``update``: a state update, as a node would return it (dict, list of ``(key,
+      value)`` pairs, or a schema object).
+    - ``goto``: a node name, a ``Send``, or a sequence of them; these run next.
+    - ``graph``: ``None`` for this graph, ``Command.PARENT`` for the graph that contains
+      this one as a subgraph.
+    - ``resume``: the answer to a pending ``interrupt()`` (a value, or a map of interrupt
+      id to value), when passed as a run's input.
+    """
+
+    graph: str | None = None
+    update: Any | None = None
+    resume: dict[str, Any] | Any | None = None
+    goto: Send | Sequence[Send | N] | N = ()
+
+    PARENT: ClassVar[Literal["__parent__"]] = "__parent__"
+
+    def __repr__(self) -> str:
+        parts = ", ".join(
+            f"{f.name}={getattr(self, f.name)!r}"
+            for f in dataclasses.fields(self)
+            if getattr(self, f.name)
+        )
+        return f"Command({parts})"
+
+    def _update_as_tuples(self) -> Sequence[tuple[str, Any]]:
+        update = self.update
+        if update is None:
+            return []
+        if isinstance(update, dict):
+            return list(update.items())
+        if isinstance(update, (list, tuple)) and all(
+            isinstance(t, tuple) and len(t) == 2 and isinstance(t[0], str) for t in update
+        ):
+            return list(update)
+        from actorgraph._schema_values import object_to_pairs
+
+        pairs = object_to_pairs(update)
+        if pairs is not None:
+            return pairs
+        return [("__root__", update)]
+
+
+@dataclasses.dataclass(init=False, slots=True)
+class Interrupt:
+    """A pause requested by ``interrupt(value)``: ``value`` goes to the caller and ``id``
+    names the pause, so a resume can answer it by id."""
+
+    value: Any
+    id: str
+    response_schema: Any = None
+
+    def __init__(self, value: Any, id: str = "placeholder-id", *, response_schema: Any = None) -> None:
+        self.value = value
+        self.id = id
+        self.response_schema = response_schema
+
+
+@dataclasses.dataclass(slots=True)
+class Overwrite:
+    """Write ``value`` to a reducer key as is, bypassing the reducer (once per step)."""
+
+    value: Any
+    type: Literal["__overwrite__"] = "__overwrite__"
+
+
+_NOT_RETRIED: tuple[type[BaseException], ...] = (
+    ValueError,
+    TypeError,
+    ArithmeticError,
+    ImportError,
+    LookupError,
+    NameError,
+    SyntaxError,
+    RuntimeError,
+    ReferenceError,
+    StopIteration,
+    StopAsyncIteration,
+    AssertionError,
+    AttributeError,
+    NotImplementedError,
+)
+
+
+def default_retry_on(exc: BaseException) -> bool:
+    """The default ``retry_on``: retry transient failures, never programming errors.
+
+    Retried: connection errors, timeouts, HTTP responses with a 5xx status (any exception
+    with a ``status_code`` or ``response.status_code`` of 500-599), and other exceptions
+    that are not programming errors. Not retried: ``ValueError``, ``TypeError``,
+    ``KeyError`` and the other errors a bug raises, and 4xx HTTP errors.
+    """
+    if isinstance(exc, (ConnectionError, TimeoutError)):
+        return True
+    status = getattr(exc, "status_code", None)
+    if status is None:
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+    if isinstance(status, int):
+        return 500 <= status < 600
+    if isinstance(exc, OSError):
+        return False
+    from actorgraph.errors import NodeTimeoutError
+
+    if isinstance(exc, NodeTimeoutError):
+        return True
+    return not isinstance(exc, _NOT_RETRIED)
+
+
+class RetryPolicy(NamedTuple):
+    """How to retry a failing node: exponential backoff with optional jitter."""
+
+    initial_interval: float = 0.5
+    """Seconds before the first retry."""
+    backoff_factor: float = 2.0
+    """Multiplier of the interval after each retry."""
+    max_interval: float = 128.0
+    """Upper bound of the interval between retries, in seconds."""
+    max_attempts: int = 3
+    """Attempts in all, the first one included."""
+    jitter: bool = True
+    """Add a random fraction of a second to each interval."""
+    retry_on: (
+        type[BaseException] | Sequence[type[BaseException]] | Callable[[BaseException], bool]
+    ) = default_retry_on
+    """Exception types to retry, or a predicate that says whether to retry."""
+
+
+def _default_cache_key(*args: Any, **kwargs: Any) -> str:
+    from actorgraph._cache_key import stable_cache_key
+
+    return stable_cache_key(args, kwargs)
+
+
+@dataclasses.dataclass(kw_only=True, slots=True, frozen=True)
+class CachePolicy(Generic[N]):
+    """Cache a node's writes by a key computed from its input."""
+
+    key_func: Callable[..., str | bytes] = _default_cache_key
+    """Maps the node's input to a cache key."""
+    ttl: int | None = None
+    """Seconds an entry stays valid; ``None`` keeps it until cleared."""
+
+
+def _seconds(value: float | timedelta | None, field: str) -> float | None:
+    if value is None:
+        return None
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    if not seconds > 0:
+        raise ValueError(f"{field} must be a positive number of seconds, got {value!r}")
+    return seconds
+
+
+@dataclasses.dataclass(kw_only=True, slots=True, frozen=True)
+class TimeoutPolicy:
+    """Limits on how long one attempt of a node may run."""
+
+    run_timeout: float | timedelta | None = None
+    """Seconds an attempt may take in all."""
+    idle_timeout: float | timedelta | None = None
+    """Seconds an attempt may go without progress (a heartbeat or a stream write)."""
+    refresh_on: Literal["auto", "heartbeat"] = "auto"
+
+    @classmethod
+    def coerce(cls, value: float | timedelta | TimeoutPolicy | None) -> TimeoutPolicy | None:
+        """``None``, a number of seconds, a ``timedelta`` or a policy, as a validated policy."""
+        if value is None:
+            return None
+        if not isinstance(value, TimeoutPolicy):
+            if isinstance(value, bool) or not isinstance(value, (int, float, timedelta)):
+                raise TypeError(
+                    f"timeout must be seconds (a number), a timedelta or a TimeoutPolicy, "
+                    f"got {value!r}"
+                )
+            value = cls(run_timeout=value)
+        if value.refresh_on not in ("auto", "heartbeat"):
+            raise ValueError(f"refresh_on must be 'auto' or 'heartbeat', got {value.refresh_on!r}")
+        run = _seconds(value.run_timeout, "run_timeout")
+        idle = _seconds(value.idle_timeout, "idle_timeout")
+        if run is None and idle is None:
+            return None
+        return cls(run_timeout=run, idle_timeout=idle, refresh_on=value.refresh_on)
+
+
+class StateUpdate(NamedTuple):
+    """One update for ``bulk_update_state``."""
+
+    values: dict[str, Any] | None
+    as_node: str | None = None
+    task_id: str | None = None
+
+
+class PregelTask(NamedTuple):
+    """A task of a step, as ``get_state()`` reports it."""
+
+    id: str
+    name: str
+    path: tuple[str | int | tuple[Any, ...], ...]
+    error: Exception | None = None
+    interrupts: tuple[Interrupt, ...] = ()
+    state: None | RunnableConfig | StateSnapshot = None
+    result: Any | None = None
+
+
+class StateSnapshot(NamedTuple):
+    """The state of a thread at one checkpoint."""
+
+    values: dict[str, Any] | Any
+    """Channel values at this checkpoint."""
+    next: tuple[str, ...]
+    """Names of the nodes that run next."""
+    config: RunnableConfig
+    """The config that points at this checkpoint."""
+    metadata: dict[str, Any] | None
+    """Metadata saved with the checkpoint (``source``, ``step``, ``parents``...)."""
+    created_at: str | None
+    """When the checkpoint was made (ISO 8601)."""
+    parent_config: RunnableConfig | None
+    """The config of the checkpoint before this one."""
+    tasks: tuple[PregelTask, ...]
+    """The tasks of the next step, with their errors and interrupts."""
+    interrupts: tuple[Interrupt, ...] = ()
+    """Interrupts waiting for an answer."""

@@ -1,0 +1,244 @@
+"""The per-task context (scratchpad) and the functions that read it from inside a node:
+``get_config``, ``get_store``, ``get_stream_writer``, ``get_runtime``, ``interrupt``.
+
+Each task runs in its own ``contextvars.Context`` holding its ``TaskContext``, so these
+calls work from async nodes, sync nodes in worker threads, and anything they call. The
+config and runtime objects are built only when asked for: most nodes never ask, and
+building them per task is the per-task config merging LangGraph pays for everywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+from actorgraph._constants import (
+    CONF,
+    CONFIG_KEY_CHECKPOINT_ID,
+    CONFIG_KEY_CHECKPOINT_NS,
+    CONFIG_KEY_TASK_ID,
+    NS_SEP,
+)
+from actorgraph._runtime import ExecutionInfo, Runtime
+from actorgraph._types import Interrupt
+from actorgraph.errors import GraphInterrupt
+
+if TYPE_CHECKING:
+    from actorgraph.actors._messages import SendMsg, TaskSpec
+    from actorgraph.actors._program import NodeSpec
+    from actorgraph.actors._run import RunState
+
+__all__ = (
+    "TaskContext",
+    "current_task",
+    "get_config",
+    "get_runtime",
+    "get_store",
+    "get_stream_writer",
+    "interrupt",
+    "interrupt_id",
+)
+
+CURRENT: ContextVar[TaskContext | None] = ContextVar("actorgraph_task", default=None)
+
+
+def _no_writer(_: Any) -> None:
+    return None
+
+
+def interrupt_id(ns: str, index: int) -> str:
+    """Stable id of the ``index``-th interrupt of the task at checkpoint namespace ``ns``."""
+    key = ns if index == 0 else f"{ns}{NS_SEP}{index}"
+    return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+
+
+class TaskContext:
+    """Everything one running task needs besides its input: where its writes go, what it
+    may read, and how to reach the run (stream, store, context)."""
+
+    __slots__ = (
+        "run",
+        "spec",
+        "node",
+        "ns",
+        "writes",
+        "sends",
+        "parent_command",
+        "resume",
+        "interrupt_counter",
+        "attempt",
+        "_config",
+        "_runtime",
+        "_writer",
+    )
+
+    def __init__(self, run: RunState, spec: TaskSpec, node: NodeSpec) -> None:
+        self.run = run
+        self.spec = spec
+        self.node = node
+        self.ns = (
+            f"{run.checkpoint_ns}{NS_SEP}{spec.name}:{spec.id}"
+            if run.checkpoint_ns
+            else f"{spec.name}:{spec.id}"
+        )
+        self.writes: list[tuple[str, Any]] = []
+        self.sends: list[SendMsg] = []
+        self.parent_command: Any = None
+        self.resume: list[Any] = run.resume_for(spec.id)
+        self.interrupt_counter = 0
+        self.attempt = 1
+        self._config: dict[str, Any] | None = None
+        self._runtime: Runtime[Any] | None = None
+        self._writer: Any = None
+
+    # -- what nodes can ask for --------------------------------------------------------
+    @property
+    def writer(self) -> Any:
+        w = self._writer
+        if w is None:
+            sink = self.run.sink
+            if sink.wants("custom", self.run.stream_ns):
+                ns = self.run.stream_ns
+                emit = sink.emit
+
+                def w(value: Any) -> None:
+                    emit(ns, "custom", value)
+
+            else:
+                w = _no_writer
+            self._writer = w
+        return w
+
+    @property
+    def config(self) -> dict[str, Any]:
+        cfg = self._config
+        if cfg is None:
+            cfg = self._config = self._build_config()
+        return cfg
+
+    @property
+    def runtime(self) -> Runtime[Any]:
+        rt = self._runtime
+        if rt is None:
+            run = self.run
+            rt = self._runtime = Runtime(
+                context=run.context,
+                store=run.store,
+                stream_writer=self.writer,
+                previous=run.previous,
+                execution_info=ExecutionInfo(
+                    checkpoint_id=run.checkpoint_id,
+                    checkpoint_ns=self.ns,
+                    task_id=self.spec.id,
+                    thread_id=run.thread_id,
+                    run_id=run.run_id,
+                    node_attempt=self.attempt,
+                ),
+            )
+        return rt
+
+    def _build_config(self) -> dict[str, Any]:
+        run = self.run
+        spec = self.spec
+        base = run.config
+        metadata = dict(base.get("metadata") or ())
+        if run.thread_id is not None:
+            metadata.setdefault("thread_id", run.thread_id)
+        metadata.update(
+            langgraph_step=spec.step,
+            langgraph_node=spec.name,
+            langgraph_triggers=spec.triggers,
+            langgraph_path=spec.path,
+            langgraph_checkpoint_ns=self.ns,
+        )
+        if self.node.metadata:
+            metadata.update(self.node.metadata)
+        configurable = dict(base.get(CONF) or ())
+        configurable[CONFIG_KEY_TASK_ID] = spec.id
+        configurable[CONFIG_KEY_CHECKPOINT_NS] = self.ns
+        configurable[CONFIG_KEY_CHECKPOINT_ID] = None
+        cfg: dict[str, Any] = {
+            "callbacks": base.get("callbacks"),
+            "configurable": configurable,
+            "metadata": metadata,
+        }
+        tags = list(base.get("tags") or ())
+        if self.node.tags:
+            tags.extend(self.node.tags)
+        if tags:
+            cfg["tags"] = tags
+        for key in ("run_name", "run_id", "max_concurrency"):
+            if key in base:
+                cfg[key] = base[key]
+        return cfg
+
+    # -- interrupts --------------------------------------------------------------------
+    def next_interrupt(self, value: Any, response_schema: Any = None) -> Any:
+        """The resume value for this task's next ``interrupt()``, or raise GraphInterrupt."""
+        idx = self.interrupt_counter
+        self.interrupt_counter += 1
+        if idx < len(self.resume):
+            return self.resume[idx]
+        answer = self.run.take_resume(self, idx)
+        if answer is not _NO_ANSWER:
+            self.resume.append(answer)
+            self.run.record_resume(self)
+            return answer
+        raise GraphInterrupt(
+            (Interrupt(value=value, id=interrupt_id(self.ns, idx), response_schema=response_schema),)
+        )
+
+
+class _NoAnswer:
+    __slots__ = ()
+
+
+_NO_ANSWER: Any = _NoAnswer()
+
+
+def current_task() -> TaskContext | None:
+    """The context of the task running in this context, if any."""
+    return CURRENT.get()
+
+
+def _require(fn: str) -> TaskContext:
+    tctx = CURRENT.get()
+    if tctx is None:
+        raise RuntimeError(
+            f"Called {fn}() outside of a running graph: call it from inside a node, a task, "
+            "or a function they call."
+        )
+    return tctx
+
+
+def get_config() -> dict[str, Any]:
+    """The config of the running node (``RunnableConfig``)."""
+    return _require("get_config").config
+
+
+def get_store() -> Any:
+    """The store the graph was compiled with (or ``None``)."""
+    return _require("get_store").run.store
+
+
+def get_stream_writer() -> Any:
+    """A callable that sends a value to the ``custom`` stream (a no-op when nobody
+    streams ``custom``)."""
+    return _require("get_stream_writer").writer
+
+
+def get_runtime(context_schema: Any = None) -> Runtime[Any]:
+    """The ``Runtime`` of the running node."""
+    return _require("get_runtime").runtime
+
+
+def interrupt(value: Any, *, response_schema: Any = None) -> Any:
+    """Pause the run and hand ``value`` to the caller; returns the answer on resume.
+
+    The first time a node reaches this call the run stops with ``__interrupt__`` in its
+    output. Resuming with ``Command(resume=answer)`` re-runs the node from its start, and
+    this call returns ``answer``. Several calls in one node are answered in order. Needs a
+    checkpointer, since resuming reads the saved state.
+    """
+    return _require("interrupt").next_interrupt(value, response_schema)

@@ -1,0 +1,216 @@
+"""The dispatcher: runs actors' turns and node tasks on a small, growing pool of workers.
+
+Actors are objects with mailboxes, not tasks (Akka's dispatcher model): posting a message
+schedules the actor, and a worker gives it a turn. A node task is a job too. Every job is
+run *eagerly* in the worker that picks it up (``coro.send(None)``): a job that finishes
+without suspending (sync nodes, async nodes that await nothing pending, most actor turns)
+costs no task spawn and no hop. A job that suspends keeps its worker - a coroutine must
+finish in the task it started in - and the dispatcher starts more workers so the rest of
+the queue keeps moving: as many as are already running, so a large fan-out that suspends
+reaches full width in log2(n) loop turns rather than n.
+
+``max_concurrency`` caps the number of workers, hence of tasks in flight.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Coroutine, Generator
+from contextvars import Context
+from typing import Any
+
+import anyio
+
+from actorgraph.actors._spawn import WorkerGroup
+
+__all__ = ("Dispatcher", "Job")
+
+# (function, argument, context or None, is_task): function(argument) returns None when it
+# finished synchronously, or a coroutine to drive.
+Job = tuple[Callable[[Any], Coroutine[Any, Any, Any] | None], Any, Context | None, bool]
+
+
+class _Resume:
+    """Continues a coroutine that suspended during its eager first step, in this task.
+
+    Equivalent to ``yield from coro`` resumed mid-way: it re-yields what the coroutine
+    yielded to the event loop, and forwards what the loop sends or throws back, running
+    each step in the job's context.
+    """
+
+    __slots__ = ("coro", "first", "ctx")
+
+    def __init__(self, coro: Coroutine[Any, Any, Any], first: Any, ctx: Context | None) -> None:
+        self.coro = coro
+        self.first = first
+        self.ctx = ctx
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        coro = self.coro
+        ctx = self.ctx
+        send = coro.send
+        throw = coro.throw
+        value = self.first
+        while True:
+            try:
+                sent = yield value
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:
+                try:
+                    value = ctx.run(throw, exc) if ctx is not None else throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+            else:
+                try:
+                    value = ctx.run(send, sent) if ctx is not None else send(sent)
+                except StopIteration as stop:
+                    return stop.value
+
+
+class _Worker:
+    __slots__ = ("scope", "in_task")
+
+    def __init__(self) -> None:
+        self.scope: anyio.CancelScope | None = None
+        self.in_task = False
+
+
+class Dispatcher:
+    """Owns a run's job queue and workers."""
+
+    __slots__ = (
+        "_queue",
+        "_group",
+        "_max_workers",
+        "_workers",
+        "_starting",
+        "_root_wakeup",
+        "_failure",
+        "done",
+        "jobs_run",
+        "spawned",
+        "peak_workers",
+    )
+
+    def __init__(self, group: WorkerGroup, max_workers: int | None = None) -> None:
+        self._queue: deque[Job] = deque()
+        self._group = group
+        self._max_workers = max_workers
+        self._workers: set[_Worker] = set()
+        self._starting = 0
+        self._root_wakeup: anyio.Event | None = None
+        self._failure: BaseException | None = None
+        self.done = False
+        self.jobs_run = 0
+        self.spawned = 0
+        self.peak_workers = 0
+
+    # -- scheduling (sync, called from jobs) -------------------------------------------
+    def submit(self, job: Job) -> None:
+        self._queue.append(job)
+        w = self._root_wakeup
+        if w is not None:
+            self._root_wakeup = None
+            w.set()
+
+    def finish(self) -> None:
+        """The run is over (success, error or interrupt): release the root worker."""
+        self.done = True
+        w = self._root_wakeup
+        if w is not None:
+            self._root_wakeup = None
+            w.set()
+
+    def fail(self, exc: BaseException) -> None:
+        """An internal error in an actor: stop everything."""
+        if self._failure is None:
+            self._failure = exc
+        self.cancel_tasks()
+        self.finish()
+
+    def cancel_tasks(self) -> None:
+        """Cancel every worker that is running a node task, and drop queued tasks."""
+        self._queue = deque(job for job in self._queue if not job[3])
+        for w in list(self._workers):
+            if w.in_task and w.scope is not None:
+                w.scope.cancel()
+
+    @property
+    def failure(self) -> BaseException | None:
+        return self._failure
+
+    @property
+    def queue_depth(self) -> int:
+        return len(self._queue)
+
+    @property
+    def workers(self) -> int:
+        return len(self._workers)
+
+    # -- workers -----------------------------------------------------------------------
+    async def run_root(self) -> None:
+        """Work in the calling task until the run is done."""
+        await self._worker(root=True)
+        while not self.done:  # root's scope was cancelled mid-task; wait for the barrier
+            self._root_wakeup = ev = anyio.Event()
+            await ev.wait()
+
+    async def _spawned(self) -> None:
+        self._starting -= 1
+        await self._worker(root=False)
+
+    def _grow(self) -> None:
+        active = len(self._workers) + self._starting
+        n = min(len(self._queue), max(1, active))
+        if self._max_workers is not None:
+            n = min(n, self._max_workers - active)
+        for _ in range(n):
+            self._starting += 1
+            self.spawned += 1
+            self._group.start(self._spawned)
+
+    async def _worker(self, root: bool) -> None:
+        w = _Worker()
+        self._workers.add(w)
+        if len(self._workers) > self.peak_workers:
+            self.peak_workers = len(self._workers)
+        try:
+            with anyio.CancelScope() as scope:
+                w.scope = scope
+                await self._work(w, root)
+        finally:
+            self._workers.discard(w)
+
+    async def _work(self, w: _Worker, root: bool) -> None:
+        while True:
+            queue = self._queue
+            if not queue:
+                if not root or self.done:
+                    return
+                self._root_wakeup = ev = anyio.Event()
+                await ev.wait()
+                continue
+            fn, arg, ctx, is_task = queue.popleft()
+            self.jobs_run += 1
+            try:
+                coro = fn(arg)
+                if coro is None:
+                    continue
+                try:
+                    first = ctx.run(coro.send, None) if ctx is not None else coro.send(None)
+                except StopIteration:
+                    continue
+                if self._queue:
+                    self._grow()
+                w.in_task = is_task
+                try:
+                    await _Resume(coro, first, ctx)
+                finally:
+                    w.in_task = False
+            except anyio.get_cancelled_exc_class():
+                raise
+            except BaseException as exc:  # jobs handle their own errors: this is a bug
+                self.fail(exc)
+                return

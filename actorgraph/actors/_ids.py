@@ -1,0 +1,47 @@
+"""Identifiers: deterministic task ids and time-ordered checkpoint ids.
+
+A task id is a hash of (checkpoint id, namespace, step, node, path), so a resumed step
+computes the same ids and can match the writes saved for it. Checkpoint ids are UUIDv6
+(time first), so sorting them sorts checkpoints by creation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+
+__all__ = ("checkpoint_id", "task_id", "format_uuid")
+
+_lock = threading.Lock()
+_last_ts = 0
+_clock_seq = int.from_bytes(os.urandom(2), "big") & 0x3FFF
+_node = int.from_bytes(os.urandom(6), "big") | 0x010000000000
+
+
+def format_uuid(hex32: str) -> str:
+    return f"{hex32[:8]}-{hex32[8:12]}-{hex32[12:16]}-{hex32[16:20]}-{hex32[20:32]}"
+
+
+def task_id(checkpoint: str, ns: str, step: int, name: str, path: str) -> str:
+    """Deterministic id of a task."""
+    h = hashlib.blake2b(f"{checkpoint}\x00{ns}\x00{step}\x00{name}\x00{path}".encode(), digest_size=16)
+    return format_uuid(h.hexdigest())
+
+
+def checkpoint_id() -> str:
+    """A new UUIDv6: 100-ns timestamp first, so ids sort by creation time."""
+    global _last_ts, _clock_seq
+    with _lock:
+        ts = time.time_ns() // 100 + 0x01B21DD213814000
+        if ts <= _last_ts:
+            ts = _last_ts + 1
+        _last_ts = ts
+        seq = _clock_seq
+    time_high = (ts >> 28) & 0xFFFFFFFF
+    time_mid = (ts >> 12) & 0xFFFF
+    time_low_and_version = (ts & 0x0FFF) | 0x6000
+    clock = (seq & 0x3FFF) | 0x8000
+    value = (time_high << 96) | (time_mid << 80) | (time_low_and_version << 64) | (clock << 48) | _node
+    return format_uuid(f"{value:032x}")

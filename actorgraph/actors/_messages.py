@@ -1,0 +1,76 @@
+"""The typed mailbox messages actors exchange. Frozen msgspec Structs: cheap to build,
+impossible to mutate in flight.
+
+    Activate   barrier -> node actor   the node's tasks for one super-step
+    TaskDone   node actor -> barrier   results of finished tasks (batched)
+    SendMsg    a Send, on its way from a task to the barrier, which routes it next step
+    CommandMsg a Command for an enclosing graph (``graph=Command.PARENT``)
+    Halt       barrier -> node actor   the run is over
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+__all__ = ("Activate", "CommandMsg", "Halt", "SendMsg", "TaskDone", "TaskResult", "TaskSpec")
+
+
+class TaskSpec(msgspec.Struct, frozen=True, kw_only=True):
+    """One execution of a node in a super-step."""
+
+    id: str
+    name: str
+    path: tuple[Any, ...]
+    """``("__pregel_pull", node)`` for edge-triggered tasks, ``("__pregel_push", i)`` for Sends."""
+    order: tuple[Any, ...]
+    """Sort key: the barrier applies writes in this order (pull tasks by node name, then
+    push tasks by send index), never in completion order."""
+    step: int
+    input: Any
+    triggers: tuple[str, ...]
+
+
+class SendMsg(msgspec.Struct, frozen=True, kw_only=True):
+    """A ``Send`` produced by a task; becomes a push task in the next step."""
+
+    node: str
+    arg: Any
+    timeout: Any = None
+
+
+class CommandMsg(msgspec.Struct, frozen=True, kw_only=True):
+    """A ``Command`` addressed to the parent graph."""
+
+    command: Any
+
+
+class TaskResult(msgspec.Struct, frozen=True, kw_only=True):
+    """What one task produced. Exactly one of: writes (success), ``error``, or
+    ``interrupts`` / ``parent_command`` (control flow)."""
+
+    task: TaskSpec
+    writes: list[tuple[str, Any]]
+    sends: list[SendMsg]
+    update: Any = None
+    """The node's update as the ``updates`` stream shows it (precomputed by the task)."""
+    error: BaseException | None = None
+    interrupts: tuple[Any, ...] = ()
+    parent_command: CommandMsg | None = None
+
+
+class Activate(msgspec.Struct, frozen=True, kw_only=True):
+    step: int
+    tasks: list[TaskSpec]
+    inline_sync: bool
+    """Whether sync nodes may run on the event loop thread (a lone task of a sync run)."""
+
+
+class TaskDone(msgspec.Struct, frozen=True, kw_only=True):
+    step: int
+    results: list[TaskResult]
+
+
+class Halt(msgspec.Struct, frozen=True, kw_only=True):
+    reason: str = "done"

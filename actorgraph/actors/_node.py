@@ -1,0 +1,190 @@
+"""NodeActor: one per graph node, alive for the whole run.
+
+It receives one ``Activate`` per super-step carrying all of its tasks (a fan-out of 10,000
+Sends is one message), submits each task to the dispatcher, and answers each with a
+``TaskDone`` to the barrier. A task runs the user's function (async on the loop, sync on
+the loop when it is the step's only task of a sync call, otherwise in a worker thread),
+then the node's ``finish`` turns the result into writes and sends.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import inspect
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import anyio.to_thread
+import msgspec
+
+from actorgraph._constants import PULL
+from actorgraph._types import Command
+from actorgraph.actors._context import CURRENT, TaskContext
+from actorgraph.actors._messages import Activate, CommandMsg, Halt, TaskResult
+from actorgraph.errors import GraphInterrupt, NodeCancelledError, ParentCommand
+
+if TYPE_CHECKING:
+    from actorgraph.actors._program import NodeSpec
+    from actorgraph.actors._run import RunState
+
+__all__ = ("NodeActor", "NodeStatistics", "post_activate")
+
+
+class NodeStatistics(msgspec.Struct, frozen=True, kw_only=True):
+    """A snapshot of one node actor's counters."""
+
+    node: str
+    activations: int
+    tasks_started: int
+    tasks_finished: int
+    tasks_failed: int
+    in_flight: int
+    mailbox_depth: int
+
+
+class NodeActor:
+    __slots__ = (
+        "node",
+        "run",
+        "mailbox",
+        "scheduled",
+        "activations",
+        "started",
+        "finished",
+        "failed",
+        "halted",
+    )
+
+    def __init__(self, node: NodeSpec, run: RunState) -> None:
+        self.node = node
+        self.run = run
+        self.mailbox: deque[Activate | Halt] = deque()
+        self.scheduled = False
+        self.activations = 0
+        self.started = 0
+        self.finished = 0
+        self.failed = 0
+        self.halted = False
+
+    def statistics(self) -> NodeStatistics:
+        return NodeStatistics(
+            node=self.node.name,
+            activations=self.activations,
+            tasks_started=self.started,
+            tasks_finished=self.finished,
+            tasks_failed=self.failed,
+            in_flight=self.started - self.finished - self.failed,
+            mailbox_depth=len(self.mailbox),
+        )
+
+    # -- actor turn --------------------------------------------------------------------
+    def turn(self, _: Any) -> None:
+        """Handle every message in the mailbox (called by a dispatcher worker)."""
+        mailbox = self.mailbox
+        submit = self.run.dispatcher.submit
+        run_task = self._run_task
+        while mailbox:
+            match mailbox.popleft():
+                case Activate(tasks=tasks, inline_sync=inline):
+                    self.activations += 1
+                    for spec in tasks:
+                        tctx = TaskContext(self.run, spec, self.node)
+                        ctx = contextvars.copy_context()
+                        ctx.run(CURRENT.set, tctx)
+                        submit((run_task, (tctx, inline), ctx, True))
+                case Halt():
+                    self.halted = True
+        self.scheduled = False
+        return None
+
+    # -- one task ----------------------------------------------------------------------
+    async def _run_task(self, job: tuple[TaskContext, bool]) -> None:
+        tctx, inline = job
+        run = self.run
+        if run.stopping:
+            return
+        node = self.node
+        spec = tctx.spec
+        self.started += 1
+        error: BaseException | None = None
+        interrupts: tuple[Any, ...] = ()
+        parent_command: CommandMsg | None = None
+        try:
+            try:
+                result = await self._call(tctx, inline)
+            except ParentCommand as pc:
+                # a subgraph run inside this node sent a Command to its parent: us
+                result = _as_own_command(pc.command)
+            pending = node.finish(tctx, result)
+            if pending is not None:
+                await pending
+        except GraphInterrupt as gi:
+            interrupts = tuple(gi.interrupts)
+        except ParentCommand as pc:
+            parent_command = CommandMsg(command=pc.command)
+        except anyio.get_cancelled_exc_class():
+            if not run.cancelling:
+                # the node's own code raised a cancellation: a failure of this node
+                self.failed += 1
+                err = NodeCancelledError(node.name)
+                run.post_result(TaskResult(task=spec, writes=[], sends=[], error=err))
+            raise
+        except Exception as exc:
+            error = exc
+        if error is not None:
+            self.failed += 1
+            error.add_note(f"During task with name '{spec.name}' and id '{spec.id}'")
+        else:
+            self.finished += 1
+        run.post_result(
+            TaskResult(
+                task=spec,
+                writes=tctx.writes if error is None else [],
+                sends=tctx.sends if error is None else [],
+                error=error,
+                interrupts=interrupts,
+                parent_command=parent_command,
+            )
+        )
+
+    async def _call(self, tctx: TaskContext, inline: bool) -> Any:
+        node = self.node
+        spec = tctx.spec
+        inp = spec.input
+        pull = spec.path[0] == PULL
+        if node.managed and pull:
+            inp = dict(inp)
+            step, stop = spec.step, self.run.stop
+            for key, fn in node.managed:
+                inp[key] = fn(step, stop)
+        mapper = node.mapper
+        if mapper is not None and pull:
+            try:
+                inp = mapper(inp)
+            except Exception as exc:
+                exc.add_note(f"While building the input of node '{spec.name}' from the state")
+                raise
+        if node.is_async:
+            return await node.call(inp, tctx)
+        if inline or not node.blocking:
+            result = node.call(inp, tctx)
+        else:
+            ctx = contextvars.copy_context()
+            result = await anyio.to_thread.run_sync(ctx.run, node.call, inp, tctx)
+        if inspect.isawaitable(result):  # a sync callable that returned a coroutine
+            result = await result
+        return result
+
+
+def _as_own_command(cmd: Command[Any]) -> Command[Any]:
+    return Command(update=cmd.update, goto=cmd.goto, resume=cmd.resume)
+
+
+def post_activate(actor: NodeActor, msg: Activate | Halt) -> None:
+    """Deliver ``msg`` to ``actor`` and schedule its turn."""
+    actor.mailbox.append(msg)
+    if not actor.scheduled:
+        actor.scheduled = True
+        actor.run.dispatcher.submit((actor.turn, None, None, False))
+

@@ -1,0 +1,171 @@
+"""What the engine runs: a ``Program`` of channels and ``NodeSpec``s, built once by the
+graph builder (or the functional API) at compile time.
+
+Everything a step needs to look up is precomputed here: which nodes a channel triggers,
+which channels clear between steps or wait for the run to finish, how a node is called and
+how its return value becomes writes. The hot path only indexes these tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from actorgraph._types import CachePolicy, RetryPolicy, TimeoutPolicy
+from actorgraph.channels import BaseChannel
+
+__all__ = ("NodeSpec", "Program", "ManagedValue")
+
+# step, stop -> value
+ManagedValue = Callable[[int, int], Any]
+
+
+class NodeSpec:
+    """How to run one node.
+
+    ``call(input, tctx)`` runs the user's code and returns its result (or an awaitable
+    when ``is_async``). A sync ``call`` that may block (user code) is ``blocking``: it runs
+    in a worker thread unless it is the only task of a step of a sync call. ``finish(tctx, result)`` turns the result into writes and sends on
+    ``tctx`` and may return an awaitable (async conditional edges).
+    """
+
+    __slots__ = (
+        "name",
+        "triggers",
+        "reads",
+        "read_channel",
+        "managed",
+        "mapper",
+        "call",
+        "is_async",
+        "blocking",
+        "finish",
+        "tags",
+        "metadata",
+        "hidden",
+        "retry_policy",
+        "cache_policy",
+        "timeout",
+        "defer",
+        "is_subgraph",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        triggers: Sequence[str],
+        call: Callable[[Any, Any], Any],
+        is_async: bool,
+        finish: Callable[[Any, Any], Any],
+        blocking: bool = True,
+        reads: Sequence[str] | None = None,
+        read_channel: str | None = None,
+        managed: Sequence[tuple[str, ManagedValue]] = (),
+        mapper: Callable[[Any], Any] | None = None,
+        tags: Sequence[str] = (),
+        metadata: Mapping[str, Any] | None = None,
+        hidden: bool = False,
+        retry_policy: Sequence[RetryPolicy] = (),
+        cache_policy: CachePolicy[Any] | None = None,
+        timeout: TimeoutPolicy | None = None,
+        defer: bool = False,
+        is_subgraph: bool = False,
+    ) -> None:
+        self.name = name
+        self.triggers = tuple(triggers)
+        self.reads = tuple(reads) if reads is not None else None
+        self.read_channel = read_channel
+        self.managed = tuple(managed)
+        self.mapper = mapper
+        self.call = call
+        self.is_async = is_async
+        self.blocking = blocking
+        self.finish = finish
+        self.tags = tuple(tags)
+        self.metadata = dict(metadata) if metadata else None
+        self.hidden = hidden
+        self.retry_policy = tuple(retry_policy)
+        self.cache_policy = cache_policy
+        self.timeout = timeout
+        self.defer = defer
+        self.is_subgraph = is_subgraph
+
+    def __repr__(self) -> str:
+        return f"NodeSpec({self.name!r}, triggers={self.triggers})"
+
+
+class Program:
+    """A compiled graph as the engine sees it."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        nodes: Mapping[str, NodeSpec],
+        channels: Mapping[str, BaseChannel[Any, Any, Any]],
+        state_keys: Sequence[str],
+        output_keys: Sequence[str],
+        input_channel: str,
+        map_input: Callable[[Any], list[tuple[str, Any]]],
+        map_command: Callable[[Any], tuple[list[tuple[str, Any]], list[Any]]],
+        coerce_context: Callable[[Any], Any] = lambda c: c,
+        stream_mode: str = "updates",
+        checkpointer: Any = None,
+        store: Any = None,
+        cache: Any = None,
+        interrupt_before: Sequence[str] | str = (),
+        interrupt_after: Sequence[str] | str = (),
+        debug: bool = False,
+        retry_policy: Sequence[RetryPolicy] = (),
+        cache_policy: CachePolicy[Any] | None = None,
+    ) -> None:
+        self.name = name
+        self.nodes = dict(nodes)
+        self.channels = dict(channels)
+        for key, chan in self.channels.items():
+            chan.key = key
+        self.state_keys = tuple(state_keys)
+        self.state_key_set = frozenset(state_keys)
+        self.output_keys = tuple(output_keys)
+        self.output_key_set = frozenset(output_keys)
+        self.input_channel = input_channel
+        self.map_input = map_input
+        self.map_command = map_command
+        self.coerce_context = coerce_context
+        self.stream_mode = stream_mode
+        self.checkpointer = checkpointer
+        self.store = store
+        self.cache = cache
+        self.interrupt_before = interrupt_before
+        self.interrupt_after = interrupt_after
+        self.debug = debug
+        self.retry_policy = tuple(retry_policy)
+        self.cache_policy = cache_policy
+
+        trigger_to_nodes: dict[str, list[str]] = {}
+        for node in self.nodes.values():
+            for chan in node.triggers:
+                trigger_to_nodes.setdefault(chan, []).append(node.name)
+        self.trigger_to_nodes: dict[str, tuple[str, ...]] = {
+            k: tuple(sorted(v)) for k, v in trigger_to_nodes.items()
+        }
+        self.step_clear_channels = frozenset(
+            k for k, c in self.channels.items() if c.clears_each_step
+        )
+        self.finish_channels = tuple(k for k, c in self.channels.items() if c.waits_for_finish)
+        self.consumable_channels = frozenset(k for k, c in self.channels.items() if c.consumable)
+        # nodes whose input is the whole state: they share one input dict per step
+        self.all_state_readers = frozenset(
+            n.name for n in self.nodes.values() if n.reads == self.state_keys
+        )
+
+    def new_channels(self, saved: Mapping[str, Any] | None = None) -> dict[str, BaseChannel[Any, Any, Any]]:
+        """Fresh channel instances for one run, restored from ``saved`` values."""
+        from actorgraph.channels._base import MISSING
+
+        if not saved:
+            return {k: c.from_checkpoint(MISSING) for k, c in self.channels.items()}
+        return {
+            k: c.from_checkpoint(saved.get(k, MISSING)) for k, c in self.channels.items()
+        }

@@ -1,0 +1,200 @@
+"""The sync API's bridge to the async engine.
+
+``invoke``/``stream`` work from any thread:
+
+- inside a sync node running in a worker thread of a run: the call hops back to that
+  run's event loop (``anyio.from_thread``), so a nested graph runs on the same loop;
+- in a thread with no event loop (scripts, worker threads): a per-thread asyncio runner
+  that stays open between calls (no loop is built per call);
+- in a thread whose event loop is running (a notebook cell, async code calling the sync
+  API): a helper thread with its own loop, so there is never "event loop is already
+  running".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+import anyio.from_thread
+
+from actorgraph.actors._context import current_task
+
+T = TypeVar("T")
+
+__all__ = ("run_sync", "iterate_sync")
+
+
+class _ThreadRunner:
+    """An asyncio runner owned by one thread; closed when the thread's locals go."""
+
+    __slots__ = ("runner",)
+
+    def __init__(self) -> None:
+        self.runner = asyncio.Runner()
+
+    def __del__(self) -> None:
+        try:
+            self.runner.close()
+        except Exception:
+            pass
+
+
+_local = threading.local()
+
+
+def _runner() -> asyncio.Runner:
+    holder = getattr(_local, "holder", None)
+    if holder is None:
+        holder = _local.holder = _ThreadRunner()
+    return holder.runner
+
+
+def _loop_running_here() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _parent_token() -> Any:
+    """The event-loop token of the run whose sync node is calling us from a worker thread."""
+    tctx = current_task()
+    if tctx is None:
+        return None
+    run = tctx.run
+    if run.loop_thread == threading.get_ident():
+        return None
+    return run.loop_token
+
+
+def run_sync(fn: Callable[[], Awaitable[T]]) -> T:
+    """Run the coroutine made by ``fn()`` to completion from synchronous code."""
+    token = _parent_token()
+    if token is not None:
+        return anyio.from_thread.run(_call, fn, token=token)  # type: ignore[arg-type]
+    if not _loop_running_here():
+        return _runner().run(_call(fn))
+    return _in_helper_thread(lambda: _runner().run(_call(fn)))
+
+
+async def _call(fn: Callable[[], Awaitable[T]]) -> T:
+    return await fn()
+
+
+def _in_helper_thread(body: Callable[[], T]) -> T:
+    fut: Future[T] = Future()
+
+    def target() -> None:
+        try:
+            fut.set_result(body())
+        except BaseException as exc:  # delivered to the caller below
+            fut.set_exception(exc)
+
+    t = threading.Thread(target=target, name="actorgraph-sync", daemon=True)
+    t.start()
+    return fut.result()
+
+
+def iterate_sync(make: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
+    """Iterate an async iterator from synchronous code, one item per ``next()``."""
+    token = _parent_token()
+    if token is not None:
+        agen = make()
+        step: Callable[[Callable[[], Awaitable[Any]]], Any] = lambda f: anyio.from_thread.run(  # noqa: E731
+            _call, f, token=token
+        )
+        yield from _drive(agen, step)
+    elif not _loop_running_here():
+        runner = _runner()
+        agen = make()
+        yield from _drive(agen, lambda f: runner.run(_call(f)))
+    else:
+        yield from _iterate_in_thread(make)
+
+
+_DONE: Any = object()
+
+
+def _drive(agen: AsyncIterator[T], step: Callable[[Callable[[], Awaitable[Any]]], Any]) -> Iterator[T]:
+    async def next_item() -> Any:
+        try:
+            return await agen.__anext__()
+        except StopAsyncIteration:
+            return _DONE
+
+    finished = False
+    try:
+        while True:
+            item = step(next_item)
+            if item is _DONE:
+                finished = True
+                return
+            yield item
+    finally:
+        if not finished:
+            aclose = getattr(agen, "aclose", None)
+            if aclose is not None:
+                step(aclose)
+
+
+def _iterate_in_thread(make: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
+    """The stream runs in a helper thread with its own loop; items cross over one by one."""
+    import queue
+
+    requests: queue.Queue[str] = queue.Queue()
+    replies: queue.Queue[tuple[str, Any]] = queue.Queue()
+
+    def target() -> None:
+        runner = asyncio.Runner()
+        try:
+            agen = make()
+
+            async def pull() -> Any:
+                try:
+                    return await agen.__anext__()
+                except StopAsyncIteration:
+                    return _DONE
+
+            while True:
+                cmd = requests.get()
+                if cmd == "close":
+                    aclose = getattr(agen, "aclose", None)
+                    if aclose is not None:
+                        runner.run(aclose())
+                    replies.put(("closed", None))
+                    return
+                try:
+                    item = runner.run(pull())
+                except BaseException as exc:
+                    replies.put(("error", exc))
+                    return
+                replies.put(("item", item))
+                if item is _DONE:
+                    return
+        finally:
+            runner.close()
+
+    t = threading.Thread(target=target, name="actorgraph-stream", daemon=True)
+    t.start()
+    done = False
+    try:
+        while True:
+            requests.put("next")
+            kind, value = replies.get()
+            if kind == "error":
+                done = True
+                raise value
+            if value is _DONE:
+                done = True
+                return
+            yield value
+    finally:
+        if not done:
+            requests.put("close")
+            replies.get()
+        t.join()

@@ -1,0 +1,192 @@
+"""Every public error actorgraph raises, in one tree.
+
+```
+Exception
+ └─ ActorGraphError                   base of every error raised on purpose
+     ├─ InvalidUpdateError            a node's output can't be applied to the state
+     ├─ GraphValidationError          compile() found a broken graph  (also a ValueError)
+     ├─ EmptyInputError               invoke got no input where the graph needs one
+     ├─ EmptyChannelError             a channel was read before anything was written to it
+     ├─ GraphRecursionError           the run hit `recursion_limit`  (also a RecursionError)
+     ├─ NodeTimeoutError              a node ran longer than its timeout
+     ├─ NodeCancelledError            a node's own code raised a cancellation
+     ├─ TaskNotFound                  a task id named by a caller doesn't exist
+     └─ UnknownInterruptError         a resume names interrupts that are not pending
+BaseException
+ └─ GraphBubbleUp                     control-flow signals, never failures
+     ├─ GraphInterrupt                a node paused the run for human input
+     │   └─ NodeInterrupt             (deprecated spelling)
+     └─ ParentCommand                 a subgraph node sent a Command to its parent graph
+```
+
+Control-flow signals derive from ``BaseException`` on purpose: a node that wraps its
+body in ``except Exception`` does not swallow an ``interrupt()`` or a
+``Command(graph=Command.PARENT)`` (LangGraph derives them from ``Exception``, so there it
+does). Errors raised by a node's own code are re-raised unchanged, with a note naming the
+node and task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from actorgraph._types import Command, Interrupt
+
+__all__ = (
+    "ActorGraphError",
+    "EmptyChannelError",
+    "EmptyInputError",
+    "ErrorCode",
+    "GraphBubbleUp",
+    "GraphInterrupt",
+    "GraphRecursionError",
+    "GraphValidationError",
+    "InvalidUpdateError",
+    "NodeCancelledError",
+    "NodeInterrupt",
+    "NodeTimeoutError",
+    "ParentCommand",
+    "TaskNotFound",
+    "UnknownInterruptError",
+    "create_error_message",
+)
+
+
+class ErrorCode(Enum):
+    """Codes that tag an error message with the troubleshooting topic it belongs to."""
+
+    GRAPH_RECURSION_LIMIT = "GRAPH_RECURSION_LIMIT"
+    INVALID_CONCURRENT_GRAPH_UPDATE = "INVALID_CONCURRENT_GRAPH_UPDATE"
+    INVALID_GRAPH_NODE_RETURN_VALUE = "INVALID_GRAPH_NODE_RETURN_VALUE"
+    MULTIPLE_SUBGRAPHS = "MULTIPLE_SUBGRAPHS"
+    INVALID_CHAT_HISTORY = "INVALID_CHAT_HISTORY"
+
+
+def create_error_message(*, message: str, error_code: ErrorCode) -> str:
+    """Append the troubleshooting code to an error message."""
+    return f"{message}\n(error code: {error_code.value})"
+
+
+class ActorGraphError(Exception):
+    """Base class of every error actorgraph raises on purpose."""
+
+
+class InvalidUpdateError(ActorGraphError):
+    """A node's output can't be applied to the state.
+
+    Raised when a node returns something other than a dict/Command/None, writes a key the
+    state doesn't have, when two tasks write one plain (reducer-less) key in the same
+    step, or when a conditional edge or Send names a node that doesn't exist.
+    """
+
+
+class GraphValidationError(ActorGraphError, ValueError):
+    """``compile()`` (or a builder method) found a graph that can't run.
+
+    Also a ``ValueError``, as LangGraph raises ``ValueError`` for these.
+    """
+
+
+class EmptyInputError(ActorGraphError):
+    """The graph was invoked with no input where it needs one."""
+
+
+class EmptyChannelError(ActorGraphError):
+    """A channel was read before anything was written to it."""
+
+
+class GraphRecursionError(ActorGraphError, RecursionError):
+    """The run took more super-steps than ``recursion_limit`` allows.
+
+    The limit guards against runaway loops. Raise it for long graphs with the config key:
+    ``graph.invoke(inputs, {"recursion_limit": 100})``.
+    """
+
+
+class NodeTimeoutError(ActorGraphError):
+    """A node ran longer than the timeout set on it (``add_node(..., timeout=...)``).
+
+    Not a subclass of the built-in ``TimeoutError`` (an ``OSError``), so retry policies
+    can tell it apart from network timeouts.
+    """
+
+    def __init__(self, node: str, timeout: float, elapsed: float) -> None:
+        super().__init__(
+            f"Node '{node}' exceeded its timeout of {timeout:.3f}s (elapsed: {elapsed:.3f}s). "
+            "Raise the timeout or make the node finish sooner."
+        )
+        self.node = node
+        self.timeout = timeout
+        self.elapsed = elapsed
+
+
+class NodeCancelledError(ActorGraphError):
+    """A node's own code raised a cancellation exception (not a cancellation of the run)."""
+
+    def __init__(self, node: str, message: str | None = None) -> None:
+        super().__init__(message or f"Node '{node}' raised a cancellation from its own code")
+        self.node = node
+
+
+class TaskNotFound(ActorGraphError):
+    """A task id passed by the caller does not exist in the current step."""
+
+
+class UnknownInterruptError(ActorGraphError):
+    """A resume value names interrupts that are not pending, or is ambiguous.
+
+    ``reason`` is ``"not_pending"``, ``"empty_map"`` or ``"ambiguous"``;
+    ``interrupt_ids`` lists the ids the caller named and ``pending_ids`` the ones that are
+    waiting. Nothing is written when this is raised, so the run can still be resumed.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: Literal["not_pending", "empty_map", "ambiguous"],
+        interrupt_ids: Sequence[str] = (),
+        pending_ids: Sequence[str] = (),
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.interrupt_ids = tuple(interrupt_ids)
+        self.pending_ids = tuple(pending_ids)
+
+
+class GraphBubbleUp(BaseException):
+    """Base of control-flow signals that travel up through nodes and graphs."""
+
+
+class GraphInterrupt(GraphBubbleUp):
+    """A node (or a subgraph) paused the run; carries the interrupts raised."""
+
+    def __init__(self, interrupts: Sequence[Interrupt] = ()) -> None:
+        super().__init__(tuple(interrupts))
+
+    @property
+    def interrupts(self) -> tuple[Interrupt, ...]:
+        return self.args[0] if self.args else ()
+
+
+class NodeInterrupt(GraphInterrupt):
+    """Deprecated: call ``actorgraph.types.interrupt(value)`` instead."""
+
+    def __init__(self, value: Any, id: str | None = None) -> None:
+        from actorgraph._types import Interrupt
+
+        super().__init__([Interrupt(value=value) if id is None else Interrupt(value=value, id=id)])
+
+
+class ParentCommand(GraphBubbleUp):
+    """Carries a ``Command(graph=Command.PARENT)`` from a subgraph node to its parent."""
+
+    def __init__(self, command: Command) -> None:
+        super().__init__(command)
+
+    @property
+    def command(self) -> Command:
+        return self.args[0]

@@ -1,0 +1,126 @@
+"""Calling user functions: nodes and conditional-edge routers.
+
+A callable's signature is read once, at ``add_node``/``compile``: whether it takes the
+state at all, which of ``config``, ``runtime``, ``writer``, ``store``, ``previous`` it
+accepts (by parameter name, as LangGraph does), and whether it is async. The result is a
+closure ``call(input, task_context)`` that passes exactly those - nothing is inspected or
+merged per call.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ("BoundCallable", "bind_callable", "callable_name", "is_async_callable")
+
+_INJECTABLE: dict[str, Callable[[Any], Any]] = {
+    "config": lambda t: t.config,
+    "runtime": lambda t: t.runtime,
+    "writer": lambda t: t.writer,
+    "store": lambda t: t.run.store,
+    "previous": lambda t: t.run.previous,
+}
+
+
+def callable_name(fn: Any) -> str:
+    """The name ``add_node(fn)`` gives a node: the function's ``__name__``, a compiled
+    graph's name, or the callable object's class name."""
+    name = getattr(fn, "name", None)
+    if isinstance(name, str) and name and not inspect.isfunction(fn):
+        return name
+    name = getattr(fn, "__name__", None)
+    if isinstance(name, str):
+        return name
+    return type(fn).__name__
+
+
+def is_async_callable(fn: Any) -> bool:
+    if inspect.iscoroutinefunction(fn):
+        return True
+    if isinstance(fn, functools.partial):
+        return is_async_callable(fn.func)
+    call = getattr(fn, "__call__", None)  # noqa: B004
+    return call is not None and inspect.iscoroutinefunction(call)
+
+
+class BoundCallable:
+    """A user callable with its calling convention worked out."""
+
+    __slots__ = ("fn", "call", "is_async", "accepts", "takes_input")
+
+    def __init__(
+        self,
+        fn: Any,
+        call: Callable[[Any, Any], Any],
+        is_async: bool,
+        accepts: frozenset[str],
+        takes_input: bool,
+    ) -> None:
+        self.fn = fn
+        self.call = call
+        self.is_async = is_async
+        self.accepts = accepts
+        self.takes_input = takes_input
+
+
+def _signature(fn: Any) -> inspect.Signature | None:
+    try:
+        return inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None
+
+
+def bind_callable(fn: Any, what: str) -> BoundCallable:
+    """Work out how to call ``fn``; ``what`` names it in errors ("node 'x'")."""
+    ainvoke = getattr(fn, "ainvoke", None)
+    if ainvoke is not None and not inspect.isfunction(fn) and callable(ainvoke):
+        # a Runnable-like object (a compiled graph, a LangChain runnable)
+        async def call_runnable(inp: Any, t: Any) -> Any:
+            return await ainvoke(inp, t.config)
+
+        return BoundCallable(fn, call_runnable, True, frozenset({"config"}), True)
+    if not callable(fn):
+        raise TypeError(
+            f"{what} must be a function, a callable object or a compiled graph, "
+            f"got {type(fn).__name__}: {fn!r}"
+        )
+    is_async = is_async_callable(fn)
+    sig = _signature(fn)
+    takes_input = True
+    injected: list[tuple[str, Callable[[Any], Any]]] = []
+    if sig is not None:
+        params = list(sig.parameters.values())
+        positional = [
+            p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        has_varargs = any(p.kind is p.VAR_POSITIONAL for p in params)
+        takes_input = bool(positional) or has_varargs
+        first = positional[0].name if positional else None
+        for p in params:
+            if p.name == first or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.POSITIONAL_ONLY):
+                continue
+            getter = _INJECTABLE.get(p.name)
+            if getter is not None:
+                injected.append((p.name, getter))
+    accepts = frozenset(name for name, _ in injected)
+    return BoundCallable(fn, _make_call(fn, takes_input, injected), is_async, accepts, takes_input)
+
+
+def _make_call(
+    fn: Any, takes_input: bool, injected: list[tuple[str, Callable[[Any], Any]]]
+) -> Callable[[Any, Any], Any]:
+    if not injected:
+        if takes_input:
+            return lambda inp, t: fn(inp)
+        return lambda inp, t: fn()
+    if len(injected) == 1:
+        (name, get), = injected
+        if takes_input:
+            return lambda inp, t: fn(inp, **{name: get(t)})
+        return lambda inp, t: fn(**{name: get(t)})
+    if takes_input:
+        return lambda inp, t: fn(inp, **{n: g(t) for n, g in injected})
+    return lambda inp, t: fn(**{n: g(t) for n, g in injected})

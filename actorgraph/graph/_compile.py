@@ -1,0 +1,366 @@
+"""``StateGraph.compile()``: builder -> engine ``Program``.
+
+Each node gets a trigger channel (``branch:to:<node>``) that edges write to, each
+``add_edge([a, b], c)`` a join channel, and the input a ``__start__`` channel read by the
+hidden ``__start__`` node. The per-node ``finish`` function built here turns a node's
+return value into writes: the update (checked against the state's keys), its static
+edges, its ``Command.goto`` and its conditional edges.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from actorgraph._constants import END, START
+from actorgraph._schema_values import object_to_pairs
+from actorgraph._types import Command, Send
+from actorgraph.actors._messages import SendMsg
+from actorgraph.actors._program import NodeSpec, Program
+from actorgraph.channels import (
+    EphemeralValue,
+    LastValueAfterFinish,
+    NamedBarrierValue,
+    NamedBarrierValueAfterFinish,
+)
+from actorgraph.errors import ErrorCode, InvalidUpdateError, ParentCommand, create_error_message
+from actorgraph.graph._branch import Branch
+from actorgraph.graph._callable import bind_callable
+from actorgraph.graph._context import context_coercer
+from actorgraph.graph._subgraph import bind_subgraph, is_compiled_graph
+
+if TYPE_CHECKING:
+    from actorgraph.graph._compiled import CompiledStateGraph
+    from actorgraph.graph._state import StateGraph
+
+__all__ = ("compile_graph", "trigger_channel")
+
+
+def trigger_channel(node: str) -> str:
+    return f"branch:to:{node}"
+
+
+def _not_a_dict(where: str, value: Any) -> InvalidUpdateError:
+    return InvalidUpdateError(
+        create_error_message(
+            message=(
+                f"{where} must return a dict of state updates, a Command or None; "
+                f"got {type(value).__name__}: {value!r}"
+            ),
+            error_code=ErrorCode.INVALID_GRAPH_NODE_RETURN_VALUE,
+        )
+    )
+
+
+class _UpdateReader:
+    """Turns a node's return value into ``(key, value)`` writes, checking every key."""
+
+    __slots__ = ("node", "keys", "node_names")
+
+    def __init__(self, node: str, keys: frozenset[str], node_names: frozenset[str]) -> None:
+        self.node = node
+        self.keys = keys
+        self.node_names = node_names
+
+    def pairs(self, value: Any) -> list[tuple[str, Any]]:
+        if type(value) is dict:
+            if not self.keys.issuperset(value):
+                self._unknown(value)
+            return list(value.items())
+        pairs = object_to_pairs(value)
+        if pairs is None:
+            raise _not_a_dict(f"Node '{self.node}'", value)
+        self._check([k for k, _ in pairs])
+        return pairs
+
+    def _check(self, keys: list[str]) -> None:
+        if not self.keys.issuperset(keys):
+            self._unknown(keys)
+
+    def _unknown(self, keys: Any) -> None:
+        bad = sorted(k for k in keys if k not in self.keys)
+        raise InvalidUpdateError(
+            f"Node '{self.node}' wrote key(s) {bad} that the graph's state doesn't have. "
+            f"State keys: {sorted(self.keys)}"
+        )
+
+    def command(self, cmd: Command[Any], writes: list[tuple[str, Any]], sends: list[SendMsg]) -> None:
+        if cmd.graph is not None:
+            if cmd.graph == Command.PARENT:
+                raise ParentCommand(cmd)
+            raise InvalidUpdateError(
+                f"Node '{self.node}' returned Command(graph={cmd.graph!r}): graph must be None "
+                "(this graph) or Command.PARENT"
+            )
+        if cmd.update is not None:
+            pairs = cmd._update_as_tuples()
+            if any(k == "__root__" for k, _ in pairs):
+                raise _not_a_dict(f"Node '{self.node}' (Command.update)", cmd.update)
+            self._check([k for k, _ in pairs])
+            writes.extend(pairs)
+        if cmd.goto:
+            self.goto(cmd.goto, writes, sends)
+
+    def goto(self, goto: Any, writes: list[tuple[str, Any]], sends: list[SendMsg]) -> None:
+        items = goto if isinstance(goto, (list, tuple)) else (goto,)
+        for item in items:
+            if isinstance(item, Send):
+                sends.append(self.send(item))
+            elif isinstance(item, str):
+                if item == END:
+                    continue
+                if item not in self.node_names:
+                    raise InvalidUpdateError(
+                        f"Node '{self.node}' returned Command(goto={item!r}), which is not a node "
+                        f"of this graph. Known nodes: {sorted(self.node_names)}"
+                    )
+                writes.append((trigger_channel(item), None))
+            else:
+                raise InvalidUpdateError(
+                    f"Node '{self.node}': Command.goto takes node names or Send objects, got "
+                    f"{type(item).__name__}: {item!r}"
+                )
+
+    def send(self, send: Send) -> SendMsg:
+        if send.node == END:
+            raise InvalidUpdateError(f"Node '{self.node}': cannot Send to the END node")
+        if send.node not in self.node_names:
+            raise InvalidUpdateError(
+                f"Node '{self.node}' sent Send({send.node!r}, ...) to a node that doesn't exist. "
+                f"Known nodes: {sorted(self.node_names)}"
+            )
+        return SendMsg(node=send.node, arg=send.arg, timeout=send.timeout)
+
+
+class _Finish:
+    """``NodeSpec.finish`` for a user node: update + edges + conditional edges."""
+
+    __slots__ = ("reader", "static", "branches", "state_mapper", "nodes")
+
+    def __init__(
+        self,
+        reader: _UpdateReader,
+        static: list[tuple[str, Any]],
+        branches: list[Branch],
+        state_mapper: Any,
+    ) -> None:
+        self.reader = reader
+        self.static = static
+        self.branches = branches
+        self.state_mapper = state_mapper
+        self.nodes = reader.node_names
+
+    def __call__(self, tctx: Any, result: Any) -> Any:
+        writes = tctx.writes
+        if result is not None:
+            if type(result) is dict:
+                reader = self.reader
+                if not reader.keys.issuperset(result):
+                    reader._unknown(result)
+                writes.extend(result.items())
+            elif isinstance(result, Command):
+                self.reader.command(result, writes, tctx.sends)
+            elif isinstance(result, list) and result and all(isinstance(r, Command) for r in result):
+                for cmd in result:
+                    self.reader.command(cmd, writes, tctx.sends)
+            else:
+                writes.extend(self.reader.pairs(result))
+        if self.static:
+            writes.extend(self.static)
+        if self.branches:
+            return self._route(tctx)
+        return None
+
+    def _route(self, tctx: Any) -> Any:
+        state = tctx.run.barrier.fresh_state(tctx.writes)
+        if self.state_mapper is not None:
+            state = self.state_mapper(state)
+        pending = []
+        for branch in self.branches:
+            bound = branch.bind()
+            if bound.is_async:
+                pending.append(branch)
+            else:
+                self._apply(tctx, branch, bound.call(state, tctx))
+        if pending:
+            return self._route_async(tctx, state, pending)
+        return None
+
+    async def _route_async(self, tctx: Any, state: Any, branches: list[Branch]) -> None:
+        for branch in branches:
+            self._apply(tctx, branch, await branch.bind().call(state, tctx))
+
+    def _apply(self, tctx: Any, branch: Branch, result: Any) -> None:
+        targets, sends = branch.route(result, self.nodes)
+        for t in targets:
+            tctx.writes.append((trigger_channel(t), None))
+        for s in sends:
+            tctx.sends.append(self.reader.send(s))
+
+
+class _StartFinish(_Finish):
+    """``finish`` of the hidden ``__start__`` node: writes the input into the state."""
+
+    __slots__ = ("input_keys",)
+
+    def __init__(self, input_keys: frozenset[str], *args: Any) -> None:
+        super().__init__(*args)
+        self.input_keys = input_keys
+
+    def __call__(self, tctx: Any, value: Any) -> Any:
+        keys = self.input_keys
+        if type(value) is dict:
+            pairs = [(k, v) for k, v in value.items() if k in keys]
+        else:
+            pairs = [(k, v) for k, v in object_to_pairs(value) or () if k in keys]
+        tctx.writes.extend(pairs)
+        if self.static:
+            tctx.writes.extend(self.static)
+        if self.branches:
+            return self._route(tctx)
+        return None
+
+
+def _identity(value: Any, tctx: Any) -> Any:
+    return value
+
+
+def compile_graph(
+    builder: StateGraph,  # type: ignore[type-arg]
+    *,
+    checkpointer: Any,
+    cache: Any,
+    store: Any,
+    interrupt_before: Any,
+    interrupt_after: Any,
+    debug: bool,
+    name: str,
+) -> CompiledStateGraph:
+    from actorgraph.graph._compiled import CompiledStateGraph
+
+    node_names = frozenset(builder.nodes)
+    state_channels = dict(builder.channels)
+    state_keys = tuple(state_channels)
+    key_set = frozenset(state_keys)
+    state_info = builder.schemas[builder.state_schema]
+    output_info = builder.schemas[builder.output_schema]
+    input_info = builder.schemas[builder.input_schema]
+    output_keys = tuple(output_info.channels) if output_info.kind != "dict" else state_keys
+    input_keys = frozenset(input_info.channels) if input_info.kind != "dict" else key_set
+
+    channels: dict[str, Any] = dict(state_channels)
+    channels[START] = EphemeralValue(Any)
+    for n, spec in builder.nodes.items():
+        channels[trigger_channel(n)] = LastValueAfterFinish(Any) if spec.defer else EphemeralValue(Any, guard=False)
+    triggers: dict[str, list[str]] = {n: [trigger_channel(n)] for n in builder.nodes}
+    static: defaultdict[str, list[tuple[str, Any]]] = defaultdict(list)
+    for s, e in sorted(builder.edges):
+        if e != END:
+            static[s].append((trigger_channel(e), None))
+    for starts, end in sorted(builder.waiting_edges):
+        if end == END:
+            continue
+        key = f"join:{'+'.join(starts)}:{end}"
+        deferred = builder.nodes[end].defer
+        channels[key] = (NamedBarrierValueAfterFinish if deferred else NamedBarrierValue)(str, set(starts))
+        triggers[end].append(key)
+        for s in starts:
+            static[s].append((key, s))
+
+    nodes: dict[str, NodeSpec] = {}
+    start_reader = _UpdateReader(START, key_set, node_names)
+    nodes[START] = NodeSpec(
+        START,
+        triggers=(START,),
+        read_channel=START,
+        call=_identity,
+        is_async=False,
+        blocking=False,
+        finish=_StartFinish(
+            input_keys,
+            start_reader,
+            static.get(START, []),
+            list(builder.branches.get(START, {}).values()),
+            state_info.mapper,
+        ),
+        hidden=True,
+    )
+    for n, spec in builder.nodes.items():
+        info = builder.schemas[spec.input_schema]
+        if is_compiled_graph(spec.action):
+            bound = bind_subgraph(spec.action, key_set)
+            is_subgraph = True
+        else:
+            bound = bind_callable(spec.action, f"Node '{n}'")
+            is_subgraph = False
+        reads = tuple(info.channels) if info.kind != "dict" else state_keys
+        nodes[n] = NodeSpec(
+            n,
+            triggers=triggers[n],
+            reads=reads,
+            managed=tuple(info.managed.items()),
+            mapper=info.mapper,
+            call=bound.call,
+            is_async=bound.is_async,
+            finish=_Finish(
+                _UpdateReader(n, key_set, node_names),
+                static.get(n, []),
+                list(builder.branches.get(n, {}).values()),
+                state_info.mapper,
+            ),
+            metadata=spec.metadata,
+            retry_policy=spec.retry_policy,
+            cache_policy=spec.cache_policy,
+            timeout=spec.timeout,
+            defer=spec.defer,
+            is_subgraph=is_subgraph,
+        )
+
+    def map_input(value: Any) -> list[tuple[str, Any]]:
+        if type(value) is not dict and object_to_pairs(value) is None:
+            raise InvalidUpdateError(
+                create_error_message(
+                    message=(
+                        f"Graph '{name}' input must be a dict of state keys (or a Command), got "
+                        f"{type(value).__name__}: {value!r}"
+                    ),
+                    error_code=ErrorCode.INVALID_GRAPH_NODE_RETURN_VALUE,
+                )
+            )
+        return [(START, value)]
+
+    def map_command(cmd: Command[Any]) -> tuple[list[tuple[str, Any]], list[SendMsg]]:
+        if cmd.graph == Command.PARENT:
+            raise InvalidUpdateError("A graph's input can't be Command(graph=Command.PARENT): there is no parent graph")
+        if cmd.resume is not None:
+            raise InvalidUpdateError(
+                "Command(resume=...) answers an interrupt of a saved thread: compile the graph "
+                "with a checkpointer and pass the thread's config"
+            )
+        if not cmd.goto:
+            return map_input(cmd.update if cmd.update is not None else {}), []
+        writes: list[tuple[str, Any]] = []
+        sends: list[SendMsg] = []
+        reader = _UpdateReader("__input__", key_set, node_names)
+        reader.command(cmd, writes, sends)
+        return writes, sends
+
+    program = Program(
+        name=name,
+        nodes=nodes,
+        channels=channels,
+        state_keys=state_keys,
+        output_keys=output_keys,
+        input_channel=START,
+        map_input=map_input,
+        map_command=map_command,
+        coerce_context=context_coercer(builder.context_schema),
+        stream_mode="updates",
+        checkpointer=checkpointer,
+        store=store,
+        cache=cache,
+        interrupt_before=interrupt_before,
+        interrupt_after=interrupt_after,
+        debug=debug,
+    )
+    return CompiledStateGraph(builder, program, name)

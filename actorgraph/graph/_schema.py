@@ -1,0 +1,183 @@
+"""State schemas -> channels, managed values and input coercion, analysed once at compile.
+
+A schema is a TypedDict, a dataclass, a pydantic model, a msgspec Struct or any class
+with annotations. Each annotated key becomes a channel: ``Annotated[T, reducer]`` a
+``BinaryOperatorAggregate``, ``Annotated[T, SomeChannel]`` that channel,
+``RemainingSteps``/``IsLastStep`` a managed value, anything else a ``LastValue``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import sys
+import typing
+from collections.abc import Callable
+from typing import Annotated, Any, ClassVar, NotRequired, Required, get_args, get_origin
+
+from actorgraph.channels import BaseChannel, BinaryOperatorAggregate, LastValue
+from actorgraph.errors import GraphValidationError
+from actorgraph.graph._managed import is_managed, managed_getter
+
+__all__ = ("SchemaInfo", "analyze_schema", "is_typeddict")
+
+
+def is_typeddict(schema: Any) -> bool:
+    return isinstance(schema, type) and issubclass(schema, dict) and hasattr(schema, "__total__")
+
+
+def _is_pydantic(schema: Any) -> bool:
+    return isinstance(schema, type) and hasattr(schema, "model_fields") and hasattr(
+        schema, "model_validate"
+    )
+
+
+def _is_msgspec(schema: Any) -> bool:
+    return isinstance(schema, type) and hasattr(schema, "__struct_fields__")
+
+
+def _hints(schema: type) -> dict[str, Any]:
+    try:
+        module = sys.modules.get(getattr(schema, "__module__", ""), None)
+        globalns = dict(vars(module)) if module is not None else None
+        return typing.get_type_hints(schema, globalns=globalns, include_extras=True)
+    except Exception:
+        # unresolvable forward references: fall back to the raw annotations
+        raw: dict[str, Any] = {}
+        for base in reversed(schema.__mro__):
+            raw.update(getattr(base, "__annotations__", {}) or {})
+        return raw
+
+
+def _strip(ann: Any) -> Any:
+    while get_origin(ann) in (Required, NotRequired, ClassVar):
+        ann = get_args(ann)[0]
+    return ann
+
+
+def _reducer_arity_ok(fn: Callable[..., Any]) -> bool:
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return True  # builtins without signatures (operator.add)
+    params = list(sig.parameters.values())
+    positional = [
+        p
+        for p in params
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+    ]
+    return len(positional) == 2 or any(p.kind is p.VAR_POSITIONAL for p in params)
+
+
+def channel_for(key: str, ann: Any, schema_name: str) -> tuple[BaseChannel[Any, Any, Any] | None, Any]:
+    """(channel, managed getter): exactly one is not None."""
+    ann = _strip(ann)
+    if get_origin(ann) is Annotated:
+        base, *metas = get_args(ann)
+        for meta in reversed(metas):
+            if is_managed(meta):
+                return None, managed_getter(meta)
+            if isinstance(meta, BaseChannel):
+                return meta.from_checkpoint(_missing()), None
+            if isinstance(meta, type) and issubclass(meta, BaseChannel):
+                return meta(base), None
+            if callable(meta) and not isinstance(meta, type):
+                if not _reducer_arity_ok(meta):
+                    raise GraphValidationError(
+                        f"Key '{key}' of schema '{schema_name}': the reducer "
+                        f"{getattr(meta, '__name__', meta)!r} must take two arguments "
+                        "(current value, update) and return the new value."
+                    )
+                return BinaryOperatorAggregate(base, meta), None
+        return LastValue(base), None
+    return LastValue(ann), None
+
+
+def _missing() -> Any:
+    from actorgraph.channels._base import MISSING
+
+    return MISSING
+
+
+@dataclasses.dataclass(slots=True)
+class SchemaInfo:
+    schema: Any
+    kind: str
+    channels: dict[str, BaseChannel[Any, Any, Any]]
+    managed: dict[str, Any]
+    mapper: Callable[[dict[str, Any]], Any] | None
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return (*self.channels, *self.managed)
+
+
+def analyze_schema(schema: Any) -> SchemaInfo:
+    """Channels, managed values and the dict -> object mapper of one schema."""
+    name = getattr(schema, "__name__", repr(schema))
+    if schema is dict or schema is Any or schema is None:
+        return SchemaInfo(schema, "dict", {}, {}, None)
+    if not isinstance(schema, type):
+        raise GraphValidationError(
+            f"State schema must be a class (TypedDict, dataclass, pydantic model or msgspec "
+            f"Struct), got {schema!r}"
+        )
+    hints = _hints(schema)
+    if dataclasses.is_dataclass(schema):
+        kind = "dataclass"
+        names = [f.name for f in dataclasses.fields(schema)]
+        init_names = [f.name for f in dataclasses.fields(schema) if f.init]
+    elif _is_pydantic(schema):
+        kind = "pydantic"
+        names = list(schema.model_fields)  # type: ignore[attr-defined]
+        init_names = names
+    elif _is_msgspec(schema):
+        kind = "msgspec"
+        names = list(schema.__struct_fields__)  # type: ignore[attr-defined]
+        init_names = names
+    elif is_typeddict(schema):
+        kind = "typeddict"
+        names = list(hints)
+        init_names = names
+    else:
+        kind = "class"
+        names = [k for k, v in hints.items() if get_origin(v) is not ClassVar]
+        init_names = names
+    channels: dict[str, BaseChannel[Any, Any, Any]] = {}
+    managed: dict[str, Any] = {}
+    for key in names:
+        ann = hints.get(key, Any)
+        if get_origin(ann) is ClassVar:
+            continue
+        chan, getter = channel_for(key, ann, name)
+        if getter is not None:
+            managed[key] = getter
+        else:
+            assert chan is not None
+            channels[key] = chan
+    mapper = _mapper(schema, kind, tuple(init_names))
+    return SchemaInfo(schema, kind, channels, managed, mapper)
+
+
+def _mapper(schema: Any, kind: str, init_names: tuple[str, ...]) -> Callable[[dict[str, Any]], Any] | None:
+    if kind in ("typeddict", "dict"):
+        return None
+    if kind == "pydantic":
+        validate = schema.model_validate
+
+        def to_model(values: dict[str, Any]) -> Any:
+            return validate(values)
+
+        return to_model
+    if kind == "dataclass":
+        allowed = frozenset(init_names)
+
+        def to_dataclass(values: dict[str, Any]) -> Any:
+            return schema(**{k: v for k, v in values.items() if k in allowed})
+
+        return to_dataclass
+
+    def to_object(values: dict[str, Any]) -> Any:
+        return schema(**values)
+
+    return to_object

@@ -1,0 +1,368 @@
+"""``StateGraph``: the builder. Collects nodes, edges and schemas; ``compile()`` checks the
+graph and turns it into a runnable ``CompiledStateGraph``."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import warnings
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, TypeVar, get_args, get_origin, get_type_hints
+
+from actorgraph._constants import END, RESERVED_CHARS, START
+from actorgraph._types import CachePolicy, Command, RetryPolicy, TimeoutPolicy
+from actorgraph.channels import BaseChannel
+from actorgraph.errors import GraphValidationError
+from actorgraph.graph._branch import Branch
+from actorgraph.graph._callable import callable_name
+from actorgraph.graph._schema import SchemaInfo, analyze_schema
+
+__all__ = ("StateGraph", "StateNodeSpec")
+
+StateT = TypeVar("StateT")
+ContextT = TypeVar("ContextT")
+InputT = TypeVar("InputT")
+OutputT = TypeVar("OutputT")
+
+_log = logging.getLogger("actorgraph.graph")
+
+
+@dataclass(slots=True)
+class StateNodeSpec:
+    """A node as the builder holds it."""
+
+    action: Any
+    input_schema: Any
+    metadata: dict[str, Any] | None = None
+    retry_policy: tuple[RetryPolicy, ...] = ()
+    cache_policy: CachePolicy[Any] | None = None
+    ends: tuple[str, ...] | dict[str, str] = ()
+    defer: bool = False
+    timeout: TimeoutPolicy | None = None
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _inferred_input_schema(action: Any) -> Any:
+    """The class in a node's first parameter annotation, when it is a state schema."""
+    target = action
+    if not (inspect.isfunction(target) or inspect.ismethod(target)):
+        call = getattr(action, "__call__", None)  # noqa: B004
+        if call is None or not inspect.ismethod(call):
+            return None
+        target = call
+    try:
+        hints = get_type_hints(target)
+        params = list(inspect.signature(target).parameters)
+    except Exception:
+        return None
+    if not params:
+        return None
+    hint = hints.get(params[0])
+    if isinstance(hint, type):
+        try:
+            if get_type_hints(hint):
+                return hint
+        except Exception:
+            return None
+    return None
+
+
+def _command_ends(action: Any) -> tuple[str, ...]:
+    """Targets declared by a ``-> Command[Literal["a", "b"]]`` return annotation."""
+    target = action if (inspect.isfunction(action) or inspect.ismethod(action)) else getattr(
+        action, "__call__", None
+    )
+    if target is None:
+        return ()
+    try:
+        rtn = get_type_hints(target).get("return")
+    except Exception:
+        return ()
+    if rtn is None:
+        return ()
+    candidates = get_args(rtn) if get_origin(rtn) not in (None, Command) else (rtn,)
+    for cand in candidates:
+        if get_origin(cand) is Command:
+            args = get_args(cand)
+            if args and get_origin(args[0]) is Literal:
+                return tuple(str(v) for v in get_args(args[0]))
+    return ()
+
+
+def _as_policies(retry_policy: Any) -> tuple[RetryPolicy, ...]:
+    if retry_policy is None:
+        return ()
+    if isinstance(retry_policy, RetryPolicy):
+        return (retry_policy,)
+    if isinstance(retry_policy, Sequence) and all(isinstance(p, RetryPolicy) for p in retry_policy):
+        return tuple(retry_policy)
+    raise TypeError(f"retry_policy must be a RetryPolicy or a sequence of them, got {retry_policy!r}")
+
+
+class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
+    """A graph whose nodes read and update a shared state.
+
+    ``state_schema`` defines the state keys and how updates to each combine (reducers);
+    ``input_schema``/``output_schema`` narrow what ``invoke`` accepts and returns;
+    ``context_schema`` types the run-scoped ``context=`` nodes get through ``Runtime``.
+    """
+
+    def __init__(
+        self,
+        state_schema: type[StateT],
+        context_schema: type[ContextT] | None = None,
+        *,
+        input_schema: type[InputT] | None = None,
+        output_schema: type[OutputT] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        for old, new in (("input", "input_schema"), ("output", "output_schema"), ("config_schema", "context_schema")):
+            if old in kwargs:
+                warnings.warn(f"`{old}` is deprecated: use `{new}`", DeprecationWarning, stacklevel=2)
+        if kwargs.get("input") is not None and input_schema is None:
+            input_schema = kwargs["input"]
+        if kwargs.get("output") is not None and output_schema is None:
+            output_schema = kwargs["output"]
+        if kwargs.get("config_schema") is not None and context_schema is None:
+            context_schema = kwargs["config_schema"]
+        unknown = set(kwargs) - {"input", "output", "config_schema"}
+        if unknown:
+            raise TypeError(f"StateGraph() got unexpected keyword arguments: {sorted(unknown)}")
+        self.nodes: dict[str, StateNodeSpec] = {}
+        self.edges: set[tuple[str, str]] = set()
+        self.waiting_edges: set[tuple[tuple[str, ...], str]] = set()
+        self.branches: defaultdict[str, dict[str, Branch]] = defaultdict(dict)
+        self.schemas: dict[Any, SchemaInfo] = {}
+        self.channels: dict[str, BaseChannel[Any, Any, Any]] = {}
+        self.managed: dict[str, Any] = {}
+        self.compiled = False
+        self.state_schema = state_schema
+        self.input_schema = input_schema or state_schema
+        self.output_schema = output_schema or state_schema
+        self.context_schema = context_schema
+        self._add_schema(self.state_schema)
+        self._add_schema(self.input_schema, allow_managed=False)
+        self._add_schema(self.output_schema, allow_managed=False)
+
+    # -- schemas -----------------------------------------------------------------------
+    def _add_schema(self, schema: Any, allow_managed: bool = True) -> SchemaInfo:
+        info = self.schemas.get(schema)
+        if info is not None:
+            return info
+        info = analyze_schema(schema)
+        if info.managed and not allow_managed:
+            raise GraphValidationError(
+                f"Managed values ({sorted(info.managed)}) belong in the state schema, not in "
+                f"the input/output schema '{getattr(schema, '__name__', schema)}'"
+            )
+        for key, chan in info.channels.items():
+            existing = self.channels.get(key)
+            if existing is None:
+                self.channels[key] = chan
+            elif existing != chan and type(existing) is not type(chan):
+                raise GraphValidationError(
+                    f"State key '{key}' is declared twice with different reducers/channels "
+                    f"({type(existing).__name__} and {type(chan).__name__}); declare it the same "
+                    "way in every schema."
+                )
+        self.managed.update(info.managed)
+        self.schemas[schema] = info
+        return info
+
+    # -- nodes -------------------------------------------------------------------------
+    def add_node(
+        self,
+        node: str | Callable[..., Any] | Any,
+        action: Any = None,
+        *,
+        defer: bool = False,
+        metadata: dict[str, Any] | None = None,
+        input_schema: Any = None,
+        retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+        cache_policy: CachePolicy[Any] | None = None,
+        destinations: dict[str, str] | tuple[str, ...] | None = None,
+        timeout: Any = None,
+        **kwargs: Any,
+    ) -> StateGraph[StateT, ContextT, InputT, OutputT]:
+        """Add a node: ``add_node("name", fn)`` or ``add_node(fn)`` (named after ``fn``)."""
+        if "retry" in kwargs:
+            warnings.warn("`retry` is deprecated: use `retry_policy`", DeprecationWarning, stacklevel=2)
+            retry_policy = retry_policy or kwargs.pop("retry")
+        if "input" in kwargs:
+            warnings.warn("`input` is deprecated: use `input_schema`", DeprecationWarning, stacklevel=2)
+            input_schema = input_schema or kwargs.pop("input")
+        if kwargs:
+            raise TypeError(f"add_node() got unexpected keyword arguments: {sorted(kwargs)}")
+        if not isinstance(node, str):
+            action, name = node, callable_name(node)
+        else:
+            name = node
+        if action is None:
+            raise TypeError(f"add_node('{name}') needs a function (or a compiled graph) to run")
+        if not callable(action) and not hasattr(action, "ainvoke"):
+            raise TypeError(
+                f"Node '{name}' must be a function, a callable object or a compiled graph, "
+                f"got {type(action).__name__}: {action!r}"
+            )
+        if self.compiled:
+            _log.warning(
+                "Adding node '%s' to a graph that has already been compiled: the compiled "
+                "graph won't have it. Compile again.",
+                name,
+            )
+        self._check_name(name)
+        inferred = None if input_schema is not None else _inferred_input_schema(action)
+        schema = input_schema or inferred or self.state_schema
+        ends: tuple[str, ...] | dict[str, str] = _command_ends(action)
+        if destinations is not None:
+            ends = dict(destinations) if isinstance(destinations, dict) else tuple(destinations)
+        self.nodes[name] = StateNodeSpec(
+            action=action,
+            input_schema=schema,
+            metadata=dict(metadata) if metadata else None,
+            retry_policy=_as_policies(retry_policy),
+            cache_policy=cache_policy,
+            ends=ends,
+            defer=defer,
+            timeout=TimeoutPolicy.coerce(timeout),
+        )
+        if schema is not self.state_schema:
+            self._add_schema(schema)
+        return self
+
+    def _check_name(self, name: str) -> None:
+        if not isinstance(name, str):
+            raise TypeError(f"Node names must be strings, got {name!r}")
+        if name in self.nodes:
+            raise GraphValidationError(f"Node `{name}` already present.")
+        if name in (START, END):
+            raise GraphValidationError(f"Node `{name}` is reserved.")
+        for ch in RESERVED_CHARS:
+            if ch in name:
+                raise GraphValidationError(
+                    f"Node name '{name}': '{ch}' is a reserved character and is not allowed in "
+                    "node names."
+                )
+
+    # -- edges -------------------------------------------------------------------------
+    def add_edge(self, start_key: str | list[str], end_key: str) -> StateGraph[StateT, ContextT, InputT, OutputT]:
+        """``add_edge("a", "b")``: b runs after a. ``add_edge(["a", "b"], "c")``: c runs
+        once both a and b have finished."""
+        if self.compiled:
+            _log.warning("Adding an edge to a graph that has already been compiled.")
+        if isinstance(start_key, str):
+            if start_key == END:
+                raise GraphValidationError("END cannot be a start node")
+            if end_key == START:
+                raise GraphValidationError("START cannot be an end node")
+            self.edges.add((start_key, end_key))
+            return self
+        starts = tuple(start_key)
+        if not starts:
+            raise GraphValidationError("add_edge() got an empty list of start nodes")
+        for s in starts:
+            if s == END:
+                raise GraphValidationError("END cannot be a start node")
+        if end_key == START:
+            raise GraphValidationError("START cannot be an end node")
+        self.waiting_edges.add((starts, end_key))
+        return self
+
+    def add_conditional_edges(
+        self,
+        source: str,
+        path: Callable[..., Any],
+        path_map: dict[Hashable, str] | list[str] | None = None,
+    ) -> StateGraph[StateT, ContextT, InputT, OutputT]:
+        """After ``source``, call ``path(state)`` to choose the next node(s)."""
+        if self.compiled:
+            _log.warning("Adding an edge to a graph that has already been compiled.")
+        if not callable(path):
+            raise TypeError(f"The router of a conditional edge from '{source}' must be callable, got {path!r}")
+        branch = Branch(source, path, path_map)
+        if branch.name in self.branches[source]:
+            raise GraphValidationError(
+                f"Branch with name `{branch.name}` already exists for node `{source}`"
+            )
+        self.branches[source][branch.name] = branch
+        return self
+
+    def add_sequence(self, nodes: Sequence[Callable[..., Any] | tuple[str, Callable[..., Any]]]) -> StateGraph[StateT, ContextT, InputT, OutputT]:
+        """Add nodes that run one after another, with edges between them."""
+        if len(nodes) < 1:
+            raise GraphValidationError("Sequence requires at least one node.")
+        previous: str | None = None
+        for item in nodes:
+            if isinstance(item, tuple) and len(item) == 2:
+                name, action = item
+            else:
+                name, action = callable_name(item), item
+            if name in self.nodes:
+                raise GraphValidationError(
+                    f"Node names must be unique: node with the name '{name}' already exists. "
+                    "To add two callables with the same name (two lambdas, say), pass them as "
+                    "(name, callable) tuples."
+                )
+            self.add_node(name, action)
+            if previous is not None:
+                self.add_edge(previous, name)
+            previous = name
+        return self
+
+    def set_entry_point(self, key: str) -> StateGraph[StateT, ContextT, InputT, OutputT]:
+        """Same as ``add_edge(START, key)``."""
+        return self.add_edge(START, key)
+
+    def set_conditional_entry_point(
+        self, path: Callable[..., Any], path_map: dict[Hashable, str] | list[str] | None = None
+    ) -> StateGraph[StateT, ContextT, InputT, OutputT]:
+        """Same as ``add_conditional_edges(START, path, path_map)``."""
+        return self.add_conditional_edges(START, path, path_map)
+
+    def set_finish_point(self, key: str) -> StateGraph[StateT, ContextT, InputT, OutputT]:
+        """Same as ``add_edge(key, END)``."""
+        return self.add_edge(key, END)
+
+    # -- validation and compile ----------------------------------------------------------
+    def validate(self, interrupt: Sequence[str] | None = None) -> StateGraph[StateT, ContextT, InputT, OutputT]:
+        """Check the graph; raises ``GraphValidationError`` naming what is wrong."""
+        from actorgraph.graph._validate import validate_graph
+
+        validate_graph(self, interrupt)
+        return self
+
+    def compile(
+        self,
+        checkpointer: Any = None,
+        *,
+        cache: Any = None,
+        store: Any = None,
+        interrupt_before: Any = None,
+        interrupt_after: Any = None,
+        debug: bool = False,
+        name: str | None = None,
+    ) -> Any:
+        """Check the graph and build its runnable form."""
+        from actorgraph.graph._compile import compile_graph
+
+        interrupts = [
+            n
+            for lst in (interrupt_before, interrupt_after)
+            if lst and lst != "*"
+            for n in lst
+        ]
+        self.validate(interrupts)
+        compiled = compile_graph(
+            self,
+            checkpointer=checkpointer,
+            cache=cache,
+            store=store,
+            interrupt_before=interrupt_before or (),
+            interrupt_after=interrupt_after or (),
+            debug=debug,
+            name=name or "LangGraph",
+        )
+        self.compiled = True
+        return compiled

@@ -1,0 +1,5 @@
+"""Import-compatible path: message reducers and the messages state."""
+
+from actorgraph.graph._messages import REMOVE_ALL_MESSAGES, MessageGraph, MessagesState, add_messages
+
+__all__ = ("add_messages", "MessagesState", "MessageGraph", "REMOVE_ALL_MESSAGES")

@@ -1,0 +1,6 @@
+"""Import-compatible path: ``from actorgraph.graph.state import StateGraph``."""
+
+from actorgraph.graph._compiled import CompiledStateGraph
+from actorgraph.graph._state import StateGraph
+
+__all__ = ("StateGraph", "CompiledStateGraph")
