@@ -162,8 +162,9 @@ class Dispatcher:
         await self._worker(root=False)
 
     def _grow(self) -> None:
+        # workers that are starting will each take a queued job: don't count those jobs
         active = len(self._workers) + self._starting
-        n = min(len(self._queue), max(1, active))
+        n = min(len(self._queue) - self._starting, max(1, active))
         if self._max_workers is not None:
             n = min(n, self._max_workers - active)
         for _ in range(n):

@@ -12,12 +12,16 @@ from __future__ import annotations
 
 from typing import Any
 
+# Messages other than TaskResult are never part of a reference cycle (they hold inputs and
+# specs, never frames or exceptions), so they opt out of the cycle collector: a fan-out
+# of 10,000 tasks would otherwise trigger collections just for them.
+
 import msgspec
 
 __all__ = ("Activate", "CommandMsg", "Halt", "SendMsg", "TaskDone", "TaskResult", "TaskSpec")
 
 
-class TaskSpec(msgspec.Struct, frozen=True, kw_only=True):
+class TaskSpec(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One execution of a node in a super-step."""
 
     id: str
@@ -32,7 +36,7 @@ class TaskSpec(msgspec.Struct, frozen=True, kw_only=True):
     triggers: tuple[str, ...]
 
 
-class SendMsg(msgspec.Struct, frozen=True, kw_only=True):
+class SendMsg(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """A ``Send`` produced by a task; becomes a push task in the next step."""
 
     node: str
@@ -60,17 +64,17 @@ class TaskResult(msgspec.Struct, frozen=True, kw_only=True):
     parent_command: CommandMsg | None = None
 
 
-class Activate(msgspec.Struct, frozen=True, kw_only=True):
+class Activate(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     step: int
     tasks: list[TaskSpec]
     inline_sync: bool
     """Whether sync nodes may run on the event loop thread (a lone task of a sync run)."""
 
 
-class TaskDone(msgspec.Struct, frozen=True, kw_only=True):
+class TaskDone(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     step: int
     results: list[TaskResult]
 
 
-class Halt(msgspec.Struct, frozen=True, kw_only=True):
+class Halt(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     reason: str = "done"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections.abc
+import operator
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Generic, NotRequired, Required, TypeVar
 
@@ -107,6 +108,8 @@ class BinaryOperatorAggregate(BaseChannel[Value, Value, Value], Generic[Value]):
             value = values[0]
             start = 1
         op = self.operator
+        if op is operator.add and type(value) is list:
+            return self._extend(value, values, start)
         for i in range(start, len(values)):
             v = values[i]
             is_over, inner = overwrite_value(v)
@@ -123,6 +126,30 @@ class BinaryOperatorAggregate(BaseChannel[Value, Value, Value], Generic[Value]):
                 )
                 raise
         self.value = value
+        return True
+
+    def _extend(self, value: list[Any], values: Sequence[Value], start: int) -> bool:
+        # ``operator.add`` folded over lists copies the whole list per write: O(n^2) for a
+        # fan-in of n writes. One copy plus extends gives the same list in O(n).
+        out = list(value)
+        for i in range(start, len(values)):
+            v = values[i]
+            if type(v) is list:
+                out.extend(v)
+                continue
+            is_over, inner = overwrite_value(v)
+            if is_over:
+                self._after_overwrite(values, i + 1)
+                self.value = inner
+                return True
+            try:
+                out = out + v  # type: ignore[operator]  # same error as the plain fold
+            except Exception as exc:
+                exc.add_note(
+                    f"While applying the reducer 'add' of key '{self.key}' to the update {v!r}"
+                )
+                raise
+        self.value = out
         return True
 
     def _after_overwrite(self, values: Sequence[Value], start: int) -> None:

@@ -4,6 +4,9 @@ point, and every node can be reached. Each failure is a ``GraphValidationError``
 
 from __future__ import annotations
 
+import functools
+import inspect
+import types
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -64,14 +67,18 @@ def validate_graph(graph: StateGraph, interrupt: Sequence[str] | None = None) ->
 def _check_reachable(graph: StateGraph, nodes: set[str]) -> None:  # type: ignore[type-arg]
     """Reject nodes nothing can route to.
 
-    Routing we can't see (a router with no path map, which may return any name or Send)
-    makes every node reachable; Command(goto=...) is visible through the
-    ``Command[Literal[...]]`` return annotation or ``destinations=``.
+    Routing we can't see makes every node reachable: a router with no path map (it may
+    return any name or Send), a node that may return a ``Command`` without declaring its
+    destinations, a subgraph (its nodes may send ``Command.PARENT``). So only graphs whose
+    routing is fully visible are checked, and a false alarm is impossible.
     """
     for branches in graph.branches.values():
         for branch in branches.values():
             if branch.ends is None:
                 return
+    for spec in graph.nodes.values():
+        if not spec.ends and _may_route_dynamically(spec.action):
+            return
     succ: dict[str, set[str]] = {n: set() for n in (*nodes, START)}
     for s, e in graph.edges:
         succ.setdefault(s, set()).add(e)
@@ -101,3 +108,28 @@ def _check_reachable(graph: StateGraph, nodes: set[str]) -> None:  # type: ignor
             "node routes to it with Command(goto=...), declare that: annotate that node's return "
             "type as Command[Literal[...]] or pass destinations=(...) to add_node."
         )
+
+
+def _code_mentions(code: types.CodeType, names: frozenset[str]) -> bool:
+    if names.intersection(code.co_names):
+        return True
+    return any(isinstance(c, types.CodeType) and _code_mentions(c, names) for c in code.co_consts)
+
+
+_ROUTING_NAMES = frozenset({"Command", "Send"})
+
+
+def _may_route_dynamically(action: object) -> bool:
+    """Whether a node could return a Command or Send (or run a subgraph that does)."""
+    from actorgraph.graph._subgraph import is_compiled_graph
+
+    if is_compiled_graph(action):
+        return True
+    while isinstance(action, functools.partial):
+        action = action.func
+    fn = action if inspect.isfunction(action) or inspect.ismethod(action) else getattr(action, "__call__", None)  # noqa: B004
+    fn = getattr(fn, "__func__", fn)
+    code = getattr(fn, "__code__", None)
+    if not isinstance(code, types.CodeType):
+        return True
+    return _code_mentions(code, _ROUTING_NAMES)
