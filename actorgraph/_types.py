@@ -17,7 +17,7 @@ from typing import (
 )
 
 if TYPE_CHECKING:
-    from actorgraph.config import RunnableConfig
+    from actorgraph._config_types import RunnableConfig
 
 __all__ = (
     "All",

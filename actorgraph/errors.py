@@ -51,7 +51,6 @@ __all__ = (
     "ParentCommand",
     "TaskNotFound",
     "UnknownInterruptError",
-    "create_error_message",
 )
 
 

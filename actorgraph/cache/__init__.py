@@ -1,0 +1,1 @@
+"""Import-compatible package (re-exports only)."""

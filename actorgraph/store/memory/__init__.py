@@ -1,0 +1,3 @@
+"""Import-compatible path `actorgraph.store.memory`: not built yet (persistence is issue 4)."""
+
+__all__: tuple[str, ...] = ()

@@ -1,0 +1,94 @@
+"""Dependencies flow one way: channels <- actors <- graph/func <- server, persistence is
+reached through a protocol, and only the public re-export modules sit on top."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import actorgraph
+
+ROOT = Path(actorgraph.__file__).parent
+
+BOTTOM = {
+    "actorgraph._constants",
+    "actorgraph._types",
+    "actorgraph._runtime",
+    "actorgraph._schema_values",
+    "actorgraph._cache_key",
+    "actorgraph._config_types",
+    "actorgraph._message_types",
+    "actorgraph.errors",
+}
+# package -> packages it may import from (besides the bottom layer)
+ALLOWED = {
+    "channels": set(),
+    "persistence": {"channels"},
+    "actors": {"channels", "persistence"},
+    "graph": {"channels", "actors", "persistence"},
+    "func": {"channels", "actors", "persistence"},
+    "server": {"channels", "actors", "persistence", "graph", "func"},
+}
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(ROOT.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _runtime_imports(path: Path) -> list[tuple[int, str]]:
+    """Modules imported at run time (imports under ``if TYPE_CHECKING:`` don't count)."""
+    tree = ast.parse(path.read_text(), str(path))
+    found: list[tuple[int, str]] = []
+
+    def visit(node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and getattr(child.test, "id", None) == "TYPE_CHECKING":
+                continue
+            if isinstance(child, ast.Import):
+                found.extend((child.lineno, a.name) for a in child.names)
+            elif isinstance(child, ast.ImportFrom) and child.module and child.level == 0:
+                found.append((child.lineno, child.module))
+            visit(child)
+
+    visit(tree)
+    return [(line, m) for line, m in found if m == "actorgraph" or m.startswith("actorgraph.")]
+
+
+def _layer(module: str) -> str | None:
+    parts = module.split(".")
+    if len(parts) >= 2 and parts[1] in ALLOWED:
+        return parts[1]
+    return None
+
+
+def test_no_import_points_back_up() -> None:
+    violations = []
+    for path in sorted(ROOT.rglob("*.py")):
+        module = _module_name(path)
+        layer = _layer(module)
+        if module in BOTTOM:
+            for line, imported in _runtime_imports(path):
+                if imported not in BOTTOM:
+                    violations.append(f"{module}:{line} (bottom layer) imports {imported}")
+            continue
+        if layer is None:
+            continue  # public re-export modules and examples sit on top
+        for line, imported in _runtime_imports(path):
+            if imported in BOTTOM:
+                continue
+            target = _layer(imported)
+            if target == layer or target in ALLOWED[layer]:
+                continue
+            violations.append(f"{module}:{line} ({layer}) imports {imported}")
+    assert not violations, "imports that point back up the layers:\n" + "\n".join(violations)
+
+
+def test_the_check_sees_a_violation(tmp_path: Path) -> None:
+    """The import scanner itself finds imports (so the test above can fail)."""
+    sample = tmp_path / "m.py"
+    sample.write_text("from actorgraph.graph import StateGraph\nif TYPE_CHECKING:\n    import actorgraph.func\n")
+    assert [m for _, m in _runtime_imports(sample)] == ["actorgraph.graph"]

@@ -1,0 +1,77 @@
+"""The public surface: every LangGraph module path users import exists under actorgraph,
+with an explicit tuple ``__all__`` whose names all resolve. Names LangGraph has that we
+don't (yet) are listed here, so the surface can't drift silently."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+# module -> (names we provide, LangGraph names we deliberately don't provide yet)
+SURFACE: dict[str, tuple[set[str], set[str]]] = {
+    "actorgraph.graph": ({"END", "START", "StateGraph", "add_messages", "MessagesState", "MessageGraph"}, set()),
+    "actorgraph.graph.state": ({"StateGraph", "CompiledStateGraph"}, set()),
+    "actorgraph.graph.message": ({"add_messages", "MessagesState", "MessageGraph", "REMOVE_ALL_MESSAGES"}, set()),
+    "actorgraph.types": (
+        {
+            "All", "CachePolicy", "Command", "Durability", "GraphOutput", "Interrupt", "Overwrite",
+            "PregelTask", "RetryPolicy", "Send", "StateSnapshot", "StateUpdate", "StreamMode",
+            "StreamWriter", "TimeoutPolicy", "interrupt",
+        },
+        {
+            "Checkpointer", "StreamPart", "ValuesStreamPart", "UpdatesStreamPart", "MessagesStreamPart",
+            "CustomStreamPart", "CheckpointStreamPart", "TasksStreamPart", "DebugStreamPart",
+            "TaskPayload", "TaskResultPayload", "CheckpointTask", "CheckpointPayload", "DebugPayload",
+            "TracePolicy", "omit_payload", "PregelExecutableTask", "ensure_valid_checkpointer",
+        },
+    ),
+    "actorgraph.constants": ({"TAG_NOSTREAM", "TAG_HIDDEN", "START", "END", "CONF", "TASKS", "CONFIG_KEY_CHECKPOINTER"}, set()),
+    "actorgraph.func": (set(), {"task", "entrypoint"}),
+    "actorgraph.runtime": ({"ExecutionInfo", "RunControl", "Runtime", "get_runtime"}, {"BaseUser", "ServerInfo"}),
+    "actorgraph.config": ({"RunnableConfig", "get_config", "get_store", "get_stream_writer"}, set()),
+    "actorgraph.errors": (
+        {
+            "EmptyChannelError", "ErrorCode", "GraphRecursionError", "InvalidUpdateError", "GraphBubbleUp",
+            "GraphInterrupt", "NodeCancelledError", "NodeInterrupt", "NodeTimeoutError", "ParentCommand",
+            "EmptyInputError", "TaskNotFound", "UnknownInterruptError",
+            # ours: the common base, and compile errors (also ValueError)
+            "ActorGraphError", "GraphValidationError",
+        },
+        {"GraphDrained", "NodeError", "is_invalid_resume"},
+    ),
+    "actorgraph.channels": (
+        {
+            "BaseChannel", "AnyValue", "LastValue", "LastValueAfterFinish", "UntrackedValue", "EphemeralValue",
+            "BinaryOperatorAggregate", "NamedBarrierValue", "NamedBarrierValueAfterFinish", "Topic",
+        },
+        {"DeltaChannel"},
+    ),
+    "actorgraph.managed": ({"IsLastStep", "RemainingSteps"}, set()),
+    "actorgraph.checkpoint.memory": (set(), {"InMemorySaver", "MemorySaver"}),
+    "actorgraph.checkpoint.sqlite": (set(), {"SqliteSaver"}),
+    "actorgraph.store.memory": (set(), {"InMemoryStore"}),
+    "actorgraph.store.base": (set(), {"BaseStore", "Item", "SearchItem", "PutOp", "GetOp", "SearchOp", "ListNamespacesOp"}),
+    "actorgraph.cache.memory": (set(), {"InMemoryCache"}),
+}
+
+
+@pytest.mark.parametrize("module_name", sorted(SURFACE))
+def test_module_exports_its_public_names(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    exported = getattr(module, "__all__", None)
+    assert isinstance(exported, tuple), f"{module_name}.__all__ must be a tuple"
+    assert len(set(exported)) == len(exported), f"{module_name}.__all__ has duplicates"
+    for name in exported:
+        assert hasattr(module, name), f"{module_name}.__all__ names {name!r}, which doesn't exist"
+    provided, missing = SURFACE[module_name]
+    assert provided <= set(exported), f"{module_name} lost {sorted(provided - set(exported))}"
+    unlisted = set(exported) - provided
+    assert not unlisted, f"{module_name} exports {sorted(unlisted)}: add them to SURFACE"
+    assert not (missing & set(exported)), f"{module_name} now has {sorted(missing & set(exported))}: move them to provided"
+
+
+def test_private_modules_do_not_leak_into_the_package_root() -> None:
+    import actorgraph
+
+    assert actorgraph.__all__ == ("__version__",)
