@@ -18,6 +18,8 @@ from collections import deque
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from actorgraph._constants import INTERRUPT, PULL, PUSH
 from actorgraph.actors._ids import task_id
 from actorgraph.actors._messages import Activate, Halt, SendMsg, TaskDone, TaskResult, TaskSpec
@@ -34,7 +36,15 @@ if TYPE_CHECKING:
     from actorgraph.actors._run import RunState
     from actorgraph.channels import BaseChannel
 
-__all__ = ("BarrierActor",)
+__all__ = ("BarrierActor", "BarrierStatistics")
+
+
+class BarrierStatistics(msgspec.Struct, frozen=True, kw_only=True):
+    step: int
+    steps_closed: int
+    tasks_pending: int
+    mailbox_depth: int
+    pending_sends: int
 
 
 def _now() -> str:
@@ -101,6 +111,15 @@ class BarrierActor:
         self.output_written = False
         self.steps_closed = 0
 
+    def statistics(self) -> BarrierStatistics:
+        return BarrierStatistics(
+            step=self.step,
+            steps_closed=self.steps_closed,
+            tasks_pending=self.expected,
+            mailbox_depth=len(self.mailbox),
+            pending_sends=len(self.pending_sends),
+        )
+
     # -- start -------------------------------------------------------------------------
     def start(self, writes: list[tuple[str, Any]], sends: list[SendMsg]) -> None:
         """Apply the run's input (the step before the first) and activate step 0."""
@@ -132,6 +151,15 @@ class BarrierActor:
         run = self.run
         if run.stopping:
             return
+        if run.log is not None:
+            run.log.debug(
+                "task.done",
+                step=r.task.step,
+                node=r.task.name,
+                task_id=r.task.id,
+                error=repr(r.error) if r.error is not None else None,
+                interrupts=len(r.interrupts),
+            )
         if r.error is not None:
             self._emit_task_result(r)
             run.stop_with_error(r.error)
@@ -177,6 +205,15 @@ class BarrierActor:
             run.stop_with_error(exc)
             return
         self.steps_closed += 1
+        log = run.log
+        if log is not None:
+            log.debug(
+                "step.close",
+                step=self.step,
+                tasks=len(results),
+                writes=sum(len(r.writes) for r in results),
+                updated=sorted(updated),
+            )
         self._advance(updated, first=False)
 
     def _advance(self, updated: set[str], first: bool) -> None:

@@ -20,10 +20,11 @@ from contextvars import Context
 from typing import Any
 
 import anyio
+import msgspec
 
 from actorgraph.actors._spawn import WorkerGroup
 
-__all__ = ("Dispatcher", "Job")
+__all__ = ("Dispatcher", "DispatcherStatistics", "Job")
 
 # (function, argument, context or None, is_task): function(argument) returns None when it
 # finished synchronously, or a coroutine to drive.
@@ -67,6 +68,14 @@ class _Resume:
                     value = ctx.run(send, sent) if ctx is not None else send(sent)
                 except StopIteration as stop:
                     return stop.value
+
+
+class DispatcherStatistics(msgspec.Struct, frozen=True, kw_only=True):
+    queue_depth: int
+    workers: int
+    peak_workers: int
+    jobs_run: int
+    spawned: int
 
 
 class _Worker:
@@ -136,6 +145,15 @@ class Dispatcher:
         for w in list(self._workers):
             if w.in_task and w.scope is not None:
                 w.scope.cancel()
+
+    def statistics(self) -> DispatcherStatistics:
+        return DispatcherStatistics(
+            queue_depth=len(self._queue),
+            workers=len(self._workers),
+            peak_workers=self.peak_workers,
+            jobs_run=self.jobs_run,
+            spawned=self.spawned,
+        )
 
     @property
     def failure(self) -> BaseException | None:

@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import msgspec
+
 from actorgraph._types import CachePolicy, RetryPolicy, TimeoutPolicy
 from actorgraph.channels import BaseChannel
 
-__all__ = ("NodeSpec", "Program", "ManagedValue")
+__all__ = ("GraphStatistics", "ManagedValue", "NodeSpec", "Program", "ProgramCounters")
 
 # step, stop -> value
 ManagedValue = Callable[[int, int], Any]
@@ -95,6 +97,48 @@ class NodeSpec:
         return f"NodeSpec({self.name!r}, triggers={self.triggers})"
 
 
+class GraphStatistics(msgspec.Struct, frozen=True, kw_only=True):
+    """Counters over every run of one compiled graph (``graph.statistics()``)."""
+
+    runs: int
+    runs_failed: int
+    runs_interrupted: int
+    steps: int
+    tasks: int
+    peak_workers: int
+
+
+class ProgramCounters:
+    """Mutable counters behind ``GraphStatistics``; updated once per run, at its end."""
+
+    __slots__ = ("runs", "runs_failed", "runs_interrupted", "steps", "tasks", "peak_workers")
+
+    def __init__(self) -> None:
+        self.runs = self.runs_failed = self.runs_interrupted = 0
+        self.steps = self.tasks = self.peak_workers = 0
+
+    def record(self, run: Any) -> None:
+        self.runs += 1
+        if run.error is not None or run.dispatcher.failure is not None:
+            self.runs_failed += 1
+        elif run.outcome is not None and run.outcome.interrupts:
+            self.runs_interrupted += 1
+        self.steps += run.barrier.steps_closed
+        self.tasks += sum(a.started for a in run.actors.values())
+        if run.dispatcher.peak_workers > self.peak_workers:
+            self.peak_workers = run.dispatcher.peak_workers
+
+    def snapshot(self) -> GraphStatistics:
+        return GraphStatistics(
+            runs=self.runs,
+            runs_failed=self.runs_failed,
+            runs_interrupted=self.runs_interrupted,
+            steps=self.steps,
+            tasks=self.tasks,
+            peak_workers=self.peak_workers,
+        )
+
+
 class Program:
     """A compiled graph as the engine sees it."""
 
@@ -142,6 +186,7 @@ class Program:
         self.debug = debug
         self.retry_policy = tuple(retry_policy)
         self.cache_policy = cache_policy
+        self.stats = ProgramCounters()
 
         trigger_to_nodes: dict[str, list[str]] = {}
         for node in self.nodes.values():

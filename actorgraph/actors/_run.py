@@ -20,6 +20,7 @@ from actorgraph._constants import CONF, CONFIG_KEY_THREAD_ID, INTERRUPT
 from actorgraph.actors._barrier import BarrierActor
 from actorgraph.actors._context import _NO_ANSWER, TaskContext
 from actorgraph.actors._dispatcher import Dispatcher
+from actorgraph.actors._log import run_logger
 from actorgraph.actors._messages import SendMsg, TaskDone, TaskResult
 from actorgraph.actors._node import NodeActor
 from actorgraph.actors._spawn import WorkerGroup
@@ -70,6 +71,7 @@ class RunState:
         "checkpoint_id",
         "loop_token",
         "loop_thread",
+        "log",
         "_seed",
     )
 
@@ -117,6 +119,9 @@ class RunState:
         self.loop_token: Any = None
         self.loop_thread = 0
         self._seed = os.urandom(8).hex()
+        self.log: Any = run_logger(
+            graph=program.name, run_id=self.run_id, thread_id=self.thread_id, ns=self.checkpoint_ns
+        )
 
     # -- used by the barrier -----------------------------------------------------------
     def task_seed(self, step: int) -> str:
@@ -183,6 +188,9 @@ async def execute(
     run.barrier = BarrierActor(run, program.new_channels())
     run.loop_token = anyio.lowlevel.current_token()
     run.loop_thread = threading.get_ident()
+    log = run.log
+    if log is not None:
+        log.debug("run.start", inputs=len(writes), sends=len(sends))
     async with WorkerGroup() as group:
         run.dispatcher = Dispatcher(group, config.get("max_concurrency"))
         run.barrier.start(writes, sends)
@@ -193,6 +201,15 @@ async def execute(
             run.dispatcher.cancel_tasks()
             raise
     failure = run.dispatcher.failure
+    program.stats.record(run)
+    if log is not None:
+        log.debug(
+            "run.end",
+            steps=run.barrier.steps_closed,
+            error=repr(failure or run.error) if (failure or run.error) else None,
+            interrupts=len(run.outcome.interrupts) if run.outcome else 0,
+            peak_workers=run.dispatcher.peak_workers,
+        )
     if failure is not None:
         raise failure
     if run.error is not None:

@@ -113,6 +113,10 @@ class GraphRunnable:
     program: Program
     name: str
 
+    def statistics(self) -> Any:
+        """Counters over every run of this graph: runs, failures, steps, tasks, peak workers."""
+        return self.program.stats.snapshot()
+
     # -- input -------------------------------------------------------------------------
     def _input(self, input: Any) -> tuple[list[tuple[str, Any]], list[SendMsg]]:
         if isinstance(input, Command):
