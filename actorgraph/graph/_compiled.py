@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from actorgraph.actors._program import Program
 from actorgraph.actors._runnable import GraphRunnable
+
+if TYPE_CHECKING:
+    from actorgraph.graph._drawable import Graph
 
 __all__ = ("CompiledStateGraph",)
 
@@ -38,6 +41,18 @@ class CompiledStateGraph(GraphRunnable):
 
     def get_name(self) -> str:
         return self.name
+
+    def get_graph(self, config: Any = None, *, xray: int | bool = False) -> Graph:
+        """The graph's nodes and edges, to draw: ``.draw_mermaid()``, ``.draw_ascii()``,
+        ``.draw_png()``. ``xray=True`` draws subgraphs' nodes in place of the subgraph
+        node (``xray=n``: n levels deep)."""
+        from actorgraph.graph._draw import build_graph
+
+        return build_graph(self, config, xray)
+
+    async def aget_graph(self, config: Any = None, *, xray: int | bool = False) -> Graph:
+        """``get_graph`` for async code (it does no I/O, so it never waits)."""
+        return self.get_graph(config, xray=xray)
 
     def __repr__(self) -> str:
         return f"<CompiledStateGraph {self.name!r} nodes={list(self.builder.nodes)}>"
