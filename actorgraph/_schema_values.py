@@ -4,6 +4,7 @@ annotated class). Shared by the graph builder and ``Command``; no engine logic h
 from __future__ import annotations
 
 import types
+import typing
 import weakref
 from typing import Any
 
@@ -11,6 +12,12 @@ __all__ = ("annotated_keys", "object_to_pairs")
 
 _KEYS: weakref.WeakKeyDictionary[type, tuple[str, ...]] = weakref.WeakKeyDictionary()
 _MISSING = object()
+
+
+def _is_classvar(annotation: Any) -> bool:
+    if isinstance(annotation, str):
+        return annotation.startswith(("ClassVar", "typing.ClassVar", "t.ClassVar"))
+    return typing.get_origin(annotation) is typing.ClassVar or annotation is typing.ClassVar
 
 
 def annotated_keys(cls: type) -> tuple[str, ...]:
@@ -26,8 +33,8 @@ def annotated_keys(cls: type) -> tuple[str, ...]:
         ann = base.__dict__.get("__annotations__")
         if ann is None or isinstance(ann, types.GetSetDescriptorType):
             continue
-        for k in ann:
-            if k not in keys and not k.startswith("__"):
+        for k, a in ann.items():
+            if k not in keys and not k.startswith("__") and not _is_classvar(a):
                 keys.append(k)
     result = tuple(keys)
     try:

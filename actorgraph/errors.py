@@ -4,6 +4,7 @@
 Exception
  └─ ActorGraphError                   base of every error raised on purpose
      ├─ InvalidUpdateError            a node's output can't be applied to the state
+     │   └─ InvalidMessageError       a value can't be a chat message  (also a ValueError)
      ├─ GraphValidationError          compile() found a broken graph  (also a ValueError)
      ├─ EmptyInputError               invoke got no input where the graph needs one
      ├─ EmptyChannelError             a channel was read before anything was written to it
@@ -11,7 +12,9 @@ Exception
      ├─ NodeTimeoutError              a node ran longer than its timeout
      ├─ NodeCancelledError            a node's own code raised a cancellation
      ├─ TaskNotFound                  a task id named by a caller doesn't exist
-     └─ UnknownInterruptError         a resume names interrupts that are not pending
+     ├─ UnknownInterruptError         a resume names interrupts that are not pending
+     └─ DrawingError                  a local renderer (Graphviz, mermaid-cli) failed
+         └─ RendererNotFoundError     no local renderer is installed  (also an ImportError)
 BaseException
  └─ GraphBubbleUp                     control-flow signals, never failures
      ├─ GraphInterrupt                a node paused the run for human input
@@ -37,6 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = (
     "ActorGraphError",
+    "DrawingError",
     "EmptyChannelError",
     "EmptyInputError",
     "ErrorCode",
@@ -44,11 +48,13 @@ __all__ = (
     "GraphInterrupt",
     "GraphRecursionError",
     "GraphValidationError",
+    "InvalidMessageError",
     "InvalidUpdateError",
     "NodeCancelledError",
     "NodeInterrupt",
     "NodeTimeoutError",
     "ParentCommand",
+    "RendererNotFoundError",
     "TaskNotFound",
     "UnknownInterruptError",
 )
@@ -80,6 +86,22 @@ class InvalidUpdateError(ActorGraphError):
     state doesn't have, when two tasks write one plain (reducer-less) key in the same
     step, or when a conditional edge or Send names a node that doesn't exist.
     """
+
+
+class InvalidMessageError(InvalidUpdateError, ValueError):
+    """A value can't be made into a chat message, or a ``RemoveMessage`` names an id that
+    is not in the list.
+
+    Raised by ``add_messages`` (in a run, by the reducer of a messages key, with a note
+    naming the key). ``value`` holds the offending value. Also a ``ValueError``, which is
+    what LangGraph raises for the same inputs.
+    """
+
+    def __init__(self, message: str, value: Any = None) -> None:
+        # ``value`` has a default so the error pickles (unpickling calls the class with
+        # ``args``, then restores ``value`` from the instance dict)
+        super().__init__(message)
+        self.value = value
 
 
 class GraphValidationError(ActorGraphError, ValueError):
@@ -154,6 +176,16 @@ class UnknownInterruptError(ActorGraphError):
         self.reason = reason
         self.interrupt_ids = tuple(interrupt_ids)
         self.pending_ids = tuple(pending_ids)
+
+
+class DrawingError(ActorGraphError):
+    """A local renderer (Graphviz ``dot``, mermaid-cli ``mmdc``) ran and failed; the message
+    carries its error output."""
+
+
+class RendererNotFoundError(DrawingError, ImportError):
+    """An image was asked for but no local renderer is installed; the message says what to
+    install. actorgraph never sends a graph to a network service to draw it."""
 
 
 class GraphBubbleUp(BaseException):

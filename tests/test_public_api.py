@@ -35,8 +35,10 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
             "EmptyChannelError", "ErrorCode", "GraphRecursionError", "InvalidUpdateError", "GraphBubbleUp",
             "GraphInterrupt", "NodeCancelledError", "NodeInterrupt", "NodeTimeoutError", "ParentCommand",
             "EmptyInputError", "TaskNotFound", "UnknownInterruptError",
-            # ours: the common base, and compile errors (also ValueError)
-            "ActorGraphError", "GraphValidationError",
+            # ours: the common base, compile errors (also ValueError), bad chat messages,
+            # local image renderers
+            "ActorGraphError", "GraphValidationError", "InvalidMessageError", "DrawingError",
+            "RendererNotFoundError",
         },
         {"GraphDrained", "NodeError", "is_invalid_resume"},
     ),
@@ -48,6 +50,14 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
         {"DeltaChannel"},
     ),
     "actorgraph.managed": ({"IsLastStep", "RemainingSteps"}, set()),
+    "actorgraph.managed.is_last_step": ({"IsLastStep", "RemainingSteps"}, {"IsLastStepManager", "RemainingStepsManager"}),
+    "actorgraph.messages": (
+        {
+            "AIMessage", "AnyMessage", "BaseMessage", "HumanMessage", "MessageContent", "RemoveMessage",
+            "SystemMessage", "ToolCall", "ToolMessage", "coerce_message",
+        },
+        set(),
+    ),
     "actorgraph.checkpoint.memory": (set(), {"InMemorySaver", "MemorySaver"}),
     "actorgraph.checkpoint.sqlite": (set(), {"SqliteSaver"}),
     "actorgraph.store.memory": (set(), {"InMemoryStore"}),

@@ -105,9 +105,9 @@ def test_values_stream_has_no_chunk_for_a_step_that_wrote_nothing() -> None:
 
 
 @pytest.mark.anyio
-async def test_astream_values_matches_sync_stream() -> None:
+async def test_astream_values_starts_with_input_then_state_after_each_step() -> None:
     chunks = await _collect(_fan().astream(INP, stream_mode="values"))
-    assert chunks == list(_fan().stream(INP, stream_mode="values"))
+    assert chunks == [{"log": [], "n": 0}, {"log": ["a"], "n": 1}, {"log": ["a", "b", "c"], "n": 1}]
 
 
 # -- updates -----------------------------------------------------------------------------
@@ -418,6 +418,20 @@ async def test_subgraph_awaited_inside_an_async_node_streams_under_that_nodes_na
         (w_ns, "updates", {"c2": {"log": ["c2"]}}),
         ((), "updates", {"w": {"log": ["c1", "c2"]}}),
     ]
+
+
+@pytest.mark.anyio
+async def test_astream_of_another_graph_inside_an_async_node_yields_its_own_chunks() -> None:
+    child = _child()
+
+    async def w(state: S) -> dict[str, Any]:
+        return {"log": [c async for c in child.astream({"log": []}, stream_mode="updates")]}
+
+    g = StateGraph(S)
+    g.add_node("w", w)
+    g.add_edge(START, "w")
+    out = await g.compile().ainvoke(INP)
+    assert out == {"log": [{"c1": {"log": ["c1"]}}, {"c2": {"log": ["c2"]}}], "n": 0}
 
 
 @pytest.mark.anyio

@@ -134,7 +134,7 @@ class BarrierActor:
             self.scheduled = True
             self.run.dispatcher.submit((self.turn, None, None, False))
 
-    def turn(self, _: Any) -> None:
+    def turn(self, _: Any) -> Any:
         mailbox = self.mailbox
         while mailbox:
             msg = mailbox.popleft()
@@ -144,7 +144,7 @@ class BarrierActor:
                         self._on_result(result)
         self.scheduled = False
         if self.expected == 0 and not self.run.stopping:
-            self._close_step()
+            return self._close_step()
         return None
 
     def _on_result(self, r: TaskResult) -> None:
@@ -188,11 +188,11 @@ class BarrierActor:
             sink = run.sink
             ns = run.stream_ns
             if sink.wants("updates", ns):
-                sink.emit(ns, "updates", {r.task.name: _update_view(r.writes, self.program.output_key_set)})
+                sink.emit(ns, "updates", {r.task.name: _update_view(r.writes, self.program.stream_key_set)})
         self._emit_task_result(r)
 
     # -- step close --------------------------------------------------------------------
-    def _close_step(self) -> None:
+    def _close_step(self) -> Any:
         run = self.run
         if self.interrupts:
             run.finish_interrupted(self.interrupts)
@@ -214,9 +214,9 @@ class BarrierActor:
                 writes=sum(len(r.writes) for r in results),
                 updated=sorted(updated),
             )
-        self._advance(updated, first=False)
+        return self._advance(updated, first=False)
 
-    def _advance(self, updated: set[str], first: bool) -> None:
+    def _advance(self, updated: set[str], first: bool) -> Any:
         """Compute and activate the next step, or end the run."""
         run = self.run
         if not first:
@@ -243,8 +243,16 @@ class BarrierActor:
             return
         if not tasks:
             run.finish_ok()
-            return
+            return None
+        if not first and run.sink.backlog():
+            return self._dispatch_when_drained(tasks)
         self._dispatch(tasks)
+        return None
+
+    async def _dispatch_when_drained(self, tasks: list[TaskSpec]) -> None:
+        await self.run.sink.wait_drained()
+        if not self.run.stopping:
+            self._dispatch(tasks)
 
     def _apply_results(self, results: list[TaskResult]) -> set[str]:
         program = self.program
@@ -324,7 +332,6 @@ class BarrierActor:
             self.live_clear.update(c for c in by_chan if c in program.step_clear_channels)
         state_keys = program.state_key_set
         sv = self.state_values
-        out_touched = False
         for c in touched:
             if c in state_keys:
                 ch = channels[c]
@@ -332,13 +339,11 @@ class BarrierActor:
                     sv[c] = ch.get()
                 else:
                     sv.pop(c, None)
-                if c in program.output_key_set and c in by_chan:
-                    out_touched = True
-        if out_touched:
+        if not self.output_written and not program.output_key_set.isdisjoint(by_chan):
             self.output_written = True
-            run = self.run
-            if run.sink.wants("values", run.stream_ns):
-                run.sink.emit(run.stream_ns, "values", self.output_values())
+        run = self.run
+        if run.sink.wants("values", run.stream_ns) and not program.stream_key_set.isdisjoint(by_chan):
+            run.sink.emit(run.stream_ns, "values", self.stream_values())
         return updated
 
     def _explain_conflict(self, exc: InvalidUpdateError, results: list[TaskResult]) -> InvalidUpdateError:
@@ -467,6 +472,10 @@ class BarrierActor:
         sv = self.state_values
         return {k: sv[k] for k in self.program.output_keys if k in sv}
 
+    def stream_values(self) -> dict[str, Any]:
+        sv = self.state_values
+        return {k: sv[k] for k in self.program.stream_keys if k in sv}
+
     def _emit_interrupts(self, interrupts: tuple[Any, ...]) -> None:
         run = self.run
         sink = run.sink
@@ -474,7 +483,7 @@ class BarrierActor:
         if sink.wants("updates", ns):
             sink.emit(ns, "updates", {INTERRUPT: tuple(interrupts)})
         if sink.wants("values", ns):
-            values = self.output_values()
+            values = self.stream_values()
             values[INTERRUPT] = tuple(interrupts)
             sink.emit(ns, "values", values)
 
@@ -486,7 +495,7 @@ class BarrierActor:
             return
         if self.program.nodes[r.task.name].hidden:
             return
-        update = _update_view(r.writes, self.program.output_key_set)
+        update = _update_view(r.writes, self.program.stream_key_set)
         payload = {
             "id": r.task.id,
             "name": r.task.name,

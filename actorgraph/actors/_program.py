@@ -151,6 +151,7 @@ class Program:
         state_keys: Sequence[str],
         output_keys: Sequence[str],
         input_channel: str,
+        stream_keys: Sequence[str] | None = None,
         map_input: Callable[[Any], list[tuple[str, Any]]],
         map_command: Callable[[Any], tuple[list[tuple[str, Any]], list[Any]]],
         coerce_context: Callable[[Any], Any] = lambda c: c,
@@ -173,6 +174,10 @@ class Program:
         self.state_key_set = frozenset(state_keys)
         self.output_keys = tuple(output_keys)
         self.output_key_set = frozenset(output_keys)
+        # what the values/updates streams show: every state key (private ones included,
+        # as LangGraph streams them); ``invoke`` returns only the output keys
+        self.stream_keys = tuple(stream_keys) if stream_keys is not None else self.output_keys
+        self.stream_key_set = frozenset(self.stream_keys)
         self.input_channel = input_channel
         self.map_input = map_input
         self.map_command = map_command

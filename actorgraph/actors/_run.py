@@ -94,8 +94,14 @@ class RunState:
         self.run_id = config.get("run_id")
         if parent is not None:
             prun = parent.run
-            self.sink = prun.sink
-            self.stream_ns: tuple[str, ...] = (*prun.stream_ns, f"{parent.spec.name}:{parent.spec.id}")
+            if sink is NULL_SINK:
+                # a subgraph: its events join the parent's stream under its namespace
+                self.sink = prun.sink
+                self.stream_ns: tuple[str, ...] = (*prun.stream_ns, f"{parent.spec.name}:{parent.spec.id}")
+            else:
+                # stream()/astream() called inside a node: the caller consumes the events
+                self.sink = sink
+                self.stream_ns = ()
             self.checkpoint_ns = parent.ns
             self.context = context if context is not None else prun.context
             self.store = program.store if program.store is not None else prun.store

@@ -259,22 +259,30 @@ class GraphRunnable:
         limit = configs[0].get("max_concurrency") if configs else None
         limiter = anyio.CapacityLimiter(limit) if limit else None
 
-        async def one(i: int) -> None:
+        failed: list[BaseException] = []
+
+        async def one(i: int, scope: anyio.CancelScope) -> None:
             if limiter is not None:
                 await limiter.acquire()
             try:
                 out[i] = await self._ainvoke(inputs[i], configs[i], kwargs.get("context"), "values", "v1", False)
             except Exception as exc:
-                if not return_exceptions:
-                    raise
-                out[i] = exc
+                if return_exceptions:
+                    out[i] = exc
+                elif not failed:
+                    # the first failure is the batch's error, raised as itself (not in an
+                    # exception group); the other runs are cancelled
+                    failed.append(exc)
+                    scope.cancel()
             finally:
                 if limiter is not None:
                     limiter.release()
 
         async with anyio.create_task_group() as tg:
             for i in range(len(inputs)):
-                tg.start_soon(one, i)
+                tg.start_soon(one, i, tg.cancel_scope)
+        if failed:
+            raise failed[0]
         return out
 
     # -- sync --------------------------------------------------------------------------

@@ -19,9 +19,6 @@ __all__ = ("NullSink", "QueueSink", "StreamSink", "END_OF_STREAM")
 
 END_OF_STREAM: Any = object()
 
-# events pile up to this many before the barrier waits for the consumer between steps
-HIGH_WATER = 4096
-
 
 class StreamSink:
     """Base: decides what is wanted and receives ``(namespace, mode, chunk)`` events."""
@@ -37,6 +34,10 @@ class StreamSink:
 
     def emit(self, ns: tuple[str, ...], mode: str, chunk: Any) -> None:
         raise NotImplementedError
+
+    def backlog(self) -> bool:
+        """Whether events are waiting for the consumer."""
+        return False
 
     async def wait_drained(self) -> None:
         return None
@@ -101,20 +102,34 @@ class QueueSink(StreamSink):
         """The next event, or ``END_OF_STREAM``."""
         events = self._events
         while not events:
+            # the consumer wants more and has nothing: let a waiting barrier go on
+            d = self._drained
+            if d is not None:
+                self._drained = None
+                d.set()
             self._wakeup = anyio.Event()
             if events:  # an emit from another thread may have raced the new event
                 break
             await self._wakeup.wait()
         self._wakeup = None
-        item = events.popleft()
-        d = self._drained
-        if d is not None and len(events) < HIGH_WATER // 2:
-            self._drained = None
-            d.set()
-        return item
+        return events.popleft()
+
+    def backlog(self) -> bool:
+        # a run on another thread (a subgraph called through the sync API by a node that
+        # blocks the consumer's loop) must not wait for that consumer: it can't read
+        return bool(self._events) and threading.get_ident() == self._thread
 
     async def wait_drained(self) -> None:
-        """Wait (between steps) until the consumer has caught up, bounding the buffer."""
-        if len(self._events) >= HIGH_WATER:
-            self._drained = anyio.Event()
-            await self._drained.wait()
+        """Wait until the consumer has taken every event so far and asks for the next.
+
+        The barrier calls this before starting a step, so a stream runs lazily, as
+        LangGraph's does: a step starts only when the consumer wants its output, a
+        consumer that stops reading stops the run, and the buffer holds one step's events.
+        """
+        while self._events:
+            # several runs may wait at once (subgraphs share their parent's stream): they
+            # share one event
+            d = self._drained
+            if d is None:
+                d = self._drained = anyio.Event()
+            await d.wait()

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import Future
@@ -21,7 +22,8 @@ from typing import Any, TypeVar
 
 import anyio.from_thread
 
-from actorgraph.actors._context import current_task
+from actorgraph.actors._context import CURRENT, current_task
+from actorgraph.actors._spawn import current_backend
 
 T = TypeVar("T")
 
@@ -54,10 +56,11 @@ def _runner() -> asyncio.Runner:
 
 
 def _loop_running_here() -> bool:
+    """Whether this thread is inside a running event loop (asyncio or Trio)."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return False
+        return current_backend() != "other"
     return True
 
 
@@ -86,12 +89,25 @@ async def _call(fn: Callable[[], Awaitable[T]]) -> T:
     return await fn()
 
 
+def _helper_context() -> contextvars.Context:
+    """A context for a helper thread that carries the calling task's context (so a sync
+    node that calls ``invoke`` on the loop thread still runs it as its subgraph) but none
+    of the calling event loop's own markers: the helper runs its own asyncio loop, and a
+    copied Trio marker would make anyio drive it as Trio."""
+    ctx = contextvars.Context()
+    tctx = current_task()
+    if tctx is not None:
+        ctx.run(CURRENT.set, tctx)
+    return ctx
+
+
 def _in_helper_thread(body: Callable[[], T]) -> T:
     fut: Future[T] = Future()
+    ctx = _helper_context()
 
     def target() -> None:
         try:
-            fut.set_result(body())
+            fut.set_result(ctx.run(body))
         except BaseException as exc:  # delivered to the caller below
             fut.set_exception(exc)
 
@@ -149,7 +165,12 @@ def _iterate_in_thread(make: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
     requests: queue.Queue[str] = queue.Queue()
     replies: queue.Queue[tuple[str, Any]] = queue.Queue()
 
+    ctx = _helper_context()
+
     def target() -> None:
+        ctx.run(serve)
+
+    def serve() -> None:
         runner = asyncio.Runner()
         try:
             agen = make()

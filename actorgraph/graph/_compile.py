@@ -55,12 +55,19 @@ def _not_a_dict(where: str, value: Any) -> InvalidUpdateError:
 class _UpdateReader:
     """Turns a node's return value into ``(key, value)`` writes, checking every key."""
 
-    __slots__ = ("node", "keys", "node_names")
+    __slots__ = ("node", "keys", "node_names", "schema_types")
 
-    def __init__(self, node: str, keys: frozenset[str], node_names: frozenset[str]) -> None:
+    def __init__(
+        self,
+        node: str,
+        keys: frozenset[str],
+        node_names: frozenset[str],
+        schema_types: frozenset[type] = frozenset(),
+    ) -> None:
         self.node = node
         self.keys = keys
         self.node_names = node_names
+        self.schema_types = schema_types
 
     def pairs(self, value: Any) -> list[tuple[str, Any]]:
         if type(value) is dict:
@@ -70,6 +77,12 @@ class _UpdateReader:
         pairs = object_to_pairs(value)
         if pairs is None:
             raise _not_a_dict(f"Node '{self.node}'", value)
+        if type(value) not in self.schema_types and not self.keys.issuperset(k for k, _ in pairs):
+            raise InvalidUpdateError(
+                f"Node '{self.node}' returned a {type(value).__name__} object, which is not a "
+                f"state update: return a dict of state keys instead (state keys: "
+                f"{sorted(self.keys)})."
+            )
         self._check([k for k, _ in pairs])
         return pairs
 
@@ -135,7 +148,7 @@ class _UpdateReader:
 class _Finish:
     """``NodeSpec.finish`` for a user node: update + edges + conditional edges."""
 
-    __slots__ = ("reader", "static", "branches", "state_mapper", "nodes")
+    __slots__ = ("reader", "static", "branches", "state_mapper", "managed", "nodes")
 
     def __init__(
         self,
@@ -143,11 +156,13 @@ class _Finish:
         static: list[tuple[str, Any]],
         branches: list[Branch],
         state_mapper: Any,
+        managed: tuple[tuple[str, Any], ...] = (),
     ) -> None:
         self.reader = reader
         self.static = static
         self.branches = branches
         self.state_mapper = state_mapper
+        self.managed = managed
         self.nodes = reader.node_names
 
     def __call__(self, tctx: Any, result: Any) -> Any:
@@ -173,6 +188,10 @@ class _Finish:
 
     def _route(self, tctx: Any) -> Any:
         state = tctx.run.barrier.fresh_state(tctx.writes)
+        if self.managed:
+            step, stop = tctx.spec.step, tctx.run.stop
+            for key, get in self.managed:
+                state[key] = get(step, stop)
         if self.state_mapper is not None:
             state = self.state_mapper(state)
         pending = []
@@ -268,7 +287,8 @@ def compile_graph(
             static[s].append((key, s))
 
     nodes: dict[str, NodeSpec] = {}
-    start_reader = _UpdateReader(START, key_set, node_names)
+    schema_types = frozenset(t for t in builder.schemas if isinstance(t, type))
+    start_reader = _UpdateReader(START, key_set, node_names, schema_types)
     nodes[START] = NodeSpec(
         START,
         triggers=(START,),
@@ -282,6 +302,7 @@ def compile_graph(
             static.get(START, []),
             list(builder.branches.get(START, {}).values()),
             state_info.mapper,
+            tuple(state_info.managed.items()),
         ),
         hidden=True,
     )
@@ -303,10 +324,11 @@ def compile_graph(
             call=bound.call,
             is_async=bound.is_async,
             finish=_Finish(
-                _UpdateReader(n, key_set, node_names),
+                _UpdateReader(n, key_set, node_names, schema_types),
                 static.get(n, []),
                 list(builder.branches.get(n, {}).values()),
                 state_info.mapper,
+                tuple(state_info.managed.items()),
             ),
             metadata=spec.metadata,
             retry_policy=spec.retry_policy,
@@ -351,6 +373,7 @@ def compile_graph(
         channels=channels,
         state_keys=state_keys,
         output_keys=output_keys,
+        stream_keys=state_keys,
         input_channel=START,
         map_input=map_input,
         map_command=map_command,

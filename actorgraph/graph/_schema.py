@@ -37,16 +37,17 @@ def _is_msgspec(schema: Any) -> bool:
 
 
 def _hints(schema: type) -> dict[str, Any]:
+    module = sys.modules.get(getattr(schema, "__module__", ""), None)
+    globalns = dict(vars(module)) if module is not None else None
     try:
-        module = sys.modules.get(getattr(schema, "__module__", ""), None)
-        globalns = dict(vars(module)) if module is not None else None
         return typing.get_type_hints(schema, globalns=globalns, include_extras=True)
-    except Exception:
-        # unresolvable forward references: fall back to the raw annotations
-        raw: dict[str, Any] = {}
-        for base in reversed(schema.__mro__):
-            raw.update(getattr(base, "__annotations__", {}) or {})
-        return raw
+    except NameError as exc:
+        # a guess would silently turn reducer keys into plain keys: refuse instead
+        raise GraphValidationError(
+            f"Can't read the annotations of state schema '{schema.__name__}': {exc}. A type "
+            "or reducer named in a string annotation (e.g. under `from __future__ import "
+            "annotations`) must be importable from the schema's module, not local to a function."
+        ) from exc
 
 
 def _strip(ann: Any) -> Any:
@@ -61,11 +62,7 @@ def _reducer_arity_ok(fn: Callable[..., Any]) -> bool:
     except (TypeError, ValueError):
         return True  # builtins without signatures (operator.add)
     params = list(sig.parameters.values())
-    positional = [
-        p
-        for p in params
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
-    ]
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     return len(positional) == 2 or any(p.kind is p.VAR_POSITIONAL for p in params)
 
 

@@ -51,8 +51,7 @@ def validate_graph(graph: StateGraph, interrupt: Sequence[str] | None = None) ->
         for branch in branches.values():
             branch.validate(known)
     for name, spec in graph.nodes.items():
-        ends = spec.ends.values() if isinstance(spec.ends, dict) else spec.ends
-        for end in ends:
+        for end in _targets(spec.ends):
             if end != END and end not in nodes:
                 raise GraphValidationError(
                     f"Node '{name}' declares destination '{end}' (in its Command[Literal[...]] "
@@ -89,8 +88,7 @@ def _check_reachable(graph: StateGraph, nodes: set[str]) -> None:  # type: ignor
         for branch in branches.values():
             succ.setdefault(source, set()).update(branch.ends or ())
     for name, spec in graph.nodes.items():
-        ends = spec.ends.values() if isinstance(spec.ends, dict) else spec.ends
-        succ[name].update(ends)
+        succ[name].update(_targets(spec.ends))
     seen = {START}
     frontier = [START]
     while frontier:
@@ -110,26 +108,81 @@ def _check_reachable(graph: StateGraph, nodes: set[str]) -> None:  # type: ignor
         )
 
 
-def _code_mentions(code: types.CodeType, names: frozenset[str]) -> bool:
-    if names.intersection(code.co_names):
-        return True
-    return any(isinstance(c, types.CodeType) and _code_mentions(c, names) for c in code.co_consts)
+def _targets(ends: object) -> tuple[str, ...]:
+    """Node names a ``destinations``/``Command[Literal]`` declaration routes to (a dict
+    declaration maps node name -> edge label)."""
+    if isinstance(ends, dict):
+        return tuple(ends)
+    return tuple(ends)  # type: ignore[arg-type]
 
 
-_ROUTING_NAMES = frozenset({"Command", "Send"})
+_ROUTING_NAMES = frozenset({"Command", "Send", "PARENT"})
+_MAX_DEPTH = 4
 
 
 def _may_route_dynamically(action: object) -> bool:
-    """Whether a node could return a Command or Send (or run a subgraph that does)."""
+    """Whether a node could return a Command or Send, or run a graph that sends one to us.
+
+    Reads the node's code and, recursively, the code of the functions and methods it
+    names (through its globals, closure, or own class), looking for ``Command``/``Send``
+    or a compiled graph. Anything that can't be read counts as dynamic.
+    """
+    return _dynamic(action, 0, set())
+
+
+def _dynamic(obj: object, depth: int, seen: set[int]) -> bool:
     from actorgraph.graph._subgraph import is_compiled_graph
 
-    if is_compiled_graph(action):
+    if id(obj) in seen:
+        return False
+    seen.add(id(obj))
+    if is_compiled_graph(obj):
         return True
-    while isinstance(action, functools.partial):
-        action = action.func
-    fn = action if inspect.isfunction(action) or inspect.ismethod(action) else getattr(action, "__call__", None)  # noqa: B004
-    fn = getattr(fn, "__func__", fn)
-    code = getattr(fn, "__code__", None)
+    while isinstance(obj, functools.partial):
+        obj = obj.func
+    owner: object = None
+    if inspect.ismethod(obj):
+        owner = type(obj.__self__)
+        obj = obj.__func__
+    elif not inspect.isfunction(obj):
+        call = getattr(type(obj), "__call__", None)  # noqa: B004
+        if call is None or not inspect.isfunction(call):
+            return True  # a builtin or something we can't read
+        owner, obj = type(obj), call
+    code = getattr(obj, "__code__", None)
     if not isinstance(code, types.CodeType):
         return True
-    return _code_mentions(code, _ROUTING_NAMES)
+    names = _code_names(code)
+    if _ROUTING_NAMES & names:
+        return True
+    if depth >= _MAX_DEPTH:
+        return False
+    scope: dict[str, object] = dict(getattr(obj, "__globals__", {}))
+    closure = getattr(obj, "__closure__", None) or ()
+    for name, cell in zip(code.co_freevars, closure):
+        try:
+            scope[name] = cell.cell_contents
+        except ValueError:
+            continue
+    for name in names:
+        target = scope.get(name, _NOTHING)
+        if target is _NOTHING and owner is not None:
+            target = getattr(owner, name, _NOTHING)
+        if target is _NOTHING or isinstance(target, (types.ModuleType, type)):
+            continue
+        if is_compiled_graph(target):
+            return True
+        if callable(target) and _dynamic(target, depth + 1, seen):
+            return True
+    return False
+
+
+_NOTHING = object()
+
+
+def _code_names(code: types.CodeType) -> set[str]:
+    names = set(code.co_names) | set(code.co_freevars)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _code_names(const)
+    return names
