@@ -9,9 +9,10 @@ from __future__ import annotations
 import sys
 from typing import Final, Literal
 
-START: Final = sys.intern("__start__")
+# identifier-like string literals are interned by the compiler already
+START: Final = "__start__"
 """The virtual first node: edges from START pick where a run begins."""
-END: Final = sys.intern("__end__")
+END: Final = "__end__"
 """The virtual last node: an edge to END ends that branch."""
 
 TAG_HIDDEN: Final = sys.intern("langsmith:hidden")

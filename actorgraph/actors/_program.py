@@ -195,8 +195,8 @@ class Program:
 
         trigger_to_nodes: dict[str, list[str]] = {}
         for node in self.nodes.values():
-            for chan in node.triggers:
-                trigger_to_nodes.setdefault(chan, []).append(node.name)
+            for trigger in node.triggers:
+                trigger_to_nodes.setdefault(trigger, []).append(node.name)
         self.trigger_to_nodes: dict[str, tuple[str, ...]] = {
             k: tuple(sorted(v)) for k, v in trigger_to_nodes.items()
         }

@@ -46,6 +46,12 @@ class RunOutcome:
 class RunState:
     """Run-wide facts and plumbing shared by the barrier, the node actors and the tasks."""
 
+    sink: StreamSink
+    stream_ns: tuple[str, ...]
+    checkpoint_ns: str
+    context: Any
+    store: Any
+
     __slots__ = (
         "program",
         "config",
@@ -97,7 +103,7 @@ class RunState:
             if sink is NULL_SINK:
                 # a subgraph: its events join the parent's stream under its namespace
                 self.sink = prun.sink
-                self.stream_ns: tuple[str, ...] = (*prun.stream_ns, f"{parent.spec.name}:{parent.spec.id}")
+                self.stream_ns = (*prun.stream_ns, f"{parent.spec.name}:{parent.spec.id}")
             else:
                 # stream()/astream() called inside a node: the caller consumes the events
                 self.sink = sink

@@ -83,7 +83,7 @@ class _AsyncioWorkers:
         return None
 
     def start(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
-        task = self._loop.create_task(fn(*args))  # type: ignore[arg-type]
+        task: Any = self._loop.create_task(fn(*args))  # type: ignore[arg-type]
         self._tasks.add(task)
         task.add_done_callback(self._on_done)
 
@@ -163,6 +163,7 @@ class DetachedTask:
     __slots__ = ("_task", "_done", "_scope")
 
     def __init__(self, fn: Callable[[], Awaitable[None]]) -> None:
+        self._task: Any = None
         self._done = anyio.Event()
         # made here, entered in the task: a cancel() that comes before the task first
         # runs is not lost

@@ -135,7 +135,7 @@ class BinaryOperatorAggregate(BaseChannel[Value, Value, Value], Generic[Value]):
         for i in range(start, len(values)):
             v = values[i]
             if type(v) is list:
-                out.extend(v)
+                out.extend(v)  # type: ignore[arg-type]
                 continue
             is_over, inner = overwrite_value(v)
             if is_over:

@@ -245,7 +245,7 @@ def _identity(value: Any, tctx: Any) -> Any:
 
 
 def compile_graph(
-    builder: StateGraph,  # type: ignore[type-arg]
+    builder: StateGraph[Any, Any, Any, Any],
     *,
     checkpointer: Any,
     cache: Any,

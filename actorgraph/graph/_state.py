@@ -9,7 +9,9 @@ import warnings
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Literal, TypeVar, get_args, get_origin, get_type_hints
+from typing import Any, Generic, Literal, get_args, get_origin, get_type_hints
+
+from typing_extensions import TypeVar
 
 from actorgraph._constants import END, RESERVED_CHARS, START
 from actorgraph._types import CachePolicy, Command, RetryPolicy, TimeoutPolicy
@@ -22,9 +24,9 @@ from actorgraph.graph._schema import SchemaInfo, analyze_schema
 __all__ = ("StateGraph", "StateNodeSpec")
 
 StateT = TypeVar("StateT")
-ContextT = TypeVar("ContextT")
-InputT = TypeVar("InputT")
-OutputT = TypeVar("OutputT")
+ContextT = TypeVar("ContextT", default=None)
+InputT = TypeVar("InputT", default=StateT)
+OutputT = TypeVar("OutputT", default=StateT)
 
 _log = logging.getLogger("actorgraph.graph")
 

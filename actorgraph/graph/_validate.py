@@ -8,7 +8,7 @@ import functools
 import inspect
 import types
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from actorgraph._constants import END, START
 from actorgraph.errors import GraphValidationError
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 __all__ = ("validate_graph",)
 
 
-def validate_graph(graph: StateGraph, interrupt: Sequence[str] | None = None) -> None:  # type: ignore[type-arg]
+def validate_graph(graph: StateGraph[Any, Any, Any, Any], interrupt: Sequence[str] | None = None) -> None:
     nodes = set(graph.nodes)
     known = sorted(nodes)
     # sources
@@ -63,7 +63,7 @@ def validate_graph(graph: StateGraph, interrupt: Sequence[str] | None = None) ->
     _check_reachable(graph, nodes)
 
 
-def _check_reachable(graph: StateGraph, nodes: set[str]) -> None:  # type: ignore[type-arg]
+def _check_reachable(graph: StateGraph[Any, Any, Any, Any], nodes: set[str]) -> None:
     """Reject nodes nothing can route to.
 
     Routing we can't see makes every node reachable: a router with no path map (it may
