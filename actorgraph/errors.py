@@ -134,14 +134,17 @@ class NodeTimeoutError(ActorGraphError):
     can tell it apart from network timeouts.
     """
 
-    def __init__(self, node: str, timeout: float, elapsed: float) -> None:
+    def __init__(self, node: str, timeout: float, elapsed: float, *, kind: str = "run") -> None:
+        what = "idle timeout" if kind == "idle" else "timeout"
+        detail = " without making progress" if kind == "idle" else ""
         super().__init__(
-            f"Node '{node}' exceeded its timeout of {timeout:.3f}s (elapsed: {elapsed:.3f}s). "
-            "Raise the timeout or make the node finish sooner."
+            f"Node '{node}' exceeded its {what} of {timeout:.3f}s{detail} "
+            f"(elapsed: {elapsed:.3f}s). Raise the timeout or make the node finish sooner."
         )
         self.node = node
         self.timeout = timeout
         self.elapsed = elapsed
+        self.kind = kind
 
 
 class NodeCancelledError(ActorGraphError):

@@ -62,7 +62,10 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
     "actorgraph.checkpoint.sqlite": (set(), {"SqliteSaver"}),
     "actorgraph.store.memory": (set(), {"InMemoryStore"}),
     "actorgraph.store.base": (set(), {"BaseStore", "Item", "SearchItem", "PutOp", "GetOp", "SearchOp", "ListNamespacesOp"}),
-    "actorgraph.cache.memory": (set(), {"InMemoryCache"}),
+    "actorgraph.cache.memory": ({"InMemoryCache"}, set()),
+    "actorgraph.cache.base": ({"BaseCache", "FullKey", "Namespace"}, set()),
+    "actorgraph.cache.sqlite": ({"SqliteCache"}, set()),
+    "actorgraph.persistence": ({"SerializationError", "Serializer", "register_type"}, set()),
 }
 
 

@@ -188,7 +188,10 @@ class BarrierActor:
             sink = run.sink
             ns = run.stream_ns
             if sink.wants("updates", ns):
-                sink.emit(ns, "updates", {r.task.name: _update_view(r.writes, self.program.stream_key_set)})
+                chunk = {r.task.name: _update_view(r.writes, self.program.stream_key_set)}
+                if r.cached:
+                    chunk["__metadata__"] = {"cached": True}
+                sink.emit(ns, "updates", chunk)
         self._emit_task_result(r)
 
     # -- step close --------------------------------------------------------------------
@@ -376,6 +379,7 @@ class BarrierActor:
                     step=step,
                     input=send.arg,
                     triggers=(PUSH,),
+                    timeout=send.timeout,
                 )
             )
         self.pending_sends = []

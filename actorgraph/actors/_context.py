@@ -22,6 +22,7 @@ from actorgraph._constants import (
 )
 from actorgraph._runtime import ExecutionInfo, Runtime
 from actorgraph._types import Interrupt
+from actorgraph.actors._policies import Progress
 from actorgraph.errors import GraphInterrupt
 
 if TYPE_CHECKING:
@@ -41,10 +42,6 @@ __all__ = (
 )
 
 CURRENT: ContextVar[TaskContext | None] = ContextVar("actorgraph_task", default=None)
-
-
-def _no_writer(_: Any) -> None:
-    return None
 
 
 def interrupt_id(ns: str, index: int) -> str:
@@ -68,6 +65,7 @@ class TaskContext:
         "resume",
         "interrupt_counter",
         "attempt",
+        "progress",
         "_config",
         "_runtime",
         "_writer",
@@ -88,6 +86,8 @@ class TaskContext:
         self.resume: list[Any] = run.resume_for(spec.id)
         self.interrupt_counter = 0
         self.attempt = 1
+        # a heartbeat for idle timeouts; reset when the task makes progress
+        self.progress = Progress()
         self._config: dict[str, Any] | None = None
         self._runtime: Runtime[Any] | None = None
         self._writer: Any = None
@@ -101,14 +101,30 @@ class TaskContext:
             if sink.wants("custom", self.run.stream_ns):
                 ns = self.run.stream_ns
                 emit = sink.emit
+                progress = self.progress
 
                 def w(value: Any) -> None:
+                    progress()
                     emit(ns, "custom", value)
 
             else:
-                w = _no_writer
+                w = self.progress_writer
             self._writer = w
         return w
+
+    def progress_writer(self, value: Any) -> None:
+        """The stream writer when nobody streams ``custom``: it only counts as progress."""
+        self.progress()
+
+    def reset_for_retry(self) -> None:
+        """Forget what a failed attempt wrote, before the next attempt."""
+        self.writes.clear()
+        self.sends.clear()
+        self.parent_command = None
+        self.interrupt_counter = 0
+        self.attempt += 1
+        self._runtime = None
+        self.progress()
 
     @property
     def config(self) -> dict[str, Any]:
@@ -126,6 +142,7 @@ class TaskContext:
                 context=run.context,
                 store=run.store,
                 stream_writer=self.writer,
+                heartbeat=self.progress,
                 previous=run.previous,
                 execution_info=ExecutionInfo(
                     checkpoint_id=run.checkpoint_id,

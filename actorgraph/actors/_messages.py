@@ -34,6 +34,8 @@ class TaskSpec(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     step: int
     input: Any
     triggers: tuple[str, ...]
+    timeout: Any = None
+    """A ``Send``'s own timeout policy; overrides the node's."""
 
 
 class SendMsg(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -62,6 +64,8 @@ class TaskResult(msgspec.Struct, frozen=True, kw_only=True):
     error: BaseException | None = None
     interrupts: tuple[Any, ...] = ()
     parent_command: CommandMsg | None = None
+    cached: bool = False
+    """The writes came from the node cache; the node did not run."""
 
 
 class Activate(msgspec.Struct, frozen=True, kw_only=True, gc=False):

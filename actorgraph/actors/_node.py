@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextvars
 import inspect
+from datetime import datetime, timezone
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,15 @@ import msgspec
 from actorgraph._constants import PULL
 from actorgraph._types import Command
 from actorgraph.actors._context import CURRENT, TaskContext
-from actorgraph.actors._messages import Activate, CommandMsg, Halt, TaskResult
+from actorgraph.actors._messages import Activate, CommandMsg, Halt, SendMsg, TaskResult
+from actorgraph.actors._policies import (
+    CACHE_NS,
+    backoff,
+    cache_key,
+    function_identity,
+    matching_policy,
+    run_with_timeout,
+)
 from actorgraph.errors import GraphInterrupt, NodeCancelledError, ParentCommand
 
 if TYPE_CHECKING:
@@ -104,21 +113,20 @@ class NodeActor:
         run = self.run
         if run.stopping:
             return
-        node = self.node
         spec = tctx.spec
         self.started += 1
         error: BaseException | None = None
         interrupts: tuple[Any, ...] = ()
         parent_command: CommandMsg | None = None
+        cached = False
         try:
-            try:
-                result = await self._call(tctx, inline)
-            except ParentCommand as pc:
-                # a subgraph run inside this node sent a Command to its parent: us
-                result = _as_own_command(pc.command)
-            pending = node.finish(tctx, result)
-            if pending is not None:
-                await pending
+            inp = self._input(tctx)
+            cache = run.program.cache
+            policy = self.node.cache_policy
+            if cache is not None and policy is not None:
+                cached = await self._run_cached(tctx, inp, inline, cache, policy)
+            else:
+                await self._attempts(tctx, inp, inline)
         except GraphInterrupt as gi:
             interrupts = tuple(gi.interrupts)
         except ParentCommand as pc:
@@ -127,7 +135,7 @@ class NodeActor:
             if not run.cancelling:
                 # the node's own code raised a cancellation: a failure of this node
                 self.failed += 1
-                err = NodeCancelledError(node.name)
+                err = NodeCancelledError(self.node.name)
                 run.post_result(TaskResult(task=spec, writes=[], sends=[], error=err))
             raise
         except Exception as exc:
@@ -145,33 +153,125 @@ class NodeActor:
                 error=error,
                 interrupts=interrupts,
                 parent_command=parent_command,
+                cached=cached,
             )
         )
 
-    async def _call(self, tctx: TaskContext, inline: bool) -> Any:
+    def _input(self, tctx: TaskContext) -> Any:
+        """The node's argument: the task input with managed values, coerced to the
+        node's input schema (pull tasks; a Send's argument is passed as it is)."""
         node = self.node
         spec = tctx.spec
         inp = spec.input
-        pull = spec.path[0] == PULL
-        if node.managed and pull:
+        if spec.path[0] != PULL:
+            return inp
+        if node.managed:
             inp = dict(inp)
             step, stop = spec.step, self.run.stop
             for key, fn in node.managed:
                 inp[key] = fn(step, stop)
         mapper = node.mapper
-        if mapper is not None and pull:
+        if mapper is not None:
             try:
                 inp = mapper(inp)
             except Exception as exc:
                 exc.add_note(f"While building the input of node '{spec.name}' from the state")
                 raise
+        return inp
+
+    async def _attempts(self, tctx: TaskContext, inp: Any, inline: bool) -> None:
+        """Run the node (and its ``finish``), retrying per its retry policies."""
+        node = self.node
+        policies = node.retry_policy or self.run.program.retry_policy
+        timeout = tctx.spec.timeout or node.timeout
+        attempt = 1
+        while True:
+            try:
+                try:
+                    if timeout is None:
+                        result = await self._call(tctx, inp, inline, abandon=False)
+                    else:
+                        result = await run_with_timeout(
+                            lambda: self._call(tctx, inp, False, abandon=True),
+                            timeout,
+                            node.name,
+                            tctx.progress,
+                        )
+                except ParentCommand as pc:
+                    # a subgraph run inside this node sent a Command to its parent: us
+                    result = _as_own_command(pc.command)
+                pending = node.finish(tctx, result)
+                if pending is not None:
+                    await pending
+                return
+            except Exception as exc:
+                policy = matching_policy(policies, exc) if policies else None
+                if policy is None or attempt >= policy.max_attempts:
+                    if attempt > 1:
+                        exc.add_note(f"Node '{node.name}' failed {attempt} attempts")
+                    raise
+                delay = backoff(policy, attempt)
+                self._emit_retry(tctx, attempt, exc, delay)
+                tctx.reset_for_retry()
+                await anyio.sleep(delay)
+                attempt += 1
+
+    async def _run_cached(
+        self, tctx: TaskContext, inp: Any, inline: bool, cache: Any, policy: Any
+    ) -> bool:
+        """Serve the task from the node cache, or run it and fill the cache."""
+        node = self.node
+        ns = (CACHE_NS, function_identity(node.call_target), node.name)
+        full_key = (ns, cache_key(policy, node.name, inp))
+        found = await cache.aget([full_key])
+        entry = found.get(full_key)
+        if entry is not None:
+            writes, sends = entry
+            tctx.writes.extend((c, v) for c, v in writes)
+            tctx.sends.extend(SendMsg(node=n, arg=a) for n, a in sends)
+            return True
+        await self._attempts(tctx, inp, inline)
+        value = ([(c, v) for c, v in tctx.writes], [(m.node, m.arg) for m in tctx.sends])
+        try:
+            await cache.aset({full_key: (value, policy.ttl)})
+        except Exception as exc:
+            exc.add_note(f"While caching the writes of node '{node.name}' (its CachePolicy)")
+            raise
+        return False
+
+    def _emit_retry(self, tctx: TaskContext, attempt: int, exc: BaseException, delay: float) -> None:
+        run = self.run
+        if run.log is not None:
+            run.log.debug("task.retry", node=self.node.name, attempt=attempt, error=repr(exc), delay=delay)
+        if run.sink.wants("debug", run.stream_ns):
+            run.sink.emit(
+                run.stream_ns,
+                "debug",
+                {
+                    "step": tctx.spec.step,
+                    "timestamp": datetime.now(timezone.utc).isoformat(),
+                    "type": "task_retry",
+                    "payload": {
+                        "id": tctx.spec.id,
+                        "name": tctx.spec.name,
+                        "attempt": attempt,
+                        "error": exc,
+                        "retry_in": delay,
+                    },
+                },
+            )
+
+    async def _call(self, tctx: TaskContext, inp: Any, inline: bool, abandon: bool) -> Any:
+        node = self.node
         if node.is_async:
             return await node.call(inp, tctx)
         if inline or not node.blocking:
             result = node.call(inp, tctx)
         else:
             ctx = contextvars.copy_context()
-            result = await anyio.to_thread.run_sync(ctx.run, node.call, inp, tctx)
+            result = await anyio.to_thread.run_sync(
+                ctx.run, node.call, inp, tctx, abandon_on_cancel=abandon
+            )
         if inspect.isawaitable(result):  # a sync callable that returned a coroutine
             result = await result
         return result

@@ -50,6 +50,7 @@ class NodeSpec:
         "timeout",
         "defer",
         "is_subgraph",
+        "call_target",
     )
 
     def __init__(
@@ -73,6 +74,7 @@ class NodeSpec:
         timeout: TimeoutPolicy | None = None,
         defer: bool = False,
         is_subgraph: bool = False,
+        call_target: Any = None,
     ) -> None:
         self.name = name
         self.triggers = tuple(triggers)
@@ -92,6 +94,8 @@ class NodeSpec:
         self.timeout = timeout
         self.defer = defer
         self.is_subgraph = is_subgraph
+        # the user's callable (names the node's cache namespace)
+        self.call_target = call_target if call_target is not None else call
 
     def __repr__(self) -> str:
         return f"NodeSpec({self.name!r}, triggers={self.triggers})"

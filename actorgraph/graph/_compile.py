@@ -24,6 +24,7 @@ from actorgraph.channels import (
     NamedBarrierValueAfterFinish,
 )
 from actorgraph.errors import ErrorCode, InvalidUpdateError, ParentCommand, create_error_message
+from actorgraph.persistence._serde import register_schema_types
 from actorgraph.graph._branch import Branch
 from actorgraph.graph._callable import bind_callable
 from actorgraph.graph._context import context_coercer
@@ -258,6 +259,8 @@ def compile_graph(
     from actorgraph.graph._compiled import CompiledStateGraph
 
     node_names = frozenset(builder.nodes)
+    defaults = builder._node_defaults
+    register_schema_types(*builder.schemas)
     state_channels = dict(builder.channels)
     state_keys = tuple(state_channels)
     key_set = frozenset(state_keys)
@@ -331,11 +334,12 @@ def compile_graph(
                 tuple(state_info.managed.items()),
             ),
             metadata=spec.metadata,
-            retry_policy=spec.retry_policy,
-            cache_policy=spec.cache_policy,
-            timeout=spec.timeout,
+            retry_policy=spec.retry_policy or defaults.retry_policy,
+            cache_policy=spec.cache_policy or defaults.cache_policy,
+            timeout=spec.timeout or defaults.timeout,
             defer=spec.defer,
             is_subgraph=is_subgraph,
+            call_target=spec.action,
         )
 
     def map_input(value: Any) -> list[tuple[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from actorgraph.actors._program import Program
@@ -41,6 +42,29 @@ class CompiledStateGraph(GraphRunnable):
 
     def get_name(self) -> str:
         return self.name
+
+    def clear_cache(self, nodes: Sequence[str] | None = None) -> None:
+        """Drop the node cache's entries of ``nodes`` (of every node when ``None``)."""
+        cache = self.program.cache
+        if cache is not None:
+            cache.clear(self._cache_namespaces(nodes))
+
+    async def aclear_cache(self, nodes: Sequence[str] | None = None) -> None:
+        """Async twin of ``clear_cache``."""
+        cache = self.program.cache
+        if cache is not None:
+            await cache.aclear(self._cache_namespaces(nodes))
+
+    def _cache_namespaces(self, nodes: Sequence[str] | None) -> list[tuple[str, ...]]:
+        from actorgraph.actors._policies import CACHE_NS, function_identity
+
+        names = list(self.builder.nodes) if nodes is None else list(nodes)
+        unknown = [n for n in names if n not in self.program.nodes]
+        if unknown:
+            raise ValueError(f"clear_cache: unknown node(s) {unknown}; nodes are {sorted(self.builder.nodes)}")
+        return [
+            (CACHE_NS, function_identity(self.program.nodes[n].call_target), n) for n in names
+        ]
 
     def get_graph(self, config: Any = None, *, xray: int | bool = False) -> Graph:
         """The graph's nodes and edges, to draw: ``.draw_mermaid()``, ``.draw_ascii()``,

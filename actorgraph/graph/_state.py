@@ -15,6 +15,7 @@ from typing_extensions import TypeVar
 
 from actorgraph._constants import END, RESERVED_CHARS, START
 from actorgraph._types import CachePolicy, Command, RetryPolicy, TimeoutPolicy
+from actorgraph.actors._policies import validate_cache_policy, validate_retry_policy
 from actorgraph.channels import BaseChannel
 from actorgraph.errors import GraphValidationError
 from actorgraph.graph._branch import Branch
@@ -93,14 +94,25 @@ def _command_ends(action: Any) -> tuple[str, ...]:
     return ()
 
 
-def _as_policies(retry_policy: Any) -> tuple[RetryPolicy, ...]:
+def _as_policies(retry_policy: Any, where: str) -> tuple[RetryPolicy, ...]:
     if retry_policy is None:
         return ()
     if isinstance(retry_policy, RetryPolicy):
-        return (retry_policy,)
-    if isinstance(retry_policy, Sequence) and all(isinstance(p, RetryPolicy) for p in retry_policy):
-        return tuple(retry_policy)
-    raise TypeError(f"retry_policy must be a RetryPolicy or a sequence of them, got {retry_policy!r}")
+        policies: tuple[RetryPolicy, ...] = (retry_policy,)
+    elif isinstance(retry_policy, Sequence) and not isinstance(retry_policy, str):
+        policies = tuple(retry_policy)
+    else:
+        raise TypeError(f"{where}: retry_policy must be a RetryPolicy or a sequence of them, got {retry_policy!r}")
+    for policy in policies:
+        validate_retry_policy(policy, where)
+    return policies
+
+
+@dataclass(slots=True)
+class _NodeDefaults:
+    retry_policy: tuple[RetryPolicy, ...] = ()
+    cache_policy: CachePolicy[Any] | None = None
+    timeout: TimeoutPolicy | None = None
 
 
 class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
@@ -140,6 +152,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         self.channels: dict[str, BaseChannel[Any, Any, Any]] = {}
         self.managed: dict[str, Any] = {}
         self.compiled = False
+        self._node_defaults = _NodeDefaults()
         self.state_schema = state_schema
         self.input_schema = input_schema or state_schema
         self.output_schema = output_schema or state_schema
@@ -220,11 +233,13 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         ends: tuple[str, ...] | dict[str, str] = _command_ends(action)
         if destinations is not None:
             ends = dict(destinations) if isinstance(destinations, dict) else tuple(destinations)
+        if cache_policy is not None:
+            validate_cache_policy(cache_policy, f"Node '{name}'")
         self.nodes[name] = StateNodeSpec(
             action=action,
             input_schema=schema,
             metadata=dict(metadata) if metadata else None,
-            retry_policy=_as_policies(retry_policy),
+            retry_policy=_as_policies(retry_policy, f"Node '{name}'"),
             cache_policy=cache_policy,
             ends=ends,
             defer=defer,
@@ -232,6 +247,23 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         )
         if schema is not self.state_schema:
             self._add_schema(schema)
+        return self
+
+    def set_node_defaults(
+        self,
+        *,
+        retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+        cache_policy: CachePolicy[Any] | None = None,
+        timeout: Any = None,
+    ) -> StateGraph[StateT, ContextT, InputT, OutputT]:
+        """Policies for every node that doesn't set its own (applied at ``compile``)."""
+        if retry_policy is not None:
+            self._node_defaults.retry_policy = _as_policies(retry_policy, "set_node_defaults")
+        if cache_policy is not None:
+            validate_cache_policy(cache_policy, "set_node_defaults")
+            self._node_defaults.cache_policy = cache_policy
+        if timeout is not None:
+            self._node_defaults.timeout = TimeoutPolicy.coerce(timeout)
         return self
 
     def _check_name(self, name: str) -> None:

@@ -1,3 +1,5 @@
-"""Import-compatible path `actorgraph.cache.memory`: not built yet (persistence is issue 4)."""
+"""Import-compatible path: the in-memory node cache."""
 
-__all__: tuple[str, ...] = ()
+from actorgraph.persistence._cache import InMemoryCache
+
+__all__ = ("InMemoryCache",)

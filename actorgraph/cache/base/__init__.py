@@ -1,0 +1,5 @@
+"""Import-compatible path: the node-cache interface."""
+
+from actorgraph.persistence._cache import BaseCache, FullKey, Namespace
+
+__all__ = ("BaseCache", "FullKey", "Namespace")

@@ -1,0 +1,13 @@
+"""Persistence: safe serialization, checkpoint savers, stores and node caches.
+
+Used by the actor runtime through small protocols; never imports the runtime or the
+graph layer.
+"""
+
+from actorgraph.persistence._serde import (
+    SerializationError,
+    Serializer,
+    register_type,
+)
+
+__all__ = ("SerializationError", "Serializer", "register_type")
