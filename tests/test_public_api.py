@@ -12,7 +12,7 @@ import pytest
 SURFACE: dict[str, tuple[set[str], set[str]]] = {
     "actorgraph.graph": ({"END", "START", "StateGraph", "add_messages", "MessagesState", "MessageGraph"}, set()),
     "actorgraph.graph.state": ({"StateGraph", "CompiledStateGraph"}, set()),
-    "actorgraph.graph.message": ({"add_messages", "MessagesState", "MessageGraph", "REMOVE_ALL_MESSAGES"}, set()),
+    "actorgraph.graph.message": ({"add_messages", "MessagesState", "MessageGraph", "REMOVE_ALL_MESSAGES", "push_message"}, set()),
     "actorgraph.types": (
         {
             "All", "CachePolicy", "Command", "Durability", "GraphOutput", "Interrupt", "Overwrite",

@@ -66,6 +66,7 @@ class TaskContext:
         "interrupt_counter",
         "attempt",
         "progress",
+        "extra_callbacks",
         "_config",
         "_runtime",
         "_writer",
@@ -88,6 +89,7 @@ class TaskContext:
         self.attempt = 1
         # a heartbeat for idle timeouts; reset when the task makes progress
         self.progress = Progress()
+        self.extra_callbacks: tuple[Any, ...] = ()
         self._config: dict[str, Any] | None = None
         self._runtime: Runtime[Any] | None = None
         self._writer: Any = None
@@ -175,8 +177,16 @@ class TaskContext:
         configurable[CONFIG_KEY_TASK_ID] = spec.id
         configurable[CONFIG_KEY_CHECKPOINT_NS] = self.ns
         configurable[CONFIG_KEY_CHECKPOINT_ID] = None
+        callbacks = base.get("callbacks")
+        if self.extra_callbacks:
+            if callbacks is None or isinstance(callbacks, list):
+                callbacks = [*(callbacks or ()), *self.extra_callbacks]
+            else:  # a LangChain callback manager: give the node a copy with our handler
+                callbacks = callbacks.copy()
+                for handler in self.extra_callbacks:
+                    callbacks.add_handler(handler, inherit=True)
         cfg: dict[str, Any] = {
-            "callbacks": base.get("callbacks"),
+            "callbacks": callbacks,
             "configurable": configurable,
             "metadata": metadata,
         }

@@ -97,15 +97,29 @@ class NodeActor:
             match mailbox.popleft():
                 case Activate(tasks=tasks, inline_sync=inline):
                     self.activations += 1
+                    messages = self.run.messages
                     for spec in tasks:
                         tctx = TaskContext(self.run, spec, self.node)
                         ctx = contextvars.copy_context()
                         ctx.run(CURRENT.set, tctx)
+                        if messages is not None:
+                            self._stream_messages(tctx, ctx, messages)
                         submit((run_task, (tctx, inline), ctx, True))
                 case Halt():
                     self.halted = True
         self.scheduled = False
         return None
+
+    def _stream_messages(self, tctx: TaskContext, ctx: contextvars.Context, messages: Any) -> None:
+        """Set a task up for the ``messages`` stream: its input messages are not news,
+        and LangChain models it calls report their tokens."""
+        messages.note_input(tctx)
+        handler = messages.langchain_handler(tctx)
+        if handler is not None:
+            tctx.extra_callbacks = (handler,)
+            from langchain_core.runnables.config import var_child_runnable_config
+
+            ctx.run(var_child_runnable_config.set, tctx.config)
 
     # -- one task ----------------------------------------------------------------------
     async def _run_task(self, job: tuple[TaskContext, bool]) -> None:
@@ -145,6 +159,8 @@ class NodeActor:
             error.add_note(f"During task with name '{spec.name}' and id '{spec.id}'")
         else:
             self.finished += 1
+            if run.messages is not None and not interrupts:
+                run.messages.task_output(tctx, tctx.writes)
         run.post_result(
             TaskResult(
                 task=spec,

@@ -21,6 +21,7 @@ from actorgraph.actors._barrier import BarrierActor
 from actorgraph.actors._context import _NO_ANSWER, TaskContext
 from actorgraph.actors._dispatcher import Dispatcher
 from actorgraph.actors._log import run_logger
+from actorgraph.actors._message_stream import MessageStreamer
 from actorgraph.actors._messages import SendMsg, TaskDone, TaskResult
 from actorgraph.actors._node import NodeActor
 from actorgraph.actors._spawn import WorkerGroup
@@ -78,6 +79,7 @@ class RunState:
         "loop_token",
         "loop_thread",
         "log",
+        "messages",
         "_seed",
     )
 
@@ -131,6 +133,10 @@ class RunState:
         self.loop_token: Any = None
         self.loop_thread = 0
         self._seed = os.urandom(8).hex()
+        self.messages: MessageStreamer | None = None
+        if self.sink.wants("messages", self.stream_ns):
+            shared = parent.run.messages if parent is not None and parent.run.sink is self.sink else None
+            self.messages = MessageStreamer(self, shared.seen if shared is not None else None)
         self.log: Any = run_logger(
             graph=program.name, run_id=self.run_id, thread_id=self.thread_id, ns=self.checkpoint_ns
         )

@@ -22,7 +22,14 @@ from actorgraph._message_types import (
     to_langchain,
 )
 
-__all__ = ("REMOVE_ALL_MESSAGES", "MessageGraph", "Messages", "MessagesState", "add_messages")
+__all__ = (
+    "REMOVE_ALL_MESSAGES",
+    "MessageGraph",
+    "Messages",
+    "MessagesState",
+    "add_messages",
+    "push_message",
+)
 
 REMOVE_ALL_MESSAGES = "__remove_all__"
 """``RemoveMessage(id=REMOVE_ALL_MESSAGES)`` in an update clears the messages before it."""
@@ -227,3 +234,41 @@ class MessageGraph:
             "StateGraph(MessagesState): nodes read state['messages'] and return "
             "{'messages': [...]}, and invoke takes {'messages': [...]}."
         )
+
+
+def push_message(message: Any, *, state_key: str | None = "messages") -> Any:
+    """Send a message (or a token chunk) to the ``messages`` stream from inside a node,
+    and append it to the state key ``state_key`` unless that is ``None``.
+
+    This is the way to stream a model's tokens without LangChain: push each chunk with
+    ``state_key=None`` as it arrives, then return (or push) the whole message. A message
+    without an id gets one (LangGraph refuses it instead), so chunks of one reply should
+    share an id you set.
+    """
+    from actorgraph.actors._context import current_task
+    from actorgraph.errors import InvalidUpdateError
+
+    tctx = current_task()
+    if tctx is None:
+        raise RuntimeError(
+            "Called push_message() outside of a running graph: call it from inside a node."
+        )
+    msg = coerce_messages([message])[0]
+    if getattr(msg, "id", None) is None:
+        try:
+            msg.id = str(uuid.uuid4())
+        except (AttributeError, TypeError):
+            pass
+    if state_key is not None:
+        keys = tctx.run.program.state_key_set
+        if state_key not in keys:
+            raise InvalidUpdateError(
+                f"push_message(state_key={state_key!r}) in node '{tctx.spec.name}': the state has "
+                f"no such key (state keys: {sorted(keys)}); pass state_key=None to only stream it."
+            )
+    streamer = tctx.run.messages
+    if streamer is not None:
+        streamer.emit(tctx, msg, dedupe=False)
+    if state_key is not None:
+        tctx.writes.append((state_key, msg))
+    return msg

@@ -1,5 +1,11 @@
 """Import-compatible path: message reducers and the messages state."""
 
-from actorgraph.graph._messages import REMOVE_ALL_MESSAGES, MessageGraph, MessagesState, add_messages
+from actorgraph.graph._messages import (
+    REMOVE_ALL_MESSAGES,
+    MessageGraph,
+    MessagesState,
+    add_messages,
+    push_message,
+)
 
-__all__ = ("add_messages", "MessagesState", "MessageGraph", "REMOVE_ALL_MESSAGES")
+__all__ = ("add_messages", "MessagesState", "MessageGraph", "REMOVE_ALL_MESSAGES", "push_message")
