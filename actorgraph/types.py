@@ -15,6 +15,7 @@ from actorgraph._types import (
     StreamMode,
     StreamWriter,
     TimeoutPolicy,
+    default_retry_on,
 )
 from actorgraph.actors._context import interrupt
 from actorgraph.actors._runnable import GraphOutput
@@ -35,5 +36,6 @@ __all__ = (
     "StreamMode",
     "StreamWriter",
     "TimeoutPolicy",
+    "default_retry_on",
     "interrupt",
 )

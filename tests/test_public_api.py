@@ -17,7 +17,7 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
         {
             "All", "CachePolicy", "Command", "Durability", "GraphOutput", "Interrupt", "Overwrite",
             "PregelTask", "RetryPolicy", "Send", "StateSnapshot", "StateUpdate", "StreamMode",
-            "StreamWriter", "TimeoutPolicy", "interrupt",
+            "StreamWriter", "TimeoutPolicy", "interrupt", "default_retry_on",
         },
         {
             "Checkpointer", "StreamPart", "ValuesStreamPart", "UpdatesStreamPart", "MessagesStreamPart",
@@ -58,8 +58,13 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
         },
         set(),
     ),
-    "actorgraph.checkpoint.memory": (set(), {"InMemorySaver", "MemorySaver"}),
-    "actorgraph.checkpoint.sqlite": (set(), {"SqliteSaver"}),
+    "actorgraph.checkpoint.memory": ({"InMemorySaver", "MemorySaver"}, set()),
+    "actorgraph.checkpoint.sqlite": ({"SqliteSaver"}, set()),
+    "actorgraph.checkpoint.sqlite.aio": ({"AsyncSqliteSaver"}, set()),
+    "actorgraph.checkpoint.base": (
+        {"BaseCheckpointSaver", "Checkpoint", "CheckpointError", "CheckpointMetadata", "CheckpointTuple"},
+        set(),
+    ),
     "actorgraph.store.memory": (set(), {"InMemoryStore"}),
     "actorgraph.store.base": (set(), {"BaseStore", "Item", "SearchItem", "PutOp", "GetOp", "SearchOp", "ListNamespacesOp"}),
     "actorgraph.cache.memory": ({"InMemoryCache"}, set()),

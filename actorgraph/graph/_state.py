@@ -108,6 +108,13 @@ def _as_policies(retry_policy: Any, where: str) -> tuple[RetryPolicy, ...]:
     return policies
 
 
+def _timeout(value: Any, where: str) -> TimeoutPolicy | None:
+    try:
+        return TimeoutPolicy.coerce(value)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{where}: {exc}") from None
+
+
 @dataclass(slots=True)
 class _NodeDefaults:
     retry_policy: tuple[RetryPolicy, ...] = ()
@@ -243,7 +250,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             cache_policy=cache_policy,
             ends=ends,
             defer=defer,
-            timeout=TimeoutPolicy.coerce(timeout),
+            timeout=_timeout(timeout, f"Node '{name}'"),
         )
         if schema is not self.state_schema:
             self._add_schema(schema)
@@ -263,7 +270,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             validate_cache_policy(cache_policy, "set_node_defaults")
             self._node_defaults.cache_policy = cache_policy
         if timeout is not None:
-            self._node_defaults.timeout = TimeoutPolicy.coerce(timeout)
+            self._node_defaults.timeout = _timeout(timeout, "set_node_defaults")
         return self
 
     def _check_name(self, name: str) -> None:

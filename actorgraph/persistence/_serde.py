@@ -174,7 +174,11 @@ class Serializer:
     def dumps(self, value: Any) -> bytes:
         """Bytes for ``value``; raises ``SerializationError`` naming a type that can't be
         stored safely."""
-        return self._encoder.encode(self.pack(value))
+        packed = self.pack(value)
+        try:
+            return self._encoder.encode(packed)
+        except (OverflowError, TypeError, ValueError) as exc:
+            raise SerializationError(f"Can't store {_short(value)}: {exc}") from exc
 
     def dumps_typed(self, value: Any) -> tuple[str, bytes]:
         """LangGraph's ``SerializerProtocol`` spelling of ``dumps``."""
@@ -198,11 +202,13 @@ class Serializer:
         out: dict[Any, Any] = {}
         for k, v in value.items():
             if type(k) not in _SCALARS:
+                key = k
                 k = pack(k)
                 if isinstance(k, msgspec.msgpack.Ext):
+                    k = key
                     raise SerializationError(
                         f"dict keys must be str, int, float, bool, bytes or None to be stored; "
-                        f"got a key of type {type(value).__name__}"
+                        f"got a key of type {type(k).__name__}: {k!r}"
                     )
             out[k] = v if type(v) in _SCALARS else pack(v)
         return out
@@ -296,6 +302,11 @@ class Serializer:
             except Exception as exc:
                 raise SerializationError(f"Stored {name} can't be rebuilt: {exc}") from exc
         raise SerializationError(f"Stored data has an unknown extension code {code}")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:120] + "..."
 
 
 class StoredError(Exception):

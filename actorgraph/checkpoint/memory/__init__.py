@@ -1,3 +1,5 @@
-"""Import-compatible path `actorgraph.checkpoint.memory`: not built yet (persistence is issue 4)."""
+"""Import-compatible path: the in-memory checkpoint saver."""
 
-__all__: tuple[str, ...] = ()
+from actorgraph.persistence._memory import InMemorySaver, MemorySaver
+
+__all__ = ("InMemorySaver", "MemorySaver")

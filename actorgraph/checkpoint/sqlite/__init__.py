@@ -1,3 +1,5 @@
-"""Import-compatible path `actorgraph.checkpoint.sqlite`: not built yet (persistence is issue 4)."""
+"""Import-compatible path: the SQLite checkpoint saver (sync calls and async calls)."""
 
-__all__: tuple[str, ...] = ()
+from actorgraph.persistence._sqlite import SqliteSaver
+
+__all__ = ("SqliteSaver",)
