@@ -7,6 +7,7 @@ Exception
      │   └─ InvalidMessageError       a value can't be a chat message  (also a ValueError)
      ├─ GraphValidationError          compile() found a broken graph  (also a ValueError)
      ├─ EmptyInputError               invoke got no input where the graph needs one
+     ├─ ConfigError                   a run's config is missing or wrong  (also a ValueError)
      ├─ EmptyChannelError             a channel was read before anything was written to it
      ├─ GraphRecursionError           the run hit `recursion_limit`  (also a RecursionError)
      ├─ NodeTimeoutError              a node ran longer than its timeout
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = (
     "ActorGraphError",
+    "ConfigError",
     "DrawingError",
     "EmptyChannelError",
     "EmptyInputError",
@@ -109,6 +111,12 @@ class GraphValidationError(ActorGraphError, ValueError):
 
     Also a ``ValueError``, as LangGraph raises ``ValueError`` for these.
     """
+
+
+class ConfigError(ActorGraphError, ValueError):
+    """A run's config is missing something or has a bad value: no ``thread_id`` for a graph
+    with a checkpointer, an unknown ``durability``, resuming a thread paused in a node the
+    graph no longer has. Also a ``ValueError``, as LangGraph raises ``ValueError`` here."""
 
 
 class EmptyInputError(ActorGraphError):

@@ -37,7 +37,7 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
             "EmptyInputError", "TaskNotFound", "UnknownInterruptError",
             # ours: the common base, compile errors (also ValueError), bad chat messages,
             # local image renderers
-            "ActorGraphError", "GraphValidationError", "InvalidMessageError", "DrawingError",
+            "ActorGraphError", "ConfigError", "GraphValidationError", "InvalidMessageError", "DrawingError",
             "RendererNotFoundError",
         },
         {"GraphDrained", "NodeError", "is_invalid_resume"},

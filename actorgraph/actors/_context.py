@@ -67,6 +67,7 @@ class TaskContext:
         "attempt",
         "progress",
         "extra_callbacks",
+        "subgraphs",
         "_config",
         "_runtime",
         "_writer",
@@ -90,6 +91,7 @@ class TaskContext:
         # a heartbeat for idle timeouts; reset when the task makes progress
         self.progress = Progress()
         self.extra_callbacks: tuple[Any, ...] = ()
+        self.subgraphs = 0
         self._config: dict[str, Any] | None = None
         self._runtime: Runtime[Any] | None = None
         self._writer: Any = None
@@ -114,6 +116,14 @@ class TaskContext:
             self._writer = w
         return w
 
+    def child_namespace(self) -> str:
+        """The checkpoint namespace of the next graph this task runs as a subgraph: its
+        own namespace, numbered from the second call on, so two subgraph runs in one
+        node keep separate checkpoints (and a re-run of the node finds them again)."""
+        n = self.subgraphs
+        self.subgraphs += 1
+        return self.ns if n == 0 else f"{self.ns}{NS_SEP}{n}"
+
     def progress_writer(self, value: Any) -> None:
         """The stream writer when nobody streams ``custom``: it only counts as progress."""
         self.progress()
@@ -124,6 +134,7 @@ class TaskContext:
         self.sends.clear()
         self.parent_command = None
         self.interrupt_counter = 0
+        self.subgraphs = 0
         self.attempt += 1
         self._runtime = None
         self.progress()

@@ -65,7 +65,9 @@ class TaskResult(msgspec.Struct, frozen=True, kw_only=True):
     interrupts: tuple[Any, ...] = ()
     parent_command: CommandMsg | None = None
     cached: bool = False
-    """The writes came from the node cache; the node did not run."""
+    """The writes came from the node cache (or a saved step); the node did not run."""
+    paused: bool = False
+    """The task stopped at an interrupt (or a subgraph's breakpoint)."""
 
 
 class Activate(msgspec.Struct, frozen=True, kw_only=True, gc=False):

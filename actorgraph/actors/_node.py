@@ -133,6 +133,7 @@ class NodeActor:
         interrupts: tuple[Any, ...] = ()
         parent_command: CommandMsg | None = None
         cached = False
+        paused = False
         try:
             inp = self._input(tctx)
             cache = run.program.cache
@@ -143,6 +144,7 @@ class NodeActor:
                 await self._attempts(tctx, inp, inline)
         except GraphInterrupt as gi:
             interrupts = tuple(gi.interrupts)
+            paused = True
         except ParentCommand as pc:
             parent_command = CommandMsg(command=pc.command)
         except anyio.get_cancelled_exc_class():
@@ -159,17 +161,18 @@ class NodeActor:
             error.add_note(f"During task with name '{spec.name}' and id '{spec.id}'")
         else:
             self.finished += 1
-            if run.messages is not None and not interrupts:
+            if run.messages is not None and not paused:
                 run.messages.task_output(tctx, tctx.writes)
         run.post_result(
             TaskResult(
                 task=spec,
-                writes=tctx.writes if error is None else [],
-                sends=tctx.sends if error is None else [],
+                writes=tctx.writes if error is None and not paused else [],
+                sends=tctx.sends if error is None and not paused else [],
                 error=error,
                 interrupts=interrupts,
                 parent_command=parent_command,
                 cached=cached,
+                paused=paused,
             )
         )
 

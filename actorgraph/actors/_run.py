@@ -1,9 +1,10 @@
 """The run supervisor: one ``execute()`` call is one run of a program.
 
 It owns the run's workers in one ``WorkerGroup`` (structured: a failed or cancelled run
-leaves nothing behind), creates the barrier and the node actors (lazily, on their first
-activation), enforces the recursion limit through the barrier, and turns the barrier's
-verdict into the caller's result or exception.
+leaves nothing behind), restores the thread from its checkpoint saver, starts the barrier
+on the new input or on the saved step, and turns the barrier's verdict into the caller's
+result or exception. Whatever happens, finished tasks' writes are saved before ``execute``
+returns or raises (shielded from cancellation).
 """
 
 from __future__ import annotations
@@ -13,35 +14,68 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import anyio.lowlevel
 
-
-from actorgraph._constants import CONF, CONFIG_KEY_THREAD_ID, INTERRUPT
+from actorgraph._constants import CONF, CONFIG_KEY_CHECKPOINT_ID, CONFIG_KEY_THREAD_ID, INTERRUPT
 from actorgraph.actors._barrier import BarrierActor
-from actorgraph.actors._context import _NO_ANSWER, TaskContext
+from actorgraph.actors._context import _NO_ANSWER, TaskContext, interrupt_id
 from actorgraph.actors._dispatcher import Dispatcher
 from actorgraph.actors._log import run_logger
 from actorgraph.actors._message_stream import MessageStreamer
 from actorgraph.actors._messages import SendMsg, TaskDone, TaskResult
 from actorgraph.actors._node import NodeActor
+from actorgraph.actors._persist import DURABILITY_MODES, RunPersistence, decode_pending
 from actorgraph.actors._spawn import WorkerGroup
+from actorgraph.actors._step import StepState
 from actorgraph.actors._stream import NULL_SINK, StreamSink
+from actorgraph.errors import ConfigError, EmptyInputError, GraphInterrupt, UnknownInterruptError
 
 if TYPE_CHECKING:
     from actorgraph.actors._program import Program
+    from actorgraph.persistence._base import LoadedCheckpoint
 
-__all__ = ("DEFAULT_RECURSION_LIMIT", "RunOutcome", "RunState", "execute", "output_with_interrupts")
+__all__ = (
+    "DEFAULT_RECURSION_LIMIT",
+    "NO_RESUME",
+    "RunInput",
+    "RunOutcome",
+    "RunState",
+    "execute",
+    "output_with_interrupts",
+)
 
 DEFAULT_RECURSION_LIMIT = 25
+
+
+class _NoResume:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NO_RESUME"
+
+
+NO_RESUME: Any = _NoResume()
+
+
+@dataclass(slots=True)
+class RunInput:
+    """What a run starts from: new input ``writes``/``sends``, or (``writes`` None) the
+    thread's saved step, with an optional ``resume`` answer."""
+
+    writes: list[tuple[str, Any]] | None
+    sends: list[SendMsg] = field(default_factory=list)
+    resume: Any = NO_RESUME
 
 
 @dataclass(slots=True)
 class RunOutcome:
     """How a run ended: ``values`` of the output keys (``None`` if none was ever written),
-    and the interrupts that stopped it, if any."""
+    the interrupts that paused it, and whether a static breakpoint paused it."""
 
     values: dict[str, Any] | None
     interrupts: list[Any] = field(default_factory=list)
+    paused: bool = False
 
 
 class RunState:
@@ -52,6 +86,7 @@ class RunState:
     checkpoint_ns: str
     context: Any
     store: Any
+    durability: str
 
     __slots__ = (
         "program",
@@ -80,6 +115,14 @@ class RunState:
         "loop_thread",
         "log",
         "messages",
+        "persistence",
+        "interrupt_before",
+        "interrupt_after",
+        "parent_checkpoints",
+        "resume_map",
+        "prior_answers",
+        "answers",
+        "durability",
         "_seed",
     )
 
@@ -92,13 +135,17 @@ class RunState:
         parent: TaskContext | None,
         sync_call: bool,
         context: Any,
+        durability: str | None = None,
+        interrupt_before: Any = None,
+        interrupt_after: Any = None,
     ) -> None:
         self.program = program
         self.config = config
         self.parent = parent
         self.sync_call = sync_call
         configurable = config.get(CONF) or {}
-        self.thread_id = configurable.get(CONFIG_KEY_THREAD_ID)
+        thread = configurable.get(CONFIG_KEY_THREAD_ID)
+        self.thread_id = str(thread) if thread is not None else None
         self.run_id = config.get("run_id")
         if parent is not None:
             prun = parent.run
@@ -110,15 +157,29 @@ class RunState:
                 # stream()/astream() called inside a node: the caller consumes the events
                 self.sink = sink
                 self.stream_ns = ()
-            self.checkpoint_ns = parent.ns
+            self.checkpoint_ns = parent.child_namespace()
             self.context = context if context is not None else prun.context
             self.store = program.store if program.store is not None else prun.store
+            self.durability = durability or prun.durability
+            self.resume_map: dict[str, Any] = prun.resume_map
+            self.parent_checkpoints: dict[str, str] = dict(prun.parent_checkpoints)
+            if prun.persistence is not None and prun.persistence.checkpoint_id is not None:
+                self.parent_checkpoints[prun.checkpoint_ns] = prun.persistence.checkpoint_id
         else:
             self.sink = sink
             self.stream_ns = ()
             self.checkpoint_ns = ""
             self.context = context
             self.store = program.store
+            self.durability = durability or "async"
+            self.resume_map = {}
+            self.parent_checkpoints = {}
+        if self.durability not in DURABILITY_MODES:
+            raise ConfigError(
+                f"durability must be one of {', '.join(DURABILITY_MODES)}, got {self.durability!r}"
+            )
+        self.interrupt_before = interrupt_before if interrupt_before is not None else program.interrupt_before
+        self.interrupt_after = interrupt_after if interrupt_after is not None else program.interrupt_after
         self.recursion_limit: int = config.get("recursion_limit", DEFAULT_RECURSION_LIMIT)
         self.stop = self.recursion_limit
         self.dispatcher: Dispatcher = None  # type: ignore[assignment]
@@ -133,6 +194,9 @@ class RunState:
         self.loop_token: Any = None
         self.loop_thread = 0
         self._seed = os.urandom(8).hex()
+        self.persistence: RunPersistence | None = None
+        self.prior_answers: dict[str, list[Any]] = {}
+        self.answers: dict[str, list[Any]] = {}
         self.messages: MessageStreamer | None = None
         if self.sink.wants("messages", self.stream_ns):
             shared = parent.run.messages if parent is not None and parent.run.sink is self.sink else None
@@ -142,8 +206,13 @@ class RunState:
         )
 
     # -- used by the barrier -----------------------------------------------------------
-    def task_seed(self, step: int) -> str:
-        return f"{self._seed}:{step}"
+    def task_seed(self) -> str:
+        """What this step's task ids derive from: the checkpoint the step starts from
+        (so a resumed step gets the same ids), or a per-run seed without a saver."""
+        p = self.persistence
+        if p is not None and p.checkpoint_id is not None:
+            return p.checkpoint_id
+        return self._seed
 
     def actor(self, name: str) -> NodeActor:
         actor = self.actors.get(name)
@@ -154,69 +223,261 @@ class RunState:
     def post_result(self, result: TaskResult) -> None:
         self.barrier.post(TaskDone(step=result.task.step, results=[result]))
 
-    def stop_with_error(self, exc: BaseException) -> None:
-        """Stop the run: cancel tasks in flight, drop queued ones, report ``exc``."""
+    def stop_with_error(self, exc: BaseException, failed: TaskResult | None = None) -> Any:
+        """Stop the run: cancel tasks in flight, drop queued ones, save what finished (and
+        the failure), report ``exc``."""
         if self.stopping:
-            return
+            return None
         self.stopping = True
         self.cancelling = True
         self.error = exc
         self.dispatcher.cancel_tasks()
-        self._end()
+        persistence = self.persistence
+        if persistence is None or persistence.failure is not None:
+            self._end()
+            return None
+        rows: list[Any] = []
+        try:
+            barrier = self.barrier
+            for r in barrier.results:
+                if r.task.id not in barrier.saved and not r.cached:
+                    rows.extend(persistence.task_rows(r))
+            if failed is not None:
+                rows.extend(persistence.task_rows(failed))
+        except Exception as save_error:  # the failure wins; note what couldn't be saved
+            exc.add_note(f"(and the finished tasks' writes couldn't be saved: {save_error})")
+            rows = []
+        persistence.save((), rows)
+        return self._flush_then_end()
 
-    def finish_ok(self) -> None:
+    def finish_ok(self) -> Any:
         barrier = self.barrier
         self.stopping = True
-        self.outcome = RunOutcome(barrier.output_values() if barrier.output_written else None)
-        self._end()
+        self.outcome = RunOutcome(barrier.state.output_values() if barrier.output_written else None)
+        return self._flush_then_end()
 
-    def finish_interrupted(self, interrupts: list[Any]) -> None:
+    def finish_interrupted(self, interrupts: list[Any], rows: list[Any], breakpoint: bool = False) -> Any:
         self.stopping = True
-        self.outcome = RunOutcome(self.barrier.output_values(), list(interrupts))
-        self._end()
+        if breakpoint and self.sink.wants("updates", self.stream_ns):
+            self.sink.emit(self.stream_ns, "updates", {INTERRUPT: ()})
+        self.outcome = RunOutcome(self.barrier.state.output_values(), list(interrupts), paused=breakpoint)
+        if self.persistence is not None and rows:
+            self.persistence.save((), rows)
+        return self._flush_then_end()
+
+    def _flush_then_end(self) -> Any:
+        if self.persistence is None:
+            self._end()
+            return None
+        return self._flush_and_end()
+
+    async def _flush_and_end(self) -> None:
+        try:
+            assert self.persistence is not None
+            with anyio.CancelScope(shield=True):
+                await self.persistence.flush()
+        except Exception as exc:
+            if self.error is None:
+                self.error = exc
+        finally:
+            self._end()
 
     def _end(self) -> None:
         self.barrier.halt_all()
         self.dispatcher.finish()
 
-    # -- used by tasks (interrupt / resume; filled in by persistence) -------------------
+    # -- used by tasks (interrupt / resume) ----------------------------------------------
     def resume_for(self, task_id: str) -> list[Any]:
-        return []
+        return list(self.prior_answers.get(task_id, ()))
 
     def take_resume(self, tctx: TaskContext, index: int) -> Any:
-        return _NO_ANSWER
+        return self.resume_map.pop(interrupt_id(tctx.ns, index), _NO_ANSWER)
 
     def record_resume(self, tctx: TaskContext) -> None:
+        self.answers[tctx.spec.id] = list(tctx.resume)
+
+
+def _saver(program: Program, parent: TaskContext | None) -> Any:
+    cp = program.checkpointer
+    if cp is False:
         return None
+    if cp is not None and cp is not True:
+        return cp
+    if parent is not None and parent.run.persistence is not None:
+        return parent.run.persistence.saver
+    return None
+
+
+def _resume_map(resume: Any, pending: dict[str, dict[str, Any]], thread: str) -> dict[str, Any]:
+    """Check a ``Command(resume=...)`` against the interrupts waiting on the thread."""
+    waiting = [i.id for entry in pending.values() for i in entry["interrupts"]]
+    if isinstance(resume, dict) and resume and all(isinstance(k, str) and _looks_like_id(k) for k in resume):
+        unknown = [k for k in resume if k not in waiting]
+        if unknown:
+            raise UnknownInterruptError(
+                f"Command(resume={{...}}) names interrupt id(s) {unknown} that are not waiting on "
+                f"thread '{thread}'; waiting: {waiting or 'none'}. Nothing was changed.",
+                reason="not_pending",
+                interrupt_ids=unknown,
+                pending_ids=waiting,
+            )
+        return dict(resume)
+    if isinstance(resume, dict) and not resume:
+        raise UnknownInterruptError(
+            f"Command(resume={{}}) answers nothing: map interrupt ids to answers ({waiting or 'none waiting'})",
+            reason="empty_map",
+            pending_ids=waiting,
+        )
+    if len(waiting) > 1:
+        raise UnknownInterruptError(
+            f"Thread '{thread}' has {len(waiting)} interrupts waiting ({waiting}): resume with a map "
+            "Command(resume={interrupt_id: answer, ...}) to say which answer goes where.",
+            reason="ambiguous",
+            pending_ids=waiting,
+        )
+    # one waiting: it gets the answer; none waiting (a static breakpoint): the value goes unused
+    return {waiting[0]: resume} if waiting else {}
+
+
+def _looks_like_id(key: str) -> bool:
+    return len(key) == 32 and all(c in "0123456789abcdef" for c in key)
+
+
+def _done_results(loaded: LoadedCheckpoint, pending: dict[str, dict[str, Any]], state: StepState, seed: str, ns: str) -> dict[str, TaskResult]:
+    """Results of the saved step's tasks that finished before (their writes are reused)."""
+    done: dict[str, TaskResult] = {}
+    saved_step = state.step
+    state.step = saved_step + 1
+    try:
+        specs = state.prepare(None, seed, ns)
+    finally:
+        state.step = saved_step
+    for spec in specs:
+        entry = pending.get(spec.id)
+        if entry is None or entry["error"] is not None or entry["interrupts"]:
+            continue
+        if not entry["done"]:
+            continue
+        done[spec.id] = TaskResult(task=spec, writes=entry["writes"], sends=entry["sends"], cached=True)
+    return done
+
+
+def _check_migration(program: Program, loaded: LoadedCheckpoint, pending: dict[str, dict[str, Any]], thread: str) -> None:
+    """A thread paused in a node this graph no longer has can't be resumed: say so."""
+    missing = sorted({e["node"] for e in pending.values() if e["interrupts"] and e["node"] not in program.nodes})
+    if not missing:
+        for chan, value in loaded.values.items():
+            if chan.startswith("branch:to:") and chan[len("branch:to:"):] not in program.nodes:
+                missing.append(chan[len("branch:to:"):])
+    if missing:
+        raise ConfigError(
+            f"Thread '{thread}' is paused before or in node(s) {missing}, which this graph no longer "
+            "has (renamed or removed). Resume it with the graph that paused it, or start it over "
+            "with new input."
+        )
 
 
 async def execute(
     program: Program,
-    writes: list[tuple[str, Any]],
-    sends: list[SendMsg],
+    inp: RunInput,
     config: dict[str, Any],
     *,
     context: Any = None,
     sink: StreamSink = NULL_SINK,
     parent: TaskContext | None = None,
     sync_call: bool = False,
+    durability: str | None = None,
+    interrupt_before: Any = None,
+    interrupt_after: Any = None,
 ) -> RunOutcome:
-    """Run ``program`` from fresh channels with the input ``writes``/``sends``."""
-    run = RunState(program, config, sink=sink, parent=parent, sync_call=sync_call, context=context)
-    run.barrier = BarrierActor(run, program.new_channels())
+    """Run ``program`` on a thread: from new input, or from the thread's saved step."""
+    run = RunState(
+        program,
+        config,
+        sink=sink,
+        parent=parent,
+        sync_call=sync_call,
+        context=context,
+        durability=durability,
+        interrupt_before=interrupt_before,
+        interrupt_after=interrupt_after,
+    )
+    saver = _saver(program, parent)
+    loaded = None
+    if saver is not None:
+        if run.thread_id is None:
+            raise ConfigError(
+                f"Graph '{program.name}' has a checkpointer, so each run needs a thread: pass "
+                "config={'configurable': {'thread_id': '...'}}"
+            )
+        run.persistence = RunPersistence(run, saver, run.thread_id, run.durability)
+        wanted = (config.get(CONF) or {}).get(CONFIG_KEY_CHECKPOINT_ID) if parent is None else None
+        loaded = await saver.aload(run.thread_id, run.checkpoint_ns, wanted)
+        if loaded is None and wanted is not None and inp.writes is None:
+            raise EmptyInputError(
+                f"Thread '{run.thread_id}' has no checkpoint '{wanted}' to continue from; pass input to start a run"
+            )
+    elif inp.resume is not NO_RESUME:
+        raise ConfigError(
+            "Command(resume=...) answers an interrupt saved by a checkpointer: compile the graph "
+            "with one (e.g. InMemorySaver()) and pass the thread's config"
+        )
+    resuming = inp.writes is None or (parent is not None and loaded is not None)
+    fork = False
+    done: dict[str, TaskResult] = {}
+    if resuming:
+        if loaded is None:
+            if inp.resume is not NO_RESUME:
+                raise UnknownInterruptError(
+                    f"Thread '{run.thread_id}' has nothing to resume: it has no saved run",
+                    reason="not_pending",
+                )
+            raise EmptyInputError(
+                f"Received no input for graph '{program.name}': pass the initial state (a dict "
+                "of state keys) to start a run, or resume a saved thread."
+            )
+        pending = decode_pending(loaded)
+        _check_migration(program, loaded, pending, run.thread_id or "")
+        if parent is None and inp.resume is not NO_RESUME:
+            run.resume_map = _resume_map(inp.resume, pending, run.thread_id or "")
+        run.prior_answers = {tid: e["resume"] for tid, e in pending.items() if e["resume"]}
+        state = _restore(program, loaded, saver)
+        fork = parent is None and (config.get(CONF) or {}).get(CONFIG_KEY_CHECKPOINT_ID) is not None
+        if not fork:
+            done = _done_results(loaded, pending, state, loaded.id, run.checkpoint_ns)
+    elif loaded is not None:
+        state = _restore(program, loaded, saver)
+    else:
+        state = StepState(program, program.new_channels())
+    if run.persistence is not None and loaded is not None:
+        run.persistence.adopt(loaded)
+    run.barrier = BarrierActor(run, state)
     run.loop_token = anyio.lowlevel.current_token()
     run.loop_thread = threading.get_ident()
     log = run.log
     if log is not None:
-        log.debug("run.start", inputs=len(writes), sends=len(sends))
+        log.debug("run.start", resuming=resuming, fork=fork, checkpoint=loaded.id if loaded else None)
     async with WorkerGroup() as group:
         run.dispatcher = Dispatcher(group, config.get("max_concurrency"))
-        run.barrier.start(writes, sends)
+        if resuming:
+            run.dispatcher.submit((lambda _: run.barrier.start_resume(fork, done), None, None, False))
+        else:
+            writes = list(inp.writes or ())
+            step = loaded.row.step + 1 if loaded is not None else -1
+            if inp.sends:
+                state.pending_sends = list(inp.sends)
+            run.dispatcher.submit((lambda _: run.barrier.start_input(writes, step), None, None, False))
         try:
             await run.dispatcher.run_root()
         except BaseException:
             run.stopping = run.cancelling = True
             run.dispatcher.cancel_tasks()
+            if run.persistence is not None:
+                with anyio.CancelScope(shield=True):
+                    try:
+                        await run.persistence.flush_now()
+                    except Exception:
+                        pass
             raise
     failure = run.dispatcher.failure
     program.stats.record(run)
@@ -233,7 +494,21 @@ async def execute(
     if run.error is not None:
         raise run.error
     assert run.outcome is not None
+    if parent is not None and (run.outcome.interrupts or run.outcome.paused):
+        # a subgraph's interrupt (or breakpoint) pauses its parent too
+        raise GraphInterrupt(run.outcome.interrupts)
     return run.outcome
+
+
+def _restore(program: Program, loaded: LoadedCheckpoint, saver: Any) -> StepState:
+    record = loaded.record
+    sends: list[SendMsg] = []
+    if record.pending_sends:
+        for node, arg in saver.serde.loads(record.pending_sends):
+            sends.append(SendMsg(node=node, arg=arg))
+    return StepState.restore(
+        program, loaded.values, record.channel_versions, record.versions_seen, sends, loaded.row.step
+    )
 
 
 def output_with_interrupts(outcome: RunOutcome) -> Any:
@@ -243,4 +518,3 @@ def output_with_interrupts(outcome: RunOutcome) -> Any:
         values[INTERRUPT] = list(outcome.interrupts)
         return values
     return outcome.values
-

@@ -17,13 +17,12 @@ import anyio
 from actorgraph._constants import CONF, INTERRUPT
 from actorgraph._types import STREAM_MODES, Command
 from actorgraph.actors._context import current_task
-from actorgraph.actors._messages import SendMsg
 from actorgraph.actors._program import Program
-from actorgraph.actors._run import DEFAULT_RECURSION_LIMIT, RunOutcome, execute, output_with_interrupts
+from actorgraph.actors._run import DEFAULT_RECURSION_LIMIT, RunInput, RunOutcome, execute, output_with_interrupts
 from actorgraph.actors._spawn import DetachedTask
 from actorgraph.actors._stream import END_OF_STREAM, NULL_SINK, QueueSink
 from actorgraph.actors._sync import iterate_sync, run_sync
-from actorgraph.errors import EmptyInputError
+from actorgraph.errors import InvalidUpdateError
 
 __all__ = ("GraphRunnable", "GraphOutput", "ensure_config")
 
@@ -118,19 +117,39 @@ class GraphRunnable:
         return self.program.stats.snapshot()
 
     # -- input -------------------------------------------------------------------------
-    def _input(self, input: Any) -> tuple[list[tuple[str, Any]], list[SendMsg]]:
-        if isinstance(input, Command):
-            return self.program.map_command(input)
+    def _input(self, input: Any) -> RunInput:
         if input is None:
-            raise EmptyInputError(
-                f"Received no input for graph '{self.name}': pass the initial state "
-                "(a dict of state keys) to start a run."
-            )
-        return self.program.map_input(input), []
+            return RunInput(None)
+        if isinstance(input, Command):
+            if input.resume is not None:
+                if input.update is not None or input.goto:
+                    raise InvalidUpdateError(
+                        "Command(resume=...) can't carry update= or goto= as well: resume first, "
+                        "then update the state with update_state() or another run"
+                    )
+                return RunInput(None, resume=input.resume)
+            writes, sends = self.program.map_command(input)
+            return RunInput(writes, sends)
+        return RunInput(self.program.map_input(input))
 
     def _config(self, config: Any) -> dict[str, Any]:
         parent = current_task()
         return ensure_config(config, parent.run.config if parent is not None else None)
+
+    async def _execute(self, input: Any, config: Any, opts: _Options, sink: Any) -> RunOutcome:
+        cfg = self._config(config)
+        return await execute(
+            self.program,
+            self._input(input),
+            cfg,
+            context=self.program.coerce_context(opts.context),
+            sink=sink,
+            parent=current_task(),
+            sync_call=opts.sync_call,
+            durability=opts.durability,
+            interrupt_before=opts.interrupt_before,
+            interrupt_after=opts.interrupt_after,
+        )
 
     # -- async -------------------------------------------------------------------------
     async def ainvoke(
@@ -140,40 +159,42 @@ class GraphRunnable:
         *,
         context: Any = None,
         stream_mode: Any = "values",
+        output_keys: Any = None,
+        interrupt_before: Any = None,
+        interrupt_after: Any = None,
+        durability: str | None = None,
         version: str = "v1",
         **kwargs: Any,
     ) -> Any:
-        """Run the graph to the end and return its output (the final state)."""
-        return await self._ainvoke(input, config, context, stream_mode, version, False)
+        """Run the graph to the end (or to a pause) and return its output."""
+        opts = _Options(context, stream_mode, False, version, durability, interrupt_before, interrupt_after, False, output_keys)
+        return await self._ainvoke(input, config, opts)
 
-    async def _ainvoke(
-        self,
-        input: Any,
-        config: Any,
-        context: Any,
-        stream_mode: Any,
-        version: str,
-        sync_call: bool,
-    ) -> Any:
-        if stream_mode != "values":
-            return [c async for c in self._astream(input, config, context, stream_mode, False, version, sync_call)]
-        cfg = self._config(config)
-        writes, sends = self._input(input)
-        outcome = await execute(
-            self.program,
-            writes,
-            sends,
-            cfg,
-            context=self.program.coerce_context(context),
-            sink=NULL_SINK,
-            parent=current_task(),
-            sync_call=sync_call,
-        )
-        return self._output(outcome, version)
+    async def run_as_node(self, input: Any, sync_call: bool) -> Any:
+        """Run as a node of a parent graph (the calling task): same thread, config,
+        stream and checkpointer, in the task's namespace."""
+        opts = _Options(None, "values", False, "v1", None, None, None, sync_call, None)
+        return await self._ainvoke(input, None, opts)
 
-    def _output(self, outcome: RunOutcome, version: str) -> Any:
-        if version == "v2":
+    async def _ainvoke(self, input: Any, config: Any, opts: _Options) -> Any:
+        if opts.stream_mode != "values":
+            return [c async for c in self._astream(input, config, opts)]
+        outcome = await self._execute(input, config, opts, NULL_SINK)
+        return self._output(outcome, opts)
+
+    def _output(self, outcome: RunOutcome, opts: _Options) -> Any:
+        if opts.output_keys is not None and outcome.values is not None:
+            keys = [opts.output_keys] if isinstance(opts.output_keys, str) else list(opts.output_keys)
+            if isinstance(opts.output_keys, str):
+                value = outcome.values.get(opts.output_keys)
+                outcome = RunOutcome({opts.output_keys: value}, outcome.interrupts, outcome.paused)
+            else:
+                kept = {k: v for k, v in (outcome.values or {}).items() if k in keys}
+                outcome = RunOutcome(kept, outcome.interrupts, outcome.paused)
+        if opts.version == "v2":
             return GraphOutput(outcome.values, tuple(outcome.interrupts))
+        if isinstance(opts.output_keys, str) and not outcome.interrupts:
+            return (outcome.values or {}).get(opts.output_keys)
         return output_with_interrupts(outcome)
 
     def astream(
@@ -183,29 +204,25 @@ class GraphRunnable:
         *,
         context: Any = None,
         stream_mode: Any = None,
+        output_keys: Any = None,
+        interrupt_before: Any = None,
+        interrupt_after: Any = None,
+        durability: str | None = None,
         subgraphs: bool = False,
         version: str = "v1",
         **kwargs: Any,
     ) -> AsyncIterator[Any]:
         """Run the graph, yielding stream chunks as they happen."""
-        return self._astream(input, config, context, stream_mode, subgraphs, version, False)
+        opts = _Options(context, stream_mode, subgraphs, version, durability, interrupt_before, interrupt_after, False, output_keys)
+        return self._astream(input, config, opts)
 
-    async def _astream(
-        self,
-        input: Any,
-        config: Any,
-        context: Any,
-        stream_mode: Any,
-        subgraphs: bool,
-        version: str,
-        sync_call: bool,
-    ) -> AsyncIterator[Any]:
-        modes, single = _stream_modes(stream_mode, self.program.stream_mode)
-        cfg = self._config(config)
-        writes, sends = self._input(input)
-        sink = QueueSink(frozenset(modes), subgraphs)
-        ctx_value = self.program.coerce_context(context)
+    async def _astream(self, input: Any, config: Any, opts: _Options) -> AsyncIterator[Any]:
+        modes, single = _stream_modes(opts.stream_mode, self.program.stream_mode)
+        sink = QueueSink(frozenset(modes), opts.subgraphs)
         parent = current_task()
+        cfg = self._config(config)
+        run_input = self._input(input)
+        ctx_value = self.program.coerce_context(opts.context)
         result: list[Any] = []
 
         async def body() -> None:
@@ -213,13 +230,15 @@ class GraphRunnable:
                 result.append(
                     await execute(
                         self.program,
-                        writes,
-                        sends,
+                        run_input,
                         cfg,
                         context=ctx_value,
                         sink=sink,
                         parent=parent,
-                        sync_call=sync_call,
+                        sync_call=opts.sync_call,
+                        durability=opts.durability,
+                        interrupt_before=opts.interrupt_before,
+                        interrupt_after=opts.interrupt_after,
                     )
                 )
             except BaseException as exc:  # handed to the consumer below
@@ -236,7 +255,7 @@ class GraphRunnable:
                 if event is END_OF_STREAM:
                     break
                 ns, mode, chunk = event
-                yield _format(ns, mode, chunk, single, subgraphs, version)
+                yield _format(ns, mode, chunk, single, opts.subgraphs, opts.version)
         finally:
             if not task.done:
                 task.cancel()
@@ -258,14 +277,14 @@ class GraphRunnable:
         out: list[Any] = [None] * len(inputs)
         limit = configs[0].get("max_concurrency") if configs else None
         limiter = anyio.CapacityLimiter(limit) if limit else None
-
         failed: list[BaseException] = []
+        opts = _Options(kwargs.get("context"), "values", False, "v1", kwargs.get("durability"), None, None, False, None)
 
         async def one(i: int, scope: anyio.CancelScope) -> None:
             if limiter is not None:
                 await limiter.acquire()
             try:
-                out[i] = await self._ainvoke(inputs[i], configs[i], kwargs.get("context"), "values", "v1", False)
+                out[i] = await self._ainvoke(inputs[i], configs[i], opts)
             except Exception as exc:
                 if return_exceptions:
                     out[i] = exc
@@ -293,11 +312,16 @@ class GraphRunnable:
         *,
         context: Any = None,
         stream_mode: Any = "values",
+        output_keys: Any = None,
+        interrupt_before: Any = None,
+        interrupt_after: Any = None,
+        durability: str | None = None,
         version: str = "v1",
         **kwargs: Any,
     ) -> Any:
-        """Run the graph to the end and return its output (the final state)."""
-        return run_sync(lambda: self._ainvoke(input, config, context, stream_mode, version, True))
+        """Run the graph to the end (or to a pause) and return its output."""
+        opts = _Options(context, stream_mode, False, version, durability, interrupt_before, interrupt_after, True, output_keys)
+        return run_sync(lambda: self._ainvoke(input, config, opts))
 
     def stream(
         self,
@@ -306,14 +330,17 @@ class GraphRunnable:
         *,
         context: Any = None,
         stream_mode: Any = None,
+        output_keys: Any = None,
+        interrupt_before: Any = None,
+        interrupt_after: Any = None,
+        durability: str | None = None,
         subgraphs: bool = False,
         version: str = "v1",
         **kwargs: Any,
     ) -> Iterator[Any]:
         """Run the graph, yielding stream chunks as they happen."""
-        return iterate_sync(
-            lambda: self._astream(input, config, context, stream_mode, subgraphs, version, True)
-        )
+        opts = _Options(context, stream_mode, subgraphs, version, durability, interrupt_before, interrupt_after, True, output_keys)
+        return iterate_sync(lambda: self._astream(input, config, opts))
 
     def batch(
         self,
@@ -325,6 +352,44 @@ class GraphRunnable:
     ) -> list[Any]:
         """``invoke`` each input; results in input order."""
         return run_sync(lambda: self.abatch(inputs, config, return_exceptions=return_exceptions, **kwargs))
+
+
+class _Options:
+    """How one call runs (everything but its input and config)."""
+
+    __slots__ = (
+        "context",
+        "stream_mode",
+        "subgraphs",
+        "version",
+        "durability",
+        "interrupt_before",
+        "interrupt_after",
+        "sync_call",
+        "output_keys",
+    )
+
+    def __init__(
+        self,
+        context: Any,
+        stream_mode: Any,
+        subgraphs: bool,
+        version: str,
+        durability: str | None,
+        interrupt_before: Any,
+        interrupt_after: Any,
+        sync_call: bool,
+        output_keys: Any,
+    ) -> None:
+        self.context = context
+        self.stream_mode = stream_mode
+        self.subgraphs = subgraphs
+        self.version = version
+        self.durability = durability
+        self.interrupt_before = interrupt_before
+        self.interrupt_after = interrupt_after
+        self.sync_call = sync_call
+        self.output_keys = output_keys
 
 
 def _batch_configs(config: Any, n: int) -> list[Any]:

@@ -188,7 +188,7 @@ class _Finish:
         return None
 
     def _route(self, tctx: Any) -> Any:
-        state = tctx.run.barrier.fresh_state(tctx.writes)
+        state = tctx.run.barrier.state.fresh_state(tctx.writes)
         if self.managed:
             step, stop = tctx.spec.step, tctx.run.stop
             for key, get in self.managed:

@@ -54,7 +54,7 @@ def _config_parts(config: Any) -> tuple[str | None, str, str | None]:
 class LoadedCheckpoint:
     """A checkpoint read back: its row, decoded record, channel values and pending writes."""
 
-    __slots__ = ("row", "record", "values", "writes", "metadata")
+    __slots__ = ("row", "record", "values", "writes", "metadata", "depths")
 
     def __init__(
         self,
@@ -63,6 +63,7 @@ class LoadedCheckpoint:
         values: dict[str, Any],
         writes: list[tuple[str, str, Any, str]],
         metadata: dict[str, Any],
+        depths: dict[str, int] | None = None,
     ) -> None:
         self.row = row
         self.record = record
@@ -70,6 +71,8 @@ class LoadedCheckpoint:
         self.writes = writes
         """(task_id, channel, value, task_path) in saved order"""
         self.metadata = metadata
+        self.depths = depths or {}
+        """How many deltas each channel's stored value is from a full snapshot."""
 
     @property
     def id(self) -> str:
@@ -129,6 +132,13 @@ class _Resolver:
                     f"checkpoint '{cid}', which is missing from the saver (deleted or corrupt data)"
                 )
         self.rows.update(rows)
+
+    def depths(self) -> dict[str, int]:
+        return {
+            chan: self.rows[writer].blobs[chan].depth
+            for chan, writer in self.record.blob_writers.items()
+            if chan in self.rows[writer].blobs
+        }
 
     def values(self) -> dict[str, Any]:
         loads = self.saver.serde.loads
@@ -259,9 +269,8 @@ class BaseCheckpointSaver(ABC):
         resolver = _Resolver(self, row, record)
         while need := resolver.missing():
             resolver.add(self._read_rows(thread, ns, need), need)
-        return LoadedCheckpoint(
-            row, record, resolver.values(), self._decode_writes(row, self._read_writes(thread, ns, row.checkpoint_id)), self._metadata(row)
-        )
+        writes = self._decode_writes(row, self._read_writes(thread, ns, row.checkpoint_id))
+        return LoadedCheckpoint(row, record, resolver.values(), writes, self._metadata(row), resolver.depths())
 
     async def aload(self, thread: str, ns: str = "", checkpoint_id: str | None = None) -> LoadedCheckpoint | None:
         row = await self._aread_row(thread, ns, checkpoint_id)
@@ -272,7 +281,9 @@ class BaseCheckpointSaver(ABC):
         while need := resolver.missing():
             resolver.add(await self._aread_rows(thread, ns, need), need)
         writes = await self._aread_writes(thread, ns, row.checkpoint_id)
-        return LoadedCheckpoint(row, record, resolver.values(), self._decode_writes(row, writes), self._metadata(row))
+        return LoadedCheckpoint(
+            row, record, resolver.values(), self._decode_writes(row, writes), self._metadata(row), resolver.depths()
+        )
 
     # -- the runtime's writes ------------------------------------------------------------
     def save(self, rows: Sequence[CheckpointRow], writes: Sequence[tuple[str, str, str, WriteRow]] = ()) -> None:

@@ -1,0 +1,301 @@
+"""A run's link to its checkpoint saver: restoring a thread, building checkpoint rows,
+saving them per the durability mode, and the writer that does the I/O.
+
+Rows are built (and values serialized) synchronously at the barrier, so a value that
+can't be stored fails right there, naming its channel. Only the I/O is deferred:
+
+- ``"sync"``: a step's checkpoint is stored before the next step starts;
+- ``"async"`` (default): stored by the writer while the next step runs, in order, several
+  steps per transaction when it falls behind;
+- ``"exit"``: only the last checkpoint (and the pending writes of an interrupted or failed
+  step) is stored, when the run stops.
+
+A task's writes are saved as it finishes when its step has other tasks still running, so
+a crash re-runs only what hadn't finished; a step's lone task is saved with the step's
+checkpoint, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from actorgraph._constants import ERROR, INTERRUPT, NO_WRITES, RESUME, TASKS
+from actorgraph.actors._ids import checkpoint_id as new_checkpoint_id
+from actorgraph.actors._messages import SendMsg, TaskResult
+from actorgraph.persistence._base import LoadedCheckpoint, encode_record
+from actorgraph.persistence._model import DELTA, FULL, SNAPSHOT_EVERY, Blob, CheckpointRecord, CheckpointRow, WriteRow
+from actorgraph.persistence._serde import SerializationError
+
+if TYPE_CHECKING:
+    from actorgraph.actors._run import RunState
+    from actorgraph.actors._step import StepState
+
+__all__ = ("CONTROL_CHANNELS", "DURABILITY_MODES", "RunPersistence", "decode_pending")
+
+DURABILITY_MODES = ("sync", "async", "exit")
+CONTROL_CHANNELS = frozenset({ERROR, INTERRUPT, RESUME})
+_RESERVED_CONF = frozenset({"thread_id", "checkpoint_ns", "checkpoint_id", "checkpoint_map"})
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat()
+
+
+class RunPersistence:
+    __slots__ = (
+        "run",
+        "saver",
+        "thread",
+        "ns",
+        "durability",
+        "checkpoint_id",
+        "parent_id",
+        "blob_writers",
+        "blob_state",
+        "dirty",
+        "queue",
+        "draining",
+        "idle",
+        "exit_row",
+        "exit_writes",
+        "failure",
+        "user_metadata",
+    )
+
+    def __init__(self, run: RunState, saver: Any, thread: str, durability: str) -> None:
+        self.run = run
+        self.saver = saver
+        self.thread = thread
+        self.ns = run.checkpoint_ns
+        self.durability = durability
+        self.checkpoint_id: str | None = None
+        self.parent_id: str | None = None
+        self.blob_writers: dict[str, str] = {}
+        # channel -> (the value object last stored, its delta depth), to store growth only
+        self.blob_state: dict[str, tuple[Any, int]] = {}
+        self.dirty: set[str] = set()
+        self.queue: list[tuple[list[CheckpointRow], list[tuple[str, str, str, WriteRow]]]] = []
+        self.draining = False
+        self.idle: anyio.Event | None = None
+        self.exit_row: CheckpointRow | None = None
+        self.exit_writes: list[tuple[str, str, str, WriteRow]] = []
+        self.failure: BaseException | None = None
+        conf = run.config.get("configurable") or {}
+        meta = {k: v for k, v in conf.items() if not k.startswith("__") and k not in _RESERVED_CONF}
+        meta.update(run.config.get("metadata") or {})
+        self.user_metadata = meta
+
+    # -- restoring -----------------------------------------------------------------------
+    def adopt(self, loaded: LoadedCheckpoint) -> None:
+        """Continue from ``loaded``: new checkpoints are its children and reuse its blobs."""
+        self.checkpoint_id = loaded.id
+        self.blob_writers = dict(loaded.record.blob_writers)
+        for chan, value in loaded.values.items():
+            self.blob_state[chan] = (value, loaded.depths.get(chan, SNAPSHOT_EVERY))
+
+    # -- building rows -------------------------------------------------------------------
+    def reserve_id(self) -> str:
+        """The id of the next checkpoint (the next step's task ids derive from it)."""
+        return new_checkpoint_id()
+
+    def checkpoint(self, state: StepState, source: str, step: int, changed: set[str], cid: str) -> CheckpointRow:
+        """A new checkpoint ``cid`` of ``state``; becomes the current one. Blobs are
+        stored for the channels changed since the last checkpoint."""
+        self.dirty |= changed
+        serde = self.saver.serde
+        blobs: dict[str, Blob] = {}
+        values = state.checkpoint_values(self.dirty)
+        for chan in self.dirty:
+            if chan not in values:
+                self.blob_writers.pop(chan, None)
+                self.blob_state.pop(chan, None)
+                continue
+            value = values[chan]
+            try:
+                blobs[chan] = self._blob(chan, value, serde)
+            except SerializationError as exc:
+                raise SerializationError(
+                    f"Can't save channel '{chan}' of thread '{self.thread}': {exc}"
+                ) from exc
+            self.blob_writers[chan] = cid
+        self.dirty = set()
+        sends = [(s.node, s.arg) for s in state.pending_sends]
+        try:
+            sends_bytes = serde.dumps(sends) if sends else b""
+        except SerializationError as exc:
+            raise SerializationError(f"Can't save the pending Sends of thread '{self.thread}': {exc}") from exc
+        record = CheckpointRecord(
+            channel_versions=dict(state.versions),
+            blob_writers=dict(self.blob_writers),
+            versions_seen={k: dict(v) for k, v in state.seen.items()},
+            pending_sends=sends_bytes,
+            updated_channels=sorted(changed),
+        )
+        metadata = {"source": source, "step": step, "parents": dict(self.run.parent_checkpoints)}
+        metadata.update(self.user_metadata)
+        row = CheckpointRow(
+            thread_id=self.thread,
+            ns=self.ns,
+            checkpoint_id=cid,
+            parent_id=self.checkpoint_id,
+            step=step,
+            source=source,
+            created_at=_now(),
+            record=encode_record(record),
+            blobs=blobs,
+            metadata=serde.dumps(metadata),
+        )
+        self.parent_id = self.checkpoint_id
+        self.checkpoint_id = cid
+        return row
+
+    def _blob(self, chan: str, value: Any, serde: Any) -> Blob:
+        prev = self.blob_state.get(chan)
+        if (
+            prev is not None
+            and type(value) is list
+            and type(prev[0]) is list
+            and value is not prev[0]
+            and prev[1] < SNAPSHOT_EVERY
+            and chan in self.blob_writers
+        ):
+            old = prev[0]
+            n = len(old)
+            if len(value) >= n and all(a is b for a, b in zip(old, value)):
+                self.blob_state[chan] = (value, prev[1] + 1)
+                return Blob(DELTA, serde.dumps(value[n:]), self.blob_writers[chan], prev[1] + 1)
+        self.blob_state[chan] = (value, 0)
+        return Blob(FULL, serde.dumps(value))
+
+    def task_rows(self, result: TaskResult, base: str | None = None) -> list[tuple[str, str, str, WriteRow]]:
+        """The pending-write rows of one task, against the current checkpoint."""
+        cid = base or self.checkpoint_id
+        assert cid is not None
+        serde = self.saver.serde
+        spec = result.task
+        writes: list[tuple[str, Any]] = []
+        if result.error is not None:
+            writes.append((ERROR, repr(result.error)))
+        elif result.paused:
+            writes.append((INTERRUPT, list(result.interrupts)))
+        else:
+            writes.extend(result.writes)
+            writes.extend((TASKS, (s.node, s.arg)) for s in result.sends)
+            if not writes:
+                writes.append((NO_WRITES, None))  # finished, with nothing to write
+        resume = self.run.answers.get(spec.id)
+        if resume:
+            writes.append((RESUME, list(resume)))
+        rows = []
+        for i, (chan, value) in enumerate(writes):
+            try:
+                data = serde.dumps(value)
+            except SerializationError as exc:
+                raise SerializationError(
+                    f"Can't save the write of node '{spec.name}' to channel '{chan}': {exc}"
+                ) from exc
+            rows.append((self.thread, self.ns, cid, WriteRow(spec.id, i, chan, data, spec.name)))
+        return rows
+
+    # -- saving ----------------------------------------------------------------------
+    def save(self, rows: Sequence[CheckpointRow], writes: Sequence[tuple[str, str, str, WriteRow]]) -> None:
+        """Queue rows for the writer (``exit`` keeps only the newest checkpoint)."""
+        if self.durability == "exit":
+            if rows:
+                self.exit_row = rows[-1]
+                # writes of earlier checkpoints are history that isn't kept
+                self.exit_writes = [w for w in self.exit_writes if w[2] == self.exit_row.checkpoint_id]
+            if writes:
+                self.exit_writes.extend(writes)
+            return
+        if not rows and not writes:
+            return
+        self.queue.append((list(rows), list(writes)))
+        if not self.draining:
+            self.draining = True
+            self.run.dispatcher.submit((self._drain, None, None, False))
+
+    async def _drain(self, _: Any) -> None:
+        try:
+            while self.queue:
+                batch, self.queue = self.queue, []
+                rows = [r for rs, _ in batch for r in rs]
+                writes = [w for _, ws in batch for w in ws]
+                try:
+                    await self.saver.asave(rows, writes)
+                except Exception as exc:
+                    if self.failure is None:
+                        self.failure = exc
+                        exc.add_note(f"While saving checkpoints of thread '{self.thread}'")
+                        self.run.stop_with_error(exc)
+                    self.queue = []
+                    return
+        finally:
+            self.draining = False
+            idle = self.idle
+            if idle is not None:
+                self.idle = None
+                idle.set()
+
+    async def flush(self) -> None:
+        """Wait until everything queued is stored (runs the I/O here if nobody is)."""
+        if self.durability == "exit":
+            rows = [self.exit_row] if self.exit_row is not None else []
+            writes, self.exit_writes = self.exit_writes, []
+            self.exit_row = None
+            if rows or writes:
+                await self.saver.asave(rows, writes)
+            return
+        while self.draining:
+            if self.idle is None:
+                self.idle = anyio.Event()
+            await self.idle.wait()
+        if self.queue:
+            self.draining = True
+            await self._drain(None)
+        if self.failure is not None:
+            raise self.failure
+
+    async def flush_now(self) -> None:
+        """Store what's queued from here, ignoring the writer (the run is being cancelled
+        and its workers may be gone)."""
+        if self.durability == "exit":
+            await self.flush()
+            return
+        batch, self.queue = self.queue, []
+        rows = [r for rs, _ in batch for r in rs]
+        writes = [w for _, ws in batch for w in ws]
+        if rows or writes:
+            await self.saver.asave(rows, writes)
+
+
+def decode_pending(loaded: LoadedCheckpoint) -> dict[str, dict[str, Any]]:
+    """A loaded checkpoint's pending writes by task id: ``{"writes": [...], "sends": [...],
+    "interrupts": [...], "resume": [...], "error": str | None, "node": name, "done": bool}``
+    (``done``: the task finished and these are all its writes)."""
+    out: dict[str, dict[str, Any]] = {}
+    for task_id, chan, value, path in loaded.writes:
+        entry = out.setdefault(
+            task_id,
+            {"writes": [], "sends": [], "interrupts": [], "resume": [], "error": None, "node": path, "done": False},
+        )
+        if chan == NO_WRITES:
+            entry["done"] = True
+        elif chan == ERROR:
+            entry["error"] = value
+        elif chan == INTERRUPT:
+            entry["interrupts"] = list(value)
+        elif chan == RESUME:
+            entry["resume"] = list(value)
+        elif chan == TASKS:
+            node, arg = value
+            entry["sends"].append(SendMsg(node=node, arg=arg))
+            entry["done"] = True
+        else:
+            entry["writes"].append((chan, value))
+            entry["done"] = True
+    return out
