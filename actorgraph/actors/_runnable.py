@@ -15,7 +15,8 @@ from typing import Any
 import anyio
 
 from actorgraph._constants import CONF, INTERRUPT
-from actorgraph._types import STREAM_MODES, Command
+from actorgraph._types import STREAM_MODES, Command, StateSnapshot, StateUpdate
+from actorgraph.actors._state_api import abulk_update_state, aget_state, aget_state_history, aupdate_state
 from actorgraph.actors._context import current_task
 from actorgraph.actors._program import Program
 from actorgraph.actors._run import DEFAULT_RECURSION_LIMIT, RunInput, RunOutcome, execute, output_with_interrupts
@@ -352,6 +353,44 @@ class GraphRunnable:
     ) -> list[Any]:
         """``invoke`` each input; results in input order."""
         return run_sync(lambda: self.abatch(inputs, config, return_exceptions=return_exceptions, **kwargs))
+
+
+    # -- state ------------------------------------------------------------------------
+    async def aget_state(self, config: Any, *, subgraphs: bool = False) -> StateSnapshot:
+        """The thread's state at its latest checkpoint (or the one ``config`` names)."""
+        return await aget_state(self.program, config, subgraphs=subgraphs)
+
+    def get_state(self, config: Any, *, subgraphs: bool = False) -> StateSnapshot:
+        """The thread's state at its latest checkpoint (or the one ``config`` names)."""
+        return run_sync(lambda: aget_state(self.program, config, subgraphs=subgraphs))
+
+    def aget_state_history(
+        self, config: Any, *, filter: dict[str, Any] | None = None, before: Any = None, limit: int | None = None
+    ) -> AsyncIterator[StateSnapshot]:
+        """The thread's checkpoints, newest first."""
+        return aget_state_history(self.program, config, filter=filter, before=before, limit=limit)
+
+    def get_state_history(
+        self, config: Any, *, filter: dict[str, Any] | None = None, before: Any = None, limit: int | None = None
+    ) -> Iterator[StateSnapshot]:
+        """The thread's checkpoints, newest first."""
+        return iterate_sync(lambda: aget_state_history(self.program, config, filter=filter, before=before, limit=limit))
+
+    async def aupdate_state(self, config: Any, values: Any, as_node: str | None = None, task_id: str | None = None) -> dict[str, Any]:
+        """Save ``values`` as a new checkpoint, as if node ``as_node`` had returned them."""
+        return await aupdate_state(self.program, config, values, as_node, task_id)
+
+    def update_state(self, config: Any, values: Any, as_node: str | None = None, task_id: str | None = None) -> dict[str, Any]:
+        """Save ``values`` as a new checkpoint, as if node ``as_node`` had returned them."""
+        return run_sync(lambda: aupdate_state(self.program, config, values, as_node, task_id))
+
+    async def abulk_update_state(self, config: Any, supersteps: Sequence[Sequence[StateUpdate]]) -> dict[str, Any]:
+        """Several updates, one checkpoint per superstep."""
+        return await abulk_update_state(self.program, config, supersteps)
+
+    def bulk_update_state(self, config: Any, supersteps: Sequence[Sequence[StateUpdate]]) -> dict[str, Any]:
+        """Several updates, one checkpoint per superstep."""
+        return run_sync(lambda: abulk_update_state(self.program, config, supersteps))
 
 
 class _Options:
