@@ -77,7 +77,7 @@ async def aget_state(program: Program, config: Any, *, subgraphs: bool = False) 
     target = _program_for(program, ns)
     loaded = await saver.aload(thread, ns, cid)
     if loaded is None:
-        return StateSnapshot({}, (), {"configurable": {"thread_id": thread}}, None, None, None, (), ())
+        return StateSnapshot({}, (), {"configurable": {"thread_id": thread}}, None, None, None, (), ())  # type: ignore[typeddict-unknown-key]
     return await _snapshot(target, saver, loaded, latest=cid is None, subgraphs=subgraphs)
 
 
@@ -117,7 +117,7 @@ async def _snapshot(program: Program, saver: Any, loaded: LoadedCheckpoint, *, l
         state.apply_results(sorted(done, key=lambda r: r.task.order))
     done_ids = {r.task.id for r in done}
     out_tasks = []
-    all_interrupts = []
+    all_interrupts: list[Any] = []
     for t in tasks:
         entry = pending.get(t.id)
         interrupts = tuple(entry["interrupts"]) if entry else ()
@@ -133,7 +133,8 @@ async def _snapshot(program: Program, saver: Any, loaded: LoadedCheckpoint, *, l
             if subgraphs:
                 sub_loaded = await saver.aload(row.thread_id, child_ns, None)
                 if sub_loaded is not None:
-                    sub_state = await _snapshot(node.call_target.program, saver, sub_loaded, latest=True, subgraphs=True)
+                    child_program = node.call_target.program  # type: ignore[union-attr]
+                    sub_state = await _snapshot(child_program, saver, sub_loaded, latest=True, subgraphs=True)
             else:
                 sub_state = {"configurable": {"thread_id": row.thread_id, "checkpoint_ns": child_ns}}
         out_tasks.append(
@@ -151,10 +152,10 @@ async def _snapshot(program: Program, saver: Any, loaded: LoadedCheckpoint, *, l
     return StateSnapshot(
         values=state.stream_values(),
         next=next_names,
-        config=_conf(row.thread_id, row.ns, row.checkpoint_id),
+        config=_conf(row.thread_id, row.ns, row.checkpoint_id),  # type: ignore[arg-type]
         metadata=dict(loaded.metadata),
         created_at=row.created_at,
-        parent_config=_conf(row.thread_id, row.ns, row.parent_id) if row.parent_id else None,
+        parent_config=_conf(row.thread_id, row.ns, row.parent_id) if row.parent_id else None,  # type: ignore[arg-type]
         tasks=tuple(out_tasks),
         interrupts=tuple(all_interrupts),
     )
