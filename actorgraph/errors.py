@@ -8,12 +8,15 @@ Exception
      ├─ GraphValidationError          compile() found a broken graph  (also a ValueError)
      ├─ EmptyInputError               invoke got no input where the graph needs one
      ├─ ConfigError                   a run's config is missing or wrong  (also a ValueError)
+     ├─ SerializationError            a value can't be stored safely, or stored data read back  (also a TypeError)
+     ├─ CheckpointError               a saved checkpoint is corrupt, foreign or missing
      ├─ EmptyChannelError             a channel was read before anything was written to it
      ├─ GraphRecursionError           the run hit `recursion_limit`  (also a RecursionError)
      ├─ NodeTimeoutError              a node ran longer than its timeout
      ├─ NodeCancelledError            a node's own code raised a cancellation
      ├─ TaskNotFound                  a task id named by a caller doesn't exist
      ├─ UnknownInterruptError         a resume names interrupts that are not pending
+     ├─ InvalidNamespaceError         a store namespace can't be used  (also a ValueError)
      └─ DrawingError                  a local renderer (Graphviz, mermaid-cli) failed
          └─ RendererNotFoundError     no local renderer is installed  (also an ImportError)
 BaseException
@@ -41,6 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = (
     "ActorGraphError",
+    "CheckpointError",
     "ConfigError",
     "DrawingError",
     "EmptyChannelError",
@@ -51,12 +55,14 @@ __all__ = (
     "GraphRecursionError",
     "GraphValidationError",
     "InvalidMessageError",
+    "InvalidNamespaceError",
     "InvalidUpdateError",
     "NodeCancelledError",
     "NodeInterrupt",
     "NodeTimeoutError",
     "ParentCommand",
     "RendererNotFoundError",
+    "SerializationError",
     "TaskNotFound",
     "UnknownInterruptError",
 )
@@ -117,6 +123,18 @@ class ConfigError(ActorGraphError, ValueError):
     """A run's config is missing something or has a bad value: no ``thread_id`` for a graph
     with a checkpointer, an unknown ``durability``, resuming a thread paused in a node the
     graph no longer has. Also a ``ValueError``, as LangGraph raises ``ValueError`` here."""
+
+
+class SerializationError(ActorGraphError, TypeError):
+    """A value can't be stored safely (when writing: its type is not on the allow-list of
+    types actorgraph rebuilds; the message names the channel and the type), or stored data
+    can't be read back (corrupt bytes, a class that isn't allowed)."""
+
+
+class CheckpointError(ActorGraphError):
+    """A saved checkpoint can't be read: corrupt or foreign data, or a link to a checkpoint
+    that was deleted. The message names the thread and the checkpoint; other threads
+    stay readable."""
 
 
 class EmptyInputError(ActorGraphError):
@@ -187,6 +205,15 @@ class UnknownInterruptError(ActorGraphError):
         self.reason = reason
         self.interrupt_ids = tuple(interrupt_ids)
         self.pending_ids = tuple(pending_ids)
+
+
+class InvalidNamespaceError(ActorGraphError, ValueError):
+    """A store namespace can't be used: it is empty, one of its labels is not a string,
+    is empty or contains a period (``.``) or a NUL byte, or (when writing) its root label
+    is the reserved ``"langgraph"``. The message names the namespace and the label.
+
+    Also a ``ValueError``, as LangGraph's ``InvalidNamespaceError`` is.
+    """
 
 
 class DrawingError(ActorGraphError):

@@ -23,11 +23,12 @@ BOTTOM = {
 # package -> packages it may import from (besides the bottom layer)
 ALLOWED = {
     "channels": set(),
+    "draw": set(),
     "persistence": {"channels"},
     "actors": {"channels", "persistence"},
-    "graph": {"channels", "actors", "persistence"},
-    "func": {"channels", "actors", "persistence"},
-    "server": {"channels", "actors", "persistence", "graph", "func"},
+    "graph": {"channels", "actors", "persistence", "draw"},
+    "func": {"channels", "actors", "persistence", "draw"},
+    "server": {"channels", "actors", "persistence", "graph", "func", "draw"},
 }
 
 

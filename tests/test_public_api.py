@@ -27,7 +27,7 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
         },
     ),
     "actorgraph.constants": ({"TAG_NOSTREAM", "TAG_HIDDEN", "START", "END", "CONF", "TASKS", "CONFIG_KEY_CHECKPOINTER"}, set()),
-    "actorgraph.func": (set(), {"task", "entrypoint"}),
+    "actorgraph.func": ({"task", "entrypoint"}, set()),
     "actorgraph.runtime": ({"ExecutionInfo", "RunControl", "Runtime", "get_runtime"}, {"BaseUser", "ServerInfo"}),
     "actorgraph.config": ({"RunnableConfig", "get_config", "get_store", "get_stream_writer"}, set()),
     "actorgraph.errors": (
@@ -37,8 +37,10 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
             "EmptyInputError", "TaskNotFound", "UnknownInterruptError",
             # ours: the common base, compile errors (also ValueError), bad chat messages,
             # local image renderers
-            "ActorGraphError", "ConfigError", "GraphValidationError", "InvalidMessageError", "DrawingError",
+            "ActorGraphError", "CheckpointError", "ConfigError", "SerializationError", "GraphValidationError", "InvalidMessageError", "DrawingError",
             "RendererNotFoundError",
+            # ours: the stores' namespace error (LangGraph has it in langgraph.store.base)
+            "InvalidNamespaceError",
         },
         {"GraphDrained", "NodeError", "is_invalid_resume"},
     ),
@@ -65,8 +67,17 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
         {"BaseCheckpointSaver", "Checkpoint", "CheckpointError", "CheckpointMetadata", "CheckpointTuple"},
         set(),
     ),
-    "actorgraph.store.memory": (set(), {"InMemoryStore"}),
-    "actorgraph.store.base": (set(), {"BaseStore", "Item", "SearchItem", "PutOp", "GetOp", "SearchOp", "ListNamespacesOp"}),
+    "actorgraph.store.memory": ({"InMemoryStore"}, set()),
+    "actorgraph.store.sqlite": ({"SqliteStore"}, set()),
+    "actorgraph.store.base": (
+        {
+            "BaseStore", "Item", "SearchItem", "PutOp", "GetOp", "SearchOp", "ListNamespacesOp", "MatchCondition",
+            "NamespacePath", "NamespaceMatchType", "Op", "Result", "InvalidNamespaceError", "TTLConfig",
+            "IndexConfig", "NotProvided", "NOT_PROVIDED", "validate_op_namespace",
+        },
+        # semantic search (embeddings) isn't built
+        {"Embeddings", "ensure_embeddings", "tokenize_path", "get_text_at_path"},
+    ),
     "actorgraph.cache.memory": ({"InMemoryCache"}, set()),
     "actorgraph.cache.base": ({"BaseCache", "FullKey", "Namespace"}, set()),
     "actorgraph.cache.sqlite": ({"SqliteCache"}, set()),

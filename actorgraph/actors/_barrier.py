@@ -41,10 +41,15 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
-def _update_view(writes: list[tuple[str, Any]], keys: frozenset[str]) -> Any:
+def _update_view(writes: list[tuple[str, Any]], keys: frozenset[str], single: str | None = None) -> Any:
     """A task's writes as the ``updates`` stream shows them: ``{key: value}``, or a list of
     one-key dicts when the task wrote a key more than once; ``None`` when it wrote no
-    state key."""
+    state key. With a single output channel (the functional API), the bare value."""
+    if single is not None:
+        for chan, value in writes:
+            if chan == single:
+                return value
+        return None
     out: dict[str, Any] = {}
     repeated = False
     for chan, value in writes:
@@ -109,9 +114,11 @@ class BarrierActor:
         input is never lost), then activate the first step."""
         state = self.state
         state.step = input_step
+        # the limit counts this run's steps, from its first (``__start__``) on
+        self.run.stop = input_step + 1 + self.run.recursion_limit
         updated, written, changed = state.apply_writes(writes, bump=False)
         self._emit_values(written)
-        return self._next_step(updated, changed, [], "input", [], first=True)
+        return self._next_step(updated, changed, written, [], "input", [], first=True)
 
     def start_resume(self, fork: bool, done: dict[str, TaskResult]) -> Any:
         """A run that continues a saved step (resume, retry after an error, replay):
@@ -121,8 +128,10 @@ class BarrierActor:
         state = self.state
         if fork:
             state.step += 1
-            return self._next_step(None, set(), [], "fork", [], first=True)
+            run.stop = state.step + 1 + run.recursion_limit
+            return self._next_step(None, set(), set(), [], "fork", [], first=True)
         state.step += 1
+        run.stop = state.step + run.recursion_limit
         tasks = state.prepare(None, run.task_seed(), run.checkpoint_ns)
         return self._begin(tasks, done, first=True)
 
@@ -146,9 +155,35 @@ class BarrierActor:
             return self._close_step()
         return None
 
+    def expect_call(self) -> None:
+        """A task call joined the step: the step closes after it too."""
+        self.expected += 1
+
+    def _on_call(self, r: TaskResult) -> None:
+        self.expected -= 1
+        run = self.run
+        if r.error is not None or r.paused or r.parent_command is not None:
+            return  # its caller got the outcome and decides what happens to the run
+        persistence = run.persistence
+        if persistence is not None:
+            try:
+                persistence.save((), persistence.task_rows(r))
+            except Exception as exc:
+                run.stop_with_error(exc)
+                return
+        sink = run.sink
+        ns = run.stream_ns
+        value = r.writes[0][1] if r.writes else None
+        if sink.wants("updates", ns):
+            sink.emit(ns, "updates", {r.task.name: value})
+        self._emit_task_result(r)
+
     def _on_result(self, r: TaskResult) -> None:
         run = self.run
         if run.stopping:
+            return
+        if r.call:
+            self._on_call(r)
             return
         if run.log is not None:
             run.log.debug(
@@ -202,7 +237,7 @@ class BarrierActor:
             sink = run.sink
             ns = run.stream_ns
             if sink.wants("updates", ns):
-                chunk = {r.task.name: _update_view(r.writes, self.program.stream_key_set)}
+                chunk = {r.task.name: _update_view(r.writes, self.program.stream_key_set, self.program.single_output)}
                 if r.cached:
                     chunk["__metadata__"] = {"cached": True}
                 sink.emit(ns, "updates", chunk)
@@ -231,7 +266,7 @@ class BarrierActor:
                 writes=sum(len(r.writes) for r in results),
                 updated=sorted(updated),
             )
-        return self._next_step(updated, changed, lone_rows, "loop", self.tasks, first=False)
+        return self._next_step(updated, changed, written, lone_rows, "loop", self.tasks, first=False)
 
     def _unsaved(self, results: list[TaskResult]) -> list[Any]:
         persistence = self.run.persistence
@@ -247,6 +282,7 @@ class BarrierActor:
         self,
         updated: set[str] | None,
         changed: set[str],
+        written: set[str],
         lone_rows: list[Any],
         source: str,
         closed: list[TaskSpec],
@@ -273,7 +309,7 @@ class BarrierActor:
             paused = True
         if persistence is not None and cid is not None:
             try:
-                row = persistence.checkpoint(state, source, saved_step, changed, cid)
+                row = persistence.checkpoint(state, source, saved_step, changed, cid, written)
             except Exception as exc:
                 return run.stop_with_error(exc)
             persistence.save([row], lone_rows)
@@ -417,7 +453,7 @@ class BarrierActor:
             return
         if self.program.nodes[r.task.name].hidden:
             return
-        update = _update_view(r.writes, self.program.stream_key_set)
+        update = _update_view(r.writes, self.program.stream_key_set, self.program.single_output)
         payload = {
             "id": r.task.id,
             "name": r.task.name,

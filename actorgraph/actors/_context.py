@@ -68,6 +68,8 @@ class TaskContext:
         "progress",
         "extra_callbacks",
         "subgraphs",
+        "calls",
+        "future",
         "_config",
         "_runtime",
         "_writer",
@@ -92,6 +94,10 @@ class TaskContext:
         self.progress = Progress()
         self.extra_callbacks: tuple[Any, ...] = ()
         self.subgraphs = 0
+        self.calls = 0
+        """How many tasks this task has called (the index of the next call)."""
+        self.future: Any = None
+        """For a task call: the future its caller waits on."""
         self._config: dict[str, Any] | None = None
         self._runtime: Runtime[Any] | None = None
         self._writer: Any = None
@@ -135,6 +141,7 @@ class TaskContext:
         self.parent_command = None
         self.interrupt_counter = 0
         self.subgraphs = 0
+        self.calls = 0
         self.attempt += 1
         self._runtime = None
         self.progress()

@@ -36,34 +36,41 @@ class _Resume:
 
     Equivalent to ``yield from coro`` resumed mid-way: it re-yields what the coroutine
     yielded to the event loop, and forwards what the loop sends or throws back, running
-    each step in the job's context.
+    each step in the job's context. Each time the coroutine parks its worker, the
+    dispatcher gets a chance to start another worker for the queue.
     """
 
-    __slots__ = ("coro", "first", "ctx")
+    __slots__ = ("coro", "first", "ctx", "disp")
 
-    def __init__(self, coro: Coroutine[Any, Any, Any], first: Any, ctx: Context | None) -> None:
+    def __init__(self, coro: Coroutine[Any, Any, Any], first: Any, ctx: Context | None, disp: Dispatcher) -> None:
         self.coro = coro
         self.first = first
         self.ctx = ctx
+        self.disp = disp
 
     def __await__(self) -> Generator[Any, Any, Any]:
         coro = self.coro
         ctx = self.ctx
+        disp = self.disp
         send = coro.send
         throw = coro.throw
         value = self.first
         while True:
+            disp._park()
             try:
                 sent = yield value
             except GeneratorExit:
+                disp._running += 1
                 coro.close()
                 raise
             except BaseException as exc:
+                disp._running += 1
                 try:
                     value = ctx.run(throw, exc) if ctx is not None else throw(exc)
                 except StopIteration as stop:
                     return stop.value
             else:
+                disp._running += 1
                 try:
                     value = ctx.run(send, sent) if ctx is not None else send(sent)
                 except StopIteration as stop:
@@ -101,6 +108,7 @@ class Dispatcher:
         "jobs_run",
         "spawned",
         "peak_workers",
+        "_running",
     )
 
     def __init__(self, group: WorkerGroup, max_workers: int | None = None) -> None:
@@ -115,6 +123,8 @@ class Dispatcher:
         self.jobs_run = 0
         self.spawned = 0
         self.peak_workers = 0
+        # workers executing code right now (not parked in a job or waiting for work)
+        self._running = 0
 
     # -- scheduling (sync, called from jobs) -------------------------------------------
     def submit(self, job: Job) -> None:
@@ -123,6 +133,29 @@ class Dispatcher:
         if w is not None:
             self._root_wakeup = None
             w.set()
+        elif self._running == 0 and self._starting == 0:
+            # submitted from outside the workers (a thread, a callback) while every worker
+            # is parked: nobody would look at the queue
+            self._grow()
+
+    def _park(self) -> None:
+        """A worker is about to park in a suspended job: keep the queue moving."""
+        self._running -= 1
+        if self._queue and self._starting < len(self._queue):
+            w = self._root_wakeup
+            if w is not None:
+                self._root_wakeup = None
+                w.set()
+            else:
+                self._grow()
+
+    def take(self, job: Job) -> bool:
+        """Remove ``job`` from the queue if no worker has picked it yet."""
+        try:
+            self._queue.remove(job)
+        except ValueError:
+            return False
+        return True
 
     def finish(self) -> None:
         """The run is over (success, error or interrupt): release the root worker."""
@@ -195,11 +228,13 @@ class Dispatcher:
         self._workers.add(w)
         if len(self._workers) > self.peak_workers:
             self.peak_workers = len(self._workers)
+        self._running += 1
         try:
             with anyio.CancelScope() as scope:
                 w.scope = scope
                 await self._work(w, root)
         finally:
+            self._running -= 1
             self._workers.discard(w)
 
     async def _work(self, w: _Worker, root: bool) -> None:
@@ -209,7 +244,11 @@ class Dispatcher:
                 if not root or self.done:
                     return
                 self._root_wakeup = ev = anyio.Event()
-                await ev.wait()
+                self._running -= 1
+                try:
+                    await ev.wait()
+                finally:
+                    self._running += 1
                 continue
             fn, arg, ctx, is_task = queue.popleft()
             self.jobs_run += 1
@@ -221,11 +260,9 @@ class Dispatcher:
                     first = ctx.run(coro.send, None) if ctx is not None else coro.send(None)
                 except StopIteration:
                     continue
-                if self._queue:
-                    self._grow()
                 w.in_task = is_task
                 try:
-                    await _Resume(coro, first, ctx)
+                    await _Resume(coro, first, ctx, self)
                 finally:
                     w.in_task = False
             except anyio.get_cancelled_exc_class():

@@ -68,6 +68,8 @@ class TaskResult(msgspec.Struct, frozen=True, kw_only=True):
     """The writes came from the node cache (or a saved step); the node did not run."""
     paused: bool = False
     """The task stopped at an interrupt (or a subgraph's breakpoint)."""
+    call: bool = False
+    """A task call (``@task``): its result went to its caller, not to the channels."""
 
 
 class Activate(msgspec.Struct, frozen=True, kw_only=True, gc=False):

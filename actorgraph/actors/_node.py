@@ -148,11 +148,15 @@ class NodeActor:
         except ParentCommand as pc:
             parent_command = CommandMsg(command=pc.command)
         except anyio.get_cancelled_exc_class():
+            future = tctx.future
+            if future is not None and not future.done():
+                # a caller in a worker thread may be blocked on .result(): release it
+                future.set_exception(RuntimeError(f"task '{spec.name}' was cancelled: the run stopped"))
             if not run.cancelling:
                 # the node's own code raised a cancellation: a failure of this node
                 self.failed += 1
                 err = NodeCancelledError(self.node.name)
-                run.post_result(TaskResult(task=spec, writes=[], sends=[], error=err))
+                run.post_result(TaskResult(task=spec, writes=[], sends=[], error=err, call=future is not None))
             raise
         except Exception as exc:
             error = exc
@@ -163,6 +167,17 @@ class NodeActor:
             self.finished += 1
             if run.messages is not None and not paused:
                 run.messages.task_output(tctx, tctx.writes)
+        future = tctx.future
+        if future is not None:
+            # a task call: its caller gets the outcome, the run goes on either way
+            if error is not None:
+                future.set_exception(error)
+            elif paused:
+                future.set_exception(GraphInterrupt(interrupts))
+            elif parent_command is not None:
+                future.set_exception(ParentCommand(parent_command.command))
+            else:
+                future.set_result(tctx.writes[0][1] if tctx.writes else None)
         run.post_result(
             TaskResult(
                 task=spec,
@@ -173,6 +188,7 @@ class NodeActor:
                 parent_command=parent_command,
                 cached=cached,
                 paused=paused,
+                call=future is not None,
             )
         )
 
@@ -241,7 +257,7 @@ class NodeActor:
         """Serve the task from the node cache, or run it and fill the cache."""
         node = self.node
         ns = (CACHE_NS, function_identity(node.call_target), node.name)
-        full_key = (ns, cache_key(policy, node.name, inp))
+        full_key = (ns, cache_key(policy, node.name, inp, node.is_call))
         found = await cache.aget([full_key])
         entry = found.get(full_key)
         if entry is not None:
@@ -284,7 +300,7 @@ class NodeActor:
         node = self.node
         if node.is_async:
             return await node.call(inp, tctx)
-        if inline or not node.blocking:
+        if (inline and node.inline_ok) or not node.blocking:
             result = node.call(inp, tctx)
         else:
             ctx = contextvars.copy_context()

@@ -27,8 +27,8 @@ from actorgraph._constants import ERROR, INTERRUPT, NO_WRITES, RESUME, TASKS
 from actorgraph.actors._ids import checkpoint_id as new_checkpoint_id
 from actorgraph.actors._messages import SendMsg, TaskResult
 from actorgraph.persistence._base import LoadedCheckpoint, encode_record
-from actorgraph.persistence._model import DELTA, FULL, SNAPSHOT_EVERY, Blob, CheckpointRecord, CheckpointRow, WriteRow
-from actorgraph.persistence._serde import SerializationError
+from actorgraph.persistence._model import DELTA, FULL, Blob, CheckpointRecord, CheckpointRow, WriteRow
+from actorgraph.errors import SerializationError
 
 if TYPE_CHECKING:
     from actorgraph.actors._run import RunState
@@ -55,6 +55,7 @@ class RunPersistence:
         "checkpoint_id",
         "parent_id",
         "blob_writers",
+        "blob_roots",
         "blob_state",
         "dirty",
         "queue",
@@ -75,8 +76,9 @@ class RunPersistence:
         self.checkpoint_id: str | None = None
         self.parent_id: str | None = None
         self.blob_writers: dict[str, str] = {}
-        # channel -> (the value object last stored, its delta depth), to store growth only
-        self.blob_state: dict[str, tuple[Any, int]] = {}
+        self.blob_roots: dict[str, str] = {}
+        # channel -> (the value object last stored, its newest blob): to store growth only
+        self.blob_state: dict[str, tuple[Any, Blob]] = {}
         self.dirty: set[str] = set()
         self.queue: list[tuple[list[CheckpointRow], list[tuple[str, str, str, WriteRow]]]] = []
         self.draining = False
@@ -94,15 +96,20 @@ class RunPersistence:
         """Continue from ``loaded``: new checkpoints are its children and reuse its blobs."""
         self.checkpoint_id = loaded.id
         self.blob_writers = dict(loaded.record.blob_writers)
+        self.blob_roots = dict(loaded.record.blob_roots)
         for chan, value in loaded.values.items():
-            self.blob_state[chan] = (value, loaded.depths.get(chan, SNAPSHOT_EVERY))
+            blob = loaded.chains.get(chan)
+            if blob is not None:
+                self.blob_state[chan] = (value, blob)
 
     # -- building rows -------------------------------------------------------------------
     def reserve_id(self) -> str:
         """The id of the next checkpoint (the next step's task ids derive from it)."""
         return new_checkpoint_id()
 
-    def checkpoint(self, state: StepState, source: str, step: int, changed: set[str], cid: str) -> CheckpointRow:
+    def checkpoint(
+        self, state: StepState, source: str, step: int, changed: set[str], cid: str, written: set[str] = frozenset()  # type: ignore[assignment]
+    ) -> CheckpointRow:
         """A new checkpoint ``cid`` of ``state``; becomes the current one. Blobs are
         stored for the channels changed since the last checkpoint."""
         self.dirty |= changed
@@ -112,15 +119,14 @@ class RunPersistence:
         for chan in self.dirty:
             if chan not in values:
                 self.blob_writers.pop(chan, None)
+                self.blob_roots.pop(chan, None)
                 self.blob_state.pop(chan, None)
                 continue
             value = values[chan]
             try:
-                blobs[chan] = self._blob(chan, value, serde)
+                blobs[chan] = self._blob(chan, value, serde, cid)
             except SerializationError as exc:
-                raise SerializationError(
-                    f"Can't save channel '{chan}' of thread '{self.thread}': {exc}"
-                ) from exc
+                raise SerializationError(f"Can't save {_what(chan, value, serde)} of thread '{self.thread}': {exc}") from exc
             self.blob_writers[chan] = cid
         self.dirty = set()
         sends = [(s.node, s.arg) for s in state.pending_sends]
@@ -131,9 +137,10 @@ class RunPersistence:
         record = CheckpointRecord(
             channel_versions=dict(state.versions),
             blob_writers=dict(self.blob_writers),
+            blob_roots=dict(self.blob_roots),
             versions_seen={k: dict(v) for k, v in state.seen.items()},
             pending_sends=sends_bytes,
-            updated_channels=sorted(changed),
+            updated_channels=sorted(written),
         )
         metadata = {"source": source, "step": step, "parents": dict(self.run.parent_checkpoints)}
         metadata.update(self.user_metadata)
@@ -153,23 +160,28 @@ class RunPersistence:
         self.checkpoint_id = cid
         return row
 
-    def _blob(self, chan: str, value: Any, serde: Any) -> Blob:
+    def _blob(self, chan: str, value: Any, serde: Any, cid: str) -> Blob:
+        """A list that only grew (by an append-style reducer) is stored as its new items;
+        a full snapshot is taken when those deltas outweigh the last snapshot."""
         prev = self.blob_state.get(chan)
-        if (
-            prev is not None
-            and type(value) is list
-            and type(prev[0]) is list
-            and value is not prev[0]
-            and prev[1] < SNAPSHOT_EVERY
-            and chan in self.blob_writers
-        ):
-            old = prev[0]
-            n = len(old)
-            if len(value) >= n and all(a is b for a, b in zip(old, value)):
-                self.blob_state[chan] = (value, prev[1] + 1)
-                return Blob(DELTA, serde.dumps(value[n:]), self.blob_writers[chan], prev[1] + 1)
-        self.blob_state[chan] = (value, 0)
-        return Blob(FULL, serde.dumps(value))
+        if prev is not None and chan in self.run.program.delta_channels and chan in self.blob_writers:
+            old, last = prev
+            if type(value) is list and type(old) is list and value is not old and len(value) >= len(old):
+                n = len(old)
+                if all(a is b for a, b in zip(old, value)):
+                    data = serde.dumps(value[n:])
+                    root = last.root if last.kind == DELTA and last.root else self.blob_writers[chan]
+                    growth = last.growth + len(data)
+                    if growth <= last.size:
+                        blob = Blob(DELTA, data, self.blob_writers[chan], last.depth + 1, root, last.size, growth)
+                        self.blob_state[chan] = (value, blob)
+                        self.blob_roots[chan] = root
+                        return blob
+        data = serde.dumps(value)
+        blob = Blob(FULL, data, size=len(data))
+        self.blob_state[chan] = (value, blob)
+        self.blob_roots.pop(chan, None)
+        return blob
 
     def task_rows(self, result: TaskResult, base: str | None = None) -> list[tuple[str, str, str, WriteRow]]:
         """The pending-write rows of one task, against the current checkpoint."""
@@ -271,6 +283,18 @@ class RunPersistence:
         writes = [w for _, ws in batch for w in ws]
         if rows or writes:
             await self.saver.asave(rows, writes)
+
+
+def _what(chan: str, value: Any, serde: Any) -> str:
+    """Names what failed to serialize: the channel, or for a dict (the run's input) the key."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            try:
+                serde.dumps(item)
+            except SerializationError:
+                where = "the run's input" if chan.startswith("__") else f"channel '{chan}'"
+                return f"key '{key}' of {where}"
+    return f"channel '{chan}'"
 
 
 def decode_pending(loaded: LoadedCheckpoint) -> dict[str, dict[str, Any]]:

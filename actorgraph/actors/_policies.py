@@ -90,10 +90,11 @@ def backoff(policy: RetryPolicy, attempt: int) -> float:
     return interval + random.uniform(0, 1) if policy.jitter else interval
 
 
-def cache_key(policy: CachePolicy[Any], node: str, value: Any) -> str:
-    """The cache key of a task's input; a failing key function names the node."""
+def cache_key(policy: CachePolicy[Any], node: str, value: Any, is_call: bool = False) -> str:
+    """The cache key of a task's input; a failing key function names the node. A task
+    call's key function gets the call's own arguments."""
     try:
-        key = policy.key_func(value)
+        key = policy.key_func(*value[0], **value[1]) if is_call else policy.key_func(value)
     except Exception as exc:
         exc.add_note(f"While computing the cache key of node '{node}' (CachePolicy.key_func)")
         raise

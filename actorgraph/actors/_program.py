@@ -8,6 +8,7 @@ how its return value becomes writes. The hot path only indexes these tables.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -51,6 +52,8 @@ class NodeSpec:
         "defer",
         "is_subgraph",
         "call_target",
+        "is_call",
+        "inline_ok",
     )
 
     def __init__(
@@ -75,6 +78,8 @@ class NodeSpec:
         defer: bool = False,
         is_subgraph: bool = False,
         call_target: Any = None,
+        is_call: bool = False,
+        inline_ok: bool = True,
     ) -> None:
         self.name = name
         self.triggers = tuple(triggers)
@@ -96,6 +101,10 @@ class NodeSpec:
         self.is_subgraph = is_subgraph
         # the user's callable (names the node's cache namespace)
         self.call_target = call_target if call_target is not None else call
+        # a @task: called with (args, kwargs); its result goes back to its caller
+        self.is_call = is_call
+        # whether a lone sync task of a sync call may run on the loop thread
+        self.inline_ok = inline_ok
 
     def __repr__(self) -> str:
         return f"NodeSpec({self.name!r}, triggers={self.triggers})"
@@ -143,6 +152,13 @@ class ProgramCounters:
         )
 
 
+def _append_style(channel: Any) -> bool:
+    """Whether a channel's reducer only appends to (or rebuilds) a list, never mutating
+    items in place: ``operator.add`` and ``add_messages``."""
+    op = getattr(channel, "operator", None)
+    return op is operator.add or getattr(op, "delta_storable", False) is True
+
+
 class Program:
     """A compiled graph as the engine sees it."""
 
@@ -156,6 +172,7 @@ class Program:
         output_keys: Sequence[str],
         input_channel: str,
         stream_keys: Sequence[str] | None = None,
+        single_output: str | None = None,
         map_input: Callable[[Any], list[tuple[str, Any]]],
         map_command: Callable[[Any], tuple[list[tuple[str, Any]], list[Any]]],
         coerce_context: Callable[[Any], Any] = lambda c: c,
@@ -182,6 +199,8 @@ class Program:
         # as LangGraph streams them); ``invoke`` returns only the output keys
         self.stream_keys = tuple(stream_keys) if stream_keys is not None else self.output_keys
         self.stream_key_set = frozenset(self.stream_keys)
+        # the functional API's output: one channel's bare value, not a dict of keys
+        self.single_output = single_output
         self.input_channel = input_channel
         self.map_input = map_input
         self.map_command = map_command
@@ -209,6 +228,8 @@ class Program:
         )
         self.finish_channels = tuple(k for k, c in self.channels.items() if c.waits_for_finish)
         self.consumable_channels = frozenset(k for k, c in self.channels.items() if c.consumable)
+        # lists that only grow through their reducer: checkpoints store their new items
+        self.delta_channels = frozenset(k for k, c in self.channels.items() if _append_style(c))
         # nodes whose input is the whole state: they share one input dict per step
         self.all_state_readers = frozenset(
             n.name for n in self.nodes.values() if n.reads == self.state_keys

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.lowlevel
 
-from actorgraph._constants import CONF, CONFIG_KEY_CHECKPOINT_ID, CONFIG_KEY_THREAD_ID, INTERRUPT
+from actorgraph._constants import CONF, CONFIG_KEY_CHECKPOINT_ID, CONFIG_KEY_THREAD_ID, INTERRUPT, PREVIOUS, RETURN
 from actorgraph.actors._barrier import BarrierActor
 from actorgraph.actors._context import _NO_ANSWER, TaskContext, interrupt_id
 from actorgraph.actors._dispatcher import Dispatcher
@@ -123,6 +123,8 @@ class RunState:
         "prior_answers",
         "answers",
         "durability",
+        "saved_returns",
+        "call_actors",
         "_seed",
     )
 
@@ -197,6 +199,9 @@ class RunState:
         self.persistence: RunPersistence | None = None
         self.prior_answers: dict[str, list[Any]] = {}
         self.answers: dict[str, list[Any]] = {}
+        # results of task calls that finished before the saved step paused or failed
+        self.saved_returns: dict[str, tuple[Any]] = {}
+        self.call_actors: dict[str, NodeActor] = {}
         self.messages: MessageStreamer | None = None
         if self.sink.wants("messages", self.stream_ns):
             shared = parent.run.messages if parent is not None and parent.run.sink is self.sink else None
@@ -218,6 +223,13 @@ class RunState:
         actor = self.actors.get(name)
         if actor is None:
             actor = self.actors[name] = NodeActor(self.program.nodes[name], self)
+        return actor
+
+    def call_actor(self, node: Any) -> NodeActor:
+        """The actor that runs calls of the task ``node`` (one per task function)."""
+        actor = self.call_actors.get(node.name)
+        if actor is None or actor.node is not node:
+            actor = self.call_actors[node.name] = NodeActor(node, self)
         return actor
 
     def post_result(self, result: TaskResult) -> None:
@@ -441,6 +453,9 @@ async def execute(
         if parent is None and inp.resume is not NO_RESUME:
             run.resume_map = _resume_map(inp.resume, pending, run.thread_id or "")
         run.prior_answers = {tid: e["resume"] for tid, e in pending.items() if e["resume"]}
+        run.saved_returns = {
+            tid: (value,) for tid, e in pending.items() for chan, value in e["writes"] if chan == RETURN
+        }
         state = _restore(program, loaded, saver)
         fork = parent is None and (config.get(CONF) or {}).get(CONFIG_KEY_CHECKPOINT_ID) is not None
         if not fork:
@@ -451,6 +466,9 @@ async def execute(
         state = StepState(program, program.new_channels())
     if run.persistence is not None and loaded is not None:
         run.persistence.adopt(loaded)
+    prev = state.channels.get(PREVIOUS)
+    if prev is not None and prev.is_available():
+        run.previous = prev.get()
     run.barrier = BarrierActor(run, state)
     run.loop_token = anyio.lowlevel.current_token()
     run.loop_thread = threading.get_ident()

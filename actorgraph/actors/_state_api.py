@@ -211,7 +211,7 @@ async def abulk_update_state(program: Program, config: Any, supersteps: Sequence
                 source = "input"
             updated, written, changed = state.apply_results(sorted(results, key=lambda r: r.task.order))
             state.step += 1
-            row = persistence.checkpoint(state, source, state.step, changed, persistence.reserve_id())
+            row = persistence.checkpoint(state, source, state.step, changed, persistence.reserve_id(), written)
         rows.append(row)
     await saver.asave(rows, [])
     last = rows[-1]

@@ -275,11 +275,17 @@ class StepState:
                 values.pop(c, None)
         return values
 
-    def output_values(self) -> dict[str, Any]:
+    def output_values(self) -> Any:
+        single = self.program.single_output
+        if single is not None:
+            return self.state_values.get(single)
         sv = self.state_values
         return {k: sv[k] for k in self.program.output_keys if k in sv}
 
-    def stream_values(self) -> dict[str, Any]:
+    def stream_values(self) -> Any:
+        single = self.program.single_output
+        if single is not None:
+            return self.state_values.get(single)
         sv = self.state_values
         return {k: sv[k] for k in self.program.stream_keys if k in sv}
 

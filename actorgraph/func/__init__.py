@@ -1,3 +1,7 @@
-"""The functional API (``@entrypoint`` / ``@task``): not built yet (tracked as issue 5)."""
+"""The functional API: ``@entrypoint`` and ``@task`` (import-compatible with
+``langgraph.func``)."""
 
-__all__: tuple[str, ...] = ()
+from actorgraph.func._entrypoint import entrypoint
+from actorgraph.func._task import task
+
+__all__ = ("entrypoint", "task")

@@ -15,7 +15,7 @@ from typing import Any, Literal, get_args, get_origin, get_type_hints
 from actorgraph._constants import END, START
 from actorgraph._types import Send
 from actorgraph.errors import GraphValidationError, InvalidUpdateError
-from actorgraph.graph._callable import BoundCallable, bind_callable, callable_name
+from actorgraph.actors._callable import BoundCallable, bind_callable, callable_name
 
 __all__ = ("Branch",)
 

@@ -26,8 +26,8 @@ from actorgraph.channels import (
 from actorgraph.errors import ErrorCode, InvalidUpdateError, ParentCommand, create_error_message
 from actorgraph.persistence._serde import register_schema_types
 from actorgraph.graph._branch import Branch
-from actorgraph.graph._callable import bind_callable
-from actorgraph.graph._context import context_coercer
+from actorgraph.actors._callable import bind_callable
+from actorgraph.actors._context_schema import context_coercer
 from actorgraph.graph._subgraph import bind_subgraph, is_compiled_graph
 
 if TYPE_CHECKING:

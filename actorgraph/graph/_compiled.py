@@ -9,7 +9,7 @@ from actorgraph.actors._program import Program
 from actorgraph.actors._runnable import GraphRunnable
 
 if TYPE_CHECKING:
-    from actorgraph.graph._drawable import Graph
+    from actorgraph.draw._drawable import Graph
 
 __all__ = ("CompiledStateGraph",)
 

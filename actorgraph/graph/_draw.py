@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from actorgraph._constants import END, START
 from actorgraph.actors._runnable import GraphRunnable
-from actorgraph.graph._drawable import Edge, Graph
+from actorgraph.draw._drawable import Edge, Graph
 
 if TYPE_CHECKING:
     from actorgraph.graph._compiled import CompiledStateGraph

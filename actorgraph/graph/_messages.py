@@ -121,6 +121,10 @@ add_messages.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
     return_annotation="list[AnyMessage]",
 )
 
+# the result is a new list that keeps the saved messages as they are (a replacement by id
+# is a new object): checkpoints may store just the messages a step added
+add_messages.delta_storable = True  # type: ignore[attr-defined]
+
 
 def _merge(left: list[Any], right: list[Any]) -> list[Any]:
     # Ids first: a message's id decides whether it appends, replaces or deletes.

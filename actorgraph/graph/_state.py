@@ -19,7 +19,7 @@ from actorgraph.actors._policies import validate_cache_policy, validate_retry_po
 from actorgraph.channels import BaseChannel
 from actorgraph.errors import GraphValidationError
 from actorgraph.graph._branch import Branch
-from actorgraph.graph._callable import callable_name
+from actorgraph.actors._callable import callable_name
 from actorgraph.graph._schema import SchemaInfo, analyze_schema
 
 __all__ = ("StateGraph", "StateNodeSpec")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from actorgraph.graph._callable import BoundCallable
+from actorgraph.actors._callable import BoundCallable
 
 __all__ = ("bind_subgraph", "is_compiled_graph")
 

@@ -4,10 +4,7 @@ Used by the actor runtime through small protocols; never imports the runtime or 
 graph layer.
 """
 
-from actorgraph.persistence._serde import (
-    SerializationError,
-    Serializer,
-    register_type,
-)
+from actorgraph.errors import SerializationError
+from actorgraph.persistence._serde import Serializer, register_type
 
 __all__ = ("SerializationError", "Serializer", "register_type")

@@ -17,7 +17,7 @@ from typing import Any
 
 import msgspec
 
-from actorgraph.errors import ActorGraphError
+from actorgraph.errors import CheckpointError, SerializationError
 from actorgraph.persistence._model import (
     DELTA,
     FULL,
@@ -28,17 +28,12 @@ from actorgraph.persistence._model import (
     CheckpointTuple,
     WriteRow,
 )
-from actorgraph.persistence._serde import SerializationError, Serializer
+from actorgraph.persistence._serde import Serializer
 
-__all__ = ("BaseCheckpointSaver", "CheckpointError", "LoadedCheckpoint", "config_for", "encode_record")
+__all__ = ("BaseCheckpointSaver", "LoadedCheckpoint", "config_for", "encode_record")
 
 _record_decoder = msgspec.msgpack.Decoder(CheckpointRecord)
 _record_encoder = msgspec.msgpack.Encoder()
-
-
-class CheckpointError(ActorGraphError):
-    """A stored checkpoint can't be read (corrupt or foreign data) or a config doesn't
-    name a thread; the message names the thread and checkpoint."""
 
 
 def config_for(thread_id: str, ns: str, checkpoint_id: str) -> dict[str, Any]:
@@ -54,7 +49,7 @@ def _config_parts(config: Any) -> tuple[str | None, str, str | None]:
 class LoadedCheckpoint:
     """A checkpoint read back: its row, decoded record, channel values and pending writes."""
 
-    __slots__ = ("row", "record", "values", "writes", "metadata", "depths")
+    __slots__ = ("row", "record", "values", "writes", "metadata", "chains")
 
     def __init__(
         self,
@@ -63,7 +58,7 @@ class LoadedCheckpoint:
         values: dict[str, Any],
         writes: list[tuple[str, str, Any, str]],
         metadata: dict[str, Any],
-        depths: dict[str, int] | None = None,
+        chains: dict[str, Blob] | None = None,
     ) -> None:
         self.row = row
         self.record = record
@@ -71,8 +66,9 @@ class LoadedCheckpoint:
         self.writes = writes
         """(task_id, channel, value, task_path) in saved order"""
         self.metadata = metadata
-        self.depths = depths or {}
-        """How many deltas each channel's stored value is from a full snapshot."""
+        self.chains = chains or {}
+        """Each channel's newest stored blob (its snapshot size, growth and depth say how
+        the next value should be stored)."""
 
     @property
     def id(self) -> str:
@@ -109,6 +105,23 @@ class _Resolver:
         self.record = record
         self.rows: dict[str, CheckpointRow] = {row.checkpoint_id: row}
 
+    def first_fetch(self) -> tuple[list[str], tuple[str, str] | None]:
+        """Rows to read up front: the writers of full values by id, and one id range that
+        covers every delta chain (snapshot to writer)."""
+        ids: set[str] = set()
+        lo: str | None = None
+        hi: str | None = None
+        roots = self.record.blob_roots
+        for chan, writer in self.record.blob_writers.items():
+            root = roots.get(chan)
+            if root is None or root == writer:
+                if writer not in self.rows:
+                    ids.add(writer)
+                continue
+            lo = root if lo is None or root < lo else lo
+            hi = writer if hi is None or writer > hi else hi
+        return sorted(ids), (lo, hi) if lo is not None and hi is not None else None
+
     def missing(self) -> list[str]:
         need: set[str] = set()
         for chan, writer in self.record.blob_writers.items():
@@ -124,8 +137,8 @@ class _Resolver:
                 cur = blob.base
         return sorted(need)
 
-    def add(self, rows: dict[str, CheckpointRow], asked: list[str]) -> None:
-        for cid in asked:
+    def add(self, rows: dict[str, CheckpointRow], asked: list[str] | None = None) -> None:
+        for cid in asked or ():
             if cid not in rows:
                 raise CheckpointError(
                     f"Thread '{self.row.thread_id}' checkpoint '{self.row.checkpoint_id}' refers to "
@@ -133,9 +146,9 @@ class _Resolver:
                 )
         self.rows.update(rows)
 
-    def depths(self) -> dict[str, int]:
+    def chains(self) -> dict[str, Blob]:
         return {
-            chan: self.rows[writer].blobs[chan].depth
+            chan: self.rows[writer].blobs[chan]
             for chan, writer in self.record.blob_writers.items()
             if chan in self.rows[writer].blobs
         }
@@ -157,8 +170,10 @@ class _Resolver:
                 cur = blob.base if blob.kind == DELTA else None
             try:
                 value = loads(chain[-1].data)
-                for blob in reversed(chain[:-1]):
-                    value = [*value, *loads(blob.data)]
+                if len(chain) > 1:
+                    value = list(value)
+                    for blob in reversed(chain[:-1]):
+                        value.extend(loads(blob.data))
             except SerializationError as exc:
                 raise CheckpointError(
                     f"Thread '{self.row.thread_id}' checkpoint '{self.row.checkpoint_id}': channel "
@@ -189,6 +204,10 @@ class BaseCheckpointSaver(ABC):
     def _read_rows(self, thread: str, ns: str, ids: Sequence[str]) -> dict[str, CheckpointRow]: ...
 
     @abstractmethod
+    def _read_range(self, thread: str, ns: str, lo: str, hi: str) -> dict[str, CheckpointRow]:
+        """Rows with ``lo <= checkpoint_id <= hi`` (ids are time-ordered)."""
+
+    @abstractmethod
     def _read_writes(self, thread: str, ns: str, checkpoint_id: str) -> list[WriteRow]: ...
 
     @abstractmethod
@@ -213,6 +232,9 @@ class BaseCheckpointSaver(ABC):
 
     async def _aread_rows(self, thread: str, ns: str, ids: Sequence[str]) -> dict[str, CheckpointRow]:
         return self._read_rows(thread, ns, ids)
+
+    async def _aread_range(self, thread: str, ns: str, lo: str, hi: str) -> dict[str, CheckpointRow]:
+        return self._read_range(thread, ns, lo, hi)
 
     async def _aread_writes(self, thread: str, ns: str, checkpoint_id: str) -> list[WriteRow]:
         return self._read_writes(thread, ns, checkpoint_id)
@@ -267,10 +289,15 @@ class BaseCheckpointSaver(ABC):
             return None
         record = self._record(row)
         resolver = _Resolver(self, row, record)
+        ids, span = resolver.first_fetch()
+        if span is not None:
+            resolver.add(self._read_range(thread, ns, *span))
+        if ids:
+            resolver.add(self._read_rows(thread, ns, ids), ids)
         while need := resolver.missing():
             resolver.add(self._read_rows(thread, ns, need), need)
         writes = self._decode_writes(row, self._read_writes(thread, ns, row.checkpoint_id))
-        return LoadedCheckpoint(row, record, resolver.values(), writes, self._metadata(row), resolver.depths())
+        return LoadedCheckpoint(row, record, resolver.values(), writes, self._metadata(row), resolver.chains())
 
     async def aload(self, thread: str, ns: str = "", checkpoint_id: str | None = None) -> LoadedCheckpoint | None:
         row = await self._aread_row(thread, ns, checkpoint_id)
@@ -278,11 +305,16 @@ class BaseCheckpointSaver(ABC):
             return None
         record = self._record(row)
         resolver = _Resolver(self, row, record)
+        ids, span = resolver.first_fetch()
+        if span is not None:
+            resolver.add(await self._aread_range(thread, ns, *span))
+        if ids:
+            resolver.add(await self._aread_rows(thread, ns, ids), ids)
         while need := resolver.missing():
             resolver.add(await self._aread_rows(thread, ns, need), need)
         writes = await self._aread_writes(thread, ns, row.checkpoint_id)
         return LoadedCheckpoint(
-            row, record, resolver.values(), self._decode_writes(row, writes), self._metadata(row), resolver.depths()
+            row, record, resolver.values(), self._decode_writes(row, writes), self._metadata(row), resolver.chains()
         )
 
     # -- the runtime's writes ------------------------------------------------------------
@@ -388,21 +420,29 @@ class BaseCheckpointSaver(ABC):
     def put(self, config: Any, checkpoint: Checkpoint, metadata: dict[str, Any], new_versions: dict[str, Any]) -> dict[str, Any]:
         """Store a LangGraph-shaped checkpoint (every value in ``channel_values`` whose
         channel is in ``new_versions`` becomes a blob of this checkpoint)."""
-        row = self._row_from_checkpoint(config, checkpoint, metadata, new_versions)
+        thread, ns, parent = self._require_thread(config)
+        previous = self.load(thread, ns, parent) if parent else None
+        row = self._row_from_checkpoint(config, checkpoint, metadata, new_versions, previous)
         self._write([row], [])
         return config_for(row.thread_id, row.ns, row.checkpoint_id)
 
     async def aput(self, config: Any, checkpoint: Checkpoint, metadata: dict[str, Any], new_versions: dict[str, Any]) -> dict[str, Any]:
-        row = self._row_from_checkpoint(config, checkpoint, metadata, new_versions)
+        thread, ns, parent = self._require_thread(config)
+        previous = await self.aload(thread, ns, parent) if parent else None
+        row = self._row_from_checkpoint(config, checkpoint, metadata, new_versions, previous)
         await self._awrite([row], [])
         return config_for(row.thread_id, row.ns, row.checkpoint_id)
 
     def _row_from_checkpoint(
-        self, config: Any, checkpoint: Checkpoint, metadata: dict[str, Any], new_versions: dict[str, Any]
+        self,
+        config: Any,
+        checkpoint: Checkpoint,
+        metadata: dict[str, Any],
+        new_versions: dict[str, Any],
+        previous: LoadedCheckpoint | None = None,
     ) -> CheckpointRow:
         thread, ns, parent = self._require_thread(config)
         cid = checkpoint["id"]
-        previous = self.load(thread, ns, parent) if parent else None
         writers = dict(previous.record.blob_writers) if previous else {}
         blobs: dict[str, Blob] = {}
         for chan in new_versions:
@@ -489,7 +529,7 @@ class BaseCheckpointSaver(ABC):
                     continue
                 rewritten = []
                 for row in kept:
-                    if _touches(row, self._record(row), dropped):
+                    if _needs(self._record(row), dropped):
                         loaded = self.load(thread, ns, row.checkpoint_id)
                         assert loaded is not None
                         rewritten.append(self._materialize(row, loaded, dropped))
@@ -505,7 +545,7 @@ class BaseCheckpointSaver(ABC):
                     continue
                 rewritten = []
                 for row in kept:
-                    if _touches(row, self._record(row), dropped):
+                    if _needs(self._record(row), dropped):
                         loaded = await self.aload(thread, ns, row.checkpoint_id)
                         assert loaded is not None
                         rewritten.append(self._materialize(row, loaded, dropped))
@@ -517,13 +557,21 @@ class BaseCheckpointSaver(ABC):
         record = loaded.record
         blobs = dict(row.blobs)
         writers = dict(record.blob_writers)
-        for chan, writer in record.blob_writers.items():
-            own = row.blobs.get(chan) if writer == row.checkpoint_id else None
-            if writer in dropped or (own is not None and own.kind == DELTA and own.base in dropped):
-                blobs[chan] = Blob(FULL, self.serde.dumps(loaded.values[chan]))
-                writers[chan] = row.checkpoint_id
-        new_record = msgspec.structs.replace(record, blob_writers=writers)
+        roots = dict(record.blob_roots)
+        for chan in _needs(record, dropped):
+            blobs[chan] = Blob(FULL, self.serde.dumps(loaded.values[chan]))
+            writers[chan] = row.checkpoint_id
+            roots.pop(chan, None)
+        new_record = msgspec.structs.replace(record, blob_writers=writers, blob_roots=roots)
         return msgspec.structs.replace(row, blobs=blobs, record=_record_encoder.encode(new_record))
+
+
+def _needs(record: CheckpointRecord, dropped: set[str]) -> builtins.list[str]:
+    """Channels whose value a checkpoint takes from a dropped one: last written there, or
+    stored as a delta chain that starts there. (Dropped checkpoints are the oldest; a
+    chain whose snapshot is kept has all its links kept, as they are newer.)"""
+    roots = record.blob_roots
+    return [c for c, w in record.blob_writers.items() if w in dropped or roots.get(c) in dropped]
 
 
 def _prune_threads(thread_ids: Sequence[str] | str, keep_last: int) -> builtins.list[str]:
@@ -532,15 +580,5 @@ def _prune_threads(thread_ids: Sequence[str] | str, keep_last: int) -> builtins.
     return [str(thread_ids)] if isinstance(thread_ids, str) else [str(t) for t in thread_ids]
 
 
-def _touches(row: CheckpointRow, record: CheckpointRecord, dropped: set[str]) -> bool:
-    """Whether ``row`` reads a value from a checkpoint that is about to be deleted: a
-    channel last written there, or a delta stored in ``row`` whose base is there (deltas
-    in other kept rows are those rows' concern)."""
-    if any(w in dropped for w in record.blob_writers.values()):
-        return True
-    return any(b.kind == DELTA and b.base in dropped for b in row.blobs.values())
-
-
 def encode_record(record: CheckpointRecord) -> bytes:
     return _record_encoder.encode(record)
-

@@ -62,6 +62,11 @@ class InMemorySaver(BaseCheckpointSaver):
             rows = self._rows.get(thread, {}).get(ns, {})
             return {i: rows[i] for i in ids if i in rows}
 
+    def _read_range(self, thread: str, ns: str, lo: str, hi: str) -> dict[str, CheckpointRow]:
+        with self._lock:
+            rows = self._rows.get(thread, {}).get(ns, {})
+            return {i: r for i, r in rows.items() if lo <= i <= hi}
+
     def _read_writes(self, thread: str, ns: str, checkpoint_id: str) -> list[WriteRow]:
         with self._lock:
             return list(self._writes.get(thread, {}).get(ns, {}).get(checkpoint_id, {}).values())

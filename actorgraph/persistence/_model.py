@@ -3,10 +3,14 @@
 A checkpoint row holds the step's bookkeeping (channel versions, what each node has
 seen, pending Sends) and the *blobs of the channels that step changed* - nothing else.
 A channel's current value lives in the row of the step that last changed it
-(``blob_writers``). A list channel that only grew (``operator.add``, ``add_messages``)
-stores just its new items as a delta on the previous blob, with a full snapshot every
-``SNAPSHOT_EVERY`` deltas, so a thread of N turns costs O(N) bytes and reading any
-checkpoint follows at most that many links.
+(``blob_writers``).
+
+A list that only grows through an append-style reducer (``operator.add``,
+``add_messages``) stores just its new items, as a delta on its previous blob. A full
+snapshot is taken again once the deltas since the last one add up to more bytes than
+that snapshot: snapshots then grow geometrically, so every stored item is written O(1)
+times and a thread of N turns costs O(N) bytes. Reading a value takes its chain (from
+the snapshot, ``root``, to the writer) in one range query.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from typing import Any, NamedTuple, TypedDict
 import msgspec
 
 __all__ = (
-    "SNAPSHOT_EVERY",
+    "DELTA",
+    "FULL",
     "Blob",
     "Checkpoint",
     "CheckpointMetadata",
@@ -27,19 +32,22 @@ __all__ = (
     "WriteRow",
 )
 
-SNAPSHOT_EVERY = 32
-
 FULL, DELTA = 0, 1
 
 
 class Blob(msgspec.Struct, frozen=True, array_like=True, gc=False):
-    """One channel value as stored: ``FULL`` (data is the value) or ``DELTA`` (data is the
-    items appended to the value in checkpoint ``base``), ``depth`` deltas from a full one."""
+    """One channel value as stored: ``FULL`` (``data`` is the value) or ``DELTA``
+    (``data`` is the items appended to the value stored in checkpoint ``base``).
+    ``depth`` counts deltas since the snapshot in checkpoint ``root``; ``size`` is the
+    snapshot's byte size and ``growth`` the bytes of the deltas since."""
 
     kind: int
     data: bytes
     base: str | None = None
     depth: int = 0
+    root: str | None = None
+    size: int = 0
+    growth: int = 0
 
 
 class CheckpointRecord(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -48,6 +56,8 @@ class CheckpointRecord(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     v: int = 1
     channel_versions: dict[str, int]
     blob_writers: dict[str, str]
+    blob_roots: dict[str, str] = {}
+    """For delta-stored channels: the checkpoint holding their last full snapshot."""
     versions_seen: dict[str, dict[str, int]]
     pending_sends: bytes = b""
     """Serialized ``[(node, arg), ...]`` of the Sends the next step runs."""

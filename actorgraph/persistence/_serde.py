@@ -27,7 +27,7 @@ from typing import Any
 
 import msgspec
 
-from actorgraph.errors import ActorGraphError
+from actorgraph.errors import SerializationError
 
 __all__ = (
     "Serializer",
@@ -36,11 +36,6 @@ __all__ = (
     "register_schema_types",
     "allowed_type_name",
 )
-
-
-class SerializationError(ActorGraphError, TypeError):
-    """A value can't be stored safely (writing), or stored data can't be read back
-    (reading: corrupt bytes, or a class that isn't on the allow-list)."""
 
 
 # extension codes

@@ -19,7 +19,8 @@ from typing import Any
 import anyio.to_thread
 import msgspec
 
-from actorgraph.persistence._base import BaseCheckpointSaver, CheckpointError
+from actorgraph.errors import CheckpointError
+from actorgraph.persistence._base import BaseCheckpointSaver
 from actorgraph.persistence._model import Blob, CheckpointRow, WriteRow
 from actorgraph.persistence._serde import Serializer
 
@@ -216,6 +217,14 @@ class SqliteSaver(BaseCheckpointSaver):
         )
         return {r.checkpoint_id: r for r in map(_row, found)}
 
+    def _read_range(self, thread: str, ns: str, lo: str, hi: str) -> dict[str, CheckpointRow]:
+        found = self._query(
+            f"SELECT {_COLUMNS} FROM actorgraph_checkpoints WHERE thread_id = ? AND ns = ? "
+            "AND checkpoint_id BETWEEN ? AND ?",
+            (thread, ns, lo, hi),
+        )
+        return {r.checkpoint_id: r for r in map(_row, found)}
+
     def _read_writes(self, thread: str, ns: str, checkpoint_id: str) -> list[WriteRow]:
         found = self._query(
             "SELECT task_id, idx, channel, value, task_path FROM actorgraph_writes "
@@ -258,6 +267,9 @@ class SqliteSaver(BaseCheckpointSaver):
 
     async def _aread_rows(self, thread: str, ns: str, ids: Sequence[str]) -> dict[str, CheckpointRow]:
         return await anyio.to_thread.run_sync(self._read_rows, thread, ns, ids)
+
+    async def _aread_range(self, thread: str, ns: str, lo: str, hi: str) -> dict[str, CheckpointRow]:
+        return await anyio.to_thread.run_sync(self._read_range, thread, ns, lo, hi)
 
     async def _aread_writes(self, thread: str, ns: str, checkpoint_id: str) -> list[WriteRow]:
         return await anyio.to_thread.run_sync(self._read_writes, thread, ns, checkpoint_id)
@@ -361,6 +373,14 @@ class AsyncSqliteSaver(BaseCheckpointSaver):
         )
         return {r.checkpoint_id: r for r in map(_row, found)}
 
+    async def _aread_range(self, thread: str, ns: str, lo: str, hi: str) -> dict[str, CheckpointRow]:
+        found = await self._fetch(
+            f"SELECT {_COLUMNS} FROM actorgraph_checkpoints WHERE thread_id = ? AND ns = ? "
+            "AND checkpoint_id BETWEEN ? AND ?",
+            (thread, ns, lo, hi),
+        )
+        return {r.checkpoint_id: r for r in map(_row, found)}
+
     async def _aread_writes(self, thread: str, ns: str, checkpoint_id: str) -> list[WriteRow]:
         found = await self._fetch(
             "SELECT task_id, idx, channel, value, task_path FROM actorgraph_writes "
@@ -420,6 +440,9 @@ class AsyncSqliteSaver(BaseCheckpointSaver):
 
     def _read_rows(self, thread: str, ns: str, ids: Sequence[str]) -> dict[str, CheckpointRow]:
         return self._sync(self._aread_rows(thread, ns, ids))  # type: ignore[no-any-return]
+
+    def _read_range(self, thread: str, ns: str, lo: str, hi: str) -> dict[str, CheckpointRow]:
+        return self._sync(self._aread_range(thread, ns, lo, hi))  # type: ignore[no-any-return]
 
     def _read_writes(self, thread: str, ns: str, checkpoint_id: str) -> list[WriteRow]:
         return self._sync(self._aread_writes(thread, ns, checkpoint_id))  # type: ignore[no-any-return]

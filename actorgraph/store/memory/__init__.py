@@ -1,3 +1,5 @@
-"""Import-compatible path `actorgraph.store.memory`: not built yet (persistence is issue 4)."""
+"""Import-compatible path: the in-memory store."""
 
-__all__: tuple[str, ...] = ()
+from actorgraph.persistence._store_memory import InMemoryStore
+
+__all__ = ("InMemoryStore",)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from actorgraph._constants import END, START
 
 if TYPE_CHECKING:
-    from actorgraph.graph._drawable import Edge, Node
+    from actorgraph.draw._drawable import Edge, Node
 
 __all__ = ("draw_ascii",)
 

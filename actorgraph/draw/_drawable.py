@@ -260,7 +260,7 @@ class Graph:
     ) -> str:
         """Mermaid flowchart text, in LangGraph's format: plain edges ``-->``, conditional
         ones dashed (``-.->``, labelled ``-. label .->``), subgraphs as ``subgraph`` blocks."""
-        from actorgraph.graph._mermaid import draw_mermaid
+        from actorgraph.draw._mermaid import draw_mermaid
 
         graph = self.reid()
         first, last = graph.first_node(), graph.last_node()
@@ -300,8 +300,8 @@ class Graph:
         ``draw_method``, ``base_url``, ``proxies`` and the retry options are accepted and
         ignored. Raises ``RendererNotFoundError`` when neither renderer is installed.
         """
-        from actorgraph.graph._graphviz import render_dot
-        from actorgraph.graph._mermaid import MMDC_MISSING, has_mmdc, render_mermaid_png
+        from actorgraph.draw._graphviz import render_dot
+        from actorgraph.draw._mermaid import MMDC_MISSING, has_mmdc, render_mermaid_png
 
         if has_mmdc():
             text = self.draw_mermaid(
@@ -323,7 +323,7 @@ class Graph:
     def draw_ascii(self) -> str:
         """A plain-text picture for terminals: the nodes in layers, from ``__start__``
         down, each followed by its outgoing edges."""
-        from actorgraph.graph._ascii import draw_ascii
+        from actorgraph.draw._ascii import draw_ascii
 
         return draw_ascii(self.nodes, self.edges)
 
@@ -333,7 +333,7 @@ class Graph:
 
     def draw_dot(self, *, fontname: str | None = None, labels: dict[str, Any] | None = None) -> str:
         """Graphviz DOT source for the graph (what ``draw_png``/``draw_svg`` render)."""
-        from actorgraph.graph._graphviz import to_dot
+        from actorgraph.draw._graphviz import to_dot
 
         return to_dot(self.nodes, self.edges, fontname=fontname, labels=labels)
 
@@ -359,7 +359,7 @@ class Graph:
         return out.decode("utf-8") if out is not None else None
 
     def _render(self, fmt: str, path: str | None, fontname: str | None, labels: Any) -> bytes | None:
-        from actorgraph.graph._graphviz import render_dot
+        from actorgraph.draw._graphviz import render_dot
 
         image = render_dot(self.draw_dot(fontname=fontname, labels=labels), fmt)
         if path is None:

@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from actorgraph.graph._drawable import DrawingError, NodeStyles, RendererNotFoundError
+from actorgraph.draw._drawable import DrawingError, NodeStyles, RendererNotFoundError
 
 if TYPE_CHECKING:
-    from actorgraph.graph._drawable import Edge, Node
+    from actorgraph.draw._drawable import Edge, Node
 
 __all__ = ("MMDC_MISSING", "draw_mermaid", "has_mmdc", "render_mermaid_png", "safe_id")
 

@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from actorgraph._constants import END, START
-from actorgraph.graph._drawable import DrawingError, RendererNotFoundError
+from actorgraph.draw._drawable import DrawingError, RendererNotFoundError
 
 if TYPE_CHECKING:
-    from actorgraph.graph._drawable import Edge, Node
+    from actorgraph.draw._drawable import Edge, Node
 
 __all__ = ("render_dot", "to_dot")
 

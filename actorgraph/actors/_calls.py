@@ -1,0 +1,148 @@
+"""Task calls: what calling a ``@task`` function inside a running node does.
+
+The call becomes a task of the current super-step, run by the dispatcher alongside its
+caller (so calls made one after another run in parallel), and answers through a
+``CallFuture`` the caller awaits (async code) or ``.result()``s (sync code). Its result is
+saved as a pending write as soon as it finishes, so when the caller runs again (after an
+interrupt, an error or a crash) the same call - same id, from the same position in the
+caller - gets the saved result and doesn't run again.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextvars
+import threading
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import anyio.from_thread
+
+from actorgraph._constants import PUSH
+from actorgraph.actors._context import CURRENT, TaskContext, current_task
+from actorgraph.actors._ids import task_id
+from actorgraph.actors._messages import TaskSpec
+
+if TYPE_CHECKING:
+    from actorgraph.actors._program import NodeSpec
+    from actorgraph.actors._run import RunState
+
+__all__ = ("CallFuture", "call_task")
+
+
+class CallFuture:
+    """The pending result of a task call: ``await fut`` in async code, ``fut.result()`` in
+    sync code (a sync node or entrypoint, which runs in a worker thread)."""
+
+    __slots__ = ("name", "_cf", "_event", "_loop_thread", "_job", "_run")
+
+    def __init__(self, name: str, loop_thread: int) -> None:
+        self.name = name
+        self._cf: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        self._event: anyio.Event | None = None
+        self._loop_thread = loop_thread
+        self._job: Any = None
+        self._run: Any = None
+
+    def __repr__(self) -> str:
+        state = "done" if self._cf.done() else "pending"
+        return f"<CallFuture {self.name!r} {state}>"
+
+    def done(self) -> bool:
+        return self._cf.done()
+
+    def set_result(self, value: Any) -> None:
+        self._cf.set_result(value)
+        self._wake()
+
+    def set_exception(self, exc: BaseException) -> None:
+        self._cf.set_exception(exc)
+        self._wake()
+
+    def _wake(self) -> None:
+        event = self._event
+        if event is not None:
+            self._event = None
+            event.set()
+
+    def result(self, timeout: float | None = None) -> Any:
+        """Wait for the call and return its result (or raise its exception)."""
+        if not self._cf.done() and threading.get_ident() == self._loop_thread:
+            self._run_here()
+        return self._cf.result(timeout)
+
+    def _run_here(self) -> None:
+        """``.result()`` on the event loop's own thread (a sync node running inline): the
+        loop can't run the call meanwhile, so run it here if it is a sync task that
+        hasn't started; anything else would block the loop forever."""
+        job = self._job
+        run = self._run
+        if job is not None and run is not None and not job[0].__self__.node.is_async and run.dispatcher.take(job):
+            fn, (tctx, _), ctx, _ = job
+            coro = fn((tctx, True))
+            try:
+                ctx.run(coro.send, None)
+            except StopIteration:
+                return
+            coro.close()  # a sync call runs to the end in one go; this is unreachable
+        raise RuntimeError(
+            f"task '{self.name}' is still running, and .result() would block the event loop "
+            "it runs on: in async code, `await` the future instead (or make the calling node async)"
+        )
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        if not self._cf.done():
+            if self._event is None:
+                self._event = anyio.Event()
+            yield from self._event.wait().__await__()
+        return self._cf.result()
+
+
+def call_task(node: NodeSpec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> CallFuture:
+    """Start a call of the task ``node`` from the running node or task."""
+    parent = current_task()
+    if parent is None:
+        raise RuntimeError(
+            f"Called task '{node.name}' outside of a running graph: a @task runs when an "
+            "@entrypoint, another @task, or a StateGraph node calls it."
+        )
+    run = parent.run
+    index = parent.calls
+    parent.calls += 1
+    spec = TaskSpec(
+        id=task_id(parent.spec.id, parent.ns, parent.spec.step, node.name, f"{PUSH}|call|{index}"),
+        name=node.name,
+        path=(PUSH, parent.spec.path, index, node.name, "call"),
+        order=(2, parent.spec.order, index),
+        step=parent.spec.step,
+        input=(args, kwargs),
+        triggers=(PUSH,),
+    )
+    future = CallFuture(node.name, run.loop_thread)
+    if threading.get_ident() == run.loop_thread:
+        _submit(run, node, spec, future)
+    else:
+        anyio.from_thread.run_sync(_submit, run, node, spec, future, token=run.loop_token)
+    return future
+
+
+def _submit(run: RunState, node: NodeSpec, spec: TaskSpec, future: CallFuture) -> None:
+    saved = run.saved_returns.get(spec.id)
+    if saved is not None:
+        # this call finished before the caller was interrupted or failed: reuse it
+        future.set_result(saved[0])
+        return
+    if run.stopping:
+        future.set_exception(anyio.get_cancelled_exc_class()())
+        return
+    actor = run.call_actor(node)
+    tctx = TaskContext(run, spec, node)
+    tctx.future = future
+    ctx = contextvars.copy_context()
+    ctx.run(CURRENT.set, tctx)
+    run.barrier.expect_call()
+    job = (actor._run_task, (tctx, False), ctx, True)
+    future._job = job
+    future._run = run
+    run.dispatcher.submit(job)

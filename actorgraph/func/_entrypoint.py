@@ -1,0 +1,189 @@
+"""``@entrypoint``: a function run as a one-node graph on the same runtime, persistence
+and streaming as ``StateGraph``.
+
+The function gets the run's input and may ask for ``previous`` (what the last run on the
+thread returned, or saved with ``entrypoint.final``), ``store``, ``writer``, ``config``
+and ``runtime``. Its return value is the run's output. The tasks it calls run as tasks
+of its super-step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+from actorgraph._constants import END, PREVIOUS, START
+from actorgraph._types import CachePolicy, Command, RetryPolicy
+from actorgraph.actors._callable import bind_callable
+from actorgraph.actors._context_schema import context_coercer
+from actorgraph.actors._messages import SendMsg
+from actorgraph.actors._policies import validate_cache_policy, validate_retry_policy
+from actorgraph.actors._program import NodeSpec, Program
+from actorgraph.actors._runnable import GraphRunnable
+from actorgraph.channels import EphemeralValue, LastValue
+from actorgraph.errors import InvalidUpdateError
+from actorgraph.persistence._serde import register_schema_types
+
+__all__ = ("EntrypointGraph", "entrypoint")
+
+R = TypeVar("R")
+S = TypeVar("S")
+
+_INJECTED = frozenset({"config", "runtime", "writer", "store", "previous"})
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Final(Generic[R, S]):
+    """Returned by an entrypoint: ``value`` is the run's output, ``save`` what the next
+    run on the thread gets as ``previous``."""
+
+    value: R
+    save: S
+
+
+def _finish(tctx: Any, result: Any) -> None:
+    if isinstance(result, _Final):
+        value, save = result.value, result.save
+    else:
+        value = save = result
+    tctx.writes.append((END, value))
+    tctx.writes.append((PREVIOUS, save))
+
+
+def _check_signature(func: Callable[..., Any], name: str) -> None:
+    try:
+        sig = inspect.signature(func)
+    except (TypeError, ValueError):
+        return
+    positional = [
+        p
+        for p in sig.parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name not in _INJECTED
+    ]
+    required = [p for p in positional if p.default is p.empty]
+    if not positional or len(required) > 1:
+        raise TypeError(
+            f"@entrypoint function '{name}' must take exactly one positional parameter (the run's "
+            f"input), plus any of {sorted(_INJECTED)} by name; its signature is {sig}"
+        )
+
+
+class EntrypointGraph(GraphRunnable):
+    """What ``@entrypoint`` returns: run it with ``invoke``/``stream`` like a compiled
+    graph; read its thread with ``get_state``."""
+
+    def __init__(self, func: Callable[..., Any], program: Program) -> None:
+        self.func = func
+        self.program = program
+        self.name = program.name
+        self.__wrapped__ = func
+        self.__doc__ = func.__doc__
+
+    def __repr__(self) -> str:
+        return f"<entrypoint {self.name!r}>"
+
+    def get_name(self) -> str:
+        return self.name
+
+    def get_graph(self, config: Any = None, *, xray: int | bool = False) -> Any:
+        """``__start__ -> <entrypoint> -> __end__``."""
+        from actorgraph.draw._drawable import Graph
+
+        graph = Graph()
+        start = graph.add_node(None, START)
+        node = graph.add_node(None, self.name)
+        end = graph.add_node(None, END)
+        graph.add_edge(start, node)
+        graph.add_edge(node, end)
+        return graph
+
+
+class entrypoint:  # noqa: N801 - LangGraph's public spelling
+    """``@entrypoint(checkpointer=..., store=..., cache=..., context_schema=...)`` turns a
+    function of one input into a runnable graph."""
+
+    final = _Final
+
+    def __init__(
+        self,
+        checkpointer: Any = None,
+        store: Any = None,
+        cache: Any = None,
+        context_schema: Any = None,
+        cache_policy: CachePolicy[Any] | None = None,
+        retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if "config_schema" in kwargs and context_schema is None:
+            context_schema = kwargs.pop("config_schema")
+        if "retry" in kwargs and retry_policy is None:
+            retry_policy = kwargs.pop("retry")
+        if kwargs:
+            raise TypeError(f"entrypoint() got unexpected keyword arguments: {sorted(kwargs)}")
+        self.checkpointer = checkpointer
+        self.store = store
+        self.cache = cache
+        self.context_schema = context_schema
+        self.cache_policy = cache_policy
+        if retry_policy is None:
+            self.retry_policy: tuple[RetryPolicy, ...] = ()
+        elif isinstance(retry_policy, RetryPolicy):
+            self.retry_policy = (retry_policy,)
+        else:
+            self.retry_policy = tuple(retry_policy)
+        for p in self.retry_policy:
+            validate_retry_policy(p, "entrypoint")
+        if cache_policy is not None:
+            validate_cache_policy(cache_policy, "entrypoint")
+
+    def __call__(self, func: Callable[..., Any]) -> EntrypointGraph:
+        if not callable(func):
+            raise TypeError(f"@entrypoint needs a function, got {func!r}")
+        name = getattr(func, "__name__", type(func).__name__)
+        _check_signature(func, name)
+        bound = bind_callable(func, f"entrypoint '{name}'")
+        node = NodeSpec(
+            name,
+            triggers=(START,),
+            read_channel=START,
+            call=bound.call,
+            is_async=bound.is_async,
+            finish=_finish,
+            retry_policy=self.retry_policy,
+            cache_policy=self.cache_policy,
+            call_target=func,
+            # a sync entrypoint waits on its tasks with .result(): never on the loop thread
+            inline_ok=False,
+        )
+        if self.context_schema is not None:
+            register_schema_types(self.context_schema)
+
+        def map_input(value: Any) -> list[tuple[str, Any]]:
+            return [(START, value)]
+
+        def map_command(cmd: Command[Any]) -> tuple[list[tuple[str, Any]], list[SendMsg]]:
+            raise InvalidUpdateError(
+                f"entrypoint '{name}' takes its input as a value, not Command(update=/goto=); "
+                "Command(resume=...) answers an interrupt"
+            )
+
+        program = Program(
+            name=name,
+            nodes={name: node},
+            channels={START: EphemeralValue(Any), END: LastValue(Any), PREVIOUS: LastValue(Any)},
+            state_keys=(END, PREVIOUS),
+            output_keys=(END,),
+            stream_keys=(END,),
+            single_output=END,
+            input_channel=START,
+            map_input=map_input,
+            map_command=map_command,
+            coerce_context=context_coercer(self.context_schema),
+            stream_mode="updates",
+            checkpointer=self.checkpointer,
+            store=self.store,
+            cache=self.cache,
+        )
+        return EntrypointGraph(func, program)

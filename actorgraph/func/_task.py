@@ -1,0 +1,125 @@
+"""``@task``: a function whose calls run as tasks of the calling node's super-step.
+
+Calling a task returns a future at once; the call runs concurrently with its caller and
+with other calls, with the task's retry and cache policies, and its result is saved so a
+resumed caller doesn't run it again (see ``actorgraph.actors._calls``).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, ParamSpec, TypeVar, overload
+
+from actorgraph._constants import RETURN
+from actorgraph._types import CachePolicy, RetryPolicy
+from actorgraph.actors._callable import is_async_callable
+from actorgraph.actors._calls import CallFuture, call_task
+from actorgraph.actors._policies import validate_cache_policy, validate_retry_policy
+from actorgraph.actors._program import NodeSpec
+
+__all__ = ("TaskFunction", "task")
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _record(tctx: Any, result: Any) -> None:
+    tctx.writes.append((RETURN, result))
+
+
+class TaskFunction(Generic[P, T]):
+    """A ``@task`` function: calling it returns a ``CallFuture`` of its result."""
+
+    def __init__(
+        self,
+        func: Callable[P, T],
+        *,
+        name: str | None = None,
+        retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+        cache_policy: CachePolicy[Any] | None = None,
+    ) -> None:
+        if not callable(func):
+            raise TypeError(f"@task needs a function, got {func!r}")
+        self.func = func
+        self.name: str = name or getattr(func, "__name__", None) or type(func).__name__
+        policies: tuple[RetryPolicy, ...]
+        if retry_policy is None:
+            policies = ()
+        elif isinstance(retry_policy, RetryPolicy):
+            policies = (retry_policy,)
+        else:
+            policies = tuple(retry_policy)
+        for p in policies:
+            validate_retry_policy(p, f"task '{self.name}'")
+        if cache_policy is not None:
+            validate_cache_policy(cache_policy, f"task '{self.name}'")
+        is_async = is_async_callable(func)
+        self.node = NodeSpec(
+            self.name,
+            triggers=(),
+            call=lambda inp, t: func(*inp[0], **inp[1]),  # type: ignore[arg-type]
+            is_async=is_async,
+            finish=_record,
+            retry_policy=policies,
+            cache_policy=cache_policy,
+            call_target=func,
+            is_call=True,
+        )
+        functools.update_wrapper(self, func)  # type: ignore[arg-type]
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> CallFuture:
+        return call_task(self.node, args, kwargs)
+
+    def __repr__(self) -> str:
+        return f"<task {self.name!r}>"
+
+    def clear_cache(self, cache: Any) -> None:
+        """Drop this task's entries from ``cache``."""
+        from actorgraph.actors._policies import CACHE_NS, function_identity
+
+        cache.clear([(CACHE_NS, function_identity(self.func), self.name)])
+
+    async def aclear_cache(self, cache: Any) -> None:
+        from actorgraph.actors._policies import CACHE_NS, function_identity
+
+        await cache.aclear([(CACHE_NS, function_identity(self.func), self.name)])
+
+
+@overload
+def task(__func: Callable[P, T]) -> TaskFunction[P, T]: ...
+
+
+@overload
+def task(
+    *,
+    name: str | None = None,
+    retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+    cache_policy: CachePolicy[Any] | None = None,
+) -> Callable[[Callable[P, T]], TaskFunction[P, T]]: ...
+
+
+def task(
+    __func: Callable[P, T] | None = None,
+    *,
+    name: str | None = None,
+    retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+    cache_policy: CachePolicy[Any] | None = None,
+    **kwargs: Any,
+) -> Any:
+    """Make a function a task: ``@task`` or ``@task(name=..., retry_policy=...,
+    cache_policy=...)``. Call it from an ``@entrypoint``, another task, or a graph node."""
+    if "retry" in kwargs:
+        retry_policy = retry_policy or kwargs.pop("retry")
+    if kwargs:
+        raise TypeError(f"task() got unexpected keyword arguments: {sorted(kwargs)}")
+
+    def decorate(func: Callable[P, T]) -> TaskFunction[P, T]:
+        return TaskFunction(func, name=name, retry_policy=retry_policy, cache_policy=cache_policy)
+
+    if __func is not None:
+        if inspect.isclass(__func):
+            raise TypeError("@task decorates functions, not classes")
+        return decorate(__func)
+    return decorate
