@@ -126,6 +126,15 @@ class BarrierActor:
         replay of an older checkpoint first forks it, so the old branch is kept."""
         run = self.run
         state = self.state
+        # a resumed run starts from the saved state: it is the output so far, and the
+        # values stream begins with it
+        program = self.program
+        if program.single_output is not None:
+            self.output_written = program.single_output in state.state_values
+        else:
+            self.output_written = any(k in state.state_values for k in program.output_keys)
+        if run.sink.wants("values", run.stream_ns) and self.output_written:
+            run.sink.emit(run.stream_ns, "values", state.stream_values())
         if fork:
             state.step += 1
             run.stop = state.step + 1 + run.recursion_limit
@@ -248,7 +257,16 @@ class BarrierActor:
         run = self.run
         results = sorted(self.results, key=_order)
         if self.paused:
-            return run.finish_interrupted(self.interrupts, self._unsaved(results), breakpoint=not self.interrupts)
+            unsaved = self._unsaved(results)
+            finished = [r for r in results if not r.paused]
+            if finished:
+                # the output at a pause includes what the finished tasks wrote (they are
+                # saved as pending writes, not as a new checkpoint)
+                try:
+                    self.state.apply_results(finished)
+                except Exception as exc:
+                    return run.stop_with_error(exc)
+            return run.finish_interrupted(self.interrupts, unsaved, breakpoint=not self.interrupts)
         lone_rows = self._unsaved(results)
         self.results = []
         try:
@@ -330,15 +348,16 @@ class BarrierActor:
             )
         if paused:
             return run.finish_interrupted([], [], breakpoint=True)
-        return self._begin(tasks, {}, first)
+        # an accepted input is stored before the first step runs, whatever the durability
+        return self._begin(tasks, {}, first, flush=source in ("input", "fork"))
 
-    def _begin(self, tasks: list[TaskSpec], done: dict[str, TaskResult], first: bool) -> Any:
+    def _begin(self, tasks: list[TaskSpec], done: dict[str, TaskResult], first: bool, flush: bool = False) -> Any:
         run = self.run
         if not tasks:
             return run.finish_ok()
         waits = []
         persistence = run.persistence
-        if persistence is not None and persistence.durability == "sync":
+        if persistence is not None and (persistence.durability == "sync" or (flush and persistence.durability != "exit")):
             waits.append(persistence.flush())
         if not first and run.sink.backlog():
             waits.append(run.sink.wait_drained())

@@ -119,12 +119,25 @@ def call_task(node: NodeSpec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
         input=(args, kwargs),
         triggers=(PUSH,),
     )
+    if run.persistence is not None:
+        _check_storable(run, node, args, kwargs)
     future = CallFuture(node.name, run.loop_thread)
     if threading.get_ident() == run.loop_thread:
         _submit(run, node, spec, future)
     else:
         anyio.from_thread.run_sync(_submit, run, node, spec, future, token=run.loop_token)
     return future
+
+
+def _check_storable(run: RunState, node: NodeSpec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """With a checkpointer, a call's arguments must be storable like its result: a value
+    that isn't fails here, naming the task, not later in a checkpoint."""
+    from actorgraph.errors import SerializationError
+
+    try:
+        run.persistence.saver.serde.dumps([list(args), kwargs])  # type: ignore[union-attr]
+    except SerializationError as exc:
+        raise SerializationError(f"Can't call task '{node.name}' with these arguments: {exc}") from None
 
 
 def _submit(run: RunState, node: NodeSpec, spec: TaskSpec, future: CallFuture) -> None:

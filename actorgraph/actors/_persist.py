@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from actorgraph._constants import ERROR, INTERRUPT, NO_WRITES, RESUME, TASKS
+from actorgraph._constants import ERROR, INTERRUPT, NO_WRITES, RESUME, RETURN, TASKS
 from actorgraph.actors._ids import checkpoint_id as new_checkpoint_id
 from actorgraph.actors._messages import SendMsg, TaskResult
 from actorgraph.persistence._base import LoadedCheckpoint, encode_record
@@ -39,6 +39,7 @@ __all__ = ("CONTROL_CHANNELS", "DURABILITY_MODES", "RunPersistence", "decode_pen
 DURABILITY_MODES = ("sync", "async", "exit")
 CONTROL_CHANNELS = frozenset({ERROR, INTERRUPT, RESUME})
 _RESERVED_CONF = frozenset({"thread_id", "checkpoint_ns", "checkpoint_id", "checkpoint_map"})
+_WRITE_SLOTS = {ERROR: -1, INTERRUPT: -3, RESUME: -4}
 
 
 def _now() -> str:
@@ -203,13 +204,25 @@ class RunPersistence:
         if resume:
             writes.append((RESUME, list(resume)))
         rows = []
-        for i, (chan, value) in enumerate(writes):
+        regular = 0
+        for chan, value in writes:
+            special = _WRITE_SLOTS.get(chan)
+            if special is None:
+                i = regular
+                regular += 1
+            else:
+                # control writes have slots of their own: a later success of the task adds
+                # its writes next to its earlier interrupt or error instead of replacing it
+                i = special
             try:
                 data = serde.dumps(value)
             except SerializationError as exc:
-                raise SerializationError(
-                    f"Can't save the write of node '{spec.name}' to channel '{chan}': {exc}"
-                ) from exc
+                what = (
+                    f"the result of task '{spec.name}'"
+                    if chan == RETURN
+                    else f"the write of node '{spec.name}' to channel '{chan}'"
+                )
+                raise SerializationError(f"Can't save {what}: {exc}") from exc
             rows.append((self.thread, self.ns, cid, WriteRow(spec.id, i, chan, data, spec.name)))
         return rows
 

@@ -260,13 +260,15 @@ class RunState:
             exc.add_note(f"(and the finished tasks' writes couldn't be saved: {save_error})")
             rows = []
         persistence.save((), rows)
-        return self._flush_then_end()
+        self._flush_then_end()
+        return None
 
     def finish_ok(self) -> Any:
         barrier = self.barrier
         self.stopping = True
         self.outcome = RunOutcome(barrier.state.output_values() if barrier.output_written else None)
-        return self._flush_then_end()
+        self._flush_then_end()
+        return None
 
     def finish_interrupted(self, interrupts: list[Any], rows: list[Any], breakpoint: bool = False) -> Any:
         self.stopping = True
@@ -275,12 +277,18 @@ class RunState:
         self.outcome = RunOutcome(self.barrier.state.output_values(), list(interrupts), paused=breakpoint)
         if self.persistence is not None and rows:
             self.persistence.save((), rows)
-        return self._flush_then_end()
+        self._flush_then_end()
+        return None
 
-    def _flush_then_end(self) -> Any:
+    def _flush_then_end(self) -> None:
         if self.persistence is None:
             self._end()
-            return None
+            return
+        # the run ends once what it saved is stored: the flush runs as a job of its own, so
+        # callers needn't await anything
+        self.dispatcher.submit((self._flush_job, None, None, False))
+
+    def _flush_job(self, _: Any) -> Any:
         return self._flush_and_end()
 
     async def _flush_and_end(self) -> None:
@@ -322,7 +330,7 @@ def _saver(program: Program, parent: TaskContext | None) -> Any:
 
 def _resume_map(resume: Any, pending: dict[str, dict[str, Any]], thread: str) -> dict[str, Any]:
     """Check a ``Command(resume=...)`` against the interrupts waiting on the thread."""
-    waiting = [i.id for entry in pending.values() for i in entry["interrupts"]]
+    waiting = [i.id for entry in pending.values() if not entry["done"] for i in entry["interrupts"]]
     if isinstance(resume, dict) and resume and all(isinstance(k, str) and _looks_like_id(k) for k in resume):
         unknown = [k for k in resume if k not in waiting]
         if unknown:
@@ -366,9 +374,8 @@ def _done_results(loaded: LoadedCheckpoint, pending: dict[str, dict[str, Any]], 
         state.step = saved_step
     for spec in specs:
         entry = pending.get(spec.id)
-        if entry is None or entry["error"] is not None or entry["interrupts"]:
-            continue
-        if not entry["done"]:
+        # done: it saved its writes (an interrupt or error saved before stays as history)
+        if entry is None or not entry["done"]:
             continue
         done[spec.id] = TaskResult(task=spec, writes=entry["writes"], sends=entry["sends"], cached=True)
     return done
@@ -457,7 +464,10 @@ async def execute(
             tid: (value,) for tid, e in pending.items() for chan, value in e["writes"] if chan == RETURN
         }
         state = _restore(program, loaded, saver)
-        fork = parent is None and (config.get(CONF) or {}).get(CONFIG_KEY_CHECKPOINT_ID) is not None
+        fork = False
+        if parent is None and (config.get(CONF) or {}).get(CONFIG_KEY_CHECKPOINT_ID) is not None:
+            # running from a past checkpoint branches off it; from the latest one it just resumes
+            fork = await saver.alatest_id(run.thread_id, run.checkpoint_ns) != loaded.id
         if not fork:
             done = _done_results(loaded, pending, state, loaded.id, run.checkpoint_ns)
     elif loaded is not None:

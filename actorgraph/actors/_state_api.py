@@ -110,7 +110,7 @@ async def _snapshot(program: Program, saver: Any, loaded: LoadedCheckpoint, *, l
     done = [
         TaskResult(task=t, writes=pending[t.id]["writes"], sends=pending[t.id]["sends"])
         for t in tasks
-        if t.id in pending and pending[t.id]["done"] and pending[t.id]["error"] is None and not pending[t.id]["interrupts"]
+        if t.id in pending and pending[t.id]["done"]
     ]
     if latest and done:
         # the latest view includes what finished tasks of the paused step wrote

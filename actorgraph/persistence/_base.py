@@ -317,6 +317,15 @@ class BaseCheckpointSaver(ABC):
             row, record, resolver.values(), self._decode_writes(row, writes), self._metadata(row), resolver.chains()
         )
 
+    def latest_id(self, thread: str, ns: str = "") -> str | None:
+        """The id of the newest checkpoint of a thread's namespace."""
+        row = self._read_row(thread, ns, None)
+        return row.checkpoint_id if row is not None else None
+
+    async def alatest_id(self, thread: str, ns: str = "") -> str | None:
+        row = await self._aread_row(thread, ns, None)
+        return row.checkpoint_id if row is not None else None
+
     # -- the runtime's writes ------------------------------------------------------------
     def save(self, rows: Sequence[CheckpointRow], writes: Sequence[tuple[str, str, str, WriteRow]] = ()) -> None:
         self._write(rows, writes)
