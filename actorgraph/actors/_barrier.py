@@ -168,12 +168,31 @@ class BarrierActor:
         """A task call joined the step: the step closes after it too."""
         self.expected += 1
 
+    def call_started(self, spec: TaskSpec) -> None:
+        """A task call was submitted: the ``tasks``/``debug`` streams get its start event."""
+        sink = self.run.sink
+        ns = self.run.stream_ns
+        if sink.wants("tasks", ns) or sink.wants("debug", ns):
+            self._emit_task_event(
+                "task", {"id": spec.id, "name": spec.name, "input": spec.input, "triggers": spec.triggers}
+            )
+
     def _on_call(self, r: TaskResult) -> None:
         self.expected -= 1
         run = self.run
-        if r.error is not None or r.paused or r.parent_command is not None:
-            return  # its caller got the outcome and decides what happens to the run
         persistence = run.persistence
+        if r.error is not None or r.paused or r.parent_command is not None:
+            # its caller got the outcome and decides what happens to the run; a paused call
+            # keeps the answers it got so far, so its next run doesn't ask them again
+            if r.paused and persistence is not None:
+                try:
+                    persistence.save((), persistence.resume_rows(r))
+                except Exception as exc:
+                    run.stop_with_error(exc)
+                    return
+            if r.error is not None:
+                self._emit_task_result(r)
+            return
         if persistence is not None:
             try:
                 persistence.save((), persistence.task_rows(r))
@@ -184,7 +203,10 @@ class BarrierActor:
         ns = run.stream_ns
         value = r.writes[0][1] if r.writes else None
         if sink.wants("updates", ns):
-            sink.emit(ns, "updates", {r.task.name: value})
+            chunk = {r.task.name: value}
+            if r.cached:
+                chunk["__metadata__"] = {"cached": True}
+            sink.emit(ns, "updates", chunk)
         self._emit_task_result(r)
 
     def _on_result(self, r: TaskResult) -> None:
@@ -461,8 +483,9 @@ class BarrierActor:
             sink.emit(ns, "updates", {INTERRUPT: tuple(interrupts)})
         if sink.wants("values", ns):
             values = self.state.stream_values()
-            values[INTERRUPT] = tuple(interrupts)
-            sink.emit(ns, "values", values)
+            # merged into the state when it is a dict; alone otherwise (an entrypoint's value)
+            chunk = {**values, INTERRUPT: tuple(interrupts)} if isinstance(values, dict) else {INTERRUPT: tuple(interrupts)}
+            sink.emit(ns, "values", chunk)
 
     def _emit_task_result(self, r: TaskResult) -> None:
         run = self.run
@@ -470,9 +493,16 @@ class BarrierActor:
         ns = run.stream_ns
         if not (sink.wants("tasks", ns) or sink.wants("debug", ns)):
             return
-        if self.program.nodes[r.task.name].hidden:
-            return
-        update = _update_view(r.writes, self.program.stream_key_set, self.program.single_output)
+        program = self.program
+        if r.call:
+            update = dict(r.writes)  # a task call: {"__return__": value}
+        elif program.single_output is not None:
+            # an entrypoint: its output channel
+            update = {c: v for c, v in r.writes if c == program.single_output}
+        else:
+            if program.nodes[r.task.name].hidden:
+                return
+            update = _update_view(r.writes, program.stream_key_set)
         payload = {
             "id": r.task.id,
             "name": r.task.name,

@@ -155,6 +155,7 @@ def _submit(run: RunState, node: NodeSpec, spec: TaskSpec, future: CallFuture) -
     ctx = contextvars.copy_context()
     ctx.run(CURRENT.set, tctx)
     run.barrier.expect_call()
+    run.barrier.call_started(spec)
     job = (actor._run_task, (tctx, False), ctx, True)
     future._job = job
     future._run = run

@@ -25,7 +25,7 @@ import anyio
 
 from actorgraph._constants import ERROR, INTERRUPT, NO_WRITES, RESUME, RETURN, TASKS
 from actorgraph.actors._ids import checkpoint_id as new_checkpoint_id
-from actorgraph.actors._messages import SendMsg, TaskResult
+from actorgraph.actors._messages import SendMsg, TaskResult, TaskSpec
 from actorgraph.persistence._base import LoadedCheckpoint, encode_record
 from actorgraph.persistence._model import DELTA, FULL, Blob, CheckpointRecord, CheckpointRow, WriteRow
 from actorgraph.errors import SerializationError
@@ -188,7 +188,6 @@ class RunPersistence:
         """The pending-write rows of one task, against the current checkpoint."""
         cid = base or self.checkpoint_id
         assert cid is not None
-        serde = self.saver.serde
         spec = result.task
         writes: list[tuple[str, Any]] = []
         if result.error is not None:
@@ -203,6 +202,17 @@ class RunPersistence:
         resume = self.run.answers.get(spec.id)
         if resume:
             writes.append((RESUME, list(resume)))
+        return self._write_rows(spec, writes, cid)
+
+    def resume_rows(self, result: TaskResult) -> list[tuple[str, str, str, WriteRow]]:
+        """The answers a paused task call got so far (its interrupt is saved by its caller)."""
+        resume = self.run.answers.get(result.task.id)
+        if not resume or self.checkpoint_id is None:
+            return []
+        return self._write_rows(result.task, [(RESUME, list(resume))], self.checkpoint_id)
+
+    def _write_rows(self, spec: TaskSpec, writes: list[tuple[str, Any]], cid: str) -> list[tuple[str, str, str, WriteRow]]:
+        serde = self.saver.serde
         rows = []
         regular = 0
         for chan, value in writes:

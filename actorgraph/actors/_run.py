@@ -151,15 +151,18 @@ class RunState:
         self.run_id = config.get("run_id")
         if parent is not None:
             prun = parent.run
+            nth = parent.subgraphs
+            self.checkpoint_ns = parent.child_namespace()
             if sink is NULL_SINK:
-                # a subgraph: its events join the parent's stream under its namespace
+                # a subgraph: its events join the parent's stream under its namespace (the
+                # second and later runs from one task numbered, as their checkpoints are)
                 self.sink = prun.sink
-                self.stream_ns = (*prun.stream_ns, f"{parent.spec.name}:{parent.spec.id}")
+                own = f"{parent.spec.name}:{parent.spec.id}"
+                self.stream_ns = (*prun.stream_ns, own, str(nth)) if nth else (*prun.stream_ns, own)
             else:
                 # stream()/astream() called inside a node: the caller consumes the events
                 self.sink = sink
                 self.stream_ns = ()
-            self.checkpoint_ns = parent.child_namespace()
             self.context = context if context is not None else prun.context
             self.store = program.store if program.store is not None else prun.store
             self.durability = durability or prun.durability

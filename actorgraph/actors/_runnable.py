@@ -113,6 +113,15 @@ class GraphRunnable:
     program: Program
     name: str
 
+    @property
+    def checkpointer(self) -> Any:
+        """The checkpointer it was compiled with (``None``, ``True``/``False`` for a subgraph)."""
+        return self.program.checkpointer
+
+    @property
+    def store(self) -> Any:
+        return self.program.store
+
     def statistics(self) -> Any:
         """Counters over every run of this graph: runs, failures, steps, tasks, peak workers."""
         return self.program.stats.snapshot()

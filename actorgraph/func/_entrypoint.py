@@ -34,7 +34,7 @@ S = TypeVar("S")
 _INJECTED = frozenset({"config", "runtime", "writer", "store", "previous"})
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class _Final(Generic[R, S]):
     """Returned by an entrypoint: ``value`` is the run's output, ``save`` what the next
     run on the thread gets as ``previous``."""

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import functools
 import inspect
+from datetime import timedelta
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from actorgraph._constants import RETURN
-from actorgraph._types import CachePolicy, RetryPolicy
+from actorgraph._types import CachePolicy, RetryPolicy, TimeoutPolicy
 from actorgraph.actors._callable import is_async_callable
 from actorgraph.actors._calls import CallFuture, call_task
 from actorgraph.actors._policies import validate_cache_policy, validate_retry_policy
@@ -39,6 +40,7 @@ class TaskFunction(Generic[P, T]):
         name: str | None = None,
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
         cache_policy: CachePolicy[Any] | None = None,
+        timeout: float | timedelta | TimeoutPolicy | None = None,
     ) -> None:
         if not callable(func):
             raise TypeError(f"@task needs a function, got {func!r}")
@@ -55,6 +57,10 @@ class TaskFunction(Generic[P, T]):
             validate_retry_policy(p, f"task '{self.name}'")
         if cache_policy is not None:
             validate_cache_policy(cache_policy, f"task '{self.name}'")
+        try:
+            timeout_policy = TimeoutPolicy.coerce(timeout)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"task '{self.name}': {exc}") from None
         is_async = is_async_callable(func)
         self.node = NodeSpec(
             self.name,
@@ -64,6 +70,7 @@ class TaskFunction(Generic[P, T]):
             finish=_record,
             retry_policy=policies,
             cache_policy=cache_policy,
+            timeout=timeout_policy,
             call_target=func,
             is_call=True,
         )
@@ -97,6 +104,7 @@ def task(
     name: str | None = None,
     retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
     cache_policy: CachePolicy[Any] | None = None,
+    timeout: float | timedelta | TimeoutPolicy | None = None,
 ) -> Callable[[Callable[P, T]], TaskFunction[P, T]]: ...
 
 
@@ -106,17 +114,20 @@ def task(
     name: str | None = None,
     retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
     cache_policy: CachePolicy[Any] | None = None,
+    timeout: float | timedelta | TimeoutPolicy | None = None,
     **kwargs: Any,
 ) -> Any:
     """Make a function a task: ``@task`` or ``@task(name=..., retry_policy=...,
-    cache_policy=...)``. Call it from an ``@entrypoint``, another task, or a graph node."""
+    cache_policy=..., timeout=...)``. Call it from an ``@entrypoint``, another task, or a
+    graph node. A timeout applies to each attempt, sync tasks included (a sync task that
+    runs out raises ``NodeTimeoutError`` at once; its thread finishes in the background)."""
     if "retry" in kwargs:
         retry_policy = retry_policy or kwargs.pop("retry")
     if kwargs:
         raise TypeError(f"task() got unexpected keyword arguments: {sorted(kwargs)}")
 
     def decorate(func: Callable[P, T]) -> TaskFunction[P, T]:
-        return TaskFunction(func, name=name, retry_policy=retry_policy, cache_policy=cache_policy)
+        return TaskFunction(func, name=name, retry_policy=retry_policy, cache_policy=cache_policy, timeout=timeout)
 
     if __func is not None:
         if inspect.isclass(__func):

@@ -29,14 +29,6 @@ class CompiledStateGraph(GraphRunnable):
         return dict(self.program.nodes)
 
     @property
-    def checkpointer(self) -> Any:
-        return self.program.checkpointer
-
-    @property
-    def store(self) -> Any:
-        return self.program.store
-
-    @property
     def stream_mode(self) -> str:
         return self.program.stream_mode
 
