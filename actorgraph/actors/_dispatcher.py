@@ -123,8 +123,9 @@ class Dispatcher:
         self.jobs_run = 0
         self.spawned = 0
         self.peak_workers = 0
-        # workers executing code right now (not parked in a job or waiting for work)
-        self._running = 0
+        # workers executing code right now (not parked in a job or waiting for work); the
+        # root worker counts from the start: jobs submitted before ``run_root`` are its own
+        self._running = 1
 
     # -- scheduling (sync, called from jobs) -------------------------------------------
     def submit(self, job: Job) -> None:
@@ -203,6 +204,7 @@ class Dispatcher:
     # -- workers -----------------------------------------------------------------------
     async def run_root(self) -> None:
         """Work in the calling task until the run is done."""
+        self._running -= 1  # counted from the start; ``_worker`` counts it again
         await self._worker(root=True)
         while not self.done:  # root's scope was cancelled mid-task; wait for the barrier
             self._root_wakeup = ev = anyio.Event()
