@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from actorgraph._constants import INTERRUPT
-from actorgraph.actors._messages import Activate, Halt, TaskDone, TaskResult, TaskSpec
+from actorgraph.actors._messages import Activate, TaskDone, TaskResult, TaskSpec
 from actorgraph.actors._node import post_activate
 from actorgraph.errors import ErrorCode, GraphRecursionError, InvalidUpdateError, ParentCommand, create_error_message
 
@@ -433,10 +433,6 @@ class BarrierActor:
         if self.run.stopping:
             return None
         return self._close_step()
-
-    def halt_all(self) -> None:
-        for actor in self.run.actors.values():
-            post_activate(actor, Halt())
 
     # -- stream events -----------------------------------------------------------------
     def _emit_values(self, written: set[str]) -> None:

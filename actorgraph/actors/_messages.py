@@ -5,7 +5,6 @@ impossible to mutate in flight.
     TaskDone   node actor -> barrier   results of finished tasks (batched)
     SendMsg    a Send, on its way from a task to the barrier, which routes it next step
     CommandMsg a Command for an enclosing graph (``graph=Command.PARENT``)
-    Halt       barrier -> node actor   the run is over
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from typing import Any
 
 import msgspec
 
-__all__ = ("Activate", "CommandMsg", "Halt", "SendMsg", "TaskDone", "TaskResult", "TaskSpec")
+__all__ = ("Activate", "CommandMsg", "SendMsg", "TaskDone", "TaskResult", "TaskSpec")
 
 
 class TaskSpec(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -83,6 +82,3 @@ class TaskDone(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     step: int
     results: list[TaskResult]
 
-
-class Halt(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    reason: str = "done"

@@ -22,7 +22,7 @@ import msgspec
 from actorgraph._constants import PULL
 from actorgraph._types import Command
 from actorgraph.actors._context import CURRENT, TaskContext
-from actorgraph.actors._messages import Activate, CommandMsg, Halt, SendMsg, TaskResult
+from actorgraph.actors._messages import Activate, CommandMsg, SendMsg, TaskResult
 from actorgraph.actors._policies import (
     CACHE_NS,
     backoff,
@@ -62,19 +62,17 @@ class NodeActor:
         "started",
         "finished",
         "failed",
-        "halted",
     )
 
     def __init__(self, node: NodeSpec, run: RunState) -> None:
         self.node = node
         self.run = run
-        self.mailbox: deque[Activate | Halt] = deque()
+        self.mailbox: deque[Activate] = deque()
         self.scheduled = False
         self.activations = 0
         self.started = 0
         self.finished = 0
         self.failed = 0
-        self.halted = False
 
     def statistics(self) -> NodeStatistics:
         return NodeStatistics(
@@ -105,8 +103,6 @@ class NodeActor:
                         if messages is not None:
                             self._stream_messages(tctx, ctx, messages)
                         submit((run_task, (tctx, inline), ctx, True))
-                case Halt():
-                    self.halted = True
         self.scheduled = False
         return None
 
@@ -316,7 +312,7 @@ def _as_own_command(cmd: Command[Any]) -> Command[Any]:
     return Command(update=cmd.update, goto=cmd.goto, resume=cmd.resume)
 
 
-def post_activate(actor: NodeActor, msg: Activate | Halt) -> None:
+def post_activate(actor: NodeActor, msg: Activate) -> None:
     """Deliver ``msg`` to ``actor`` and schedule its turn."""
     actor.mailbox.append(msg)
     if not actor.scheduled:

@@ -305,8 +305,16 @@ class RunState:
         finally:
             self._end()
 
+    def close(self) -> None:
+        """Break the finished run's reference cycles (run <-> barrier, actors), so
+        refcounting frees it at once: a fan-out of subgraph runs otherwise leaves each
+        one to the cycle collector, which costs time and holds memory."""
+        self.actors = {}
+        self.call_actors = {}
+        self.barrier.run = None  # type: ignore[assignment]
+
     def _end(self) -> None:
-        self.barrier.halt_all()
+        # no node has anything left to do: every actor has voted to halt
         self.dispatcher.finish()
 
     # -- used by tasks (interrupt / resume) ----------------------------------------------
@@ -520,6 +528,7 @@ async def execute(
             interrupts=len(run.outcome.interrupts) if run.outcome else 0,
             peak_workers=run.dispatcher.peak_workers,
         )
+    run.close()
     if failure is not None:
         raise failure
     if run.error is not None:
