@@ -61,6 +61,7 @@ class RunPersistence:
         "dirty",
         "queue",
         "draining",
+        "writing",
         "idle",
         "exit_row",
         "exit_writes",
@@ -82,7 +83,9 @@ class RunPersistence:
         self.blob_state: dict[str, tuple[Any, Blob]] = {}
         self.dirty: set[str] = set()
         self.queue: list[tuple[list[CheckpointRow], list[tuple[str, str, str, WriteRow]]]] = []
+        # draining: a writer job is queued or running; writing: one is storing a batch now
         self.draining = False
+        self.writing = False
         self.idle: anyio.Event | None = None
         self.exit_row: CheckpointRow | None = None
         self.exit_writes: list[tuple[str, str, str, WriteRow]] = []
@@ -255,6 +258,9 @@ class RunPersistence:
             self.run.dispatcher.submit((self._drain, None, None, False))
 
     async def _drain(self, _: Any) -> None:
+        if self.writing:
+            return  # a flush is storing the queue itself
+        self.writing = True
         try:
             while self.queue:
                 batch, self.queue = self.queue, []
@@ -270,7 +276,7 @@ class RunPersistence:
                     self.queue = []
                     return
         finally:
-            self.draining = False
+            self.draining = self.writing = False
             idle = self.idle
             if idle is not None:
                 self.idle = None
@@ -285,11 +291,12 @@ class RunPersistence:
             if rows or writes:
                 await self.saver.asave(rows, writes)
             return
-        while self.draining:
+        while self.writing:
             if self.idle is None:
                 self.idle = anyio.Event()
             await self.idle.wait()
         if self.queue:
+            # store it here rather than wait for the queued writer job to get a turn
             self.draining = True
             await self._drain(None)
         if self.failure is not None:
