@@ -40,9 +40,7 @@ def stored_bytes(saver: Any) -> int:
     if isinstance(saver, InMemorySaver):
         return sum(
             len(blob.data)
-            for namespaces in saver._rows.values()
-            for rows in namespaces.values()
-            for row in rows.values()
+            for row in saver._list_rows(None, None, None, None)
             for blob in row.blobs.values()
         )
     (total,) = saver.conn.execute("SELECT sum(length(blobs)) FROM actorgraph_checkpoints").fetchone()
