@@ -74,6 +74,73 @@ def test_invoke_stream_and_batch_from_a_plain_script() -> None:
     ]
 
 
+def test_nodes_see_the_context_variables_set_before_each_sync_call() -> None:
+    """Each sync call runs in a copy of the caller's context (asyncio.Runner would keep
+    the context of the thread's first call)."""
+    import contextvars
+
+    var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="none")
+    seen: list[str] = []
+    g = StateGraph(S)
+    g.add_node("sync_node", lambda s: seen.append(var.get()) or {"x": s["x"]})
+
+    async def async_node(s: S) -> dict[str, Any]:
+        seen.append(var.get())
+        return {}
+
+    g.add_node("async_node", async_node)
+    g.add_edge(START, "sync_node")
+    g.add_edge("sync_node", "async_node")
+    graph = g.compile()
+    for rid in ("first", "second"):
+        var.set(rid)
+        graph.invoke({"x": 1})
+        list(graph.stream({"x": 1}))
+    assert seen == ["first"] * 4 + ["second"] * 4
+
+
+def test_ctrl_c_during_a_sync_invoke_cancels_the_run_and_the_next_invoke_works() -> None:
+    script = textwrap.dedent(
+        """
+        import os, signal, threading, time
+        from typing import TypedDict
+        import anyio
+        from actorgraph.graph import START, StateGraph
+
+        class S(TypedDict):
+            x: int
+
+        cleaned = []
+
+        async def slow(s):
+            try:
+                threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
+                await anyio.sleep(30)
+            finally:
+                cleaned.append("slow")
+            return {"x": 0}
+
+        g = StateGraph(S)
+        g.add_node("slow", slow)
+        g.add_edge(START, "slow")
+        graph = g.compile()
+        start = time.monotonic()
+        try:
+            graph.invoke({"x": 1})
+        except KeyboardInterrupt:
+            print("interrupted", round(time.monotonic() - start) < 5, cleaned)
+        g2 = StateGraph(S)
+        g2.add_node("inc", lambda s: {"x": s["x"] + 1})
+        g2.add_edge(START, "inc")
+        print(g2.compile().invoke({"x": 1}))
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.splitlines() == ["interrupted True ['slow']", "{'x': 2}"], out.stderr
+
+
 def test_invoke_stream_batch_on_the_main_thread() -> None:
     g = _inc()
     assert g.invoke({"x": 1}) == _expected(1)
