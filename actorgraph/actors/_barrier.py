@@ -424,6 +424,13 @@ class BarrierActor:
                 by_node[t.name] = [t]
             else:
                 lst.append(t)
+        if len(todo) == 1:
+            node = self.program.nodes[todo[0].name]
+            if node.run_now and run.messages is None and not self.program.retry_policy:
+                self._on_result(run.actor(node.name).run_now(todo[0]))
+                if self.expected == 0 and not run.stopping:
+                    run.dispatcher.submit((self._close_now, None, None, False))
+                return
         inline = run.sync_call and len(todo) == 1
         step = self.state.step
         for name, specs in by_node.items():

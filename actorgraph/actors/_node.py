@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.to_thread
+import anyio.lowlevel
 import msgspec
 
 from actorgraph._constants import PULL
 from actorgraph._types import Command
 from actorgraph.actors._context import CURRENT, TaskContext
-from actorgraph.actors._messages import Activate, CommandMsg, SendMsg, TaskResult
+from actorgraph.actors._messages import Activate, CommandMsg, SendMsg, TaskResult, TaskSpec
 from actorgraph.actors._policies import (
     CACHE_NS,
     backoff,
@@ -118,6 +119,27 @@ class NodeActor:
             ctx.run(var_child_runnable_config.set, tctx.config)
 
     # -- one task ----------------------------------------------------------------------
+    def run_now(self, spec: TaskSpec) -> TaskResult:
+        """Run a task of a ``run_now`` node (``__start__``) here, synchronously: it only
+        maps the input to writes and runs sync routers, so it needs no job, no retries."""
+        tctx = TaskContext(self.run, spec, self.node)
+        ctx = contextvars.copy_context()
+        ctx.run(CURRENT.set, tctx)
+        node = self.node
+        self.started += 1
+        try:
+            pending = ctx.run(node.finish, tctx, ctx.run(node.call, self._input(tctx), tctx))
+            if pending is not None:  # pragma: no cover - run_now nodes have sync routers only
+                raise RuntimeError(f"node '{node.name}' can't run synchronously")
+        except GraphInterrupt as gi:  # a router asked for input
+            return TaskResult(task=spec, writes=[], sends=[], interrupts=tuple(gi.interrupts), paused=True)
+        except Exception as exc:
+            self.failed += 1
+            exc.add_note(f"During task with name '{spec.name}' and id '{spec.id}'")
+            return TaskResult(task=spec, writes=[], sends=[], error=exc)
+        self.finished += 1
+        return TaskResult(task=spec, writes=tctx.writes, sends=tctx.sends)
+
     async def _run_task(self, job: tuple[TaskContext, bool]) -> None:
         tctx, inline = job
         run = self.run
@@ -299,6 +321,11 @@ class NodeActor:
         if (inline and node.inline_ok) or not node.blocking:
             result = node.call(inp, tctx)
         else:
+            run = self.run
+            if run.loop_token is None:
+                # the code in the thread may call back into this loop (task calls, nested
+                # invokes): it needs the loop's token
+                run.loop_token = anyio.lowlevel.current_token()
             ctx = contextvars.copy_context()
             result = await anyio.to_thread.run_sync(
                 ctx.run, node.call, inp, tctx, abandon_on_cancel=abandon

@@ -54,6 +54,7 @@ class NodeSpec:
         "call_target",
         "is_call",
         "inline_ok",
+        "run_now",
     )
 
     def __init__(
@@ -80,6 +81,7 @@ class NodeSpec:
         call_target: Any = None,
         is_call: bool = False,
         inline_ok: bool = True,
+        run_now: bool = False,
     ) -> None:
         self.name = name
         self.triggers = tuple(triggers)
@@ -105,6 +107,9 @@ class NodeSpec:
         self.is_call = is_call
         # whether a lone sync task of a sync call may run on the loop thread
         self.inline_ok = inline_ok
+        # bookkeeping that never blocks or suspends (``__start__``): a lone task of it
+        # runs right in the barrier's turn, not as a job
+        self.run_now = run_now
 
     def __repr__(self) -> str:
         return f"NodeSpec({self.name!r}, triggers={self.triggers})"

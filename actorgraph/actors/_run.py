@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import anyio
-import anyio.lowlevel
 
 from actorgraph._constants import CONF, CONFIG_KEY_CHECKPOINT_ID, CONFIG_KEY_THREAD_ID, INTERRUPT, PREVIOUS, RETURN
 from actorgraph.actors._barrier import BarrierActor
@@ -491,8 +490,7 @@ async def execute(
     if prev is not None and prev.is_available():
         run.previous = prev.get()
     run.barrier = BarrierActor(run, state)
-    run.loop_token = anyio.lowlevel.current_token()
-    run.loop_thread = threading.get_ident()
+    run.loop_thread = threading.get_ident()  # loop_token is taken when a node first goes to a thread
     log = run.log
     if log is not None:
         log.debug("run.start", resuming=resuming, fork=fork, checkpoint=loaded.id if loaded else None)
