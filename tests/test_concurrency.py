@@ -109,6 +109,53 @@ def test_lone_sync_task_under_sync_invoke_runs_on_the_calling_thread() -> None:
     assert dict(from_thread["log"])["then"] == "my-caller"
 
 
+def test_blocking_sync_nodes_of_parallel_subgraph_runs_run_in_parallel() -> None:
+    """Each subgraph run's node is the lone task of its run, but the runs are siblings:
+    the nodes must run side by side (four must meet at the barrier), as in LangGraph."""
+    barrier = threading.Barrier(4, timeout=10)  # raises BrokenBarrierError if serialized
+
+    class Sub(TypedDict):
+        y: int
+        log: Annotated[list, operator.add]
+
+    def blocking(s: Sub) -> dict[str, Any]:
+        barrier.wait()
+        return {"log": [s["y"]]}
+
+    sub = StateGraph(Sub)
+    sub.add_node("blocking", blocking)
+    sub.add_edge(START, "blocking")
+    g = StateGraph(S)
+    g.add_node("sub", sub.compile())
+    g.add_conditional_edges(START, lambda s: [Send("sub", {"y": i, "log": []}) for i in range(4)], ["sub"])
+    assert g.compile().invoke({"x": 0}) == {"x": 0, "log": [0, 1, 2, 3]}
+
+
+def test_sync_nodes_that_proved_fast_run_on_the_loop_thread_and_a_slow_call_sends_them_back() -> None:
+    """A fan-out of a tiny sync node stops paying thread hops once the node has proved
+    fast; when it starts blocking, one call holds the loop and the rest go to threads."""
+    caller = threading.get_ident()
+    seen: list[int] = []
+    slow = {"on": False}
+
+    def tiny(i: int) -> dict[str, Any]:
+        seen.append(threading.get_ident())
+        if slow["on"]:
+            time.sleep(0.005)
+        return {"log": [i]}
+
+    graph = _fan_out(tiny, 20)
+    for _ in range(3):
+        assert graph.invoke({"x": 0})["log"] == list(range(20))
+    seen.clear()
+    assert graph.invoke({"x": 0})["log"] == list(range(20))
+    assert seen == [caller] * 20  # proved fast: all on the sync call's own thread
+    seen.clear()
+    slow["on"] = True
+    assert graph.invoke({"x": 0})["log"] == list(range(20))
+    assert seen.count(caller) == 1  # the first slow call, then worker threads
+
+
 @pytest.mark.anyio
 async def test_sync_nodes_under_ainvoke_run_off_the_event_loop_thread() -> None:
     loop_thread = threading.current_thread().name

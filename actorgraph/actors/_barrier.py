@@ -431,7 +431,7 @@ class BarrierActor:
                 if self.expected == 0 and not run.stopping:
                     run.dispatcher.submit((self._close_now, None, None, False))
                 return
-        inline = run.sync_call and len(todo) == 1
+        inline = run.sync_call and run.alone and len(todo) == 1
         step = self.state.step
         for name, specs in by_node.items():
             post_activate(run.actor(name), Activate(step=step, tasks=specs, inline_sync=inline))

@@ -70,6 +70,7 @@ class TaskContext:
         "subgraphs",
         "calls",
         "future",
+        "alone",
         "_config",
         "_runtime",
         "_writer",
@@ -98,6 +99,9 @@ class TaskContext:
         """How many tasks this task has called (the index of the next call)."""
         self.future: Any = None
         """For a task call: the future its caller waits on."""
+        self.alone = False
+        """Whether it is the only work of its sync call (it then runs on the loop thread,
+        and so do lone tasks of graphs it runs as subgraphs)."""
         self._config: dict[str, Any] | None = None
         self._runtime: Runtime[Any] | None = None
         self._writer: Any = None

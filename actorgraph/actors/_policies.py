@@ -1,4 +1,5 @@
-"""Per-node policies applied around one task: retry, timeout and cache.
+"""Per-node policies applied around one task: retry, timeout, cache, and where a sync
+node runs (``NodeSpeed``).
 
 Validation happens once, when a policy is attached to a node; at run time this module
 only matches an exception to a policy, computes a backoff, bounds an attempt's time and
@@ -21,6 +22,7 @@ from actorgraph.errors import NodeTimeoutError
 
 __all__ = (
     "CACHE_NS",
+    "NodeSpeed",
     "backoff",
     "cache_key",
     "matching_policy",
@@ -113,6 +115,56 @@ def function_identity(fn: Any) -> str:
     if not (inspect.isfunction(target) or inspect.ismethod(target)):
         target = type(target)
     return f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', '?')}"
+
+
+class NodeSpeed:
+    """Where a sync node runs in a sync call, from how long its calls take.
+
+    A worker-thread hop costs 20-80 us; a node like ``lambda s: {"x": s["x"] + 1}`` takes
+    1 us. So a node whose last ``STREAK`` calls each took under ``FAST_CALL`` runs on the
+    event loop's thread even beside other tasks of its step (a fan-out of tiny nodes then
+    costs no thread hops), while a node that blocks or computes for longer runs in a
+    worker thread, so its siblings run in parallel. One call on the loop thread over
+    ``SLOW_INLINE`` sends the node back to threads: a node that starts blocking later
+    holds its siblings up once, not every time. Only sync calls (``invoke``/``stream``)
+    use this: their event loop is private, while an ``ainvoke`` caller's loop never
+    runs a sync node. Updates from several threads may race; that only loses a count.
+    """
+
+    __slots__ = ("streak",)
+
+    FAST_CALL = 0.0002
+    SLOW_INLINE = 0.001
+    STREAK = 8
+
+    def __init__(self) -> None:
+        self.streak = 0
+
+    def fast(self) -> bool:
+        return self.streak >= self.STREAK
+
+    def timed(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Call ``fn(*args)`` (in a worker thread) and note how long it took."""
+        start = time.perf_counter()
+        try:
+            return fn(*args)
+        finally:
+            if time.perf_counter() - start < self.FAST_CALL:
+                self.streak = min(self.streak + 1, 4 * self.STREAK)
+            else:
+                self.streak = 0
+
+    def timed_inline(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Call ``fn(*args)`` on the loop thread and note how long it took."""
+        start = time.perf_counter()
+        try:
+            return fn(*args)
+        finally:
+            took = time.perf_counter() - start
+            if took > self.SLOW_INLINE:
+                self.streak = 0
+            elif took < self.FAST_CALL:
+                self.streak = min(self.streak + 1, 4 * self.STREAK)
 
 
 class Progress:

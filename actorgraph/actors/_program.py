@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 
 from actorgraph._types import CachePolicy, RetryPolicy, TimeoutPolicy
+from actorgraph.actors._policies import NodeSpeed
 from actorgraph.channels import BaseChannel
 
 __all__ = ("GraphStatistics", "ManagedValue", "NodeSpec", "Program", "ProgramCounters")
@@ -55,6 +56,7 @@ class NodeSpec:
         "is_call",
         "inline_ok",
         "run_now",
+        "speed",
     )
 
     def __init__(
@@ -110,6 +112,7 @@ class NodeSpec:
         # bookkeeping that never blocks or suspends (``__start__``): a lone task of it
         # runs right in the barrier's turn, not as a job
         self.run_now = run_now
+        self.speed = NodeSpeed()
 
     def __repr__(self) -> str:
         return f"NodeSpec({self.name!r}, triggers={self.triggers})"

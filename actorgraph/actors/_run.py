@@ -101,6 +101,7 @@ class RunState:
         "recursion_limit",
         "stop",
         "sync_call",
+        "alone",
         "dispatcher",
         "barrier",
         "actors",
@@ -143,7 +144,11 @@ class RunState:
         self.program = program
         self.config = config
         self.parent = parent
-        self.sync_call = sync_call
+        # sync_call: the run's event loop is private to a sync call (invoke/stream), so a
+        # sync node may run on it; alone: nothing else of that call runs meanwhile (the
+        # run is top-level, or the task that runs it as a subgraph is alone)
+        self.sync_call: bool = parent.run.sync_call if parent is not None else sync_call
+        self.alone: bool = parent.alone if parent is not None else True
         configurable = config.get(CONF) or {}
         thread = configurable.get(CONFIG_KEY_THREAD_ID)
         self.thread_id = str(thread) if thread is not None else None

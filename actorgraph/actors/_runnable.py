@@ -180,10 +180,10 @@ class GraphRunnable:
         opts = _Options(context, stream_mode, False, version, durability, interrupt_before, interrupt_after, False, output_keys)
         return await self._ainvoke(input, config, opts)
 
-    async def run_as_node(self, input: Any, sync_call: bool) -> Any:
+    async def run_as_node(self, input: Any) -> Any:
         """Run as a node of a parent graph (the calling task): same thread, config,
         stream and checkpointer, in the task's namespace."""
-        opts = _Options(None, "values", False, "v1", None, None, None, sync_call, None)
+        opts = _Options(None, "values", False, "v1", None, None, None, False, None)
         return await self._ainvoke(input, None, opts)
 
     async def _ainvoke(self, input: Any, config: Any, opts: _Options) -> Any:

@@ -19,7 +19,7 @@ def is_compiled_graph(action: Any) -> bool:
 
 def bind_subgraph(graph: Any, parent_keys: frozenset[str]) -> BoundCallable:
     async def call(inp: Any, tctx: Any) -> Any:
-        out = await graph.run_as_node(inp, tctx.run.sync_call)
+        out = await graph.run_as_node(inp)
         if isinstance(out, dict):
             return {k: v for k, v in out.items() if k in parent_keys}
         return out
