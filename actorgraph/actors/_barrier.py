@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from actorgraph._constants import INTERRUPT
+from actorgraph._constants import INTERRUPT, START
 from actorgraph.actors._messages import Activate, TaskDone, TaskResult, TaskSpec
 from actorgraph.actors._node import post_activate
 from actorgraph.errors import ErrorCode, GraphRecursionError, InvalidUpdateError, ParentCommand, create_error_message
@@ -114,11 +114,41 @@ class BarrierActor:
         input is never lost), then activate the first step."""
         state = self.state
         state.step = input_step
+        run = self.run
         # the limit counts this run's steps, from its first (``__start__``) on
-        self.run.stop = input_step + 1 + self.run.recursion_limit
+        run.stop = input_step + 1 + run.recursion_limit
+        if self._input_unobserved(writes):
+            # no checkpoint or stream shows the input step: skip it, and run __start__
+            # on the input at once, as the step after it (a subgraph run's usual case)
+            state.step = input_step + 1
+            spec = state.pull_task(START, writes[0][1], run.task_seed(), run.checkpoint_ns)
+            self.tasks = [spec]
+            self.expected = 1
+            r = run.actor(START).run_now(spec)
+            if r is None:
+                return None  # finished by a job, which posts the result
+            self._on_result(r)
+            return None if run.stopping else self._close_step()
         updated, written, changed = state.apply_writes(writes, bump=False)
         self._emit_values(written)
         return self._next_step(updated, changed, written, [], "input", [], first=True)
+
+    def _input_unobserved(self, writes: list[tuple[str, Any]]) -> bool:
+        run = self.run
+        sink = run.sink
+        start = self.program.nodes.get(START)
+        return (
+            start is not None
+            and start.run_now
+            and len(writes) == 1
+            and writes[0][0] == START
+            and run.persistence is None
+            and run.messages is None
+            and not (sink.modes and (not run.stream_ns or sink.subgraphs))
+            and not run.interrupt_before
+            and not run.interrupt_after
+            and not self.program.retry_policy
+        )
 
     def start_resume(self, fork: bool, done: dict[str, TaskResult]) -> Any:
         """A run that continues a saved step (resume, retry after an error, replay):
@@ -424,14 +454,24 @@ class BarrierActor:
                 by_node[t.name] = [t]
             else:
                 lst.append(t)
-        if len(todo) == 1:
-            node = self.program.nodes[todo[0].name]
-            if node.run_now and run.messages is None and not self.program.retry_policy:
-                self._on_result(run.actor(node.name).run_now(todo[0]))
-                if self.expected == 0 and not run.stopping:
-                    run.dispatcher.submit((self._close_now, None, None, False))
-                return
         inline = run.sync_call and run.alone and len(todo) == 1
+        if len(todo) == 1 and run.messages is None and not self.program.retry_policy:
+            spec = todo[0]
+            node = self.program.nodes[spec.name]
+            if node.run_now or (
+                node.direct
+                and run.sync_call
+                and spec.timeout is None
+                and (run.alone or node.speed.fast())
+            ):
+                # the caller waits anyway: the actor runs it in this turn; the step
+                # closes in a job of its own, so a long chain doesn't deepen the stack
+                r = run.actor(spec.name).run_now(spec)
+                if r is not None:
+                    self._on_result(r)
+                    if self.expected == 0 and not run.stopping:
+                        run.dispatcher.submit((self._close_now, None, None, False))
+                return
         step = self.state.step
         for name, specs in by_node.items():
             post_activate(run.actor(name), Activate(step=step, tasks=specs, inline_sync=inline))

@@ -120,31 +120,57 @@ class NodeActor:
             ctx.run(var_child_runnable_config.set, tctx.config)
 
     # -- one task ----------------------------------------------------------------------
-    def run_now(self, spec: TaskSpec) -> TaskResult:
-        """Run a task of a ``run_now`` node (``__start__``) here, synchronously: it only
-        maps the input to writes and runs sync routers, so it needs no job, no retries."""
-        tctx = TaskContext(self.run, spec, self.node)
+    def run_now(self, spec: TaskSpec) -> TaskResult | None:
+        """Run one task synchronously, in the caller's turn, with no job and no mailbox
+        round trip: ``__start__`` (it maps the input), or the lone task of a sync call
+        whose node is sync, has no retry, timeout or cache policy and no async router
+        (``direct``). ``None``: the node returned an awaitable, which a job finishes."""
+        run = self.run
+        node = self.node
+        tctx = TaskContext(run, spec, node)
+        tctx.alone = True
         ctx = contextvars.copy_context()
         ctx.run(CURRENT.set, tctx)
-        node = self.node
+        self.activations += 1
         self.started += 1
+        error: BaseException | None = None
+        interrupts: tuple[Any, ...] = ()
+        parent_command: CommandMsg | None = None
+        paused = False
         try:
-            pending = ctx.run(node.finish, tctx, ctx.run(node.call, self._input(tctx), tctx))
-            if pending is not None:  # pragma: no cover - run_now nodes have sync routers only
-                raise RuntimeError(f"node '{node.name}' can't run synchronously")
-        except GraphInterrupt as gi:  # a router asked for input
-            return TaskResult(task=spec, writes=[], sends=[], interrupts=tuple(gi.interrupts), paused=True)
+            try:
+                inp = self._input(tctx)
+                if node.blocking:
+                    result = ctx.run(node.speed.timed_inline, node.call, inp, tctx)
+                else:
+                    result = ctx.run(node.call, inp, tctx)
+            except ParentCommand as pc:
+                # a subgraph run inside this node sent a Command to its parent: us
+                result = _as_own_command(pc.command)
+            if inspect.isawaitable(result):  # a sync callable that returned a coroutine
+                self.started -= 1  # the job counts it
+                run.dispatcher.submit((self._run_task, (tctx, True, result), ctx, True))
+                return None
+            if ctx.run(node.finish, tctx, result) is not None:  # pragma: no cover
+                raise RuntimeError(f"node '{node.name}' has an async router: it can't run synchronously")
+        except GraphInterrupt as gi:
+            interrupts = tuple(gi.interrupts)
+            paused = True
+        except ParentCommand as pc:
+            parent_command = CommandMsg(command=pc.command)
         except Exception as exc:
-            self.failed += 1
-            exc.add_note(f"During task with name '{spec.name}' and id '{spec.id}'")
-            return TaskResult(task=spec, writes=[], sends=[], error=exc)
-        self.finished += 1
-        return TaskResult(task=spec, writes=tctx.writes, sends=tctx.sends)
+            error = exc
+        return self._outcome(tctx, error, interrupts, paused, parent_command, False)
 
-    async def _run_task(self, job: tuple[TaskContext, bool]) -> None:
-        tctx, inline = job
+    async def _run_task(self, job: tuple[Any, ...]) -> None:
+        """A task as a job: ``(tctx, inline)``, or ``(tctx, inline, awaitable)`` to finish
+        a ``run_now`` task whose node returned an awaitable."""
+        tctx, inline = job[0], job[1]
+        first = job[2] if len(job) > 2 else None
         run = self.run
         if run.stopping:
+            if first is not None and inspect.iscoroutine(first):
+                first.close()
             return
         spec = tctx.spec
         self.started += 1
@@ -160,7 +186,7 @@ class NodeActor:
             if cache is not None and policy is not None:
                 cached = await self._run_cached(tctx, inp, inline, cache, policy)
             else:
-                await self._attempts(tctx, inp, inline)
+                await self._attempts(tctx, inp, inline, first)
         except GraphInterrupt as gi:
             interrupts = tuple(gi.interrupts)
             paused = True
@@ -179,6 +205,20 @@ class NodeActor:
             raise
         except Exception as exc:
             error = exc
+        run.post_result(self._outcome(tctx, error, interrupts, paused, parent_command, cached))
+
+    def _outcome(
+        self,
+        tctx: TaskContext,
+        error: BaseException | None,
+        interrupts: tuple[Any, ...],
+        paused: bool,
+        parent_command: CommandMsg | None,
+        cached: bool,
+    ) -> TaskResult:
+        """Count a finished task, answer its caller (a task call) and build its result."""
+        run = self.run
+        spec = tctx.spec
         if error is not None:
             self.failed += 1
             error.add_note(f"During task with name '{spec.name}' and id '{spec.id}'")
@@ -197,18 +237,17 @@ class NodeActor:
                 future.set_exception(ParentCommand(parent_command.command))
             else:
                 future.set_result(tctx.writes[0][1] if tctx.writes else None)
-        run.post_result(
-            TaskResult(
-                task=spec,
-                writes=tctx.writes if error is None and not paused else [],
-                sends=tctx.sends if error is None and not paused else [],
-                error=error,
-                interrupts=interrupts,
-                parent_command=parent_command,
-                cached=cached,
-                paused=paused,
-                call=future is not None,
-            )
+        ok = error is None and not paused
+        return TaskResult(
+            task=spec,
+            writes=tctx.writes if ok else [],
+            sends=tctx.sends if ok else [],
+            error=error,
+            interrupts=interrupts,
+            parent_command=parent_command,
+            cached=cached,
+            paused=paused,
+            call=future is not None,
         )
 
     def _input(self, tctx: TaskContext) -> Any:
@@ -233,8 +272,9 @@ class NodeActor:
                 raise
         return inp
 
-    async def _attempts(self, tctx: TaskContext, inp: Any, inline: bool) -> None:
-        """Run the node (and its ``finish``), retrying per its retry policies."""
+    async def _attempts(self, tctx: TaskContext, inp: Any, inline: bool, first: Any = None) -> None:
+        """Run the node (and its ``finish``), retrying per its retry policies (``first``:
+        the awaitable the node already returned, for the first attempt)."""
         node = self.node
         policies = node.retry_policy or self.run.program.retry_policy
         timeout = tctx.spec.timeout or node.timeout
@@ -242,7 +282,9 @@ class NodeActor:
         while True:
             try:
                 try:
-                    if timeout is None:
+                    if first is not None:
+                        result, first = await first, None
+                    elif timeout is None:
                         result = await self._call(tctx, inp, inline, abandon=False)
                     else:
                         result = await run_with_timeout(

@@ -8,6 +8,7 @@ builds cache keys.
 
 from __future__ import annotations
 
+import gc
 import inspect
 import random
 import time
@@ -125,23 +126,28 @@ class NodeSpeed:
     event loop's thread even beside other tasks of its step (a fan-out of tiny nodes then
     costs no thread hops), while a node that blocks or computes for longer runs in a
     worker thread, so its siblings run in parallel. One call on the loop thread over
-    ``SLOW_INLINE`` sends the node back to threads: a node that starts blocking later
-    holds its siblings up once, not every time. Only sync calls (``invoke``/``stream``)
-    use this: their event loop is private, while an ``ainvoke`` caller's loop never
-    runs a sync node. Updates from several threads may race; that only loses a count.
+    ``SLOW_INLINE`` sends the node back to threads, and doubles the streak it needs to
+    come back: a node that starts blocking holds its siblings up once, and a node that
+    blocks now and then ever more rarely. A call during which the cycle collector ran
+    doesn't count (the pause is the collector's, not the node's). Only sync calls
+    (``invoke``/``stream``) use this: their event loop is private, while an ``ainvoke``
+    caller's loop never runs a sync node. Updates from several threads may race; that
+    only loses a count.
     """
 
-    __slots__ = ("streak",)
+    __slots__ = ("streak", "need")
 
     FAST_CALL = 0.0002
     SLOW_INLINE = 0.001
     STREAK = 8
+    MAX_STREAK = 4096
 
     def __init__(self) -> None:
         self.streak = 0
+        self.need = self.STREAK
 
     def fast(self) -> bool:
-        return self.streak >= self.STREAK
+        return self.streak >= self.need
 
     def timed(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Call ``fn(*args)`` (in a worker thread) and note how long it took."""
@@ -150,21 +156,24 @@ class NodeSpeed:
             return fn(*args)
         finally:
             if time.perf_counter() - start < self.FAST_CALL:
-                self.streak = min(self.streak + 1, 4 * self.STREAK)
+                self.streak = min(self.streak + 1, self.MAX_STREAK)
             else:
                 self.streak = 0
 
     def timed_inline(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Call ``fn(*args)`` on the loop thread and note how long it took."""
+        allocated = gc.get_count()[0]
         start = time.perf_counter()
         try:
             return fn(*args)
         finally:
             took = time.perf_counter() - start
             if took > self.SLOW_INLINE:
-                self.streak = 0
+                if gc.get_count()[0] >= allocated:  # no collection ran meanwhile
+                    self.streak = 0
+                    self.need = min(self.need * 2, self.MAX_STREAK)
             elif took < self.FAST_CALL:
-                self.streak = min(self.streak + 1, 4 * self.STREAK)
+                self.streak = min(self.streak + 1, self.MAX_STREAK)
 
 
 class Progress:

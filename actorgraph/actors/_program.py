@@ -56,6 +56,7 @@ class NodeSpec:
         "is_call",
         "inline_ok",
         "run_now",
+        "direct",
         "speed",
     )
 
@@ -84,6 +85,7 @@ class NodeSpec:
         is_call: bool = False,
         inline_ok: bool = True,
         run_now: bool = False,
+        sync_finish: bool = True,
     ) -> None:
         self.name = name
         self.triggers = tuple(triggers)
@@ -112,6 +114,11 @@ class NodeSpec:
         # bookkeeping that never blocks or suspends (``__start__``): a lone task of it
         # runs right in the barrier's turn, not as a job
         self.run_now = run_now
+        # a sync node with no policies and no async router: a lone task of it in a sync
+        # call may be run by its actor right in the barrier's turn (see ``run_now``)
+        self.direct = (
+            not is_async and inline_ok and sync_finish and not retry_policy and cache_policy is None and timeout is None
+        )
         self.speed = NodeSpeed()
 
     def __repr__(self) -> str:

@@ -225,18 +225,20 @@ class StepState:
             else:
                 sv = self.state_values
                 inp = {k: sv[k] for k in node.reads or () if k in sv}
-            tasks.append(
-                TaskSpec(
-                    id=task_id(seed, ns, step, name, PULL),
-                    name=name,
-                    path=(PULL, name),
-                    order=(0, name),
-                    step=step,
-                    input=inp,
-                    triggers=node.triggers,
-                )
-            )
+            tasks.append(self.pull_task(name, inp, seed, ns))
         return tasks
+
+    def pull_task(self, name: str, inp: Any, seed: str, ns: str) -> TaskSpec:
+        """The task of node ``name`` triggered by its channels in step ``self.step``."""
+        return TaskSpec(
+            id=task_id(seed, ns, self.step, name, PULL),
+            name=name,
+            path=(PULL, name),
+            order=(0, name),
+            step=self.step,
+            input=inp,
+            triggers=self.program.nodes[name].triggers,
+        )
 
     # -- breakpoints -------------------------------------------------------------------
     def should_interrupt(self, nodes: Any, tasks: list[TaskSpec]) -> bool:

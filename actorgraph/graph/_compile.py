@@ -343,6 +343,7 @@ def compile_graph(
             defer=spec.defer,
             is_subgraph=is_subgraph,
             call_target=spec.action,
+            sync_finish=not any(b.bind().is_async for b in builder.branches.get(n, {}).values()),
         )
 
     def map_input(value: Any) -> list[tuple[str, Any]]:
