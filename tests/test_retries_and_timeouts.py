@@ -351,12 +351,12 @@ def test_set_node_defaults_timeout_applies_unless_a_node_sets_its_own() -> None:
 @pytest.mark.anyio
 async def test_heartbeats_keep_a_node_alive_past_its_idle_timeout() -> None:
     async def beating(state: State, runtime: Runtime) -> dict[str, Any]:
-        for _ in range(8):  # ~0.08s in all, heartbeat every 0.01s, idle timeout 0.05s
+        for _ in range(30):  # ~0.3s in all, heartbeat every 0.01s, idle timeout 0.1s
             await anyio.sleep(0.01)
             runtime.heartbeat()
         return {"log": ["alive"]}
 
-    graph = _one(beating, timeout=TimeoutPolicy(idle_timeout=0.05)).compile()
+    graph = _one(beating, timeout=TimeoutPolicy(idle_timeout=0.1)).compile()
     assert await graph.ainvoke({"log": []}) == {"log": ["alive"]}
 
 
@@ -364,15 +364,15 @@ async def test_heartbeats_keep_a_node_alive_past_its_idle_timeout() -> None:
 async def test_custom_stream_writes_count_as_progress_for_the_idle_timeout() -> None:
     async def writing(state: State) -> dict[str, Any]:
         write = get_stream_writer()
-        for i in range(8):
+        for i in range(30):  # ~0.3s in all, a write every 0.01s, idle timeout 0.1s
             await anyio.sleep(0.01)
             write({"i": i})
         return {"log": ["alive"]}
 
-    graph = _one(writing, timeout=TimeoutPolicy(idle_timeout=0.05)).compile()
+    graph = _one(writing, timeout=TimeoutPolicy(idle_timeout=0.1)).compile()
     assert await graph.ainvoke({"log": []}) == {"log": ["alive"]}  # nobody streams "custom"
     parts = [p async for p in graph.astream({"log": []}, stream_mode=["custom", "values"])]
-    assert [c for mode, c in parts if mode == "custom"] == [{"i": i} for i in range(8)]
+    assert [c for mode, c in parts if mode == "custom"] == [{"i": i} for i in range(30)]
     assert parts[-1] == ("values", {"log": ["alive"]})
 
 
@@ -407,10 +407,12 @@ async def test_run_timeout_fires_even_when_the_node_keeps_heartbeating() -> None
             await anyio.sleep(0.01)
             runtime.heartbeat()
 
-    policy = TimeoutPolicy(run_timeout=0.06, idle_timeout=0.03)
+    # heartbeats every 10 ms against a 100 ms idle limit: a loop stall on a busy machine
+    # can't pass for idleness
+    policy = TimeoutPolicy(run_timeout=0.3, idle_timeout=0.1)
     with pytest.raises(NodeTimeoutError) as info:
         await _one(busy, timeout=policy).compile().ainvoke({"log": []})
-    assert (info.value.kind, info.value.timeout) == ("run", 0.06)
+    assert (info.value.kind, info.value.timeout) == ("run", 0.3)
 
 
 # -- per-Send timeouts and retried timeouts ---------------------------------------------

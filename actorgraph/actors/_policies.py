@@ -118,6 +118,18 @@ def function_identity(fn: Any) -> str:
     return f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', '?')}"
 
 
+_collections = [0]
+"""Cycle-collector runs in this process (``NodeSpeed`` ignores calls they paused)."""
+
+
+def _count_collection(phase: str, info: dict[str, Any]) -> None:
+    if phase == "stop":
+        _collections[0] += 1
+
+
+gc.callbacks.append(_count_collection)
+
+
 class NodeSpeed:
     """Where a sync node runs in a sync call, from how long its calls take.
 
@@ -162,14 +174,14 @@ class NodeSpeed:
 
     def timed_inline(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Call ``fn(*args)`` on the loop thread and note how long it took."""
-        allocated = gc.get_count()[0]
+        collections = _collections[0]
         start = time.perf_counter()
         try:
             return fn(*args)
         finally:
             took = time.perf_counter() - start
             if took > self.SLOW_INLINE:
-                if gc.get_count()[0] >= allocated:  # no collection ran meanwhile
+                if _collections[0] == collections:  # the collector didn't run meanwhile
                     self.streak = 0
                     self.need = min(self.need * 2, self.MAX_STREAK)
             elif took < self.FAST_CALL:
