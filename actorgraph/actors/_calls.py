@@ -111,7 +111,14 @@ def call_task(node: NodeSpec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
     index = parent.calls
     parent.calls += 1
     spec = TaskSpec(
-        id=task_id(parent.spec.id, parent.ns, parent.spec.step, node.name, f"{PUSH}|call|{index}"),
+        # saved runs replay calls by id: derived from the caller's; otherwise just unique
+        id=task_id(
+            parent.spec.id if run.persistence is not None else None,
+            parent.ns,
+            parent.spec.step,
+            node.name,
+            f"{PUSH}|call|{index}",
+        ),
         name=node.name,
         path=(PUSH, parent.spec.path, index, node.name, "call"),
         order=(2, parent.spec.order, index),

@@ -65,7 +65,7 @@ class TaskContext:
         "resume",
         "interrupt_counter",
         "attempt",
-        "progress",
+        "_progress",
         "extra_callbacks",
         "subgraphs",
         "calls",
@@ -91,8 +91,7 @@ class TaskContext:
         self.resume: list[Any] = run.resume_for(spec.id)
         self.interrupt_counter = 0
         self.attempt = 1
-        # a heartbeat for idle timeouts; reset when the task makes progress
-        self.progress = Progress()
+        self._progress: Progress | None = None
         self.extra_callbacks: tuple[Any, ...] = ()
         self.subgraphs = 0
         self.calls = 0
@@ -105,6 +104,15 @@ class TaskContext:
         self._config: dict[str, Any] | None = None
         self._runtime: Runtime[Any] | None = None
         self._writer: Any = None
+
+    @property
+    def progress(self) -> Progress:
+        """The task's heartbeat for idle timeouts (made when first needed: an attempt
+        under a timeout starts it)."""
+        p = self._progress
+        if p is None:
+            p = self._progress = Progress()
+        return p
 
     # -- what nodes can ask for --------------------------------------------------------
     @property

@@ -1,18 +1,20 @@
 """Identifiers: deterministic task ids and time-ordered checkpoint ids.
 
 A task id is a hash of (checkpoint id, namespace, step, node, path), so a resumed step
-computes the same ids and can match the writes saved for it. Checkpoint ids are UUIDv6
-(time first), so sorting them sorts checkpoints by creation.
+computes the same ids and can match the writes saved for it. A run without a checkpointer
+never resumes: its task ids only need to be unique, and come from a counter. Checkpoint
+ids are UUIDv6 (time first), so sorting them sorts checkpoints by creation.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import threading
 import time
 
-__all__ = ("checkpoint_id", "task_id", "format_uuid")
+__all__ = ("checkpoint_id", "fresh_task_id", "task_id", "format_uuid")
 
 _lock = threading.Lock()
 _last_ts = 0
@@ -24,8 +26,19 @@ def format_uuid(hex32: str) -> str:
     return f"{hex32[:8]}-{hex32[8:12]}-{hex32[12:16]}-{hex32[16:20]}-{hex32[20:32]}"
 
 
-def task_id(checkpoint: str, ns: str, step: int, name: str, path: str) -> str:
-    """Deterministic id of a task."""
+_fresh_prefix = format_uuid(os.urandom(16).hex())[:24]
+_fresh_counter = itertools.count(1)
+
+
+def fresh_task_id() -> str:
+    """A unique task id in UUID form (a random per-process prefix, then a counter)."""
+    return f"{_fresh_prefix}{next(_fresh_counter):012x}"
+
+
+def task_id(checkpoint: str | None, ns: str, step: int, name: str, path: str) -> str:
+    """Deterministic id of a task (``checkpoint`` None: no checkpointer, a fresh id)."""
+    if checkpoint is None:
+        return fresh_task_id()
     h = hashlib.blake2b(f"{checkpoint}\x00{ns}\x00{step}\x00{name}\x00{path}".encode(), digest_size=16)
     return format_uuid(h.hexdigest())
 

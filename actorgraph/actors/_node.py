@@ -147,7 +147,8 @@ class NodeActor:
             except ParentCommand as pc:
                 # a subgraph run inside this node sent a Command to its parent: us
                 result = _as_own_command(pc.command)
-            if inspect.isawaitable(result):  # a sync callable that returned a coroutine
+            if type(result) is not dict and result is not None and inspect.isawaitable(result):
+                # a sync callable that returned a coroutine
                 self.started -= 1  # the job counts it
                 run.dispatcher.submit((self._run_task, (tctx, True, result), ctx, True))
                 return None

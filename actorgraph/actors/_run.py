@@ -9,7 +9,6 @@ returns or raises (shielded from cancellation).
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -125,7 +124,6 @@ class RunState:
         "durability",
         "saved_returns",
         "call_actors",
-        "_seed",
     )
 
     def __init__(
@@ -202,7 +200,6 @@ class RunState:
         self.checkpoint_id = ""
         self.loop_token: Any = None
         self.loop_thread = 0
-        self._seed = os.urandom(8).hex()
         self.persistence: RunPersistence | None = None
         self.prior_answers: dict[str, list[Any]] = {}
         self.answers: dict[str, list[Any]] = {}
@@ -218,13 +215,11 @@ class RunState:
         )
 
     # -- used by the barrier -----------------------------------------------------------
-    def task_seed(self) -> str:
-        """What this step's task ids derive from: the checkpoint the step starts from
-        (so a resumed step gets the same ids), or a per-run seed without a saver."""
+    def task_seed(self) -> str | None:
+        """What this step's task ids derive from: the checkpoint the step starts from, so
+        a resumed step gets the same ids (``None`` without a checkpointer: fresh ids)."""
         p = self.persistence
-        if p is not None and p.checkpoint_id is not None:
-            return p.checkpoint_id
-        return self._seed
+        return p.checkpoint_id if p is not None else None
 
     def actor(self, name: str) -> NodeActor:
         actor = self.actors.get(name)

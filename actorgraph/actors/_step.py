@@ -172,7 +172,7 @@ class StepState:
         return updated, set(by_chan), changed
 
     # -- next step -----------------------------------------------------------------------
-    def prepare(self, updated: set[str] | None, seed: str, ns: str) -> list[TaskSpec]:
+    def prepare(self, updated: set[str] | None, seed: str | None, ns: str) -> list[TaskSpec]:
         """The tasks of step ``self.step``: a push task per pending Send, then a pull task
         per node triggered by a channel it hasn't seen (only nodes that ``updated``
         channels trigger are checked; ``None`` checks every node)."""
@@ -228,7 +228,7 @@ class StepState:
             tasks.append(self.pull_task(name, inp, seed, ns))
         return tasks
 
-    def pull_task(self, name: str, inp: Any, seed: str, ns: str) -> TaskSpec:
+    def pull_task(self, name: str, inp: Any, seed: str | None, ns: str) -> TaskSpec:
         """The task of node ``name`` triggered by its channels in step ``self.step``."""
         return TaskSpec(
             id=task_id(seed, ns, self.step, name, PULL),
