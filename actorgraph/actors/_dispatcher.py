@@ -232,9 +232,14 @@ class Dispatcher:
             self.peak_workers = len(self._workers)
         self._running += 1
         try:
-            with anyio.CancelScope() as scope:
-                w.scope = scope
-                await self._work(w, root)
+            await self._work(w, root)
+        except BaseException as exc:
+            # the worker's scope (if it ran a task) swallows its own cancellation
+            if w.scope is None or not w.scope.__exit__(type(exc), exc, exc.__traceback__):
+                raise
+        else:
+            if w.scope is not None:
+                w.scope.__exit__(None, None, None)
         finally:
             self._running -= 1
             self._workers.discard(w)
@@ -253,6 +258,13 @@ class Dispatcher:
                     self._running += 1
                 continue
             fn, arg, ctx, is_task = queue.popleft()
+            if is_task and w.scope is None:
+                # cancel_tasks() cancels node tasks through this scope. It is entered
+                # between jobs (so it nests correctly with scopes the jobs open) and only
+                # by a worker that runs a task: a run whose nodes all run in the
+                # barrier's turn needs none
+                w.scope = anyio.CancelScope()
+                w.scope.__enter__()
             self.jobs_run += 1
             try:
                 coro = fn(arg)
