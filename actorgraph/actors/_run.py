@@ -101,6 +101,7 @@ class RunState:
         "stop",
         "sync_call",
         "alone",
+        "backend",
         "dispatcher",
         "barrier",
         "actors",
@@ -147,6 +148,7 @@ class RunState:
         # run is top-level, or the task that runs it as a subgraph is alone)
         self.sync_call: bool = parent.run.sync_call if parent is not None else sync_call
         self.alone: bool = parent.alone if parent is not None else True
+        self.backend: str | None = None  # "asyncio" or "trio", once the run starts
         configurable = config.get(CONF) or {}
         thread = configurable.get(CONFIG_KEY_THREAD_ID)
         self.thread_id = str(thread) if thread is not None else None
@@ -494,7 +496,8 @@ async def execute(
     log = run.log
     if log is not None:
         log.debug("run.start", resuming=resuming, fork=fork, checkpoint=loaded.id if loaded else None)
-    async with WorkerGroup() as group:
+    async with WorkerGroup(parent.run.backend if parent is not None else None) as group:
+        run.backend = group.backend
         run.dispatcher = Dispatcher(group, config.get("max_concurrency"))
         if resuming:
             run.dispatcher.submit((lambda _: run.barrier.start_resume(fork, done), None, None, False))

@@ -43,28 +43,35 @@ class WorkerGroup:
     ``async with`` block waits for every worker. If the block is cancelled, or a worker
     fails, the remaining workers are cancelled."""
 
-    __slots__ = ("_impl",)
+    __slots__ = ("backend", "_impl")
 
-    def __init__(self) -> None:
+    def __init__(self, backend: str | None = None) -> None:
+        self.backend = backend  # known when a parent run already asked
         self._impl: Any = None
 
     async def __aenter__(self) -> WorkerGroup:
-        backend = current_backend()
-        if backend == "asyncio":
-            self._impl = _AsyncioWorkers()
-        else:
+        if self.backend is None:
+            self.backend = current_backend()
+        if self.backend != "asyncio":
+            # Trio's nursery must be open before anything starts in it
             self._impl = _AnyioWorkers()
-        await self._impl.__aenter__()
+            await self._impl.__aenter__()
+        # asyncio's is made at the first start(): most runs never spawn a worker
         return self
 
     async def __aexit__(self, *exc: Any) -> bool | None:
+        if self._impl is None:
+            return None
         return await self._impl.__aexit__(*exc)
 
     def start(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        if self._impl is None:
+            self._impl = _AsyncioWorkers()
         self._impl.start(fn, *args)
 
     def cancel(self) -> None:
-        self._impl.cancel()
+        if self._impl is not None:
+            self._impl.cancel()
 
 
 class _AsyncioWorkers:
