@@ -456,6 +456,27 @@ def test_error_in_one_branch_propagates_from_sync_invoke_and_cancels_async_sibli
     assert finalized == ["q"]
 
 
+def test_error_in_one_branch_waits_for_a_running_sync_sibling_before_invoke_raises() -> None:
+    """A sync node in a worker thread can't be stopped: the failed run waits for it, so
+    no node code of the run is still running when invoke raises."""
+    started = threading.Event()
+    done: list[str] = []
+
+    def p(s: S) -> dict[str, Any]:
+        assert started.wait(10)  # hang guard
+        raise Boom("p failed")
+
+    def q(s: S) -> dict[str, Any]:
+        started.set()
+        time.sleep(0.2)
+        done.append("q")
+        return {}
+
+    with pytest.raises(Boom, match="p failed"):
+        _pair(p, q).invoke({"x": 0})
+    assert done == ["q"]
+
+
 # -- many runs at once -------------------------------------------------------------------
 
 

@@ -23,6 +23,7 @@ import msgspec
 from actorgraph._constants import PULL
 from actorgraph._types import Command
 from actorgraph.actors._context import CURRENT, TaskContext
+from actorgraph.actors._spawn import run_in_thread
 from actorgraph.actors._messages import Activate, CommandMsg, SendMsg, TaskResult, TaskSpec
 from actorgraph.actors._policies import (
     CACHE_NS,
@@ -364,7 +365,7 @@ class NodeActor:
             return await node.call(inp, tctx)
         if not node.blocking:
             result = node.call(inp, tctx)
-        elif node.inline_ok and not abandon and (inline or (self.run.sync_call and node.speed.fast())):
+        elif node.inline_ok and not abandon and (inline or (self.run.sync_call and node.speed.proved_fast())):
             # on the loop thread: the task is alone in its sync call, or the node has
             # proved fast (so running it here costs its siblings nothing)
             result = node.speed.timed_inline(node.call, inp, tctx)
@@ -375,9 +376,18 @@ class NodeActor:
                 # invokes): it needs the loop's token
                 run.loop_token = anyio.lowlevel.current_token()
             ctx = contextvars.copy_context()
-            result = await anyio.to_thread.run_sync(
-                node.speed.timed, ctx.run, node.call, inp, tctx, abandon_on_cancel=abandon
-            )
+            speed = node.speed
+            if run.sync_call and not abandon:
+                # a sync call's private asyncio loop: the cheap, immediate thread hop
+                probe = speed.claim_probe() if node.inline_ok else None
+                if probe is None:
+                    result = await run_in_thread(speed.timed, ctx.run, node.call, inp, tctx)
+                else:
+                    result = await run_in_thread(speed.timed_probe, probe, ctx.run, node.call, inp, tctx)
+            else:
+                result = await anyio.to_thread.run_sync(
+                    speed.timed, ctx.run, node.call, inp, tctx, abandon_on_cancel=abandon
+                )
         if inspect.isawaitable(result):  # a sync callable that returned a coroutine
             result = await result
         return result

@@ -1,22 +1,27 @@
-"""Spawning worker tasks cheaply, and the one detached task behind ``astream``.
+"""Spawning worker tasks cheaply, sync calls' worker threads, and the one detached task
+behind ``astream``.
 
 This is the only engine module that talks to asyncio or Trio directly. anyio's task group
 costs ~20-25 us per spawn here, the native spawn 4-6 us (PERF-NOTES); a fan-out that
-suspends spawns one worker per task, so the difference is the product. Everything else
-(events, cancel scopes, threads) goes through anyio, and the structure stays the same:
-a ``WorkerGroup`` is a nursery someone owns, it never exits before its children, and
+suspends spawns one worker per task, so the difference is the product. Likewise a sync
+node's thread hop: ``anyio.to_thread`` costs ~75 us (it yields to the loop before handing
+the call over), ``run_in_thread`` hands it over at once for ~20 us. Everything else
+(events, cancel scopes) goes through anyio, and the structure stays the same: a
+``WorkerGroup`` is a nursery someone owns, it never exits before its children, and
 cancelling it cancels them.
 """
 
 from __future__ import annotations
 
+import queue
 import sys
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
 
-__all__ = ("WorkerGroup", "DetachedTask", "current_backend")
+__all__ = ("WorkerGroup", "DetachedTask", "current_backend", "run_in_thread")
 
 
 def current_backend() -> str:
@@ -206,3 +211,90 @@ class DetachedTask:
     @property
     def done(self) -> bool:
         return self._done.is_set()
+
+
+class _ThreadPool:
+    """Daemon worker threads for sync nodes of sync calls: a call is queued at once and
+    its result set on the caller's loop. Threads idle for ``IDLE`` seconds exit; at most
+    ``MAX`` run (as anyio's default limiter). Daemon threads: a node stuck forever
+    doesn't hold up the interpreter's exit."""
+
+    MAX = 40
+    IDLE = 10.0
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[tuple[Any, Any, Callable[..., Any], tuple[Any, ...]]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._threads = 0
+        # one token per idle thread that no queued call has claimed yet
+        self._idle = threading.Semaphore(0)
+
+    def submit(self, loop: Any, fut: Any, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        self._queue.put((loop, fut, fn, args))
+        if self._idle.acquire(blocking=False):
+            return  # an idle thread will take it
+        with self._lock:
+            if self._threads >= self.MAX:
+                return  # queued until a thread is free
+            self._threads += 1
+        threading.Thread(target=self._work, name="actorgraph-node", daemon=True).start()
+
+    def _work(self) -> None:
+        q = self._queue
+        while True:
+            try:
+                item = q.get(timeout=self.IDLE)
+            except queue.Empty:
+                if self._idle.acquire(blocking=False):  # idle, and unclaimed: retire
+                    with self._lock:
+                        self._threads -= 1
+                    return
+                continue  # a call claimed this thread: its item is on the way
+            loop, fut, fn, args = item
+            try:
+                result = fn(*args)
+            except BaseException as exc:  # delivered to the awaiting task
+                _deliver(loop, fut, None, exc)
+            else:
+                _deliver(loop, fut, result, None)
+            del item, loop, fut, fn, args
+            self._idle.release()
+
+
+def _deliver(loop: Any, fut: Any, result: Any, exc: BaseException | None) -> None:
+    try:
+        loop.call_soon_threadsafe(_settle, fut, result, exc)
+    except RuntimeError:
+        pass  # the loop is closed: nobody waits any more
+
+
+def _settle(fut: Any, result: Any, exc: BaseException | None) -> None:
+    if fut.done():
+        return
+    if exc is not None:
+        fut.set_exception(exc)
+    else:
+        fut.set_result(result)
+
+
+_POOL = _ThreadPool()
+
+
+async def run_in_thread(fn: Callable[..., Any], *args: Any) -> Any:
+    """Run ``fn(*args)`` in a worker thread from asyncio and return its result. If the
+    caller is cancelled meanwhile, the call (which can't be stopped) is waited for
+    before the cancellation goes on, as with ``anyio.to_thread.run_sync``."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    fut = loop.create_future()
+    _POOL.submit(loop, fut, fn, args)
+    try:
+        return await asyncio.shield(fut)
+    except asyncio.CancelledError:
+        with anyio.CancelScope(shield=True):
+            try:
+                await fut
+            except BaseException:
+                pass
+        raise
