@@ -353,6 +353,24 @@ def test_copy_thread_copies_every_namespace_and_the_copy_resumes_independently(s
     assert not any("s2:D" in (v or []) for v in src_values)
 
 
+def test_prune_takes_langgraphs_strategy_names(saver: Any) -> None:
+    """strategy="keep_latest" keeps one checkpoint per namespace, "delete" drops the
+    thread; another strategy is a ValueError naming it, and changes nothing."""
+    app = with_child(saver, grow_to=5)
+    for thread in ("a", "b"):
+        app.invoke({"x": []}, {**cfg(thread), "recursion_limit": 100})
+    with pytest.raises(ValueError, match="'newest'"):
+        saver.prune(["a"], strategy="newest")
+    assert len(list(saver.list(cfg("a")))) > 2
+    values = app.get_state(cfg("a")).values
+    saver.prune(["a"], strategy="keep_latest")
+    assert len(list(saver.list(cfg("a", checkpoint_ns="")))) == 1
+    assert app.get_state(cfg("a")).values == values
+    saver.prune(["b"], strategy="delete")
+    assert list(saver.list(cfg("b"))) == []
+    assert app.get_state(cfg("a")).values == values
+
+
 def test_prune_keeps_n_checkpoints_per_namespace_and_they_read_back_in_full(saver: Any) -> None:
     """prune(thread, keep_last=3) leaves 3 checkpoints in the root and in the subgraph
     namespace; each kept one reads back the values history showed before (their deltas'

@@ -144,7 +144,11 @@ class GraphRunnable:
 
     def _config(self, config: Any) -> dict[str, Any]:
         parent = current_task()
-        return ensure_config(config, parent.run.config if parent is not None else None)
+        if parent is None:
+            return ensure_config(config)
+        if config is None:
+            return parent.run.config  # complete already, and never changed by a run
+        return ensure_config(config, parent.run.config)
 
     async def _execute(self, input: Any, config: Any, opts: _Options, sink: Any) -> RunOutcome:
         cfg = self._config(config)

@@ -524,13 +524,22 @@ class BaseCheckpointSaver(ABC):
                 writes.extend((dst, ns, row.checkpoint_id, w) for w in await self._aread_writes(src, ns, row.checkpoint_id))
         await self._awrite(rows, writes)
 
-    def prune(self, thread_ids: Sequence[str] | str, *, keep_last: int = 1) -> None:
-        """Keep only the newest ``keep_last`` checkpoints of each thread namespace.
+    def prune(
+        self, thread_ids: Sequence[str] | str, *, strategy: str = "keep_latest", keep_last: int = 1
+    ) -> None:
+        """Keep only the newest ``keep_last`` checkpoints of each thread namespace
+        (LangGraph's ``strategy="keep_latest"``), or delete the threads
+        (``strategy="delete"``).
 
         Kept checkpoints stay fully readable: a value they take from a deleted checkpoint
         (an unchanged channel, or the base of a delta) is copied into them first.
         """
-        for thread in _prune_threads(thread_ids, keep_last):
+        threads = _prune_threads(thread_ids, strategy, keep_last)
+        if strategy == "delete":
+            for thread in threads:
+                self.delete_thread(thread)
+            return
+        for thread in threads:
             for ns in self._namespaces(thread):
                 rows = self._list_rows(thread, ns, None, None)
                 kept, dropped = rows[:keep_last], {r.checkpoint_id for r in rows[keep_last:]}
@@ -545,8 +554,15 @@ class BaseCheckpointSaver(ABC):
                 self._write(rewritten, [])
                 self._delete(thread, ns, sorted(dropped))
 
-    async def aprune(self, thread_ids: Sequence[str] | str, *, keep_last: int = 1) -> None:
-        for thread in _prune_threads(thread_ids, keep_last):
+    async def aprune(
+        self, thread_ids: Sequence[str] | str, *, strategy: str = "keep_latest", keep_last: int = 1
+    ) -> None:
+        threads = _prune_threads(thread_ids, strategy, keep_last)
+        if strategy == "delete":
+            for thread in threads:
+                await self.adelete_thread(thread)
+            return
+        for thread in threads:
             for ns in await self._anamespaces(thread):
                 rows = await self._alist_rows(thread, ns, None, None)
                 kept, dropped = rows[:keep_last], {r.checkpoint_id for r in rows[keep_last:]}
@@ -583,7 +599,9 @@ def _needs(record: CheckpointRecord, dropped: set[str]) -> builtins.list[str]:
     return [c for c, w in record.blob_writers.items() if w in dropped or roots.get(c) in dropped]
 
 
-def _prune_threads(thread_ids: Sequence[str] | str, keep_last: int) -> builtins.list[str]:
+def _prune_threads(thread_ids: Sequence[str] | str, strategy: str, keep_last: int) -> builtins.list[str]:
+    if strategy not in ("keep_latest", "delete"):
+        raise ValueError(f"prune(strategy={strategy!r}): expected 'keep_latest' or 'delete'")
     if keep_last < 1:
         raise ValueError(f"prune(keep_last={keep_last}): keep at least one checkpoint")
     return [str(thread_ids)] if isinstance(thread_ids, str) else [str(t) for t in thread_ids]
