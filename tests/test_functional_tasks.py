@@ -150,6 +150,69 @@ async def test_result_on_a_pending_future_in_async_code_says_to_await() -> None:
 
 
 @pytest.mark.anyio
+async def test_futures_answer_exception_done_callbacks_and_result_timeout() -> None:
+    """The future API code written for LangGraph's concurrent.futures-based futures uses."""
+
+    @task
+    def fails(x: int) -> int:
+        raise ValueError(f"bad {x}")
+
+    @task
+    def slow(x: int) -> int:
+        time.sleep(0.3)
+        return x
+
+    seen: list[str] = []
+
+    @entrypoint()
+    def inspects(x: int) -> dict[str, Any]:
+        ok, bad = square(x), fails(x)
+        ok.add_done_callback(lambda f: seen.append(f"ok done={f.done()}"))
+        error = bad.exception()
+        ok.result()
+        ok.add_done_callback(lambda f: seen.append("late"))  # already done: runs at once
+        with pytest.raises(TimeoutError, match="task 'slow'.*0.01"):
+            slow(x).result(timeout=0.01)
+        return {"error": repr(error), "ok_error": ok.exception(), "cancelled": ok.cancelled()}
+
+    out = await inspects.ainvoke(3)
+    assert out == {"error": "ValueError('bad 3')", "ok_error": None, "cancelled": False}
+    assert seen == ["ok done=True", "late"]
+
+
+def test_finished_task_calls_leave_no_reference_cycles() -> None:
+    """A fan-out of calls is freed by reference counting when the run ends: nothing is
+    left for the cycle collector, whose full passes grow with every live object. (In a
+    fresh process: in this one, earlier tests' leftovers are freed at random moments.)"""
+    script = """
+import gc
+from collections import Counter
+from actorgraph.checkpoint.memory import InMemorySaver
+from actorgraph.func import entrypoint, task
+
+@task
+async def double(i: int) -> int:
+    return i * 2
+
+@entrypoint(checkpointer=InMemorySaver())
+async def fan_out(n: int) -> int:
+    return sum([await f for f in [double(i) for i in range(n)]])
+
+cfg = {"configurable": {"thread_id": "gc"}}
+fan_out.invoke(3, cfg)  # warm up: imports, caches, the thread's loop
+gc.collect()
+gc.disable()
+gc.set_debug(gc.DEBUG_SAVEALL)
+assert fan_out.invoke(200, cfg) == 199 * 200
+gc.collect()
+print(Counter(type(o).__qualname__ for o in gc.garbage).most_common(10))
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.anyio
 async def test_state_graph_nodes_call_tasks_with_await_or_result() -> None:
     async def awaiting(state: Num) -> dict:
         return {"x": await square(state["x"])}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextvars
 import threading
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -31,46 +31,112 @@ if TYPE_CHECKING:
 __all__ = ("CallFuture", "call_task")
 
 
+_PENDING: Any = object()
+# guards the hand-over between a thread starting to wait in .result() and the loop setting
+# the outcome; held for a few bytecodes, so one lock for all futures is enough
+_WAKE_LOCK = threading.Lock()
+
+
 class CallFuture:
     """The pending result of a task call: ``await fut`` in async code, ``fut.result()`` in
-    sync code (a sync node or entrypoint, which runs in a worker thread)."""
+    sync code (a sync node or entrypoint, which runs in a worker thread).
 
-    __slots__ = ("name", "_cf", "_event", "_loop_thread", "_job", "_run")
+    Lighter than ``concurrent.futures.Future`` (no lock and condition per call: a fan-out
+    makes thousands); a thread that blocks in ``.result()`` gets an event of its own."""
+
+    __slots__ = ("name", "_value", "_error", "_event", "_waiter", "_callbacks", "_loop_thread", "_job", "_run")
 
     def __init__(self, name: str, loop_thread: int) -> None:
         self.name = name
-        self._cf: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        self._value: Any = _PENDING
+        self._error: BaseException | None = None
         self._event: anyio.Event | None = None
+        self._waiter: threading.Event | None = None
+        self._callbacks: list[Callable[[CallFuture], Any]] | None = None
         self._loop_thread = loop_thread
         self._job: Any = None
         self._run: Any = None
 
     def __repr__(self) -> str:
-        state = "done" if self._cf.done() else "pending"
+        state = "done" if self.done() else "pending"
         return f"<CallFuture {self.name!r} {state}>"
 
     def done(self) -> bool:
-        return self._cf.done()
+        return self._value is not _PENDING or self._error is not None
+
+    def running(self) -> bool:
+        return not self.done()
+
+    def cancelled(self) -> bool:
+        return False
 
     def set_result(self, value: Any) -> None:
-        self._cf.set_result(value)
-        self._wake()
+        self._settle(value, None)
 
     def set_exception(self, exc: BaseException) -> None:
-        self._cf.set_exception(exc)
-        self._wake()
+        self._settle(_PENDING, exc)
 
-    def _wake(self) -> None:
+    def _settle(self, value: Any, error: BaseException | None) -> None:
+        with _WAKE_LOCK:
+            if self.done():
+                raise concurrent.futures.InvalidStateError(f"task '{self.name}' already has a result")
+            self._value = value
+            self._error = error
+            waiter = self._waiter
+        # the job holds the call's context, which holds this future: drop it, so a
+        # finished call is freed by reference counting, not left to the cycle collector
+        self._job = self._run = None
+        if waiter is not None:
+            waiter.set()
         event = self._event
         if event is not None:
             self._event = None
             event.set()
+        callbacks = self._callbacks
+        if callbacks is not None:
+            self._callbacks = None
+            for callback in callbacks:
+                callback(self)
+
+    def add_done_callback(self, fn: Callable[[CallFuture], Any]) -> None:
+        """Call ``fn(future)`` when the call finishes (at once if it has)."""
+        if self.done():
+            fn(self)
+        elif self._callbacks is None:
+            self._callbacks = [fn]
+        else:
+            self._callbacks.append(fn)
+
+    def _outcome(self) -> Any:
+        if self._error is not None:
+            raise self._error
+        return self._value
 
     def result(self, timeout: float | None = None) -> Any:
         """Wait for the call and return its result (or raise its exception)."""
-        if not self._cf.done() and threading.get_ident() == self._loop_thread:
-            self._run_here()
-        return self._cf.result(timeout)
+        if not self.done():
+            if threading.get_ident() == self._loop_thread:
+                self._run_here()
+            self._wait(timeout)
+        return self._outcome()
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        """Wait for the call and return its exception (None if it succeeded)."""
+        if not self.done():
+            if threading.get_ident() == self._loop_thread:
+                self._run_here()
+            self._wait(timeout)
+        return self._error
+
+    def _wait(self, timeout: float | None) -> None:
+        with _WAKE_LOCK:
+            if self.done():
+                return
+            if self._waiter is None:
+                self._waiter = threading.Event()
+            waiter = self._waiter
+        if not waiter.wait(timeout):
+            raise TimeoutError(f"task '{self.name}' did not finish within {timeout} s")
 
     def _run_here(self) -> None:
         """``.result()`` on the event loop's own thread (a sync node running inline): the
@@ -92,11 +158,11 @@ class CallFuture:
         )
 
     def __await__(self) -> Generator[Any, None, Any]:
-        if not self._cf.done():
+        if not self.done():
             if self._event is None:
                 self._event = anyio.Event()
             yield from self._event.wait().__await__()
-        return self._cf.result()
+        return self._outcome()
 
 
 def call_task(node: NodeSpec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> CallFuture:

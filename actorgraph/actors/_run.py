@@ -313,6 +313,8 @@ class RunState:
         self.actors = {}
         self.call_actors = {}
         self.barrier.run = None  # type: ignore[assignment]
+        if self.persistence is not None:
+            self.persistence.run = None  # type: ignore[assignment]
 
     def _end(self) -> None:
         # no node has anything left to do: every actor has voted to halt
