@@ -22,7 +22,7 @@ from typing import Any
 import anyio
 import msgspec
 
-from actorgraph.actors._spawn import WorkerGroup
+from actorgraph.actors._spawn import WorkerGroup, cancel_scope_class
 
 __all__ = ("Dispatcher", "DispatcherStatistics", "Job")
 
@@ -109,6 +109,7 @@ class Dispatcher:
         "spawned",
         "peak_workers",
         "_running",
+        "_scope_class",
     )
 
     def __init__(self, group: WorkerGroup, max_workers: int | None = None) -> None:
@@ -126,6 +127,7 @@ class Dispatcher:
         # workers executing code right now (not parked in a job or waiting for work); the
         # root worker counts from the start: jobs submitted before ``run_root`` are its own
         self._running = 1
+        self._scope_class = cancel_scope_class(group.backend or "other")
 
     # -- scheduling (sync, called from jobs) -------------------------------------------
     def submit(self, job: Job) -> None:
@@ -210,10 +212,6 @@ class Dispatcher:
             self._root_wakeup = ev = anyio.Event()
             await ev.wait()
 
-    async def _spawned(self) -> None:
-        self._starting -= 1
-        await self._worker(root=False)
-
     def _grow(self) -> None:
         # workers that are starting will each take a queued job: don't count those jobs
         active = len(self._workers) + self._starting
@@ -223,16 +221,58 @@ class Dispatcher:
         for _ in range(n):
             self._starting += 1
             self.spawned += 1
-            self._group.start(self._spawned)
+            self._group.start(self._worker, False)
 
     async def _worker(self, root: bool) -> None:
+        # one coroutine per worker (no helper frames): a fan-out that suspends starts
+        # one worker per task
+        if not root:
+            self._starting -= 1
         w = _Worker()
         self._workers.add(w)
         if len(self._workers) > self.peak_workers:
             self.peak_workers = len(self._workers)
         self._running += 1
         try:
-            await self._work(w, root)
+            while True:
+                queue = self._queue
+                if not queue:
+                    if not root or self.done:
+                        break
+                    self._root_wakeup = ev = anyio.Event()
+                    self._running -= 1
+                    try:
+                        await ev.wait()
+                    finally:
+                        self._running += 1
+                    continue
+                fn, arg, ctx, is_task = queue.popleft()
+                if is_task and w.scope is None:
+                    # cancel_tasks() cancels node tasks through this scope. It is entered
+                    # between jobs (so it nests correctly with scopes the jobs open) and
+                    # only by a worker that runs a task: a run whose nodes all run in the
+                    # barrier's turn needs none
+                    w.scope = self._scope_class()
+                    w.scope.__enter__()
+                self.jobs_run += 1
+                try:
+                    coro = fn(arg)
+                    if coro is None:
+                        continue
+                    try:
+                        first = ctx.run(coro.send, None) if ctx is not None else coro.send(None)
+                    except StopIteration:
+                        continue
+                    w.in_task = is_task
+                    try:
+                        await _Resume(coro, first, ctx, self)
+                    finally:
+                        w.in_task = False
+                except anyio.get_cancelled_exc_class():
+                    raise
+                except BaseException as exc:  # jobs handle their own errors: this is a bug
+                    self.fail(exc)
+                    break
         except BaseException as exc:
             # the worker's scope (if it ran a task) swallows its own cancellation
             if w.scope is None or not w.scope.__exit__(type(exc), exc, exc.__traceback__):
@@ -243,44 +283,3 @@ class Dispatcher:
         finally:
             self._running -= 1
             self._workers.discard(w)
-
-    async def _work(self, w: _Worker, root: bool) -> None:
-        while True:
-            queue = self._queue
-            if not queue:
-                if not root or self.done:
-                    return
-                self._root_wakeup = ev = anyio.Event()
-                self._running -= 1
-                try:
-                    await ev.wait()
-                finally:
-                    self._running += 1
-                continue
-            fn, arg, ctx, is_task = queue.popleft()
-            if is_task and w.scope is None:
-                # cancel_tasks() cancels node tasks through this scope. It is entered
-                # between jobs (so it nests correctly with scopes the jobs open) and only
-                # by a worker that runs a task: a run whose nodes all run in the
-                # barrier's turn needs none
-                w.scope = anyio.CancelScope()
-                w.scope.__enter__()
-            self.jobs_run += 1
-            try:
-                coro = fn(arg)
-                if coro is None:
-                    continue
-                try:
-                    first = ctx.run(coro.send, None) if ctx is not None else coro.send(None)
-                except StopIteration:
-                    continue
-                w.in_task = is_task
-                try:
-                    await _Resume(coro, first, ctx, self)
-                finally:
-                    w.in_task = False
-            except anyio.get_cancelled_exc_class():
-                raise
-            except BaseException as exc:  # jobs handle their own errors: this is a bug
-                self.fail(exc)
-                return

@@ -286,15 +286,12 @@ class NodeActor:
                 try:
                     if first is not None:
                         result, first = await first, None
-                    elif timeout is None:
-                        result = await self._call(tctx, inp, inline, abandon=False)
+                    elif timeout is not None:
+                        result = await self._call_with_timeout(tctx, inp, timeout)
+                    elif node.is_async:
+                        result = await node.call(inp, tctx)  # _call's first case, one frame less
                     else:
-                        result = await run_with_timeout(
-                            lambda: self._call(tctx, inp, False, abandon=True),
-                            timeout,
-                            node.name,
-                            tctx.progress,
-                        )
+                        result = await self._call(tctx, inp, inline, abandon=False)
                 except ParentCommand as pc:
                     # a subgraph run inside this node sent a Command to its parent: us
                     result = _as_own_command(pc.command)
@@ -358,6 +355,12 @@ class NodeActor:
                     },
                 },
             )
+
+    async def _call_with_timeout(self, tctx: TaskContext, inp: Any, timeout: Any) -> Any:
+        # its own method: a lambda in _attempts would make every task allocate closure cells
+        return await run_with_timeout(
+            lambda: self._call(tctx, inp, False, abandon=True), timeout, self.node.name, tctx.progress
+        )
 
     async def _call(self, tctx: TaskContext, inp: Any, inline: bool, abandon: bool) -> Any:
         node = self.node
