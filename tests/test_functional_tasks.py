@@ -168,6 +168,7 @@ async def test_futures_answer_exception_done_callbacks_and_result_timeout() -> N
     def inspects(x: int) -> dict[str, Any]:
         ok, bad = square(x), fails(x)
         ok.add_done_callback(lambda f: seen.append(f"ok done={f.done()}"))
+        ok.add_done_callback(lambda f: 1 / 0)  # logged, as concurrent.futures does
         error = bad.exception()
         ok.result()
         ok.add_done_callback(lambda f: seen.append("late"))  # already done: runs at once

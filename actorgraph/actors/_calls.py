@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.from_thread
+import structlog
 
 from actorgraph._constants import PUSH
 from actorgraph.actors._context import CURRENT, TaskContext, current_task
@@ -64,9 +65,6 @@ class CallFuture:
     def done(self) -> bool:
         return self._value is not _PENDING or self._error is not None
 
-    def running(self) -> bool:
-        return not self.done()
-
     def cancelled(self) -> bool:
         return False
 
@@ -96,7 +94,10 @@ class CallFuture:
         if callbacks is not None:
             self._callbacks = None
             for callback in callbacks:
-                callback(self)
+                try:
+                    callback(self)
+                except Exception:  # as concurrent.futures does: the run goes on
+                    structlog.get_logger("actorgraph").exception("task.done_callback_failed", task=self.name)
 
     def add_done_callback(self, fn: Callable[[CallFuture], Any]) -> None:
         """Call ``fn(future)`` when the call finishes (at once if it has)."""
