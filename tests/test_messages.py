@@ -8,8 +8,10 @@ installed and actorgraph messages otherwise, so tests that don't pin that down c
 
 from __future__ import annotations
 
-import importlib.util
 import pickle
+import subprocess
+import sys
+import textwrap
 import uuid
 from typing import Annotated, Any
 
@@ -29,10 +31,12 @@ from actorgraph.messages import (
     ToolMessage,
 )
 
-HAS_LANGCHAIN = importlib.util.find_spec("langchain_core") is not None
-without_langchain = pytest.mark.skipif(
-    HAS_LANGCHAIN, reason="with langchain_core installed, coercion builds LangChain messages"
-)
+def run_without_langchain(code: str) -> None:
+    """Run ``code`` in a fresh interpreter where ``langchain_core`` can't be imported, so
+    the LangChain-free path is tested whether or not it is installed here."""
+    prelude = "import sys\nsys.modules['langchain_core'] = None  # import fails, find_spec raises\n"
+    out = subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(code)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
 
 
 def summary(messages: list[Any]) -> list[tuple[str, Any, str]]:
@@ -217,17 +221,23 @@ def test_unknown_format_raises_value_error() -> None:
         add_messages([], [], format="xml")  # type: ignore[call-overload]
 
 
-@without_langchain
 def test_openai_format_without_langchain_says_what_to_install() -> None:
-    with pytest.raises(ImportError, match="langchain-core"):
-        add_messages(format="langchain-openai")
+    run_without_langchain("""
+        import pytest
+        from actorgraph.graph import add_messages
+        with pytest.raises(ImportError, match="langchain-core"):
+            add_messages(format="langchain-openai")
+    """)
 
 
-@without_langchain
 def test_without_langchain_coercion_builds_actorgraph_messages() -> None:
-    out = add_messages([], ["h", ("ai", "a"), {"role": "system", "content": "s"},
-                            {"role": "tool", "content": "t", "tool_call_id": "c"}])
-    assert [type(m) for m in out] == [HumanMessage, AIMessage, SystemMessage, ToolMessage]
+    run_without_langchain("""
+        from actorgraph.graph import add_messages
+        from actorgraph.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+        out = add_messages([], ["h", ("ai", "a"), {"role": "system", "content": "s"},
+                                {"role": "tool", "content": "t", "tool_call_id": "c"}])
+        assert [type(m) for m in out] == [HumanMessage, AIMessage, SystemMessage, ToolMessage], out
+    """)
 
 
 # -- message classes ----------------------------------------------------------------------

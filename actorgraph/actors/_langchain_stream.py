@@ -54,7 +54,14 @@ class _TokenHandler(BaseCallbackHandler, _StreamingCallbackHandler):  # type: ig
         self.runs[run_id] = meta
 
     def on_llm_new_token(
-        self, token: str, *, chunk: Any = None, run_id: UUID, **kwargs: Any
+        self,
+        token: str | list[str | dict[str, Any]],
+        *,
+        chunk: Any = None,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        **kwargs: Any,
     ) -> Any:
         meta = self.runs.get(run_id)
         if meta is None or not isinstance(chunk, ChatGenerationChunk):

@@ -118,7 +118,7 @@ class NodeActor:
             tctx.extra_callbacks = (handler,)
             from langchain_core.runnables.config import var_child_runnable_config
 
-            ctx.run(var_child_runnable_config.set, tctx.config)
+            ctx.run(var_child_runnable_config.set, tctx.config)  # type: ignore[arg-type]
 
     # -- one task ----------------------------------------------------------------------
     def run_now(self, spec: TaskSpec) -> TaskResult | None:
