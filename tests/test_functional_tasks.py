@@ -172,6 +172,7 @@ async def test_futures_answer_exception_done_callbacks_and_result_timeout() -> N
         error = bad.exception()
         ok.result()
         ok.add_done_callback(lambda f: seen.append("late"))  # already done: runs at once
+        ok.add_done_callback(lambda f: 1 / 0)  # likewise logged, not raised here
         with pytest.raises(TimeoutError, match="task 'slow'.*0.01"):
             slow(x).result(timeout=0.01)
         return {"error": repr(error), "ok_error": ok.exception(), "cancelled": ok.cancelled()}

@@ -94,19 +94,22 @@ class CallFuture:
         if callbacks is not None:
             self._callbacks = None
             for callback in callbacks:
-                try:
-                    callback(self)
-                except Exception:  # as concurrent.futures does: the run goes on
-                    structlog.get_logger("actorgraph").exception("task.done_callback_failed", task=self.name)
+                self._call_back(callback)
 
     def add_done_callback(self, fn: Callable[[CallFuture], Any]) -> None:
         """Call ``fn(future)`` when the call finishes (at once if it has)."""
         if self.done():
-            fn(self)
+            self._call_back(fn)
         elif self._callbacks is None:
             self._callbacks = [fn]
         else:
             self._callbacks.append(fn)
+
+    def _call_back(self, fn: Callable[[CallFuture], Any]) -> None:
+        try:
+            fn(self)
+        except Exception:  # as concurrent.futures does: logged, and the run goes on
+            structlog.get_logger("actorgraph").exception("task.done_callback_failed", task=self.name)
 
     def _outcome(self) -> Any:
         if self._error is not None:
