@@ -68,7 +68,8 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
         set(),
     ),
     "actorgraph.store.memory": ({"InMemoryStore"}, set()),
-    "actorgraph.store.sqlite": ({"SqliteStore"}, set()),
+    "actorgraph.store.sqlite": ({"SqliteStore", "AsyncSqliteStore"}, set()),
+    "actorgraph.store.sqlite.aio": ({"AsyncSqliteStore"}, set()),
     "actorgraph.store.base": (
         {
             "BaseStore", "Item", "SearchItem", "PutOp", "GetOp", "SearchOp", "ListNamespacesOp", "MatchCondition",

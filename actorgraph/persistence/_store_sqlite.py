@@ -1,6 +1,7 @@
 """``SqliteStore``: a store in a SQLite file (WAL mode), through the standard ``sqlite3``
 module; sync calls run the statements directly, async calls in a worker thread, so the
-same store works from scripts, threads, asyncio and Trio.
+same store works from scripts, threads, asyncio and Trio. ``AsyncSqliteStore`` runs the
+same statements on an ``aiosqlite`` connection's thread (asyncio only), as LangGraph's.
 
 One table holds every item: the namespace as its labels joined with ``.`` (labels can't
 contain one), the value serialized by the safe serializer, timestamps and expiry in
@@ -25,12 +26,13 @@ Besides those listed in ``actorgraph.persistence._store``:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from typing import Any, cast
 
 import anyio.to_thread
 
@@ -39,7 +41,7 @@ from actorgraph.persistence._serde import Serializer
 from actorgraph.persistence._store import BaseStore, IndexConfig, Op, Result, TTLConfig
 from actorgraph.persistence._store_exec import PList, PPut, Prepared, PSearch, Record
 
-__all__ = ("SqliteStore",)
+__all__ = ("AsyncSqliteStore", "SqliteStore")
 
 Namespace = tuple[str, ...]
 
@@ -240,12 +242,20 @@ class SqliteStore(BaseStore):
         else:
             raise TypeError(f"SqliteStore needs a sqlite3.Connection or a database path, got {conn!r}")
         self.conn = conn
+        self._configure(index, ttl, serde)
+
+    def _configure(self, index: IndexConfig | None, ttl: TTLConfig | None, serde: Serializer | None) -> None:
         self.index_config: IndexConfig | None = ex.copy_index(index)
         self.embeddings: Any = None
         self.ttl_config = ex.check_ttl_config(ttl)
         self.serde = serde or Serializer()
         self.lock = threading.RLock()
         self.is_setup = False
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        """The ``sqlite3`` connection the statements run on (in the calling thread)."""
+        return self.conn
 
     @classmethod
     @contextlib.contextmanager
@@ -274,17 +284,21 @@ class SqliteStore(BaseStore):
         """Close the connection if the store opened it (a connection you passed stays open)."""
         if self._owns_conn:
             with self.lock:
-                self.conn.close()
+                self._db.close()
 
     def setup(self) -> None:
         """Create the table and set WAL mode (idempotent; runs by itself on first use)."""
+        self._ensure_setup()
+
+    def _ensure_setup(self) -> None:
         with self.lock:
             if self.is_setup:
                 return
-            if self.conn.isolation_level is not None:
-                self.conn.isolation_level = None  # transactions are explicit
+            db = self._db
+            if db.isolation_level is not None:
+                db.isolation_level = None  # transactions are explicit
             for statement in (*_PRAGMAS, *_SCHEMA):
-                self.conn.execute(statement)
+                db.execute(statement)
             self.is_setup = True
 
     # -- batches ----------------------------------------------------------------------
@@ -307,8 +321,8 @@ class SqliteStore(BaseStore):
         writes = any(isinstance(op, PPut) for op in prepared)
         scans = not writes and any(isinstance(op, (PSearch, PList)) for op in prepared)
         with self.lock:
-            self.setup()
-            tx = _Tx(self.conn, self.serde)
+            self._ensure_setup()
+            tx = _Tx(self._db, self.serde)
             now = ex.now_us()
             # a batch that writes takes the write lock up front (a read transaction that
             # later writes can fail with SQLITE_BUSY in WAL mode)
@@ -330,7 +344,7 @@ class SqliteStore(BaseStore):
 
     @contextlib.contextmanager
     def _transaction(self, begin: str) -> Iterator[None]:
-        conn = self.conn
+        conn = self._db
         conn.execute(begin)
         try:
             yield
@@ -345,10 +359,97 @@ class SqliteStore(BaseStore):
         """Delete the expired items now; returns how many. (The store's writes also purge
         them, so calling this is optional.)"""
         with self.lock:
-            self.setup()
+            self._ensure_setup()
             with self._transaction("BEGIN IMMEDIATE"):
-                return _Tx(self.conn, self.serde).purge(ex.now_us())
+                return _Tx(self._db, self.serde).purge(ex.now_us())
 
     async def asweep_ttl(self) -> int:
         """Async ``sweep_ttl``."""
         return await anyio.to_thread.run_sync(self.sweep_ttl)
+
+
+class AsyncSqliteStore(SqliteStore):
+    """``SqliteStore`` on an ``aiosqlite`` connection, for asyncio code (LangGraph's
+    ``AsyncSqliteStore``).
+
+    ``async with AsyncSqliteStore.from_conn_string("memory.db") as store: ...`` or
+    ``AsyncSqliteStore(await aiosqlite.connect(path))``. Each batch runs as one call on the
+    connection's own thread, in one transaction, through the same statements as
+    ``SqliteStore`` (same table: either class reads what the other wrote). The sync
+    methods work from threads other than the event loop's (they hop onto it).
+    """
+
+    def __init__(
+        self,
+        conn: Any,
+        *,
+        index: IndexConfig | None = None,
+        ttl: TTLConfig | None = None,
+        serde: Serializer | None = None,
+    ) -> None:
+        if not callable(getattr(conn, "_execute", None)) or not hasattr(type(conn), "_conn"):
+            raise TypeError(
+                f"AsyncSqliteStore needs an aiosqlite.Connection (from `await aiosqlite.connect(path)`), "
+                f"got {conn!r}; for a plain sqlite3 connection or a path, use SqliteStore"
+            )
+        self.conn = conn
+        self._owns_conn = False
+        self._configure(index, ttl, serde)
+        self.loop = asyncio.get_running_loop()
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def from_conn_string(  # type: ignore[override]
+        cls,
+        conn_string: str | os.PathLike[str],
+        *,
+        index: IndexConfig | None = None,
+        ttl: TTLConfig | None = None,
+        serde: Serializer | None = None,
+    ) -> AsyncIterator[AsyncSqliteStore]:
+        """A store on a database file (or ``":memory:"``), closed on exit."""
+        import aiosqlite
+
+        async with aiosqlite.connect(os.fspath(conn_string), isolation_level=None) as conn:
+            yield cls(conn, index=index, ttl=ttl, serde=serde)
+
+    async def __aenter__(self) -> AsyncSqliteStore:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None  # the connection is the caller's (or from_conn_string's) to close
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        # valid on the aiosqlite connection's thread, where every statement runs
+        return cast(Any, self.conn)._conn  # type: ignore[no-any-return]
+
+    async def _on_conn_thread(self, fn: Any, *args: Any) -> Any:
+        return await cast(Any, self.conn)._execute(fn, *args)
+
+    async def setup(self) -> None:  # type: ignore[override]
+        """Create the table and set WAL mode (idempotent; runs by itself on first use)."""
+        await self._on_conn_thread(self._ensure_setup)
+
+    async def abatch(self, ops: Iterable[Op]) -> list[Result]:
+        prepared = ex.prepare(ops, self.serde, self.index_config)
+        return await self._on_conn_thread(self._execute, prepared)  # type: ignore[no-any-return]
+
+    def batch(self, ops: Iterable[Op]) -> list[Result]:
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self.loop:
+            raise RuntimeError(
+                "AsyncSqliteStore's sync methods would block the event loop the store runs on: "
+                "use the async ones (aget, aput, asearch, abatch, ...) in async code"
+            )
+        return asyncio.run_coroutine_threadsafe(self.abatch(ops), self.loop).result()
+
+    async def sweep_ttl(self) -> int:  # type: ignore[override]
+        """Delete the expired items now; returns how many (LangGraph's is async here too)."""
+        return await self._on_conn_thread(SqliteStore.sweep_ttl, self)  # type: ignore[no-any-return]
+
+    async def asweep_ttl(self) -> int:
+        return await self.sweep_ttl()

@@ -1,5 +1,5 @@
-"""Import-compatible path: the SQLite store."""
+"""Import-compatible path: the SQLite stores (``AsyncSqliteStore`` needs asyncio)."""
 
-from actorgraph.persistence._store_sqlite import SqliteStore
+from actorgraph.persistence._store_sqlite import AsyncSqliteStore, SqliteStore
 
-__all__ = ("SqliteStore",)
+__all__ = ("AsyncSqliteStore", "SqliteStore")
