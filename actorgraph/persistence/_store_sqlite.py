@@ -425,6 +425,10 @@ class AsyncSqliteStore(SqliteStore):
         return cast(Any, self.conn)._conn  # type: ignore[no-any-return]
 
     async def _on_conn_thread(self, fn: Any, *args: Any) -> Any:
+        # aiosqlite's own way to run a function on its connection's thread (``_execute``,
+        # with ``_conn`` the sqlite3 connection there; both unchanged since aiosqlite 0.11,
+        # and tests/test_store_sqlite_aio.py fails if they go): one hop per batch, where
+        # its public API would cost one per statement
         return await cast(Any, self.conn)._execute(fn, *args)
 
     async def setup(self) -> None:  # type: ignore[override]
