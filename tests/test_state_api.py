@@ -202,6 +202,22 @@ def test_get_state_names_an_interrupted_subgraph_by_namespace_or_expands_it_with
     }
     assert [(t.name, t.interrupts) for t in sub.tasks] == [("s2", (iv,))]
     assert sub.interrupts == (iv,)
+    # as LangGraph: the config maps each enclosing namespace to its checkpoint
+    parent_id = plain.config["configurable"]["checkpoint_id"]
+    ns = f"child:{task.id}"
+    assert sub.config["configurable"]["checkpoint_map"] == {"": parent_id, ns: sub.config["configurable"]["checkpoint_id"]}
+    assert sub.parent_config is not None
+    assert sub.parent_config["configurable"]["checkpoint_map"] == {
+        "": parent_id, ns: sub.parent_config["configurable"]["checkpoint_id"]
+    }
+    assert "checkpoint_map" not in plain.config["configurable"]
+    streamed = [
+        chunk["config"]["configurable"]
+        for namespace, chunk in app.stream({"x": []}, _cfg("q2"), stream_mode="checkpoints", subgraphs=True)
+        if namespace
+    ]
+    assert streamed and all(c["checkpoint_map"][c["checkpoint_ns"]] == c["checkpoint_id"] for c in streamed)
+    assert all(set(c["checkpoint_map"]) == {"", c["checkpoint_ns"]} for c in streamed)
 
 
 def test_get_state_and_history_accept_a_subgraph_namespace_config() -> None:

@@ -499,12 +499,16 @@ class BarrierActor:
         persistence = run.persistence
         assert persistence is not None
         thread = persistence.thread
-        conf = {"checkpoint_ns": row.ns, "thread_id": thread, "checkpoint_id": row.checkpoint_id}
-        parent = (
-            {"configurable": {"checkpoint_ns": row.ns, "thread_id": thread, "checkpoint_id": row.parent_id}}
-            if row.parent_id
-            else None
+        conf: dict[str, Any] = {"checkpoint_ns": row.ns, "thread_id": thread, "checkpoint_id": row.checkpoint_id}
+        parent_conf: dict[str, Any] | None = (
+            {"checkpoint_ns": row.ns, "thread_id": thread, "checkpoint_id": row.parent_id} if row.parent_id else None
         )
+        if row.ns:
+            # a subgraph's checkpoint: which checkpoint of each enclosing graph it belongs to
+            conf["checkpoint_map"] = {**run.parent_checkpoints, row.ns: row.checkpoint_id}
+            if parent_conf is not None:
+                parent_conf["checkpoint_map"] = {**run.parent_checkpoints, row.ns: row.parent_id}
+        parent = {"configurable": parent_conf} if parent_conf is not None else None
         payload = {
             "config": {"configurable": conf},
             "parent_config": parent,

@@ -66,8 +66,12 @@ def _program_for(program: Program, ns: str) -> Program:
     return program
 
 
-def _conf(thread: str, ns: str, cid: str) -> dict[str, Any]:
-    return {"configurable": {"thread_id": thread, "checkpoint_ns": ns, "checkpoint_id": cid}}
+def _conf(thread: str, ns: str, cid: str, parents: Any = None) -> dict[str, Any]:
+    conf: dict[str, Any] = {"thread_id": thread, "checkpoint_ns": ns, "checkpoint_id": cid}
+    if ns:
+        # a subgraph's checkpoint: which checkpoint of each enclosing graph it belongs to
+        conf["checkpoint_map"] = {**(parents or {}), ns: cid}
+    return {"configurable": conf}
 
 
 # -- reading ---------------------------------------------------------------------------
@@ -149,13 +153,14 @@ async def _snapshot(program: Program, saver: Any, loaded: LoadedCheckpoint, *, l
             )
         )
     next_names = tuple(t.name for t in tasks if not (latest and t.id in done_ids))
+    parents = loaded.metadata.get("parents") if row.ns else None
     return StateSnapshot(
         values=state.stream_values(),
         next=next_names,
-        config=_conf(row.thread_id, row.ns, row.checkpoint_id),  # type: ignore[arg-type]
+        config=_conf(row.thread_id, row.ns, row.checkpoint_id, parents),  # type: ignore[arg-type]
         metadata=dict(loaded.metadata),
         created_at=row.created_at,
-        parent_config=_conf(row.thread_id, row.ns, row.parent_id) if row.parent_id else None,  # type: ignore[arg-type]
+        parent_config=_conf(row.thread_id, row.ns, row.parent_id, parents) if row.parent_id else None,  # type: ignore[arg-type]
         tasks=tuple(out_tasks),
         interrupts=tuple(all_interrupts),
     )
