@@ -6,7 +6,6 @@ killed process) without running finished calls again. Shapes follow LangGraph 1.
 from __future__ import annotations
 
 import importlib.util
-import signal
 import subprocess
 import sys
 import threading
@@ -25,6 +24,7 @@ from actorgraph.checkpoint.sqlite import SqliteSaver
 from actorgraph.func import entrypoint, task
 from actorgraph.graph import START, StateGraph
 from actorgraph.types import CachePolicy, Command, Interrupt, RetryPolicy, interrupt
+from crash_helpers import run_until_then_kill
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -544,19 +544,7 @@ def test_a_killed_process_resumes_without_rerunning_finished_calls(tmp_path: Pat
             saved = saver.get_tuple(cfg)
         return saved is not None and any(chan == "__return__" for _, chan, _ in saved.pending_writes)
 
-    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path)])
-    try:
-        deadline = time.monotonic() + 10
-        while not quick_result_saved():
-            assert proc.poll() is None, f"the workflow process exited early ({proc.returncode})"
-            assert time.monotonic() < deadline, "the workflow process never saved quick's result"
-            time.sleep(0.02)
-        proc.send_signal(signal.SIGKILL)
-        assert proc.wait(timeout=10) == -signal.SIGKILL
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
+    run_until_then_kill([str(script), str(tmp_path)], quick_result_saved, "workflow")
     (tmp_path / "go").touch()  # slow finishes at once from now on
     with SqliteSaver.from_conn_string(db) as saver:
         crashy = module.build(saver, tmp_path)

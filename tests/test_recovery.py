@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import operator
-import signal
 import sqlite3
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -23,6 +21,7 @@ from actorgraph.checkpoint.sqlite import SqliteSaver
 from actorgraph.errors import ConfigError
 from actorgraph.graph import START, StateGraph
 from actorgraph.types import Command, interrupt
+from crash_helpers import run_until_then_kill
 
 # a hang is a failure: fail fast instead of waiting for the suite-wide limit
 pytestmark = pytest.mark.timeout(20)
@@ -322,19 +321,7 @@ def _query(db: Path, sql: str) -> list[Any]:
 
 
 def _run_until_then_kill(work: Path, durability: str, ready: Any) -> None:
-    proc = subprocess.Popen([sys.executable, str(work / "crash_graph.py"), str(work), durability])
-    try:
-        deadline = time.monotonic() + 8
-        while not ready():
-            assert proc.poll() is None, f"the graph process exited early ({proc.returncode})"
-            assert time.monotonic() < deadline, "the graph process never got to the crash point"
-            time.sleep(0.02)
-        proc.send_signal(signal.SIGKILL)
-        assert proc.wait(timeout=10) == -signal.SIGKILL
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
+    run_until_then_kill([str(work / "crash_graph.py"), str(work), durability], ready, "graph", timeout=8)
 
 
 @pytest.mark.parametrize("durability", ["sync", "async"])
