@@ -71,6 +71,18 @@ def cfg(thread: str, **extra: Any) -> dict[str, Any]:
     return {"configurable": {"thread_id": thread}, **extra}
 
 
+def _reads_of_thread_bad_fail(saver: Any, app: Any, row_id: str) -> None:
+    """Every way of reading thread 'bad' raises CheckpointError naming the thread and row."""
+    for call in (
+        lambda: saver.get_tuple(cfg("bad")),
+        lambda: app.get_state(cfg("bad")),
+        lambda: app.invoke(Command(resume="R"), cfg("bad")),
+    ):
+        with pytest.raises(CheckpointError) as info:
+            call()
+        assert "'bad'" in str(info.value) and row_id in str(info.value)
+
+
 @contextlib.contextmanager
 def sqlite_saver(path: Path) -> Iterator[SqliteSaver]:
     with SqliteSaver.from_conn_string(str(path)) as saver:
@@ -119,14 +131,7 @@ def test_a_corrupt_row_fails_its_thread_with_checkpoint_error_only(tmp_path: Pat
         )
     with sqlite_saver(path) as saver:
         app = build(saver)
-        for call in (
-            lambda: saver.get_tuple(cfg("bad")),
-            lambda: app.get_state(cfg("bad")),
-            lambda: app.invoke(Command(resume="R"), cfg("bad")),
-        ):
-            with pytest.raises(CheckpointError) as info:
-                call()
-            assert "'bad'" in str(info.value) and bad_id in str(info.value)
+        _reads_of_thread_bad_fail(saver, app, bad_id)
         assert saver.get_tuple(cfg("good")).checkpoint["channel_values"]["x"] == ["in", "a"]
         assert app.get_state(cfg("good")).next == ("ask",)
         assert app.invoke(Command(resume="R"), cfg("good")) == {"x": ["in", "a", "ask:R", "b"]}
@@ -169,14 +174,7 @@ def test_a_foreign_row_fails_its_thread_with_checkpoint_error_only(tmp_path: Pat
         )
     with sqlite_saver(path) as saver:
         app = build(saver)
-        for call in (
-            lambda: saver.get_tuple(cfg("bad")),
-            lambda: app.get_state(cfg("bad")),
-            lambda: app.invoke(Command(resume="R"), cfg("bad")),
-        ):
-            with pytest.raises(CheckpointError) as info:
-                call()
-            assert "'bad'" in str(info.value) and FOREIGN_ID in str(info.value)
+        _reads_of_thread_bad_fail(saver, app, FOREIGN_ID)
         assert app.invoke(Command(resume="R"), cfg("good")) == {"x": ["in", "a", "ask:R", "b"]}
 
 
