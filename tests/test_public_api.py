@@ -104,4 +104,4 @@ def test_module_exports_its_public_names(module_name: str) -> None:
 def test_private_modules_do_not_leak_into_the_package_root() -> None:
     import actorgraph
 
-    assert actorgraph.__all__ == ("__version__",)
+    assert actorgraph.__all__ == ("__version__", "install_as_langgraph")

@@ -1,0 +1,1 @@
+"""LangGraph's own test suites, run against actorgraph (``python -m compat``)."""

@@ -1,0 +1,5 @@
+import sys
+
+from compat._run import main
+
+sys.exit(main())
