@@ -33,6 +33,7 @@ __all__ = ("main",)
 
 ROOT = Path(__file__).resolve().parent.parent
 OVERLAYS = Path(__file__).resolve().parent / "overlays"
+SHIMS = Path(__file__).resolve().parent / "shims"
 SKIP_CAP = 0.05
 
 
@@ -62,9 +63,30 @@ class Score:
         return self.passed / self.considered if self.considered else 0.0
 
 
+def _shim_passthrough() -> dict[str, str]:
+    """Every stand-in module under shims/langgraph, as passthrough prefix -> folder."""
+    out: dict[str, str] = {}
+
+    def walk(folder: Path, dotted: str) -> None:
+        for entry in sorted(folder.iterdir()):
+            if entry.name.startswith((".", "__")):
+                continue
+            if entry.is_dir():
+                name = f"{dotted}.{entry.name}"
+                if (entry / "__init__.py").exists():
+                    out[name] = str(folder)
+                else:
+                    walk(entry, name)
+            elif entry.suffix == ".py":
+                out[f"{dotted}.{entry.stem}"] = str(folder)
+
+    walk(SHIMS / "langgraph", "langgraph")
+    return out
+
+
 def _prepare(suite: Suite, mode: str) -> tuple[Path, dict[str, str]]:
     tree = fetch_sdist(suite.dist, suite.version)
-    passthrough: dict[str, str] = {}
+    passthrough: dict[str, str] = _shim_passthrough()
     for prefix, dist in suite.passthrough:
         src = fetch_sdist(dist, pinned_version(dist))
         passthrough[prefix] = str(src.joinpath(*prefix.split(".")[:-1]))
