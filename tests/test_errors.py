@@ -26,8 +26,8 @@ class State(TypedDict):
     x: int
 
 
-def _single(node: Any, name: str = "n") -> Any:
-    return StateGraph(State).add_node(name, node).add_edge(START, name).compile()
+def _single(node: Any, name: str = "n", *, strict: bool = False) -> Any:
+    return StateGraph(State).add_node(name, node).add_edge(START, name).compile(strict=strict)
 
 
 # -- what a node returns --------------------------------------------------------------
@@ -50,9 +50,17 @@ def test_node_returning_a_non_dict_fails_under_sync_invoke_too() -> None:
 
 
 @pytest.mark.anyio
-async def test_node_writing_an_unknown_key_names_node_and_key() -> None:
-    """Deliberate difference: LangGraph drops unknown keys silently."""
+async def test_node_writing_an_unknown_key_is_dropped_as_in_langgraph() -> None:
     g = _single(lambda s: {"x": 1, "typo_key": 2}, name="writer")
+    assert await g.ainvoke({"x": 0}) == {"x": 1, "log": []}
+    g = _single(lambda s: Command(update={"x": 3, "nope": 1}), name="cmd")
+    assert await g.ainvoke({"x": 0}) == {"x": 3, "log": []}
+
+
+@pytest.mark.anyio
+async def test_strict_node_writing_an_unknown_key_names_node_and_key() -> None:
+    """compile(strict=True): LangGraph drops unknown keys silently; strict refuses them."""
+    g = _single(lambda s: {"x": 1, "typo_key": 2}, name="writer", strict=True)
     with pytest.raises(InvalidUpdateError) as info:
         await g.ainvoke({"x": 0})
     msg = str(info.value)
@@ -62,8 +70,8 @@ async def test_node_writing_an_unknown_key_names_node_and_key() -> None:
 
 
 @pytest.mark.anyio
-async def test_command_update_with_an_unknown_key_names_node_and_key() -> None:
-    g = _single(lambda s: Command(update={"nope": 1}), name="cmd")
+async def test_strict_command_update_with_an_unknown_key_names_node_and_key() -> None:
+    g = _single(lambda s: Command(update={"nope": 1}), name="cmd", strict=True)
     with pytest.raises(InvalidUpdateError, match=r"Node 'cmd'.*\['nope'\]"):
         await g.ainvoke({"x": 0})
 
@@ -157,8 +165,16 @@ async def test_command_goto_send_to_an_unknown_node() -> None:
 
 
 @pytest.mark.anyio
-async def test_command_parent_from_a_top_level_graph() -> None:
+async def test_command_parent_from_a_top_level_graph_raises_parent_command_as_in_langgraph() -> None:
     g = _single(lambda s: Command(graph=Command.PARENT, goto="b"), name="lonely")
+    with pytest.raises(ParentCommand) as info:
+        await g.ainvoke({"x": 0})
+    assert info.value.command.goto == "b"
+
+
+@pytest.mark.anyio
+async def test_strict_command_parent_from_a_top_level_graph() -> None:
+    g = _single(lambda s: Command(graph=Command.PARENT, goto="b"), name="lonely", strict=True)
     with pytest.raises(InvalidUpdateError) as info:
         await g.ainvoke({"x": 0})
     msg = str(info.value)

@@ -9,13 +9,22 @@ returns or raises (shielded from cancellation).
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from actorgraph._constants import CONF, CONFIG_KEY_CHECKPOINT_ID, CONFIG_KEY_THREAD_ID, INTERRUPT, PREVIOUS, RETURN
+from actorgraph._constants import (
+    CONF,
+    CONFIG_KEY_CHECKPOINT_ID,
+    CONFIG_KEY_STRICT_RESUME,
+    CONFIG_KEY_THREAD_ID,
+    INTERRUPT,
+    PREVIOUS,
+    RETURN,
+)
 from actorgraph.actors._barrier import BarrierActor
 from actorgraph.actors._context import _NO_ANSWER, TaskContext, interrupt_id
 from actorgraph.actors._dispatcher import Dispatcher
@@ -43,7 +52,8 @@ __all__ = (
     "output_with_interrupts",
 )
 
-DEFAULT_RECURSION_LIMIT = 25
+# LangGraph's default (and its environment variable to change it)
+DEFAULT_RECURSION_LIMIT = int(os.environ.get("LANGGRAPH_DEFAULT_RECURSION_LIMIT", "10007"))
 
 
 class _NoResume:
@@ -342,33 +352,49 @@ def _saver(program: Program, parent: TaskContext | None) -> Any:
     return None
 
 
-def _resume_map(resume: Any, pending: dict[str, dict[str, Any]], thread: str) -> dict[str, Any]:
-    """Check a ``Command(resume=...)`` against the interrupts waiting on the thread."""
+_AMBIGUOUS_RESUME = (
+    "When there are multiple pending interrupts, you must specify the interrupt id when resuming: "
+    "Command(resume={interrupt_id: answer, ...})."
+)
+
+
+def _resume_map(resume: Any, pending: dict[str, dict[str, Any]], thread: str, strict: bool) -> dict[str, Any]:
+    """Turn a ``Command(resume=...)`` into answers by interrupt id.
+
+    As LangGraph: a map keyed by interrupt ids answers those ids (ids that aren't pending
+    are ignored); a plain value answers the one pending interrupt and is an error when
+    several are pending. ``strict`` (``compile(strict=True)`` or the config key
+    ``__pregel_strict_resume``) refuses unknown ids and empty maps too, with
+    ``UnknownInterruptError`` - raised before anything is written.
+    """
     waiting = [i.id for entry in pending.values() if not entry["done"] for i in entry["interrupts"]]
-    if isinstance(resume, dict) and resume and all(isinstance(k, str) and _looks_like_id(k) for k in resume):
-        unknown = [k for k in resume if k not in waiting]
-        if unknown:
+    if isinstance(resume, dict) and all(isinstance(k, str) and _looks_like_id(k) for k in resume):
+        if strict:
+            if not resume:
+                raise UnknownInterruptError(
+                    f"Command(resume={{}}) answers nothing: map interrupt ids to answers "
+                    f"({waiting or 'none waiting'}). Nothing was changed.",
+                    reason="empty_map",
+                    pending_ids=waiting,
+                )
+            unknown = [k for k in resume if k not in waiting]
+            if unknown:
+                raise UnknownInterruptError(
+                    f"Command(resume={{...}}) names interrupt id(s) {unknown} that are not waiting on "
+                    f"thread '{thread}'; waiting: {waiting or 'none'}. Nothing was changed.",
+                    reason="not_pending",
+                    interrupt_ids=unknown,
+                    pending_ids=waiting,
+                )
+        return dict(resume)
+    if len(waiting) > 1:
+        if strict:
             raise UnknownInterruptError(
-                f"Command(resume={{...}}) names interrupt id(s) {unknown} that are not waiting on "
-                f"thread '{thread}'; waiting: {waiting or 'none'}. Nothing was changed.",
-                reason="not_pending",
-                interrupt_ids=unknown,
+                f"Thread '{thread}' has {len(waiting)} interrupts waiting ({waiting}). " + _AMBIGUOUS_RESUME,
+                reason="ambiguous",
                 pending_ids=waiting,
             )
-        return dict(resume)
-    if isinstance(resume, dict) and not resume:
-        raise UnknownInterruptError(
-            f"Command(resume={{}}) answers nothing: map interrupt ids to answers ({waiting or 'none waiting'})",
-            reason="empty_map",
-            pending_ids=waiting,
-        )
-    if len(waiting) > 1:
-        raise UnknownInterruptError(
-            f"Thread '{thread}' has {len(waiting)} interrupts waiting ({waiting}): resume with a map "
-            "Command(resume={interrupt_id: answer, ...}) to say which answer goes where.",
-            reason="ambiguous",
-            pending_ids=waiting,
-        )
+        raise RuntimeError(_AMBIGUOUS_RESUME)
     # one waiting: it gets the answer; none waiting (a static breakpoint): the value goes unused
     return {waiting[0]: resume} if waiting else {}
 
@@ -472,7 +498,11 @@ async def execute(
         pending = decode_pending(loaded)
         _check_migration(program, loaded, pending, run.thread_id or "")
         if parent is None and inp.resume is not NO_RESUME:
-            run.resume_map = _resume_map(inp.resume, pending, run.thread_id or "")
+            strict = program.strict or bool((config.get(CONF) or {}).get(CONFIG_KEY_STRICT_RESUME))
+            if strict and wanted is not None and wanted != await saver.alatest_id(run.thread_id, run.checkpoint_ns):
+                # an earlier checkpoint: a task that finished after it may run and ask again
+                strict = False
+            run.resume_map = _resume_map(inp.resume, pending, run.thread_id or "", strict)
         run.prior_answers = {tid: e["resume"] for tid, e in pending.items() if e["resume"]}
         run.saved_returns = {
             tid: (value,) for tid, e in pending.items() for chan, value in e["writes"] if chan == RETURN

@@ -10,6 +10,7 @@ edges, its ``Command.goto`` and its conditional edges.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from actorgraph._constants import END, START
@@ -56,7 +57,7 @@ def _not_a_dict(where: str, value: Any) -> InvalidUpdateError:
 class _UpdateReader:
     """Turns a node's return value into ``(key, value)`` writes, checking every key."""
 
-    __slots__ = ("node", "keys", "node_names", "schema_types")
+    __slots__ = ("node", "keys", "node_names", "schema_types", "strict")
 
     def __init__(
         self,
@@ -64,17 +65,26 @@ class _UpdateReader:
         keys: frozenset[str],
         node_names: frozenset[str],
         schema_types: frozenset[type] = frozenset(),
+        strict: bool = False,
     ) -> None:
         self.node = node
         self.keys = keys
         self.node_names = node_names
         self.schema_types = schema_types
+        # strict: a key the state doesn't have is an error; otherwise it is dropped, as
+        # LangGraph drops it
+        self.strict = strict
+
+    def dict_pairs(self, value: dict[str, Any]) -> list[tuple[str, Any]]:
+        if not self.keys.issuperset(value):
+            if self.strict:
+                self._unknown(value)
+            return [(k, v) for k, v in value.items() if k in self.keys]
+        return list(value.items())
 
     def pairs(self, value: Any) -> list[tuple[str, Any]]:
         if type(value) is dict:
-            if not self.keys.issuperset(value):
-                self._unknown(value)
-            return list(value.items())
+            return self.dict_pairs(value)
         pairs = object_to_pairs(value)
         if pairs is None:
             raise _not_a_dict(f"Node '{self.node}'", value)
@@ -84,12 +94,15 @@ class _UpdateReader:
                 f"state update: return a dict of state keys instead (state keys: "
                 f"{sorted(self.keys)})."
             )
-        self._check([k for k, _ in pairs])
-        return pairs
+        return self._known(pairs)
 
-    def _check(self, keys: list[str]) -> None:
-        if not self.keys.issuperset(keys):
-            self._unknown(keys)
+    def _known(self, pairs: Sequence[tuple[str, Any]]) -> list[tuple[str, Any]]:
+        keys = self.keys
+        if all(k in keys for k, _ in pairs):
+            return list(pairs)
+        if self.strict:
+            self._unknown([k for k, _ in pairs])
+        return [(k, v) for k, v in pairs if k in keys]
 
     def _unknown(self, keys: Any) -> None:
         bad = sorted(k for k in keys if k not in self.keys)
@@ -110,8 +123,7 @@ class _UpdateReader:
             pairs = cmd._update_as_tuples()
             if any(k == "__root__" for k, _ in pairs):
                 raise _not_a_dict(f"Node '{self.node}' (Command.update)", cmd.update)
-            self._check([k for k, _ in pairs])
-            writes.extend(pairs)
+            writes.extend(self._known(pairs))
         if cmd.goto:
             self.goto(cmd.goto, writes, sends)
 
@@ -171,9 +183,10 @@ class _Finish:
         if result is not None:
             if type(result) is dict:
                 reader = self.reader
-                if not reader.keys.issuperset(result):
-                    reader._unknown(result)
-                writes.extend(result.items())
+                if reader.keys.issuperset(result):
+                    writes.extend(result.items())
+                else:
+                    writes.extend(reader.dict_pairs(result))
             elif isinstance(result, Command):
                 self.reader.command(result, writes, tctx.sends)
             elif isinstance(result, list) and result and all(isinstance(r, Command) for r in result):
@@ -255,6 +268,7 @@ def compile_graph(
     interrupt_after: Any,
     debug: bool,
     name: str,
+    strict: bool = False,
 ) -> CompiledStateGraph:
     from actorgraph.graph._compiled import CompiledStateGraph
 
@@ -291,7 +305,7 @@ def compile_graph(
 
     nodes: dict[str, NodeSpec] = {}
     schema_types = frozenset(t for t in builder.schemas if isinstance(t, type))
-    start_reader = _UpdateReader(START, key_set, node_names, schema_types)
+    start_reader = _UpdateReader(START, key_set, node_names, schema_types, strict)
     nodes[START] = NodeSpec(
         START,
         triggers=(START,),
@@ -330,7 +344,7 @@ def compile_graph(
             call=bound.call,
             is_async=bound.is_async,
             finish=_Finish(
-                _UpdateReader(n, key_set, node_names, schema_types),
+                _UpdateReader(n, key_set, node_names, schema_types, strict),
                 static.get(n, []),
                 list(builder.branches.get(n, {}).values()),
                 state_info.mapper,
@@ -371,7 +385,7 @@ def compile_graph(
             return map_input(cmd.update if cmd.update is not None else {}), []
         writes: list[tuple[str, Any]] = []
         sends: list[SendMsg] = []
-        reader = _UpdateReader("__input__", key_set, node_names)
+        reader = _UpdateReader("__input__", key_set, node_names, strict=strict)
         reader.command(cmd, writes, sends)
         return writes, sends
 
@@ -393,5 +407,6 @@ def compile_graph(
         interrupt_before=interrupt_before,
         interrupt_after=interrupt_after,
         debug=debug,
+        strict=strict,
     )
     return CompiledStateGraph(builder, program, name)

@@ -367,11 +367,14 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         return self.add_edge(key, END)
 
     # -- validation and compile ----------------------------------------------------------
-    def validate(self, interrupt: Sequence[str] | None = None) -> StateGraph[StateT, ContextT, InputT, OutputT]:
-        """Check the graph; raises ``GraphValidationError`` naming what is wrong."""
+    def validate(
+        self, interrupt: Sequence[str] | None = None, *, strict: bool = False
+    ) -> StateGraph[StateT, ContextT, InputT, OutputT]:
+        """Check the graph; raises ``GraphValidationError`` naming what is wrong.
+        ``strict=True`` also refuses nodes that nothing can route to."""
         from actorgraph.graph._validate import validate_graph
 
-        validate_graph(self, interrupt)
+        validate_graph(self, interrupt, strict=strict)
         return self
 
     def compile(
@@ -384,9 +387,19 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         interrupt_after: Any = None,
         debug: bool = False,
         name: str | None = None,
+        strict: bool = False,
     ) -> Any:
-        """Check the graph and build its runnable form."""
+        """Check the graph and build its runnable form.
+
+        ``strict=True`` opts into checks LangGraph doesn't make (by default the compiled
+        graph behaves exactly as LangGraph's): a node that nothing can route to fails
+        compile; a node writing a key the state doesn't have fails the run instead of the
+        key being dropped; ``Command(graph=Command.PARENT)`` from a graph that isn't a
+        subgraph is an ``InvalidUpdateError``; resuming is strict (see
+        ``UnknownInterruptError``).
+        """
         from actorgraph.graph._compile import compile_graph
+        from actorgraph.persistence._base import BaseCheckpointSaver
 
         interrupts = [
             n
@@ -394,7 +407,13 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             if lst and lst != "*"
             for n in lst
         ]
-        self.validate(interrupts)
+        if checkpointer is not None and not isinstance(checkpointer, (bool, BaseCheckpointSaver)):
+            raise TypeError(
+                "Invalid checkpointer provided. Expected an instance of `BaseCheckpointSaver`, "
+                f"`True`, `False`, or `None`. Received {type(checkpointer).__name__}. Pass a "
+                "proper saver (e.g., InMemorySaver, SqliteSaver)."
+            )
+        self.validate(interrupts, strict=strict)
         compiled = compile_graph(
             self,
             checkpointer=checkpointer,
@@ -404,6 +423,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             interrupt_after=interrupt_after or (),
             debug=debug,
             name=name or "LangGraph",
+            strict=strict,
         )
         self.compiled = True
         return compiled
