@@ -334,8 +334,13 @@ class RunState:
     def resume_for(self, task_id: str) -> list[Any]:
         return list(self.prior_answers.get(task_id, ()))
 
-    def take_resume(self, tctx: TaskContext, index: int) -> Any:
-        return self.resume_map.pop(interrupt_id(tctx.ns, index), _NO_ANSWER)
+    def take_resume(self, tctx: TaskContext, answered: int) -> Any:
+        """The answer for the task's next unanswered interrupt (slot ``answered``)."""
+        answer = self.resume_map.pop(interrupt_id(tctx.ns, answered), _NO_ANSWER)
+        if answer is _NO_ANSWER and answered:
+            # threads saved by older versions gave all of a task's interrupts the first id
+            answer = self.resume_map.pop(interrupt_id(tctx.ns, 0), _NO_ANSWER)
+        return answer
 
     def record_resume(self, tctx: TaskContext) -> None:
         self.answers[tctx.spec.id] = list(tctx.resume)
@@ -352,9 +357,10 @@ def _saver(program: Program, parent: TaskContext | None) -> Any:
     return None
 
 
+# the texts users match on are LangGraph's
 _AMBIGUOUS_RESUME = (
-    "When there are multiple pending interrupts, you must specify the interrupt id when resuming: "
-    "Command(resume={interrupt_id: answer, ...})."
+    "When there are multiple pending interrupts, you must specify the interrupt id when resuming. "
+    "Docs: https://docs.langchain.com/oss/python/langgraph/interrupts#handling-multiple-interrupts."
 )
 
 
@@ -367,21 +373,18 @@ def _resume_map(resume: Any, pending: dict[str, dict[str, Any]], thread: str, st
     ``__pregel_strict_resume``) refuses unknown ids and empty maps too, with
     ``UnknownInterruptError`` - raised before anything is written.
     """
-    waiting = [i.id for entry in pending.values() if not entry["done"] for i in entry["interrupts"]]
+    waiting = sorted({i.id for entry in pending.values() if not entry["done"] for i in entry["interrupts"]})
     if isinstance(resume, dict) and all(isinstance(k, str) and _looks_like_id(k) for k in resume):
         if strict:
             if not resume:
                 raise UnknownInterruptError(
-                    f"Command(resume={{}}) answers nothing: map interrupt ids to answers "
-                    f"({waiting or 'none waiting'}). Nothing was changed.",
-                    reason="empty_map",
-                    pending_ids=waiting,
+                    "The resume map names no interrupt", reason="empty_map", pending_ids=waiting
                 )
-            unknown = [k for k in resume if k not in waiting]
+            unknown = sorted(k for k in resume if k not in waiting)
             if unknown:
                 raise UnknownInterruptError(
-                    f"Command(resume={{...}}) names interrupt id(s) {unknown} that are not waiting on "
-                    f"thread '{thread}'; waiting: {waiting or 'none'}. Nothing was changed.",
+                    f"Unknown or already-consumed interrupt: {unknown[0]} (thread '{thread}'; "
+                    f"waiting: {', '.join(waiting) or 'none'}). Nothing was changed.",
                     reason="not_pending",
                     interrupt_ids=unknown,
                     pending_ids=waiting,
@@ -389,11 +392,7 @@ def _resume_map(resume: Any, pending: dict[str, dict[str, Any]], thread: str, st
         return dict(resume)
     if len(waiting) > 1:
         if strict:
-            raise UnknownInterruptError(
-                f"Thread '{thread}' has {len(waiting)} interrupts waiting ({waiting}). " + _AMBIGUOUS_RESUME,
-                reason="ambiguous",
-                pending_ids=waiting,
-            )
+            raise UnknownInterruptError(_AMBIGUOUS_RESUME, reason="ambiguous", pending_ids=waiting)
         raise RuntimeError(_AMBIGUOUS_RESUME)
     # one waiting: it gets the answer; none waiting (a static breakpoint): the value goes unused
     return {waiting[0]: resume} if waiting else {}
@@ -423,7 +422,10 @@ def _done_results(loaded: LoadedCheckpoint, pending: dict[str, dict[str, Any]], 
 
 def _check_migration(program: Program, loaded: LoadedCheckpoint, pending: dict[str, dict[str, Any]], thread: str) -> None:
     """A thread paused in a node this graph no longer has can't be resumed: say so."""
-    missing = sorted({e["node"] for e in pending.values() if e["interrupts"] and e["node"] not in program.nodes})
+    # (writes saved through put_writes by other code name no node: they can't be checked)
+    missing = sorted(
+        {e["node"] for e in pending.values() if e["interrupts"] and e["node"] and e["node"] not in program.nodes}
+    )
     if not missing:
         for chan, value in loaded.values.items():
             if chan.startswith("branch:to:") and chan[len("branch:to:"):] not in program.nodes:
