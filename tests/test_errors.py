@@ -79,14 +79,28 @@ async def test_strict_command_update_with_an_unknown_key_names_node_and_key() ->
 # -- routing to something that isn't there --------------------------------------------
 
 
-def _routed(router: Any, path_map: Any = None) -> Any:
+def _routed(router: Any, path_map: Any = None, *, strict: bool = True) -> Any:
     g = StateGraph(State).add_node("src", lambda s: {"x": 1}).add_node("b", lambda s: {"log": ["b"]})
     g.add_edge(START, "src").add_conditional_edges("src", router, path_map)
-    return g.compile()
+    return g.compile(strict=strict)
 
 
 @pytest.mark.anyio
-async def test_router_returning_an_unknown_node_names_node_router_and_value() -> None:
+async def test_routing_to_nothing_behaves_as_in_langgraph_by_default(caplog: pytest.LogCaptureFixture) -> None:
+    """Unknown targets are logged and ignored, a path-map miss is a KeyError, None a ValueError."""
+    assert await _routed(lambda s: "ghost", strict=False).ainvoke({"x": 0}) == {"x": 1, "log": []}
+    assert "'ghost'" in caplog.text
+    assert await _routed(lambda s: [Send("ghost", {})], strict=False).ainvoke({"x": 0}) == {"x": 1, "log": []}
+    with pytest.raises(KeyError, match="zzz"):
+        await _routed(lambda s: "zzz", {"go": "b"}, strict=False).ainvoke({"x": 0})
+    with pytest.raises(ValueError, match="did not return a valid destination"):
+        await _routed(lambda s: None, strict=False).ainvoke({"x": 0})
+    g = _single(lambda s: Command(goto="ghost", update={"x": 2}), name="jumper")
+    assert await g.ainvoke({"x": 0}) == {"x": 2, "log": []}
+
+
+@pytest.mark.anyio
+async def test_strict_router_returning_an_unknown_node_names_node_router_and_value() -> None:
     def pick_next(state: State) -> str:
         return "ghost"
 
@@ -97,7 +111,7 @@ async def test_router_returning_an_unknown_node_names_node_router_and_value() ->
 
 
 @pytest.mark.anyio
-async def test_router_returning_a_value_missing_from_its_path_map() -> None:
+async def test_strict_router_returning_a_value_missing_from_its_path_map() -> None:
     def pick_next(state: State) -> str:
         return "zzz"
 
@@ -109,7 +123,7 @@ async def test_router_returning_a_value_missing_from_its_path_map() -> None:
 
 
 @pytest.mark.anyio
-async def test_router_returning_end_missing_from_a_list_path_map() -> None:
+async def test_strict_router_returning_end_missing_from_a_list_path_map() -> None:
     def pick_next(state: State) -> str:
         return END
 
@@ -118,7 +132,7 @@ async def test_router_returning_end_missing_from_a_list_path_map() -> None:
 
 
 @pytest.mark.anyio
-async def test_router_returning_none_names_node_and_router() -> None:
+async def test_strict_router_returning_none_names_node_and_router() -> None:
     def pick_next(state: State) -> None:
         return None
 
@@ -129,7 +143,7 @@ async def test_router_returning_none_names_node_and_router() -> None:
 
 
 @pytest.mark.anyio
-async def test_router_returning_a_non_string_names_the_value() -> None:
+async def test_strict_router_returning_a_non_string_names_the_value() -> None:
     def pick_next(state: State) -> int:
         return 5
 
@@ -139,7 +153,7 @@ async def test_router_returning_a_non_string_names_the_value() -> None:
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("target", ["ghost", END])
-async def test_send_to_an_unknown_node_or_end(target: str) -> None:
+async def test_strict_send_to_an_unknown_node_or_end(target: str) -> None:
     def fan_out(state: State) -> list:
         return [Send(target, {"x": 1})]
 
@@ -151,15 +165,15 @@ async def test_send_to_an_unknown_node_or_end(target: str) -> None:
 
 
 @pytest.mark.anyio
-async def test_command_goto_an_unknown_node() -> None:
-    g = _single(lambda s: Command(goto="ghost"), name="jumper")
+async def test_strict_command_goto_an_unknown_node() -> None:
+    g = _single(lambda s: Command(goto="ghost"), name="jumper", strict=True)
     with pytest.raises(InvalidUpdateError, match="Node 'jumper'.*goto='ghost'"):
         await g.ainvoke({"x": 0})
 
 
 @pytest.mark.anyio
-async def test_command_goto_send_to_an_unknown_node() -> None:
-    g = _single(lambda s: Command(goto=[Send("ghost", 1)]), name="jumper")
+async def test_strict_command_goto_send_to_an_unknown_node() -> None:
+    g = _single(lambda s: Command(goto=[Send("ghost", 1)]), name="jumper", strict=True)
     with pytest.raises(InvalidUpdateError, match="Node 'jumper'.*'ghost'"):
         await g.ainvoke({"x": 0})
 

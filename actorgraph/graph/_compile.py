@@ -9,6 +9,7 @@ edges, its ``Command.goto`` and its conditional edges.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     from actorgraph.graph._state import StateGraph
 
 __all__ = ("compile_graph", "trigger_channel")
+
+_log = logging.getLogger("actorgraph.graph")
 
 
 def trigger_channel(node: str) -> str:
@@ -131,11 +134,21 @@ class _UpdateReader:
         items = goto if isinstance(goto, (list, tuple)) else (goto,)
         for item in items:
             if isinstance(item, Send):
-                sends.append(self.send(item))
+                msg = self.send(item)
+                if msg is not None:
+                    sends.append(msg)
             elif isinstance(item, str):
                 if item == END:
                     continue
                 if item not in self.node_names:
+                    if not self.strict:
+                        _log.warning(
+                            "Node '%s' returned Command(goto=%r), which is not a node of this "
+                            "graph: ignoring it.",
+                            self.node,
+                            item,
+                        )
+                        continue
                     raise InvalidUpdateError(
                         f"Node '{self.node}' returned Command(goto={item!r}), which is not a node "
                         f"of this graph. Known nodes: {sorted(self.node_names)}"
@@ -147,10 +160,17 @@ class _UpdateReader:
                     f"{type(item).__name__}: {item!r}"
                 )
 
-    def send(self, send: Send) -> SendMsg:
+    def send(self, send: Send) -> SendMsg | None:
         if send.node == END:
             raise InvalidUpdateError(f"Node '{self.node}': cannot Send to the END node")
         if send.node not in self.node_names:
+            if not self.strict:
+                _log.warning(
+                    "Node '%s' sent Send(%r, ...) to a node that doesn't exist: ignoring it.",
+                    self.node,
+                    send.node,
+                )
+                return None
             raise InvalidUpdateError(
                 f"Node '{self.node}' sent Send({send.node!r}, ...) to a node that doesn't exist. "
                 f"Known nodes: {sorted(self.node_names)}"
@@ -224,11 +244,13 @@ class _Finish:
             self._apply(tctx, branch, await branch.bind().call(state, tctx))
 
     def _apply(self, tctx: Any, branch: Branch, result: Any) -> None:
-        targets, sends = branch.route(result, self.nodes)
+        targets, sends = branch.route(result, self.nodes, self.reader.strict)
         for t in targets:
             tctx.writes.append((trigger_channel(t), None))
         for s in sends:
-            tctx.sends.append(self.reader.send(s))
+            msg = self.reader.send(s)
+            if msg is not None:
+                tctx.sends.append(msg)
 
 
 class _StartFinish(_Finish):

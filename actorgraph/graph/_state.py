@@ -16,7 +16,7 @@ from typing_extensions import TypeVar
 from actorgraph._constants import END, RESERVED_CHARS, START
 from actorgraph._types import CachePolicy, Command, RetryPolicy, TimeoutPolicy
 from actorgraph.actors._policies import validate_cache_policy, validate_retry_policy
-from actorgraph.channels import BaseChannel
+from actorgraph.channels import BaseChannel, LastValue
 from actorgraph.errors import GraphValidationError
 from actorgraph.graph._branch import Branch
 from actorgraph.actors._callable import callable_name
@@ -115,6 +115,10 @@ def _timeout(value: Any, where: str) -> TimeoutPolicy | None:
         raise type(exc)(f"{where}: {exc}") from None
 
 
+def _same_channel(a: BaseChannel[Any, Any, Any], b: BaseChannel[Any, Any, Any]) -> bool:
+    return type(a) is type(b) and getattr(a, "operator", None) == getattr(b, "operator", None)
+
+
 @dataclass(slots=True)
 class _NodeDefaults:
     retry_policy: tuple[RetryPolicy, ...] = ()
@@ -183,11 +187,13 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             existing = self.channels.get(key)
             if existing is None:
                 self.channels[key] = chan
-            elif existing != chan and type(existing) is not type(chan):
+            elif not _same_channel(existing, chan) and not isinstance(chan, LastValue):
+                # a plain annotation elsewhere (an input/output schema listing the key as
+                # `list`) leaves the first declaration's reducer in place, as in LangGraph
                 raise GraphValidationError(
-                    f"State key '{key}' is declared twice with different reducers/channels "
-                    f"({type(existing).__name__} and {type(chan).__name__}); declare it the same "
-                    "way in every schema."
+                    f"Channel '{key}' already exists with a different type: state key '{key}' "
+                    f"is declared with {type(existing).__name__} and {type(chan).__name__}; "
+                    "declare its reducer the same way in every schema."
                 )
         self.managed.update(info.managed)
         self.schemas[schema] = info
