@@ -17,6 +17,7 @@ from actorgraph._constants import END, START
 from actorgraph._types import Send
 from actorgraph.errors import GraphValidationError, InvalidUpdateError
 from actorgraph.actors._callable import BoundCallable, bind_callable, callable_name
+from actorgraph.graph._schema import inferred_input_schema
 
 __all__ = ("Branch",)
 
@@ -40,7 +41,7 @@ def _literal_targets(fn: Any) -> tuple[str, ...] | None:
 class Branch:
     """One conditional edge out of ``source``."""
 
-    __slots__ = ("source", "name", "path", "path_map", "ends", "bound")
+    __slots__ = ("source", "name", "path", "path_map", "ends", "bound", "input_schema", "view")
 
     def __init__(
         self,
@@ -51,6 +52,10 @@ class Branch:
         self.source = source
         self.name = callable_name(path)
         self.path = path
+        # a router whose first parameter is annotated with a schema class sees the state
+        # through that schema (its keys only); ``view`` is set at compile
+        self.input_schema = inferred_input_schema(path)
+        self.view: Callable[[dict[str, Any]], Any] | None = None
         if path_map is None:
             self.path_map: dict[Hashable, str] | None = None
             literal = _literal_targets(path)

@@ -221,27 +221,27 @@ class _Finish:
         return None
 
     def _route(self, tctx: Any) -> Any:
-        state = tctx.run.barrier.state.fresh_state(tctx.writes)
+        raw = tctx.run.barrier.state.fresh_state(tctx.writes)
         if self.managed:
             step, stop = tctx.spec.step, tctx.run.stop
             for key, get in self.managed:
-                state[key] = get(step, stop)
-        if self.state_mapper is not None:
-            state = self.state_mapper(state)
+                raw[key] = get(step, stop)
+        state = self.state_mapper(raw) if self.state_mapper is not None else raw
         pending = []
         for branch in self.branches:
             bound = branch.bind()
+            arg = state if branch.view is None else branch.view(raw)
             if bound.is_async:
-                pending.append(branch)
+                pending.append((branch, arg))
             else:
-                self._apply(tctx, branch, bound.call(state, tctx))
+                self._apply(tctx, branch, bound.call(arg, tctx))
         if pending:
-            return self._route_async(tctx, state, pending)
+            return self._route_async(tctx, pending)
         return None
 
-    async def _route_async(self, tctx: Any, state: Any, branches: list[Branch]) -> None:
-        for branch in branches:
-            self._apply(tctx, branch, await branch.bind().call(state, tctx))
+    async def _route_async(self, tctx: Any, branches: list[tuple[Branch, Any]]) -> None:
+        for branch, arg in branches:
+            self._apply(tctx, branch, await branch.bind().call(arg, tctx))
 
     def _apply(self, tctx: Any, branch: Branch, result: Any) -> None:
         targets, sends = branch.route(result, self.nodes, self.reader.strict)
@@ -274,6 +274,19 @@ class _StartFinish(_Finish):
         if self.branches:
             return self._route(tctx)
         return None
+
+
+def _schema_view(info: Any) -> Any:
+    """The state as a router annotated with a narrower schema sees it: that schema's keys,
+    as that schema's type."""
+    keys = info.keys
+    mapper = info.mapper
+
+    def view(raw: dict[str, Any]) -> Any:
+        values = {k: raw[k] for k in keys if k in raw}
+        return mapper(values) if mapper is not None else values
+
+    return view
 
 
 def _identity(value: Any, tctx: Any) -> Any:
@@ -324,6 +337,12 @@ def compile_graph(
         triggers[end].append(key)
         for s in starts:
             static[s].append((key, s))
+
+    for branches in builder.branches.values():
+        for branch in branches.values():
+            branch.view = _schema_view(builder.schemas[branch.input_schema]) if (
+                branch.input_schema is not None and branch.input_schema is not builder.state_schema
+            ) else None
 
     nodes: dict[str, NodeSpec] = {}
     schema_types = frozenset(t for t in builder.schemas if isinstance(t, type))

@@ -20,7 +20,7 @@ from actorgraph.channels import BaseChannel, LastValue
 from actorgraph.errors import GraphValidationError
 from actorgraph.graph._branch import Branch
 from actorgraph.actors._callable import callable_name
-from actorgraph.graph._schema import SchemaInfo, analyze_schema
+from actorgraph.graph._schema import SchemaInfo, analyze_schema, inferred_input_schema
 
 __all__ = ("StateGraph", "StateNodeSpec")
 
@@ -45,31 +45,6 @@ class StateNodeSpec:
     defer: bool = False
     timeout: TimeoutPolicy | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
-
-
-def _inferred_input_schema(action: Any) -> Any:
-    """The class in a node's first parameter annotation, when it is a state schema."""
-    target = action
-    if not (inspect.isfunction(target) or inspect.ismethod(target)):
-        call = getattr(action, "__call__", None)  # noqa: B004
-        if call is None or not inspect.ismethod(call):
-            return None
-        target = call
-    try:
-        hints = get_type_hints(target)
-        params = list(inspect.signature(target).parameters)
-    except Exception:
-        return None
-    if not params:
-        return None
-    hint = hints.get(params[0])
-    if isinstance(hint, type):
-        try:
-            if get_type_hints(hint):
-                return hint
-        except Exception:
-            return None
-    return None
 
 
 def _command_ends(action: Any) -> tuple[str, ...]:
@@ -241,7 +216,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
                 name,
             )
         self._check_name(name)
-        inferred = None if input_schema is not None else _inferred_input_schema(action)
+        inferred = None if input_schema is not None else inferred_input_schema(action)
         schema = input_schema or inferred or self.state_schema
         ends: tuple[str, ...] | dict[str, str] = _command_ends(action)
         if destinations is not None:
@@ -334,6 +309,9 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
                 f"Branch with name `{branch.name}` already exists for node `{source}`"
             )
         self.branches[source][branch.name] = branch
+        if branch.input_schema is not None:
+            # a router annotated with a narrower schema sees only that schema's keys
+            self._add_schema(branch.input_schema)
         return self
 
     def add_sequence(self, nodes: Sequence[Callable[..., Any] | tuple[str, Callable[..., Any]]]) -> StateGraph[StateT, ContextT, InputT, OutputT]:
