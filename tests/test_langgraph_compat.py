@@ -88,3 +88,40 @@ def test_gap_38_a_router_annotated_with_a_narrower_schema_sees_only_its_keys() -
     g = StateGraph(W38).add_node("n", lambda s: {"x": 1, "y": 2}).add_edge(START, "n")
     g.add_conditional_edges("n", router).compile().invoke({"x": 0})
     assert seen == [{"x": 1}]
+
+
+def test_gap_23_a_graph_invoked_in_a_node_with_its_own_thread_saves_on_that_thread() -> None:
+    saver = InMemorySaver()
+    child = StateGraph(S).add_node("n", lambda s: {"x": s["x"] + 1}).add_edge(START, "n").compile(checkpointer=saver)
+    child_cfg = cfg("child")
+    g = StateGraph(S).add_node("p", lambda s: child.invoke(s, child_cfg)).add_edge(START, "p")
+    g.compile(checkpointer=saver).invoke({"x": 0}, cfg())
+    assert child.get_state(child_cfg).values == {"x": 1}
+
+
+class F39(TypedDict):
+    foo: Annotated[str, operator.add]
+
+
+def test_gap_39_a_node_may_return_a_list_of_commands_and_updates() -> None:
+    g = StateGraph(F39).add_node("n", lambda s: [Command(update={"foo": "a"}), {"foo": "b"}]).add_edge(START, "n")
+    assert g.compile().invoke({"foo": ""}) == {"foo": "ab"}
+
+
+def test_gap_42_with_config_binds_config_defaults() -> None:
+    from actorgraph.errors import GraphRecursionError
+
+    g = StateGraph(L).add_sequence([(f"n{i}", lambda s: {"log": ["x"]}) for i in range(4)])
+    g = g.add_edge(START, "n0").compile()
+    bound = g.with_config(recursion_limit=3)
+    assert type(bound) is type(g) and bound.config == {"recursion_limit": 3}
+    with pytest.raises(GraphRecursionError):
+        bound.invoke({"log": []})
+    assert bound.invoke({"log": []}, {"recursion_limit": 10}) == {"log": ["x"] * 4}  # the call's config wins
+    assert g.invoke({"log": []}) == {"log": ["x"] * 4}  # the original is unchanged
+
+
+def test_gap_48_top_level_config_keys_go_into_configurable() -> None:
+    g = StateGraph(S).add_node("n", lambda s: {"x": s["x"] + 1}).add_edge(START, "n").compile(checkpointer=InMemorySaver())
+    assert g.invoke({"x": 0}, {"thread_id": "t1"}) == {"x": 1}
+    assert g.get_state({"configurable": {"thread_id": "t1"}}).values == {"x": 1}

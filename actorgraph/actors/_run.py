@@ -149,15 +149,21 @@ class RunState:
         durability: str | None = None,
         interrupt_before: Any = None,
         interrupt_after: Any = None,
+        detached: bool = False,
     ) -> None:
         self.program = program
         self.config = config
+        # detached: a graph invoked inside a node with a thread (or checkpoint) of its own
+        # keeps that lineage as a root run does; only its events still go to the caller
+        caller = parent
+        if detached:
+            parent = None
         self.parent = parent
         # sync_call: the run's event loop is private to a sync call (invoke/stream), so a
         # sync node may run on it; alone: nothing else of that call runs meanwhile (the
         # run is top-level, or the task that runs it as a subgraph is alone)
-        self.sync_call: bool = parent.run.sync_call if parent is not None else sync_call
-        self.alone: bool = parent.alone if parent is not None else True
+        self.sync_call: bool = caller.run.sync_call if caller is not None else sync_call
+        self.alone: bool = caller.alone if caller is not None else True
         self.backend: str | None = None  # "asyncio" or "trio", once the run starts
         configurable = config.get(CONF) or {}
         thread = configurable.get(CONFIG_KEY_THREAD_ID)
@@ -187,6 +193,9 @@ class RunState:
         else:
             self.sink = sink
             self.stream_ns = ()
+            if caller is not None and sink is NULL_SINK:
+                self.sink = caller.run.sink
+                self.stream_ns = (*caller.run.stream_ns, f"{caller.spec.name}:{caller.spec.id}")
             self.checkpoint_ns = ""
             self.context = context
             self.store = program.store
@@ -220,7 +229,7 @@ class RunState:
         self.call_actors: dict[str, NodeActor] = {}
         self.messages: MessageStreamer | None = None
         if self.sink.wants("messages", self.stream_ns):
-            shared = parent.run.messages if parent is not None and parent.run.sink is self.sink else None
+            shared = caller.run.messages if caller is not None and caller.run.sink is self.sink else None
             self.messages = MessageStreamer(self, shared.seen if shared is not None else None)
         self.log: Any = run_logger(
             graph=program.name, run_id=self.run_id, thread_id=self.thread_id, ns=self.checkpoint_ns
@@ -450,18 +459,27 @@ async def execute(
     durability: str | None = None,
     interrupt_before: Any = None,
     interrupt_after: Any = None,
+    detached: bool = False,
 ) -> RunOutcome:
-    """Run ``program`` on a thread: from new input, or from the thread's saved step."""
+    """Run ``program`` on a thread: from new input, or from the thread's saved step.
+
+    ``parent`` is the task running this graph inside it (``None`` at the top);
+    ``detached`` says the graph keeps its own thread's lineage all the same (see RunState).
+    """
+    caller = parent
+    if detached:
+        parent = None
     run = RunState(
         program,
         config,
         sink=sink,
-        parent=parent,
+        parent=caller,
         sync_call=sync_call,
         context=context,
         durability=durability,
         interrupt_before=interrupt_before,
         interrupt_after=interrupt_after,
+        detached=detached,
     )
     saver = _saver(program, parent)
     loaded = None
@@ -530,7 +548,7 @@ async def execute(
     log = run.log
     if log is not None:
         log.debug("run.start", resuming=resuming, fork=fork, checkpoint=loaded.id if loaded else None)
-    async with WorkerGroup(parent.run.backend if parent is not None else None) as group:
+    async with WorkerGroup(caller.run.backend if caller is not None else None) as group:
         run.backend = group.backend
         run.dispatcher = Dispatcher(group, config.get("max_concurrency"))
         if resuming:
