@@ -316,3 +316,32 @@ def test_gap_47_start_and_end_import_from_graph_state() -> None:
     from actorgraph.graph.state import END as E2, START as S2
 
     assert (S2, E2) == ("__start__", "__end__")
+
+
+def test_gap_13_29_update_state_as_input_then_as_start() -> None:
+    g = StateGraph(S).add_node("d", lambda s: {"x": s["x"] * 2}).add_edge(START, "d").compile(checkpointer=InMemorySaver())
+    g.update_state(cfg(), {"x": 1}, as_node="__input__")
+    g.update_state(cfg(), {"x": 1}, as_node="__start__")
+    history = [(s.metadata["step"], [t.result for t in s.tasks]) for s in g.get_state_history(cfg())]
+    assert history == [(0, [None]), (-1, [{"x": 1}])]
+
+
+def test_gap_24_copy_a_checkpoint_and_update_the_copy() -> None:
+    from actorgraph.types import StateUpdate
+
+    g = StateGraph(S).add_node("one", lambda s: {"x": s["x"] + 1}).add_edge(START, "one").compile(checkpointer=InMemorySaver())
+    g.invoke({"x": 0}, cfg())
+    first = list(g.get_state_history(cfg()))[-1]
+    fork = g.update_state(first.config, [StateUpdate({"x": 10}, "__start__")], as_node="__copy__")
+    assert g.invoke(None, fork) == {"x": 11}
+
+
+def test_gap_25_entrypoint_update_state_on_a_new_thread_sets_previous() -> None:
+    from actorgraph.func import entrypoint
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def foo(inputs: Any, *, previous: Any = None) -> dict:
+        return {"previous": previous, "current": inputs}
+
+    foo.update_state(cfg(), {"a": "-1"})
+    assert foo.invoke({"a": "1"}, cfg()) == {"previous": {"a": "-1"}, "current": {"a": "1"}}
