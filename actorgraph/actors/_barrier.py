@@ -18,6 +18,7 @@ import anyio
 import msgspec
 
 from actorgraph._constants import INTERRUPT, START
+from actorgraph.actors._ids import subgraph_namespace
 from actorgraph.actors._messages import Activate, TaskDone, TaskResult, TaskSpec
 from actorgraph.actors._node import post_activate
 from actorgraph.errors import ErrorCode, GraphRecursionError, InvalidUpdateError, ParentCommand, create_error_message
@@ -541,12 +542,20 @@ class BarrierActor:
             "values": self.state.stream_values(),
             "metadata": persistence.saver.serde.loads(row.metadata),
             "next": [t.name for t in tasks],
-            "tasks": [{"id": t.id, "name": t.name, "interrupts": (), "state": None} for t in tasks],
+            "tasks": [{"id": t.id, "name": t.name, "interrupts": (), "state": self._task_state(row, t)} for t in tasks],
         }
         if sink.wants("checkpoints", ns):
             sink.emit(ns, "checkpoints", payload)
         if sink.wants("debug", ns):
             sink.emit(ns, "debug", {"step": row.step, "timestamp": row.created_at, "type": "checkpoint", "payload": payload})
+
+    def _task_state(self, row: CheckpointRow, task: TaskSpec) -> Any:
+        """Where a task's subgraph keeps its state (``None`` for a task without one)."""
+        graph = self.program.nodes[task.name].subgraph
+        if graph is None:
+            return None
+        ns = subgraph_namespace(row.ns, task.name, task.id, graph.program.checkpointer is True)
+        return {"configurable": {"thread_id": row.thread_id, "checkpoint_ns": ns}}
 
     def _emit_interrupts(self, interrupts: tuple[Any, ...]) -> None:
         run = self.run

@@ -52,6 +52,7 @@ class NodeSpec:
         "timeout",
         "defer",
         "is_subgraph",
+        "subgraph",
         "call_target",
         "is_call",
         "inline_ok",
@@ -81,6 +82,7 @@ class NodeSpec:
         timeout: TimeoutPolicy | None = None,
         defer: bool = False,
         is_subgraph: bool = False,
+        subgraph: Any = None,
         call_target: Any = None,
         is_call: bool = False,
         inline_ok: bool = True,
@@ -105,6 +107,9 @@ class NodeSpec:
         self.timeout = timeout
         self.defer = defer
         self.is_subgraph = is_subgraph
+        # the compiled graph this node runs (as the node, or called inside it): its state
+        # shows under the node's tasks in snapshots
+        self.subgraph = subgraph
         # the user's callable (names the node's cache namespace)
         self.call_target = call_target if call_target is not None else call
         # a @task: called with (args, kwargs); its result goes back to its caller
