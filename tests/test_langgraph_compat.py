@@ -385,3 +385,36 @@ def test_gap_10_a_graph_invoked_inside_a_node_shows_in_get_state_subgraphs() -> 
     g.invoke({"x": 0}, cfg())
     sub_state = g.get_state(cfg(), subgraphs=True).tasks[0].state
     assert sub_state.values == {"x": 0} and sub_state.next == ("ask",)
+
+
+class F17(TypedDict):
+    foo: Annotated[str, operator.add]
+
+
+def _two_step_with_breakpoint() -> Any:
+    g = StateGraph(F17).add_node("n1", lambda s: {"foo": "1"}).add_node("n2", lambda s: {"foo": "2"})
+    g = g.add_edge(START, "n1").add_edge("n1", "n2")
+    return g.compile(checkpointer=InMemorySaver(), interrupt_before=["n1"])
+
+
+def test_gap_17_command_update_or_goto_at_a_breakpoint_applies_then_resumes() -> None:
+    g = _two_step_with_breakpoint()
+    g.invoke({"foo": "a"}, cfg())
+    assert g.invoke(Command(update={"foo": "u"}), cfg()) == {"foo": "au12"}
+    g.invoke({"foo": "a"}, cfg("2"))
+    assert g.invoke(Command(goto=["n2"]), cfg("2")) == {"foo": "a122"}
+
+
+def test_gap_17_command_on_a_finished_thread_runs_only_what_it_triggers() -> None:
+    g = _two_step_with_breakpoint()
+    g.invoke({"foo": "a"}, cfg())
+    g.invoke(None, cfg())
+    assert g.invoke(Command(update={"foo": "v"}), cfg()) == {"foo": "a12v"}
+    assert g.invoke(Command(goto="n2"), cfg()) == {"foo": "a12v2"}
+
+
+def test_gap_18_resume_and_update_in_one_command() -> None:
+    g = StateGraph(F17).add_node("n", lambda s: {"foo": interrupt("q")}).add_edge(START, "n")
+    app = g.compile(checkpointer=InMemorySaver())
+    app.invoke({"foo": "a"}, cfg())
+    assert app.invoke(Command(resume="r", update={"foo": "u"}), cfg()) == {"foo": "aur"}

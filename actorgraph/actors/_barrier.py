@@ -19,7 +19,7 @@ import msgspec
 
 from actorgraph._constants import INTERRUPT, START
 from actorgraph.actors._ids import subgraph_namespace
-from actorgraph.actors._messages import Activate, TaskDone, TaskResult, TaskSpec
+from actorgraph.actors._messages import Activate, TaskDone, TaskResult, TaskSpec, null_result
 from actorgraph.actors._node import post_activate
 from actorgraph.errors import ErrorCode, GraphRecursionError, InvalidUpdateError, ParentCommand, create_error_message
 
@@ -155,12 +155,23 @@ class BarrierActor:
             and not self.program.retry_policy
         )
 
-    def start_resume(self, fork: bool, done: dict[str, TaskResult]) -> Any:
+    def start_resume(self, fork: bool, done: dict[str, TaskResult], command: Any = None) -> Any:
         """A run that continues a saved step (resume, retry after an error, replay):
         recompute the step's tasks; tasks whose writes were saved don't run again. A
-        replay of an older checkpoint first forks it, so the old branch is kept."""
+        replay of an older checkpoint first forks it, so the old branch is kept.
+        ``command``: a Command's (writes, sends), applied to the saved step first (saved
+        with it, so a crash doesn't lose them) - the tasks they trigger join the step."""
         run = self.run
         state = self.state
+        if command is not None and (command[0] or command[1]):
+            writes, sends = command
+            result = null_result(state.step, list(writes), list(sends))
+            try:
+                state.apply_null(result)
+                if run.persistence is not None and not fork:
+                    run.persistence.save((), run.persistence.task_rows(result))
+            except Exception as exc:
+                return run.stop_with_error(exc)
         # a resumed run starts from the saved state: it is the output so far, and the
         # values stream begins with it
         program = self.program

@@ -195,6 +195,7 @@ class Program:
         single_output: str | None = None,
         map_input: Callable[[Any], list[tuple[str, Any]]],
         map_command: Callable[[Any], tuple[list[tuple[str, Any]], list[Any]]],
+        command_writes: Callable[[Any], tuple[list[tuple[str, Any]], list[Any]]] | None = None,
         coerce_context: Callable[[Any], Any] = lambda c: c,
         stream_mode: str = "updates",
         checkpointer: Any = None,
@@ -230,6 +231,9 @@ class Program:
         self.input_channel = input_channel
         self.map_input = map_input
         self.map_command = map_command
+        # a Command's update/goto as channel writes and sends, applied to a saved thread's
+        # pending step (map_command is for a run with no saved step: the update is its input)
+        self.command_writes = command_writes if command_writes is not None else map_command
         self.coerce_context = coerce_context
         self.stream_mode = stream_mode
         self.checkpointer = checkpointer

@@ -23,6 +23,7 @@ from actorgraph._constants import (
     CONFIG_KEY_STRICT_RESUME,
     CONFIG_KEY_THREAD_ID,
     INTERRUPT,
+    NULL_TASK_ID,
     PREVIOUS,
     RETURN,
 )
@@ -32,7 +33,7 @@ from actorgraph.actors._dispatcher import Dispatcher
 from actorgraph.actors._ids import stable_namespace
 from actorgraph.actors._log import run_logger
 from actorgraph.actors._message_stream import MessageStreamer
-from actorgraph.actors._messages import SendMsg, TaskDone, TaskResult
+from actorgraph.actors._messages import SendMsg, TaskDone, TaskResult, null_result
 from actorgraph.actors._node import NodeActor
 from actorgraph.actors._persist import DURABILITY_MODES, RunPersistence, decode_pending
 from actorgraph.actors._spawn import WorkerGroup
@@ -76,6 +77,9 @@ class RunInput:
     writes: list[tuple[str, Any]] | None
     sends: list[SendMsg] = field(default_factory=list)
     resume: Any = NO_RESUME
+    command: tuple[list[tuple[str, Any]], list[SendMsg]] | None = None
+    """A Command's update/goto (writes, sends): on a thread with a saved step they are
+    applied to that step, which then resumes; ``writes`` start a thread that has none."""
 
 
 @dataclass(slots=True)
@@ -563,7 +567,7 @@ async def execute(
             "with one (e.g. InMemorySaver()) and pass the thread's config"
         )
     if parent is None or loaded is None:
-        resuming = inp.writes is None
+        resuming = inp.writes is None or (inp.command is not None and loaded is not None)
     elif child_mode == "addressed":
         resuming = True
     elif child_mode == "replayed":
@@ -600,11 +604,15 @@ async def execute(
             tid: (value,) for tid, e in pending.items() for chan, value in e["writes"] if chan == RETURN
         }
         state = _restore(program, loaded, saver)
+        null = pending.get(NULL_TASK_ID)
+        if null is not None and null["writes"]:
+            # a Command's update saved on this step before the run stopped: apply it again
+            state.apply_null(null_result(state.step, null["writes"], null["sends"]))
         fork = False
         if parent is None and wanted is not None:
             # running from a past checkpoint branches off it; from the latest one it just resumes
             fork = await saver.alatest_id(run.thread_id, run.checkpoint_ns) != loaded.id
-            if inp.resume is NO_RESUME:
+            if inp.resume is NO_RESUME and inp.command is None:
                 # time travel (not answering an interrupt): interrupts ask again, and each
                 # subgraph starts from its state at that point
                 run.prior_answers = {}
@@ -638,7 +646,8 @@ async def execute(
         run.backend = group.backend
         run.dispatcher = Dispatcher(group, config.get("max_concurrency"))
         if resuming:
-            run.dispatcher.submit((lambda _: run.barrier.start_resume(fork, done), None, None, False))
+            command = inp.command if parent is None else None
+            run.dispatcher.submit((lambda _: run.barrier.start_resume(fork, done, command), None, None, False))
         else:
             writes = list(inp.writes or ())
             step = loaded.row.step + 1 if loaded is not None else -1

@@ -441,6 +441,13 @@ def compile_graph(
         reader.command(cmd, writes, sends)
         return writes, sends
 
+    def command_writes(cmd: Command[Any]) -> tuple[list[tuple[str, Any]], list[SendMsg]]:
+        writes: list[tuple[str, Any]] = []
+        sends: list[SendMsg] = []
+        reader = _UpdateReader("__input__", key_set, node_names, strict=strict)
+        reader.command(Command(update=cmd.update, goto=cmd.goto), writes, sends)
+        return writes, sends
+
     program = Program(
         name=name,
         nodes=nodes,
@@ -451,6 +458,7 @@ def compile_graph(
         input_channel=START,
         map_input=map_input,
         map_command=map_command,
+        command_writes=command_writes,
         coerce_context=context_coercer(builder.context_schema),
         stream_mode="updates",
         checkpointer=checkpointer,
