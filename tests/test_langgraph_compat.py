@@ -417,3 +417,31 @@ def test_gap_18_resume_and_update_in_one_command() -> None:
     app = g.compile(checkpointer=InMemorySaver())
     app.invoke({"foo": "a"}, cfg())
     assert app.invoke(Command(resume="r", update={"foo": "u"}), cfg()) == {"foo": "aur"}
+
+
+class T04(TypedDict):
+    x: int
+    log: Annotated[list, operator.add]
+
+
+def test_gap_04_a_node_error_handler_replaces_the_failure_in_the_same_step() -> None:
+    from actorgraph.errors import NodeError
+
+    def fail(s: Any) -> None:
+        raise ValueError("boom")
+
+    def on_error(s: Any, error: NodeError) -> Any:
+        return {"log": [f"handled {error.node}: {error.error}"]}
+
+    g = StateGraph(T04).add_node("f", fail, error_handler=on_error).add_node("g", lambda s: {"log": ["g"]})
+    app = g.add_edge(START, "f").add_edge("f", "g").compile(checkpointer=InMemorySaver())
+    assert app.invoke({"x": 0, "log": []}, cfg()) == {"x": 0, "log": ["handled f: boom"]}
+    assert list(app.nodes) == ["__start__", "__error_handler__f", "f", "g"]
+    history = list(app.get_state_history(cfg()))
+    assert [t.error for t in history[1].tasks] == ["ValueError('boom')"]
+
+    def set_x(s: Any, error: NodeError) -> Any:
+        return Command(update={"x": 1})
+
+    g2 = StateGraph(S).add_node("f", fail, error_handler=set_x).add_edge(START, "f")
+    assert g2.compile().invoke({"x": 0}) == {"x": 1}

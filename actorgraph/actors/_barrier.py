@@ -17,11 +17,18 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import msgspec
 
-from actorgraph._constants import INTERRUPT, START
-from actorgraph.actors._ids import subgraph_namespace
+from actorgraph._constants import INTERRUPT, PUSH, START
+from actorgraph.actors._ids import subgraph_namespace, task_id
 from actorgraph.actors._messages import Activate, TaskDone, TaskResult, TaskSpec, null_result
 from actorgraph.actors._node import post_activate
-from actorgraph.errors import ErrorCode, GraphRecursionError, InvalidUpdateError, ParentCommand, create_error_message
+from actorgraph.errors import (
+    ErrorCode,
+    GraphRecursionError,
+    InvalidUpdateError,
+    NodeError,
+    ParentCommand,
+    create_error_message,
+)
 
 if TYPE_CHECKING:
     from actorgraph.actors._run import RunState
@@ -275,6 +282,10 @@ class BarrierActor:
             )
         if r.error is not None:
             self._emit_task_result(r)
+            handler = self.program.nodes[r.task.name].error_handler
+            if handler is not None and r.task.failure is None:
+                self._handle_failure(r, handler)
+                return
             run.stop_with_error(r.error, failed=r)
             return
         if r.parent_command is not None:
@@ -302,6 +313,31 @@ class BarrierActor:
                 return
             self.saved.add(r.task.id)
         self._emit_result(r)
+
+    def _handle_failure(self, r: TaskResult, handler: str) -> None:
+        """Run the failed task's error handler in this step instead of failing the run.
+        The failure stays in the step's history (saved as the task's error)."""
+        run = self.run
+        persistence = run.persistence
+        if persistence is not None:
+            try:
+                persistence.save((), persistence.task_rows(r))
+            except Exception as exc:
+                run.stop_with_error(exc)
+                return
+        failed = r.task
+        spec = TaskSpec(
+            id=task_id(run.task_seed(), run.checkpoint_ns, failed.step, handler, f"{PUSH}|node_error_handler|{failed.id}"),
+            name=handler,
+            path=(*failed.path[:3], "node_error_handler", False),
+            order=(*failed.order, "node_error_handler"),
+            step=failed.step,
+            input=failed.input,
+            triggers=(PUSH,),
+            failure=NodeError(node=failed.name, error=r.error),  # type: ignore[arg-type]
+        )
+        # the failed task reported; its handler takes its place in the step
+        post_activate(run.actor(handler), Activate(step=failed.step, tasks=[spec], inline_sync=False))
 
     def _emit_result(self, r: TaskResult) -> None:
         run = self.run

@@ -37,6 +37,8 @@ class TaskSpec(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     triggers: tuple[str, ...]
     timeout: Any = None
     """A ``Send``'s own timeout policy; overrides the node's."""
+    failure: Any = None
+    """For an error handler's task: the ``NodeError`` it handles."""
 
 
 class SendMsg(msgspec.Struct, frozen=True, kw_only=True, gc=False):

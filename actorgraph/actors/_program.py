@@ -53,6 +53,7 @@ class NodeSpec:
         "defer",
         "is_subgraph",
         "subgraph",
+        "error_handler",
         "call_target",
         "is_call",
         "inline_ok",
@@ -83,6 +84,7 @@ class NodeSpec:
         defer: bool = False,
         is_subgraph: bool = False,
         subgraph: Any = None,
+        error_handler: str | None = None,
         call_target: Any = None,
         is_call: bool = False,
         inline_ok: bool = True,
@@ -110,6 +112,8 @@ class NodeSpec:
         # the compiled graph this node runs (as the node, or called inside it): its state
         # shows under the node's tasks in snapshots
         self.subgraph = subgraph
+        # the node that handles this node's failures (add_node(..., error_handler=...))
+        self.error_handler = error_handler
         # the user's callable (names the node's cache namespace)
         self.call_target = call_target if call_target is not None else call
         # a @task: called with (args, kwargs); its result goes back to its caller

@@ -169,13 +169,20 @@ class StepState:
             self.live_clear.update(c for c in by_chan if c in program.step_clear_channels)
         state_keys = program.state_key_set
         sv = self.state_values
+        added = False
         for c in changed:
             if c in state_keys:
                 ch = channels[c]
                 if ch.is_available():
+                    if c not in sv:
+                        added = True
                     sv[c] = ch.get()
                 else:
                     sv.pop(c, None)
+        if added:
+            # keys keep the schema's order (what LangGraph's state dicts show), not the
+            # order they were first written in
+            self.state_values = {k: sv[k] for k in program.state_keys if k in sv}
         return updated, set(by_chan), changed
 
     # -- next step -----------------------------------------------------------------------

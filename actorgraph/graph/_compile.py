@@ -281,6 +281,17 @@ class _StartFinish(_Finish):
         return None
 
 
+DEFAULT_ERROR_HANDLER = "__default_error_handler__"
+
+
+def _handler_name(node: str, own: Any, default: Any) -> str | None:
+    if own is not None:
+        return f"__error_handler__{node}"
+    if default is not None:
+        return DEFAULT_ERROR_HANDLER
+    return None
+
+
 def _schema_view(info: Any) -> Any:
     """The state as a router annotated with a narrower schema sees it: that schema's keys,
     as that schema's type."""
@@ -408,9 +419,45 @@ def compile_graph(
             defer=spec.defer,
             is_subgraph=is_subgraph,
             subgraph=subgraph,
+            error_handler=_handler_name(n, spec.error_handler, defaults.error_handler),
             call_target=spec.action,
             sync_finish=not any(b.bind().is_async for b in builder.branches.get(n, {}).values()),
         )
+        handler = spec.error_handler or defaults.error_handler
+        if handler is not None:
+            h_name = _handler_name(n, spec.error_handler, defaults.error_handler)
+            assert h_name is not None
+            if h_name in nodes:
+                continue  # the default handler, shared by every node without its own
+            h_bound = bind_callable(handler, f"error handler of node '{n}'")
+            # a node of its own: triggered by nothing, run when a node it handles fails;
+            # its update goes through no edges (it replaces the failure, as in LangGraph)
+            nodes[h_name] = NodeSpec(
+                h_name,
+                triggers=(),
+                reads=reads,
+                managed=tuple(info.managed.items()),
+                mapper=info.mapper,
+                call=h_bound.call,
+                is_async=h_bound.is_async,
+                finish=_Finish(
+                    _UpdateReader(h_name, key_set, node_names, schema_types, strict),
+                    [],
+                    [],
+                    state_info.mapper,
+                    tuple(state_info.managed.items()),
+                ),
+                call_target=handler,
+            )
+
+    # a node's error handler is listed just before it, as in LangGraph
+    ordered: dict[str, NodeSpec] = {}
+    for n, spec_ in nodes.items():
+        h = spec_.error_handler
+        if h is not None and h not in ordered:
+            ordered[h] = nodes[h]
+        ordered.setdefault(n, spec_)
+    nodes = ordered
 
     def map_input(value: Any) -> list[tuple[str, Any]]:
         if type(value) is not dict and object_to_pairs(value) is None:
