@@ -8,7 +8,7 @@ from typing import Any, Generic, TypeVar
 
 ContextT = TypeVar("ContextT")
 
-__all__ = ("ExecutionInfo", "Runtime", "RunControl", "ContextT")
+__all__ = ("ExecutionInfo", "Runtime", "RunControl", "ServerInfo", "ContextT")
 
 
 def _no_op_writer(_: Any) -> None:
@@ -33,6 +33,16 @@ class ExecutionInfo:
 
     def patch(self, **overrides: Any) -> ExecutionInfo:
         return dataclasses.replace(self, **overrides)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ServerInfo:
+    """Which deployed assistant and graph a run belongs to, and who asked for it (set
+    when a LangGraph-compatible server runs the graph; ``None`` otherwise)."""
+
+    assistant_id: str
+    graph_id: str
+    user: Any = None
 
 
 class RunControl:
