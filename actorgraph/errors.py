@@ -65,6 +65,7 @@ __all__ = (
     "SerializationError",
     "TaskNotFound",
     "UnknownInterruptError",
+    "is_invalid_resume",
 )
 
 
@@ -259,3 +260,20 @@ class ParentCommand(GraphBubbleUp):
     @property
     def command(self) -> Command:
         return self.args[0]
+
+
+_INVALID_RESUME = "_langgraph_invalid_resume"
+
+
+def mark_invalid_resume(error: BaseException) -> None:
+    """Tag ``error`` as raised by an answer that doesn't match an interrupt's
+    ``response_schema`` (see ``is_invalid_resume``)."""
+    setattr(error, _INVALID_RESUME, True)
+
+
+def is_invalid_resume(error: BaseException) -> bool:
+    """Whether ``error`` (a pydantic ``ValidationError``) was raised because the answer
+    to an ``interrupt(..., response_schema=...)`` didn't match the schema: not a bad tool
+    argument, so ``ToolNode`` never turns it into a message for the model; the run fails
+    and the interrupt can be answered again."""
+    return getattr(error, _INVALID_RESUME, False) is True
