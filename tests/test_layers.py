@@ -19,6 +19,7 @@ BOTTOM = {
     "actorgraph._config_types",
     "actorgraph._message_types",
     "actorgraph.errors",
+    "actorgraph.warnings",
 }
 # package -> packages it may import from (besides the bottom layer)
 ALLOWED = {
@@ -29,6 +30,7 @@ ALLOWED = {
     "graph": {"channels", "actors", "persistence", "draw"},
     "func": {"channels", "actors", "persistence", "draw"},
     "server": {"channels", "actors", "persistence", "graph", "func", "draw"},
+    "prebuilt": {"channels", "actors", "persistence", "graph", "func", "draw"},
 }
 
 
