@@ -176,9 +176,14 @@ class _Finish:
                 writes.extend(result.items())
             elif isinstance(result, Command):
                 self.reader.command(result, writes, tctx.sends)
-            elif isinstance(result, list) and result and all(isinstance(r, Command) for r in result):
-                for cmd in result:
-                    self.reader.command(cmd, writes, tctx.sends)
+            elif isinstance(result, (list, tuple)) and any(isinstance(r, Command) for r in result):
+                # Commands and updates, applied in order (ToolNode returns these when
+                # tools return Commands)
+                for item in result:
+                    if isinstance(item, Command):
+                        self.reader.command(item, writes, tctx.sends)
+                    elif item is not None:
+                        writes.extend(self.reader.pairs(item))
             else:
                 writes.extend(self.reader.pairs(result))
         if self.static:
