@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any, Generic, TypeVar
 
 ContextT = TypeVar("ContextT")
 
-__all__ = ("ExecutionInfo", "Runtime", "RunControl", "ServerInfo", "ContextT")
+__all__ = ("ExecutionInfo", "Runtime", "RunControl", "ServerInfo", "ContextT", "TOOL_CALL_WRITER")
+
+
+TOOL_CALL_WRITER: ContextVar[Callable[[Any], None] | None] = ContextVar("actorgraph_tool_call_writer", default=None)
+"""While a tool call runs under a run that streams ``tools``: the writer of its partial
+output (``ToolRuntime.emit_output_delta`` writes through it); ``None`` otherwise."""
 
 
 def _no_op_writer(_: Any) -> None:

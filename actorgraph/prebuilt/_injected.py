@@ -10,8 +10,7 @@ once per tool (``injected_args``), not per call.
 from __future__ import annotations
 
 import dataclasses
-from contextvars import ContextVar
-from typing import Annotated, Any, Callable, Generic, Union, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, Generic, Union, get_args, get_origin, get_type_hints
 
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, InjectedToolArg
@@ -22,7 +21,7 @@ from langchain_core.tools.base import (
 )
 from typing_extensions import TypeVar
 
-from actorgraph._runtime import ExecutionInfo
+from actorgraph._runtime import TOOL_CALL_WRITER, ExecutionInfo
 from actorgraph._types import StreamWriter
 
 __all__ = (
@@ -31,18 +30,10 @@ __all__ = (
     "InjectedStore",
     "ToolRuntime",
     "injected_args",
-    "tool_call_writer",
 )
 
 StateT = TypeVar("StateT", default=dict)
 ContextT = TypeVar("ContextT", default=None)
-
-tool_call_writer: ContextVar[Callable[[Any], None] | None] = ContextVar(
-    "actorgraph_tool_call_writer", default=None
-)
-"""The ``tools`` stream's writer for the tool call running in this context, if anyone
-streams ``tools``; ``ToolRuntime.emit_output_delta`` writes through it."""
-
 
 @dataclasses.dataclass
 class ToolRuntime(_DirectlyInjectedToolArg, Generic[ContextT, StateT]):
@@ -67,7 +58,7 @@ class ToolRuntime(_DirectlyInjectedToolArg, Generic[ContextT, StateT]):
     def emit_output_delta(self, delta: Any) -> None:
         """Send a partial output of this tool call to the ``tools`` stream (nothing
         happens when the run doesn't stream ``tools``)."""
-        writer = tool_call_writer.get()
+        writer = TOOL_CALL_WRITER.get()
         if writer is not None:
             writer(delta)
 
