@@ -4,6 +4,7 @@ handling, interceptors, and Commands returned by tools."""
 
 from __future__ import annotations
 
+import operator
 import time
 from typing import Annotated, Any
 
@@ -15,7 +16,7 @@ from typing_extensions import TypedDict
 
 from actorgraph.checkpoint.memory import InMemorySaver
 from actorgraph.errors import is_invalid_resume
-from actorgraph.graph import END, START, MessagesState, StateGraph
+from actorgraph.graph import END, START, MessagesState, StateGraph, add_messages
 from actorgraph.prebuilt import InjectedState, InjectedStore, ToolNode, ToolRuntime, ValidationNode, tools_condition
 from actorgraph.prebuilt.tool_node import ToolCallRequest, ToolInvocationError
 from actorgraph.store.memory import InMemoryStore
@@ -317,6 +318,22 @@ def test_commands_and_messages_of_parallel_calls_all_apply() -> None:
     assert [m.content for m in out["messages"][2:]] == ["3", "now eve"]
 
 
+def test_a_node_may_return_commands_and_updates_in_one_list() -> None:
+    """Known gap #39: the items apply in order (what ToolNode returns for parallel calls)."""
+
+    class F(TypedDict):
+        foo: Annotated[str, operator.add]
+
+    graph = (
+        StateGraph(F)
+        .add_node("n", lambda s: [Command(update={"foo": "a"}), {"foo": "b"}, Command(goto="m")])
+        .add_node("m", lambda s: {"foo": "m"})
+        .add_edge(START, "n")
+        .compile()
+    )
+    assert graph.invoke({"foo": ""}) == {"foo": "abm"}
+
+
 def test_command_without_the_answering_tool_message_is_refused() -> None:
     @tool
     def sloppy() -> Command:
@@ -397,7 +414,7 @@ def test_tools_condition_routes_on_pending_tool_calls() -> None:
 
 def test_tool_loop_with_tools_condition() -> None:
     class S(TypedDict):
-        messages: Annotated[list, __import__("actorgraph.graph", fromlist=["add_messages"]).add_messages]
+        messages: Annotated[list, add_messages]
 
     replies = iter([AIMessage("", id="1", tool_calls=[_call("add", {"a": 2, "b": 3})]), AIMessage("5", id="2")])
     graph = (
