@@ -34,15 +34,16 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
         {
             "EmptyChannelError", "ErrorCode", "GraphRecursionError", "InvalidUpdateError", "GraphBubbleUp",
             "GraphInterrupt", "NodeCancelledError", "NodeInterrupt", "NodeTimeoutError", "ParentCommand",
-            "EmptyInputError", "TaskNotFound", "UnknownInterruptError", "is_invalid_resume",
+            "EmptyInputError", "TaskNotFound", "UnknownInterruptError",
             # ours: the common base, compile errors (also ValueError), bad chat messages,
             # local image renderers
             "ActorGraphError", "CheckpointError", "ConfigError", "SerializationError", "GraphValidationError", "InvalidMessageError", "DrawingError",
             "RendererNotFoundError",
             # ours: the stores' namespace error (LangGraph has it in langgraph.store.base)
             "InvalidNamespaceError",
+            "GraphDrained", "NodeError", "is_invalid_resume",
         },
-        {"GraphDrained", "NodeError"},
+        set(),
     ),
     "actorgraph.channels": (
         {

@@ -10,10 +10,11 @@ building them per task is the per-task config merging LangGraph pays for everywh
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
+
+from xxhash import xxh3_128_hexdigest
 
 from actorgraph._constants import (
     CONF,
@@ -26,7 +27,7 @@ from actorgraph._constants import (
 from actorgraph._runtime import ExecutionInfo, Runtime
 from actorgraph._types import Interrupt
 from actorgraph.actors._policies import Progress
-from actorgraph.errors import GraphInterrupt, mark_invalid_resume
+from actorgraph.errors import GraphInterrupt, _mark_invalid_resume
 
 if TYPE_CHECKING:
     from actorgraph.actors._messages import SendMsg, TaskSpec
@@ -51,7 +52,9 @@ CURRENT: ContextVar[TaskContext | None] = ContextVar("actorgraph_task", default=
 def interrupt_id(ns: str, index: int) -> str:
     """Stable id of the ``index``-th interrupt of the task at checkpoint namespace ``ns``."""
     key = ns if index == 0 else f"{ns}{NS_SEP}{index}"
-    return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+    # xxh3-128 of the namespace, as LangGraph computes it: the same task gets the same
+    # interrupt ids on both runtimes, and clients that derive ids from it keep working
+    return xxh3_128_hexdigest(key.encode())
 
 
 class TaskContext:
@@ -245,14 +248,17 @@ class TaskContext:
         if idx < len(self.resume):
             answer = self.resume[idx]
             return answer if validate is None else validate(answer)
-        answer = self.run.take_resume(self, idx)
+        # the id is keyed by how many answers the task has (the slot the answer fills), not
+        # by call order, which parallel calls in one task (threads) don't keep stable
+        answered = len(self.resume)
+        answer = self.run.take_resume(self, answered)
         if answer is not _NO_ANSWER:
             checked = answer if validate is None else validate(answer)
             self.resume.append(answer)
             self.run.record_resume(self)
             return checked
         raise GraphInterrupt(
-            (Interrupt(value=value, id=interrupt_id(self.ns, idx), response_schema=response_schema),)
+            (Interrupt(value=value, id=interrupt_id(self.ns, answered), response_schema=response_schema),)
         )
 
 
@@ -346,5 +352,5 @@ def _validate_answer(adapter: Any, answer: Any) -> Any:
     try:
         return adapter.validate_python(answer)
     except ValidationError as exc:
-        mark_invalid_resume(exc)
+        _mark_invalid_resume(exc)
         raise
