@@ -4,6 +4,8 @@
 Needs ``langchain-core`` (the tools and chat models these run), as LangGraph's does.
 """
 
+from typing import Any
+
 from actorgraph.prebuilt.chat_agent_executor import create_react_agent
 from actorgraph.prebuilt.tool_node import InjectedState, InjectedStore, ToolNode, ToolRuntime, tools_condition
 from actorgraph.prebuilt.tool_validator import ValidationNode
@@ -17,3 +19,13 @@ __all__ = (
     "create_react_agent",
     "tools_condition",
 )
+
+
+def __getattr__(name: str) -> Any:
+    # ToolCallTransformer builds on the event streaming of actorgraph.stream: imported
+    # when asked for, so importing prebuilt doesn't load it
+    if name == "ToolCallTransformer":
+        from actorgraph.prebuilt._tool_call_transformer import ToolCallTransformer
+
+        return ToolCallTransformer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
