@@ -144,9 +144,9 @@ class NodeRunnable(Runnable[Any, Any]):
                 None, input, name=config.get("run_name") or self.get_name(), run_id=config.pop("run_id", None)
             )
             try:
+                # the function gets the config it was called with (as LangGraph's do);
+                # what it runs without a config nests under this run
                 child = patch_config(config, callbacks=run.get_child())
-                if "config" in call_kwargs and "config" not in kwargs:
-                    call_kwargs["config"] = child
                 with set_config_context(child) as ctx:
                     result = ctx.run(self.func, input, **call_kwargs)
             except BaseException as exc:
@@ -172,8 +172,6 @@ class NodeRunnable(Runnable[Any, Any]):
             )
             try:
                 child = patch_config(config, callbacks=run.get_child())
-                if "config" in call_kwargs and "config" not in kwargs:
-                    call_kwargs["config"] = child
                 with set_config_context(child) as ctx:
                     # the coroutine runs in ctx (child config and tracing parent set): step
                     # it there by awaiting a task-free wrapper that switches context
