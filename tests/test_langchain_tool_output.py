@@ -1,6 +1,6 @@
 """``Command`` is a LangChain ``ToolOutputMixin`` whenever LangChain is loaded (so a
 LangChain tool hands a returned Command to the graph instead of stringifying it), while
-importing actorgraph never imports LangChain."""
+importing actorgraph never imports LangChain; only ``actorgraph.prebuilt`` needs it."""
 
 from __future__ import annotations
 
@@ -74,3 +74,17 @@ def test_without_langchain_actorgraph_runs_and_command_is_plain() -> None:
         """
     )
     assert out == "2 ['Command', 'Generic', 'object']"
+
+
+def test_prebuilt_without_langchain_says_what_to_install() -> None:
+    out = _run(
+        """
+        import sys
+        sys.modules["langchain_core"] = None
+        try:
+            import actorgraph.prebuilt
+        except ImportError as e:
+            print(str(e))
+        """
+    )
+    assert "install langchain-core" in out

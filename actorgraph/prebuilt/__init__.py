@@ -6,6 +6,14 @@ Needs ``langchain-core`` (the tools and chat models these run), as LangGraph's d
 
 from typing import Any
 
+try:
+    import langchain_core  # noqa: F401
+except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
+    raise ImportError(
+        "actorgraph.prebuilt runs LangChain tools and chat models: install langchain-core "
+        "(pip install 'actorgraph[prebuilt]' or pip install langchain-core)"
+    ) from exc
+
 from actorgraph.prebuilt.chat_agent_executor import create_react_agent
 from actorgraph.prebuilt.tool_node import InjectedState, InjectedStore, ToolNode, ToolRuntime, tools_condition
 from actorgraph.prebuilt.tool_validator import ValidationNode
