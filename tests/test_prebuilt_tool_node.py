@@ -5,6 +5,7 @@ handling, interceptors, and Commands returned by tools."""
 from __future__ import annotations
 
 import operator
+import threading
 import time
 from typing import Annotated, Any
 
@@ -53,17 +54,17 @@ def fail(kind: str) -> str:
 
 # -- running calls ---------------------------------------------------------------------
 def test_parallel_calls_are_answered_in_call_order() -> None:
+    both_running = threading.Barrier(2, timeout=10)  # breaks unless the calls overlap
+
     @tool
-    def slow(seconds: float) -> float:
-        """Sleep."""
+    def meet(seconds: float) -> float:
+        """Wait for the other call, then sleep."""
+        both_running.wait()
         time.sleep(seconds)
         return seconds
 
-    node = ToolNode([slow])
-    start = time.perf_counter()
-    out = node.invoke(_asking(_call("slow", {"seconds": 0.3}, "a"), _call("slow", {"seconds": 0.05}, "b")))
-    assert time.perf_counter() - start < 0.6  # the two calls ran at once
-    assert [(m.tool_call_id, m.content, m.name) for m in out["messages"]] == [("a", "0.3", "slow"), ("b", "0.05", "slow")]
+    out = ToolNode([meet]).invoke(_asking(_call("meet", {"seconds": 0.2}, "a"), _call("meet", {"seconds": 0.0}, "b")))
+    assert [(m.tool_call_id, m.content, m.name) for m in out["messages"]] == [("a", "0.2", "meet"), ("b", "0.0", "meet")]
 
 
 @pytest.mark.anyio
