@@ -397,6 +397,27 @@ async def test_awrap_tool_call_runs_under_ainvoke() -> None:
     assert out["messages"][0].content == "wrapped 4"
 
 
+def _wrapped_graph() -> Any:
+    def sync_wrap(request: ToolCallRequest, execute: Any) -> Any:
+        return ToolMessage(f"sync {execute(request).content}", tool_call_id=request.tool_call["id"])
+
+    async def async_wrap(request: ToolCallRequest, execute: Any) -> Any:
+        return ToolMessage(f"async {(await execute(request)).content}", tool_call_id=request.tool_call["id"])
+
+    node = ToolNode([add], wrap_tool_call=sync_wrap, awrap_tool_call=async_wrap)
+    return StateGraph(MessagesState).add_node("tools", node).add_edge(START, "tools").compile()
+
+
+def test_a_graph_called_synchronously_runs_the_sync_interceptor() -> None:
+    assert _wrapped_graph().invoke(_asking(_call("add", {"a": 1, "b": 1})))["messages"][-1].content == "sync 2"
+
+
+@pytest.mark.anyio
+async def test_a_graph_called_asynchronously_runs_the_async_interceptor() -> None:
+    out = await _wrapped_graph().ainvoke(_asking(_call("add", {"a": 1, "b": 1})))
+    assert out["messages"][-1].content == "async 2"
+
+
 def test_setting_a_request_field_is_deprecated_in_favour_of_override() -> None:
     request = ToolCallRequest(tool_call=_call("add"), tool=None, state={}, runtime=None)  # type: ignore[arg-type]
     with pytest.warns(DeprecationWarning, match="Use the override"):

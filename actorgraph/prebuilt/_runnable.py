@@ -4,17 +4,21 @@ shape of every prebuilt node (the agent's model call, ``ToolNode``, ``Validation
 The function's signature is read once: besides its input it may take ``config``,
 ``runtime``, ``store``, ``writer`` or ``previous`` (by parameter name, as graph nodes do).
 The runtime comes from the running graph task, or, outside a graph, from
-``config["configurable"]["__pregel_runtime"]`` where LangGraph callers put one.
+``config["configurable"]["__pregel_runtime"]`` where LangGraph callers put one. As a graph
+node it runs its sync function when the graph was called synchronously, its async one
+otherwise, as LangGraph does.
 """
 
 from __future__ import annotations
 
 import contextvars
+import functools
 import inspect
 import types
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import anyio.to_thread
 from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.runnables.config import (
     ensure_config,
@@ -159,6 +163,11 @@ class NodeRunnable(Runnable[Any, Any]):
 
     # -- async -------------------------------------------------------------------------
     async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        if self.func is not None and _runs_as_node_of_sync_call(self):
+            # the engine awaits runnable nodes; a graph run by invoke()/stream() runs the
+            # sync function, in a worker thread (what LangGraph runs for a sync call)
+            call = functools.partial(self.invoke, input, config, **kwargs)
+            return await anyio.to_thread.run_sync(contextvars.copy_context().run, call)
         if self.afunc is None:
             return self.invoke(input, config, **kwargs)
         config = ensure_config(config)
@@ -183,6 +192,13 @@ class NodeRunnable(Runnable[Any, Any]):
         if self.recurse and isinstance(result, Runnable):
             return await result.ainvoke(input, config)
         return result
+
+
+def _runs_as_node_of_sync_call(runnable: NodeRunnable) -> bool:
+    """Whether ``runnable`` is being run by the engine as the node of a task of a graph
+    called synchronously."""
+    task = current_task()
+    return task is not None and task.run.sync_call and task.node.call_target is runnable
 
 
 @types.coroutine
