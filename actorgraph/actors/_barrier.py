@@ -14,10 +14,12 @@ from collections import deque
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import msgspec
 
 from actorgraph._constants import INTERRUPT, START
-from actorgraph.actors._messages import Activate, TaskDone, TaskResult, TaskSpec
+from actorgraph.actors._ids import subgraph_namespace
+from actorgraph.actors._messages import Activate, TaskDone, TaskResult, TaskSpec, null_result
 from actorgraph.actors._node import post_activate
 from actorgraph.errors import ErrorCode, GraphRecursionError, InvalidUpdateError, ParentCommand, create_error_message
 
@@ -77,6 +79,7 @@ class BarrierActor:
         "paused",
         "output_written",
         "steps_closed",
+        "step_watch",
     )
 
     def __init__(self, run: RunState, state: StepState) -> None:
@@ -94,6 +97,8 @@ class BarrierActor:
         self.paused = False
         self.output_written = False
         self.steps_closed = 0
+        # the watchdog of the open step when the graph has a step_timeout
+        self.step_watch: anyio.CancelScope | None = None
 
     @property
     def step(self) -> int:
@@ -150,12 +155,23 @@ class BarrierActor:
             and not self.program.retry_policy
         )
 
-    def start_resume(self, fork: bool, done: dict[str, TaskResult]) -> Any:
+    def start_resume(self, fork: bool, done: dict[str, TaskResult], command: Any = None) -> Any:
         """A run that continues a saved step (resume, retry after an error, replay):
         recompute the step's tasks; tasks whose writes were saved don't run again. A
-        replay of an older checkpoint first forks it, so the old branch is kept."""
+        replay of an older checkpoint first forks it, so the old branch is kept.
+        ``command``: a Command's (writes, sends), applied to the saved step first (saved
+        with it, so a crash doesn't lose them) - the tasks they trigger join the step."""
         run = self.run
         state = self.state
+        if command is not None and (command[0] or command[1]):
+            writes, sends = command
+            result = null_result(state.step, list(writes), list(sends))
+            try:
+                state.apply_null(result)
+                if run.persistence is not None and not fork:
+                    run.persistence.save((), run.persistence.task_rows(result))
+            except Exception as exc:
+                return run.stop_with_error(exc)
         # a resumed run starts from the saved state: it is the output so far, and the
         # values stream begins with it
         program = self.program
@@ -209,6 +225,8 @@ class BarrierActor:
 
     def _on_call(self, r: TaskResult) -> None:
         self.expected -= 1
+        if r.cancelled:
+            return
         run = self.run
         persistence = run.persistence
         if r.error is not None or r.paused or r.parent_command is not None:
@@ -307,6 +325,9 @@ class BarrierActor:
     # -- step close --------------------------------------------------------------------
     def _close_step(self) -> Any:
         run = self.run
+        if self.step_watch is not None:
+            self.step_watch.cancel()
+            self.step_watch = None
         results = sorted(self.results, key=_order)
         if self.paused:
             unsaved = self._unsaved(results)
@@ -473,8 +494,25 @@ class BarrierActor:
                         run.dispatcher.submit((self._close_now, None, None, False))
                 return
         step = self.state.step
+        if self.program.step_timeout is not None:
+            run.dispatcher.submit((self._watch_step, step, None, True))
         for name, specs in by_node.items():
             post_activate(run.actor(name), Activate(step=step, tasks=specs, inline_sync=inline))
+
+    async def _watch_step(self, step: int) -> None:
+        """Fail the run with ``TimeoutError`` if step ``step`` is still open after the
+        graph's ``step_timeout`` (cancelled when the step closes)."""
+        timeout = self.program.step_timeout
+        assert timeout is not None
+        with anyio.CancelScope() as scope:
+            self.step_watch = scope
+            await anyio.sleep(timeout)
+            run = self.run
+            if self.step_watch is scope and not run.stopping:
+                self.step_watch = None
+                run.stop_with_error(
+                    TimeoutError(f"Step {step} of graph '{self.program.name}' took longer than its step_timeout of {timeout}s")
+                )
 
     def _close_now(self, _: Any) -> Any:
         if self.run.stopping:
@@ -515,12 +553,20 @@ class BarrierActor:
             "values": self.state.stream_values(),
             "metadata": persistence.saver.serde.loads(row.metadata),
             "next": [t.name for t in tasks],
-            "tasks": [{"id": t.id, "name": t.name, "interrupts": (), "state": None} for t in tasks],
+            "tasks": [{"id": t.id, "name": t.name, "interrupts": (), "state": self._task_state(row, t)} for t in tasks],
         }
         if sink.wants("checkpoints", ns):
             sink.emit(ns, "checkpoints", payload)
         if sink.wants("debug", ns):
             sink.emit(ns, "debug", {"step": row.step, "timestamp": row.created_at, "type": "checkpoint", "payload": payload})
+
+    def _task_state(self, row: CheckpointRow, task: TaskSpec) -> Any:
+        """Where a task's subgraph keeps its state (``None`` for a task without one)."""
+        graph = self.program.nodes[task.name].subgraph
+        if graph is None:
+            return None
+        ns = subgraph_namespace(row.ns, task.name, task.id, graph.program.checkpointer is True)
+        return {"configurable": {"thread_id": row.thread_id, "checkpoint_ns": ns}}
 
     def _emit_interrupts(self, interrupts: tuple[Any, ...]) -> None:
         run = self.run

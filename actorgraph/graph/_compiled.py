@@ -36,6 +36,18 @@ class CompiledStateGraph(GraphRunnable):
         return self.name + suffix if suffix else self.name
 
     @property
+    def step_timeout(self) -> float | None:
+        """Seconds each super-step may take; a step still running then fails the run with
+        ``TimeoutError`` (``None``: no limit)."""
+        return self.program.step_timeout
+
+    @step_timeout.setter
+    def step_timeout(self, value: float | None) -> None:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
+            raise ValueError(f"step_timeout must be a positive number of seconds or None, got {value!r}")
+        self.program.step_timeout = value
+
+    @property
     def context_schema(self) -> Any:
         return self.builder.context_schema
 
