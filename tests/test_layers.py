@@ -20,16 +20,20 @@ BOTTOM = {
     "actorgraph._message_types",
     "actorgraph._jsonschema",
     "actorgraph.errors",
+    "actorgraph.warnings",
 }
 # package -> packages it may import from (besides the bottom layer)
 ALLOWED = {
     "channels": set(),
     "draw": set(),
+    # transformers over a run's stream parts: they know nothing of the engine
+    "stream": set(),
     "persistence": {"channels"},
     "actors": {"channels", "persistence"},
     "graph": {"channels", "actors", "persistence", "draw"},
     "func": {"channels", "actors", "persistence", "draw"},
     "server": {"channels", "actors", "persistence", "graph", "func", "draw"},
+    "prebuilt": {"channels", "actors", "persistence", "graph", "func", "draw", "stream"},
 }
 
 

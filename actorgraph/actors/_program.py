@@ -8,6 +8,7 @@ how its return value becomes writes. The hot path only indexes these tables.
 
 from __future__ import annotations
 
+import inspect
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -132,6 +133,36 @@ class NodeSpec:
 
     def __repr__(self) -> str:
         return f"NodeSpec({self.name!r}, triggers={self.triggers})"
+
+    # -- LangGraph's PregelNode surface (``graph.nodes["x"].bound`` / ``.invoke``) --------
+    @property
+    def bound(self) -> Any:
+        """What the node runs, as given to ``add_node``."""
+        return self.call_target
+
+    def invoke(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
+        """Run the node's runnable by itself (outside any graph run) with the node's
+        tags and metadata; a plain function is called with the input."""
+        target: Any = self.call_target
+        if not hasattr(target, "invoke"):
+            return target(input)
+        return target.invoke(input, self._own_config(config), **kwargs)
+
+    async def ainvoke(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
+        """Async twin of ``invoke``."""
+        target: Any = self.call_target
+        if not hasattr(target, "ainvoke"):
+            result = target(input)
+            return await result if inspect.isawaitable(result) else result
+        return await target.ainvoke(input, self._own_config(config), **kwargs)
+
+    def _own_config(self, config: Any) -> dict[str, Any]:
+        out = dict(config or {})
+        if self.tags:
+            out["tags"] = [*self.tags, *(out.get("tags") or ())]
+        if self.metadata:
+            out["metadata"] = {**self.metadata, **(out.get("metadata") or {})}
+        return out
 
 
 class GraphStatistics(msgspec.Struct, frozen=True, kw_only=True):
