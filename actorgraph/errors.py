@@ -23,6 +23,7 @@ BaseException
  └─ GraphBubbleUp                     control-flow signals, never failures
      ├─ GraphInterrupt                a node paused the run for human input
      │   └─ NodeInterrupt             (deprecated spelling)
+     ├─ GraphDrained                  a run stopped at a step boundary, as RunControl asked
      └─ ParentCommand                 a subgraph node sent a Command to its parent graph
 ```
 
@@ -51,6 +52,7 @@ __all__ = (
     "EmptyInputError",
     "ErrorCode",
     "GraphBubbleUp",
+    "GraphDrained",
     "GraphInterrupt",
     "GraphRecursionError",
     "GraphValidationError",
@@ -248,6 +250,15 @@ class NodeInterrupt(GraphInterrupt):
         from actorgraph._types import Interrupt
 
         super().__init__([Interrupt(value=value) if id is None else Interrupt(value=value, id=id)])
+
+
+class GraphDrained(GraphBubbleUp):
+    """A run stopped at a step boundary because ``RunControl.request_drain()`` asked it to
+    (e.g. on SIGTERM); what it did so far is saved, and the thread can be resumed."""
+
+    def __init__(self, reason: str = "shutdown") -> None:
+        self.reason = reason
+        super().__init__(f"Graph drained: {reason}")
 
 
 class ParentCommand(GraphBubbleUp):

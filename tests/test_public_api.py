@@ -18,11 +18,12 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
             "All", "CachePolicy", "Command", "Durability", "GraphOutput", "Interrupt", "Overwrite",
             "PregelTask", "RetryPolicy", "Send", "StateSnapshot", "StateUpdate", "StreamMode",
             "StreamWriter", "TimeoutPolicy", "interrupt", "default_retry_on",
-        },
-        {
-            "Checkpointer", "StreamPart", "ValuesStreamPart", "UpdatesStreamPart", "MessagesStreamPart",
+            "StreamPart", "ValuesStreamPart", "UpdatesStreamPart", "MessagesStreamPart",
             "CustomStreamPart", "CheckpointStreamPart", "TasksStreamPart", "DebugStreamPart",
             "TaskPayload", "TaskResultPayload", "CheckpointTask", "CheckpointPayload", "DebugPayload",
+        },
+        {
+            "Checkpointer",
             "TracePolicy", "omit_payload", "PregelExecutableTask", "ensure_valid_checkpointer",
         },
     ),
@@ -33,7 +34,7 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
     "actorgraph.errors": (
         {
             "EmptyChannelError", "ErrorCode", "GraphRecursionError", "InvalidUpdateError", "GraphBubbleUp",
-            "GraphInterrupt", "NodeCancelledError", "NodeInterrupt", "NodeTimeoutError", "ParentCommand",
+            "GraphInterrupt", "NodeCancelledError", "NodeInterrupt", "NodeTimeoutError", "ParentCommand", "GraphDrained",
             "EmptyInputError", "TaskNotFound", "UnknownInterruptError",
             # ours: the common base, compile errors (also ValueError), bad chat messages,
             # local image renderers
@@ -42,7 +43,7 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
             # ours: the stores' namespace error (LangGraph has it in langgraph.store.base)
             "InvalidNamespaceError",
         },
-        {"GraphDrained", "NodeError", "is_invalid_resume"},
+        {"NodeError", "is_invalid_resume"},
     ),
     "actorgraph.channels": (
         {
@@ -83,6 +84,28 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
     "actorgraph.cache.base": ({"BaseCache", "FullKey", "Namespace"}, set()),
     "actorgraph.cache.sqlite": ({"SqliteCache"}, set()),
     "actorgraph.persistence": ({"SerializationError", "Serializer", "register_type"}, set()),
+    "actorgraph.stream": (
+        {
+            "AsyncGraphRunStream", "AsyncSubgraphRunStream", "CheckpointsTransformer", "CustomTransformer",
+            "DebugTransformer", "GraphRunStream", "LifecyclePayload", "LifecycleTransformer", "ProtocolEvent",
+            "StreamChannel", "StreamTransformer", "SubgraphRunStream", "SubgraphStatus", "SubgraphTransformer",
+            "TasksTransformer", "UpdatesTransformer",
+        },
+        set(),
+    ),
+    "actorgraph.stream.stream_channel": ({"StreamChannel"}, set()),
+    "actorgraph.stream.run_stream": (
+        {"AsyncGraphRunStream", "AsyncSubgraphRunStream", "GraphRunStream", "SubgraphRunStream"},
+        set(),
+    ),
+    "actorgraph.stream.transformers": (
+        {
+            "CheckpointsTransformer", "CustomTransformer", "DebugTransformer", "LifecycleCause", "LifecyclePayload",
+            "LifecycleTransformer", "MessagesTransformer", "SubgraphStatus", "SubgraphTransformer",
+            "TasksTransformer", "UpdatesTransformer", "ValuesTransformer",
+        },
+        set(),
+    ),
 }
 
 

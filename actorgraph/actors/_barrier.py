@@ -19,6 +19,7 @@ import msgspec
 from actorgraph._constants import INTERRUPT, START
 from actorgraph.actors._messages import Activate, TaskDone, TaskResult, TaskSpec
 from actorgraph.actors._node import post_activate
+from actorgraph.actors._stream import task_metadata
 from actorgraph.errors import ErrorCode, GraphRecursionError, InvalidUpdateError, ParentCommand, create_error_message
 
 if TYPE_CHECKING:
@@ -203,9 +204,7 @@ class BarrierActor:
         sink = self.run.sink
         ns = self.run.stream_ns
         if sink.wants("tasks", ns) or sink.wants("debug", ns):
-            self._emit_task_event(
-                "task", {"id": spec.id, "name": spec.name, "input": spec.input, "triggers": spec.triggers}
-            )
+            self._emit_task_event("task", self._task_payload(spec, {}))
 
     def _on_call(self, r: TaskResult) -> None:
         self.expected -= 1
@@ -434,10 +433,10 @@ class BarrierActor:
         ns = run.stream_ns
         if sink.wants("tasks", ns) or sink.wants("debug", ns):
             nodes = self.program.nodes
+            metadata: dict[str, Any] = {}
             for t in tasks:
                 if not nodes[t.name].hidden:
-                    payload = {"id": t.id, "name": t.name, "input": t.input, "triggers": t.triggers}
-                    self._emit_task_event("task", payload)
+                    self._emit_task_event("task", self._task_payload(t, metadata))
         for t in tasks:
             r = done.get(t.id)
             if r is not None:
@@ -534,6 +533,19 @@ class BarrierActor:
             chunk = {**values, INTERRUPT: tuple(interrupts)} if isinstance(values, dict) else {INTERRUPT: tuple(interrupts)}
             sink.emit(ns, "values", chunk)
 
+    def _task_payload(self, spec: TaskSpec, metadata: dict[str, Any]) -> dict[str, Any]:
+        """A task start event; ``metadata``: the task metadata by node, made once per step."""
+        payload: dict[str, Any] = {"id": spec.id, "name": spec.name, "input": spec.input, "triggers": spec.triggers}
+        md = metadata.get(spec.name, _UNSET)
+        if md is _UNSET:
+            node = self.program.nodes.get(spec.name)
+            md = metadata[spec.name] = task_metadata(
+                self.run.config, getattr(node, "metadata", None), getattr(node, "tags", None)
+            )
+        if md:
+            payload["metadata"] = dict(md)
+        return payload
+
     def _emit_task_result(self, r: TaskResult) -> None:
         run = self.run
         sink = run.sink
@@ -574,6 +586,9 @@ class BarrierActor:
                 "debug",
                 {"step": self.state.step, "timestamp": _now(), "type": kind, "payload": payload},
             )
+
+
+_UNSET: Any = object()
 
 
 def _order(r: TaskResult) -> tuple[Any, ...]:

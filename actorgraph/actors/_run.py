@@ -26,7 +26,7 @@ from actorgraph.actors._node import NodeActor
 from actorgraph.actors._persist import DURABILITY_MODES, RunPersistence, decode_pending
 from actorgraph.actors._spawn import WorkerGroup
 from actorgraph.actors._step import StepState
-from actorgraph.actors._stream import NULL_SINK, StreamSink
+from actorgraph.actors._stream import NULL_SINK, StreamSink, TeeSink
 from actorgraph.errors import ConfigError, EmptyInputError, GraphInterrupt, UnknownInterruptError
 
 if TYPE_CHECKING:
@@ -157,16 +157,21 @@ class RunState:
             prun = parent.run
             nth = parent.subgraphs
             self.checkpoint_ns = parent.child_namespace()
+            own = f"{parent.spec.name}:{parent.spec.id}"
+            prefix = (*prun.stream_ns, own, str(nth)) if nth else (*prun.stream_ns, own)
             if sink is NULL_SINK:
                 # a subgraph: its events join the parent's stream under its namespace (the
                 # second and later runs from one task numbered, as their checkpoints are)
                 self.sink = prun.sink
-                own = f"{parent.spec.name}:{parent.spec.id}"
-                self.stream_ns = (*prun.stream_ns, own, str(nth)) if nth else (*prun.stream_ns, own)
+                self.stream_ns = prefix
             else:
-                # stream()/astream() called inside a node: the caller consumes the events
+                # stream()/astream() called inside a node: the caller consumes the events,
+                # and a parent stream that takes subgraph events gets them too
                 self.sink = sink
                 self.stream_ns = ()
+                if prun.sink.subgraphs and prun.sink.modes:
+                    seen = prun.messages.seen if prun.messages is not None else None
+                    self.sink = TeeSink(sink, prun.sink, prefix, seen)
             self.context = context if context is not None else prun.context
             self.store = program.store if program.store is not None else prun.store
             self.durability = durability or prun.durability
@@ -209,12 +214,28 @@ class RunState:
         self.saved_returns: dict[str, tuple[Any]] = {}
         self.call_actors: dict[str, NodeActor] = {}
         self.messages: MessageStreamer | None = None
-        if self.sink.wants("messages", self.stream_ns):
-            shared = parent.run.messages if parent is not None and parent.run.sink is self.sink else None
-            self.messages = MessageStreamer(self, shared.seen if shared is not None else None)
+        sink = self.sink
+        streams_messages = sink.wants("messages", self.stream_ns)
+        streams_tools = sink.wants("tools", self.stream_ns)
+        if streams_messages or streams_tools:
+            shared = parent.run.messages if parent is not None and parent.run.sink is sink else None
+            self.messages = MessageStreamer(
+                self,
+                shared.seen if shared is not None else None,
+                messages=streams_messages,
+                tools=streams_tools,
+                v2=sink.messages_v2,
+            )
         self.log: Any = run_logger(
             graph=program.name, run_id=self.run_id, thread_id=self.thread_id, ns=self.checkpoint_ns
         )
+
+    def emit_chunk(self, chunk: tuple[tuple[str, ...], str, Any]) -> None:
+        """Stream a ``(namespace, mode, payload)`` chunk (from a LangChain handler)."""
+        ns, mode, payload = chunk
+        sink = self.sink
+        if sink.wants(mode, ns):
+            sink.emit(ns, mode, payload)
 
     # -- used by the barrier -----------------------------------------------------------
     def task_seed(self) -> str | None:

@@ -15,19 +15,23 @@ from typing import Any
 import anyio
 import anyio.lowlevel
 
-__all__ = ("NullSink", "QueueSink", "StreamSink", "END_OF_STREAM")
+__all__ = ("NullSink", "QueueSink", "StreamSink", "TeeSink", "END_OF_STREAM", "task_metadata")
 
 END_OF_STREAM: Any = object()
 
 
 class StreamSink:
-    """Base: decides what is wanted and receives ``(namespace, mode, chunk)`` events."""
+    """Base: decides what is wanted and receives ``(namespace, mode, chunk)`` events.
 
-    __slots__ = ("modes", "subgraphs")
+    ``messages_v2``: chat models stream protocol events (``stream_events(version="v3")``).
+    """
+
+    __slots__ = ("modes", "subgraphs", "messages_v2")
 
     def __init__(self, modes: frozenset[str] = frozenset(), subgraphs: bool = False) -> None:
         self.modes = modes
         self.subgraphs = subgraphs
+        self.messages_v2 = False
 
     def wants(self, mode: str, ns: tuple[str, ...]) -> bool:
         return mode in self.modes and (not ns or self.subgraphs)
@@ -54,6 +58,44 @@ class NullSink(StreamSink):
 
 
 NULL_SINK = NullSink()
+
+
+class TeeSink(StreamSink):
+    """The sink of a graph streamed from inside a node (``inner.stream(...)``): its events
+    go to that stream's consumer, and also to the enclosing stream under the node's
+    namespace (``prefix``) when that stream takes subgraph events, as a subgraph's
+    would. ``parent_seen``: the enclosing run's messages ids, so a message streamed here
+    is not streamed again when the node returns it."""
+
+    __slots__ = ("own", "parent", "prefix", "parent_seen")
+
+    def __init__(self, own: StreamSink, parent: StreamSink, prefix: tuple[str, ...], parent_seen: set[str] | None) -> None:
+        super().__init__(own.modes | parent.modes, True)
+        self.messages_v2 = own.messages_v2
+        self.own = own
+        self.parent = parent
+        self.prefix = prefix
+        self.parent_seen = parent_seen
+
+    def wants(self, mode: str, ns: tuple[str, ...]) -> bool:
+        return self.own.wants(mode, ns) or self.parent.wants(mode, (*self.prefix, *ns))
+
+    def emit(self, ns: tuple[str, ...], mode: str, chunk: Any) -> None:
+        if self.own.wants(mode, ns):
+            self.own.emit(ns, mode, chunk)
+        full = (*self.prefix, *ns)
+        if self.parent.wants(mode, full):
+            if mode == "messages" and self.parent_seen is not None:
+                mid = getattr(chunk[0], "id", None)
+                if mid:
+                    self.parent_seen.add(mid)
+            self.parent.emit(full, mode, chunk)
+
+    def backlog(self) -> bool:
+        return self.own.backlog()
+
+    async def wait_drained(self) -> None:
+        await self.own.wait_drained()
 
 
 def _call_soon_threadsafe(token: Any, fn: Callable[[], None]) -> None:
@@ -133,3 +175,34 @@ class QueueSink(StreamSink):
             if d is None:
                 d = self._drained = anyio.Event()
             await d.wait()
+
+
+# config metadata keys that say where a task runs: its stream event has them already
+_PLACEMENT_KEYS = frozenset(
+    (
+        "thread_id",
+        "checkpoint_id",
+        "checkpoint_ns",
+        "checkpoint_map",
+        "langgraph_step",
+        "langgraph_node",
+        "langgraph_triggers",
+        "langgraph_path",
+        "langgraph_checkpoint_ns",
+    )
+)
+
+
+def task_metadata(config: dict[str, Any], node_metadata: Any, node_tags: Any) -> dict[str, Any] | None:
+    """The ``metadata`` of a task's start event (``tasks``/``debug``): the user metadata a
+    task of this node gets in its config (the run's, the node's, the propagated config
+    keys) without the placement keys, plus its user ``tags``; ``None`` if empty."""
+    from actorgraph.actors._context import propagated_metadata
+
+    md = {k: v for k, v in propagated_metadata(config).items() if k not in _PLACEMENT_KEYS}
+    if node_metadata:
+        md.update((k, v) for k, v in node_metadata.items() if k not in _PLACEMENT_KEYS)
+    tags = [t for t in (*(config.get("tags") or ()), *(node_tags or ())) if not t.startswith("seq:step")]
+    if tags:
+        md["tags"] = tags
+    return md or None

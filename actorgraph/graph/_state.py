@@ -384,8 +384,11 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         interrupt_after: Any = None,
         debug: bool = False,
         name: str | None = None,
+        transformers: Any = None,
     ) -> Any:
-        """Check the graph and build its runnable form."""
+        """Check the graph and build its runnable form. ``transformers``: stream
+        transformer classes (or ``scope -> transformer`` factories) every
+        ``stream_events(version="v3")`` run of it gets."""
         from actorgraph.graph._compile import compile_graph
 
         interrupts = [
@@ -405,5 +408,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             debug=debug,
             name=name or "LangGraph",
         )
+        if transformers:
+            compiled.stream_transformers = tuple(transformers)
         self.compiled = True
         return compiled
