@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import operator
 import threading
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, TypedDict
 
@@ -489,3 +490,93 @@ async def test_ainvoke_v2_and_astream_v2() -> None:
     assert out == GraphOutput(value={"log": ["a", "b", "c"], "n": 1}, interrupts=())
     items = await _collect(g.astream(INP, stream_mode="values", version="v2"))
     assert items[-1] == {"type": "values", "ns": (), "data": out.value, "interrupts": ()}
+
+
+# -- version="v2": typed parts of schema objects ---------------------------------------------
+
+
+def _schema_graph(schema: Any, checkpointer: Any = None) -> Any:
+    g = StateGraph(schema)
+    g.add_node("a", lambda s: {"value": s.value + "a", "items": ["a"]})
+    g.add_edge(START, "a")
+    return g.compile(checkpointer=checkpointer)
+
+
+def _pydantic_state() -> Any:
+    from pydantic import BaseModel
+
+    class P(BaseModel):
+        value: str
+        items: Annotated[list[str], operator.add]
+
+    return P
+
+
+@dataclass
+class _DC:
+    value: str
+    items: Annotated[list[str], operator.add]
+
+
+@pytest.mark.parametrize("make", [_pydantic_state, lambda: _DC], ids=["pydantic", "dataclass"])
+def test_v2_values_and_invoke_are_objects_of_the_schema(make: Any) -> None:
+    schema = make()
+    g = _schema_graph(schema)
+    parts = list(g.stream({"value": "x", "items": []}, stream_mode="values", version="v2"))
+    assert all(isinstance(p["data"], schema) for p in parts)
+    assert parts[-1]["data"].value == "xa"
+    out = g.invoke({"value": "x", "items": []}, version="v2")
+    assert isinstance(out.value, schema) and out.value.items == ["a"]
+    # v1 is unchanged: plain dicts
+    assert g.invoke({"value": "x", "items": []}) == {"value": "xa", "items": ["a"]}
+    updates = g.invoke({"value": "x", "items": []}, stream_mode="updates", version="v2")
+    assert updates == [{"type": "updates", "ns": (), "data": {"a": {"value": "xa", "items": ["a"]}}}]
+
+
+def test_v2_checkpoint_values_are_objects_of_the_schema_once_complete() -> None:
+    from actorgraph.checkpoint.memory import InMemorySaver
+
+    schema = _pydantic_state()
+    g = _schema_graph(schema, InMemorySaver())
+    parts = list(
+        g.stream({"value": "x", "items": []}, {"configurable": {"thread_id": "t"}}, stream_mode="checkpoints", version="v2")
+    )
+    # the input checkpoint (next: __start__) stays a dict: the state isn't complete there
+    assert [type(p["data"]["values"]).__name__ for p in parts] == ["dict", "P", "P"]
+
+
+def test_v2_values_carry_interrupts_outside_the_data() -> None:
+    from actorgraph.checkpoint.memory import InMemorySaver
+    from actorgraph.types import interrupt
+
+    g = StateGraph(CS)
+    g.add_node("ask", lambda s: {"log": [interrupt("ok?")]})
+    g.add_edge(START, "ask")
+    parts = list(
+        g.compile(checkpointer=InMemorySaver()).stream(
+            {"log": []}, {"configurable": {"thread_id": "t"}}, stream_mode="values", version="v2"
+        )
+    )
+    last = parts[-1]
+    assert last["data"] == {"log": []} and [i.value for i in last["interrupts"]] == ["ok?"]
+
+
+def test_graph_output_dict_access_is_deprecated_but_works() -> None:
+    out = _fan().invoke(INP, version="v2")
+    with pytest.warns(DeprecationWarning, match="result.value"):
+        assert out["log"] == ["a", "b", "c"]
+    with pytest.warns(DeprecationWarning):
+        assert "__interrupt__" not in out
+    with pytest.raises(KeyError), pytest.warns(DeprecationWarning):
+        out["nope"]
+
+
+def test_task_events_carry_the_user_metadata_of_the_task() -> None:
+    g = StateGraph(CS)
+    g.add_node("n", lambda s: {"log": ["n"]}, metadata={"team": "blue"})
+    g.add_edge(START, "n")
+    cfg = {"metadata": {"who": "me"}, "tags": ["t1"], "configurable": {"run_id": "r", "thread_id": "x"}}
+    start, result = list(g.compile().stream({"log": []}, cfg, stream_mode="tasks"))
+    # placement keys (thread_id, checkpoint_ns, langgraph_*) are the event's own
+    assert start["metadata"] == {"who": "me", "run_id": "r", "team": "blue", "tags": ["t1"]}
+    assert "metadata" not in result

@@ -206,10 +206,7 @@ class StreamMux:
                 t.fail(err)
             except BaseException:
                 pass
-        for ch in self._channels:
-            if not ch._closed:
-                ch.fail(err)
-        self._events.fail(err)
+        self._fail_channels(err)
 
     def _close_channels(self) -> None:
         for ch in self._channels:
@@ -221,8 +218,8 @@ class StreamMux:
         for ch in self._channels:
             if not ch._closed:
                 ch.fail(err)
-        if not self._events._closed:
-            self._events.fail(err)
+        # even once closed: a run whose finalize failed ends with that error
+        self._events.fail(err)
 
     # -- async lane -----------------------------------------------------------------------
     async def apush(self, event: ProtocolEvent) -> None:
