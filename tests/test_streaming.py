@@ -580,3 +580,24 @@ def test_task_events_carry_the_user_metadata_of_the_task() -> None:
     # placement keys (thread_id, checkpoint_ns, langgraph_*) are the event's own
     assert start["metadata"] == {"who": "me", "run_id": "r", "team": "blue", "tags": ["t1"]}
     assert "metadata" not in result
+
+
+@pytest.mark.parametrize("modes", ["custom", ["custom", "values"]])
+def test_a_lone_sync_node_streams_custom_chunks_as_it_writes_them(modes: Any) -> None:
+    """#41: the consumer gets the node's first chunk while the node is still running."""
+    got_first = threading.Event()
+    waited: list[bool] = []
+
+    def node(state: CS, writer: StreamWriter) -> dict[str, Any]:
+        writer("before")
+        # waits for the consumer to have seen "before": only possible if it was delivered
+        waited.append(got_first.wait(timeout=5))
+        return {}
+
+    g = StateGraph(CS)
+    g.add_node("n", node)
+    g.add_edge(START, "n")
+    for item in g.compile().stream({"log": []}, stream_mode=modes):
+        if item in ("before", ("custom", "before")):
+            got_first.set()
+    assert waited == [True]

@@ -453,8 +453,8 @@ class BarrierActor:
                 by_node[t.name] = [t]
             else:
                 lst.append(t)
-        inline = run.sync_call and run.alone and len(todo) == 1
-        if len(todo) == 1 and run.messages is None and not self.program.retry_policy:
+        inline = run.sync_call and run.alone and len(todo) == 1 and not run.live_stream
+        if len(todo) == 1 and not run.live_stream and not self.program.retry_policy:
             spec = todo[0]
             node = self.program.nodes[spec.name]
             if node.run_now or (

@@ -125,6 +125,7 @@ class RunState:
         "durability",
         "saved_returns",
         "call_actors",
+        "live_stream",
     )
 
     def __init__(
@@ -226,6 +227,9 @@ class RunState:
                 tools=streams_tools,
                 v2=sink.messages_v2,
             )
+        # nodes write to the stream as they run: a sync node must not run on the thread of
+        # the loop that delivers the stream, or its chunks would wait for it to return
+        self.live_stream: bool = self.messages is not None or sink.wants("custom", self.stream_ns)
         self.log: Any = run_logger(
             graph=program.name, run_id=self.run_id, thread_id=self.thread_id, ns=self.checkpoint_ns
         )
