@@ -22,6 +22,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, LLMResul
 
 from actorgraph._constants import NS_SEP, PUSH, TAG_HIDDEN, TAG_NOSTREAM
 from actorgraph._types import Command
+from actorgraph.actors._context import CURRENT
 from actorgraph.errors import GraphInterrupt
 
 try:  # the marker LangChain's chat models look for to stream inside ``invoke``
@@ -393,15 +394,18 @@ class StreamToolCallHandler(BaseCallbackHandler, _StreamingCallbackHandler):  # 
 
 
 class _OwnTask:
-    """Mixin: take only the runs of one task (by its checkpoint namespace), stream them
-    under its run's namespace. The node's own input and output are the engine's part."""
+    """Mixin: take only the runs made by one task, and stream them under its run's
+    namespace. The node's own input and output are the engine's part.
+
+    "Made by the task" is decided by the task running in the calling context (handlers
+    are called inline), not by the run's metadata: a graph run inside the task whose
+    tasks stream nothing leaves LangChain's config context (and so the metadata) to the
+    enclosing task, yet its models are not this task's."""
 
     tctx: TaskContext
 
     def _namespace(self, metadata: dict[str, Any] | None, tags: list[str] | None = None) -> tuple[str, ...] | None:
-        if not metadata or metadata.get("langgraph_checkpoint_ns") != self.tctx.ns:
-            return None
-        if tags and TAG_NOSTREAM in tags:
+        if CURRENT.get() is not self.tctx or (tags and TAG_NOSTREAM in tags):
             return None
         return self.tctx.run.stream_ns
 
