@@ -9,13 +9,22 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import anyio
 import anyio.lowlevel
 
-__all__ = ("NullSink", "QueueSink", "StreamSink", "TeeSink", "END_OF_STREAM", "task_metadata")
+__all__ = (
+    "END_OF_STREAM",
+    "NullSink",
+    "QueueSink",
+    "StreamSink",
+    "TeeSink",
+    "map_debug_tasks",
+    "payload_metadata",
+    "task_metadata",
+)
 
 END_OF_STREAM: Any = object()
 
@@ -193,16 +202,44 @@ _PLACEMENT_KEYS = frozenset(
 )
 
 
+def payload_metadata(metadata: Any, tags: Any) -> dict[str, Any] | None:
+    """The ``metadata`` of a task start event: a copy of the task's config metadata
+    without the placement keys, plus its tags (but LangChain's ``seq:step:N`` ones)
+    under ``tags``; ``None`` when that leaves nothing."""
+    md = {k: v for k, v in (metadata or {}).items() if k not in _PLACEMENT_KEYS}
+    kept = [t for t in tags or () if not t.startswith("seq:step")]
+    if kept:
+        md["tags"] = kept
+    return md or None
+
+
 def task_metadata(config: dict[str, Any], node_metadata: Any, node_tags: Any) -> dict[str, Any] | None:
-    """The ``metadata`` of a task's start event (``tasks``/``debug``): the user metadata a
-    task of this node gets in its config (the run's, the node's, the propagated config
-    keys) without the placement keys, plus its user ``tags``; ``None`` if empty."""
+    """``payload_metadata`` of a task of a node with ``node_metadata`` and ``node_tags``
+    in a run with ``config``: what the task's config would hold, without building it."""
     from actorgraph.actors._context import propagated_metadata
 
-    md = {k: v for k, v in propagated_metadata(config).items() if k not in _PLACEMENT_KEYS}
+    md = propagated_metadata(config)
     if node_metadata:
-        md.update((k, v) for k, v in node_metadata.items() if k not in _PLACEMENT_KEYS)
-    tags = [t for t in (*(config.get("tags") or ()), *(node_tags or ())) if not t.startswith("seq:step")]
-    if tags:
-        md["tags"] = tags
-    return md or None
+        md.update(node_metadata)
+    tags = config.get("tags") or ()
+    if node_tags:
+        tags = (*tags, *node_tags)
+    return payload_metadata(md, tags)
+
+
+def map_debug_tasks(tasks: Iterable[Any]) -> Iterator[dict[str, Any]]:
+    """Task start events for tasks that have ``id``, ``name``, ``input``, ``triggers`` and
+    ``config`` attributes (hidden ones left out), as the ``tasks``/``debug`` streams
+    show them."""
+    from actorgraph._constants import TAG_HIDDEN
+
+    for task in tasks:
+        config = task.config
+        if config is not None and TAG_HIDDEN in (config.get("tags") or ()):
+            continue
+        payload: dict[str, Any] = {"id": task.id, "name": task.name, "input": task.input, "triggers": task.triggers}
+        if config is not None:
+            md = payload_metadata(config.get("metadata"), config.get("tags"))
+            if md:
+                payload["metadata"] = md
+        yield payload
