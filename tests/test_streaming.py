@@ -601,3 +601,66 @@ def test_a_lone_sync_node_streams_custom_chunks_as_it_writes_them(modes: Any) ->
         if item in ("before", ("custom", "before")):
             got_first.set()
     assert waited == [True]
+
+
+# -- streams of interrupted and resumed runs (#70) -------------------------------------------
+
+
+def _ask_and_sibling() -> Any:
+    """START -> ask (interrupts), START -> b (finishes in the same step)."""
+    from actorgraph.checkpoint.memory import InMemorySaver
+    from actorgraph.types import interrupt
+
+    g = StateGraph(CS)
+    g.add_node("ask", lambda s: {"log": [interrupt("q")]})
+    g.add_node("b", lambda s: {"log": ["b"]})
+    g.add_edge(START, "ask")
+    g.add_edge(START, "b")
+    return g.compile(checkpointer=InMemorySaver())
+
+
+def test_values_end_with_what_finished_siblings_of_an_interrupt_wrote() -> None:
+    chunks = list(_ask_and_sibling().stream({"log": []}, {"configurable": {"thread_id": "t"}}, stream_mode="values"))
+    assert [sorted(c) for c in chunks] == [["log"], ["__interrupt__", "log"], ["log"]]
+    assert chunks[-1] == {"log": ["b"]}
+
+
+def test_a_resumed_step_reports_results_only_of_the_tasks_that_run() -> None:
+    from actorgraph.types import Command
+
+    g = _ask_and_sibling()
+    cfg = {"configurable": {"thread_id": "t"}}
+    g.invoke({"log": []}, cfg)
+    events = list(g.stream(Command(resume="r"), cfg, stream_mode=["tasks", "updates"]))
+    summary = [
+        (mode, ("result " if "result" in e else "start ") + e["name"]) if mode == "tasks" else (mode, sorted(e))
+        for mode, e in events
+    ]
+    # b's saved writes are reused (an update marked cached), but b doesn't run again
+    assert summary == [
+        ("tasks", "start ask"),
+        ("tasks", "start b"),
+        ("updates", ["__metadata__", "b"]),
+        ("updates", ["ask"]),
+        ("tasks", "result ask"),
+    ]
+
+
+def test_a_resumed_run_streams_the_checkpoint_it_continues_first() -> None:
+    from actorgraph.checkpoint.memory import InMemorySaver
+    from actorgraph.types import Command, interrupt
+
+    g = StateGraph(CS)
+    g.add_node("ask", lambda s: {"log": [interrupt("q")]})
+    g.add_node("after", lambda s: {"log": ["after"]})
+    g.add_edge(START, "ask")
+    g.add_edge("ask", "after")
+    graph = g.compile(checkpointer=InMemorySaver())
+    cfg = {"configurable": {"thread_id": "t"}}
+    graph.invoke({"log": []}, cfg)
+    debug = list(graph.stream(Command(resume="r"), cfg, stream_mode="debug"))
+    assert [f"{e['type']}@{e['step']}" for e in debug][:4] == ["checkpoint@0", "task@1", "task_result@1", "checkpoint@1"]
+    first = debug[0]["payload"]
+    assert first["next"] == ["ask"] and first["values"] == {"log": []}
+    (task,) = first["tasks"]
+    assert task["name"] == "ask" and [i["value"] for i in task["interrupts"]] == ["q"]

@@ -151,7 +151,9 @@ class BarrierActor:
             and not self.program.retry_policy
         )
 
-    def start_resume(self, fork: bool, done: dict[str, TaskResult]) -> Any:
+    def start_resume(
+        self, fork: bool, done: dict[str, TaskResult], loaded: Any = None, pending: dict[str, Any] | None = None
+    ) -> Any:
         """A run that continues a saved step (resume, retry after an error, replay):
         recompute the step's tasks; tasks whose writes were saved don't run again. A
         replay of an older checkpoint first forks it, so the old branch is kept."""
@@ -173,6 +175,9 @@ class BarrierActor:
         state.step += 1
         run.stop = state.step + run.recursion_limit
         tasks = state.prepare(None, run.task_seed(), run.checkpoint_ns)
+        if loaded is not None:
+            # the stream starts where the run does: at the checkpoint it continues
+            self._emit_checkpoint(loaded.row, tasks, loaded.metadata, pending)
         return self._begin(tasks, done, first=True)
 
     # -- mailbox -----------------------------------------------------------------------
@@ -301,7 +306,10 @@ class BarrierActor:
                 if r.cached:
                     chunk["__metadata__"] = {"cached": True}
                 sink.emit(ns, "updates", chunk)
-        self._emit_task_result(r)
+        if not r.cached:
+            # a task whose writes were saved before (or cached) reports them, but it
+            # didn't run: no result event
+            self._emit_task_result(r)
 
     # -- step close --------------------------------------------------------------------
     def _close_step(self) -> Any:
@@ -314,9 +322,10 @@ class BarrierActor:
                 # the output at a pause includes what the finished tasks wrote (they are
                 # saved as pending writes, not as a new checkpoint)
                 try:
-                    self.state.apply_results(finished)
+                    written = self.state.apply_results(finished)[1]
                 except Exception as exc:
                     return run.stop_with_error(exc)
+                self._emit_values(written)
             return run.finish_interrupted(self.interrupts, unsaved, breakpoint=not self.interrupts)
         lone_rows = self._unsaved(results)
         self.results = []
@@ -489,7 +498,15 @@ class BarrierActor:
         if run.sink.wants("values", run.stream_ns) and not program.stream_key_set.isdisjoint(written):
             run.sink.emit(run.stream_ns, "values", self.state.stream_values())
 
-    def _emit_checkpoint(self, row: CheckpointRow, tasks: list[TaskSpec]) -> None:
+    def _emit_checkpoint(
+        self,
+        row: CheckpointRow,
+        tasks: list[TaskSpec],
+        metadata: Any = None,
+        pending: dict[str, Any] | None = None,
+    ) -> None:
+        """A checkpoint event: one just saved, or (``metadata`` and ``pending`` given) the
+        saved one a run continues, with what its tasks left (errors, interrupts, results)."""
         run = self.run
         sink = run.sink
         ns = run.stream_ns
@@ -512,14 +529,29 @@ class BarrierActor:
             "config": {"configurable": conf},
             "parent_config": parent,
             "values": self.state.stream_values(),
-            "metadata": persistence.saver.serde.loads(row.metadata),
+            "metadata": dict(metadata) if metadata is not None else persistence.saver.serde.loads(row.metadata),
             "next": [t.name for t in tasks],
-            "tasks": [{"id": t.id, "name": t.name, "interrupts": (), "state": None} for t in tasks],
+            "tasks": [self._checkpoint_task(t, pending) for t in tasks],
         }
         if sink.wants("checkpoints", ns):
             sink.emit(ns, "checkpoints", payload)
         if sink.wants("debug", ns):
             sink.emit(ns, "debug", {"step": row.step, "timestamp": row.created_at, "type": "checkpoint", "payload": payload})
+
+    def _checkpoint_task(self, t: TaskSpec, pending: dict[str, Any] | None) -> dict[str, Any]:
+        entry = pending.get(t.id) if pending else None
+        if entry is None:
+            return {"id": t.id, "name": t.name, "interrupts": (), "state": None}
+        if entry["error"]:
+            return {"id": t.id, "name": t.name, "error": entry["error"], "state": None}
+        out: dict[str, Any] = {"id": t.id, "name": t.name}
+        if entry["done"]:
+            result = {c: v for c, v in entry["writes"] if c in self.program.stream_key_set}
+            if result:
+                out["result"] = result
+        out["interrupts"] = tuple(_interrupt_dict(i) for i in entry["interrupts"])
+        out["state"] = None
+        return out
 
     def _emit_interrupts(self, interrupts: tuple[Any, ...]) -> None:
         run = self.run
@@ -567,10 +599,7 @@ class BarrierActor:
             "name": r.task.name,
             "error": r.error,
             "result": update if update is not None else {},
-            "interrupts": [
-                {"value": i.value, "id": i.id, "response_schema": i.response_schema}
-                for i in r.interrupts
-            ],
+            "interrupts": [_interrupt_dict(i) for i in r.interrupts],
         }
         self._emit_task_event("task_result", payload)
 
@@ -589,6 +618,10 @@ class BarrierActor:
 
 
 _UNSET: Any = object()
+
+
+def _interrupt_dict(i: Any) -> dict[str, Any]:
+    return {"value": i.value, "id": i.id, "response_schema": i.response_schema}
 
 
 def _order(r: TaskResult) -> tuple[Any, ...]:

@@ -527,7 +527,7 @@ async def execute(
         run.backend = group.backend
         run.dispatcher = Dispatcher(group, config.get("max_concurrency"))
         if resuming:
-            run.dispatcher.submit((lambda _: run.barrier.start_resume(fork, done), None, None, False))
+            run.dispatcher.submit((lambda _: run.barrier.start_resume(fork, done, loaded, pending), None, None, False))
         else:
             writes = list(inp.writes or ())
             step = loaded.row.step + 1 if loaded is not None else -1
