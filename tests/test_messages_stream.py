@@ -274,3 +274,33 @@ def test_tool_messages_a_node_returns_are_not_chat_replies_under_v3() -> None:
     g = _one_node(lambda s: {"messages": [ToolMessage("42", tool_call_id="c1", id="t1")]})
     assert [m.id for m, _ in g.stream({"messages": []}, stream_mode="messages")] == ["t1"]
     assert list(g.stream_events({"messages": []}, version="v3").messages) == []
+
+
+def test_callbacks_in_the_config_reach_models_called_without_config() -> None:
+    model_cls, _ = _lc()
+    from langchain_core.callbacks import BaseCallbackHandler
+
+    seen: list[str] = []
+
+    class Recorder(BaseCallbackHandler):
+        def on_chat_model_start(self, serialized: Any, messages: Any, **kwargs: Any) -> None:
+            seen.append(kwargs["metadata"]["langgraph_node"])
+
+    model = model_cls(messages=iter(["ok"]))
+    g = _one_node(lambda s: {"messages": model.invoke("hi")}, "chat")
+    g.invoke({"messages": []}, {"callbacks": [Recorder()], "run_name": "mine"})
+    assert seen == ["chat"]
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])  # LangChain's event stream is asyncio's
+@pytest.mark.anyio
+async def test_astream_events_v2_streams_the_models_events() -> None:
+    model_cls, _ = _lc()
+    model = model_cls(messages=iter(["hi there"]))
+    g = _one_node(lambda s: {"messages": model.invoke(s["messages"])}, "chat")
+    events = [e async for e in g.astream_events({"messages": "hi"}, version="v2")]
+    kinds = [e["event"] for e in events if e["name"] == "GenericFakeChatModel"]
+    assert kinds == ["on_chat_model_start"] + ["on_chat_model_stream"] * 3 + ["on_chat_model_end"]
+    chunks = [e["data"]["chunk"].content for e in events if e["event"] == "on_chat_model_stream"]
+    assert "".join(chunks) == "hi there"
+    assert events[0]["metadata"]["langgraph_node"] == "chat"

@@ -539,7 +539,9 @@ def test_v2_checkpoint_values_are_objects_of_the_schema_once_complete() -> None:
     schema = _pydantic_state()
     g = _schema_graph(schema, InMemorySaver())
     parts = list(
-        g.stream({"value": "x", "items": []}, {"configurable": {"thread_id": "t"}}, stream_mode="checkpoints", version="v2")
+        g.stream(
+            {"value": "x", "items": []}, {"configurable": {"thread_id": "t"}}, stream_mode="checkpoints", version="v2"
+        )
     )
     # the input checkpoint (next: __start__) stays a dict: the state isn't complete there
     assert [type(p["data"]["values"]).__name__ for p in parts] == ["dict", "P", "P"]
@@ -659,7 +661,8 @@ def test_a_resumed_run_streams_the_checkpoint_it_continues_first() -> None:
     cfg = {"configurable": {"thread_id": "t"}}
     graph.invoke({"log": []}, cfg)
     debug = list(graph.stream(Command(resume="r"), cfg, stream_mode="debug"))
-    assert [f"{e['type']}@{e['step']}" for e in debug][:4] == ["checkpoint@0", "task@1", "task_result@1", "checkpoint@1"]
+    kinds = [f"{e['type']}@{e['step']}" for e in debug]
+    assert kinds[:4] == ["checkpoint@0", "task@1", "task_result@1", "checkpoint@1"]
     first = debug[0]["payload"]
     assert first["next"] == ["ask"] and first["values"] == {"log": []}
     (task,) = first["tasks"]

@@ -463,7 +463,7 @@ class BarrierActor:
             else:
                 lst.append(t)
         inline = run.sync_call and run.alone and len(todo) == 1 and not run.live_stream
-        if len(todo) == 1 and not run.live_stream and not self.program.retry_policy:
+        if len(todo) == 1 and run.messages is None and not run.live_stream and not self.program.retry_policy:
             spec = todo[0]
             node = self.program.nodes[spec.name]
             if node.run_now or (

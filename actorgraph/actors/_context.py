@@ -223,9 +223,10 @@ class TaskContext:
             tags.extend(self.node.tags)
         if tags:
             cfg["tags"] = tags
-        for key in ("run_name", "run_id", "max_concurrency"):
-            if key in base:
-                cfg[key] = base[key]
+        # not the run's run_name / run_id: they name the graph's own run, and a LangChain
+        # component called with this config would take them as its own
+        if "max_concurrency" in base:
+            cfg["max_concurrency"] = base["max_concurrency"]
         return cfg
 
     # -- interrupts --------------------------------------------------------------------

@@ -199,7 +199,9 @@ class StreamMessagesHandler(BaseCallbackHandler, _StreamingCallbackHandler):  # 
             if isinstance(gen, ChatGeneration):
                 self._emit(meta, gen.message, dedupe=True)
 
-    def on_llm_error(self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any) -> Any:
+    def on_llm_error(
+        self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any
+    ) -> Any:
         self.metadata.pop(run_id, None)
 
     def on_chain_start(
@@ -239,7 +241,9 @@ class StreamMessagesHandler(BaseCallbackHandler, _StreamingCallbackHandler):  # 
         else:
             self._find_and_emit_messages(meta, response)
 
-    def on_chain_error(self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any) -> Any:
+    def on_chain_error(
+        self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any
+    ) -> Any:
         self.metadata.pop(run_id, None)
 
 
@@ -283,7 +287,9 @@ class StreamMessagesHandlerV2(StreamMessagesHandler, _V2StreamingCallbackHandler
         else:
             self._emit(meta, gen.message, dedupe=True)
 
-    def on_llm_error(self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any) -> Any:
+    def on_llm_error(
+        self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any
+    ) -> Any:
         self._streamed_run_ids.discard(run_id)
         self.metadata.pop(run_id, None)
 
@@ -377,7 +383,9 @@ class StreamToolCallHandler(BaseCallbackHandler, _StreamingCallbackHandler):  # 
         if call is not None:
             self.stream((call[0], "tools", {"event": "tool-finished", "tool_call_id": call[1], "output": output}))
 
-    def on_tool_error(self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any) -> Any:
+    def on_tool_error(
+        self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any
+    ) -> Any:
         call = self._close(run_id)
         # an interrupted tool hasn't failed: it runs again on resume
         if call is not None and not isinstance(error, GraphInterrupt) and type(error).__name__ != "GraphDrained":

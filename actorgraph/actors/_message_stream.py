@@ -71,7 +71,9 @@ def _messages_in(value: Any) -> Iterator[Any]:
 
 class MessageStreamer:
     """Per run (shared ``seen`` with subgraph runs on the same stream): emits messages
-    once each, with their task's metadata, and equips tasks with LangChain handlers."""
+    once each, with their task's metadata, and equips tasks with LangChain handlers and
+    LangChain's config context. (A run that streams neither mode has one for that
+    context alone when its config has callbacks.)"""
 
     __slots__ = ("run", "seen", "messages", "tools", "v2")
 
@@ -106,9 +108,9 @@ class MessageStreamer:
         handlers = task_handlers(tctx, self.messages, self.tools, self.v2, self.seen)
         if handlers:
             tctx.extra_callbacks = handlers
-            from langchain_core.runnables.config import var_child_runnable_config
+        from langchain_core.runnables.config import var_child_runnable_config
 
-            ctx.run(var_child_runnable_config.set, tctx.config)  # type: ignore[arg-type]
+        ctx.run(var_child_runnable_config.set, tctx.config)  # type: ignore[arg-type]
 
     def note_input(self, tctx: TaskContext) -> None:
         """Messages a task receives are not its output: remember their ids."""

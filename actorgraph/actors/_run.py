@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from actorgraph._constants import CONF, CONFIG_KEY_CHECKPOINT_ID, CONFIG_KEY_THREAD_ID, INTERRUPT, PREVIOUS, RETURN
+from actorgraph._message_types import langchain_installed
 from actorgraph.actors._barrier import BarrierActor
 from actorgraph.actors._context import _NO_ANSWER, TaskContext, interrupt_id
 from actorgraph.actors._dispatcher import Dispatcher
@@ -218,7 +219,10 @@ class RunState:
         sink = self.sink
         streams_messages = sink.wants("messages", self.stream_ns)
         streams_tools = sink.wants("tools", self.stream_ns)
-        if streams_messages or streams_tools:
+        # callbacks given in the config (LangChain's event stream, tracers) reach the LangChain
+        # components nodes call only through LangChain's config context, which the
+        # streamer sets for each task
+        if streams_messages or streams_tools or (config.get("callbacks") and langchain_installed()):
             shared = parent.run.messages if parent is not None and parent.run.sink is sink else None
             self.messages = MessageStreamer(
                 self,
@@ -229,7 +233,7 @@ class RunState:
             )
         # nodes write to the stream as they run: a sync node must not run on the thread of
         # the loop that delivers the stream, or its chunks would wait for it to return
-        self.live_stream: bool = self.messages is not None or sink.wants("custom", self.stream_ns)
+        self.live_stream: bool = streams_messages or streams_tools or sink.wants("custom", self.stream_ns)
         self.log: Any = run_logger(
             graph=program.name, run_id=self.run_id, thread_id=self.thread_id, ns=self.checkpoint_ns
         )

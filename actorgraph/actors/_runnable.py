@@ -308,7 +308,10 @@ class GraphRunnable:
         if version == "v3":
             from actorgraph.stream._entry import stream_events_v3
 
-            return stream_events_v3(self, input, config, transformers=transformers, inside_node=current_task() is not None, **_v3_kwargs(kwargs))
+            inside = current_task() is not None
+            return stream_events_v3(
+                self, input, config, transformers=transformers, inside_node=inside, **_v3_kwargs(kwargs)
+            )
         raise NotImplementedError(
             f"stream_events(version={version!r}) is not available synchronously: use "
             "astream_events(), or version='v3'"
@@ -331,7 +334,10 @@ class GraphRunnable:
             from actorgraph.stream._entry import astream_events_v3, reject_v3_invariant_kwargs
 
             reject_v3_invariant_kwargs(kwargs)
-            return astream_events_v3(self, input, config, transformers=transformers, inside_node=current_task() is not None, **_v3_kwargs(kwargs))
+            inside = current_task() is not None
+            return astream_events_v3(
+                self, input, config, transformers=transformers, inside_node=inside, **_v3_kwargs(kwargs)
+            )
         from actorgraph.stream._events import astream_langchain_events
 
         return astream_langchain_events(self, input, config, version, kwargs)

@@ -78,7 +78,9 @@ class TeeSink(StreamSink):
 
     __slots__ = ("own", "parent", "prefix", "parent_seen")
 
-    def __init__(self, own: StreamSink, parent: StreamSink, prefix: tuple[str, ...], parent_seen: set[str] | None) -> None:
+    def __init__(
+        self, own: StreamSink, parent: StreamSink, prefix: tuple[str, ...], parent_seen: set[str] | None
+    ) -> None:
         super().__init__(own.modes | parent.modes, True)
         self.messages_v2 = own.messages_v2
         self.own = own

@@ -132,7 +132,9 @@ class StreamMux:
         clash = sorted(set(projection) & set(self.extensions))
         if clash:
             owners = ", ".join(f"{key!r} (owned by {self._projection_owners[key]})" for key in clash)
-            raise ValueError(f"Transformer {name} returned projection keys that conflict with registered ones: {owners}")
+            raise ValueError(
+                f"Transformer {name} returned projection keys that conflict with registered ones: {owners}"
+            )
         native = bool(getattr(transformer, "_native", False))
         self._transformers.append(transformer)
         for value in projection.values():

@@ -154,7 +154,9 @@ class GraphRunStream(_RunState):
     def __enter__(self) -> GraphRunStream:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.abort()
 
     def _run_to_end(self) -> None:
