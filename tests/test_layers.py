@@ -19,6 +19,7 @@ BOTTOM = {
     "actorgraph._config_types",
     "actorgraph._message_types",
     "actorgraph._stream_types",
+    "actorgraph._jsonschema",
     "actorgraph.errors",
 }
 # package -> packages it may import from (besides the bottom layer)
