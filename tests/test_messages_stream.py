@@ -304,3 +304,25 @@ async def test_astream_events_v2_streams_the_models_events() -> None:
     chunks = [e["data"]["chunk"].content for e in events if e["event"] == "on_chat_model_stream"]
     assert "".join(chunks) == "hi there"
     assert events[0]["metadata"]["langgraph_node"] == "chat"
+
+
+def test_a_graph_on_its_own_thread_streams_its_messages_at_the_root() -> None:
+    """A graph invoked in a node with a thread of its own is a root run (#23): as in
+    LangGraph, its messages reach a caller that streams subgraphs at namespace (), and
+    its other events don't reach the caller at all."""
+    model_cls, _ = _lc()
+
+    def build() -> Any:
+        model = model_cls(messages=iter(["m n"]))
+        child = _one_node(lambda s: {"messages": model.invoke("hi")}, "inner_node")
+
+        def node(state: MessagesState) -> dict[str, Any]:
+            child.invoke({"messages": []}, {"configurable": {"thread_id": "child"}})
+            return {}
+
+        return _one_node(node)
+
+    parts = list(build().stream({"messages": []}, stream_mode=["messages", "updates"], subgraphs=True))
+    assert [(ns, mode) for ns, mode, _ in parts] == [((), "messages")] * 3 + [((), "updates")]
+    assert [p[2][0].content for p in parts[:3]] == ["m", " ", "n"]
+    assert list(build().stream({"messages": []}, stream_mode="messages")) == []

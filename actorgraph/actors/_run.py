@@ -36,7 +36,7 @@ from actorgraph.actors._node import NodeActor
 from actorgraph.actors._persist import DURABILITY_MODES, RunPersistence, decode_pending
 from actorgraph.actors._spawn import WorkerGroup
 from actorgraph.actors._step import StepState
-from actorgraph.actors._stream import NULL_SINK, StreamSink, TeeSink
+from actorgraph.actors._stream import NULL_SINK, CallbackModesSink, StreamSink, TeeSink
 from actorgraph.errors import ConfigError, EmptyInputError, GraphInterrupt, UnknownInterruptError
 
 if TYPE_CHECKING:
@@ -200,9 +200,12 @@ class RunState:
         else:
             self.sink = sink
             self.stream_ns = ()
-            if caller is not None and sink is NULL_SINK:
-                self.sink = caller.run.sink
-                self.stream_ns = (*caller.run.stream_ns, f"{caller.spec.name}:{caller.spec.id}")
+            if caller is not None and caller.run.sink.subgraphs:
+                # a graph invoked in a node on a thread of its own is a root run: its
+                # messages and tools still reach a caller's stream that takes subgraphs
+                forward = CallbackModesSink(caller.run.sink)
+                if forward.modes:
+                    self.sink = forward if sink is NULL_SINK else TeeSink(sink, forward, (), None)
             self.checkpoint_ns = ""
             self.context = context
             self.store = program.store

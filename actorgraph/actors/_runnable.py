@@ -16,7 +16,7 @@ from typing import Any
 
 import anyio
 
-from actorgraph._constants import CONF, INTERRUPT, START
+from actorgraph._constants import CONF, CONFIG_KEY_TASK_ID, INTERRUPT, START
 from actorgraph._stream_types import MESSAGES_V2_FLAG, GraphOutput
 from actorgraph._types import STREAM_MODES, Command, StateSnapshot, StateUpdate
 from actorgraph.actors._state_api import abulk_update_state, aget_state, aget_state_history, aupdate_state
@@ -194,6 +194,10 @@ class GraphRunnable:
             return False
         for source in (self.config, config):
             own = (source or {}).get(CONF) or {}
+            if own.get(CONFIG_KEY_TASK_ID) is not None:
+                # a task's own config passed on (`sub.invoke(state, config)`): its
+                # checkpoint_ns is the task's, and the graph runs as its subgraph
+                continue
             if any(own.get(k) is not None for k in _COORDINATE_KEYS):
                 return True
             if source and source.get("thread_id") is not None:

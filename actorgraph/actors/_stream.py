@@ -19,6 +19,7 @@ __all__ = (
     "END_OF_STREAM",
     "NullSink",
     "QueueSink",
+    "CallbackModesSink",
     "StreamSink",
     "TeeSink",
     "map_debug_tasks",
@@ -67,6 +68,34 @@ class NullSink(StreamSink):
 
 
 NULL_SINK = NullSink()
+
+
+class CallbackModesSink(StreamSink):
+    """What a graph invoked in a node on a thread of its own (a root run, not a subgraph)
+    streams to the caller's stream: as in LangGraph, only the modes its callbacks carry
+    (``messages``, ``tools``), at the root namespace, and only to a stream that takes
+    subgraph events."""
+
+    __slots__ = ("target",)
+
+    _MODES = frozenset(("messages", "tools"))
+
+    def __init__(self, target: StreamSink) -> None:
+        super().__init__(target.modes & self._MODES if target.subgraphs else frozenset(), target.subgraphs)
+        self.messages_v2 = target.messages_v2
+        self.target = target
+
+    def wants(self, mode: str, ns: tuple[str, ...]) -> bool:
+        return mode in self.modes and self.target.wants(mode, ns)
+
+    def emit(self, ns: tuple[str, ...], mode: str, chunk: Any) -> None:
+        self.target.emit(ns, mode, chunk)
+
+    def backlog(self) -> bool:
+        return self.target.backlog()
+
+    async def wait_drained(self) -> None:
+        await self.target.wait_drained()
 
 
 class TeeSink(StreamSink):
