@@ -667,3 +667,22 @@ def test_a_resumed_run_streams_the_checkpoint_it_continues_first() -> None:
     assert first["next"] == ["ask"] and first["values"] == {"log": []}
     (task,) = first["tasks"]
     assert task["name"] == "ask" and [i["value"] for i in task["interrupts"]] == ["q"]
+
+
+def test_print_mode_prints_the_modes_it_names(capsys: pytest.CaptureFixture[str]) -> None:
+    g = StateGraph(CS)
+    g.add_node("a", lambda s: {"log": ["a"]})
+    g.add_edge(START, "a")
+    graph = g.compile()
+    assert graph.invoke({"log": []}, print_mode=["values", "updates"]) == {"log": ["a"]}
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        "\x1b[1m[values]\x1b[0m {'log': []}",
+        "\x1b[1m[updates]\x1b[0m {'a': {'log': ['a']}}",
+        "\x1b[1m[values]\x1b[0m {'log': ['a']}",
+    ]
+    # streamed modes are yielded, printed ones only printed
+    assert list(graph.stream({"log": []}, stream_mode="values", print_mode="updates")) == [{"log": []}, {"log": ["a"]}]
+    assert capsys.readouterr().out.splitlines() == ["\x1b[1m[updates]\x1b[0m {'a': {'log': ['a']}}"]
+    with pytest.raises(ValueError, match="Unknown stream_mode 'nope'"):
+        graph.invoke({"log": []}, print_mode="nope")

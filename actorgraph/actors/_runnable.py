@@ -24,7 +24,7 @@ from actorgraph.actors._context import current_task
 from actorgraph.actors._program import Program
 from actorgraph.actors._run import DEFAULT_RECURSION_LIMIT, RunInput, RunOutcome, execute, output_with_interrupts
 from actorgraph.actors._spawn import DetachedTask
-from actorgraph.actors._stream import END_OF_STREAM, NULL_SINK, QueueSink
+from actorgraph.actors._stream import END_OF_STREAM, NULL_SINK, PrintSink, QueueSink, print_event
 from actorgraph.actors._sync import iterate_sync, run_sync
 from actorgraph.errors import InvalidUpdateError
 
@@ -238,6 +238,7 @@ class GraphRunnable:
     ) -> Any:
         """Run the graph to the end (or to a pause) and return its output."""
         opts = _Options(context, stream_mode, False, version, durability, interrupt_before, interrupt_after, False, output_keys)
+        opts.print_mode = self._print_modes(kwargs)
         return await self._ainvoke(input, config, opts)
 
     async def run_as_node(self, input: Any) -> Any:
@@ -249,8 +250,19 @@ class GraphRunnable:
     async def _ainvoke(self, input: Any, config: Any, opts: _Options) -> Any:
         if opts.stream_mode != "values":
             return [c async for c in self._astream(input, config, opts)]
-        outcome = await self._execute(input, config, opts, NULL_SINK)
+        sink = PrintSink(frozenset(opts.print_mode)) if opts.print_mode else NULL_SINK
+        outcome = await self._execute(input, config, opts, sink)
         return self._output(outcome, opts)
+
+    def _print_modes(self, kwargs: dict[str, Any]) -> tuple[str, ...]:
+        """The modes to print as they stream (``print_mode``; ``updates`` and ``values``
+        with ``debug=True`` here or at compile), checked as stream modes are."""
+        if kwargs.get("debug") or self.program.debug:
+            return ("updates", "values")
+        print_mode = kwargs.get("print_mode")
+        if not print_mode:
+            return ()
+        return tuple(_stream_modes(print_mode, "values")[0])
 
     def _v2_mappers(self) -> tuple[Any, Any]:
         """(output, state) mappers of ``version="v2"`` streams: a dict of values to the
@@ -300,11 +312,13 @@ class GraphRunnable:
     ) -> AsyncIterator[Any]:
         """Run the graph, yielding stream chunks as they happen."""
         opts = _Options(context, stream_mode, subgraphs, version, durability, interrupt_before, interrupt_after, False, output_keys)
+        opts.print_mode = self._print_modes(kwargs)
         return self._astream(input, config, opts)
 
     async def _astream(self, input: Any, config: Any, opts: _Options) -> AsyncIterator[Any]:
         modes, single = _stream_modes(opts.stream_mode, self.program.stream_mode)
-        sink = QueueSink(frozenset(modes), opts.subgraphs)
+        printed = frozenset(opts.print_mode)
+        sink = QueueSink(frozenset(modes) | printed, opts.subgraphs)
         parent = current_task()
         cfg = self._config(config)
         mappers: tuple[Any, Any] = (None, None)
@@ -348,6 +362,10 @@ class GraphRunnable:
                 if event is END_OF_STREAM:
                     break
                 ns, mode, chunk = event
+                if printed and mode in printed:
+                    print_event(ns, mode, chunk)
+                    if mode not in modes:
+                        continue
                 yield _format(ns, mode, chunk, single, opts.subgraphs, opts.version, mappers)
         finally:
             if not task.done:
@@ -467,6 +485,7 @@ class GraphRunnable:
     ) -> Any:
         """Run the graph to the end (or to a pause) and return its output."""
         opts = _Options(context, stream_mode, False, version, durability, interrupt_before, interrupt_after, True, output_keys)
+        opts.print_mode = self._print_modes(kwargs)
         return run_sync(lambda: self._ainvoke(input, config, opts))
 
     def stream(
@@ -486,6 +505,7 @@ class GraphRunnable:
     ) -> Iterator[Any]:
         """Run the graph, yielding stream chunks as they happen."""
         opts = _Options(context, stream_mode, subgraphs, version, durability, interrupt_before, interrupt_after, True, output_keys)
+        opts.print_mode = self._print_modes(kwargs)
         return iterate_sync(lambda: self._astream(input, config, opts))
 
     def batch(
@@ -551,6 +571,7 @@ class _Options:
         "interrupt_after",
         "sync_call",
         "output_keys",
+        "print_mode",
     )
 
     def __init__(
@@ -574,6 +595,7 @@ class _Options:
         self.interrupt_after = interrupt_after
         self.sync_call = sync_call
         self.output_keys = output_keys
+        self.print_mode: tuple[str, ...] = ()
 
 
 def _batch_configs(config: Any, n: int) -> list[Any]:

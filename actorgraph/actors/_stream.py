@@ -18,12 +18,14 @@ import anyio.lowlevel
 __all__ = (
     "END_OF_STREAM",
     "NullSink",
+    "PrintSink",
     "QueueSink",
     "CallbackModesSink",
     "StreamSink",
     "TeeSink",
     "map_debug_tasks",
     "payload_metadata",
+    "print_event",
     "task_metadata",
 )
 
@@ -68,6 +70,25 @@ class NullSink(StreamSink):
 
 
 NULL_SINK = NullSink()
+
+
+def print_event(ns: tuple[str, ...], mode: str, chunk: Any) -> None:
+    """Print a stream event (``print_mode``): ``[mode]`` in bold, ``[graph=ns]`` for a
+    subgraph's, then the chunk's repr."""
+    head = f"\033[1m[{mode}]\033[0m"
+    if ns:
+        head += f" \033[1;33m[graph={ns}]\033[0m"
+    print(f"{head} {chunk!r}")
+
+
+class PrintSink(StreamSink):
+    """The sink of an ``invoke`` with ``print_mode``: prints the graph's own events of
+    those modes as they happen (from any thread)."""
+
+    __slots__ = ()
+
+    def emit(self, ns: tuple[str, ...], mode: str, chunk: Any) -> None:
+        print_event(ns, mode, chunk)
 
 
 class CallbackModesSink(StreamSink):
