@@ -686,3 +686,19 @@ def test_print_mode_prints_the_modes_it_names(capsys: pytest.CaptureFixture[str]
     assert capsys.readouterr().out.splitlines() == ["\x1b[1m[updates]\x1b[0m {'a': {'log': ['a']}}"]
     with pytest.raises(ValueError, match="Unknown stream_mode 'nope'"):
         graph.invoke({"log": []}, print_mode="nope")
+
+
+def test_a_subgraph_breakpoint_is_reported_once_by_the_root() -> None:
+    """#6: the subgraph pauses its parent; the pause shows in the root's updates only."""
+    from actorgraph.checkpoint.memory import InMemorySaver
+
+    inner = StateGraph(S)
+    inner.add_node("i1", lambda s: {"n": 1})
+    inner.add_node("i2", lambda s: {"n": 2})
+    inner.add_edge(START, "i1")
+    inner.add_edge("i1", "i2")
+    g = StateGraph(S)
+    g.add_node("inner", inner.compile(interrupt_before=["i2"]))
+    g.add_edge(START, "inner")
+    chunks = list(g.compile(checkpointer=InMemorySaver()).stream(INP, {"configurable": {"thread_id": "t"}}, subgraphs=True))
+    assert [(len(ns), c) for ns, c in chunks] == [(1, {"i1": {"n": 1}}), (0, {"__interrupt__": ()})]

@@ -327,7 +327,8 @@ class RunState:
 
     def finish_interrupted(self, interrupts: list[Any], rows: list[Any], breakpoint: bool = False) -> Any:
         self.stopping = True
-        if breakpoint and self.sink.wants("updates", self.stream_ns):
+        # a subgraph's breakpoint shows as its parent's (which pauses too), not twice
+        if breakpoint and self.parent is None and self.sink.wants("updates", self.stream_ns):
             self.sink.emit(self.stream_ns, "updates", {INTERRUPT: ()})
         self.outcome = RunOutcome(self.barrier.state.output_values(), list(interrupts), paused=breakpoint)
         if self.persistence is not None and rows:
