@@ -326,3 +326,14 @@ def test_a_graph_on_its_own_thread_streams_its_messages_at_the_root() -> None:
     assert [(ns, mode) for ns, mode, _ in parts] == [((), "messages")] * 3 + [((), "updates")]
     assert [p[2][0].content for p in parts[:3]] == ["m", " ", "n"]
     assert list(build().stream({"messages": []}, stream_mode="messages")) == []
+
+
+def test_returned_messages_carry_the_run_ids_of_the_config() -> None:
+    """#31: the metadata of a message a node returns has the config's run_id (and the
+    other ids LangGraph copies from ``configurable``)."""
+    g = _one_node(lambda s: {"messages": [AIMessage("hi", id="m1")]})
+    cfg = {"configurable": {"thread_id": "t", "run_id": "r", "assistant_id": "a", "secret_key": "x"}}
+    ((message, meta),) = list(g.stream({"messages": []}, cfg, stream_mode="messages"))
+    assert message.id == "m1"
+    assert (meta["run_id"], meta["assistant_id"], meta["thread_id"]) == ("r", "a", "t")
+    assert "secret_key" not in meta
