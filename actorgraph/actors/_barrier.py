@@ -18,7 +18,8 @@ import anyio
 import msgspec
 
 from actorgraph._constants import INTERRUPT, START
-from actorgraph.actors._messages import Activate, TaskDone, TaskResult, TaskSpec
+from actorgraph.actors._ids import subgraph_namespace
+from actorgraph.actors._messages import Activate, TaskDone, TaskResult, TaskSpec, null_result
 from actorgraph.actors._node import post_activate
 from actorgraph.actors._stream import task_metadata
 from actorgraph.errors import ErrorCode, GraphRecursionError, InvalidUpdateError, ParentCommand, create_error_message
@@ -156,13 +157,29 @@ class BarrierActor:
         )
 
     def start_resume(
-        self, fork: bool, done: dict[str, TaskResult], loaded: Any = None, pending: dict[str, Any] | None = None
+        self,
+        fork: bool,
+        done: dict[str, TaskResult],
+        command: Any = None,
+        loaded: Any = None,
+        pending: dict[str, Any] | None = None,
     ) -> Any:
         """A run that continues a saved step (resume, retry after an error, replay):
         recompute the step's tasks; tasks whose writes were saved don't run again. A
-        replay of an older checkpoint first forks it, so the old branch is kept."""
+        replay of an older checkpoint first forks it, so the old branch is kept.
+        ``command``: a Command's (writes, sends), applied to the saved step first (saved
+        with it, so a crash doesn't lose them) - the tasks they trigger join the step."""
         run = self.run
         state = self.state
+        if command is not None and (command[0] or command[1]):
+            writes, sends = command
+            result = null_result(state.step, list(writes), list(sends))
+            try:
+                state.apply_null(result)
+                if run.persistence is not None and not fork:
+                    run.persistence.save((), run.persistence.task_rows(result))
+            except Exception as exc:
+                return run.stop_with_error(exc)
         # a resumed run starts from the saved state: it is the output so far, and the
         # values stream begins with it
         program = self.program
@@ -557,27 +574,37 @@ class BarrierActor:
             "values": self.state.stream_values(),
             "metadata": dict(metadata) if metadata is not None else persistence.saver.serde.loads(row.metadata),
             "next": [t.name for t in tasks],
-            "tasks": [self._checkpoint_task(t, pending) for t in tasks],
+            "tasks": [self._checkpoint_task(row, t, pending) for t in tasks],
         }
         if sink.wants("checkpoints", ns):
             sink.emit(ns, "checkpoints", payload)
         if sink.wants("debug", ns):
             sink.emit(ns, "debug", {"step": row.step, "timestamp": row.created_at, "type": "checkpoint", "payload": payload})
 
-    def _checkpoint_task(self, t: TaskSpec, pending: dict[str, Any] | None) -> dict[str, Any]:
+    def _checkpoint_task(self, row: CheckpointRow, t: TaskSpec, pending: dict[str, Any] | None) -> dict[str, Any]:
+        """A task of a checkpoint event, with what it left if the checkpoint is continued."""
+        state = self._task_state(row, t)
         entry = pending.get(t.id) if pending else None
         if entry is None:
-            return {"id": t.id, "name": t.name, "interrupts": (), "state": None}
+            return {"id": t.id, "name": t.name, "interrupts": (), "state": state}
         if entry["error"]:
-            return {"id": t.id, "name": t.name, "error": entry["error"], "state": None}
+            return {"id": t.id, "name": t.name, "error": entry["error"], "state": state}
         out: dict[str, Any] = {"id": t.id, "name": t.name}
         if entry["done"]:
             result = {c: v for c, v in entry["writes"] if c in self.program.stream_key_set}
             if result:
                 out["result"] = result
         out["interrupts"] = tuple(_interrupt_dict(i) for i in entry["interrupts"])
-        out["state"] = None
+        out["state"] = state
         return out
+
+    def _task_state(self, row: CheckpointRow, task: TaskSpec) -> Any:
+        """Where a task's subgraph keeps its state (``None`` for a task without one)."""
+        graph = self.program.nodes[task.name].subgraph
+        if graph is None:
+            return None
+        ns = subgraph_namespace(row.ns, task.name, task.id, graph.program.checkpointer is True)
+        return {"configurable": {"thread_id": row.thread_id, "checkpoint_ns": ns}}
 
     def _emit_interrupts(self, interrupts: tuple[Any, ...]) -> None:
         run = self.run

@@ -52,6 +52,7 @@ class NodeSpec:
         "timeout",
         "defer",
         "is_subgraph",
+        "subgraph",
         "call_target",
         "is_call",
         "inline_ok",
@@ -81,6 +82,7 @@ class NodeSpec:
         timeout: TimeoutPolicy | None = None,
         defer: bool = False,
         is_subgraph: bool = False,
+        subgraph: Any = None,
         call_target: Any = None,
         is_call: bool = False,
         inline_ok: bool = True,
@@ -105,6 +107,9 @@ class NodeSpec:
         self.timeout = timeout
         self.defer = defer
         self.is_subgraph = is_subgraph
+        # the compiled graph this node runs (as the node, or called inside it): its state
+        # shows under the node's tasks in snapshots
+        self.subgraph = subgraph
         # the user's callable (names the node's cache namespace)
         self.call_target = call_target if call_target is not None else call
         # a @task: called with (args, kwargs); its result goes back to its caller
@@ -190,6 +195,7 @@ class Program:
         single_output: str | None = None,
         map_input: Callable[[Any], list[tuple[str, Any]]],
         map_command: Callable[[Any], tuple[list[tuple[str, Any]], list[Any]]],
+        command_writes: Callable[[Any], tuple[list[tuple[str, Any]], list[Any]]] | None = None,
         coerce_context: Callable[[Any], Any] = lambda c: c,
         stream_mode: str = "updates",
         checkpointer: Any = None,
@@ -225,6 +231,9 @@ class Program:
         self.input_channel = input_channel
         self.map_input = map_input
         self.map_command = map_command
+        # a Command's update/goto as channel writes and sends, applied to a saved thread's
+        # pending step (map_command is for a run with no saved step: the update is its input)
+        self.command_writes = command_writes if command_writes is not None else map_command
         self.coerce_context = coerce_context
         self.stream_mode = stream_mode
         self.checkpointer = checkpointer

@@ -19,9 +19,11 @@ import anyio
 from actorgraph._constants import (
     CONF,
     CONFIG_KEY_CHECKPOINT_ID,
+    CONFIG_KEY_CHECKPOINT_MAP,
     CONFIG_KEY_STRICT_RESUME,
     CONFIG_KEY_THREAD_ID,
     INTERRUPT,
+    NULL_TASK_ID,
     PREVIOUS,
     RETURN,
 )
@@ -29,9 +31,10 @@ from actorgraph._message_types import langchain_installed
 from actorgraph.actors._barrier import BarrierActor
 from actorgraph.actors._context import _NO_ANSWER, TaskContext, interrupt_id
 from actorgraph.actors._dispatcher import Dispatcher
+from actorgraph.actors._ids import stable_namespace
 from actorgraph.actors._log import run_logger
 from actorgraph.actors._message_stream import MessageStreamer
-from actorgraph.actors._messages import SendMsg, TaskDone, TaskResult
+from actorgraph.actors._messages import SendMsg, TaskDone, TaskResult, null_result
 from actorgraph.actors._node import NodeActor
 from actorgraph.actors._persist import DURABILITY_MODES, RunPersistence, decode_pending
 from actorgraph.actors._spawn import WorkerGroup
@@ -75,6 +78,9 @@ class RunInput:
     writes: list[tuple[str, Any]] | None
     sends: list[SendMsg] = field(default_factory=list)
     resume: Any = NO_RESUME
+    command: tuple[list[tuple[str, Any]], list[SendMsg]] | None = None
+    """A Command's update/goto (writes, sends): on a thread with a saved step they are
+    applied to that step, which then resumes; ``writes`` start a thread that has none."""
 
 
 @dataclass(slots=True)
@@ -130,6 +136,9 @@ class RunState:
         "interrupt_before",
         "interrupt_after",
         "parent_checkpoints",
+        "address_map",
+        "replay",
+        "resumed_step",
         "resume_map",
         "prior_answers",
         "answers",
@@ -171,12 +180,19 @@ class RunState:
         thread = configurable.get(CONFIG_KEY_THREAD_ID)
         self.thread_id = str(thread) if thread is not None else None
         self.run_id = config.get("run_id")
+        # the step a resumed run re-runs (its tasks' subgraphs resume too)
+        self.resumed_step: int | None = None
         if parent is not None:
             prun = parent.run
             nth = parent.subgraphs
             self.checkpoint_ns = parent.child_namespace()
-            own = f"{parent.spec.name}:{parent.spec.id}"
-            prefix = (*prun.stream_ns, own, str(nth)) if nth else (*prun.stream_ns, own)
+            stateful = program.checkpointer is True
+            if stateful:
+                # checkpointer=True: one lineage across the parent's runs, under the node's
+                # name without task ids, so each run continues the last one's state
+                self.checkpoint_ns = stable_namespace(self.checkpoint_ns)
+            own = parent.spec.name if stateful else f"{parent.spec.name}:{parent.spec.id}"
+            prefix = (*prun.stream_ns, own, str(nth)) if nth and not stateful else (*prun.stream_ns, own)
             if sink is NULL_SINK:
                 # a subgraph: its events join the parent's stream under its namespace (the
                 # second and later runs from one task numbered, as their checkpoints are)
@@ -197,6 +213,8 @@ class RunState:
             self.parent_checkpoints: dict[str, str] = dict(prun.parent_checkpoints)
             if prun.persistence is not None and prun.persistence.checkpoint_id is not None:
                 self.parent_checkpoints[prun.checkpoint_ns] = prun.persistence.checkpoint_id
+            self.address_map: dict[str, str] = prun.address_map
+            self.replay: _Replay | None = prun.replay
         else:
             self.sink = sink
             self.stream_ns = ()
@@ -212,6 +230,10 @@ class RunState:
             self.durability = durability or "async"
             self.resume_map = {}
             self.parent_checkpoints = {}
+            # checkpoints the caller addressed by namespace (a subgraph's config from
+            # get_state(subgraphs=True) carries one for each enclosing graph)
+            self.address_map = dict((config.get(CONF) or {}).get(CONFIG_KEY_CHECKPOINT_MAP) or {})
+            self.replay = None
         if self.durability not in DURABILITY_MODES:
             raise ConfigError(
                 f"durability must be one of {', '.join(DURABILITY_MODES)}, got {self.durability!r}"
@@ -388,6 +410,33 @@ class RunState:
         self.answers[tctx.spec.id] = list(tctx.resume)
 
 
+class _Replay:
+    """A run that time-travels to checkpoint ``before``: the first run of each subgraph
+    in it starts from that subgraph's state as it was then (its last checkpoint older
+    than ``before``); later runs of it (a loop) continue normally."""
+
+    __slots__ = ("before", "seen")
+
+    def __init__(self, before: str) -> None:
+        self.before = before
+        self.seen: set[str] = set()
+
+    def first_visit(self, ns: str) -> bool:
+        key = stable_namespace(ns)
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        return True
+
+
+async def _latest_before(saver: Any, thread: str, ns: str, before: str) -> LoadedCheckpoint | None:
+    conf = {CONF: {CONFIG_KEY_THREAD_ID: thread, "checkpoint_ns": ns}}
+    async for tup in saver.alist(conf, before={CONF: {CONFIG_KEY_CHECKPOINT_ID: before}}, limit=1):
+        loaded: LoadedCheckpoint | None = await saver.aload(thread, ns, tup.config[CONF][CONFIG_KEY_CHECKPOINT_ID])
+        return loaded
+    return None
+
+
 def _saver(program: Program, parent: TaskContext | None) -> Any:
     cp = program.checkpointer
     if cp is False:
@@ -516,6 +565,7 @@ async def execute(
     )
     saver = _saver(program, parent)
     loaded = None
+    child_mode = ""
     if saver is not None:
         if run.thread_id is None:
             raise ConfigError(
@@ -523,8 +573,23 @@ async def execute(
                 "config={'configurable': {'thread_id': '...'}}"
             )
         run.persistence = RunPersistence(run, saver, run.thread_id, run.durability)
-        wanted = (config.get(CONF) or {}).get(CONFIG_KEY_CHECKPOINT_ID) if parent is None else None
-        loaded = await saver.aload(run.thread_id, run.checkpoint_ns, wanted)
+        conf = config.get(CONF) or {}
+        if parent is None:
+            # a subgraph's checkpoint config addresses this graph's checkpoint through its
+            # map; the run then goes back to it and the subgraph to its own
+            wanted = run.address_map.get("") if conf.get("checkpoint_ns") else conf.get(CONFIG_KEY_CHECKPOINT_ID)
+            loaded = await saver.aload(run.thread_id, run.checkpoint_ns, wanted)
+        else:
+            wanted = run.address_map.get(run.checkpoint_ns)
+            if wanted is not None:
+                loaded = await saver.aload(run.thread_id, run.checkpoint_ns, wanted)
+                # time travel into this subgraph: its interrupts ask again
+                child_mode = "addressed"
+            elif run.replay is not None and run.replay.first_visit(run.checkpoint_ns):
+                loaded = await _latest_before(saver, run.thread_id, run.checkpoint_ns, run.replay.before)
+                child_mode = "replayed"
+            else:
+                loaded = await saver.aload(run.thread_id, run.checkpoint_ns, None)
         if loaded is None and wanted is not None and inp.writes is None:
             raise EmptyInputError(
                 f"Thread '{run.thread_id}' has no checkpoint '{wanted}' to continue from; pass input to start a run"
@@ -534,7 +599,18 @@ async def execute(
             "Command(resume=...) answers an interrupt saved by a checkpointer: compile the graph "
             "with one (e.g. InMemorySaver()) and pass the thread's config"
         )
-    resuming = inp.writes is None or (parent is not None and loaded is not None)
+    if parent is None or loaded is None:
+        resuming = inp.writes is None or (inp.command is not None and loaded is not None)
+    elif child_mode == "addressed":
+        resuming = True
+    elif child_mode == "replayed":
+        resuming = False  # it starts over from its state at the replay point
+    elif program.checkpointer is True:
+        # its lineage spans the parent's runs: it resumes only when the parent task
+        # that runs it is itself re-running a step the parent resumed
+        resuming = caller is not None and caller.spec.step == caller.run.resumed_step
+    else:
+        resuming = True  # its namespace is its task's: a saved run of it is this task's
     fork = False
     done: dict[str, TaskResult] = {}
     if resuming:
@@ -561,12 +637,30 @@ async def execute(
             tid: (value,) for tid, e in pending.items() for chan, value in e["writes"] if chan == RETURN
         }
         state = _restore(program, loaded, saver)
+        null = pending.get(NULL_TASK_ID)
+        if null is not None and null["writes"]:
+            # a Command's update saved on this step before the run stopped: apply it again
+            state.apply_null(null_result(state.step, null["writes"], null["sends"]))
         fork = False
-        if parent is None and (config.get(CONF) or {}).get(CONFIG_KEY_CHECKPOINT_ID) is not None:
+        if parent is None and wanted is not None:
             # running from a past checkpoint branches off it; from the latest one it just resumes
+            fork = await saver.alatest_id(run.thread_id, run.checkpoint_ns) != loaded.id
+            if inp.resume is NO_RESUME and inp.command is None:
+                # time travel (not answering an interrupt): interrupts ask again, and each
+                # subgraph starts from its state at that point
+                run.prior_answers = {}
+                before = loaded.id
+                if loaded.metadata.get("source") in ("update", "fork") and loaded.row.parent_id:
+                    before = loaded.row.parent_id
+                run.replay = _Replay(before)
+        elif child_mode == "addressed":
+            # time travel into this subgraph: its finished tasks run again, its
+            # interrupts ask again
+            run.prior_answers = {}
             fork = await saver.alatest_id(run.thread_id, run.checkpoint_ns) != loaded.id
         if not fork:
             done = _done_results(loaded, pending, state, loaded.id, run.checkpoint_ns)
+        run.resumed_step = loaded.row.step + 1
     elif loaded is not None:
         state = _restore(program, loaded, saver)
     else:
@@ -585,7 +679,10 @@ async def execute(
         run.backend = group.backend
         run.dispatcher = Dispatcher(group, config.get("max_concurrency"))
         if resuming:
-            run.dispatcher.submit((lambda _: run.barrier.start_resume(fork, done, loaded, pending), None, None, False))
+            command = inp.command if parent is None else None
+            run.dispatcher.submit(
+                (lambda _: run.barrier.start_resume(fork, done, command, loaded, pending), None, None, False)
+            )
         else:
             writes = list(inp.writes or ())
             step = loaded.row.step + 1 if loaded is not None else -1

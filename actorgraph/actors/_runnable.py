@@ -166,15 +166,12 @@ class GraphRunnable:
         if input is None:
             return RunInput(None)
         if isinstance(input, Command):
+            # on a saved thread, update/goto apply to its pending step, which then runs
+            command = self.program.command_writes(input) if input.update is not None or input.goto else None
             if input.resume is not None:
-                if input.update is not None or input.goto:
-                    raise InvalidUpdateError(
-                        "Command(resume=...) can't carry update= or goto= as well: resume first, "
-                        "then update the state with update_state() or another run"
-                    )
-                return RunInput(None, resume=input.resume)
+                return RunInput(None, resume=input.resume, command=command)
             writes, sends = self.program.map_command(input)
-            return RunInput(writes, sends)
+            return RunInput(writes, sends, command=command)
         return RunInput(self.program.map_input(input))
 
     def _config(self, config: Any) -> dict[str, Any]:

@@ -112,6 +112,13 @@ class StepState:
         except InvalidUpdateError as exc:
             raise _explain_conflict(exc, results, self.step) from None
 
+    def apply_null(self, result: TaskResult) -> tuple[set[str], set[str], set[str]]:
+        """Apply writes that belong to no task (a Command's update on a saved step): no
+        step passes, so nothing pending is cleared; its Sends join the pending ones."""
+        if result.sends:
+            self.pending_sends = [*self.pending_sends, *result.sends]
+        return self.apply_writes(list(result.writes), bump=False)
+
     def apply_writes(self, writes: list[tuple[str, Any]], bump: bool) -> tuple[set[str], set[str], set[str]]:
         """Apply ``writes`` as one step (``bump``: a step passed, so one-step channels
         clear). Returns (``updated``: channels that now hold a new value and may trigger

@@ -31,7 +31,7 @@ from actorgraph.persistence._serde import register_schema_types
 from actorgraph.graph._branch import Branch
 from actorgraph.actors._callable import bind_callable
 from actorgraph.actors._context_schema import context_coercer
-from actorgraph.graph._subgraph import bind_subgraph, is_compiled_graph
+from actorgraph.graph._subgraph import bind_subgraph, find_subgraph, is_compiled_graph
 
 if TYPE_CHECKING:
     from actorgraph.graph._compiled import CompiledStateGraph
@@ -377,9 +377,11 @@ def compile_graph(
         if is_compiled_graph(spec.action):
             bound = bind_subgraph(spec.action, key_set)
             is_subgraph = True
+            subgraph = spec.action
         else:
             bound = bind_callable(spec.action, f"Node '{n}'")
             is_subgraph = False
+            subgraph = find_subgraph(spec.action)
         reads = tuple(info.channels) if info.kind != "dict" else state_keys
         timeout = spec.timeout or defaults.timeout
         if timeout is not None and not bound.is_async:
@@ -405,6 +407,7 @@ def compile_graph(
             timeout=timeout,
             defer=spec.defer,
             is_subgraph=is_subgraph,
+            subgraph=subgraph,
             call_target=spec.action,
             sync_finish=not any(b.bind().is_async for b in builder.branches.get(n, {}).values()),
         )
@@ -438,6 +441,13 @@ def compile_graph(
         reader.command(cmd, writes, sends)
         return writes, sends
 
+    def command_writes(cmd: Command[Any]) -> tuple[list[tuple[str, Any]], list[SendMsg]]:
+        writes: list[tuple[str, Any]] = []
+        sends: list[SendMsg] = []
+        reader = _UpdateReader("__input__", key_set, node_names, strict=strict)
+        reader.command(Command(update=cmd.update, goto=cmd.goto), writes, sends)
+        return writes, sends
+
     program = Program(
         name=name,
         nodes=nodes,
@@ -448,6 +458,7 @@ def compile_graph(
         input_channel=START,
         map_input=map_input,
         map_command=map_command,
+        command_writes=command_writes,
         coerce_context=context_coercer(builder.context_schema),
         stream_mode="updates",
         checkpointer=checkpointer,
