@@ -88,6 +88,7 @@ class BarrierActor:
         "output_written",
         "steps_closed",
         "step_watch",
+        "failure",
     )
 
     def __init__(self, run: RunState, state: StepState) -> None:
@@ -107,6 +108,9 @@ class BarrierActor:
         self.steps_closed = 0
         # the watchdog of the open step when the graph has a step_timeout
         self.step_watch: anyio.CancelScope | None = None
+        # the step's first failed task: the run stops once siblings that are ready to
+        # finish have (LangGraph keeps their work too)
+        self.failure: TaskResult | None = None
 
     @property
     def step(self) -> int:
@@ -201,7 +205,7 @@ class BarrierActor:
             run.stop = state.step + 1 + run.recursion_limit
             return self._next_step(None, set(), set(), [], "fork", [], first=True)
         state.step += 1
-        run.stop = state.step + run.recursion_limit
+        run.stop = state.step + 1 + run.recursion_limit
         tasks = state.prepare(None, run.task_seed(), run.checkpoint_ns)
         if loaded is not None:
             # the stream starts where the run does: at the checkpoint it continues
@@ -295,7 +299,13 @@ class BarrierActor:
             if handler is not None and r.task.failure is None:
                 self._handle_failure(r, handler)
                 return
-            run.stop_with_error(r.error, failed=r)
+            if self.failure is None:
+                self.failure = r
+                self.expected -= 1
+                if self.expected > 0:
+                    # siblings already resuming (their awaits done) finish first, and
+                    # their writes are kept, as in LangGraph; then the run stops
+                    run.dispatcher.submit((self._fail_after_ready, r, None, False))
             return
         if r.parent_command is not None:
             if run.parent is None and self.program.strict:
@@ -322,6 +332,12 @@ class BarrierActor:
                 return
             self.saved.add(r.task.id)
         self._emit_result(r)
+
+    async def _fail_after_ready(self, r: TaskResult) -> None:
+        await anyio.lowlevel.checkpoint()
+        run = self.run
+        if not run.stopping:
+            run.stop_with_error(r.error, failed=r)  # type: ignore[arg-type]
 
     def _handle_failure(self, r: TaskResult, handler: str) -> None:
         """Run the failed task's error handler in this step instead of failing the run.
@@ -373,6 +389,9 @@ class BarrierActor:
     # -- step close --------------------------------------------------------------------
     def _close_step(self) -> Any:
         run = self.run
+        if self.failure is not None:
+            # a task failed: its siblings are in; the step fails instead of closing
+            return run.stop_with_error(self.failure.error, failed=self.failure)  # type: ignore[arg-type]
         if self.step_watch is not None:
             self.step_watch.cancel()
             self.step_watch = None
@@ -394,6 +413,9 @@ class BarrierActor:
         try:
             updated, written, changed = self.state.apply_results(results)
         except Exception as exc:
+            # the tasks' writes stay saved as they were (a snapshot shows the conflict too)
+            if lone_rows and run.persistence is not None:
+                run.persistence.save((), lone_rows)
             return run.stop_with_error(exc)
         self.steps_closed += 1
         self._emit_values(written)
