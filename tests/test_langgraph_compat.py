@@ -517,3 +517,30 @@ def test_gap_73_get_state_after_a_write_conflict_raises_the_conflict() -> None:
         app.invoke({"x": 0}, cfg())
     with pytest.raises(InvalidUpdateError):
         app.get_state(cfg())
+
+
+def test_gap_40_a_key_written_twice_shows_as_writes_in_task_results() -> None:
+    g = StateGraph(F17).add_node("one", lambda s: Command(update=[("foo", "0"), ("foo", "1")])).add_edge(START, "one")
+    app = g.compile(checkpointer=InMemorySaver())
+    results = [e["result"] for e in app.stream({"foo": ""}, cfg(), stream_mode="tasks") if "result" in e]
+    assert results == [{"foo": {"$writes": ["0", "1"]}}]
+    assert [t.result for s in app.get_state_history(cfg()) for t in s.tasks if t.name == "one"] == results
+
+
+def test_gap_49_a_store_passed_to_a_task_is_not_stored() -> None:
+    from actorgraph.func import entrypoint, task
+    from actorgraph.store.memory import InMemoryStore
+
+    store = InMemoryStore()
+
+    @task
+    def t(x: int, s: Any) -> int:
+        s.put(("ns",), "k", {"v": x})
+        return x + 1
+
+    @entrypoint(checkpointer=InMemorySaver(), store=store)
+    def wf(x: int, *, store: Any) -> int:
+        return t(x, store).result()
+
+    assert wf.invoke(1, cfg()) == 2
+    assert store.get(("ns",), "k").value == {"v": 1}

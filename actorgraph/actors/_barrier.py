@@ -21,7 +21,7 @@ from actorgraph._constants import INTERRUPT, PUSH, START
 from actorgraph.actors._ids import subgraph_namespace, task_id
 from actorgraph.actors._messages import Activate, TaskDone, TaskResult, TaskSpec, null_result
 from actorgraph.actors._node import post_activate
-from actorgraph.actors._stream import task_metadata
+from actorgraph.actors._stream import task_metadata, task_result_view
 from actorgraph.errors import (
     ErrorCode,
     GraphRecursionError,
@@ -704,7 +704,7 @@ class BarrierActor:
         else:
             if program.nodes[r.task.name].hidden:
                 return
-            update = _update_view(r.writes, program.stream_key_set)
+            update = task_result_view(r.writes, program.stream_key_set)
         payload = {
             "id": r.task.id,
             "name": r.task.name,

@@ -23,7 +23,7 @@ from actorgraph.actors._persist import RunPersistence, decode_pending
 from actorgraph.actors._ids import subgraph_namespace
 from actorgraph.actors._run import RunState, _restore
 from actorgraph.actors._step import StepState
-from actorgraph.actors._stream import NULL_SINK
+from actorgraph.actors._stream import NULL_SINK, task_result_view
 from actorgraph.errors import ConfigError, InvalidUpdateError
 
 if TYPE_CHECKING:
@@ -131,7 +131,7 @@ async def _snapshot(program: Program, saver: Any, loaded: LoadedCheckpoint, *, l
         all_interrupts.extend(waiting)
         result = None
         if entry is not None and entry["done"]:
-            result = {c: v for c, v in entry["writes"] if c in program.stream_key_set}
+            result = task_result_view(entry["writes"], program.stream_key_set)
         node = program.nodes[t.name]
         sub_state: Any = None
         if node.subgraph is not None:
