@@ -545,3 +545,13 @@ def test_gap_49_a_store_passed_to_a_task_is_not_stored() -> None:
 
     assert wf.invoke(1, cfg()) == 2
     assert store.get(("ns",), "k").value == {"v": 1}
+
+
+def test_gap_03_a_bare_value_can_be_the_whole_state() -> None:
+    g = StateGraph(Annotated[list, operator.add]).add_node("a", lambda s: ["a"]).add_edge(START, "a")
+    assert g.compile().invoke(["x"]) == ["x", "a"]
+    g2 = StateGraph(int).add_node("inc", lambda s: s + 1).add_edge(START, "inc").compile()
+    assert list(g2.stream(1, stream_mode=["values", "updates"])) == [("values", 1), ("updates", {"inc": 2}), ("values", 2)]
+    app = StateGraph(int).add_node("inc", lambda s: s + 1).add_edge(START, "inc").compile(checkpointer=InMemorySaver())
+    app.invoke(1, cfg())
+    assert app.get_state(cfg()).values == 2

@@ -24,7 +24,6 @@ from actorgraph._message_types import (
 
 __all__ = (
     "REMOVE_ALL_MESSAGES",
-    "MessageGraph",
     "Messages",
     "MessagesState",
     "add_messages",
@@ -220,24 +219,6 @@ class MessagesState(TypedDict):
     keys."""
 
     messages: Annotated[list[AnyMessage], add_messages]
-
-
-class MessageGraph:
-    """Not supported: use ``StateGraph(MessagesState)``.
-
-    LangGraph's ``MessageGraph`` (deprecated since LangGraph 1.0) is a ``StateGraph`` whose
-    whole state is one message list rather than a class with named keys. actorgraph's
-    schemas are classes, and faking a bare list would mean translating every input,
-    output, stream chunk and state snapshot, a second way to be wrong for an API that is
-    on its way out. The name exists so the import works and the error says what to do.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise NotImplementedError(
-            "MessageGraph (deprecated in LangGraph 1.0) is not supported by actorgraph. Use "
-            "StateGraph(MessagesState): nodes read state['messages'] and return "
-            "{'messages': [...]}, and invoke takes {'messages': [...]}."
-        )
 
 
 def push_message(message: Any, *, state_key: str | None = "messages") -> Any:

@@ -19,7 +19,7 @@ from actorgraph.channels import BaseChannel, BinaryOperatorAggregate, LastValue
 from actorgraph.errors import GraphValidationError
 from actorgraph.graph._managed import is_managed, managed_getter
 
-__all__ = ("SchemaInfo", "analyze_schema", "inferred_input_schema", "is_typeddict")
+__all__ = ("ROOT", "SchemaInfo", "analyze_schema", "inferred_input_schema", "is_typeddict")
 
 
 def is_typeddict(schema: Any) -> bool:
@@ -48,6 +48,17 @@ def _hints(schema: type) -> dict[str, Any]:
             "or reducer named in a string annotation (e.g. under `from __future__ import "
             "annotations`) must be importable from the schema's module, not local to a function."
         ) from exc
+
+
+ROOT = "__root__"
+"""The channel of a state that is a bare value rather than a set of keys."""
+
+
+def _has_annotations(schema: type) -> bool:
+    try:
+        return bool(typing.get_type_hints(schema))
+    except Exception:
+        return bool(getattr(schema, "__annotations__", None))
 
 
 def _strip(ann: Any) -> Any:
@@ -114,11 +125,17 @@ def analyze_schema(schema: Any) -> SchemaInfo:
     name = getattr(schema, "__name__", repr(schema))
     if schema is dict or schema is Any or schema is None:
         return SchemaInfo(schema, "dict", {}, {}, None)
-    if not isinstance(schema, type):
-        raise GraphValidationError(
-            f"State schema must be a class (TypedDict, dataclass, pydantic model or msgspec "
-            f"Struct), got {schema!r}"
-        )
+    if not isinstance(schema, type) or (
+        not is_typeddict(schema) and not _is_pydantic(schema) and not dataclasses.is_dataclass(schema)
+        and not _is_msgspec(schema) and not _has_annotations(schema)
+    ):
+        # a bare value is the whole state (``Annotated[list, operator.add]``, ``int``):
+        # one channel, ``__root__``, that nodes read and update directly
+        chan, getter = channel_for(ROOT, schema, name)
+        if getter is not None:
+            raise GraphValidationError(f"A managed value can't be a graph's whole state: {schema!r}")
+        assert chan is not None
+        return SchemaInfo(schema, "root", {ROOT: chan}, {}, None)
     hints = _hints(schema)
     if dataclasses.is_dataclass(schema):
         kind = "dataclass"
