@@ -20,6 +20,7 @@ from actorgraph._constants import INTERRUPT, START
 from actorgraph.actors._messages import Activate, TaskDone, TaskResult, TaskSpec
 from actorgraph.actors._node import post_activate
 from actorgraph.errors import ErrorCode, GraphRecursionError, InvalidUpdateError, ParentCommand, create_error_message
+from actorgraph.persistence._model import decode_metadata
 
 if TYPE_CHECKING:
     from actorgraph.actors._run import RunState
@@ -513,7 +514,7 @@ class BarrierActor:
             "config": {"configurable": conf},
             "parent_config": parent,
             "values": self.state.stream_values(),
-            "metadata": persistence.saver.serde.loads(row.metadata),
+            "metadata": decode_metadata(row.metadata),
             "next": [t.name for t in tasks],
             "tasks": [{"id": t.id, "name": t.name, "interrupts": (), "state": None} for t in tasks],
         }

@@ -28,6 +28,7 @@ from actorgraph.actors._spawn import WorkerGroup
 from actorgraph.actors._step import StepState
 from actorgraph.actors._stream import NULL_SINK, StreamSink
 from actorgraph.errors import ConfigError, EmptyInputError, GraphInterrupt, UnknownInterruptError
+from actorgraph.persistence._engine import engine_saver
 
 if TYPE_CHECKING:
     from actorgraph.actors._program import Program
@@ -336,7 +337,7 @@ def _saver(program: Program, parent: TaskContext | None) -> Any:
     if cp is False:
         return None
     if cp is not None and cp is not True:
-        return cp
+        return engine_saver(cp)
     if parent is not None and parent.run.persistence is not None:
         return parent.run.persistence.saver
     return None
@@ -397,7 +398,8 @@ def _done_results(loaded: LoadedCheckpoint, pending: dict[str, dict[str, Any]], 
 
 def _check_migration(program: Program, loaded: LoadedCheckpoint, pending: dict[str, dict[str, Any]], thread: str) -> None:
     """A thread paused in a node this graph no longer has can't be resumed: say so."""
-    missing = sorted({e["node"] for e in pending.values() if e["interrupts"] and e["node"] not in program.nodes})
+    # (a saver written for LangGraph keeps no task paths: nodes unknown there aren't checked)
+    missing = sorted({e["node"] for e in pending.values() if e["interrupts"] and e["node"] and e["node"] not in program.nodes})
     if not missing:
         for chan, value in loaded.values.items():
             if chan.startswith("branch:to:") and chan[len("branch:to:"):] not in program.nodes:

@@ -1,0 +1,15 @@
+"""Import-compatible path: the reserved write channels, the protocols checkpoint helpers
+use, and the ``DeltaChannel`` snapshot record."""
+
+from actorgraph.persistence._serde_protocols import (
+    ERROR,
+    INTERRUPT,
+    RESUME,
+    SCHEDULED,
+    TASKS,
+    ChannelProtocol,
+    SendProtocol,
+    _DeltaSnapshot,
+)
+
+__all__ = ("ERROR", "INTERRUPT", "RESUME", "SCHEDULED", "TASKS", "ChannelProtocol", "SendProtocol", "_DeltaSnapshot")
