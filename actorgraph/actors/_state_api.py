@@ -42,7 +42,7 @@ def _saver(program: Program) -> Any:
             f"Graph '{program.name}' has no checkpointer, so it keeps no state between runs: "
             "compile it with one (e.g. compile(checkpointer=InMemorySaver()))"
         )
-    return saver
+    return engine_saver(saver)
 
 
 def _where(config: Any) -> tuple[str, str, str | None]:
