@@ -11,7 +11,7 @@ import pytest
 # module -> (names we provide, LangGraph names we deliberately don't provide yet)
 SURFACE: dict[str, tuple[set[str], set[str]]] = {
     "actorgraph.graph": ({"END", "START", "StateGraph", "add_messages", "MessagesState", "MessageGraph"}, set()),
-    "actorgraph.graph.state": ({"StateGraph", "CompiledStateGraph"}, set()),
+    "actorgraph.graph.state": ({"StateGraph", "CompiledStateGraph", "START", "END"}, set()),
     "actorgraph.graph.message": ({"add_messages", "MessagesState", "MessageGraph", "REMOVE_ALL_MESSAGES", "push_message"}, set()),
     "actorgraph.types": (
         {
@@ -41,8 +41,9 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
             "RendererNotFoundError",
             # ours: the stores' namespace error (LangGraph has it in langgraph.store.base)
             "InvalidNamespaceError",
+            "GraphDrained", "NodeError", "is_invalid_resume",
         },
-        {"GraphDrained", "NodeError", "is_invalid_resume"},
+        set(),
     ),
     "actorgraph.channels": (
         {

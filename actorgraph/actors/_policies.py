@@ -237,6 +237,15 @@ class Progress:
         self.last = time.monotonic()
 
 
+def sync_timeout_unsupported(name: str, *, kind: str = "Node") -> ValueError:
+    """The error for a timeout on a sync node or task (LangGraph's text): sync Python code
+    can't be interrupted, so a timeout could only abandon it, still running."""
+    return ValueError(
+        "Node timeouts are only supported for async nodes because sync Python execution "
+        f"cannot be safely cancelled in-process. {kind} {name!r} is sync."
+    )
+
+
 async def run_with_timeout(
     call: Callable[[], Awaitable[Any]],
     policy: TimeoutPolicy,
@@ -252,7 +261,7 @@ async def run_with_timeout(
         with anyio.CancelScope(deadline=anyio.current_time() + float(run_limit)) as scope:  # type: ignore[arg-type]
             result = await call()
         if scope.cancelled_caught:
-            raise NodeTimeoutError(node, float(run_limit), time.monotonic() - start)  # type: ignore[arg-type]
+            raise NodeTimeoutError(node, time.monotonic() - start, kind="run", run_timeout=float(run_limit))  # type: ignore[arg-type]
         return result
 
     fired: list[tuple[str, float]] = []
@@ -285,6 +294,12 @@ async def run_with_timeout(
     if failed:
         raise failed[0]
     if fired:
-        kind, limit = fired[0]
-        raise NodeTimeoutError(node, limit, time.monotonic() - start, kind=kind)
+        kind = fired[0][0]
+        raise NodeTimeoutError(
+            node,
+            time.monotonic() - start,
+            kind=kind,  # type: ignore[arg-type]
+            idle_timeout=float(idle_limit),  # type: ignore[arg-type]
+            run_timeout=float(run_limit) if run_limit is not None else None,  # type: ignore[arg-type]
+        )
     return out[0]

@@ -200,8 +200,14 @@ class Program:
         debug: bool = False,
         retry_policy: Sequence[RetryPolicy] = (),
         cache_policy: CachePolicy[Any] | None = None,
+        strict: bool = False,
     ) -> None:
         self.name = name
+        # compile(strict=True): refuse what LangGraph silently accepts (see StateGraph.compile)
+        self.strict = strict
+        # seconds a super-step may take before the run fails with TimeoutError (LangGraph's
+        # ``graph.step_timeout``)
+        self.step_timeout: float | None = None
         self.nodes = dict(nodes)
         self.channels = dict(channels)
         for key, chan in self.channels.items():

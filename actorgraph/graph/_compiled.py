@@ -32,8 +32,59 @@ class CompiledStateGraph(GraphRunnable):
     def stream_mode(self) -> str:
         return self.program.stream_mode
 
-    def get_name(self) -> str:
-        return self.name
+    def get_name(self, suffix: str | None = None) -> str:
+        return self.name + suffix if suffix else self.name
+
+    @property
+    def step_timeout(self) -> float | None:
+        """Seconds each super-step may take; a step still running then fails the run with
+        ``TimeoutError`` (``None``: no limit)."""
+        return self.program.step_timeout
+
+    @step_timeout.setter
+    def step_timeout(self, value: float | None) -> None:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
+            raise ValueError(f"step_timeout must be a positive number of seconds or None, got {value!r}")
+        self.program.step_timeout = value
+
+    @property
+    def context_schema(self) -> Any:
+        return self.builder.context_schema
+
+    # -- schemas (pydantic models and JSON Schema, built as LangGraph builds them) ------
+    def _schema_args(self, which: str) -> tuple[Any, Any, Any, str]:
+        schema = self.builder.input_schema if which == "Input" else self.builder.output_schema
+        return schema, self.builder.schemas[schema], self.builder.channels, self.get_name(which)
+
+    def get_input_schema(self, config: Any = None) -> Any:
+        """A pydantic model of what ``invoke`` accepts."""
+        from actorgraph._jsonschema import schema_model
+
+        return schema_model(*self._schema_args("Input"))
+
+    def get_output_schema(self, config: Any = None) -> Any:
+        """A pydantic model of what ``invoke`` returns."""
+        from actorgraph._jsonschema import schema_model
+
+        return schema_model(*self._schema_args("Output"))
+
+    def get_input_jsonschema(self, config: Any = None) -> dict[str, Any]:
+        """JSON Schema of what ``invoke`` accepts."""
+        from actorgraph._jsonschema import model_jsonschema
+
+        return model_jsonschema(*self._schema_args("Input"))
+
+    def get_output_jsonschema(self, config: Any = None) -> dict[str, Any]:
+        """JSON Schema of what ``invoke`` returns."""
+        from actorgraph._jsonschema import model_jsonschema
+
+        return model_jsonschema(*self._schema_args("Output"))
+
+    def get_context_jsonschema(self) -> dict[str, Any] | None:
+        """JSON Schema of the graph's ``context_schema`` (``None`` without one)."""
+        from actorgraph._jsonschema import context_jsonschema
+
+        return context_jsonschema(self.builder.context_schema)
 
     def clear_cache(self, nodes: Sequence[str] | None = None) -> None:
         """Drop the node cache's entries of ``nodes`` (of every node when ``None``)."""

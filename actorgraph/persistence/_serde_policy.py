@@ -225,6 +225,8 @@ def register_schema_types(*schemas: Any) -> None:
     found: set[type] = set()
     for schema in schemas:
         if not isinstance(schema, type):
+            # an annotation such as list[Item] or Item | None (an entrypoint's signature)
+            _walk_annotation(schema, found)
             continue
         if is_data_class(schema):
             _walk_annotation(schema, found)

@@ -1,0 +1,318 @@
+"""LangGraph programs that must behave as they do on LangGraph: one test per entry of the
+compatibility gap list (../shared/compat/known-gaps.md, numbered #N in each test name),
+each the smallest program showing the behaviour, asserting LangGraph's result."""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any
+
+import pytest
+from typing_extensions import TypedDict
+
+from actorgraph.checkpoint.memory import InMemorySaver
+from actorgraph.errors import ParentCommand
+from actorgraph.graph import END, START, StateGraph
+from actorgraph.types import Command, interrupt
+
+
+class S(TypedDict):
+    x: int
+
+
+class L(TypedDict):
+    log: Annotated[list, operator.add]
+
+
+def cfg(thread: str = "1") -> dict[str, Any]:
+    return {"configurable": {"thread_id": thread}}
+
+
+def test_gap_11_a_reducer_key_listed_plain_in_the_output_schema_keeps_its_reducer() -> None:
+    out_schema = TypedDict("Out", {"log": list})  # type: ignore[misc]
+    g = StateGraph(L, output_schema=out_schema).add_node("a", lambda s: {"log": [1]}).add_edge(START, "a")
+    assert g.compile().invoke({"log": [0]}) == {"log": [0, 1]}
+
+
+def test_gap_15_command_parent_from_a_root_graph_raises_parent_command() -> None:
+    g = StateGraph(S).add_node("n", lambda s: Command(graph=Command.PARENT, goto="x")).add_edge(START, "n")
+    with pytest.raises(ParentCommand) as info:
+        g.compile().invoke({"x": 0})
+    assert info.value.command.goto == "x"
+
+
+def test_gap_19_a_key_the_state_lacks_is_dropped() -> None:
+    g = StateGraph(S).add_node("n", lambda s: {"x": 1, "extra": 1}).add_edge(START, "n")
+    assert g.compile().invoke({"x": 0}) == {"x": 1}
+
+
+def test_gap_21_an_unreachable_node_compiles() -> None:
+    g = StateGraph(S).add_node("a", lambda s: s).add_node("orphan", lambda s: s).add_edge(START, "a")
+    assert g.compile().invoke({"x": 3}) == {"x": 3}
+
+
+def test_gap_26_one_answer_for_several_pending_interrupts_is_a_runtime_error() -> None:
+    class T(TypedDict):
+        a: str
+        b: str
+
+    g = StateGraph(T).add_node("n1", lambda s: {"a": interrupt("a?")}).add_node("n2", lambda s: {"b": interrupt("b?")})
+    g = g.add_edge(START, "n1").add_edge(START, "n2").compile(checkpointer=InMemorySaver())
+    g.invoke({"a": "", "b": ""}, cfg())
+    with pytest.raises(RuntimeError, match="multiple pending interrupts"):
+        g.invoke(Command(resume="one answer"), cfg())
+
+
+def test_gap_35_a_checkpointer_that_is_not_a_saver_is_a_type_error() -> None:
+    g = StateGraph(S).add_node("n", lambda s: s).add_edge(START, "n")
+    with pytest.raises(TypeError, match="Invalid checkpointer provided.*Received object"):
+        g.compile(checkpointer=object())
+
+
+class R38(TypedDict):
+    x: int
+
+
+class W38(TypedDict):
+    x: int
+    y: int
+
+
+def test_gap_38_a_router_annotated_with_a_narrower_schema_sees_only_its_keys() -> None:
+    seen: list[Any] = []
+
+    def router(state: R38) -> str:
+        seen.append(state)
+        return END
+
+    g = StateGraph(W38).add_node("n", lambda s: {"x": 1, "y": 2}).add_edge(START, "n")
+    g.add_conditional_edges("n", router).compile().invoke({"x": 0})
+    assert seen == [{"x": 1}]
+
+
+def test_gap_23_a_graph_invoked_in_a_node_with_its_own_thread_saves_on_that_thread() -> None:
+    saver = InMemorySaver()
+    child = StateGraph(S).add_node("n", lambda s: {"x": s["x"] + 1}).add_edge(START, "n").compile(checkpointer=saver)
+    child_cfg = cfg("child")
+    g = StateGraph(S).add_node("p", lambda s: child.invoke(s, child_cfg)).add_edge(START, "p")
+    g.compile(checkpointer=saver).invoke({"x": 0}, cfg())
+    assert child.get_state(child_cfg).values == {"x": 1}
+
+
+class F39(TypedDict):
+    foo: Annotated[str, operator.add]
+
+
+def test_gap_39_a_node_may_return_a_list_of_commands_and_updates() -> None:
+    g = StateGraph(F39).add_node("n", lambda s: [Command(update={"foo": "a"}), {"foo": "b"}]).add_edge(START, "n")
+    assert g.compile().invoke({"foo": ""}) == {"foo": "ab"}
+
+
+def test_gap_42_with_config_binds_config_defaults() -> None:
+    from actorgraph.errors import GraphRecursionError
+
+    g = StateGraph(L).add_sequence([(f"n{i}", lambda s: {"log": ["x"]}) for i in range(4)])
+    g = g.add_edge(START, "n0").compile()
+    bound = g.with_config(recursion_limit=3)
+    assert type(bound) is type(g) and bound.config == {"recursion_limit": 3}
+    with pytest.raises(GraphRecursionError):
+        bound.invoke({"log": []})
+    assert bound.invoke({"log": []}, {"recursion_limit": 10}) == {"log": ["x"] * 4}  # the call's config wins
+    assert g.invoke({"log": []}) == {"log": ["x"] * 4}  # the original is unchanged
+
+
+def test_gap_48_top_level_config_keys_go_into_configurable() -> None:
+    g = StateGraph(S).add_node("n", lambda s: {"x": s["x"] + 1}).add_edge(START, "n").compile(checkpointer=InMemorySaver())
+    assert g.invoke({"x": 0}, {"thread_id": "t1"}) == {"x": 1}
+    assert g.get_state({"configurable": {"thread_id": "t1"}}).values == {"x": 1}
+
+
+def test_gap_08_input_output_and_context_json_schemas() -> None:
+    g = StateGraph(S).add_node("n", lambda s: s).add_edge(START, "n").compile()
+    expected = {"properties": {"x": {"title": "X", "type": "integer"}}, "required": ["x"], "title": "S", "type": "object"}
+    assert g.get_input_jsonschema() == expected
+    assert g.get_output_jsonschema() == expected
+    assert g.get_context_jsonschema() is None
+    assert g.get_input_schema().__name__ == "LangGraphInput"
+
+
+def test_gap_08_entrypoint_json_schemas() -> None:
+    from actorgraph.func import entrypoint
+
+    @entrypoint()
+    def wf(x: int) -> str:
+        return str(x)
+
+    assert wf.get_name() == "LangGraph"
+    assert wf.get_input_jsonschema() == {"title": "LangGraphInput", "type": "integer"}
+    assert wf.get_output_jsonschema() == {"title": "LangGraphOutput", "type": "string"}
+
+
+def test_gap_12_timeouts_sync_nodes_refused_entrypoint_timeout_works() -> None:
+    import asyncio
+
+    from actorgraph.errors import NodeTimeoutError
+    from actorgraph.func import entrypoint
+    from actorgraph.types import TimeoutPolicy
+
+    tp = TimeoutPolicy(idle_timeout=0.05)
+    with pytest.raises(ValueError, match="only supported for async nodes"):
+        StateGraph(S).add_node("n", lambda s: s, timeout=tp).add_edge(START, "n").compile()
+
+    async def slow(s: Any) -> None:
+        await asyncio.sleep(0.5)
+
+    with pytest.raises(NodeTimeoutError) as info:
+        asyncio.run(entrypoint(timeout=tp)(slow).ainvoke(1))
+    assert (info.value.kind, info.value.idle_timeout, info.value.run_timeout) == ("idle", 0.05, None)
+
+
+def test_gap_27_generator_entrypoints_are_refused() -> None:
+    from actorgraph.func import entrypoint
+
+    with pytest.raises(NotImplementedError, match="Generators are not supported"):
+
+        @entrypoint()
+        def gen(inputs: Any) -> Any:
+            yield "a"
+
+
+def test_gap_28_a_task_of_a_partial_is_named_after_the_function() -> None:
+    import functools
+
+    from actorgraph.func import entrypoint, task
+
+    def add(suffix: str, value: str) -> str:
+        return value + suffix
+
+    t = task(functools.partial(add, "!"))
+
+    @entrypoint()
+    def wf(x: str) -> str:
+        return t(x).result()
+
+    assert list(wf.stream("hi", stream_mode="updates")) == [{"add": "hi!"}, {"wf": "hi!"}]
+
+
+class Item37(__import__("pydantic").BaseModel):
+    a: str
+
+
+def test_gap_37_an_entrypoints_pydantic_input_is_stored() -> None:
+    from actorgraph.func import entrypoint
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def wf(inputs: Item37) -> dict:
+        return {"a": inputs.a + interrupt("more?")}
+
+    wf.invoke(Item37(a="x"), cfg())
+    assert wf.invoke(Command(resume="!"), cfg()) == {"a": "x!"}
+
+
+def test_gap_20_a_task_future_can_be_cancelled_before_it_starts() -> None:
+    import asyncio
+
+    from actorgraph.func import entrypoint, task
+
+    @task
+    async def slow(i: int) -> int:
+        await asyncio.sleep(1)
+        return i
+
+    @entrypoint()
+    async def main(xs: list[int]) -> list[int]:
+        futs = [slow(i) for i in xs]
+        last = futs.pop()
+        assert last.cancel() and last.cancelled()
+        return list(await asyncio.gather(*futs))
+
+    assert asyncio.run(main.ainvoke([1, 2])) == [1]
+
+
+@pytest.mark.anyio
+async def test_gap_20_a_running_async_task_call_can_be_cancelled() -> None:
+    import anyio
+
+    from actorgraph.func import entrypoint, task
+
+    started = anyio.Event()
+
+    @task
+    async def forever(i: int) -> int:
+        started.set()
+        await anyio.sleep(30)
+        return i
+
+    @task
+    async def quick(i: int) -> int:
+        return i * 10
+
+    @entrypoint(checkpointer=InMemorySaver())
+    async def main(x: int) -> dict:
+        fut = forever(x)
+        await started.wait()
+        assert fut.cancel()
+        import concurrent.futures
+
+        # asyncio: asyncio.CancelledError, as a cancelled asyncio future; trio: the
+        # concurrent.futures one (trio's own can't be raised outside its cancel scopes)
+        with pytest.raises((anyio.get_cancelled_exc_class(), concurrent.futures.CancelledError)):
+            await fut
+        done = quick(x)
+        value = await done
+        assert not done.cancel()  # finished already
+        return {"cancelled": fut.cancelled(), "value": value}
+
+    with anyio.fail_after(5):
+        assert await main.ainvoke(2, cfg("c")) == {"cancelled": True, "value": 20}
+
+
+def test_gap_33_step_timeout_fails_a_step_that_runs_too_long() -> None:
+    import asyncio
+
+    async def slow(s: Any) -> None:
+        await asyncio.sleep(1.5)
+
+    g = StateGraph(S).add_node("slow", slow).add_edge(START, "slow").compile()
+    assert g.step_timeout is None
+    g.step_timeout = 0.2
+    with pytest.raises(TimeoutError):
+        asyncio.run(g.ainvoke({"x": 1}))
+
+    async def quick(s: Any) -> dict:
+        return {"x": 2}
+
+    g2 = StateGraph(S).add_node("quick", quick).add_edge(START, "quick").compile()
+    g2.step_timeout = 5
+    assert asyncio.run(g2.ainvoke({"x": 1})) == {"x": 2}  # and doesn't wait out the timeout
+
+
+def test_gap_43_a_node_raising_cancelled_error_is_a_node_cancelled_error() -> None:
+    import asyncio
+
+    from actorgraph.errors import NodeCancelledError
+
+    async def boom(s: Any) -> None:
+        raise asyncio.CancelledError("user-raised")
+
+    g = StateGraph(S).add_node("ok", lambda s: {}).add_node("boom", boom)
+    g = g.add_edge(START, "ok").add_edge(START, "boom").compile()
+    with pytest.raises(NodeCancelledError) as info:
+        asyncio.run(g.ainvoke({"x": 0}))
+    assert info.value.node == "boom"
+
+
+def test_gap_45_a_send_tasks_path_has_langgraphs_shape() -> None:
+    from actorgraph.types import Send
+
+    g = StateGraph(S).add_node("agent", lambda s: {}).add_node("tool", lambda arg: {}).add_edge(START, "agent")
+    g = g.add_conditional_edges("agent", lambda s: [Send("tool", 1)])
+    app = g.compile(checkpointer=InMemorySaver(), interrupt_before=["tool"])
+    app.invoke({"x": 0}, cfg())
+    assert app.get_state(cfg()).tasks[0].path == ("__pregel_push", 0, False)
+
+
+def test_gap_47_start_and_end_import_from_graph_state() -> None:
+    from actorgraph.graph.state import END as E2, START as S2
+
+    assert (S2, E2) == ("__start__", "__end__")
