@@ -432,15 +432,10 @@ def _done_results(loaded: LoadedCheckpoint, pending: dict[str, dict[str, Any]], 
 
 def _check_migration(program: Program, loaded: LoadedCheckpoint, pending: dict[str, dict[str, Any]], thread: str) -> None:
     """A thread paused in a node this graph no longer has can't be resumed: say so."""
-<<<<<<< HEAD
-    # (a saver written for LangGraph keeps no task paths: nodes unknown there aren't checked)
-    missing = sorted({e["node"] for e in pending.values() if e["interrupts"] and e["node"] and e["node"] not in program.nodes})
-=======
     # (writes saved through put_writes by other code name no node: they can't be checked)
     missing = sorted(
         {e["node"] for e in pending.values() if e["interrupts"] and e["node"] and e["node"] not in program.nodes}
     )
->>>>>>> main
     if not missing:
         for chan, value in loaded.values.items():
             if chan.startswith("branch:to:") and chan[len("branch:to:"):] not in program.nodes:
