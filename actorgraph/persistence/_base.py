@@ -64,7 +64,8 @@ def _config_parts(config: Any) -> tuple[str | None, str, str | None]:
     if not isinstance(conf, Mapping):
         raise CheckpointError(f"config['configurable'] must be a dict, got {type(conf).__name__}")
     thread = conf.get("thread_id")
-    return (str(thread) if thread is not None else None, conf.get("checkpoint_ns", "") or "", conf.get("checkpoint_id"))
+    # an empty checkpoint_id names no checkpoint (the thread's newest), as in LangGraph
+    return (str(thread) if thread is not None else None, conf.get("checkpoint_ns", "") or "", conf.get("checkpoint_id") or None)
 
 
 def _int_version(v: Any) -> int:
@@ -568,21 +569,43 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
         await self._awrite([], rows, replace=replace)
 
     # -- delta channels ------------------------------------------------------------------
+    def _ancestors(self, thread: str, ns: str, checkpoint_id: str | None) -> Iterator[str]:
+        """The ids of a checkpoint's ancestors, parent first (stops where the chain ends,
+        or loops)."""
+        row = self._read_row(thread, ns, checkpoint_id)
+        seen = {row.checkpoint_id} if row is not None else set()
+        parent = row.parent_id if row is not None else None
+        while parent is not None and parent not in seen:
+            seen.add(parent)
+            yield parent
+            row = self._read_row(thread, ns, parent)
+            parent = row.parent_id if row is not None else None
+
+    async def _aancestors(self, thread: str, ns: str, checkpoint_id: str | None) -> AsyncIterator[str]:
+        row = await self._aread_row(thread, ns, checkpoint_id)
+        seen = {row.checkpoint_id} if row is not None else set()
+        parent = row.parent_id if row is not None else None
+        while parent is not None and parent not in seen:
+            seen.add(parent)
+            yield parent
+            row = await self._aread_row(thread, ns, parent)
+            parent = row.parent_id if row is not None else None
+
     def get_delta_channel_history(self, *, config: Any, channels: Sequence[str]) -> Mapping[str, DeltaChannelHistory]:
         """Each channel's writes stored at the ancestors of the checkpoint ``config``
-        names (oldest first), back to the nearest ancestor that stores a value for it."""
+        names (oldest first), back to the nearest ancestor that stores a value for it
+        (its ``seed``)."""
         if not channels:
             return {}
         thread, ns, cid = self._require_thread(config)
         walk = _HistoryWalk(channels)
-        target = self._read_row(thread, ns, cid)
-        parent = target.parent_id if target is not None else None
-        while parent is not None and walk.remaining:
-            loaded = self.load(thread, ns, parent)
+        for ancestor in self._ancestors(thread, ns, cid):
+            loaded = self.load(thread, ns, ancestor)
             if loaded is None:
                 break
             walk.visit_parts([(t, c, v) for t, c, v, _ in loaded.writes], loaded.values)
-            parent = loaded.row.parent_id
+            if not walk.remaining:
+                break
         return walk.result()
 
     async def aget_delta_channel_history(self, *, config: Any, channels: Sequence[str]) -> Mapping[str, DeltaChannelHistory]:
@@ -590,14 +613,13 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
             return {}
         thread, ns, cid = self._require_thread(config)
         walk = _HistoryWalk(channels)
-        target = await self._aread_row(thread, ns, cid)
-        parent = target.parent_id if target is not None else None
-        while parent is not None and walk.remaining:
-            loaded = await self.aload(thread, ns, parent)
+        async for ancestor in self._aancestors(thread, ns, cid):
+            loaded = await self.aload(thread, ns, ancestor)
             if loaded is None:
                 break
             walk.visit_parts([(t, c, v) for t, c, v, _ in loaded.writes], loaded.values)
-            parent = loaded.row.parent_id
+            if not walk.remaining:
+                break
         return walk.result()
 
     # -- threads, runs, pruning ---------------------------------------------------------------

@@ -29,7 +29,7 @@ from actorgraph.persistence._model import Blob, CheckpointRow, ForeignRow, Write
 from actorgraph.persistence._saver_api import Checkpoint
 from actorgraph.persistence._serde import JsonPlusSerializer
 from actorgraph.persistence._serde_protocols import SerializerProtocol
-from actorgraph.persistence._sqlite_utils import CHECKPOINT_COLUMNS, SCHEMA, pending_writes_sql, search_where
+from actorgraph.persistence._sqlite_utils import ANCESTORS_SQL, CHECKPOINT_COLUMNS, SCHEMA, pending_writes_sql, search_where
 
 __all__ = ("AsyncSqliteSaver", "SqliteSaver")
 
@@ -287,6 +287,25 @@ class SqliteSaver(_Rows, RowCheckpointSaver):
     def _namespaces(self, thread: str) -> list[str]:
         return [r[0] for r in self._query(_NAMESPACES, (thread,))]
 
+    def _ancestors(self, thread: str, ns: str, checkpoint_id: str | None) -> Iterator[str]:
+        if checkpoint_id is None:
+            checkpoint_id = self.latest_id(thread, ns)
+            if checkpoint_id is None:
+                return
+        self.setup()
+        with self.lock:
+            cur = self.conn.execute(ANCESTORS_SQL, (thread, ns, checkpoint_id, thread, ns))
+            try:
+                seen: set[str] = set()
+                for cid, _ in cur:
+                    if cid in seen:
+                        return
+                    seen.add(cid)
+                    if cid != checkpoint_id:
+                        yield cid
+            finally:
+                cur.close()
+
     def _copy_thread(self, source: str, target: str) -> None:
         with self._tx() as cur:
             for sql in _COPY:
@@ -356,8 +375,8 @@ class AsyncSqliteSaver(_Rows, RowCheckpointSaver):
         async with self.lock:
             if self.is_setup:
                 return
-            if getattr(self.conn, "isolation_level", None) is not None:
-                self.conn.isolation_level = None
+            # (an aiosqlite connection's isolation level can't be set from this thread; our
+            # explicit BEGIN IMMEDIATE ... COMMIT work under any level)
             for pragma in _PRAGMAS:
                 await self.conn.execute(pragma)
             tables = {r[0] for r in await self._all("SELECT name FROM sqlite_master WHERE type = 'table'", ())}
@@ -471,6 +490,25 @@ class AsyncSqliteSaver(_Rows, RowCheckpointSaver):
 
     async def _anamespaces(self, thread: str) -> list[str]:
         return [r[0] for r in await self._fetch(_NAMESPACES, (thread,))]
+
+    async def _aancestors(self, thread: str, ns: str, checkpoint_id: str | None) -> AsyncIterator[str]:
+        if checkpoint_id is None:
+            checkpoint_id = await self.alatest_id(thread, ns)
+            if checkpoint_id is None:
+                return
+        if not self.is_setup:
+            await self.setup()
+        chain: list[str] = []
+        async with self.conn.execute(ANCESTORS_SQL, (thread, ns, checkpoint_id, thread, ns)) as cur:
+            seen: set[str] = set()
+            async for cid, _ in cur:
+                if cid in seen:
+                    break
+                seen.add(cid)
+                if cid != checkpoint_id:
+                    chain.append(cid)
+        for cid in chain:
+            yield cid
 
     async def _acopy_thread(self, source: str, target: str) -> None:
         await self._tx([(sql, (target, source), False) for sql in _COPY])

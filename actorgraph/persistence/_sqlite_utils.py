@@ -12,6 +12,7 @@ from typing import Any
 from actorgraph.persistence._saver_api import PendingWrite, get_checkpoint_id, writes_sort_key
 
 __all__ = (
+    "ANCESTORS_SQL",
     "CHECKPOINT_COLUMNS",
     "SCHEMA",
     "_metadata_predicate",
@@ -46,6 +47,20 @@ SCHEMA = (
     )""",
 )
 CHECKPOINT_COLUMNS = "thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata"
+
+ANCESTORS_SQL = (
+    "WITH RECURSIVE chain(checkpoint_id, parent_checkpoint_id) AS ("
+    "SELECT checkpoint_id, parent_checkpoint_id FROM checkpoints "
+    "WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ? "
+    "UNION ALL "
+    # CROSS JOIN keeps the chain as the outer loop: each step is one primary-key lookup
+    "SELECT c.checkpoint_id, c.parent_checkpoint_id FROM chain p CROSS JOIN checkpoints c "
+    "ON c.checkpoint_id = p.parent_checkpoint_id WHERE c.thread_id = ? AND c.checkpoint_ns = ?"
+    ") SELECT checkpoint_id, parent_checkpoint_id FROM chain"
+)
+"""A checkpoint and its ancestors, newest first, streamed (params: thread, ns, id,
+thread, ns). A parent chain that loops (a row re-``put`` under its own descendant) makes
+it endless: read it lazily and stop at the first id seen twice."""
 
 _FILTER_KEY = re.compile(r"^[a-zA-Z0-9_.-]+$")
 
