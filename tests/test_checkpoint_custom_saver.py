@@ -247,3 +247,21 @@ def test_a_saver_implementing_nothing_fails_with_not_implemented_error() -> None
     app = StateGraph(S).add_node("n", lambda s: {}).add_edge(START, "n").add_edge("n", END).compile(checkpointer=Empty())
     with pytest.raises(NotImplementedError, match="get_tuple"):
         app.invoke({"log": []}, cfg())
+
+
+def test_branches_do_not_overwrite_each_other_in_a_saver_that_keys_values_by_version() -> None:
+    """InMemorySaver.put keys stored values by (channel, version); a fork counts the same
+    versions as the branch it left, and must not change that branch's history."""
+
+    class Subclassed(InMemorySaver):
+        def put(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
+            return super().put(config, checkpoint, metadata, new_versions)
+
+    app = ask_then_fan_out(Subclassed())
+    app.invoke({"log": ["in"]}, cfg())
+    app.invoke(Command(resume="old"), cfg())
+    old_final = app.get_state(cfg())
+    before_ask = next(h for h in app.get_state_history(cfg()) if h.next == ("ask",))
+    app.invoke(None, before_ask.config)
+    assert app.invoke(Command(resume="new"), cfg())["log"] == ["in", "a", "ask:new", "w0", "w1", "w2"]
+    assert app.get_state(old_final.config).values["log"] == ["in", "a", "ask:old", "w0", "w1", "w2"]

@@ -161,7 +161,13 @@ class LangGraphEngine:
             for chan, blob in row.blobs.items():
                 values[chan] = loads(blob.data)
             values = {c: v for c, v in values.items() if c in record.blob_writers}
-            versions: dict[str, Any] = dict(record.channel_versions)
+            # a version names the checkpoint that wrote the value: branches forked from one
+            # checkpoint count the same versions, and a saver that keys values by version
+            # (LangGraph's InMemorySaver) must not let one branch overwrite another's
+            writers = record.blob_writers
+            versions: dict[str, Any] = {
+                c: f"{v:032}.{writers[c]}" if c in writers else v for c, v in record.channel_versions.items()
+            }
             new_versions = {c: versions[c] for c in row.blobs if c in versions}
             channel_values = dict(values)
             if record.pending_sends:
