@@ -194,7 +194,8 @@ def prepare(ops: Iterable[Op], serde: Serializer, index: IndexConfig | None) -> 
             if op.value is None:
                 out.append(PPut(check_namespace(op.namespace, writing=False), key, None, None))
                 continue
-            ns = check_namespace(op.namespace, writing=True)
+            # the reserved root is refused by put(); a PutOp handed to batch may use it
+            ns = check_namespace(op.namespace, writing=False)
             value = _check_value(op.value, ns, key)
             try:
                 raw = serde.dumps(value)

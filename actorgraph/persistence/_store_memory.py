@@ -128,7 +128,6 @@ class InMemoryStore(BaseStore):
     """
 
     supports_ttl = True
-    _batch_checks_ops = True
 
     def __init__(
         self,

@@ -224,7 +224,6 @@ class SqliteStore(BaseStore):
     """
 
     supports_ttl = True
-    _batch_checks_ops = True
 
     def __init__(
         self,
