@@ -103,6 +103,7 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
     "actorgraph.store.memory": ({"InMemoryStore"}, set()),
     "actorgraph.store.sqlite": ({"SqliteStore", "AsyncSqliteStore"}, set()),
     "actorgraph.store.sqlite.aio": ({"AsyncSqliteStore"}, set()),
+    "actorgraph.store.sqlite.base": ({"SqliteIndexConfig", "SqliteStore"}, set()),
     "actorgraph.store.base": (
         {
             "BaseStore", "Item", "SearchItem", "PutOp", "GetOp", "SearchOp", "ListNamespacesOp", "MatchCondition",

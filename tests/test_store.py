@@ -538,7 +538,8 @@ def test_sweep_ttl_deletes_expired_items_and_counts_them(store: BaseStore, clock
     assert [i.key for i in store.search(("t",))] == ["forever"]
 
 
-def test_reads_refresh_the_ttl_by_default(store: BaseStore, clock: Clock) -> None:
+def test_reads_refresh_the_ttl_with_refresh_on_read(make_store: MakeStore, clock: Clock) -> None:
+    store = make_store(ttl={"refresh_on_read": True})
     store.put(("t",), "k", {"v": 1}, ttl=1)
     for _ in range(3):
         clock.advance(minutes=0.8)
@@ -551,6 +552,17 @@ def test_reads_refresh_the_ttl_by_default(store: BaseStore, clock: Clock) -> Non
     assert store.get(("t",), "k") is None
 
 
+def test_sqlite_reads_refresh_nothing_without_a_ttl_config(tmp_path: Any, clock: Clock) -> None:
+    """As LangGraph's SqliteStore: a read restarts an item's time to live only when the
+    store's ttl config sets refresh_on_read."""
+    with SqliteStore.from_conn_string(str(tmp_path / "s.db")) as store:
+        store.put(("t",), "k", {"v": 1}, ttl=1)
+        clock.advance(minutes=0.8)
+        assert store.get(("t",), "k") is not None
+        clock.advance(minutes=0.4)
+        assert store.get(("t",), "k") is None
+
+
 def test_refresh_on_read_false_in_the_config_keeps_the_deadline(make_store: MakeStore, clock: Clock) -> None:
     store = make_store(ttl={"default_ttl": 1, "refresh_on_read": False})
     store.put(("t",), "k", {"v": 1})
@@ -559,6 +571,8 @@ def test_refresh_on_read_false_in_the_config_keeps_the_deadline(make_store: Make
     assert store.search(("t",)) != []
     clock.advance(minutes=0.4)
     assert store.get(("t",), "k") is None
+    if not isinstance(store, InMemoryStore):
+        return  # LangGraph's SqliteStore refreshes only when the config says refresh_on_read
     store.put(("t",), "k2", {"v": 1})
     clock.advance(minutes=0.8)
     assert store.get(("t",), "k2", refresh_ttl=True) is not None  # a read can still ask

@@ -1,0 +1,5 @@
+"""Import-compatible path: the SQLite store and its index settings."""
+
+from actorgraph.persistence._store_sqlite import SqliteIndexConfig, SqliteStore
+
+__all__ = ("SqliteIndexConfig", "SqliteStore")
