@@ -116,7 +116,8 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
     "actorgraph.store.base.batch": ({"AsyncBatchedBaseStore"}, set()),
     "actorgraph.store.base.embed": ({"AEmbeddingsFunc", "EmbeddingsFunc", "ensure_embeddings"}, set()),
     "actorgraph.cache.memory": ({"InMemoryCache"}, set()),
-    "actorgraph.cache.base": ({"BaseCache", "FullKey", "Namespace"}, set()),
+    "actorgraph.cache.base": ({"BaseCache", "FullKey", "Namespace", "ValueT"}, set()),
+    "actorgraph.cache.redis": ({"RedisCache"}, set()),
     "actorgraph.cache.sqlite": ({"SqliteCache"}, set()),
     "actorgraph.persistence": ({"SerializationError", "Serializer", "register_type"}, set()),
 }
