@@ -64,6 +64,7 @@ class RowEngine:
         self.asave = saver.asave
         self.alatest_id = saver.alatest_id
         self.alist_loaded = saver.alist_loaded
+        self.alist = saver.alist
 
     @property
     def serde(self) -> Codec:
@@ -140,6 +141,13 @@ class LangGraphEngine:
     ) -> AsyncIterator[LoadedCheckpoint]:
         for tup in await self._list(config, filter=filter, before=before, limit=limit):
             yield self._loaded(tup)
+
+    async def alist(
+        self, config: Any, *, filter: dict[str, Any] | None = None, before: Any = None, limit: int | None = None
+    ) -> AsyncIterator[Any]:
+        """The saver's checkpoint tuples (LangGraph's ``alist``)."""
+        for tup in await self._list(config, filter=filter, before=before, limit=limit):
+            yield tup
 
     # -- writing -----------------------------------------------------------------------------
     async def _base_values(self, thread: str, ns: str, parent: str | None) -> dict[str, Any]:
