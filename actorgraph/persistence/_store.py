@@ -32,9 +32,10 @@ Differences from LangGraph
   returned or listed, and are purged lazily (no background thread).
 - Negative ``limit``/``offset`` and a ``max_depth`` below 1 are a ``ValueError``.
 - ``SearchItem``'s repr says ``SearchItem(...)``.
-- Semantic search isn't built: a store accepts ``index=`` but ``search(query=...)`` on a
-  store configured with an index raises ``NotImplementedError``. Without an index,
-  ``query`` is ignored, as in LangGraph.
+- Semantic search: ``InMemoryStore(index=...)`` embeds values and ranks
+  ``search(query=...)`` by cosine similarity, as LangGraph's; the SQLite stores accept
+  ``index=`` but ``search(query=...)`` on them raises ``NotImplementedError`` (no vector
+  extension). Without an index, ``query`` is ignored, as in LangGraph.
 """
 
 from __future__ import annotations
@@ -259,8 +260,9 @@ class TTLConfig(TypedDict, total=False):
 
 
 class IndexConfig(TypedDict, total=False):
-    """Semantic-search settings (LangGraph's shape). actorgraph's stores accept it but
-    don't embed: a ``search(query=...)`` on such a store raises ``NotImplementedError``."""
+    """Semantic-search settings (LangGraph's shape): ``dims``, ``embed`` (an
+    ``Embeddings`` or an embedding function) and ``fields`` (paths of the value to embed,
+    default ``["$"]``, the whole value)."""
 
     dims: int
     embed: Any
