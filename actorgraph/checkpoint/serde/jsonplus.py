@@ -21,6 +21,7 @@ from actorgraph.persistence._serde_json import InvalidModuleError
 from actorgraph.persistence._serde_json import msgpack_ext_hook_to_json as _msgpack_ext_hook_to_json
 
 _msgpack_ext_hook = _create_msgpack_ext_hook(None)
+EMPTY_BYTES = b""
 
 __all__ = (
     "EXT_CONSTRUCTOR_KW_ARGS",

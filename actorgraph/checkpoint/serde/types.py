@@ -2,6 +2,7 @@
 use, and the ``DeltaChannel`` snapshot record."""
 
 from actorgraph.persistence._serde_protocols import (
+    C,
     ERROR,
     INTERRUPT,
     RESUME,
@@ -9,6 +10,8 @@ from actorgraph.persistence._serde_protocols import (
     TASKS,
     ChannelProtocol,
     SendProtocol,
+    Update,
+    Value,
     _DeltaSnapshot,
 )
 

@@ -2,4 +2,6 @@
 
 from actorgraph.persistence._store_sqlite import SqliteIndexConfig, SqliteStore
 
+MIGRATIONS = SqliteStore.MIGRATIONS
+
 __all__ = ("SqliteIndexConfig", "SqliteStore")
