@@ -30,6 +30,7 @@ from actorgraph.errors import (
     ParentCommand,
     create_error_message,
 )
+from actorgraph.persistence._model import decode_metadata
 
 if TYPE_CHECKING:
     from actorgraph.actors._run import RunState
@@ -630,7 +631,7 @@ class BarrierActor:
             "config": {"configurable": conf},
             "parent_config": parent,
             "values": self.state.stream_values(),
-            "metadata": dict(metadata) if metadata is not None else persistence.saver.serde.loads(row.metadata),
+            "metadata": dict(metadata) if metadata is not None else decode_metadata(row.metadata),
             "next": [t.name for t in tasks],
             "tasks": [self._checkpoint_task(row, t, pending) for t in tasks],
         }
