@@ -555,3 +555,22 @@ def test_gap_03_a_bare_value_can_be_the_whole_state() -> None:
     app = StateGraph(int).add_node("inc", lambda s: s + 1).add_edge(START, "inc").compile(checkpointer=InMemorySaver())
     app.invoke(1, cfg())
     assert app.get_state(cfg()).values == 2
+
+
+def test_gap_14_error_texts_users_match_on_are_langgraphs() -> None:
+    from actorgraph.graph.message import add_messages
+    from actorgraph.messages import HumanMessage, RemoveMessage
+
+    with pytest.raises(ValueError, match="Attempting to delete a message with an ID that doesn't exist"):
+        add_messages([HumanMessage("Hello", id="1")], RemoveMessage(id="2"))
+    with pytest.raises(ValueError, match="Unrecognized format="):
+        add_messages([], [], format="invalid")  # type: ignore[arg-type]
+
+    class Bad(TypedDict):
+        x: Annotated[list, lambda a: a]
+
+    with pytest.raises(ValueError, match="Invalid reducer signature. Expected \\(a, b\\) -> c"):
+        StateGraph(Bad)
+    g = StateGraph(S).add_node("n", lambda s: s).add_edge(START, "n").compile(checkpointer=InMemorySaver())
+    with pytest.raises(ValueError, match="No supersteps provided"):
+        g.bulk_update_state(cfg(), [])

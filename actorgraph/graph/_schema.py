@@ -67,6 +67,13 @@ def _strip(ann: Any) -> Any:
     return ann
 
 
+def _signature_text(fn: Callable[..., Any]) -> str:
+    try:
+        return str(inspect.signature(fn))
+    except (TypeError, ValueError):
+        return "?"
+
+
 def _reducer_arity_ok(fn: Callable[..., Any]) -> bool:
     try:
         sig = inspect.signature(fn)
@@ -92,9 +99,10 @@ def channel_for(key: str, ann: Any, schema_name: str) -> tuple[BaseChannel[Any, 
             if callable(meta) and not isinstance(meta, type):
                 if not _reducer_arity_ok(meta):
                     raise GraphValidationError(
-                        f"Key '{key}' of schema '{schema_name}': the reducer "
-                        f"{getattr(meta, '__name__', meta)!r} must take two arguments "
-                        "(current value, update) and return the new value."
+                        f"Invalid reducer signature. Expected (a, b) -> c. Got {_signature_text(meta)}: "
+                        f"the reducer {getattr(meta, '__name__', meta)!r} of key '{key}' of schema "
+                        f"'{schema_name}' must take two arguments (current value, update) and return "
+                        "the new value."
                     )
                 return BinaryOperatorAggregate(base, meta), None
         return LastValue(base), None
