@@ -29,6 +29,7 @@ from actorgraph.errors import (
     NodeError,
     ParentCommand,
     create_error_message,
+    is_invalid_resume,
 )
 from actorgraph.persistence._model import decode_metadata
 
@@ -303,10 +304,14 @@ class BarrierActor:
             if self.failure is None:
                 self.failure = r
                 self.expected -= 1
-                if self.expected > 0:
+                if self.expected > 0 and not is_invalid_resume(r.error):
                     # siblings already resuming (their awaits done) finish first, and
-                    # their writes are kept, as in LangGraph; then the run stops
+                    # their writes are kept, as in LangGraph; then the run stops. A bad
+                    # answer to an interrupt lets every sibling finish: one answered in
+                    # the same resume mustn't be cut off after its side effects
                     run.dispatcher.submit((self._fail_after_ready, r, None, False))
+            else:
+                self.expected -= 1
             return
         if r.parent_command is not None:
             if run.parent is None and self.program.strict:
