@@ -236,6 +236,10 @@ class RunState:
             self.address_map = dict((config.get(CONF) or {}).get(CONFIG_KEY_CHECKPOINT_MAP) or {})
             self.replay = None
         if self.durability not in DURABILITY_MODES:
+            if not program.strict:
+                # LangGraph saves as "async" for a value it doesn't know
+                self.durability = "async"
+        if self.durability not in DURABILITY_MODES:
             raise ConfigError(
                 f"durability must be one of {', '.join(DURABILITY_MODES)}, got {self.durability!r}"
             )
@@ -570,8 +574,9 @@ async def execute(
     if saver is not None:
         if run.thread_id is None:
             raise ConfigError(
-                f"Graph '{program.name}' has a checkpointer, so each run needs a thread: pass "
-                "config={'configurable': {'thread_id': '...'}}"
+                "Checkpointer requires one or more of the following 'configurable' keys: thread_id, "
+                f"checkpoint_ns, checkpoint_id. Graph '{program.name}' has a checkpointer, so each "
+                "run needs a thread: pass config={'configurable': {'thread_id': '...'}}"
             )
         run.persistence = RunPersistence(run, saver, run.thread_id, run.durability)
         conf = config.get(CONF) or {}

@@ -107,8 +107,9 @@ def ensure_config(config: Any, parent: dict[str, Any] | None = None) -> dict[str
     return out
 
 
-def _stream_modes(stream_mode: Any, default: str) -> tuple[list[str], bool]:
-    """(modes, single): the requested modes and whether chunks are yielded bare."""
+def _stream_modes(stream_mode: Any, default: str, strict: bool = True) -> tuple[list[str], bool]:
+    """(modes, single): the requested modes and whether chunks are yielded bare. A mode
+    that doesn't exist streams nothing, as in LangGraph, unless ``strict``."""
     if stream_mode is None:
         return [default], True
     if isinstance(stream_mode, str):
@@ -118,7 +119,7 @@ def _stream_modes(stream_mode: Any, default: str) -> tuple[list[str], bool]:
     else:
         raise TypeError(f"stream_mode must be a string or a list of strings, got {stream_mode!r}")
     for m in modes:
-        if m not in _MODES:
+        if m not in _MODES and (strict or not isinstance(m, str)):
             raise ValueError(
                 f"Unknown stream_mode {m!r}: expected one of {', '.join(sorted(_MODES))}"
             )
@@ -313,7 +314,7 @@ class GraphRunnable:
         return self._astream(input, config, opts)
 
     async def _astream(self, input: Any, config: Any, opts: _Options) -> AsyncIterator[Any]:
-        modes, single = _stream_modes(opts.stream_mode, self.program.stream_mode)
+        modes, single = _stream_modes(opts.stream_mode, self.program.stream_mode, self.program.strict)
         printed = frozenset(opts.print_mode)
         sink = QueueSink(frozenset(modes) | printed, opts.subgraphs)
         parent = current_task()
