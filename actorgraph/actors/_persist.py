@@ -198,8 +198,14 @@ class RunPersistence:
         elif result.paused:
             writes.append((INTERRUPT, list(result.interrupts)))
         else:
-            writes.extend(result.writes)
-            writes.extend((TASKS, (s.node, s.arg)) for s in result.sends)
+            untracked = self.run.program.untracked_channels
+            if untracked:
+                # values of UntrackedValue channels are never stored, nor are they in a Send
+                writes.extend(w for w in result.writes if w[0] not in untracked)
+                writes.extend((TASKS, (s.node, _without(s.arg, untracked))) for s in result.sends)
+            else:
+                writes.extend(result.writes)
+                writes.extend((TASKS, (s.node, s.arg)) for s in result.sends)
             if not writes:
                 writes.append((NO_WRITES, None))  # finished, with nothing to write
         resume = self.run.answers.get(spec.id)
@@ -313,6 +319,13 @@ class RunPersistence:
         writes = [w for _, ws in batch for w in ws]
         if rows or writes:
             await self.saver.asave(rows, writes)
+
+
+def _without(arg: Any, keys: frozenset[str]) -> Any:
+    """A Send's argument without the values of untracked channels (top-level keys)."""
+    if type(arg) is dict and not keys.isdisjoint(arg):
+        return {k: v for k, v in arg.items() if k not in keys}
+    return arg
 
 
 def _what(chan: str, value: Any, serde: Any) -> str:

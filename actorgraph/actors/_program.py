@@ -174,6 +174,12 @@ def _append_style(channel: Any) -> bool:
     return op is operator.add or getattr(op, "delta_storable", False) is True
 
 
+def _untracked(channel: Any) -> bool:
+    from actorgraph.channels import UntrackedValue
+
+    return isinstance(channel, UntrackedValue)
+
+
 class Program:
     """A compiled graph as the engine sees it."""
 
@@ -243,6 +249,8 @@ class Program:
         )
         self.finish_channels = tuple(k for k, c in self.channels.items() if c.waits_for_finish)
         self.consumable_channels = frozenset(k for k, c in self.channels.items() if c.consumable)
+        # channels whose values are never saved (UntrackedValue): their writes aren't either
+        self.untracked_channels = frozenset(k for k, c in self.channels.items() if _untracked(c))
         # lists that only grow through their reducer: checkpoints store their new items
         self.delta_channels = frozenset(k for k, c in self.channels.items() if _append_style(c))
         # nodes whose input is the whole state: they share one input dict per step
