@@ -15,7 +15,7 @@ from actorgraph.errors import EmptyChannelError
 Value = TypeVar("Value")
 Update = TypeVar("Update")
 C = TypeVar("C")
-Checkpoint = C
+Checkpoint = TypeVar("Checkpoint")
 
 __all__ = ("BaseChannel", "Checkpoint", "MISSING", "Update", "Value")
 
