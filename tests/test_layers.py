@@ -26,9 +26,10 @@ ALLOWED = {
     "draw": set(),
     "persistence": {"channels"},
     "actors": {"channels", "persistence"},
-    "graph": {"channels", "actors", "persistence", "draw"},
-    "func": {"channels", "actors", "persistence", "draw"},
-    "server": {"channels", "actors", "persistence", "graph", "func", "draw"},
+    "pregel": {"channels", "actors", "persistence", "draw"},
+    "graph": {"channels", "actors", "persistence", "draw", "pregel"},
+    "func": {"channels", "actors", "persistence", "draw", "pregel"},
+    "server": {"channels", "actors", "persistence", "graph", "func", "draw", "pregel"},
 }
 
 

@@ -48,10 +48,12 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
         {
             "BaseChannel", "AnyValue", "LastValue", "LastValueAfterFinish", "UntrackedValue", "EphemeralValue",
             "BinaryOperatorAggregate", "NamedBarrierValue", "NamedBarrierValueAfterFinish", "Topic",
+            "DeltaChannel",
         },
-        {"DeltaChannel"},
+        set(),
     ),
     "actorgraph.channels.base": ({"BaseChannel"}, set()),
+    "actorgraph.channels.delta": ({"DeltaChannel"}, set()),
     "actorgraph.channels.last_value": ({"LastValue", "LastValueAfterFinish"}, set()),
     "actorgraph.channels.any_value": ({"AnyValue"}, set()),
     "actorgraph.channels.ephemeral_value": ({"EphemeralValue"}, set()),
@@ -59,6 +61,20 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
     "actorgraph.channels.topic": ({"Topic"}, set()),
     "actorgraph.channels.binop": ({"BinaryOperatorAggregate"}, set()),
     "actorgraph.channels.named_barrier_value": ({"NamedBarrierValue", "NamedBarrierValueAfterFinish"}, set()),
+    "actorgraph.pregel": ({"Pregel", "NodeBuilder"}, set()),
+    "actorgraph.pregel.main": ({"Pregel", "NodeBuilder"}, set()),
+    "actorgraph.pregel.protocol": ({"PregelProtocol", "StreamProtocol"}, set()),
+    "actorgraph.pregel.types": (
+        {"All", "StateUpdate", "CachePolicy", "PregelTask", "RetryPolicy", "StateSnapshot", "StreamMode", "StreamWriter", "default_retry_on"},
+        {"PregelExecutableTask"},
+    ),
+    "actorgraph.pregel.debug": (
+        {
+            "COLOR_MAPPING", "TASK_NAMESPACE", "get_bolded_text", "get_colored_text", "is_multiple_channel_write",
+            "map_task_result_writes", "rm_pregel_keys",
+        },
+        set(),
+    ),
     "actorgraph.managed": ({"IsLastStep", "RemainingSteps"}, set()),
     "actorgraph.managed.is_last_step": ({"IsLastStep", "RemainingSteps"}, {"IsLastStepManager", "RemainingStepsManager"}),
     "actorgraph.messages": (

@@ -298,7 +298,7 @@ class BarrierActor:
             sink = run.sink
             ns = run.stream_ns
             if sink.wants("updates", ns):
-                chunk = {r.task.name: _update_view(r.writes, self.program.stream_key_set, self.program.single_output)}
+                chunk = {r.task.name: _update_view(r.writes, self.program.stream_key_set, self.program.stream_single)}
                 if r.cached:
                     chunk["__metadata__"] = {"cached": True}
                 sink.emit(ns, "updates", chunk)
@@ -543,9 +543,9 @@ class BarrierActor:
         program = self.program
         if r.call:
             update = dict(r.writes)  # a task call: {"__return__": value}
-        elif program.single_output is not None:
+        elif program.stream_single is not None:
             # an entrypoint: its output channel
-            update = {c: v for c, v in r.writes if c == program.single_output}
+            update = {c: v for c, v in r.writes if c == program.stream_single}
         else:
             if program.nodes[r.task.name].hidden:
                 return

@@ -170,8 +170,18 @@ class ProgramCounters:
 def _append_style(channel: Any) -> bool:
     """Whether a channel's reducer only appends to (or rebuilds) a list, never mutating
     items in place: ``operator.add`` and ``add_messages``."""
+    from actorgraph.channels import DeltaChannel
+
+    if isinstance(channel, DeltaChannel):
+        return True
     op = getattr(channel, "operator", None)
     return op is operator.add or getattr(op, "delta_storable", False) is True
+
+
+def _is_delta(channel: Any) -> bool:
+    from actorgraph.channels import DeltaChannel
+
+    return isinstance(channel, DeltaChannel)
 
 
 def _untracked(channel: Any) -> bool:
@@ -194,6 +204,7 @@ class Program:
         input_channel: str,
         stream_keys: Sequence[str] | None = None,
         single_output: str | None = None,
+        stream_single: Any = "",
         map_input: Callable[[Any], list[tuple[str, Any]]],
         map_command: Callable[[Any], tuple[list[tuple[str, Any]], list[Any]]],
         coerce_context: Callable[[Any], Any] = lambda c: c,
@@ -222,6 +233,9 @@ class Program:
         self.stream_key_set = frozenset(self.stream_keys)
         # the functional API's output: one channel's bare value, not a dict of keys
         self.single_output = single_output
+        # the same for the values/updates streams and snapshots (a Pregel graph may stream
+        # every channel while it returns one); by default what ``invoke`` does
+        self.stream_single: str | None = single_output if stream_single == "" else stream_single
         self.input_channel = input_channel
         self.map_input = map_input
         self.map_command = map_command
@@ -251,6 +265,8 @@ class Program:
         self.consumable_channels = frozenset(k for k, c in self.channels.items() if c.consumable)
         # channels whose values are never saved (UntrackedValue): their writes aren't either
         self.untracked_channels = frozenset(k for k, c in self.channels.items() if _untracked(c))
+        # DeltaChannels: their value is stored (as new list items where it only grew)
+        self.delta_value_channels = frozenset(k for k, c in self.channels.items() if _is_delta(c))
         # lists that only grow through their reducer: checkpoints store their new items
         self.delta_channels = frozenset(k for k, c in self.channels.items() if _append_style(c))
         # nodes whose input is the whole state: they share one input dict per step

@@ -74,6 +74,8 @@ class RunOutcome:
     values: dict[str, Any] | None
     interrupts: list[Any] = field(default_factory=list)
     paused: bool = False
+    state: dict[str, Any] | None = None
+    """Every state key's value at the end (for ``invoke(..., output_keys=...)``)."""
 
 
 class RunState:
@@ -270,7 +272,8 @@ class RunState:
     def finish_ok(self) -> Any:
         barrier = self.barrier
         self.stopping = True
-        self.outcome = RunOutcome(barrier.state.output_values() if barrier.output_written else None)
+        state = barrier.state
+        self.outcome = RunOutcome(state.output_values() if barrier.output_written else None, state=state.state_values)
         self._flush_then_end()
         return None
 
@@ -278,7 +281,8 @@ class RunState:
         self.stopping = True
         if breakpoint and self.sink.wants("updates", self.stream_ns):
             self.sink.emit(self.stream_ns, "updates", {INTERRUPT: ()})
-        self.outcome = RunOutcome(self.barrier.state.output_values(), list(interrupts), paused=breakpoint)
+        state = self.barrier.state
+        self.outcome = RunOutcome(state.output_values(), list(interrupts), paused=breakpoint, state=state.state_values)
         if self.persistence is not None and rows:
             self.persistence.save((), rows)
         self._flush_then_end()
@@ -557,7 +561,8 @@ def _restore(program: Program, loaded: LoadedCheckpoint, saver: Any) -> StepStat
 def output_with_interrupts(outcome: RunOutcome) -> Any:
     """The ``invoke`` result: the output values, plus ``__interrupt__`` when paused."""
     if outcome.interrupts:
-        values = dict(outcome.values or {})
-        values[INTERRUPT] = list(outcome.interrupts)
-        return values
+        values = outcome.values
+        if isinstance(values, dict):
+            return {**values, INTERRUPT: list(outcome.interrupts)}
+        return {INTERRUPT: list(outcome.interrupts)}
     return outcome.values

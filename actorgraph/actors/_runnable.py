@@ -197,18 +197,14 @@ class GraphRunnable:
         return self._output(outcome, opts)
 
     def _output(self, outcome: RunOutcome, opts: _Options) -> Any:
-        if opts.output_keys is not None and outcome.values is not None:
-            keys = [opts.output_keys] if isinstance(opts.output_keys, str) else list(opts.output_keys)
-            if isinstance(opts.output_keys, str):
-                value = outcome.values.get(opts.output_keys)
-                outcome = RunOutcome({opts.output_keys: value}, outcome.interrupts, outcome.paused)
-            else:
-                kept = {k: v for k, v in (outcome.values or {}).items() if k in keys}
-                outcome = RunOutcome(kept, outcome.interrupts, outcome.paused)
+        keys = opts.output_keys
+        if keys is not None and outcome.state is not None:
+            # the channels asked for instead of the graph's output: one bare value, or a dict
+            sv = outcome.state
+            values: Any = sv.get(keys) if isinstance(keys, str) else {k: sv[k] for k in keys if k in sv}
+            outcome = RunOutcome(values, outcome.interrupts, outcome.paused, sv)
         if opts.version == "v2":
             return GraphOutput(outcome.values, tuple(outcome.interrupts))
-        if isinstance(opts.output_keys, str) and not outcome.interrupts:
-            return (outcome.values or {}).get(opts.output_keys)
         return output_with_interrupts(outcome)
 
     def astream(
@@ -292,7 +288,17 @@ class GraphRunnable:
         limit = configs[0].get("max_concurrency") if configs else None
         limiter = anyio.CapacityLimiter(limit) if limit else None
         failed: list[BaseException] = []
-        opts = _Options(kwargs.get("context"), "values", False, "v1", kwargs.get("durability"), None, None, False, None)
+        opts = _Options(
+            kwargs.get("context"),
+            "values",
+            False,
+            "v1",
+            kwargs.get("durability"),
+            kwargs.get("interrupt_before"),
+            kwargs.get("interrupt_after"),
+            False,
+            kwargs.get("output_keys"),
+        )
 
         async def one(i: int, scope: anyio.CancelScope) -> None:
             if limiter is not None:

@@ -219,7 +219,10 @@ class StepState:
             else:
                 continue
             if node.read_channel is not None:
-                inp: Any = channels[node.read_channel].get()
+                ch = channels[node.read_channel]
+                if not ch.is_available():
+                    continue  # triggered, but what it reads is empty: no task (as LangGraph)
+                inp: Any = ch.get()
             elif name in program.all_state_readers:
                 inp = dict(self.state_values)
             else:
@@ -285,7 +288,7 @@ class StepState:
         return {k: sv[k] for k in self.program.output_keys if k in sv}
 
     def stream_values(self) -> Any:
-        single = self.program.single_output
+        single = self.program.stream_single
         if single is not None:
             return self.state_values.get(single)
         sv = self.state_values
@@ -296,11 +299,17 @@ class StepState:
         channels are left out."""
         out = {}
         channels = self.channels
+        deltas = self.program.delta_value_channels
         for name in channels if names is None else names:
             ch = channels.get(name)
             if ch is None:
                 continue
-            value = ch.checkpoint()
+            if name in deltas:
+                # a DeltaChannel's value (its checkpoint() is always empty); stored as
+                # the items it gained, like an append-only reducer's list
+                value = ch.get() if ch.is_available() else MISSING
+            else:
+                value = ch.checkpoint()
             if value is not MISSING:
                 out[name] = value
         return out

@@ -1,0 +1,33 @@
+"""Deprecated import path: these types live in ``actorgraph.types``."""
+
+import warnings
+
+from actorgraph._types import (
+    All,
+    CachePolicy,
+    PregelTask,
+    RetryPolicy,
+    StateSnapshot,
+    StateUpdate,
+    StreamMode,
+    StreamWriter,
+    default_retry_on,
+)
+
+__all__ = (
+    "All",
+    "StateUpdate",
+    "CachePolicy",
+    "PregelTask",
+    "RetryPolicy",
+    "StateSnapshot",
+    "StreamMode",
+    "StreamWriter",
+    "default_retry_on",
+)
+
+warnings.warn(
+    "Importing from langgraph.pregel.types is deprecated. Please use 'from langgraph.types import ...' instead.",
+    DeprecationWarning,
+    stacklevel=2,
+)
