@@ -23,7 +23,10 @@ BaseException
  └─ GraphBubbleUp                     control-flow signals, never failures
      ├─ GraphInterrupt                a node paused the run for human input
      │   └─ NodeInterrupt             (deprecated spelling)
+     ├─ GraphDrained                  the run stopped at a step boundary on request (RunControl)
      └─ ParentCommand                 a subgraph node sent a Command to its parent graph
+
+NodeError (not an exception): what a node's error handler receives
 ```
 
 Control-flow signals derive from ``BaseException`` on purpose: a node that wraps its
@@ -36,6 +39,7 @@ node and task.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -51,6 +55,7 @@ __all__ = (
     "EmptyInputError",
     "ErrorCode",
     "GraphBubbleUp",
+    "GraphDrained",
     "GraphInterrupt",
     "GraphRecursionError",
     "GraphValidationError",
@@ -58,6 +63,7 @@ __all__ = (
     "InvalidNamespaceError",
     "InvalidUpdateError",
     "NodeCancelledError",
+    "NodeError",
     "NodeInterrupt",
     "NodeTimeoutError",
     "ParentCommand",
@@ -65,6 +71,7 @@ __all__ = (
     "SerializationError",
     "TaskNotFound",
     "UnknownInterruptError",
+    "is_invalid_resume",
 )
 
 
@@ -154,23 +161,51 @@ class GraphRecursionError(ActorGraphError, RecursionError):
 
 
 class NodeTimeoutError(ActorGraphError):
-    """A node ran longer than the timeout set on it (``add_node(..., timeout=...)``).
+    """A node attempt ran longer than its ``TimeoutPolicy`` allows.
 
-    Not a subclass of the built-in ``TimeoutError`` (an ``OSError``), so retry policies
-    can tell it apart from network timeouts.
+    ``kind`` says which limit fired (``"run"``: wall-clock cap, ``"idle"``: no progress
+    for ``idle_timeout``) and ``timeout`` is that limit; ``run_timeout`` and
+    ``idle_timeout`` are the policy's two limits (``None`` when unset). Not a subclass of
+    the built-in ``TimeoutError`` (an ``OSError``), so the default retry policy retries it.
     """
 
-    def __init__(self, node: str, timeout: float, elapsed: float, *, kind: str = "run") -> None:
-        what = "idle timeout" if kind == "idle" else "timeout"
-        detail = " without making progress" if kind == "idle" else ""
-        super().__init__(
-            f"Node '{node}' exceeded its {what} of {timeout:.3f}s{detail} "
-            f"(elapsed: {elapsed:.3f}s). Raise the timeout or make the node finish sooner."
-        )
+    def __init__(
+        self,
+        node: str,
+        elapsed: float,
+        *,
+        kind: Literal["idle", "run"],
+        idle_timeout: float | None = None,
+        run_timeout: float | None = None,
+    ) -> None:
+        if kind == "idle":
+            if idle_timeout is None:
+                raise ValueError("idle_timeout is required when kind='idle'")
+            timeout = idle_timeout
+            what = f"idle timeout of {timeout:.3f}s without making progress"
+        elif kind == "run":
+            if run_timeout is None:
+                raise ValueError("run_timeout is required when kind='run'")
+            timeout = run_timeout
+            what = f"run timeout of {timeout:.3f}s"
+        else:
+            raise ValueError(f"kind must be 'idle' or 'run', got {kind!r}")
+        super().__init__(f"Node '{node}' exceeded its {what} (elapsed: {elapsed:.3f}s).")
         self.node = node
-        self.timeout = timeout
         self.elapsed = elapsed
         self.kind = kind
+        self.timeout = timeout
+        self.idle_timeout = idle_timeout
+        self.run_timeout = run_timeout
+
+
+@dataclass(frozen=True, slots=True)
+class NodeError:
+    """What a node's error handler gets (``add_node(..., error_handler=fn)``, with a
+    parameter annotated ``NodeError``): the failed node's name and its exception."""
+
+    node: str
+    error: BaseException
 
 
 class NodeCancelledError(ActorGraphError):
@@ -230,6 +265,16 @@ class GraphBubbleUp(BaseException):
     """Base of control-flow signals that travel up through nodes and graphs."""
 
 
+class GraphDrained(GraphBubbleUp):
+    """The run stopped early, at a super-step boundary, because
+    ``RunControl.request_drain(reason)`` was called (on SIGTERM, say). Everything up to
+    that step is saved: invoke the thread again with ``None`` to go on."""
+
+    def __init__(self, reason: str = "shutdown") -> None:
+        self.reason = reason
+        super().__init__(f"Graph drained: {reason}")
+
+
 class GraphInterrupt(GraphBubbleUp):
     """A node (or a subgraph) paused the run; carries the interrupts raised."""
 
@@ -259,3 +304,17 @@ class ParentCommand(GraphBubbleUp):
     @property
     def command(self) -> Command:
         return self.args[0]
+
+
+_INVALID_RESUME = "_actorgraph_invalid_resume"
+
+
+def _mark_invalid_resume(error: BaseException) -> None:
+    setattr(error, _INVALID_RESUME, True)
+
+
+def is_invalid_resume(error: BaseException) -> bool:
+    """Whether ``error`` was raised because a resume value didn't match the
+    ``response_schema`` of the ``interrupt()`` it answered (so the interrupt can be answered
+    again), rather than by the node's own code."""
+    return bool(getattr(error, _INVALID_RESUME, False))

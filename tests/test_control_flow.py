@@ -351,10 +351,28 @@ def _chain(n: int) -> StateGraph:
     return g
 
 
-def test_default_recursion_limit_is_25() -> None:
-    assert len(_chain(24).compile().invoke({"log": []})["log"]) == 24
-    with pytest.raises(GraphRecursionError, match="Recursion limit of 25 reached"):
-        _chain(25).compile().invoke({"log": []})
+def test_default_recursion_limit_is_langgraphs() -> None:
+    from actorgraph.actors._run import DEFAULT_RECURSION_LIMIT
+
+    assert DEFAULT_RECURSION_LIMIT == 10007
+    assert len(_chain(30).compile().invoke({"log": []})["log"]) == 30
+
+
+def test_default_recursion_limit_follows_langgraphs_environment_variable() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "from actorgraph.actors._run import DEFAULT_RECURSION_LIMIT as d; print(d)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**__import__("os").environ, "LANGGRAPH_DEFAULT_RECURSION_LIMIT": "42"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "42"
 
 
 @pytest.mark.anyio

@@ -26,8 +26,8 @@ class State(TypedDict):
     x: int
 
 
-def _single(node: Any, name: str = "n") -> Any:
-    return StateGraph(State).add_node(name, node).add_edge(START, name).compile()
+def _single(node: Any, name: str = "n", *, strict: bool = False) -> Any:
+    return StateGraph(State).add_node(name, node).add_edge(START, name).compile(strict=strict)
 
 
 # -- what a node returns --------------------------------------------------------------
@@ -50,9 +50,17 @@ def test_node_returning_a_non_dict_fails_under_sync_invoke_too() -> None:
 
 
 @pytest.mark.anyio
-async def test_node_writing_an_unknown_key_names_node_and_key() -> None:
-    """Deliberate difference: LangGraph drops unknown keys silently."""
+async def test_node_writing_an_unknown_key_is_dropped_as_in_langgraph() -> None:
     g = _single(lambda s: {"x": 1, "typo_key": 2}, name="writer")
+    assert await g.ainvoke({"x": 0}) == {"x": 1, "log": []}
+    g = _single(lambda s: Command(update={"x": 3, "nope": 1}), name="cmd")
+    assert await g.ainvoke({"x": 0}) == {"x": 3, "log": []}
+
+
+@pytest.mark.anyio
+async def test_strict_node_writing_an_unknown_key_names_node_and_key() -> None:
+    """compile(strict=True): LangGraph drops unknown keys silently; strict refuses them."""
+    g = _single(lambda s: {"x": 1, "typo_key": 2}, name="writer", strict=True)
     with pytest.raises(InvalidUpdateError) as info:
         await g.ainvoke({"x": 0})
     msg = str(info.value)
@@ -62,8 +70,8 @@ async def test_node_writing_an_unknown_key_names_node_and_key() -> None:
 
 
 @pytest.mark.anyio
-async def test_command_update_with_an_unknown_key_names_node_and_key() -> None:
-    g = _single(lambda s: Command(update={"nope": 1}), name="cmd")
+async def test_strict_command_update_with_an_unknown_key_names_node_and_key() -> None:
+    g = _single(lambda s: Command(update={"nope": 1}), name="cmd", strict=True)
     with pytest.raises(InvalidUpdateError, match=r"Node 'cmd'.*\['nope'\]"):
         await g.ainvoke({"x": 0})
 
@@ -71,14 +79,28 @@ async def test_command_update_with_an_unknown_key_names_node_and_key() -> None:
 # -- routing to something that isn't there --------------------------------------------
 
 
-def _routed(router: Any, path_map: Any = None) -> Any:
+def _routed(router: Any, path_map: Any = None, *, strict: bool = True) -> Any:
     g = StateGraph(State).add_node("src", lambda s: {"x": 1}).add_node("b", lambda s: {"log": ["b"]})
     g.add_edge(START, "src").add_conditional_edges("src", router, path_map)
-    return g.compile()
+    return g.compile(strict=strict)
 
 
 @pytest.mark.anyio
-async def test_router_returning_an_unknown_node_names_node_router_and_value() -> None:
+async def test_routing_to_nothing_behaves_as_in_langgraph_by_default(caplog: pytest.LogCaptureFixture) -> None:
+    """Unknown targets are logged and ignored, a path-map miss is a KeyError, None a ValueError."""
+    assert await _routed(lambda s: "ghost", strict=False).ainvoke({"x": 0}) == {"x": 1, "log": []}
+    assert "'ghost'" in caplog.text
+    assert await _routed(lambda s: [Send("ghost", {})], strict=False).ainvoke({"x": 0}) == {"x": 1, "log": []}
+    with pytest.raises(KeyError, match="zzz"):
+        await _routed(lambda s: "zzz", {"go": "b"}, strict=False).ainvoke({"x": 0})
+    with pytest.raises(ValueError, match="did not return a valid destination"):
+        await _routed(lambda s: None, strict=False).ainvoke({"x": 0})
+    g = _single(lambda s: Command(goto="ghost", update={"x": 2}), name="jumper")
+    assert await g.ainvoke({"x": 0}) == {"x": 2, "log": []}
+
+
+@pytest.mark.anyio
+async def test_strict_router_returning_an_unknown_node_names_node_router_and_value() -> None:
     def pick_next(state: State) -> str:
         return "ghost"
 
@@ -89,7 +111,7 @@ async def test_router_returning_an_unknown_node_names_node_router_and_value() ->
 
 
 @pytest.mark.anyio
-async def test_router_returning_a_value_missing_from_its_path_map() -> None:
+async def test_strict_router_returning_a_value_missing_from_its_path_map() -> None:
     def pick_next(state: State) -> str:
         return "zzz"
 
@@ -101,7 +123,7 @@ async def test_router_returning_a_value_missing_from_its_path_map() -> None:
 
 
 @pytest.mark.anyio
-async def test_router_returning_end_missing_from_a_list_path_map() -> None:
+async def test_strict_router_returning_end_missing_from_a_list_path_map() -> None:
     def pick_next(state: State) -> str:
         return END
 
@@ -110,7 +132,7 @@ async def test_router_returning_end_missing_from_a_list_path_map() -> None:
 
 
 @pytest.mark.anyio
-async def test_router_returning_none_names_node_and_router() -> None:
+async def test_strict_router_returning_none_names_node_and_router() -> None:
     def pick_next(state: State) -> None:
         return None
 
@@ -121,7 +143,7 @@ async def test_router_returning_none_names_node_and_router() -> None:
 
 
 @pytest.mark.anyio
-async def test_router_returning_a_non_string_names_the_value() -> None:
+async def test_strict_router_returning_a_non_string_names_the_value() -> None:
     def pick_next(state: State) -> int:
         return 5
 
@@ -131,7 +153,7 @@ async def test_router_returning_a_non_string_names_the_value() -> None:
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("target", ["ghost", END])
-async def test_send_to_an_unknown_node_or_end(target: str) -> None:
+async def test_strict_send_to_an_unknown_node_or_end(target: str) -> None:
     def fan_out(state: State) -> list:
         return [Send(target, {"x": 1})]
 
@@ -143,22 +165,30 @@ async def test_send_to_an_unknown_node_or_end(target: str) -> None:
 
 
 @pytest.mark.anyio
-async def test_command_goto_an_unknown_node() -> None:
-    g = _single(lambda s: Command(goto="ghost"), name="jumper")
+async def test_strict_command_goto_an_unknown_node() -> None:
+    g = _single(lambda s: Command(goto="ghost"), name="jumper", strict=True)
     with pytest.raises(InvalidUpdateError, match="Node 'jumper'.*goto='ghost'"):
         await g.ainvoke({"x": 0})
 
 
 @pytest.mark.anyio
-async def test_command_goto_send_to_an_unknown_node() -> None:
-    g = _single(lambda s: Command(goto=[Send("ghost", 1)]), name="jumper")
+async def test_strict_command_goto_send_to_an_unknown_node() -> None:
+    g = _single(lambda s: Command(goto=[Send("ghost", 1)]), name="jumper", strict=True)
     with pytest.raises(InvalidUpdateError, match="Node 'jumper'.*'ghost'"):
         await g.ainvoke({"x": 0})
 
 
 @pytest.mark.anyio
-async def test_command_parent_from_a_top_level_graph() -> None:
+async def test_command_parent_from_a_top_level_graph_raises_parent_command_as_in_langgraph() -> None:
     g = _single(lambda s: Command(graph=Command.PARENT, goto="b"), name="lonely")
+    with pytest.raises(ParentCommand) as info:
+        await g.ainvoke({"x": 0})
+    assert info.value.command.goto == "b"
+
+
+@pytest.mark.anyio
+async def test_strict_command_parent_from_a_top_level_graph() -> None:
+    g = _single(lambda s: Command(graph=Command.PARENT, goto="b"), name="lonely", strict=True)
     with pytest.raises(InvalidUpdateError) as info:
         await g.ainvoke({"x": 0})
     msg = str(info.value)

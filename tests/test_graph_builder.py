@@ -351,24 +351,30 @@ def test_add_node_rejects_names_with_reserved_characters(name: str, char: str) -
     assert name in str(info.value)
 
 
-def test_compile_rejects_a_node_nothing_can_reach() -> None:
+def test_a_node_nothing_can_reach_compiles_and_never_runs_as_in_langgraph() -> None:
+    g = StateGraph(State).add_node("a", _appender("a")).add_node("orphan", _appender("o"))
+    g.add_edge(START, "a")
+    assert g.compile().invoke({"log": []}) == {"log": ["a"]}
+
+
+def test_strict_compile_rejects_a_node_nothing_can_reach() -> None:
     g = StateGraph(State).add_node("a", _appender("a")).add_node("orphan", _appender("o"))
     g.add_edge(START, "a")
     with pytest.raises(GraphValidationError, match="'orphan' can't be reached"):
-        g.compile()
+        g.compile(strict=True)
 
 
 def test_unreachable_check_follows_path_maps() -> None:
     g = _branchy()
     g.add_conditional_edges("a", lambda s: "yes", ["yes"])
     with pytest.raises(GraphValidationError, match="'no' can't be reached"):
-        g.compile()
+        g.compile(strict=True)
 
 
 def test_unreachable_check_is_skipped_when_a_router_has_no_path_map() -> None:
     g = _branchy()
     g.add_conditional_edges("a", lambda s: "no")
-    assert g.compile().invoke({"log": []}) == {"log": ["a", "no"]}
+    assert g.compile(strict=True).invoke({"log": []}) == {"log": ["a", "no"]}
 
 
 def test_unreachable_check_is_skipped_when_a_node_mentions_command() -> None:
@@ -377,7 +383,7 @@ def test_unreachable_check_is_skipped_when_a_node_mentions_command() -> None:
 
     g = StateGraph(State).add_node("a", a).add_node("no", _appender("no"))
     g.add_edge(START, "a")
-    assert g.compile().invoke({"log": []}) == {"log": ["a", "no"]}
+    assert g.compile(strict=True).invoke({"log": []}) == {"log": ["a", "no"]}
 
 
 def test_unreachable_check_is_skipped_when_a_node_mentions_send() -> None:
@@ -388,7 +394,7 @@ def test_unreachable_check_is_skipped_when_a_node_mentions_send() -> None:
         return {"log": arg["log"]}
 
     g = StateGraph(State).add_node("a", a).add_node("w", w).add_edge(START, "a")
-    assert g.compile().invoke({"log": []}) == {"log": ["sent"]}
+    assert g.compile(strict=True).invoke({"log": []}) == {"log": ["sent"]}
 
 
 def test_unreachable_check_is_skipped_when_a_subgraph_node_is_present() -> None:
@@ -398,7 +404,7 @@ def test_unreachable_check_is_skipped_when_a_subgraph_node_is_present() -> None:
     child = StateGraph(State).add_node("jump", jump).add_edge(START, "jump").compile()
     g = StateGraph(State).add_node("child", child).add_node("target", _appender("target"))
     g.add_edge(START, "child")
-    assert g.compile().invoke({"log": []}) == {"log": ["jump", "target"]}
+    assert g.compile(strict=True).invoke({"log": []}) == {"log": ["jump", "target"]}
 
 
 def test_declared_command_destinations_make_targets_reachable() -> None:
@@ -409,7 +415,7 @@ def test_declared_command_destinations_make_targets_reachable() -> None:
     g.add_edge(START, "a")
     # 'a' declares its destinations, so 'no' is provably unreachable
     with pytest.raises(GraphValidationError, match="'no' can't be reached"):
-        g.compile()
+        g.compile(strict=True)
     g2 = StateGraph(State).add_node("a", a).add_node("yes", _appender("yes")).add_edge(START, "a")
     assert g2.compile().invoke({"log": []}) == {"log": ["yes"]}
 
@@ -420,7 +426,7 @@ def test_add_node_destinations_make_targets_reachable() -> None:
 
     g = StateGraph(State).add_node("a", a, destinations=("yes",)).add_node("yes", _appender("yes"))
     g.add_edge(START, "a")
-    assert g.compile().invoke({"log": []}) == {"log": ["yes"]}
+    assert g.compile(strict=True).invoke({"log": []}) == {"log": ["yes"]}
 
 
 def test_a_graph_can_be_compiled_twice_and_both_run() -> None:

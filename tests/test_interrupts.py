@@ -19,8 +19,11 @@ class S(TypedDict):
     x: Annotated[list, operator.add]
 
 
-def _cfg(thread: str) -> dict[str, Any]:
-    return {"configurable": {"thread_id": thread}}
+def _cfg(thread: str, *, strict: bool = False) -> dict[str, Any]:
+    conf: dict[str, Any] = {"thread_id": thread}
+    if strict:
+        conf["__pregel_strict_resume"] = True  # LangGraph's switch for strict resuming
+    return {"configurable": conf}
 
 
 def _history_len(app: Any, cfg: dict[str, Any]) -> int:
@@ -49,7 +52,7 @@ def _asker(calls: Counter, checkpointer: Any = "memory") -> Any:
     return g.compile(checkpointer=InMemorySaver() if checkpointer == "memory" else checkpointer)
 
 
-def _parallel(calls: Counter) -> Any:
+def _parallel(calls: Counter, *, strict: bool = False) -> Any:
     """START -> p1, p2 in parallel; each interrupts."""
 
     def make(name: str) -> Any:
@@ -61,7 +64,7 @@ def _parallel(calls: Counter) -> Any:
 
     g = StateGraph(S).add_node("p1", make("p1")).add_node("p2", make("p2"))
     g.add_edge(START, "p1").add_edge(START, "p2")
-    return g.compile(checkpointer=InMemorySaver())
+    return g.compile(checkpointer=InMemorySaver(), strict=strict)
 
 
 def _ids_by_value(out: dict[str, Any]) -> dict[str, str]:
@@ -150,13 +153,29 @@ async def test_two_interrupts_in_one_node_are_answered_one_resume_at_a_time() ->
 
 
 @pytest.mark.anyio
-async def test_a_single_resume_value_with_two_pending_interrupts_is_refused() -> None:
+async def test_a_single_resume_value_with_two_pending_interrupts_is_a_runtime_error() -> None:
+    """As LangGraph: a RuntimeError saying to name the interrupt ids; nothing is written."""
     calls: Counter = Counter()
     app = _parallel(calls)
-    cfg = _cfg("amb")
+    cfg = _cfg("amb-default")
+    await app.ainvoke({"x": []}, cfg)
+    before = await app.aget_state(cfg)
+    with pytest.raises(RuntimeError, match="multiple pending interrupts") as info:
+        await app.ainvoke(Command(resume="single"), cfg)
+    assert not isinstance(info.value, UnknownInterruptError)
+    assert await app.aget_state(cfg) == before
+    assert calls == Counter(p1=1, p2=1)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("how", ["compile", "config"])
+async def test_strict_a_single_resume_value_with_two_pending_interrupts_is_refused(how: str) -> None:
+    calls: Counter = Counter()
+    app = _parallel(calls, strict=how == "compile")
+    cfg = _cfg("amb", strict=how == "config")
     ids = _ids_by_value(await app.ainvoke({"x": []}, cfg))
     before = await app.aget_state(cfg)
-    with pytest.raises(UnknownInterruptError) as info:  # LangGraph: RuntimeError
+    with pytest.raises(UnknownInterruptError) as info:
         await app.ainvoke(Command(resume="single"), cfg)
     assert info.value.reason == "ambiguous"
     assert sorted(info.value.pending_ids) == sorted(ids.values())
@@ -194,9 +213,23 @@ async def test_a_resume_map_naming_one_interrupt_leaves_the_other_pending() -> N
 
 
 @pytest.mark.anyio
-async def test_a_resume_map_with_an_unknown_id_is_refused_and_writes_nothing() -> None:
+async def test_a_resume_map_with_an_unknown_id_is_ignored_as_in_langgraph() -> None:
     calls: Counter = Counter()
     app = _parallel(calls)
+    cfg = _cfg("unknown-default")
+    ids = _ids_by_value(await app.ainvoke({"x": []}, cfg))
+    out = await app.ainvoke(Command(resume={"0" * 32: "V"}), cfg)
+    assert sorted(i.id for i in out["__interrupt__"]) == sorted(ids.values())
+    out = await app.ainvoke(Command(resume={}), cfg)
+    assert sorted(i.id for i in out["__interrupt__"]) == sorted(ids.values())
+    out = await app.ainvoke(Command(resume={ids["p1?"]: "V1", "0" * 32: "V"}), cfg)
+    assert [i.id for i in out["__interrupt__"]] == [ids["p2?"]]
+
+
+@pytest.mark.anyio
+async def test_strict_a_resume_map_with_an_unknown_id_is_refused_and_writes_nothing() -> None:
+    calls: Counter = Counter()
+    app = _parallel(calls, strict=True)
     cfg = _cfg("unknown")
     ids = _ids_by_value(await app.ainvoke({"x": []}, cfg))
     before = await app.aget_state(cfg)
@@ -213,9 +246,9 @@ async def test_a_resume_map_with_an_unknown_id_is_refused_and_writes_nothing() -
 
 
 @pytest.mark.anyio
-async def test_an_empty_resume_map_is_refused() -> None:
+async def test_strict_an_empty_resume_map_is_refused() -> None:
     calls: Counter = Counter()
-    app = _parallel(calls)
+    app = _parallel(calls, strict=True)
     cfg = _cfg("empty")
     await app.ainvoke({"x": []}, cfg)
     with pytest.raises(UnknownInterruptError) as info:

@@ -41,8 +41,9 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
             "RendererNotFoundError",
             # ours: the stores' namespace error (LangGraph has it in langgraph.store.base)
             "InvalidNamespaceError",
+            "GraphDrained", "NodeError", "is_invalid_resume",
         },
-        {"GraphDrained", "NodeError", "is_invalid_resume"},
+        set(),
     ),
     "actorgraph.channels": (
         {

@@ -460,7 +460,7 @@ async def test_node_that_times_out_once_is_retried_and_succeeds() -> None:
     graph = _one(first_slow, timeout=0.05, retry_policy=RetryPolicy(**FAST)).compile()
     assert await graph.ainvoke({"log": []}) == {"log": [2]}
     assert calls == [1, 1]
-    assert RetryPolicy().retry_on(NodeTimeoutError("n", 1.0, 1.0)) is True
+    assert RetryPolicy().retry_on(NodeTimeoutError("n", 1.0, kind="run", run_timeout=1.0)) is True
 
 
 # -- invalid timeouts -------------------------------------------------------------------

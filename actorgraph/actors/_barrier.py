@@ -260,7 +260,7 @@ class BarrierActor:
             run.stop_with_error(r.error, failed=r)
             return
         if r.parent_command is not None:
-            if run.parent is None:
+            if run.parent is None and self.program.strict:
                 run.stop_with_error(
                     InvalidUpdateError(
                         f"Node '{r.task.name}' returned Command(graph=Command.PARENT), but graph "

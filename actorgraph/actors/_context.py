@@ -9,9 +9,10 @@ building them per task is the per-task config merging LangGraph pays for everywh
 
 from __future__ import annotations
 
-import hashlib
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
+
+from xxhash import xxh3_128_hexdigest
 
 from actorgraph._constants import (
     CONF,
@@ -47,7 +48,9 @@ CURRENT: ContextVar[TaskContext | None] = ContextVar("actorgraph_task", default=
 def interrupt_id(ns: str, index: int) -> str:
     """Stable id of the ``index``-th interrupt of the task at checkpoint namespace ``ns``."""
     key = ns if index == 0 else f"{ns}{NS_SEP}{index}"
-    return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+    # xxh3-128 of the namespace, as LangGraph computes it: the same task gets the same
+    # interrupt ids on both runtimes, and clients that derive ids from it keep working
+    return xxh3_128_hexdigest(key.encode())
 
 
 class TaskContext:
@@ -237,13 +240,16 @@ class TaskContext:
         self.interrupt_counter += 1
         if idx < len(self.resume):
             return self.resume[idx]
-        answer = self.run.take_resume(self, idx)
+        # the id is keyed by how many answers the task has (the slot the answer fills), not
+        # by call order, which parallel calls in one task (threads) don't keep stable
+        answered = len(self.resume)
+        answer = self.run.take_resume(self, answered)
         if answer is not _NO_ANSWER:
             self.resume.append(answer)
             self.run.record_resume(self)
             return answer
         raise GraphInterrupt(
-            (Interrupt(value=value, id=interrupt_id(self.ns, idx), response_schema=response_schema),)
+            (Interrupt(value=value, id=interrupt_id(self.ns, answered), response_schema=response_schema),)
         )
 
 

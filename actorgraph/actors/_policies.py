@@ -252,7 +252,7 @@ async def run_with_timeout(
         with anyio.CancelScope(deadline=anyio.current_time() + float(run_limit)) as scope:  # type: ignore[arg-type]
             result = await call()
         if scope.cancelled_caught:
-            raise NodeTimeoutError(node, float(run_limit), time.monotonic() - start)  # type: ignore[arg-type]
+            raise NodeTimeoutError(node, time.monotonic() - start, kind="run", run_timeout=float(run_limit))  # type: ignore[arg-type]
         return result
 
     fired: list[tuple[str, float]] = []
@@ -285,6 +285,12 @@ async def run_with_timeout(
     if failed:
         raise failed[0]
     if fired:
-        kind, limit = fired[0]
-        raise NodeTimeoutError(node, limit, time.monotonic() - start, kind=kind)
+        kind = fired[0][0]
+        raise NodeTimeoutError(
+            node,
+            time.monotonic() - start,
+            kind=kind,  # type: ignore[arg-type]
+            idle_timeout=float(idle_limit),  # type: ignore[arg-type]
+            run_timeout=float(run_limit) if run_limit is not None else None,  # type: ignore[arg-type]
+        )
     return out[0]

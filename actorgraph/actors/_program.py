@@ -217,8 +217,11 @@ class Program:
         debug: bool = False,
         retry_policy: Sequence[RetryPolicy] = (),
         cache_policy: CachePolicy[Any] | None = None,
+        strict: bool = False,
     ) -> None:
         self.name = name
+        # compile(strict=True): refuse what LangGraph silently accepts (see StateGraph.compile)
+        self.strict = strict
         self.nodes = dict(nodes)
         self.channels = dict(channels)
         for key, chan in self.channels.items():

@@ -9,13 +9,22 @@ returns or raises (shielded from cancellation).
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from actorgraph._constants import CONF, CONFIG_KEY_CHECKPOINT_ID, CONFIG_KEY_THREAD_ID, INTERRUPT, PREVIOUS, RETURN
+from actorgraph._constants import (
+    CONF,
+    CONFIG_KEY_CHECKPOINT_ID,
+    CONFIG_KEY_STRICT_RESUME,
+    CONFIG_KEY_THREAD_ID,
+    INTERRUPT,
+    PREVIOUS,
+    RETURN,
+)
 from actorgraph.actors._barrier import BarrierActor
 from actorgraph.actors._context import _NO_ANSWER, TaskContext, interrupt_id
 from actorgraph.actors._dispatcher import Dispatcher
@@ -43,7 +52,8 @@ __all__ = (
     "output_with_interrupts",
 )
 
-DEFAULT_RECURSION_LIMIT = 25
+# LangGraph's default (and its environment variable to change it)
+DEFAULT_RECURSION_LIMIT = int(os.environ.get("LANGGRAPH_DEFAULT_RECURSION_LIMIT", "10007"))
 
 
 class _NoResume:
@@ -141,15 +151,21 @@ class RunState:
         durability: str | None = None,
         interrupt_before: Any = None,
         interrupt_after: Any = None,
+        detached: bool = False,
     ) -> None:
         self.program = program
         self.config = config
+        # detached: a graph invoked inside a node with a thread (or checkpoint) of its own
+        # keeps that lineage as a root run does; only its events still go to the caller
+        caller = parent
+        if detached:
+            parent = None
         self.parent = parent
         # sync_call: the run's event loop is private to a sync call (invoke/stream), so a
         # sync node may run on it; alone: nothing else of that call runs meanwhile (the
         # run is top-level, or the task that runs it as a subgraph is alone)
-        self.sync_call: bool = parent.run.sync_call if parent is not None else sync_call
-        self.alone: bool = parent.alone if parent is not None else True
+        self.sync_call: bool = caller.run.sync_call if caller is not None else sync_call
+        self.alone: bool = caller.alone if caller is not None else True
         self.backend: str | None = None  # "asyncio" or "trio", once the run starts
         configurable = config.get(CONF) or {}
         thread = configurable.get(CONFIG_KEY_THREAD_ID)
@@ -179,6 +195,9 @@ class RunState:
         else:
             self.sink = sink
             self.stream_ns = ()
+            if caller is not None and sink is NULL_SINK:
+                self.sink = caller.run.sink
+                self.stream_ns = (*caller.run.stream_ns, f"{caller.spec.name}:{caller.spec.id}")
             self.checkpoint_ns = ""
             self.context = context
             self.store = program.store
@@ -212,7 +231,7 @@ class RunState:
         self.call_actors: dict[str, NodeActor] = {}
         self.messages: MessageStreamer | None = None
         if self.sink.wants("messages", self.stream_ns):
-            shared = parent.run.messages if parent is not None and parent.run.sink is self.sink else None
+            shared = caller.run.messages if caller is not None and caller.run.sink is self.sink else None
             self.messages = MessageStreamer(self, shared.seen if shared is not None else None)
         self.log: Any = run_logger(
             graph=program.name, run_id=self.run_id, thread_id=self.thread_id, ns=self.checkpoint_ns
@@ -328,8 +347,13 @@ class RunState:
     def resume_for(self, task_id: str) -> list[Any]:
         return list(self.prior_answers.get(task_id, ()))
 
-    def take_resume(self, tctx: TaskContext, index: int) -> Any:
-        return self.resume_map.pop(interrupt_id(tctx.ns, index), _NO_ANSWER)
+    def take_resume(self, tctx: TaskContext, answered: int) -> Any:
+        """The answer for the task's next unanswered interrupt (slot ``answered``)."""
+        answer = self.resume_map.pop(interrupt_id(tctx.ns, answered), _NO_ANSWER)
+        if answer is _NO_ANSWER and answered:
+            # threads saved by older versions gave all of a task's interrupts the first id
+            answer = self.resume_map.pop(interrupt_id(tctx.ns, 0), _NO_ANSWER)
+        return answer
 
     def record_resume(self, tctx: TaskContext) -> None:
         self.answers[tctx.spec.id] = list(tctx.resume)
@@ -346,33 +370,43 @@ def _saver(program: Program, parent: TaskContext | None) -> Any:
     return None
 
 
-def _resume_map(resume: Any, pending: dict[str, dict[str, Any]], thread: str) -> dict[str, Any]:
-    """Check a ``Command(resume=...)`` against the interrupts waiting on the thread."""
-    waiting = [i.id for entry in pending.values() if not entry["done"] for i in entry["interrupts"]]
-    if isinstance(resume, dict) and resume and all(isinstance(k, str) and _looks_like_id(k) for k in resume):
-        unknown = [k for k in resume if k not in waiting]
-        if unknown:
-            raise UnknownInterruptError(
-                f"Command(resume={{...}}) names interrupt id(s) {unknown} that are not waiting on "
-                f"thread '{thread}'; waiting: {waiting or 'none'}. Nothing was changed.",
-                reason="not_pending",
-                interrupt_ids=unknown,
-                pending_ids=waiting,
-            )
+# the texts users match on are LangGraph's
+_AMBIGUOUS_RESUME = (
+    "When there are multiple pending interrupts, you must specify the interrupt id when resuming. "
+    "Docs: https://docs.langchain.com/oss/python/langgraph/interrupts#handling-multiple-interrupts."
+)
+
+
+def _resume_map(resume: Any, pending: dict[str, dict[str, Any]], thread: str, strict: bool) -> dict[str, Any]:
+    """Turn a ``Command(resume=...)`` into answers by interrupt id.
+
+    As LangGraph: a map keyed by interrupt ids answers those ids (ids that aren't pending
+    are ignored); a plain value answers the one pending interrupt and is an error when
+    several are pending. ``strict`` (``compile(strict=True)`` or the config key
+    ``__pregel_strict_resume``) refuses unknown ids and empty maps too, with
+    ``UnknownInterruptError`` - raised before anything is written.
+    """
+    waiting = sorted({i.id for entry in pending.values() if not entry["done"] for i in entry["interrupts"]})
+    if isinstance(resume, dict) and all(isinstance(k, str) and _looks_like_id(k) for k in resume):
+        if strict:
+            if not resume:
+                raise UnknownInterruptError(
+                    "The resume map names no interrupt", reason="empty_map", pending_ids=waiting
+                )
+            unknown = sorted(k for k in resume if k not in waiting)
+            if unknown:
+                raise UnknownInterruptError(
+                    f"Unknown or already-consumed interrupt: {unknown[0]} (thread '{thread}'; "
+                    f"waiting: {', '.join(waiting) or 'none'}). Nothing was changed.",
+                    reason="not_pending",
+                    interrupt_ids=unknown,
+                    pending_ids=waiting,
+                )
         return dict(resume)
-    if isinstance(resume, dict) and not resume:
-        raise UnknownInterruptError(
-            f"Command(resume={{}}) answers nothing: map interrupt ids to answers ({waiting or 'none waiting'})",
-            reason="empty_map",
-            pending_ids=waiting,
-        )
     if len(waiting) > 1:
-        raise UnknownInterruptError(
-            f"Thread '{thread}' has {len(waiting)} interrupts waiting ({waiting}): resume with a map "
-            "Command(resume={interrupt_id: answer, ...}) to say which answer goes where.",
-            reason="ambiguous",
-            pending_ids=waiting,
-        )
+        if strict:
+            raise UnknownInterruptError(_AMBIGUOUS_RESUME, reason="ambiguous", pending_ids=waiting)
+        raise RuntimeError(_AMBIGUOUS_RESUME)
     # one waiting: it gets the answer; none waiting (a static breakpoint): the value goes unused
     return {waiting[0]: resume} if waiting else {}
 
@@ -401,7 +435,10 @@ def _done_results(loaded: LoadedCheckpoint, pending: dict[str, dict[str, Any]], 
 
 def _check_migration(program: Program, loaded: LoadedCheckpoint, pending: dict[str, dict[str, Any]], thread: str) -> None:
     """A thread paused in a node this graph no longer has can't be resumed: say so."""
-    missing = sorted({e["node"] for e in pending.values() if e["interrupts"] and e["node"] not in program.nodes})
+    # (writes saved through put_writes by other code name no node: they can't be checked)
+    missing = sorted(
+        {e["node"] for e in pending.values() if e["interrupts"] and e["node"] and e["node"] not in program.nodes}
+    )
     if not missing:
         for chan, value in loaded.values.items():
             if chan.startswith("branch:to:") and chan[len("branch:to:"):] not in program.nodes:
@@ -426,18 +463,27 @@ async def execute(
     durability: str | None = None,
     interrupt_before: Any = None,
     interrupt_after: Any = None,
+    detached: bool = False,
 ) -> RunOutcome:
-    """Run ``program`` on a thread: from new input, or from the thread's saved step."""
+    """Run ``program`` on a thread: from new input, or from the thread's saved step.
+
+    ``parent`` is the task running this graph inside it (``None`` at the top);
+    ``detached`` says the graph keeps its own thread's lineage all the same (see RunState).
+    """
+    caller = parent
+    if detached:
+        parent = None
     run = RunState(
         program,
         config,
         sink=sink,
-        parent=parent,
+        parent=caller,
         sync_call=sync_call,
         context=context,
         durability=durability,
         interrupt_before=interrupt_before,
         interrupt_after=interrupt_after,
+        detached=detached,
     )
     saver = _saver(program, parent)
     loaded = None
@@ -476,7 +522,11 @@ async def execute(
         pending = decode_pending(loaded)
         _check_migration(program, loaded, pending, run.thread_id or "")
         if parent is None and inp.resume is not NO_RESUME:
-            run.resume_map = _resume_map(inp.resume, pending, run.thread_id or "")
+            strict = program.strict or bool((config.get(CONF) or {}).get(CONFIG_KEY_STRICT_RESUME))
+            if strict and wanted is not None and wanted != await saver.alatest_id(run.thread_id, run.checkpoint_ns):
+                # an earlier checkpoint: a task that finished after it may run and ask again
+                strict = False
+            run.resume_map = _resume_map(inp.resume, pending, run.thread_id or "", strict)
         run.prior_answers = {tid: e["resume"] for tid, e in pending.items() if e["resume"]}
         run.saved_returns = {
             tid: (value,) for tid, e in pending.items() for chan, value in e["writes"] if chan == RETURN
@@ -502,7 +552,7 @@ async def execute(
     log = run.log
     if log is not None:
         log.debug("run.start", resuming=resuming, fork=fork, checkpoint=loaded.id if loaded else None)
-    async with WorkerGroup(parent.run.backend if parent is not None else None) as group:
+    async with WorkerGroup(caller.run.backend if caller is not None else None) as group:
         run.backend = group.backend
         run.dispatcher = Dispatcher(group, config.get("max_concurrency"))
         if resuming:

@@ -9,6 +9,7 @@ through ``_sync``.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
@@ -25,7 +26,7 @@ from actorgraph.actors._stream import END_OF_STREAM, NULL_SINK, QueueSink
 from actorgraph.actors._sync import iterate_sync, run_sync
 from actorgraph.errors import InvalidUpdateError
 
-__all__ = ("GraphRunnable", "GraphOutput", "ensure_config")
+__all__ = ("GraphRunnable", "GraphOutput", "ensure_config", "merge_configs")
 
 
 class GraphOutput:
@@ -49,13 +50,41 @@ class GraphOutput:
 
 
 _MERGED_KEYS = ("configurable", "metadata")
+# a RunnableConfig's own keys; any other top-level key goes into ``configurable``
+_CONFIG_KEYS = frozenset(
+    ("tags", "metadata", "callbacks", "run_name", "max_concurrency", "recursion_limit", "configurable", "run_id")
+)
+# configurable keys that address a checkpoint lineage of their own
+_COORDINATE_KEYS = ("thread_id", "checkpoint_ns", "checkpoint_id", "checkpoint_map")
+
+
+def merge_configs(*configs: Any) -> dict[str, Any]:
+    """Merge configs left to right without filling in defaults (``with_config``)."""
+    out: dict[str, Any] = {}
+    for source in configs:
+        if not source:
+            continue
+        for key, value in source.items():
+            if key in _MERGED_KEYS:
+                if value:
+                    out[key] = {**out.get(key, {}), **value}
+            elif key == "tags":
+                if value:
+                    out["tags"] = [*out.get("tags", []), *value]
+            elif value is not None or key not in out:
+                out[key] = value
+    return out
 
 
 def ensure_config(config: Any, parent: dict[str, Any] | None = None) -> dict[str, Any]:
     """A complete run config: the parent run's config (for subgraphs), then ``config``.
 
     ``configurable`` and ``metadata`` merge key by key, ``tags`` concatenate, everything
-    else is replaced. Validates ``recursion_limit`` and ``max_concurrency``.
+    else is replaced; keys that aren't a RunnableConfig's own go into ``configurable`` (as
+    LangGraph does: ``{"thread_id": "t"}`` is ``{"configurable": {"thread_id": "t"}}``). A
+    ``configurable`` naming its own thread or checkpoint doesn't inherit the parent's: a
+    graph invoked inside a node with its own thread keeps to that thread. Validates
+    ``recursion_limit`` and ``max_concurrency``.
     """
     if config is not None and not isinstance(config, dict):
         raise TypeError(f"config must be a dict (a RunnableConfig), got {type(config).__name__}")
@@ -66,6 +95,10 @@ def ensure_config(config: Any, parent: dict[str, Any] | None = None) -> dict[str
         "recursion_limit": DEFAULT_RECURSION_LIMIT,
         CONF: {},
     }
+    if parent and config:
+        own = config.get(CONF)
+        if own and any(own.get(k) is not None for k in _COORDINATE_KEYS):
+            parent = {k: v for k, v in parent.items() if k != CONF}
     for source in (parent, config):
         if not source:
             continue
@@ -76,6 +109,9 @@ def ensure_config(config: Any, parent: dict[str, Any] | None = None) -> dict[str
             elif key == "tags":
                 if value:
                     out["tags"] = [*out["tags"], *value]
+            elif key not in _CONFIG_KEYS:
+                if value is not None:
+                    out[CONF] = {**out[CONF], key: value}
             elif value is not None or key not in out:
                 out[key] = value
     limit = out["recursion_limit"]
@@ -112,6 +148,15 @@ class GraphRunnable:
 
     program: Program
     name: str
+    config: dict[str, Any] | None = None
+    """Defaults merged under every call's config (``with_config``)."""
+
+    def with_config(self, config: Any = None, **kwargs: Any) -> Any:
+        """A copy of this graph whose calls run with ``config`` (and ``kwargs`` as config
+        keys, e.g. ``recursion_limit=50``) merged under their own config."""
+        clone = copy.copy(self)
+        clone.config = merge_configs(self.config, config, kwargs)
+        return clone
 
     @property
     def checkpointer(self) -> Any:
@@ -143,6 +188,8 @@ class GraphRunnable:
         return RunInput(self.program.map_input(input))
 
     def _config(self, config: Any) -> dict[str, Any]:
+        if self.config:
+            config = merge_configs(self.config, config)
         parent = current_task()
         if parent is None:
             return ensure_config(config)
@@ -150,19 +197,34 @@ class GraphRunnable:
             return parent.run.config  # complete already, and never changed by a run
         return ensure_config(config, parent.run.config)
 
+    def _detached(self, config: Any, parent: Any) -> bool:
+        """Whether a graph called inside a node keeps a lineage of its own (its config
+        names a thread or checkpoint): it saves as a top-level run does."""
+        if parent is None:
+            return False
+        for source in (self.config, config):
+            own = (source or {}).get(CONF) or {}
+            if any(own.get(k) is not None for k in _COORDINATE_KEYS):
+                return True
+            if source and source.get("thread_id") is not None:
+                return True
+        return False
+
     async def _execute(self, input: Any, config: Any, opts: _Options, sink: Any) -> RunOutcome:
         cfg = self._config(config)
+        parent = current_task()
         return await execute(
             self.program,
             self._input(input),
             cfg,
             context=self.program.coerce_context(opts.context),
             sink=sink,
-            parent=current_task(),
+            parent=parent,
             sync_call=opts.sync_call,
             durability=opts.durability,
             interrupt_before=opts.interrupt_before,
             interrupt_after=opts.interrupt_after,
+            detached=self._detached(config, parent),
         )
 
     # -- async -------------------------------------------------------------------------
@@ -233,6 +295,7 @@ class GraphRunnable:
         cfg = self._config(config)
         run_input = self._input(input)
         ctx_value = self.program.coerce_context(opts.context)
+        detached = self._detached(config, parent)
         result: list[Any] = []
 
         async def body() -> None:
@@ -249,6 +312,7 @@ class GraphRunnable:
                         durability=opts.durability,
                         interrupt_before=opts.interrupt_before,
                         interrupt_after=opts.interrupt_after,
+                        detached=detached,
                     )
                 )
             except BaseException as exc:  # handed to the consumer below

@@ -9,6 +9,7 @@ that names no node is an ``InvalidUpdateError`` that says which node, router and
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
@@ -16,8 +17,11 @@ from actorgraph._constants import END, START
 from actorgraph._types import Send
 from actorgraph.errors import GraphValidationError, InvalidUpdateError
 from actorgraph.actors._callable import BoundCallable, bind_callable, callable_name
+from actorgraph.graph._schema import inferred_input_schema
 
 __all__ = ("Branch",)
+
+_log = logging.getLogger("actorgraph.graph")
 
 
 def _literal_targets(fn: Any) -> tuple[str, ...] | None:
@@ -37,7 +41,7 @@ def _literal_targets(fn: Any) -> tuple[str, ...] | None:
 class Branch:
     """One conditional edge out of ``source``."""
 
-    __slots__ = ("source", "name", "path", "path_map", "ends", "bound")
+    __slots__ = ("source", "name", "path", "path_map", "ends", "bound", "input_schema", "view")
 
     def __init__(
         self,
@@ -48,6 +52,10 @@ class Branch:
         self.source = source
         self.name = callable_name(path)
         self.path = path
+        # a router whose first parameter is annotated with a schema class sees the state
+        # through that schema (its keys only); ``view`` is set at compile
+        self.input_schema = inferred_input_schema(path)
+        self.view: Callable[[dict[str, Any]], Any] | None = None
         if path_map is None:
             self.path_map: dict[Hashable, str] | None = None
             literal = _literal_targets(path)
@@ -81,9 +89,16 @@ class Branch:
             self.bound = bind_callable(self.path, f"conditional edge '{self.name}'")
         return self.bound
 
-    def route(self, result: Any, nodes: frozenset[str]) -> tuple[list[str], list[Send]]:
-        """(target node names, sends) for a router's return value."""
+    def route(self, result: Any, nodes: frozenset[str], strict: bool = False) -> tuple[list[str], list[Send]]:
+        """(target node names, sends) for a router's return value.
+
+        As LangGraph: a name that is no node is logged and ignored, a value missing from
+        the path map is a ``KeyError``, ``None`` a ``ValueError``. ``strict`` makes each an
+        ``InvalidUpdateError`` naming the node, router and value.
+        """
         if result is None:
+            if not strict:
+                raise ValueError("Branch did not return a valid destination")
             raise InvalidUpdateError(
                 f"Conditional edge '{self.name}' from node '{self.source}' returned None: it "
                 "must return a node name, END, a list of them, or Send objects."
@@ -95,10 +110,19 @@ class Branch:
             if isinstance(item, Send):
                 sends.append(item)
                 continue
-            dest = self._map(item)
+            dest = self._map(item, strict)
             if dest == END:
                 continue
             if dest not in nodes or dest == START:
+                if not strict:
+                    _log.warning(
+                        "Conditional edge '%s' from node '%s' routed to %r, which is not a node "
+                        "of this graph: ignoring it.",
+                        self.name,
+                        self.source,
+                        dest,
+                    )
+                    continue
                 raise InvalidUpdateError(
                     f"Conditional edge '{self.name}' from node '{self.source}' routed to "
                     f"{dest!r}, which is not a node of this graph. Known nodes: {sorted(nodes)}"
@@ -107,9 +131,11 @@ class Branch:
                 targets.append(dest)
         return targets, sends
 
-    def _map(self, item: Any) -> Any:
+    def _map(self, item: Any, strict: bool) -> Any:
         if self.path_map is None:
             return item
+        if not strict:
+            return self.path_map[item]
         try:
             return self.path_map[item]
         except (KeyError, TypeError):

@@ -9,7 +9,9 @@ edges, its ``Command.goto`` and its conditional edges.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from actorgraph._constants import END, START
@@ -36,6 +38,8 @@ if TYPE_CHECKING:
 
 __all__ = ("compile_graph", "trigger_channel")
 
+_log = logging.getLogger("actorgraph.graph")
+
 
 def trigger_channel(node: str) -> str:
     return f"branch:to:{node}"
@@ -56,7 +60,7 @@ def _not_a_dict(where: str, value: Any) -> InvalidUpdateError:
 class _UpdateReader:
     """Turns a node's return value into ``(key, value)`` writes, checking every key."""
 
-    __slots__ = ("node", "keys", "node_names", "schema_types")
+    __slots__ = ("node", "keys", "node_names", "schema_types", "strict")
 
     def __init__(
         self,
@@ -64,17 +68,26 @@ class _UpdateReader:
         keys: frozenset[str],
         node_names: frozenset[str],
         schema_types: frozenset[type] = frozenset(),
+        strict: bool = False,
     ) -> None:
         self.node = node
         self.keys = keys
         self.node_names = node_names
         self.schema_types = schema_types
+        # strict: a key the state doesn't have is an error; otherwise it is dropped, as
+        # LangGraph drops it
+        self.strict = strict
+
+    def dict_pairs(self, value: dict[str, Any]) -> list[tuple[str, Any]]:
+        if not self.keys.issuperset(value):
+            if self.strict:
+                self._unknown(value)
+            return [(k, v) for k, v in value.items() if k in self.keys]
+        return list(value.items())
 
     def pairs(self, value: Any) -> list[tuple[str, Any]]:
         if type(value) is dict:
-            if not self.keys.issuperset(value):
-                self._unknown(value)
-            return list(value.items())
+            return self.dict_pairs(value)
         pairs = object_to_pairs(value)
         if pairs is None:
             raise _not_a_dict(f"Node '{self.node}'", value)
@@ -84,12 +97,15 @@ class _UpdateReader:
                 f"state update: return a dict of state keys instead (state keys: "
                 f"{sorted(self.keys)})."
             )
-        self._check([k for k, _ in pairs])
-        return pairs
+        return self._known(pairs)
 
-    def _check(self, keys: list[str]) -> None:
-        if not self.keys.issuperset(keys):
-            self._unknown(keys)
+    def _known(self, pairs: Sequence[tuple[str, Any]]) -> list[tuple[str, Any]]:
+        keys = self.keys
+        if all(k in keys for k, _ in pairs):
+            return list(pairs)
+        if self.strict:
+            self._unknown([k for k, _ in pairs])
+        return [(k, v) for k, v in pairs if k in keys]
 
     def _unknown(self, keys: Any) -> None:
         bad = sorted(k for k in keys if k not in self.keys)
@@ -110,8 +126,7 @@ class _UpdateReader:
             pairs = cmd._update_as_tuples()
             if any(k == "__root__" for k, _ in pairs):
                 raise _not_a_dict(f"Node '{self.node}' (Command.update)", cmd.update)
-            self._check([k for k, _ in pairs])
-            writes.extend(pairs)
+            writes.extend(self._known(pairs))
         if cmd.goto:
             self.goto(cmd.goto, writes, sends)
 
@@ -119,11 +134,21 @@ class _UpdateReader:
         items = goto if isinstance(goto, (list, tuple)) else (goto,)
         for item in items:
             if isinstance(item, Send):
-                sends.append(self.send(item))
+                msg = self.send(item)
+                if msg is not None:
+                    sends.append(msg)
             elif isinstance(item, str):
                 if item == END:
                     continue
                 if item not in self.node_names:
+                    if not self.strict:
+                        _log.warning(
+                            "Node '%s' returned Command(goto=%r), which is not a node of this "
+                            "graph: ignoring it.",
+                            self.node,
+                            item,
+                        )
+                        continue
                     raise InvalidUpdateError(
                         f"Node '{self.node}' returned Command(goto={item!r}), which is not a node "
                         f"of this graph. Known nodes: {sorted(self.node_names)}"
@@ -135,10 +160,17 @@ class _UpdateReader:
                     f"{type(item).__name__}: {item!r}"
                 )
 
-    def send(self, send: Send) -> SendMsg:
+    def send(self, send: Send) -> SendMsg | None:
         if send.node == END:
             raise InvalidUpdateError(f"Node '{self.node}': cannot Send to the END node")
         if send.node not in self.node_names:
+            if not self.strict:
+                _log.warning(
+                    "Node '%s' sent Send(%r, ...) to a node that doesn't exist: ignoring it.",
+                    self.node,
+                    send.node,
+                )
+                return None
             raise InvalidUpdateError(
                 f"Node '{self.node}' sent Send({send.node!r}, ...) to a node that doesn't exist. "
                 f"Known nodes: {sorted(self.node_names)}"
@@ -171,14 +203,19 @@ class _Finish:
         if result is not None:
             if type(result) is dict:
                 reader = self.reader
-                if not reader.keys.issuperset(result):
-                    reader._unknown(result)
-                writes.extend(result.items())
+                if reader.keys.issuperset(result):
+                    writes.extend(result.items())
+                else:
+                    writes.extend(reader.dict_pairs(result))
             elif isinstance(result, Command):
                 self.reader.command(result, writes, tctx.sends)
-            elif isinstance(result, list) and result and all(isinstance(r, Command) for r in result):
-                for cmd in result:
-                    self.reader.command(cmd, writes, tctx.sends)
+            elif isinstance(result, (list, tuple)) and any(isinstance(r, Command) for r in result):
+                # several updates at once: Commands and plain updates, applied in order
+                for item in result:
+                    if isinstance(item, Command):
+                        self.reader.command(item, writes, tctx.sends)
+                    elif item is not None:
+                        writes.extend(self.reader.pairs(item))
             else:
                 writes.extend(self.reader.pairs(result))
         if self.static:
@@ -188,34 +225,36 @@ class _Finish:
         return None
 
     def _route(self, tctx: Any) -> Any:
-        state = tctx.run.barrier.state.fresh_state(tctx.writes)
+        raw = tctx.run.barrier.state.fresh_state(tctx.writes)
         if self.managed:
             step, stop = tctx.spec.step, tctx.run.stop
             for key, get in self.managed:
-                state[key] = get(step, stop)
-        if self.state_mapper is not None:
-            state = self.state_mapper(state)
+                raw[key] = get(step, stop)
+        state = self.state_mapper(raw) if self.state_mapper is not None else raw
         pending = []
         for branch in self.branches:
             bound = branch.bind()
+            arg = state if branch.view is None else branch.view(raw)
             if bound.is_async:
-                pending.append(branch)
+                pending.append((branch, arg))
             else:
-                self._apply(tctx, branch, bound.call(state, tctx))
+                self._apply(tctx, branch, bound.call(arg, tctx))
         if pending:
-            return self._route_async(tctx, state, pending)
+            return self._route_async(tctx, pending)
         return None
 
-    async def _route_async(self, tctx: Any, state: Any, branches: list[Branch]) -> None:
-        for branch in branches:
-            self._apply(tctx, branch, await branch.bind().call(state, tctx))
+    async def _route_async(self, tctx: Any, branches: list[tuple[Branch, Any]]) -> None:
+        for branch, arg in branches:
+            self._apply(tctx, branch, await branch.bind().call(arg, tctx))
 
     def _apply(self, tctx: Any, branch: Branch, result: Any) -> None:
-        targets, sends = branch.route(result, self.nodes)
+        targets, sends = branch.route(result, self.nodes, self.reader.strict)
         for t in targets:
             tctx.writes.append((trigger_channel(t), None))
         for s in sends:
-            tctx.sends.append(self.reader.send(s))
+            msg = self.reader.send(s)
+            if msg is not None:
+                tctx.sends.append(msg)
 
 
 class _StartFinish(_Finish):
@@ -241,6 +280,19 @@ class _StartFinish(_Finish):
         return None
 
 
+def _schema_view(info: Any) -> Any:
+    """The state as a router annotated with a narrower schema sees it: that schema's keys,
+    as that schema's type."""
+    keys = info.keys
+    mapper = info.mapper
+
+    def view(raw: dict[str, Any]) -> Any:
+        values = {k: raw[k] for k in keys if k in raw}
+        return mapper(values) if mapper is not None else values
+
+    return view
+
+
 def _identity(value: Any, tctx: Any) -> Any:
     return value
 
@@ -255,6 +307,7 @@ def compile_graph(
     interrupt_after: Any,
     debug: bool,
     name: str,
+    strict: bool = False,
 ) -> CompiledStateGraph:
     from actorgraph.graph._compiled import CompiledStateGraph
 
@@ -289,9 +342,15 @@ def compile_graph(
         for s in starts:
             static[s].append((key, s))
 
+    for branches in builder.branches.values():
+        for branch in branches.values():
+            branch.view = _schema_view(builder.schemas[branch.input_schema]) if (
+                branch.input_schema is not None and branch.input_schema is not builder.state_schema
+            ) else None
+
     nodes: dict[str, NodeSpec] = {}
     schema_types = frozenset(t for t in builder.schemas if isinstance(t, type))
-    start_reader = _UpdateReader(START, key_set, node_names, schema_types)
+    start_reader = _UpdateReader(START, key_set, node_names, schema_types, strict)
     nodes[START] = NodeSpec(
         START,
         triggers=(START,),
@@ -330,7 +389,7 @@ def compile_graph(
             call=bound.call,
             is_async=bound.is_async,
             finish=_Finish(
-                _UpdateReader(n, key_set, node_names, schema_types),
+                _UpdateReader(n, key_set, node_names, schema_types, strict),
                 static.get(n, []),
                 list(builder.branches.get(n, {}).values()),
                 state_info.mapper,
@@ -371,7 +430,7 @@ def compile_graph(
             return map_input(cmd.update if cmd.update is not None else {}), []
         writes: list[tuple[str, Any]] = []
         sends: list[SendMsg] = []
-        reader = _UpdateReader("__input__", key_set, node_names)
+        reader = _UpdateReader("__input__", key_set, node_names, strict=strict)
         reader.command(cmd, writes, sends)
         return writes, sends
 
@@ -393,5 +452,6 @@ def compile_graph(
         interrupt_before=interrupt_before,
         interrupt_after=interrupt_after,
         debug=debug,
+        strict=strict,
     )
     return CompiledStateGraph(builder, program, name)

@@ -13,13 +13,13 @@ import inspect
 import sys
 import typing
 from collections.abc import Callable
-from typing import Annotated, Any, ClassVar, NotRequired, Required, get_args, get_origin
+from typing import Annotated, Any, ClassVar, NotRequired, Required, get_args, get_origin, get_type_hints
 
 from actorgraph.channels import BaseChannel, BinaryOperatorAggregate, DeltaChannel, LastValue
 from actorgraph.errors import GraphValidationError
 from actorgraph.graph._managed import is_managed, managed_getter
 
-__all__ = ("SchemaInfo", "analyze_schema", "get_channel", "is_typeddict")
+__all__ = ("SchemaInfo", "analyze_schema", "get_channel", "inferred_input_schema", "is_typeddict")
 
 
 def is_typeddict(schema: Any) -> bool:
@@ -192,3 +192,28 @@ def _mapper(schema: Any, kind: str, init_names: tuple[str, ...]) -> Callable[[di
         return schema(**values)
 
     return to_object
+
+
+def inferred_input_schema(action: Any) -> Any:
+    """The class in a node's first parameter annotation, when it is a state schema."""
+    target = action
+    if not (inspect.isfunction(target) or inspect.ismethod(target)):
+        call = getattr(action, "__call__", None)  # noqa: B004
+        if call is None or not inspect.ismethod(call):
+            return None
+        target = call
+    try:
+        hints = get_type_hints(target)
+        params = list(inspect.signature(target).parameters)
+    except Exception:
+        return None
+    if not params:
+        return None
+    hint = hints.get(params[0])
+    if isinstance(hint, type):
+        try:
+            if get_type_hints(hint):
+                return hint
+        except Exception:
+            return None
+    return None

@@ -16,11 +16,11 @@ from typing_extensions import TypeVar
 from actorgraph._constants import END, RESERVED_CHARS, START
 from actorgraph._types import CachePolicy, Command, RetryPolicy, TimeoutPolicy
 from actorgraph.actors._policies import validate_cache_policy, validate_retry_policy
-from actorgraph.channels import BaseChannel
+from actorgraph.channels import BaseChannel, LastValue
 from actorgraph.errors import GraphValidationError
 from actorgraph.graph._branch import Branch
 from actorgraph.actors._callable import callable_name
-from actorgraph.graph._schema import SchemaInfo, analyze_schema
+from actorgraph.graph._schema import SchemaInfo, analyze_schema, inferred_input_schema
 
 __all__ = ("StateGraph", "StateNodeSpec")
 
@@ -45,31 +45,6 @@ class StateNodeSpec:
     defer: bool = False
     timeout: TimeoutPolicy | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
-
-
-def _inferred_input_schema(action: Any) -> Any:
-    """The class in a node's first parameter annotation, when it is a state schema."""
-    target = action
-    if not (inspect.isfunction(target) or inspect.ismethod(target)):
-        call = getattr(action, "__call__", None)  # noqa: B004
-        if call is None or not inspect.ismethod(call):
-            return None
-        target = call
-    try:
-        hints = get_type_hints(target)
-        params = list(inspect.signature(target).parameters)
-    except Exception:
-        return None
-    if not params:
-        return None
-    hint = hints.get(params[0])
-    if isinstance(hint, type):
-        try:
-            if get_type_hints(hint):
-                return hint
-        except Exception:
-            return None
-    return None
 
 
 def _command_ends(action: Any) -> tuple[str, ...]:
@@ -113,6 +88,10 @@ def _timeout(value: Any, where: str) -> TimeoutPolicy | None:
         return TimeoutPolicy.coerce(value)
     except (TypeError, ValueError) as exc:
         raise type(exc)(f"{where}: {exc}") from None
+
+
+def _same_channel(a: BaseChannel[Any, Any, Any], b: BaseChannel[Any, Any, Any]) -> bool:
+    return type(a) is type(b) and getattr(a, "operator", None) == getattr(b, "operator", None)
 
 
 @dataclass(slots=True)
@@ -183,11 +162,13 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             existing = self.channels.get(key)
             if existing is None:
                 self.channels[key] = chan
-            elif existing != chan and type(existing) is not type(chan):
+            elif not _same_channel(existing, chan) and not isinstance(chan, LastValue):
+                # a plain annotation elsewhere (an input/output schema listing the key as
+                # `list`) leaves the first declaration's reducer in place, as in LangGraph
                 raise GraphValidationError(
-                    f"State key '{key}' is declared twice with different reducers/channels "
-                    f"({type(existing).__name__} and {type(chan).__name__}); declare it the same "
-                    "way in every schema."
+                    f"Channel '{key}' already exists with a different type: state key '{key}' "
+                    f"is declared with {type(existing).__name__} and {type(chan).__name__}; "
+                    "declare its reducer the same way in every schema."
                 )
         self.managed.update(info.managed)
         self.schemas[schema] = info
@@ -235,7 +216,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
                 name,
             )
         self._check_name(name)
-        inferred = None if input_schema is not None else _inferred_input_schema(action)
+        inferred = None if input_schema is not None else inferred_input_schema(action)
         schema = input_schema or inferred or self.state_schema
         ends: tuple[str, ...] | dict[str, str] = _command_ends(action)
         if destinations is not None:
@@ -328,6 +309,9 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
                 f"Branch with name `{branch.name}` already exists for node `{source}`"
             )
         self.branches[source][branch.name] = branch
+        if branch.input_schema is not None:
+            # a router annotated with a narrower schema sees only that schema's keys
+            self._add_schema(branch.input_schema)
         return self
 
     def add_sequence(self, nodes: Sequence[Callable[..., Any] | tuple[str, Callable[..., Any]]]) -> StateGraph[StateT, ContextT, InputT, OutputT]:
@@ -367,11 +351,14 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         return self.add_edge(key, END)
 
     # -- validation and compile ----------------------------------------------------------
-    def validate(self, interrupt: Sequence[str] | None = None) -> StateGraph[StateT, ContextT, InputT, OutputT]:
-        """Check the graph; raises ``GraphValidationError`` naming what is wrong."""
+    def validate(
+        self, interrupt: Sequence[str] | None = None, *, strict: bool = False
+    ) -> StateGraph[StateT, ContextT, InputT, OutputT]:
+        """Check the graph; raises ``GraphValidationError`` naming what is wrong.
+        ``strict=True`` also refuses nodes that nothing can route to."""
         from actorgraph.graph._validate import validate_graph
 
-        validate_graph(self, interrupt)
+        validate_graph(self, interrupt, strict=strict)
         return self
 
     def compile(
@@ -384,9 +371,19 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         interrupt_after: Any = None,
         debug: bool = False,
         name: str | None = None,
+        strict: bool = False,
     ) -> Any:
-        """Check the graph and build its runnable form."""
+        """Check the graph and build its runnable form.
+
+        ``strict=True`` opts into checks LangGraph doesn't make (by default the compiled
+        graph behaves exactly as LangGraph's): a node that nothing can route to fails
+        compile; a node writing a key the state doesn't have fails the run instead of the
+        key being dropped; ``Command(graph=Command.PARENT)`` from a graph that isn't a
+        subgraph is an ``InvalidUpdateError``; resuming is strict (see
+        ``UnknownInterruptError``).
+        """
         from actorgraph.graph._compile import compile_graph
+        from actorgraph.persistence._base import BaseCheckpointSaver
 
         interrupts = [
             n
@@ -394,7 +391,13 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             if lst and lst != "*"
             for n in lst
         ]
-        self.validate(interrupts)
+        if checkpointer is not None and not isinstance(checkpointer, (bool, BaseCheckpointSaver)):
+            raise TypeError(
+                "Invalid checkpointer provided. Expected an instance of `BaseCheckpointSaver`, "
+                f"`True`, `False`, or `None`. Received {type(checkpointer).__name__}. Pass a "
+                "proper saver (e.g., InMemorySaver, SqliteSaver)."
+            )
+        self.validate(interrupts, strict=strict)
         compiled = compile_graph(
             self,
             checkpointer=checkpointer,
@@ -404,6 +407,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             interrupt_after=interrupt_after or (),
             debug=debug,
             name=name or "LangGraph",
+            strict=strict,
         )
         self.compiled = True
         return compiled

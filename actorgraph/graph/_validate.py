@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 __all__ = ("validate_graph",)
 
 
-def validate_graph(graph: StateGraph[Any, Any, Any, Any], interrupt: Sequence[str] | None = None) -> None:
+def validate_graph(
+    graph: StateGraph[Any, Any, Any, Any], interrupt: Sequence[str] | None = None, *, strict: bool = False
+) -> None:
     nodes = set(graph.nodes)
     known = sorted(nodes)
     # sources
@@ -60,7 +62,9 @@ def validate_graph(graph: StateGraph[Any, Any, Any, Any], interrupt: Sequence[st
     for name in interrupt or ():
         if name not in nodes:
             raise GraphValidationError(f"Interrupt node `{name}` not found. Known nodes: {known}")
-    _check_reachable(graph, nodes)
+    if strict:
+        # LangGraph compiles such graphs (the node just never runs): only strict refuses
+        _check_reachable(graph, nodes)
 
 
 def _check_reachable(graph: StateGraph[Any, Any, Any, Any], nodes: set[str]) -> None:

@@ -16,11 +16,11 @@ from typing import Any, Generic
 from actorgraph._constants import TASKS
 from actorgraph._types import RetryPolicy, Send
 from actorgraph.actors._program import Program
-from actorgraph.actors._runnable import GraphRunnable
+from actorgraph.actors._runnable import GraphRunnable, merge_configs
 from actorgraph.channels import BaseChannel, Topic
 from actorgraph.pregel._node import NodeBuilder, PregelNode
 from actorgraph.pregel._protocol import ContextT, InputT, OutputT, PregelProtocol, StateT
-from actorgraph.pregel._schemas import context_jsonschema, fields_model, merge_configs, root_model
+from actorgraph.pregel._schemas import context_jsonschema, fields_model, root_model
 
 __all__ = ("Pregel",)
 
@@ -88,7 +88,6 @@ class Pregel(GraphRunnable, PregelProtocol[StateT, ContextT, InputT, OutputT], G
     stream_mode = _ProgramField("stream_mode", "values")
     name = _ProgramField("name", "LangGraph")  # type: ignore[assignment]
 
-    config: Any = None
     stream_eager: bool = False
     step_timeout: float | None = None
     stream_channels: str | Sequence[str] | None = None
@@ -207,12 +206,6 @@ class Pregel(GraphRunnable, PregelProtocol[StateT, ContextT, InputT, OutputT], G
         return [s] if isinstance(s, str) else s
 
     # -- config ------------------------------------------------------------------------
-    def _config(self, config: Any) -> dict[str, Any]:
-        own = self.config
-        if own:
-            config = merge_configs(own, config)
-        return super()._config(config)
-
     def copy(self, update: dict[str, Any] | None = None) -> Any:
         """A copy of the graph with ``update`` applied to its attributes."""
         new = object.__new__(type(self))

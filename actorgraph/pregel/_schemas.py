@@ -1,6 +1,6 @@
-"""JSON schemas of a graph's input, output and context, and config merging - the
-runnable-facing helpers ``Pregel`` shares with every compiled graph. pydantic is imported
-only when a schema is asked for."""
+"""JSON schemas of a graph's input, output and context - the runnable-facing helpers
+``Pregel`` shares with every compiled graph. pydantic is imported only when a schema is
+asked for."""
 
 from __future__ import annotations
 
@@ -8,35 +8,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ("context_jsonschema", "fields_model", "merge_configs", "root_model")
-
-_MERGED = ("configurable", "metadata")
-
-
-def merge_configs(*configs: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Later configs win key by key; ``configurable`` and ``metadata`` merge, ``tags``
-    concatenate, callbacks lists concatenate (a callback manager replaces)."""
-    out: dict[str, Any] = {}
-    for config in configs:
-        if not config:
-            continue
-        for key, value in config.items():
-            if key in _MERGED:
-                if value:
-                    out[key] = {**(out.get(key) or {}), **value}
-                else:
-                    out.setdefault(key, {})
-            elif key == "tags":
-                out[key] = [*(out.get(key) or ()), *(value or ())]
-            elif key == "callbacks":
-                before = out.get(key)
-                if isinstance(value, list) and isinstance(before, list):
-                    out[key] = [*before, *value]
-                elif value is not None or key not in out:
-                    out[key] = value
-            elif value is not None or key not in out:
-                out[key] = value
-    return out
+__all__ = ("context_jsonschema", "fields_model", "root_model")
 
 
 def root_model(name: str, typ: Any) -> Any:

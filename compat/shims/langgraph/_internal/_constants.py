@@ -10,6 +10,7 @@ from actorgraph._constants import (  # noqa: F401
     CONFIG_KEY_CHECKPOINT_MAP,
     CONFIG_KEY_CHECKPOINT_NS,
     CONFIG_KEY_CHECKPOINTER,
+    CONFIG_KEY_STRICT_RESUME,
     CONFIG_KEY_TASK_ID,
     CONFIG_KEY_THREAD_ID,
     END,
@@ -42,4 +43,3 @@ CONFIG_KEY_SCRATCHPAD = "__pregel_scratchpad"
 CONFIG_KEY_DURABILITY = "__pregel_durability"
 CONFIG_KEY_RUNTIME = "__pregel_runtime"
 CONFIG_KEY_RESUME_MAP = "__pregel_resume_map"
-CONFIG_KEY_STRICT_RESUME = "__pregel_strict_resume"
