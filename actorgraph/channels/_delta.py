@@ -19,14 +19,9 @@ from actorgraph.channels._aggregate import overwrite_value
 from actorgraph.channels._base import MISSING, BaseChannel
 from actorgraph.errors import ErrorCode, InvalidUpdateError, create_error_message
 
-__all__ = ("DELTA_MAX_SUPERSTEPS_SINCE_SNAPSHOT", "DeltaChannel", "_DeltaSnapshot", "concrete_type")
+__all__ = ("DeltaChannel", "_DeltaSnapshot", "concrete_type")
 
 Value = TypeVar("Value")
-
-DELTA_MAX_SUPERSTEPS_SINCE_SNAPSHOT = 5000
-"""A delta channel is snapshotted at least this often (in super-steps), written or not,
-so rebuilding it never replays an unbounded history."""
-
 
 class _DeltaSnapshot(NamedTuple):
     """A delta channel's whole value, stored at a snapshot: reading stops here."""
