@@ -125,3 +125,85 @@ def test_gap_48_top_level_config_keys_go_into_configurable() -> None:
     g = StateGraph(S).add_node("n", lambda s: {"x": s["x"] + 1}).add_edge(START, "n").compile(checkpointer=InMemorySaver())
     assert g.invoke({"x": 0}, {"thread_id": "t1"}) == {"x": 1}
     assert g.get_state({"configurable": {"thread_id": "t1"}}).values == {"x": 1}
+
+
+def test_gap_08_input_output_and_context_json_schemas() -> None:
+    g = StateGraph(S).add_node("n", lambda s: s).add_edge(START, "n").compile()
+    expected = {"properties": {"x": {"title": "X", "type": "integer"}}, "required": ["x"], "title": "S", "type": "object"}
+    assert g.get_input_jsonschema() == expected
+    assert g.get_output_jsonschema() == expected
+    assert g.get_context_jsonschema() is None
+    assert g.get_input_schema().__name__ == "LangGraphInput"
+
+
+def test_gap_08_entrypoint_json_schemas() -> None:
+    from actorgraph.func import entrypoint
+
+    @entrypoint()
+    def wf(x: int) -> str:
+        return str(x)
+
+    assert wf.get_name() == "LangGraph"
+    assert wf.get_input_jsonschema() == {"title": "LangGraphInput", "type": "integer"}
+    assert wf.get_output_jsonschema() == {"title": "LangGraphOutput", "type": "string"}
+
+
+def test_gap_12_timeouts_sync_nodes_refused_entrypoint_timeout_works() -> None:
+    import asyncio
+
+    from actorgraph.errors import NodeTimeoutError
+    from actorgraph.func import entrypoint
+    from actorgraph.types import TimeoutPolicy
+
+    tp = TimeoutPolicy(idle_timeout=0.05)
+    with pytest.raises(ValueError, match="only supported for async nodes"):
+        StateGraph(S).add_node("n", lambda s: s, timeout=tp).add_edge(START, "n").compile()
+
+    async def slow(s: Any) -> None:
+        await asyncio.sleep(0.5)
+
+    with pytest.raises(NodeTimeoutError) as info:
+        asyncio.run(entrypoint(timeout=tp)(slow).ainvoke(1))
+    assert (info.value.kind, info.value.idle_timeout, info.value.run_timeout) == ("idle", 0.05, None)
+
+
+def test_gap_27_generator_entrypoints_are_refused() -> None:
+    from actorgraph.func import entrypoint
+
+    with pytest.raises(NotImplementedError, match="Generators are not supported"):
+
+        @entrypoint()
+        def gen(inputs: Any) -> Any:
+            yield "a"
+
+
+def test_gap_28_a_task_of_a_partial_is_named_after_the_function() -> None:
+    import functools
+
+    from actorgraph.func import entrypoint, task
+
+    def add(suffix: str, value: str) -> str:
+        return value + suffix
+
+    t = task(functools.partial(add, "!"))
+
+    @entrypoint()
+    def wf(x: str) -> str:
+        return t(x).result()
+
+    assert list(wf.stream("hi", stream_mode="updates")) == [{"add": "hi!"}, {"wf": "hi!"}]
+
+
+class Item37(__import__("pydantic").BaseModel):
+    a: str
+
+
+def test_gap_37_an_entrypoints_pydantic_input_is_stored() -> None:
+    from actorgraph.func import entrypoint
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def wf(inputs: Item37) -> dict:
+        return {"a": inputs.a + interrupt("more?")}
+
+    wf.invoke(Item37(a="x"), cfg())
+    assert wf.invoke(Command(resume="!"), cfg()) == {"a": "x!"}

@@ -18,6 +18,7 @@ BOTTOM = {
     "actorgraph._cache_key",
     "actorgraph._config_types",
     "actorgraph._message_types",
+    "actorgraph._jsonschema",
     "actorgraph.errors",
 }
 # package -> packages it may import from (besides the bottom layer)

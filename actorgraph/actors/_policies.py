@@ -237,6 +237,15 @@ class Progress:
         self.last = time.monotonic()
 
 
+def sync_timeout_unsupported(name: str, *, kind: str = "Node") -> ValueError:
+    """The error for a timeout on a sync node or task (LangGraph's text): sync Python code
+    can't be interrupted, so a timeout could only abandon it, still running."""
+    return ValueError(
+        "Node timeouts are only supported for async nodes because sync Python execution "
+        f"cannot be safely cancelled in-process. {kind} {name!r} is sync."
+    )
+
+
 async def run_with_timeout(
     call: Callable[[], Awaitable[Any]],
     policy: TimeoutPolicy,

@@ -12,10 +12,10 @@ from __future__ import annotations
 import dataclasses
 import inspect
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, get_args, get_origin, get_type_hints
 
 from actorgraph._constants import END, PREVIOUS, START
-from actorgraph._types import CachePolicy, Command, RetryPolicy
+from actorgraph._types import CachePolicy, Command, RetryPolicy, TimeoutPolicy
 from actorgraph.actors._callable import bind_callable
 from actorgraph.actors._context_schema import context_coercer
 from actorgraph.actors._messages import SendMsg
@@ -53,10 +53,17 @@ def _finish(tctx: Any, result: Any) -> None:
 
 
 def _check_signature(func: Callable[..., Any], name: str) -> None:
+    if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
+        raise NotImplementedError("Generators are not supported in the Functional API.")
     try:
         sig = inspect.signature(func)
     except (TypeError, ValueError):
         return
+    if not sig.parameters:
+        raise ValueError(
+            f"Entrypoint function must have at least one parameter: '{name}' takes none (its "
+            "first parameter receives the run's input)"
+        )
     positional = [
         p
         for p in sig.parameters.values()
@@ -70,22 +77,72 @@ def _check_signature(func: Callable[..., Any], name: str) -> None:
         )
 
 
+def _io_types(func: Callable[..., Any]) -> tuple[Any, Any, Any]:
+    """(input, output, save) types from the function's annotations (``Any`` when absent;
+    ``-> entrypoint.final[R, S]`` gives output R and save S)."""
+    try:
+        sig = inspect.signature(func)
+        hints = get_type_hints(func)
+    except Exception:
+        return Any, Any, Any
+    first = next(iter(sig.parameters), None)
+    input_type = hints.get(first, Any) if first is not None else Any
+    ret = hints.get("return", Any)
+    if ret is _Final:
+        return input_type, Any, Any
+    if get_origin(ret) is _Final:
+        args = get_args(ret)
+        if len(args) != 2:
+            raise TypeError(
+                "Annotate both the returned and the saved value: `-> entrypoint.final[int, str]` "
+                "returns an int and saves a str."
+            )
+        return input_type, args[0], args[1]
+    return input_type, ret, ret
+
+
 class EntrypointGraph(GraphRunnable):
     """What ``@entrypoint`` returns: run it with ``invoke``/``stream`` like a compiled
     graph; read its thread with ``get_state``."""
 
-    def __init__(self, func: Callable[..., Any], program: Program) -> None:
+    def __init__(self, func: Callable[..., Any], program: Program, types: tuple[Any, Any, Any], context_schema: Any) -> None:
         self.func = func
         self.program = program
-        self.name = program.name
+        # the graph's name, as LangGraph names entrypoint graphs (the node is the function)
+        self.name = "LangGraph"
+        self.input_type, self.output_type, self.save_type = types
+        self.context_schema = context_schema
         self.__wrapped__ = func
         self.__doc__ = func.__doc__
 
     def __repr__(self) -> str:
-        return f"<entrypoint {self.name!r}>"
+        return f"<entrypoint {self.program.name!r}>"
 
-    def get_name(self) -> str:
-        return self.name
+    def get_name(self, suffix: str | None = None) -> str:
+        return self.name + suffix if suffix else self.name
+
+    def get_input_schema(self, config: Any = None) -> Any:
+        """A pydantic model of the entrypoint's input (its first parameter's type)."""
+        from actorgraph._jsonschema import value_model
+
+        return value_model(self.get_name("Input"), self.input_type)
+
+    def get_output_schema(self, config: Any = None) -> Any:
+        """A pydantic model of the entrypoint's output (its return type)."""
+        from actorgraph._jsonschema import value_model
+
+        return value_model(self.get_name("Output"), self.output_type)
+
+    def get_input_jsonschema(self, config: Any = None) -> dict[str, Any]:
+        return dict(self.get_input_schema(config).model_json_schema())
+
+    def get_output_jsonschema(self, config: Any = None) -> dict[str, Any]:
+        return dict(self.get_output_schema(config).model_json_schema())
+
+    def get_context_jsonschema(self) -> dict[str, Any] | None:
+        from actorgraph._jsonschema import context_jsonschema
+
+        return context_jsonschema(self.context_schema)
 
     def get_graph(self, config: Any = None, *, xray: int | bool = False) -> Any:
         """``__start__ -> <entrypoint> -> __end__``."""
@@ -114,6 +171,7 @@ class entrypoint:  # noqa: N801 - LangGraph's public spelling
         context_schema: Any = None,
         cache_policy: CachePolicy[Any] | None = None,
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+        timeout: Any = None,
         **kwargs: Any,
     ) -> None:
         if "config_schema" in kwargs and context_schema is None:
@@ -137,12 +195,17 @@ class entrypoint:  # noqa: N801 - LangGraph's public spelling
             validate_retry_policy(p, "entrypoint")
         if cache_policy is not None:
             validate_cache_policy(cache_policy, "entrypoint")
+        try:
+            self.timeout = TimeoutPolicy.coerce(timeout)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"entrypoint: {exc}") from None
 
     def __call__(self, func: Callable[..., Any]) -> EntrypointGraph:
         if not callable(func):
             raise TypeError(f"@entrypoint needs a function, got {func!r}")
         name = getattr(func, "__name__", type(func).__name__)
         _check_signature(func, name)
+        types = _io_types(func)
         bound = bind_callable(func, f"entrypoint '{name}'")
         node = NodeSpec(
             name,
@@ -153,10 +216,13 @@ class entrypoint:  # noqa: N801 - LangGraph's public spelling
             finish=_finish,
             retry_policy=self.retry_policy,
             cache_policy=self.cache_policy,
+            timeout=self.timeout,
             call_target=func,
             # a sync entrypoint waits on its tasks with .result(): never on the loop thread
             inline_ok=False,
         )
+        # the types its signature names may be stored (its input, output and saved value)
+        register_schema_types(*(t for t in types if t is not Any))
         if self.context_schema is not None:
             register_schema_types(self.context_schema)
 
@@ -186,4 +252,4 @@ class entrypoint:  # noqa: N801 - LangGraph's public spelling
             store=self.store,
             cache=self.cache,
         )
-        return EntrypointGraph(func, program)
+        return EntrypointGraph(func, program, types, self.context_schema)

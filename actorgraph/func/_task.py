@@ -15,9 +15,9 @@ from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from actorgraph._constants import RETURN
 from actorgraph._types import CachePolicy, RetryPolicy, TimeoutPolicy
-from actorgraph.actors._callable import is_async_callable
+from actorgraph.actors._callable import callable_name, is_async_callable
 from actorgraph.actors._calls import CallFuture, call_task
-from actorgraph.actors._policies import validate_cache_policy, validate_retry_policy
+from actorgraph.actors._policies import sync_timeout_unsupported, validate_cache_policy, validate_retry_policy
 from actorgraph.actors._program import NodeSpec
 
 __all__ = ("TaskFunction", "task")
@@ -45,7 +45,9 @@ class TaskFunction(Generic[P, T]):
         if not callable(func):
             raise TypeError(f"@task needs a function, got {func!r}")
         self.func = func
-        self.name: str = name or getattr(func, "__name__", None) or type(func).__name__
+        # a task of functools.partial(f, ...) is named after f, as in LangGraph
+        target = func.func if isinstance(func, functools.partial) else func
+        self.name: str = name or callable_name(target)
         policies: tuple[RetryPolicy, ...]
         if retry_policy is None:
             policies = ()
@@ -62,6 +64,8 @@ class TaskFunction(Generic[P, T]):
         except (TypeError, ValueError) as exc:
             raise type(exc)(f"task '{self.name}': {exc}") from None
         is_async = is_async_callable(func)
+        if timeout_policy is not None and not is_async:
+            raise sync_timeout_unsupported(self.name, kind="Task")
         self.node = NodeSpec(
             self.name,
             triggers=(),
@@ -119,8 +123,8 @@ def task(
 ) -> Any:
     """Make a function a task: ``@task`` or ``@task(name=..., retry_policy=...,
     cache_policy=..., timeout=...)``. Call it from an ``@entrypoint``, another task, or a
-    graph node. A timeout applies to each attempt, sync tasks included (a sync task that
-    runs out raises ``NodeTimeoutError`` at once; its thread finishes in the background)."""
+    graph node. A timeout applies to each attempt of an async task (a sync task can't be
+    interrupted, so a timeout on one is a ``ValueError``)."""
     if "retry" in kwargs:
         retry_policy = retry_policy or kwargs.pop("retry")
     if kwargs:

@@ -18,6 +18,7 @@ from actorgraph._constants import END, START
 from actorgraph._schema_values import object_to_pairs
 from actorgraph._types import Command, Send
 from actorgraph.actors._messages import SendMsg
+from actorgraph.actors._policies import sync_timeout_unsupported
 from actorgraph.actors._program import NodeSpec, Program
 from actorgraph.channels import (
     EphemeralValue,
@@ -380,6 +381,9 @@ def compile_graph(
             bound = bind_callable(spec.action, f"Node '{n}'")
             is_subgraph = False
         reads = tuple(info.channels) if info.kind != "dict" else state_keys
+        timeout = spec.timeout or defaults.timeout
+        if timeout is not None and not bound.is_async:
+            raise sync_timeout_unsupported(n)
         nodes[n] = NodeSpec(
             n,
             triggers=triggers[n],
@@ -398,7 +402,7 @@ def compile_graph(
             metadata=spec.metadata,
             retry_policy=spec.retry_policy or defaults.retry_policy,
             cache_policy=spec.cache_policy or defaults.cache_policy,
-            timeout=spec.timeout or defaults.timeout,
+            timeout=timeout,
             defer=spec.defer,
             is_subgraph=is_subgraph,
             call_target=spec.action,

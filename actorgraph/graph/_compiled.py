@@ -49,6 +49,41 @@ class CompiledStateGraph(Pregel[Any, Any, Any, Any]):
     def context_schema(self) -> Any:  # type: ignore[override]
         return self.builder.context_schema
 
+    # -- schemas (pydantic models and JSON Schema, built as LangGraph builds them) ------
+    def _schema_args(self, which: str) -> tuple[Any, Any, Any, str]:
+        schema = self.builder.input_schema if which == "Input" else self.builder.output_schema
+        return schema, self.builder.schemas[schema], self.builder.channels, self.get_name(which)
+
+    def get_input_schema(self, config: Any = None) -> Any:
+        """A pydantic model of what ``invoke`` accepts."""
+        from actorgraph._jsonschema import schema_model
+
+        return schema_model(*self._schema_args("Input"))
+
+    def get_output_schema(self, config: Any = None) -> Any:
+        """A pydantic model of what ``invoke`` returns."""
+        from actorgraph._jsonschema import schema_model
+
+        return schema_model(*self._schema_args("Output"))
+
+    def get_input_jsonschema(self, config: Any = None) -> dict[str, Any]:
+        """JSON Schema of what ``invoke`` accepts."""
+        from actorgraph._jsonschema import model_jsonschema
+
+        return model_jsonschema(*self._schema_args("Input"))
+
+    def get_output_jsonschema(self, config: Any = None) -> dict[str, Any]:
+        """JSON Schema of what ``invoke`` returns."""
+        from actorgraph._jsonschema import model_jsonschema
+
+        return model_jsonschema(*self._schema_args("Output"))
+
+    def get_context_jsonschema(self) -> dict[str, Any] | None:
+        """JSON Schema of the graph's ``context_schema`` (``None`` without one)."""
+        from actorgraph._jsonschema import context_jsonschema
+
+        return context_jsonschema(self.builder.context_schema)
+
     def get_graph(self, config: Any = None, *, xray: int | bool = False) -> Graph:
         """The graph's nodes and edges, to draw: ``.draw_mermaid()``, ``.draw_ascii()``,
         ``.draw_png()``. ``xray=True`` draws subgraphs' nodes in place of the subgraph

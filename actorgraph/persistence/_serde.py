@@ -112,6 +112,8 @@ def register_schema_types(*schemas: Any) -> None:
     found: set[type] = set()
     for schema in schemas:
         if not isinstance(schema, type):
+            # an annotation such as list[Item] or Item | None (an entrypoint's signature)
+            _walk_annotation(schema, found)
             continue
         if _kind(schema) is not None:
             _walk_annotation(schema, found)

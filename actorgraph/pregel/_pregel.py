@@ -14,13 +14,13 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any, Generic
 
 from actorgraph._constants import TASKS
+from actorgraph._jsonschema import context_jsonschema, value_model
 from actorgraph._types import RetryPolicy, Send
 from actorgraph.actors._program import Program
 from actorgraph.actors._runnable import GraphRunnable, merge_configs
 from actorgraph.channels import BaseChannel, Topic
 from actorgraph.pregel._node import NodeBuilder, PregelNode
 from actorgraph.pregel._protocol import ContextT, InputT, OutputT, PregelProtocol, StateT
-from actorgraph.pregel._schemas import context_jsonschema, fields_model, root_model
 
 __all__ = ("Pregel",)
 
@@ -249,7 +249,7 @@ class Pregel(GraphRunnable, PregelProtocol[StateT, ContextT, InputT, OutputT], G
     def get_input_schema(self, config: Any = None) -> Any:
         """A pydantic model of what ``invoke`` takes."""
         if isinstance(self.input_channels, str):
-            return root_model(self.get_name("Input"), self.InputType or Any)
+            return value_model(self.get_name("Input"), self.InputType or Any)
         keys = self.input_channels or list(self.channels)
         return fields_model(
             self.get_name("Input"),
@@ -259,7 +259,7 @@ class Pregel(GraphRunnable, PregelProtocol[StateT, ContextT, InputT, OutputT], G
     def get_output_schema(self, config: Any = None) -> Any:
         """A pydantic model of what ``invoke`` returns."""
         if isinstance(self.output_channels, str):
-            return root_model(self.get_name("Output"), self.OutputType or Any)
+            return value_model(self.get_name("Output"), self.OutputType or Any)
         return fields_model(
             self.get_name("Output"),
             {k: c.ValueType for k in self.output_channels if isinstance(c := self.channels[k], BaseChannel)},
@@ -398,6 +398,13 @@ class _Each:
 
     def __repr__(self) -> str:
         return f"{self.graph!r}.map()"
+
+
+def fields_model(name: str, fields: Mapping[str, Any]) -> Any:
+    """A pydantic model with one optional field per channel."""
+    from pydantic import create_model
+
+    return create_model(name, **{k: (typ, None) for k, typ in fields.items()})  # type: ignore[call-overload]
 
 
 def _check_checkpointer(checkpointer: Any) -> None:
