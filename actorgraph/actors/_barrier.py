@@ -131,7 +131,9 @@ class BarrierActor:
             return None if run.stopping else self._close_step()
         updated, written, changed = state.apply_writes(writes, bump=False)
         self._emit_values(written)
-        return self._next_step(updated, changed, written, [], "input", [], first=True)
+        persistence = run.persistence
+        rows = persistence.input_rows(writes) if persistence is not None and persistence.delta is not None else []
+        return self._next_step(updated, changed, written, rows, "input", [], first=True)
 
     def _input_unobserved(self, writes: list[tuple[str, Any]]) -> bool:
         run = self.run

@@ -16,13 +16,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from actorgraph._constants import NULL_TASK_ID
-from actorgraph.channels import BaseChannel, DeltaChannel
+from actorgraph.channels import BaseChannel, BinaryOperatorAggregate, DeltaChannel
+from actorgraph.channels._base import MISSING
+from actorgraph.channels._delta import _DeltaSnapshot
 
 __all__ = (
+    "COUNTERS_KEY",
     "DELTA_MAX_SUPERSTEPS_SINCE_SNAPSHOT",
+    "DeltaBook",
     "delta_channels_to_snapshot",
+    "delta_history",
     "exit_delta_late_task_id",
     "exit_delta_task_id",
+    "rebuild_delta_channels",
 )
 
 DELTA_MAX_SUPERSTEPS_SINCE_SNAPSHOT = 5000
@@ -65,3 +71,140 @@ def exit_delta_late_task_id(step: int, task_id: str) -> str:
     task id, in step order."""
     parts = str(uuid.UUID(task_id)).split("-")
     return f"ffffffff-{step >> 16:04x}-{step & 0xFFFF:04x}-{parts[3]}-{parts[4]}"
+
+
+COUNTERS_KEY = "counters_since_delta_snapshot"
+
+
+class DeltaBook:
+    """A run's bookkeeping for its program's delta channels: (updates, super-steps) since
+    each one's last snapshot, and the ones that must snapshot at the next checkpoint
+    whatever the counters say (an ``Overwrite`` arrived; or the run branches off a
+    checkpoint whose pending writes belong to another branch)."""
+
+    __slots__ = ("names", "counters", "forced")
+
+    def __init__(self, names: frozenset[str]) -> None:
+        self.names = names
+        self.counters: dict[str, tuple[int, int]] = {}
+        self.forced: set[str] = set()
+
+    def adopt(self, metadata: Mapping[str, Any], pending_channels: Any, reapplies: bool) -> None:
+        """Continue from a saved checkpoint: its counters; unless this run reapplies its
+        pending writes, the delta channels they touch snapshot at the first checkpoint
+        (a new branch must never replay another branch's writes)."""
+        saved = metadata.get(COUNTERS_KEY) or {}
+        self.counters = {k: (int(v[0]), int(v[1])) for k, v in saved.items() if k in self.names}
+        if not reapplies:
+            self.forced.update(c for c in pending_channels if c in self.names)
+
+    def advance(self, state: Any, changed: Any, *, snapshot: bool, bump: bool = True) -> set[str]:
+        """Count a new checkpoint (a super-step, ``changed`` its changed channels) and
+        return the channels it stores a snapshot of (none unless ``snapshot``)."""
+        counters: dict[str, tuple[int, int]] = {}
+        overwritten = state.overwritten
+        if overwritten:
+            self.forced.update(overwritten)
+            overwritten.clear()
+        for name in self.names:
+            u, s = self.counters.get(name, (0, 0))
+            counters[name] = (u + (name in changed), s + 1) if bump else (u, s)
+        due: set[str] = set()
+        if snapshot:
+            channels = state.channels
+            versions = state.versions
+            due = delta_channels_to_snapshot({k: channels[k] for k in self.names}, counters, versions)
+            due.update(c for c in self.forced if c in versions and channels[c].is_available())
+            for c in due:
+                counters[c] = (0, 0)
+            self.forced.difference_update(due)
+        self.counters = counters
+        return due
+
+    def metadata(self) -> dict[str, tuple[int, int]]:
+        """The counters a checkpoint's metadata carries (channels at (0, 0) left out)."""
+        return {k: v for k, v in self.counters.items() if v != (0, 0)}
+
+
+async def rebuild_delta_channels(program: Any, state: Any, loaded: Any, saver: Any) -> None:
+    """Give ``state`` (restored from ``loaded``) the values of its delta channels that
+    ``loaded`` stores none of: the nearest snapshot on its ancestors, plus the writes
+    saved since, replayed. Never-written channels (no version) are empty as they are."""
+    values = loaded.values
+    names: list[str] = []
+    for name, spec in program.channels.items():
+        if not isinstance(spec, (DeltaChannel, BinaryOperatorAggregate)):
+            continue
+        stored = values.get(name, MISSING)
+        if stored is MISSING:
+            if name in state.versions:
+                names.append(name)
+        elif isinstance(spec, DeltaChannel) and _is_packed_snapshot(stored):
+            _set(state, name, spec.from_checkpoint(_DeltaSnapshot(stored[0])))
+    if not names:
+        return
+    histories = await delta_history(saver, loaded, names)
+    for name in names:
+        spec = program.channels[name]
+        history = histories.get(name) or {}
+        seed = history.get("seed", MISSING)
+        if _is_packed_snapshot(seed):
+            seed = _DeltaSnapshot(seed[0])
+        ch = spec.from_checkpoint(seed)
+        writes = history.get("writes") or []
+        if isinstance(ch, DeltaChannel):
+            ch.replay_writes(writes)
+        else:
+            # a key stored as a delta channel before it became a plain reducer: one
+            # update per write (they span several steps)
+            for w in writes:
+                ch.update([w[2]])
+        _set(state, name, ch)
+
+
+def _is_packed_snapshot(value: Any) -> bool:
+    # a snapshot read back by a serializer that doesn't know _DeltaSnapshot: a 1-tuple
+    return type(value) is tuple and len(value) == 1
+
+
+def _set(state: Any, name: str, ch: Any) -> None:
+    state.channels[name] = ch
+    if name in state.program.state_key_set:
+        if ch.is_available():
+            state.state_values[name] = ch.get()
+        else:
+            state.state_values.pop(name, None)
+
+
+async def delta_history(saver: Any, loaded: Any, names: list[str]) -> Mapping[str, Any]:
+    """Per channel, ``{"seed": value, "writes": [(task_id, channel, value), ...]}``: the
+    nearest value stored on ``loaded``'s ancestors and the writes saved on them since,
+    oldest first (``seed`` absent when no ancestor stores one)."""
+    row = loaded.row
+    getter = getattr(saver, "aget_delta_channel_history", None)
+    if getter is not None:
+        config = {"configurable": {"thread_id": row.thread_id, "checkpoint_ns": row.ns, "checkpoint_id": row.checkpoint_id}}
+        return await getter(config=config, channels=names)  # type: ignore[no-any-return]
+    remaining = set(names)
+    collected: dict[str, list[tuple[str, str, Any]]] = {n: [] for n in names}
+    seeds: dict[str, Any] = {}
+    parent = row.parent_id
+    while parent is not None and remaining:
+        ancestor = await saver.aload(row.thread_id, row.ns, parent)
+        if ancestor is None:
+            break
+        for w in reversed(ancestor.writes):
+            if w[1] in remaining:
+                collected[w[1]].append((w[0], w[1], w[2]))
+        for n in list(remaining):
+            if n in ancestor.values:
+                seeds[n] = ancestor.values[n]
+                remaining.discard(n)
+        parent = ancestor.row.parent_id
+    out: dict[str, Any] = {}
+    for n in names:
+        entry: dict[str, Any] = {"writes": list(reversed(collected[n]))}
+        if n in seeds:
+            entry["seed"] = seeds[n]
+        out[n] = entry
+    return out

@@ -18,16 +18,19 @@ checkpoint, in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from actorgraph._constants import ERROR, INTERRUPT, NO_WRITES, RESUME, RETURN, TASKS
+from actorgraph._constants import ERROR, INPUT, INTERRUPT, NO_WRITES, RESUME, RETURN, TASKS
+from actorgraph.actors._delta import COUNTERS_KEY, DeltaBook
 from actorgraph.actors._ids import checkpoint_id as new_checkpoint_id
 from actorgraph.actors._messages import SendMsg, TaskResult, TaskSpec
 from actorgraph.persistence._base import LoadedCheckpoint, encode_record
 from actorgraph.persistence._model import DELTA, FULL, Blob, CheckpointRecord, CheckpointRow, WriteRow
+from actorgraph.channels._delta import _DeltaSnapshot
 from actorgraph.errors import SerializationError
 
 if TYPE_CHECKING:
@@ -67,6 +70,8 @@ class RunPersistence:
         "exit_writes",
         "failure",
         "user_metadata",
+        "delta",
+        "delta_anchor",
     )
 
     def __init__(self, run: RunState, saver: Any, thread: str, durability: str) -> None:
@@ -94,10 +99,18 @@ class RunPersistence:
         meta = {k: v for k, v in conf.items() if not k.startswith("__") and k not in _RESERVED_CONF}
         meta.update(run.config.get("metadata") or {})
         self.user_metadata = meta
+        deltas = run.program.delta_value_channels
+        self.delta: DeltaBook | None = DeltaBook(deltas) if deltas else None
+        # the loaded checkpoint when it is the thread's latest (nothing built on it yet):
+        # a new input's delta-channel writes are saved on it
+        self.delta_anchor: str | None = None
 
     # -- restoring -----------------------------------------------------------------------
-    def adopt(self, loaded: LoadedCheckpoint) -> None:
-        """Continue from ``loaded``: new checkpoints are its children and reuse its blobs."""
+    def adopt(self, loaded: LoadedCheckpoint, reapplies: bool = True) -> None:
+        """Continue from ``loaded``: new checkpoints are its children and reuse its blobs.
+        ``reapplies``: this run applies the checkpoint's pending writes (a resume)."""
+        if self.delta is not None:
+            self.delta.adopt(loaded.metadata, (w[1] for w in loaded.writes), reapplies)
         self.checkpoint_id = loaded.id
         self.blob_writers = dict(loaded.record.blob_writers)
         self.blob_roots = dict(loaded.record.blob_roots)
@@ -112,10 +125,18 @@ class RunPersistence:
         return new_checkpoint_id()
 
     def checkpoint(
-        self, state: StepState, source: str, step: int, changed: set[str], cid: str, written: set[str] = frozenset()  # type: ignore[assignment]
+        self,
+        state: StepState,
+        source: str,
+        step: int,
+        changed: set[str],
+        cid: str,
+        written: set[str] = frozenset(),  # type: ignore[assignment]
+        bump: bool = True,
     ) -> CheckpointRow:
         """A new checkpoint ``cid`` of ``state``; becomes the current one. Blobs are
-        stored for the channels changed since the last checkpoint."""
+        stored for the channels changed since the last checkpoint, and a snapshot of the
+        delta channels due one (``bump``: it counts as a super-step for them)."""
         self.dirty |= changed
         serde = self.saver.serde
         blobs: dict[str, Blob] = {}
@@ -133,6 +154,9 @@ class RunPersistence:
                 raise SerializationError(f"Can't save {_what(chan, value, serde)} of thread '{self.thread}': {exc}") from exc
             self.blob_writers[chan] = cid
         self.dirty = set()
+        book = self.delta
+        if book is not None:
+            self._delta_blobs(book, state, changed, cid, blobs, bump)
         sends = [(s.node, s.arg) for s in state.pending_sends]
         try:
             sends_bytes = serde.dumps(sends) if sends else b""
@@ -148,6 +172,8 @@ class RunPersistence:
         )
         metadata = {"source": source, "step": step, "parents": dict(self.run.parent_checkpoints)}
         metadata.update(self.user_metadata)
+        if book is not None and (counters := book.metadata()):
+            metadata[COUNTERS_KEY] = counters
         row = CheckpointRow(
             thread_id=self.thread,
             ns=self.ns,
@@ -163,6 +189,28 @@ class RunPersistence:
         self.parent_id = self.checkpoint_id
         self.checkpoint_id = cid
         return row
+
+    def _delta_blobs(
+        self, book: DeltaBook, state: StepState, changed: set[str], cid: str, blobs: dict[str, Blob], bump: bool
+    ) -> None:
+        """A delta channel's value is stored only as a snapshot, in the checkpoint that
+        takes it; any other checkpoint holds none (a reader replays the writes saved on
+        its ancestors since the snapshot)."""
+        due = book.advance(state, changed, snapshot=self.durability != "exit", bump=bump)
+        serde = self.saver.serde
+        for chan in book.names:
+            blobs.pop(chan, None)
+            self.blob_writers.pop(chan, None)
+            self.blob_roots.pop(chan, None)
+            self.blob_state.pop(chan, None)
+        for chan in due:
+            value = state.channels[chan].get()
+            try:
+                data = serde.dumps(_DeltaSnapshot(value))
+            except SerializationError as exc:
+                raise SerializationError(f"Can't save {_what(chan, value, serde)} of thread '{self.thread}': {exc}") from exc
+            blobs[chan] = Blob(FULL, data, size=len(data))
+            self.blob_writers[chan] = cid
 
     def _blob(self, chan: str, value: Any, serde: Any, cid: str) -> Blob:
         """A list that only grew (by an append-style reducer) is stored as its new items;
@@ -211,16 +259,33 @@ class RunPersistence:
         resume = self.run.answers.get(spec.id)
         if resume:
             writes.append((RESUME, list(resume)))
-        return self._write_rows(spec, writes, cid)
+        return self.write_rows(spec, writes, cid)
+
+    def input_rows(self, writes: list[tuple[str, Any]]) -> list[tuple[str, str, str, WriteRow]]:
+        """Where a run's input to delta channels is kept: as pending writes of the
+        checkpoint it starts from, when that is the thread's latest; else (a new thread,
+        or a branch off an older checkpoint) the input checkpoint snapshots them."""
+        book = self.delta
+        assert book is not None
+        ws = [(c, v) for c, v in writes if c in book.names]
+        if not ws:
+            return []
+        anchor = self.delta_anchor
+        if anchor is None or self.durability == "exit":
+            book.forced.update(c for c, _ in ws)
+            return []
+        tid = str(uuid.uuid5(uuid.UUID(anchor), INPUT))
+        spec = TaskSpec(id=tid, name=INPUT, path=(INPUT,), order=(0, INPUT), step=-1, input=None, triggers=())
+        return self.write_rows(spec, ws, anchor)
 
     def resume_rows(self, result: TaskResult) -> list[tuple[str, str, str, WriteRow]]:
         """The answers a paused task call got so far (its interrupt is saved by its caller)."""
         resume = self.run.answers.get(result.task.id)
         if not resume or self.checkpoint_id is None:
             return []
-        return self._write_rows(result.task, [(RESUME, list(resume))], self.checkpoint_id)
+        return self.write_rows(result.task, [(RESUME, list(resume))], self.checkpoint_id)
 
-    def _write_rows(self, spec: TaskSpec, writes: list[tuple[str, Any]], cid: str) -> list[tuple[str, str, str, WriteRow]]:
+    def write_rows(self, spec: TaskSpec, writes: list[tuple[str, Any]], cid: str) -> list[tuple[str, str, str, WriteRow]]:
         serde = self.saver.serde
         rows = []
         regular = 0

@@ -170,10 +170,6 @@ class ProgramCounters:
 def _append_style(channel: Any) -> bool:
     """Whether a channel's reducer only appends to (or rebuilds) a list, never mutating
     items in place: ``operator.add`` and ``add_messages``."""
-    from actorgraph.channels import DeltaChannel
-
-    if isinstance(channel, DeltaChannel):
-        return True
     op = getattr(channel, "operator", None)
     return op is operator.add or getattr(op, "delta_storable", False) is True
 
@@ -182,6 +178,12 @@ def _is_delta(channel: Any) -> bool:
     from actorgraph.channels import DeltaChannel
 
     return isinstance(channel, DeltaChannel)
+
+
+def _replayable(channel: Any) -> bool:
+    from actorgraph.channels import BinaryOperatorAggregate, DeltaChannel
+
+    return isinstance(channel, (BinaryOperatorAggregate, DeltaChannel))
 
 
 def _untracked(channel: Any) -> bool:
@@ -268,8 +270,10 @@ class Program:
         self.consumable_channels = frozenset(k for k, c in self.channels.items() if c.consumable)
         # channels whose values are never saved (UntrackedValue): their writes aren't either
         self.untracked_channels = frozenset(k for k, c in self.channels.items() if _untracked(c))
-        # DeltaChannels: their value is stored (as new list items where it only grew)
+        # DeltaChannels: stored as snapshots every so often, rebuilt from writes between
         self.delta_value_channels = frozenset(k for k, c in self.channels.items() if _is_delta(c))
+        # reducer channels a restore may have to rebuild from saved writes
+        self.replay_channels = frozenset(k for k, c in self.channels.items() if _replayable(c))
         # lists that only grow through their reducer: checkpoints store their new items
         self.delta_channels = frozenset(k for k, c in self.channels.items() if _append_style(c))
         # nodes whose input is the whole state: they share one input dict per step

@@ -26,6 +26,7 @@ from actorgraph._constants import (
     RETURN,
 )
 from actorgraph.actors._barrier import BarrierActor
+from actorgraph.actors._delta import rebuild_delta_channels
 from actorgraph.actors._context import _NO_ANSWER, TaskContext, interrupt_id
 from actorgraph.actors._dispatcher import Dispatcher
 from actorgraph.actors._log import run_logger
@@ -531,7 +532,7 @@ async def execute(
         run.saved_returns = {
             tid: (value,) for tid, e in pending.items() for chan, value in e["writes"] if chan == RETURN
         }
-        state = _restore(program, loaded, saver)
+        state = await arestore(program, loaded, saver)
         fork = False
         if parent is None and (config.get(CONF) or {}).get(CONFIG_KEY_CHECKPOINT_ID) is not None:
             # running from a past checkpoint branches off it; from the latest one it just resumes
@@ -539,11 +540,14 @@ async def execute(
         if not fork:
             done = _done_results(loaded, pending, state, loaded.id, run.checkpoint_ns)
     elif loaded is not None:
-        state = _restore(program, loaded, saver)
+        state = await arestore(program, loaded, saver)
     else:
         state = StepState(program, program.new_channels())
     if run.persistence is not None and loaded is not None:
-        run.persistence.adopt(loaded)
+        run.persistence.adopt(loaded, reapplies=resuming and not fork)
+        if run.persistence.delta is not None and inp.writes is not None:
+            latest = wanted is None or await saver.alatest_id(run.thread_id, run.checkpoint_ns) == loaded.id
+            run.persistence.delta_anchor = loaded.id if latest else None
     prev = state.channels.get(PREVIOUS)
     if prev is not None and prev.is_available():
         run.previous = prev.get()
@@ -595,6 +599,14 @@ async def execute(
         # a subgraph's interrupt (or breakpoint) pauses its parent too
         raise GraphInterrupt(run.outcome.interrupts)
     return run.outcome
+
+
+async def arestore(program: Program, loaded: LoadedCheckpoint, saver: Any) -> StepState:
+    """The state saved in ``loaded``, delta channels rebuilt from their history."""
+    state = _restore(program, loaded, saver)
+    if program.replay_channels:
+        await rebuild_delta_channels(program, state, loaded, saver)
+    return state
 
 
 def _restore(program: Program, loaded: LoadedCheckpoint, saver: Any) -> StepState:

@@ -10,16 +10,19 @@ had returned them, and saves the result as a new checkpoint.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from actorgraph._constants import CONF, END, PULL, START
+import msgspec
+
+from actorgraph._constants import CONF, END, INTERRUPT, PULL, START
 from actorgraph._types import PregelTask, StateSnapshot, StateUpdate
 from actorgraph.actors._barrier import BarrierActor
 from actorgraph.actors._context import TaskContext
 from actorgraph.actors._messages import SendMsg, TaskResult, TaskSpec
 from actorgraph.actors._persist import RunPersistence, decode_pending
-from actorgraph.actors._run import RunState, _restore
+from actorgraph.actors._run import RunState, arestore
 from actorgraph.actors._step import StepState
 from actorgraph.actors._stream import NULL_SINK
 from actorgraph.errors import ConfigError, InvalidUpdateError
@@ -107,7 +110,7 @@ async def aget_state_history(
 
 async def _snapshot(program: Program, saver: Any, loaded: LoadedCheckpoint, *, latest: bool, subgraphs: bool) -> StateSnapshot:
     row = loaded.row
-    state = _restore(program, loaded, saver)
+    state = await arestore(program, loaded, saver)
     pending = decode_pending(loaded)
     state.step += 1
     tasks = state.prepare(None, loaded.id, row.ns)
@@ -191,11 +194,16 @@ async def abulk_update_state(program: Program, config: Any, supersteps: Sequence
     persistence = RunPersistence(run, saver, thread, "sync")
     run.persistence = persistence
     if loaded is not None:
-        state = _restore(program, loaded, saver)
-        persistence.adopt(loaded)
+        state = await arestore(program, loaded, saver)
+        # an update branches off the checkpoint: its pending writes aren't applied
+        persistence.adopt(loaded, reapplies=False)
     else:
         state = StepState(program, program.new_channels(), step=-1)
-    rows = []
+    # a delta channel reads an update's writes from the checkpoint it builds on; one
+    # that already has children (or no checkpoint at all) snapshots the channel instead
+    stores_writes = loaded is not None and (cid is None or await saver.alatest_id(thread, ns) == loaded.id)
+    rows: list[Any] = []
+    write_rows: list[Any] = []
     for updates in supersteps:
         if not updates:
             raise ValueError("bulk_update_state: a superstep with no updates")
@@ -214,11 +222,14 @@ async def abulk_update_state(program: Program, config: Any, supersteps: Sequence
         else:
             if any(r.task.name == _INPUT for r in results):
                 source = "input"
+            if persistence.delta is not None:
+                write_rows.extend(_delta_update_writes(persistence, results, stores_writes, fresh=not rows and loaded is None))
+            stores_writes = True  # later supersteps build on the one just made
             updated, written, changed = state.apply_results(sorted(results, key=lambda r: r.task.order))
             state.step += 1
             row = persistence.checkpoint(state, source, state.step, changed, persistence.reserve_id(), written)
         rows.append(row)
-    await saver.asave(rows, [])
+    await saver.asave(rows, write_rows)
     last = rows[-1]
     return _conf(thread, ns, last.checkpoint_id)
 
@@ -229,7 +240,33 @@ def _fork_row(persistence: RunPersistence, state: StepState, loaded: LoadedCheck
     # a copy of the checkpoint, with the same parent, one step later
     persistence.checkpoint_id = loaded.row.parent_id
     state.step += 1
-    return persistence.checkpoint(state, "fork", state.step, set(), persistence.reserve_id())
+    # a copy is no new super-step for the delta channels' counters
+    return persistence.checkpoint(state, "fork", state.step, set(), persistence.reserve_id(), bump=False)
+
+
+def _delta_update_writes(persistence: RunPersistence, results: list[TaskResult], stores: bool, fresh: bool) -> list[Any]:
+    """Where an update's writes to delta channels go: saved as pending writes of the
+    checkpoint it builds on (``stores``), else those channels snapshot in the new one
+    (every delta channel does on a thread's first checkpoint)."""
+    book = persistence.delta
+    assert book is not None
+    if fresh:
+        book.forced.update(book.names)
+        return []
+    rows: list[Any] = []
+    base = persistence.checkpoint_id
+    for i, r in enumerate(results):
+        ws = [(c, v) for c, v in r.writes if c in book.names]
+        if not ws:
+            continue
+        if stores and base is not None:
+            # one task id per update of the step, derived from the checkpoint
+            tid = str(uuid.uuid5(uuid.UUID(base), INTERRUPT if i == 0 else f"{INTERRUPT}:{i}"))
+            spec = msgspec.structs.replace(r.task, id=tid)
+            rows.extend(persistence.write_rows(spec, ws, base))
+        else:
+            book.forced.update(c for c, _ in ws)
+    return rows
 
 
 def _last_writer(program: Program, state: StepState, loaded: LoadedCheckpoint | None) -> str:

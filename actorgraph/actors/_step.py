@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from actorgraph._constants import INTERRUPT, PULL, PUSH
 from actorgraph.actors._ids import task_id
 from actorgraph.actors._messages import SendMsg, TaskResult, TaskSpec
+from actorgraph.channels._aggregate import overwrite_value
 from actorgraph.channels._base import MISSING
 from actorgraph.errors import InvalidUpdateError
 
@@ -36,6 +37,7 @@ class StepState:
         "live_clear",
         "pending_sends",
         "step",
+        "overwritten",
     )
 
     def __init__(
@@ -59,6 +61,8 @@ class StepState:
         self.live_clear = {k for k in program.step_clear_channels if channels[k].is_available()}
         self.pending_sends: list[SendMsg] = list(pending_sends or ())
         self.step = step
+        # delta channels an Overwrite replaced since the last checkpoint: they snapshot
+        self.overwritten: set[str] = set()
 
     @classmethod
     def restore(
@@ -131,10 +135,13 @@ class StepState:
                 lst.append(val)
         updated: set[str] = set()
         changed: set[str] = set()
+        deltas = program.delta_value_channels
         for c, vals in by_chan.items():
             ch = channels.get(c)
             if ch is None:
                 continue  # e.g. a write to a channel a newer graph version removed
+            if deltas and c in deltas and any(overwrite_value(v)[0] for v in vals):
+                self.overwritten.add(c)
             if ch.update(vals):
                 versions[c] = v
                 changed.add(c)
@@ -299,17 +306,11 @@ class StepState:
         channels are left out."""
         out = {}
         channels = self.channels
-        deltas = self.program.delta_value_channels
         for name in channels if names is None else names:
             ch = channels.get(name)
             if ch is None:
                 continue
-            if name in deltas:
-                # a DeltaChannel's value (its checkpoint() is always empty); stored as
-                # the items it gained, like an append-only reducer's list
-                value = ch.get() if ch.is_available() else MISSING
-            else:
-                value = ch.checkpoint()
+            value = ch.checkpoint()
             if value is not MISSING:
                 out[name] = value
         return out
