@@ -132,7 +132,7 @@ class BarrierActor:
         updated, written, changed = state.apply_writes(writes, bump=False)
         self._emit_values(written)
         persistence = run.persistence
-        rows = persistence.input_rows(writes) if persistence is not None and persistence.delta is not None else []
+        rows = persistence.input_rows(writes, state.step) if persistence is not None and persistence.delta is not None else []
         return self._next_step(updated, changed, written, rows, "input", [], first=True)
 
     def _input_unobserved(self, writes: list[tuple[str, Any]]) -> bool:

@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from actorgraph._constants import ERROR, INPUT, INTERRUPT, NO_WRITES, RESUME, RETURN, TASKS
+from actorgraph._constants import ERROR, INPUT, INTERRUPT, NO_WRITES, NULL_TASK_ID, RESUME, RETURN, TASKS
 from actorgraph.actors._delta import COUNTERS_KEY, DeltaBook
 from actorgraph.actors._ids import checkpoint_id as new_checkpoint_id
 from actorgraph.actors._messages import SendMsg, TaskResult, TaskSpec
+from actorgraph.actors._persist_exit import ExitRun
 from actorgraph.persistence._base import LoadedCheckpoint, encode_record
 from actorgraph.persistence._model import DELTA, FULL, Blob, CheckpointRecord, CheckpointRow, WriteRow
 from actorgraph.channels._delta import _DeltaSnapshot
@@ -72,6 +73,7 @@ class RunPersistence:
         "user_metadata",
         "delta",
         "delta_anchor",
+        "exit_run",
     )
 
     def __init__(self, run: RunState, saver: Any, thread: str, durability: str) -> None:
@@ -104,6 +106,7 @@ class RunPersistence:
         # the loaded checkpoint when it is the thread's latest (nothing built on it yet):
         # a new input's delta-channel writes are saved on it
         self.delta_anchor: str | None = None
+        self.exit_run: ExitRun | None = ExitRun(new_checkpoint_id()) if durability == "exit" else None
 
     # -- restoring -----------------------------------------------------------------------
     def adopt(self, loaded: LoadedCheckpoint, reapplies: bool = True) -> None:
@@ -111,6 +114,9 @@ class RunPersistence:
         ``reapplies``: this run applies the checkpoint's pending writes (a resume)."""
         if self.delta is not None:
             self.delta.adopt(loaded.metadata, (w[1] for w in loaded.writes), reapplies)
+        if self.exit_run is not None:
+            self.exit_run.base = loaded.id
+            self.exit_run.base_step = loaded.row.step
         self.checkpoint_id = loaded.id
         self.blob_writers = dict(loaded.record.blob_writers)
         self.blob_roots = dict(loaded.record.blob_roots)
@@ -138,6 +144,7 @@ class RunPersistence:
         stored for the channels changed since the last checkpoint, and a snapshot of the
         delta channels due one (``bump``: it counts as a super-step for them)."""
         self.dirty |= changed
+        dirty = self.dirty
         serde = self.saver.serde
         blobs: dict[str, Blob] = {}
         values = state.checkpoint_values(self.dirty)
@@ -186,6 +193,9 @@ class RunPersistence:
             blobs=blobs,
             metadata=serde.dumps(metadata),
         )
+        if self.exit_run is not None:
+            names = book.names if book is not None else frozenset()
+            self.exit_run.note_row(cid, step, values, dirty, state, names, record, metadata)
         self.parent_id = self.checkpoint_id
         self.checkpoint_id = cid
         return row
@@ -216,7 +226,13 @@ class RunPersistence:
         """A list that only grew (by an append-style reducer) is stored as its new items;
         a full snapshot is taken when those deltas outweigh the last snapshot."""
         prev = self.blob_state.get(chan)
-        if prev is not None and chan in self.run.program.delta_channels and chan in self.blob_writers:
+        if (
+            prev is not None
+            and chan in self.run.program.delta_channels
+            and chan in self.blob_writers
+            # exit durability stores none of the run's other checkpoints: no delta on them
+            and (self.exit_run is None or self.blob_writers[chan] not in self.exit_run.steps)
+        ):
             old, last = prev
             if type(value) is list and type(old) is list and value is not old and len(value) >= len(old):
                 n = len(old)
@@ -261,7 +277,7 @@ class RunPersistence:
             writes.append((RESUME, list(resume)))
         return self.write_rows(spec, writes, cid)
 
-    def input_rows(self, writes: list[tuple[str, Any]]) -> list[tuple[str, str, str, WriteRow]]:
+    def input_rows(self, writes: list[tuple[str, Any]], step: int) -> list[tuple[str, str, str, WriteRow]]:
         """Where a run's input to delta channels is kept: as pending writes of the
         checkpoint it starts from, when that is the thread's latest; else (a new thread,
         or a branch off an older checkpoint) the input checkpoint snapshots them."""
@@ -270,8 +286,15 @@ class RunPersistence:
         ws = [(c, v) for c, v in writes if c in book.names]
         if not ws:
             return []
+        exit_run = self.exit_run
+        if exit_run is not None:
+            # stored with the run's last checkpoint, with the other steps' delta writes
+            spec = TaskSpec(id=NULL_TASK_ID, name="", path=(INPUT,), order=(0, INPUT), step=step, input=None, triggers=())
+            for w in self.write_rows(spec, ws, self.checkpoint_id or ""):
+                exit_run.input_write(step, w)
+            return []
         anchor = self.delta_anchor
-        if anchor is None or self.durability == "exit":
+        if anchor is None:
             book.forced.update(c for c, _ in ws)
             return []
         tid = str(uuid.uuid5(uuid.UUID(anchor), INPUT))
@@ -313,13 +336,14 @@ class RunPersistence:
     # -- saving ----------------------------------------------------------------------
     def save(self, rows: Sequence[CheckpointRow], writes: Sequence[tuple[str, str, str, WriteRow]]) -> None:
         """Queue rows for the writer (``exit`` keeps only the newest checkpoint)."""
-        if self.durability == "exit":
+        exit_run = self.exit_run
+        if exit_run is not None:
             if rows:
                 self.exit_row = rows[-1]
-                # writes of earlier checkpoints are history that isn't kept
-                self.exit_writes = [w for w in self.exit_writes if w[2] == self.exit_row.checkpoint_id]
-            if writes:
-                self.exit_writes.extend(writes)
+            # writes of earlier checkpoints are history that isn't kept (but their delta
+            # channels' writes are, for a reader to replay)
+            names = self.delta.names if self.delta is not None else frozenset()
+            self.exit_writes = exit_run.keep(self.checkpoint_id, [*self.exit_writes, *writes], names)
             return
         if not rows and not writes:
             return
@@ -355,9 +379,13 @@ class RunPersistence:
 
     async def flush(self) -> None:
         """Wait until everything queued is stored (runs the I/O here if nobody is)."""
-        if self.durability == "exit":
-            rows = [self.exit_row] if self.exit_row is not None else []
+        exit_run = self.exit_run
+        if exit_run is not None:
+            rows: list[CheckpointRow] = []
             writes, self.exit_writes = self.exit_writes, []
+            if self.exit_row is not None:
+                rows, anchored = exit_run.finish(self, self.exit_row)
+                writes = [*anchored, *writes]
             self.exit_row = None
             if rows or writes:
                 await self.saver.asave(rows, writes)

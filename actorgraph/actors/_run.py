@@ -545,9 +545,11 @@ async def execute(
         state = StepState(program, program.new_channels())
     if run.persistence is not None and loaded is not None:
         run.persistence.adopt(loaded, reapplies=resuming and not fork)
-        if run.persistence.delta is not None and inp.writes is not None:
+        if run.persistence.delta is not None:
             latest = wanted is None or await saver.alatest_id(run.thread_id, run.checkpoint_ns) == loaded.id
-            run.persistence.delta_anchor = loaded.id if latest else None
+            run.persistence.delta_anchor = loaded.id if latest and inp.writes is not None else None
+            if run.persistence.exit_run is not None:
+                run.persistence.exit_run.base_latest = latest
     prev = state.channels.get(PREVIOUS)
     if prev is not None and prev.is_available():
         run.previous = prev.get()
