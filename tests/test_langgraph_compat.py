@@ -207,3 +207,141 @@ def test_gap_37_an_entrypoints_pydantic_input_is_stored() -> None:
 
     wf.invoke(Item37(a="x"), cfg())
     assert wf.invoke(Command(resume="!"), cfg()) == {"a": "x!"}
+
+
+def test_gap_20_a_task_future_can_be_cancelled_before_it_starts() -> None:
+    import asyncio
+
+    from actorgraph.func import entrypoint, task
+
+    @task
+    async def slow(i: int) -> int:
+        await asyncio.sleep(1)
+        return i
+
+    @entrypoint()
+    async def main(xs: list[int]) -> list[int]:
+        futs = [slow(i) for i in xs]
+        last = futs.pop()
+        assert last.cancel() and last.cancelled()
+        return list(await asyncio.gather(*futs))
+
+    assert asyncio.run(main.ainvoke([1, 2])) == [1]
+
+
+@pytest.mark.anyio
+async def test_gap_20_a_running_async_task_call_can_be_cancelled() -> None:
+    import anyio
+
+    from actorgraph.func import entrypoint, task
+
+    started = anyio.Event()
+
+    @task
+    async def forever(i: int) -> int:
+        started.set()
+        await anyio.sleep(30)
+        return i
+
+    @task
+    async def quick(i: int) -> int:
+        return i * 10
+
+    @entrypoint(checkpointer=InMemorySaver())
+    async def main(x: int) -> dict:
+        fut = forever(x)
+        await started.wait()
+        assert fut.cancel()
+        import concurrent.futures
+
+        # asyncio: asyncio.CancelledError, as a cancelled asyncio future; trio: the
+        # concurrent.futures one (trio's own can't be raised outside its cancel scopes)
+        with pytest.raises((anyio.get_cancelled_exc_class(), concurrent.futures.CancelledError)):
+            await fut
+        done = quick(x)
+        value = await done
+        assert not done.cancel()  # finished already
+        return {"cancelled": fut.cancelled(), "value": value}
+
+    with anyio.fail_after(5):
+        assert await main.ainvoke(2, cfg("c")) == {"cancelled": True, "value": 20}
+
+
+def test_gap_33_step_timeout_fails_a_step_that_runs_too_long() -> None:
+    import asyncio
+
+    async def slow(s: Any) -> None:
+        await asyncio.sleep(1.5)
+
+    g = StateGraph(S).add_node("slow", slow).add_edge(START, "slow").compile()
+    assert g.step_timeout is None
+    g.step_timeout = 0.2
+    with pytest.raises(TimeoutError):
+        asyncio.run(g.ainvoke({"x": 1}))
+
+    async def quick(s: Any) -> dict:
+        return {"x": 2}
+
+    g2 = StateGraph(S).add_node("quick", quick).add_edge(START, "quick").compile()
+    g2.step_timeout = 5
+    assert asyncio.run(g2.ainvoke({"x": 1})) == {"x": 2}  # and doesn't wait out the timeout
+
+
+def test_gap_43_a_node_raising_cancelled_error_is_a_node_cancelled_error() -> None:
+    import asyncio
+
+    from actorgraph.errors import NodeCancelledError
+
+    async def boom(s: Any) -> None:
+        raise asyncio.CancelledError("user-raised")
+
+    g = StateGraph(S).add_node("ok", lambda s: {}).add_node("boom", boom)
+    g = g.add_edge(START, "ok").add_edge(START, "boom").compile()
+    with pytest.raises(NodeCancelledError) as info:
+        asyncio.run(g.ainvoke({"x": 0}))
+    assert info.value.node == "boom"
+
+
+def test_gap_45_a_send_tasks_path_has_langgraphs_shape() -> None:
+    from actorgraph.types import Send
+
+    g = StateGraph(S).add_node("agent", lambda s: {}).add_node("tool", lambda arg: {}).add_edge(START, "agent")
+    g = g.add_conditional_edges("agent", lambda s: [Send("tool", 1)])
+    app = g.compile(checkpointer=InMemorySaver(), interrupt_before=["tool"])
+    app.invoke({"x": 0}, cfg())
+    assert app.get_state(cfg()).tasks[0].path == ("__pregel_push", 0, False)
+
+
+def test_gap_47_start_and_end_import_from_graph_state() -> None:
+    from actorgraph.graph.state import END as E2, START as S2
+
+    assert (S2, E2) == ("__start__", "__end__")
+
+
+def test_gap_13_29_update_state_as_input_then_as_start() -> None:
+    g = StateGraph(S).add_node("d", lambda s: {"x": s["x"] * 2}).add_edge(START, "d").compile(checkpointer=InMemorySaver())
+    g.update_state(cfg(), {"x": 1}, as_node="__input__")
+    g.update_state(cfg(), {"x": 1}, as_node="__start__")
+    history = [(s.metadata["step"], [t.result for t in s.tasks]) for s in g.get_state_history(cfg())]
+    assert history == [(0, [None]), (-1, [{"x": 1}])]
+
+
+def test_gap_24_copy_a_checkpoint_and_update_the_copy() -> None:
+    from actorgraph.types import StateUpdate
+
+    g = StateGraph(S).add_node("one", lambda s: {"x": s["x"] + 1}).add_edge(START, "one").compile(checkpointer=InMemorySaver())
+    g.invoke({"x": 0}, cfg())
+    first = list(g.get_state_history(cfg()))[-1]
+    fork = g.update_state(first.config, [StateUpdate({"x": 10}, "__start__")], as_node="__copy__")
+    assert g.invoke(None, fork) == {"x": 11}
+
+
+def test_gap_25_entrypoint_update_state_on_a_new_thread_sets_previous() -> None:
+    from actorgraph.func import entrypoint
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def foo(inputs: Any, *, previous: Any = None) -> dict:
+        return {"previous": previous, "current": inputs}
+
+    foo.update_state(cfg(), {"a": "-1"})
+    assert foo.invoke({"a": "1"}, cfg()) == {"previous": {"a": "-1"}, "current": {"a": "1"}}

@@ -11,7 +11,7 @@ import pytest
 # module -> (names we provide, LangGraph names we deliberately don't provide yet)
 SURFACE: dict[str, tuple[set[str], set[str]]] = {
     "actorgraph.graph": ({"END", "START", "StateGraph", "add_messages", "MessagesState", "MessageGraph"}, set()),
-    "actorgraph.graph.state": ({"StateGraph", "CompiledStateGraph"}, set()),
+    "actorgraph.graph.state": ({"StateGraph", "CompiledStateGraph", "START", "END"}, set()),
     "actorgraph.graph.message": ({"add_messages", "MessagesState", "MessageGraph", "REMOVE_ALL_MESSAGES", "push_message"}, set()),
     "actorgraph.types": (
         {

@@ -14,6 +14,7 @@ from collections import deque
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import msgspec
 
 from actorgraph._constants import INTERRUPT, START
@@ -77,6 +78,7 @@ class BarrierActor:
         "paused",
         "output_written",
         "steps_closed",
+        "step_watch",
     )
 
     def __init__(self, run: RunState, state: StepState) -> None:
@@ -94,6 +96,8 @@ class BarrierActor:
         self.paused = False
         self.output_written = False
         self.steps_closed = 0
+        # the watchdog of the open step when the graph has a step_timeout
+        self.step_watch: anyio.CancelScope | None = None
 
     @property
     def step(self) -> int:
@@ -211,6 +215,8 @@ class BarrierActor:
 
     def _on_call(self, r: TaskResult) -> None:
         self.expected -= 1
+        if r.cancelled:
+            return
         run = self.run
         persistence = run.persistence
         if r.error is not None or r.paused or r.parent_command is not None:
@@ -309,6 +315,9 @@ class BarrierActor:
     # -- step close --------------------------------------------------------------------
     def _close_step(self) -> Any:
         run = self.run
+        if self.step_watch is not None:
+            self.step_watch.cancel()
+            self.step_watch = None
         results = sorted(self.results, key=_order)
         if self.paused:
             unsaved = self._unsaved(results)
@@ -475,8 +484,25 @@ class BarrierActor:
                         run.dispatcher.submit((self._close_now, None, None, False))
                 return
         step = self.state.step
+        if self.program.step_timeout is not None:
+            run.dispatcher.submit((self._watch_step, step, None, True))
         for name, specs in by_node.items():
             post_activate(run.actor(name), Activate(step=step, tasks=specs, inline_sync=inline))
+
+    async def _watch_step(self, step: int) -> None:
+        """Fail the run with ``TimeoutError`` if step ``step`` is still open after the
+        graph's ``step_timeout`` (cancelled when the step closes)."""
+        timeout = self.program.step_timeout
+        assert timeout is not None
+        with anyio.CancelScope() as scope:
+            self.step_watch = scope
+            await anyio.sleep(timeout)
+            run = self.run
+            if self.step_watch is scope and not run.stopping:
+                self.step_watch = None
+                run.stop_with_error(
+                    TimeoutError(f"Step {step} of graph '{self.program.name}' took longer than its step_timeout of {timeout}s")
+                )
 
     def _close_now(self, _: Any) -> Any:
         if self.run.stopping:

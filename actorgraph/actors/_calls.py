@@ -23,7 +23,8 @@ import structlog
 from actorgraph._constants import PUSH
 from actorgraph.actors._context import CURRENT, TaskContext, current_task
 from actorgraph.actors._ids import task_id
-from actorgraph.actors._messages import TaskSpec
+from actorgraph.actors._messages import TaskResult, TaskSpec
+from actorgraph.actors._spawn import current_backend
 
 if TYPE_CHECKING:
     from actorgraph.actors._program import NodeSpec
@@ -45,7 +46,18 @@ class CallFuture:
     Lighter than ``concurrent.futures.Future`` (no lock and condition per call: a fan-out
     makes thousands); a thread that blocks in ``.result()`` gets an event of its own."""
 
-    __slots__ = ("name", "_value", "_error", "_event", "_waiter", "_callbacks", "_loop_thread", "_job", "_run")
+    __slots__ = (
+        "name",
+        "_value",
+        "_error",
+        "_event",
+        "_waiter",
+        "_callbacks",
+        "_loop_thread",
+        "_job",
+        "_run",
+        "_cancelled",
+    )
 
     def __init__(self, name: str, loop_thread: int) -> None:
         self.name = name
@@ -57,6 +69,7 @@ class CallFuture:
         self._loop_thread = loop_thread
         self._job: Any = None
         self._run: Any = None
+        self._cancelled = False
 
     def __repr__(self) -> str:
         state = "done" if self.done() else "pending"
@@ -66,7 +79,33 @@ class CallFuture:
         return self._value is not _PENDING or self._error is not None
 
     def cancelled(self) -> bool:
-        return False
+        return self._cancelled
+
+    def cancel(self) -> bool:
+        """Cancel the call if it can be: one that hasn't started, or an async one that is
+        running (a sync task running in a thread can't be stopped). Returns whether it was
+        cancelled; awaiting a cancelled call raises the cancellation exception. Call it
+        from the run's event loop (async code), as with asyncio's futures."""
+        if self.done():
+            return self._cancelled
+        job, run = self._job, self._run
+        if job is None or run is None:
+            return False
+        tctx = job[1][0]
+        if run.dispatcher.take(job):
+            # never started: it reports to the step as cancelled, its caller gets the error
+            self.mark_cancelled()
+            run.post_result(TaskResult(task=tctx.spec, writes=[], sends=[], call=True, cancelled=True))
+            return True
+        scope = tctx.call_scope
+        if scope is None:
+            return False
+        scope.cancel()
+        return True
+
+    def mark_cancelled(self) -> None:
+        self._cancelled = True
+        self._settle(_PENDING, concurrent.futures.CancelledError(f"task '{self.name}' was cancelled"))
 
     def set_result(self, value: Any) -> None:
         self._settle(value, None)
@@ -166,6 +205,9 @@ class CallFuture:
             if self._event is None:
                 self._event = anyio.Event()
             yield from self._event.wait().__await__()
+        if self._cancelled and current_backend() == "asyncio":
+            # as awaiting a cancelled asyncio future does
+            raise anyio.get_cancelled_exc_class()(f"task '{self.name}' was cancelled")
         return self._outcome()
 
 

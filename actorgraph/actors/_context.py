@@ -73,6 +73,7 @@ class TaskContext:
         "subgraphs",
         "calls",
         "future",
+        "call_scope",
         "alone",
         "_config",
         "_runtime",
@@ -100,6 +101,8 @@ class TaskContext:
         self.calls = 0
         """How many tasks this task has called (the index of the next call)."""
         self.future: Any = None
+        # the cancel scope of an async task call while it runs (future.cancel() uses it)
+        self.call_scope: Any = None
         """For a task call: the future its caller waits on."""
         self.alone = False
         """Whether it is the only work of its sync call (it then runs on the loop thread,

@@ -69,6 +69,8 @@ class TaskResult(msgspec.Struct, frozen=True, kw_only=True):
     """The task stopped at an interrupt (or a subgraph's breakpoint)."""
     call: bool = False
     """A task call (``@task``): its result went to its caller, not to the channels."""
+    cancelled: bool = False
+    """A task call its caller cancelled (``future.cancel()``): nothing to save or stream."""
 
 
 class Activate(msgspec.Struct, frozen=True, kw_only=True, gc=False):

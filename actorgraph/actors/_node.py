@@ -23,7 +23,7 @@ import msgspec
 from actorgraph._constants import PULL
 from actorgraph._types import Command
 from actorgraph.actors._context import CURRENT, TaskContext
-from actorgraph.actors._spawn import run_in_thread
+from actorgraph.actors._spawn import cancel_scope_class, cancellation_requested, run_in_thread
 from actorgraph.actors._messages import Activate, CommandMsg, SendMsg, TaskResult, TaskSpec
 from actorgraph.actors._policies import (
     CACHE_NS,
@@ -187,6 +187,16 @@ class NodeActor:
             policy = self.node.cache_policy
             if cache is not None and policy is not None:
                 cached = await self._run_cached(tctx, inp, inline, cache, policy)
+            elif tctx.future is not None and self.node.is_async:
+                # an async task call runs in a scope of its own, so its caller can cancel it
+                with cancel_scope_class(run.backend or "asyncio")() as scope:
+                    tctx.call_scope = scope
+                    await self._attempts(tctx, inp, inline, first)
+                tctx.call_scope = None
+                if scope.cancelled_caught:
+                    tctx.future.mark_cancelled()
+                    run.post_result(TaskResult(task=spec, writes=[], sends=[], call=True, cancelled=True))
+                    return
             else:
                 await self._attempts(tctx, inp, inline, first)
         except GraphInterrupt as gi:
@@ -204,6 +214,10 @@ class NodeActor:
                 self.failed += 1
                 err = NodeCancelledError(self.node.name)
                 run.post_result(TaskResult(task=spec, writes=[], sends=[], error=err, call=future is not None))
+                if not cancellation_requested():
+                    # nobody cancelled this task: the exception is the node's, not ours to
+                    # pass on (it would tear the run down as if the caller cancelled it)
+                    return
             raise
         except Exception as exc:
             error = exc

@@ -224,6 +224,9 @@ class Program:
         self.name = name
         # compile(strict=True): refuse what LangGraph silently accepts (see StateGraph.compile)
         self.strict = strict
+        # seconds a super-step may take before the run fails with TimeoutError (LangGraph's
+        # ``graph.step_timeout``)
+        self.step_timeout: float | None = None
         self.nodes = dict(nodes)
         self.channels = dict(channels)
         for key, chan in self.channels.items():

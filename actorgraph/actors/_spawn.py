@@ -36,6 +36,21 @@ def cancel_scope_class(backend: str) -> type[anyio.CancelScope]:
     return cls
 
 
+def cancellation_requested() -> bool:
+    """Whether the running task was asked to cancel (a cancellation exception it sees is
+    then the framework's, not one its own code raised). Trio's cancellations can only come
+    from a cancel scope, so they always count as requested."""
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is not None:
+        try:
+            task = asyncio.current_task()
+        except RuntimeError:
+            task = None
+        if task is not None:
+            return task.cancelling() > 0
+    return True
+
+
 def current_backend() -> str:
     """``"asyncio"``, ``"trio"`` or ``"other"`` for the loop running this task."""
     asyncio = sys.modules.get("asyncio")

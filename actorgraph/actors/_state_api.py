@@ -14,9 +14,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-import msgspec
-
-from actorgraph._constants import CONF, END, INTERRUPT, PULL, START
+from actorgraph._constants import CONF, END, PULL, START
 from actorgraph._types import PregelTask, StateSnapshot, StateUpdate
 from actorgraph.actors._barrier import BarrierActor
 from actorgraph.actors._context import TaskContext
@@ -183,12 +181,26 @@ async def aupdate_state(
 
 
 async def abulk_update_state(program: Program, config: Any, supersteps: Sequence[Sequence[StateUpdate]]) -> dict[str, Any]:
+    """Apply ``supersteps`` of updates, one checkpoint per superstep, as LangGraph does.
+
+    An update as node ``n`` takes the id of the task ``n`` the checkpoint has pending (so
+    ``get_state_history`` shows it as that task's result) and is saved as that task's
+    writes on the checkpoint it builds on - unless the thread has moved past that
+    checkpoint (then it forks). ``as_node="__input__"`` saves values as a run's input
+    would be; ``"__copy__"`` copies the checkpoint (and applies a list of updates to the
+    copy); ``END`` with no values drops what is pending.
+    """
     if not supersteps:
-        raise ValueError("bulk_update_state: no supersteps given")
+        raise ValueError("No supersteps provided")
+    if any(not updates for updates in supersteps):
+        raise ValueError("No updates provided")
     saver = _saver(program)
     thread, ns, cid = _where(config)
     program = _program_for(program, ns)
     loaded = await saver.aload(thread, ns, cid)
+    if loaded is None and cid is not None:
+        raise InvalidUpdateError(f"Thread '{thread}' has no checkpoint '{cid}' to update")
+    superseded = loaded is not None and cid is not None and await saver.alatest_id(thread, ns) != loaded.id
     run = RunState(program, {"configurable": {"thread_id": thread}}, sink=NULL_SINK, parent=None, sync_call=False, context=None)
     run.checkpoint_ns = ns
     persistence = RunPersistence(run, saver, thread, "sync")
@@ -199,44 +211,89 @@ async def abulk_update_state(program: Program, config: Any, supersteps: Sequence
         persistence.adopt(loaded, reapplies=False)
     else:
         state = StepState(program, program.new_channels(), step=-1)
-    # a delta channel reads an update's writes from the checkpoint it builds on; one
-    # that already has children (or no checkpoint at all) snapshots the channel instead
-    stores_writes = loaded is not None and (cid is None or await saver.alatest_id(thread, ns) == loaded.id)
     rows: list[Any] = []
-    write_rows: list[Any] = []
-    for updates in supersteps:
-        if not updates:
-            raise ValueError("bulk_update_state: a superstep with no updates")
+    writes: list[Any] = []
+    queue = [list(updates) for updates in supersteps]
+    first = True
+    while queue:
+        updates = queue.pop(0)
+        base_saved = (loaded is not None) if first else True
+        keep_writes = base_saved and not (first and superseded)
+        first = False
+        as_node0 = updates[0].as_node
+        if as_node0 == _COPY:
+            if len(updates) > 1:
+                raise InvalidUpdateError("Cannot copy checkpoint with multiple updates")
+            rows.append(_fork_row(persistence, state, loaded))
+            items = updates[0].values
+            if isinstance(items, list) and items:
+                queue.insert(0, [_as_update(item) for item in items])
+            continue
+        if as_node0 == _INPUT:
+            if len(updates) > 1:
+                raise InvalidUpdateError("Cannot apply multiple updates when updating as input")
+            result = await _writes_as(program, run, state, _INPUT, updates[0].values, _input_task_id(persistence))
+            if keep_writes:
+                writes.extend(persistence.task_rows(result))
+            _seal_delta_channels(persistence, [result], keep_writes, fresh=not base_saved)
+            changed = {chan for chan, _ in result.writes}
+            state.apply_results([result])
+            state.step = state.step + 1 if base_saved else -1
+            rows.append(persistence.checkpoint(state, "input", state.step, changed, persistence.reserve_id(), changed))
+            continue
         if len(updates) > 1 and any(u.as_node is None for u in updates):
-            raise InvalidUpdateError("as_node is required when applying several updates in one step")
-        results: list[TaskResult] = []
-        source = "update"
-        for u in updates:
+            raise InvalidUpdateError("as_node is required when applying multiple updates")
+        prepared = _prepared_ids(state, persistence, ns) if base_saved else {}
+        results = []
+        for i, u in enumerate(updates):
             as_node = u.as_node if u.as_node is not None else _last_writer(program, state, loaded)
-            if as_node == _COPY:
-                source = "fork"
-                continue
-            results.append(await _writes_as(program, run, state, as_node, u.values))
-        if source == "fork":
-            row = _fork_row(persistence, state, loaded)
-        else:
-            if any(r.task.name == _INPUT for r in results):
-                source = "input"
-            if persistence.delta is not None:
-                write_rows.extend(_delta_update_writes(persistence, results, stores_writes, fresh=not rows and loaded is None))
-            stores_writes = True  # later supersteps build on the one just made
-            updated, written, changed = state.apply_results(sorted(results, key=lambda r: r.task.order))
-            state.step += 1
-            row = persistence.checkpoint(state, source, state.step, changed, persistence.reserve_id(), written)
-        rows.append(row)
-    await saver.asave(rows, write_rows)
+            ids = prepared.get(as_node)
+            tid = u.task_id or (ids.pop(0) if ids else f"update-{as_node}-{i}")
+            results.append(await _writes_as(program, run, state, as_node, u.values, tid))
+        if keep_writes:
+            for r in results:
+                if r.task.name != END and r.writes:
+                    # a Send's packet goes on the new checkpoint, the rest on this one
+                    writes.extend(persistence.task_rows(TaskResult(task=r.task, writes=r.writes, sends=[])))
+        _seal_delta_channels(persistence, results, keep_writes, fresh=not base_saved)
+        updated, written, changed = state.apply_results(sorted(results, key=lambda r: r.task.order))
+        state.step += 1
+        rows.append(persistence.checkpoint(state, "update", state.step, changed, persistence.reserve_id(), written))
+    await saver.asave(rows, writes)
     last = rows[-1]
     return _conf(thread, ns, last.checkpoint_id)
 
 
+def _as_update(item: Any) -> StateUpdate:
+    if isinstance(item, StateUpdate):
+        return item
+    if not isinstance(item, Sequence) or isinstance(item, (str, bytes)) or len(item) < 2:
+        raise InvalidUpdateError(f"Invalid update item: {item!r} when copying checkpoint")
+    return StateUpdate(item[0], item[1], item[2] if len(item) > 2 else None)
+
+
+def _input_task_id(persistence: RunPersistence) -> str:
+    base = persistence.checkpoint_id
+    return str(uuid.uuid5(uuid.UUID(base), _INPUT)) if base else "update-input"
+
+
+def _prepared_ids(state: StepState, persistence: RunPersistence, ns: str) -> dict[str, list[str]]:
+    """Ids of the tasks the current checkpoint has pending, by node, in task order."""
+    saved_step = state.step
+    state.step = saved_step + 1
+    try:
+        specs = state.prepare(None, persistence.checkpoint_id, ns)
+    finally:
+        state.step = saved_step
+    out: dict[str, list[str]] = {}
+    for spec in specs:
+        out.setdefault(spec.name, []).append(spec.id)
+    return out
+
+
 def _fork_row(persistence: RunPersistence, state: StepState, loaded: LoadedCheckpoint | None) -> Any:
     if loaded is None:
-        raise InvalidUpdateError("as_node='__copy__' copies a checkpoint: the thread has none")
+        raise InvalidUpdateError("Cannot copy a non-existent checkpoint")
     # a copy of the checkpoint, with the same parent, one step later
     persistence.checkpoint_id = loaded.row.parent_id
     state.step += 1
@@ -244,34 +301,25 @@ def _fork_row(persistence: RunPersistence, state: StepState, loaded: LoadedCheck
     return persistence.checkpoint(state, "fork", state.step, set(), persistence.reserve_id(), bump=False)
 
 
-def _delta_update_writes(persistence: RunPersistence, results: list[TaskResult], stores: bool, fresh: bool) -> list[Any]:
-    """Where an update's writes to delta channels go: saved as pending writes of the
-    checkpoint it builds on (``stores``), else those channels snapshot in the new one
-    (every delta channel does on a thread's first checkpoint)."""
+def _seal_delta_channels(persistence: RunPersistence, results: list[TaskResult], kept: bool, fresh: bool) -> None:
+    """A delta channel replays an update's writes from the checkpoint it builds on; when
+    they aren't saved there (the thread moved past it), the channels they touch snapshot
+    in the new checkpoint, and on a thread's first checkpoint every delta channel does."""
     book = persistence.delta
-    assert book is not None
+    if book is None:
+        return
     if fresh:
         book.forced.update(book.names)
-        return []
-    rows: list[Any] = []
-    base = persistence.checkpoint_id
-    for i, r in enumerate(results):
-        ws = [(c, v) for c, v in r.writes if c in book.names]
-        if not ws:
-            continue
-        if stores and base is not None:
-            # one task id per update of the step, derived from the checkpoint
-            tid = str(uuid.uuid5(uuid.UUID(base), INTERRUPT if i == 0 else f"{INTERRUPT}:{i}"))
-            spec = msgspec.structs.replace(r.task, id=tid)
-            rows.extend(persistence.write_rows(spec, ws, base))
-        else:
-            book.forced.update(c for c, _ in ws)
-    return rows
+    elif not kept:
+        book.forced.update(c for r in results for c, _ in r.writes if c in book.names)
 
 
 def _last_writer(program: Program, state: StepState, loaded: LoadedCheckpoint | None) -> str:
-    """The node an update is attributed to by default: the one that ran last."""
+    """The node an update is attributed to by default: the one that ran last (on a new
+    thread: ``__start__``, or the only node of a graph without one - an entrypoint)."""
     if loaded is None:
+        if START not in program.nodes and len(program.nodes) == 1:
+            return next(iter(program.nodes))
         return START
     latest: list[tuple[int, str]] = []
     for node, seen in state.seen.items():
@@ -289,9 +337,11 @@ def _last_writer(program: Program, state: StepState, loaded: LoadedCheckpoint | 
     return names[0]
 
 
-async def _writes_as(program: Program, run: RunState, state: StepState, as_node: str, values: Any) -> TaskResult:
+async def _writes_as(
+    program: Program, run: RunState, state: StepState, as_node: str, values: Any, tid: str
+) -> TaskResult:
     if as_node == _INPUT:
-        spec = TaskSpec(id="update-input", name=_INPUT, path=(PULL, _INPUT), order=(0, _INPUT), step=state.step, input=None, triggers=())
+        spec = TaskSpec(id=tid, name=_INPUT, path=(PULL, _INPUT), order=(0, _INPUT), step=state.step, input=None, triggers=())
         return TaskResult(task=spec, writes=program.map_input(values), sends=[])
     if as_node == END:
         # nothing is written and no trigger is kept: the thread has nothing pending after
@@ -303,7 +353,7 @@ async def _writes_as(program: Program, run: RunState, state: StepState, as_node:
             f"update_state(as_node={as_node!r}): no such node; nodes are {sorted(n for n in program.nodes if n != START)}"
         )
     spec = TaskSpec(
-        id=f"update-{as_node}",
+        id=tid,
         name=as_node,
         path=(PULL, as_node),
         order=(0, as_node),

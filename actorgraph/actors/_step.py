@@ -194,7 +194,7 @@ class StepState:
                 TaskSpec(
                     id=task_id(seed, ns, step, send.node, f"{PUSH}|{i}"),
                     name=send.node,
-                    path=(PUSH, i),
+                    path=(PUSH, i, False),  # LangGraph's shape for a Send task
                     order=(1, i),
                     step=step,
                     input=send.arg,

@@ -272,7 +272,7 @@ def build_program(graph: Pregel) -> Program:
     specs = {name: _node_spec(name, node, names, graph) for name, node in nodes.items()}
     output = graph.output_channels
     stream = graph.stream_channels_asis
-    return Program(
+    program = Program(
         name=graph.name,
         nodes=specs,
         channels=channels,
@@ -295,3 +295,5 @@ def build_program(graph: Pregel) -> Program:
         retry_policy=tuple(graph.retry_policy or ()),
         cache_policy=graph.cache_policy,
     )
+    program.step_timeout = graph.step_timeout
+    return program

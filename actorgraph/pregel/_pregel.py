@@ -52,6 +52,9 @@ class _ProgramField:
     def __set__(self, obj: Any, value: Any) -> None:
         if self.attr == "retry_policy":
             value = (value,) if isinstance(value, RetryPolicy) else tuple(value or ())
+        elif self.attr == "step_timeout" and value is not None:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise ValueError(f"step_timeout must be a positive number of seconds or None, got {value!r}")
         obj.__dict__.setdefault("_settings", {})[self.name] = value
         program = obj.__dict__.get("_program")
         if program is not None:
@@ -86,10 +89,12 @@ class Pregel(GraphRunnable, PregelProtocol[StateT, ContextT, InputT, OutputT], G
     interrupt_after_nodes = _ProgramField("interrupt_after", ())
     debug = _ProgramField("debug", False)
     stream_mode = _ProgramField("stream_mode", "values")
+    step_timeout = _ProgramField("step_timeout", None)
+    """Seconds each super-step may take; a step still running then fails the run with
+    ``TimeoutError`` (``None``: no limit)."""
     name = _ProgramField("name", "LangGraph")  # type: ignore[assignment]
 
     stream_eager: bool = False
-    step_timeout: float | None = None
     stream_channels: str | Sequence[str] | None = None
     context_schema: Any = None
 
