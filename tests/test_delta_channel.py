@@ -149,3 +149,71 @@ async def test_a_delta_key_without_a_checkpointer() -> None:
 
     graph = StateGraph(S).add_node("w", lambda s: {"files": {"b": "2"}}).add_edge(START, "w").compile()
     assert await graph.ainvoke({"files": {"a": "1"}}) == {"files": {"a": "1", "b": "2"}}
+
+
+class _Msgs(TypedDict):
+    messages: Annotated[list, DeltaChannel(_messages_delta_reducer)]
+
+
+async def test_messages_written_to_a_delta_channel_get_ids_that_every_read_keeps() -> None:
+    app = StateGraph(_Msgs).add_node("n", lambda s: {"messages": [("ai", "hi"), {"role": "user", "content": "x"}]})
+    app = app.add_edge(START, "n").compile(checkpointer=InMemorySaver())
+    cfg = {"configurable": {"thread_id": "t"}}
+    out = await app.ainvoke({"messages": "start"}, cfg)
+    ids = [m.id for m in out["messages"]]
+    assert len(ids) == 3 and all(ids)
+    assert [m.id for m in (await app.aget_state(cfg)).values["messages"]] == ids
+    assert [m.id for m in (await app.aget_state(cfg)).values["messages"]] == ids
+
+
+async def test_parallel_writes_replay_in_the_order_the_step_applied_them() -> None:
+    class S(TypedDict):
+        log: Annotated[list, DeltaChannel(_extend, snapshot_frequency=1000)]
+
+    builder = StateGraph(S)
+    for n in "hgfedcba":
+        builder.add_node(n, lambda s, n=n: {"log": [n]})
+        builder.add_edge(START, n)
+    app = builder.compile(checkpointer=InMemorySaver())
+    cfg = {"configurable": {"thread_id": "t"}}
+    live = (await app.ainvoke({"log": []}, cfg))["log"]
+    assert live == list("abcdefgh")
+    assert (await app.aget_state(cfg)).values["log"] == live
+
+
+async def test_a_cache_hit_is_saved_for_the_delta_channel_to_replay() -> None:
+    from actorgraph.cache.memory import InMemoryCache
+    from actorgraph.types import CachePolicy
+
+    class S(TypedDict):
+        log: Annotated[list, DeltaChannel(_extend)]
+
+    builder = StateGraph(S).add_node("a", lambda s: {"log": ["a"]}, cache_policy=CachePolicy())
+    app = builder.add_edge(START, "a").compile(checkpointer=InMemorySaver(), cache=InMemoryCache())
+    for thread in ("1", "2"):
+        cfg = {"configurable": {"thread_id": thread}}
+        await app.ainvoke({"log": []}, cfg)
+        assert (await app.aget_state(cfg)).values["log"] == ["a"]
+
+
+async def test_clearing_a_checkpoint_keeps_what_its_finished_tasks_wrote() -> None:
+    from actorgraph.graph import END
+
+    class S(TypedDict):
+        log: Annotated[list, DeltaChannel(_extend)]
+
+    def q(state: S) -> dict[str, Any]:
+        from actorgraph.types import interrupt
+
+        interrupt("continue?")
+        return {"log": ["q"]}
+
+    builder = StateGraph(S).add_node("p", lambda s: {"log": ["p"]}).add_node("q", q)
+    app = builder.add_edge(START, "p").add_edge(START, "q").compile(checkpointer=InMemorySaver())
+    cfg = {"configurable": {"thread_id": "t"}}
+    await app.ainvoke({"log": ["in"]}, cfg)
+    head = await app.aget_state(cfg)
+    await app.aupdate_state(head.config, {"log": ["edit"]}, as_node="q")
+    cleared = await app.aupdate_state(head.config, None, as_node=END)
+    state = await app.aget_state(cleared)
+    assert state.values["log"] == ["in", "p", "edit"] and state.next == ()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 from typing_extensions import TypedDict
@@ -309,3 +309,22 @@ def test_a_compiled_state_graph_is_a_pregel() -> None:
     assert isinstance(graph, Pregel) and isinstance(graph, PregelProtocol)
     assert graph.input_channels == START and graph.output_channels == ["x"]
     assert graph.get_name("Input") == "LangGraphInput"
+
+
+async def test_a_consumed_join_or_deferred_trigger_is_stored() -> None:
+    """Known gap #67: after a run, a join target (or deferred node) that ran is not
+    pending again, and resuming the finished thread runs nothing."""
+
+    class L(TypedDict):
+        log: Annotated[list, operator.add]
+
+    builder = StateGraph(L)
+    for n in "abc":
+        builder.add_node(n, lambda s, n=n: {"log": [n]})
+    builder.add_node("d", lambda s: {"log": ["d"]}, defer=True)
+    builder.add_edge(START, "a").add_edge(START, "b").add_edge(["a", "b"], "c").add_edge("a", "d")
+    app = builder.compile(checkpointer=InMemorySaver())
+    cfg = {"configurable": {"thread_id": "t"}}
+    assert await app.ainvoke({"log": []}, cfg) == {"log": ["a", "b", "c", "d"]}
+    assert (await app.aget_state(cfg)).next == ()
+    assert await app.ainvoke(None, cfg) == {"log": ["a", "b", "c", "d"]}

@@ -18,6 +18,7 @@ import anyio
 import msgspec
 
 from actorgraph._constants import INTERRUPT, START
+from actorgraph.actors._delta import ensure_message_ids
 from actorgraph.actors._messages import Activate, TaskDone, TaskResult, TaskSpec
 from actorgraph.actors._node import post_activate
 from actorgraph.errors import ErrorCode, GraphRecursionError, InvalidUpdateError, ParentCommand, create_error_message
@@ -133,6 +134,8 @@ class BarrierActor:
                 return None  # finished by a job, which posts the result
             self._on_result(r)
             return None if run.stopping else self._close_step()
+        if self.program.delta_value_channels:
+            ensure_message_ids(self.program.channels, writes)
         updated, written, changed = state.apply_writes(writes, bump=False)
         self._emit_values(written)
         persistence = run.persistence
@@ -279,10 +282,19 @@ class BarrierActor:
             else:
                 run.stop_with_error(ParentCommand(r.parent_command.command))
             return
+        if r.writes and self.program.delta_value_channels:
+            # before they are saved or applied, so every read sees the same ids
+            try:
+                ensure_message_ids(self.program.channels, r.writes)
+            except Exception as exc:
+                # a message the delta channel can't hold: the run fails as if the node had
+                self._emit_task_result(r)
+                run.stop_with_error(exc)
+                return
         self.results.append(r)
         self.expected -= 1
         persistence = run.persistence
-        if persistence is not None and self.expected > 0 and not r.cached:
+        if persistence is not None and self.expected > 0:
             # others are still running: save this task's writes now, so a crash from
             # here on doesn't run it again
             try:
@@ -355,7 +367,7 @@ class BarrierActor:
             return []
         rows = []
         for r in results:
-            if r.task.id not in self.saved and not r.cached:
+            if r.task.id not in self.saved:
                 rows.extend(persistence.task_rows(r))
         return rows
 

@@ -26,6 +26,7 @@ __all__ = (
     "DeltaBook",
     "delta_channels_to_snapshot",
     "delta_history",
+    "ensure_message_ids",
     "exit_delta_late_task_id",
     "exit_delta_task_id",
     "rebuild_delta_channels",
@@ -162,6 +163,13 @@ async def rebuild_delta_channels(program: Any, state: Any, loaded: Any, saver: A
         _set(state, name, ch)
 
 
+def _defined_at(cls: type, name: str) -> int:
+    for i, klass in enumerate(cls.__mro__):
+        if name in vars(klass):
+            return i
+    return len(cls.__mro__)
+
+
 def _is_packed_snapshot(value: Any) -> bool:
     # a snapshot read back by a serializer that doesn't know _DeltaSnapshot: a 1-tuple
     return type(value) is tuple and len(value) == 1
@@ -181,10 +189,18 @@ async def delta_history(saver: Any, loaded: Any, names: list[str]) -> Mapping[st
     nearest value stored on ``loaded``'s ancestors and the writes saved on them since,
     oldest first (``seed`` absent when no ancestor stores one)."""
     row = loaded.row
-    getter = getattr(saver, "aget_delta_channel_history", None)
-    if getter is not None:
-        config = {"configurable": {"thread_id": row.thread_id, "checkpoint_ns": row.ns, "checkpoint_id": row.checkpoint_id}}
-        return await getter(config=config, channels=names)  # type: ignore[no-any-return]
+    # the checkpointer itself (the runtime may talk to it through an adapter): it may
+    # override either twin, and the more specific one is called
+    target = getattr(saver, "saver", saver)
+    config = {"configurable": {"thread_id": row.thread_id, "checkpoint_ns": row.ns, "checkpoint_id": row.checkpoint_id}}
+    sync = getattr(target, "get_delta_channel_history", None)
+    asyn = getattr(target, "aget_delta_channel_history", None)
+    if sync is not None and (asyn is None or _defined_at(type(target), "get_delta_channel_history") < _defined_at(type(target), "aget_delta_channel_history")):
+        import anyio.to_thread
+
+        return await anyio.to_thread.run_sync(lambda: sync(config=config, channels=names))  # type: ignore[no-any-return]
+    if asyn is not None:
+        return await asyn(config=config, channels=names)  # type: ignore[no-any-return]
     remaining = set(names)
     collected: dict[str, list[tuple[str, str, Any]]] = {n: [] for n in names}
     seeds: dict[str, Any] = {}
@@ -208,3 +224,123 @@ async def delta_history(saver: Any, loaded: Any, names: list[str]) -> Mapping[st
             entry["seed"] = seeds[n]
         out[n] = entry
     return out
+
+
+# -- message ids ----------------------------------------------------------------------------
+def ensure_message_ids(channels: Mapping[str, Any], writes: list[tuple[str, Any]]) -> None:
+    """Give the messages written to delta channels ids, before the writes are saved or
+    applied: a delta channel replays its saved writes on every read, so a message saved
+    without an id would come back without one (or with a new one each time).
+
+    In a channel whose reducer reads messages (``_messages_delta_reducer``) every
+    message-like value (a message, a message dict, a string, a ``(role, content)``
+    tuple; alone, in a list or in an ``Overwrite``) becomes a message with an id; other
+    delta channels only get ids on message objects, and on message dicts (one in a list
+    becomes a message). A changed write is replaced in ``writes``; containers the node
+    returned are never changed in place."""
+    for i, (chan, value) in enumerate(writes):
+        spec = channels.get(chan)
+        if not isinstance(spec, DeltaChannel):
+            continue
+        if getattr(spec.reducer, "reads_messages", False):
+            new = _all_messages_with_ids(value)
+        else:
+            new = _message_objects_with_ids(value)
+        if new is not value:
+            writes[i] = (chan, new)
+
+
+def _is_message(value: Any) -> bool:
+    from actorgraph._message_types import BaseMessage as OwnMessage
+
+    if isinstance(value, OwnMessage):
+        return True
+    import sys
+
+    lc = sys.modules.get("langchain_core.messages")
+    return lc is not None and isinstance(value, lc.BaseMessage)
+
+
+_ROLES = frozenset({"user", "human", "assistant", "ai", "tool", "system", "function"})
+_TYPES = frozenset({"human", "ai", "tool", "system", "function", "remove"})
+
+
+def _is_message_dict(value: dict[str, Any]) -> bool:
+    return value.get("role") in _ROLES or value.get("type") in _TYPES
+
+
+def _stamp(value: Any) -> None:
+    if _is_message(value) and not value.id:
+        value.id = str(uuid.uuid4())
+
+
+def _as_message(value: Any, strict: bool = False) -> Any:
+    """``value`` as a message with an id; left as it is when it isn't message-like
+    (unless ``strict``: then the conversion's error is raised)."""
+    if _is_message(value):
+        _stamp(value)
+        return value
+    from actorgraph._message_types import coerce_messages, langchain_installed
+
+    try:
+        if strict and langchain_installed():
+            # LangChain's own conversion, so a bad message dict fails as it does there
+            from langchain_core.messages import convert_to_messages
+
+            (message,) = convert_to_messages([value])
+        else:
+            (message,) = coerce_messages([value])
+    except Exception:
+        if strict:
+            raise
+        return value
+    if not message.id:
+        message.id = str(uuid.uuid4())
+    return message
+
+
+def _mapped(items: Any, fn: Any) -> Any:
+    out = [fn(x) for x in items]
+    if all(a is b for a, b in zip(out, items)):
+        return items
+    return out if isinstance(items, list) else tuple(out)
+
+
+def _all_messages_with_ids(value: Any) -> Any:
+    from actorgraph._types import Overwrite
+    from actorgraph.channels._aggregate import overwrite_value
+
+    is_over, inner = overwrite_value(value)
+    if not is_over:
+        if isinstance(value, list):
+            return _mapped(value, lambda x: _as_message(x, strict=isinstance(x, dict) and _is_message_dict(x)))
+        return _as_message(value)
+    if isinstance(inner, (list, tuple)):
+        items = _mapped(inner, _as_message)
+        if items is not inner:
+            return Overwrite(items)
+    return value
+
+
+def _message_objects_with_ids(value: Any) -> Any:
+    from actorgraph.channels._aggregate import overwrite_value
+
+    is_over, inner = overwrite_value(value)
+    if is_over:
+        if isinstance(inner, (list, tuple)):
+            for x in inner:
+                _stamp(x)
+        return value
+    if isinstance(value, list):
+
+        def item(x: Any) -> Any:
+            if isinstance(x, dict) and _is_message_dict(x):
+                return _as_message(x, strict=True)
+            _stamp(x)
+            return x
+
+        return _mapped(value, item)
+    if isinstance(value, dict) and _is_message_dict(value) and not value.get("id"):
+        return {**value, "id": str(uuid.uuid4())}
+    _stamp(value)
+    return value

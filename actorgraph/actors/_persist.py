@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from actorgraph._constants import ERROR, INPUT, INTERRUPT, NO_WRITES, NULL_TASK_ID, RESUME, RETURN, TASKS
+from actorgraph._constants import ERROR, INPUT, INTERRUPT, NO_WRITES, NULL_TASK_ID, PULL, RESUME, RETURN, TASKS
 from actorgraph.actors._delta import COUNTERS_KEY, DeltaBook
 from actorgraph.actors._ids import checkpoint_id as new_checkpoint_id
 from actorgraph.actors._messages import SendMsg, TaskResult, TaskSpec
@@ -203,16 +203,17 @@ class RunPersistence:
     def _delta_blobs(
         self, book: DeltaBook, state: StepState, changed: set[str], cid: str, blobs: dict[str, Blob], bump: bool
     ) -> None:
-        """A delta channel's value is stored only as a snapshot, in the checkpoint that
-        takes it; any other checkpoint holds none (a reader replays the writes saved on
-        its ancestors since the snapshot)."""
-        due = book.advance(state, changed, snapshot=self.durability != "exit", bump=bump)
+        """A delta channel's value is stored only as a snapshot; a checkpoint where it
+        changed without one holds none (a reader replays the writes saved on its
+        ancestors since the snapshot)."""
+        if not bump:
+            # a copy of a checkpoint (update_state as __copy__): the same values, stored
+            # as they were; what the branch it starts must snapshot is settled after it
+            book.forced.clear()
+        due = book.advance(state, changed, snapshot=bump and self.durability != "exit", bump=bump)
         serde = self.saver.serde
-        for chan in book.names:
-            blobs.pop(chan, None)
-            self.blob_writers.pop(chan, None)
-            self.blob_roots.pop(chan, None)
-            self.blob_state.pop(chan, None)
+        # (one changed since its last snapshot has no value stored already: the loop over
+        # the changed channels dropped it; an unchanged one still reads its snapshot)
         for chan in due:
             value = state.channels[chan].get()
             try:
@@ -310,6 +311,9 @@ class RunPersistence:
 
     def write_rows(self, spec: TaskSpec, writes: list[tuple[str, Any]], cid: str) -> list[tuple[str, str, str, WriteRow]]:
         serde = self.saver.serde
+        # LangGraph's task path string: stored writes sort by it in the order the step
+        # applied them (pull tasks by node, then Sends by index)
+        path = task_path_str(spec.path)
         rows = []
         regular = 0
         for chan, value in writes:
@@ -330,7 +334,7 @@ class RunPersistence:
                     else f"the write of node '{spec.name}' to channel '{chan}'"
                 )
                 raise SerializationError(f"Can't save {what}: {exc}") from exc
-            rows.append((self.thread, self.ns, cid, WriteRow(spec.id, i, chan, data, spec.name)))
+            rows.append((self.thread, self.ns, cid, WriteRow(spec.id, i, chan, data, path)))
         return rows
 
     # -- saving ----------------------------------------------------------------------
@@ -414,6 +418,27 @@ class RunPersistence:
             await self.saver.asave(rows, writes)
 
 
+def task_path_str(path: Any) -> str:
+    """``("__pregel_pull", "a")`` -> ``"~__pregel_pull, a"``; numbers zero-padded."""
+    if isinstance(path, (tuple, list)):
+        return "~" + ", ".join(task_path_str(p) for p in path)
+    if isinstance(path, int) and not isinstance(path, bool):
+        return f"{path:010d}"
+    return str(path)
+
+
+_PULL_PREFIX = f"~{PULL}, "
+
+
+def node_of_path(path: str) -> str:
+    """The node a stored write's task path names (``""`` for a Send's: it names none)."""
+    if path.startswith(_PULL_PREFIX):
+        return path[len(_PULL_PREFIX) :]
+    if path.startswith("~"):
+        return ""
+    return path  # stored before paths were LangGraph's: the node's name
+
+
 def _without(arg: Any, keys: frozenset[str]) -> Any:
     """A Send's argument without the values of untracked channels (top-level keys)."""
     if type(arg) is dict and not keys.isdisjoint(arg):
@@ -441,7 +466,7 @@ def decode_pending(loaded: LoadedCheckpoint) -> dict[str, dict[str, Any]]:
     for task_id, chan, value, path in loaded.writes:
         entry = out.setdefault(
             task_id,
-            {"writes": [], "sends": [], "interrupts": [], "resume": [], "error": None, "node": path, "done": False},
+            {"writes": [], "sends": [], "interrupts": [], "resume": [], "error": None, "node": node_of_path(path), "done": False},
         )
         if chan == NO_WRITES:
             entry["done"] = True

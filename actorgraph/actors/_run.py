@@ -278,7 +278,7 @@ class RunState:
         try:
             barrier = self.barrier
             for r in barrier.results:
-                if r.task.id not in barrier.saved and not r.cached:
+                if r.task.id not in barrier.saved:
                     rows.extend(persistence.task_rows(r))
             if failed is not None:
                 rows.extend(persistence.task_rows(failed))

@@ -14,10 +14,13 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from actorgraph._constants import CONF, END, PULL, START
+import msgspec
+
+from actorgraph._constants import CONF, END, INTERRUPT, PULL, START
 from actorgraph._types import PregelTask, StateSnapshot, StateUpdate
 from actorgraph.actors._barrier import BarrierActor
 from actorgraph.actors._context import TaskContext
+from actorgraph.actors._delta import ensure_message_ids
 from actorgraph.actors._messages import SendMsg, TaskResult, TaskSpec
 from actorgraph.actors._persist import RunPersistence, decode_pending
 from actorgraph.actors._run import RunState, arestore
@@ -215,6 +218,8 @@ async def abulk_update_state(program: Program, config: Any, supersteps: Sequence
     writes: list[Any] = []
     queue = [list(updates) for updates in supersteps]
     first = True
+    # the saved checkpoint's pending writes, for a first superstep that clears its tasks
+    clearing = decode_pending(loaded) if loaded is not None else None
     while queue:
         updates = queue.pop(0)
         base_saved = (loaded is not None) if first else True
@@ -233,6 +238,8 @@ async def abulk_update_state(program: Program, config: Any, supersteps: Sequence
             if len(updates) > 1:
                 raise InvalidUpdateError("Cannot apply multiple updates when updating as input")
             result = await _writes_as(program, run, state, _INPUT, updates[0].values, _input_task_id(persistence))
+            if program.delta_value_channels:
+                ensure_message_ids(program.channels, result.writes)
             if keep_writes:
                 writes.extend(persistence.task_rows(result))
             _seal_delta_channels(persistence, [result], keep_writes, fresh=not base_saved)
@@ -241,6 +248,18 @@ async def abulk_update_state(program: Program, config: Any, supersteps: Sequence
             state.step = state.step + 1 if base_saved else -1
             rows.append(persistence.checkpoint(state, "input", state.step, changed, persistence.reserve_id(), changed))
             continue
+        if as_node0 == END and updates[0].values is None and clearing is not None:
+            # clearing the checkpoint's tasks: the ones that finished count (their saved
+            # writes apply), the rest are dropped
+            if len(updates) > 1:
+                raise InvalidUpdateError("Cannot apply multiple updates when clearing state")
+            results = _finished_results(state, persistence, ns, clearing)
+            clearing = None
+            updated, written, changed = state.apply_results(results)
+            state.step += 1
+            rows.append(persistence.checkpoint(state, "update", state.step, changed, persistence.reserve_id(), written))
+            continue
+        clearing = None
         if len(updates) > 1 and any(u.as_node is None for u in updates):
             raise InvalidUpdateError("as_node is required when applying multiple updates")
         prepared = _prepared_ids(state, persistence, ns) if base_saved else {}
@@ -250,13 +269,19 @@ async def abulk_update_state(program: Program, config: Any, supersteps: Sequence
             ids = prepared.get(as_node)
             tid = u.task_id or (ids.pop(0) if ids else f"update-{as_node}-{i}")
             results.append(await _writes_as(program, run, state, as_node, u.values, tid))
+            if program.delta_value_channels:
+                ensure_message_ids(program.channels, results[-1].writes)
         if keep_writes:
-            for r in results:
+            for i, r in enumerate(results):
                 if r.task.name != END and r.writes:
-                    # a Send's packet goes on the new checkpoint, the rest on this one
-                    writes.extend(persistence.task_rows(TaskResult(task=r.task, writes=r.writes, sends=[])))
+                    # a Send's packet goes on the new checkpoint, the rest on this one; as
+                    # LangGraph's, the update's task path is (__interrupt__, i), so stored
+                    # updates sort (and replay) in the order given
+                    task = msgspec.structs.replace(r.task, path=(INTERRUPT, i))
+                    writes.extend(persistence.task_rows(TaskResult(task=task, writes=r.writes, sends=[])))
         _seal_delta_channels(persistence, results, keep_writes, fresh=not base_saved)
-        updated, written, changed = state.apply_results(sorted(results, key=lambda r: r.task.order))
+        # applied in the order given (LangGraph sorts them by that path)
+        updated, written, changed = state.apply_results(results)
         state.step += 1
         rows.append(persistence.checkpoint(state, "update", state.step, changed, persistence.reserve_id(), written))
     await saver.asave(rows, writes)
@@ -275,6 +300,25 @@ def _as_update(item: Any) -> StateUpdate:
 def _input_task_id(persistence: RunPersistence) -> str:
     base = persistence.checkpoint_id
     return str(uuid.uuid5(uuid.UUID(base), _INPUT)) if base else "update-input"
+
+
+def _finished_results(state: StepState, persistence: RunPersistence, ns: str, pending: dict[str, Any]) -> list[TaskResult]:
+    """The checkpoint's tasks, with the writes of those that finished (so clearing
+    keeps them, as LangGraph's does)."""
+    saved_step = state.step
+    state.step = saved_step + 1
+    try:
+        specs = state.prepare(None, persistence.checkpoint_id, ns)
+    finally:
+        state.step = saved_step
+    out = []
+    for spec in specs:
+        entry = pending.get(spec.id)
+        if entry is not None and entry["done"]:
+            out.append(TaskResult(task=spec, writes=entry["writes"], sends=entry["sends"]))
+        else:
+            out.append(TaskResult(task=spec, writes=[], sends=[]))
+    return sorted(out, key=lambda r: r.task.order)
 
 
 def _prepared_ids(state: StepState, persistence: RunPersistence, ns: str) -> dict[str, list[str]]:

@@ -97,11 +97,13 @@ class StepState:
                         seen[c] = v
         next_version = self.version + 1
         consumable = program.consumable_channels
+        consumed: set[str] = set()
         if consumable:
             for r in results:
                 for c in r.task.triggers:
                     if c in consumable and self.channels[c].consume():
                         versions[c] = next_version
+                        consumed.add(c)
         writes: list[tuple[str, Any]] = []
         sends: list[SendMsg] = []
         for r in results:
@@ -112,9 +114,13 @@ class StepState:
         # set before applying: deferred nodes wait while Sends are pending
         self.pending_sends = sends
         try:
-            return self.apply_writes(writes, bump=True)
+            updated, written, changed = self.apply_writes(writes, bump=True)
         except InvalidUpdateError as exc:
             raise _explain_conflict(exc, results, self.step) from None
+        if consumed:
+            # a consumed join or deferred trigger changed too: the checkpoint stores it
+            changed |= consumed
+        return updated, written, changed
 
     def apply_writes(self, writes: list[tuple[str, Any]], bump: bool) -> tuple[set[str], set[str], set[str]]:
         """Apply ``writes`` as one step (``bump``: a step passed, so one-step channels

@@ -49,3 +49,8 @@ def _messages_delta_reducer(state: list[Any], writes: list[Any]) -> list[Any]:
             where[mid] = len(out)
             out.append(m)
     return [m for m in out if m is not None]
+
+
+# what's written to a delta channel with this reducer is messages: the engine gives every
+# message-like write an id before it is saved (see actors/_delta.py, ensure_message_ids)
+_messages_delta_reducer.reads_messages = True  # type: ignore[attr-defined]
