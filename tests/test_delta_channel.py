@@ -10,7 +10,7 @@ import pytest
 from typing_extensions import TypedDict
 
 from actorgraph.channels._base import MISSING
-from actorgraph.channels._delta import _DeltaSnapshot
+from actorgraph.channels._snapshot import _DeltaSnapshot
 from actorgraph.channels.delta import DeltaChannel
 from actorgraph.checkpoint.memory import InMemorySaver
 from actorgraph.errors import EmptyChannelError, InvalidUpdateError

@@ -18,10 +18,14 @@ from typing import Any
 from actorgraph._constants import NULL_TASK_ID
 from actorgraph.channels import BaseChannel, BinaryOperatorAggregate, DeltaChannel
 from actorgraph.channels._base import MISSING
-from actorgraph.channels._delta import _DeltaSnapshot
+from actorgraph.channels._snapshot import _DeltaSnapshot
 
 __all__ = (
     "COUNTERS_KEY",
+    "achannels_from_checkpoint",
+    "channels_from_checkpoint",
+    "copy_checkpoint",
+    "empty_checkpoint",
     "DELTA_MAX_SUPERSTEPS_SINCE_SNAPSHOT",
     "DeltaBook",
     "delta_channels_to_snapshot",
@@ -344,3 +348,102 @@ def _message_objects_with_ids(value: Any) -> Any:
         return {**value, "id": str(uuid.uuid4())}
     _stamp(value)
     return value
+
+
+# -- LangGraph-shaped checkpoints --------------------------------------------------------------
+def empty_checkpoint() -> dict[str, Any]:
+    """A checkpoint with nothing in it, in LangGraph's layout."""
+    import datetime as dt
+
+    from actorgraph.actors._ids import checkpoint_id
+
+    return {
+        "v": 4,
+        "id": checkpoint_id(),
+        "ts": dt.datetime.now(dt.timezone.utc).isoformat(),
+        "channel_values": {},
+        "channel_versions": {},
+        "versions_seen": {},
+        "updated_channels": None,
+    }
+
+
+def copy_checkpoint(checkpoint: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a LangGraph-layout checkpoint whose dicts can be changed freely."""
+    return {
+        "v": checkpoint["v"],
+        "ts": checkpoint["ts"],
+        "id": checkpoint["id"],
+        "channel_values": dict(checkpoint["channel_values"]),
+        "channel_versions": dict(checkpoint["channel_versions"]),
+        "versions_seen": {k: dict(v) for k, v in checkpoint["versions_seen"].items()},
+        "updated_channels": checkpoint.get("updated_channels"),
+    }
+
+
+def _to_replay(specs: Mapping[str, Any], checkpoint: Mapping[str, Any]) -> list[str]:
+    """The reducer channels written on this branch (they have a version) whose value the
+    checkpoint doesn't hold: rebuilt from their history."""
+    versions = checkpoint["channel_versions"]
+    values = checkpoint["channel_values"]
+    return [
+        k
+        for k, spec in specs.items()
+        if isinstance(spec, (DeltaChannel, BinaryOperatorAggregate))
+        and k in versions
+        and values.get(k, MISSING) is MISSING
+    ]
+
+
+def _hydrate(
+    specs: Mapping[str, Any], checkpoint: Mapping[str, Any], histories: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    channels: dict[str, Any] = {}
+    managed: dict[str, Any] = {}
+    values = checkpoint["channel_values"]
+    for k, spec in specs.items():
+        if not isinstance(spec, BaseChannel):
+            managed[k] = spec
+            continue
+        if k in histories:
+            history = histories[k]
+            ch = spec.from_checkpoint(history.get("seed", MISSING))
+            writes = history.get("writes") or []
+            if isinstance(ch, DeltaChannel):
+                ch.replay_writes(writes)
+            else:
+                for w in writes:
+                    ch.update([w[2]])
+        else:
+            ch = spec.from_checkpoint(values.get(k, MISSING))
+        channels[k] = ch
+    return channels, managed
+
+
+def _need_saver(names: list[str], saver: Any, config: Any) -> None:
+    if names and (saver is None or config is None):
+        raise ValueError(
+            f"DeltaChannel {names} has history to replay but no checkpointer or config was passed to read it"
+        )
+
+
+def channels_from_checkpoint(
+    specs: Mapping[str, Any], checkpoint: Mapping[str, Any], *, saver: Any = None, config: Any = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Channels holding a LangGraph-layout checkpoint's values (and the managed values
+    among ``specs``); delta channels without a stored value are rebuilt from
+    ``saver.get_delta_channel_history`` at ``config``."""
+    names = _to_replay(specs, checkpoint)
+    _need_saver(names, saver, config)
+    histories = saver.get_delta_channel_history(config=config, channels=names) if names else {}
+    return _hydrate(specs, checkpoint, histories)
+
+
+async def achannels_from_checkpoint(
+    specs: Mapping[str, Any], checkpoint: Mapping[str, Any], *, saver: Any = None, config: Any = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Async ``channels_from_checkpoint``."""
+    names = _to_replay(specs, checkpoint)
+    _need_saver(names, saver, config)
+    histories = await saver.aget_delta_channel_history(config=config, channels=names) if names else {}
+    return _hydrate(specs, checkpoint, histories)

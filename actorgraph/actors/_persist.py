@@ -31,7 +31,7 @@ from actorgraph.actors._messages import SendMsg, TaskResult, TaskSpec
 from actorgraph.actors._persist_exit import ExitRun
 from actorgraph.persistence._base import LoadedCheckpoint, encode_record
 from actorgraph.persistence._model import DELTA, FULL, Blob, CheckpointRecord, CheckpointRow, WriteRow
-from actorgraph.channels._delta import _DeltaSnapshot
+from actorgraph.channels._snapshot import _DeltaSnapshot
 from actorgraph.errors import SerializationError
 
 if TYPE_CHECKING:

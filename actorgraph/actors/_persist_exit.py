@@ -18,7 +18,7 @@ import msgspec
 from actorgraph._constants import NULL_TASK_ID
 from actorgraph.actors._delta import COUNTERS_KEY, delta_channels_to_snapshot, exit_delta_late_task_id, exit_delta_task_id
 from actorgraph.channels._base import MISSING
-from actorgraph.channels._delta import _DeltaSnapshot
+from actorgraph.channels._snapshot import _DeltaSnapshot
 from actorgraph.persistence._base import encode_record
 from actorgraph.persistence._model import FULL, Blob, CheckpointRecord, CheckpointRow, WriteRow
 

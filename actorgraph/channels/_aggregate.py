@@ -9,6 +9,7 @@ from typing import Any, Generic, NotRequired, Required, TypeVar
 
 from actorgraph._types import Overwrite
 from actorgraph.channels._base import MISSING, BaseChannel
+from actorgraph.channels._snapshot import _DeltaSnapshot
 from actorgraph.errors import ErrorCode, InvalidUpdateError, create_error_message
 
 Value = TypeVar("Value")
@@ -175,6 +176,9 @@ class BinaryOperatorAggregate(BaseChannel[Value, Value, Value], Generic[Value]):
 
     def from_checkpoint(self, checkpoint: Any) -> BinaryOperatorAggregate[Value]:
         new = self.__class__(self.typ, self.operator, self.key)
+        if isinstance(checkpoint, _DeltaSnapshot):
+            # the key was a delta channel when this was stored
+            checkpoint = checkpoint.value
         if checkpoint is not MISSING:
             new.value = checkpoint
         return new

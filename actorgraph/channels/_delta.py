@@ -13,21 +13,16 @@ from __future__ import annotations
 import collections.abc
 import copy as _copy
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, NamedTuple, NotRequired, Required, TypeVar
+from typing import Any, Generic, NotRequired, Required, TypeVar
 
 from actorgraph.channels._aggregate import overwrite_value
 from actorgraph.channels._base import MISSING, BaseChannel
+from actorgraph.channels._snapshot import _DeltaSnapshot
 from actorgraph.errors import ErrorCode, InvalidUpdateError, create_error_message
 
-__all__ = ("DeltaChannel", "_DeltaSnapshot", "concrete_type")
+__all__ = ("DeltaChannel", "concrete_type")
 
 Value = TypeVar("Value")
-
-class _DeltaSnapshot(NamedTuple):
-    """A delta channel's whole value, stored at a snapshot: reading stops here."""
-
-    value: Any
-
 
 def concrete_type(typ: Any) -> Any:
     """``typ`` without ``Annotated``/``Required``/``NotRequired`` and parameters, abstract
