@@ -328,3 +328,35 @@ async def test_a_consumed_join_or_deferred_trigger_is_stored() -> None:
     assert await app.ainvoke({"log": []}, cfg) == {"log": ["a", "b", "c", "d"]}
     assert (await app.aget_state(cfg)).next == ()
     assert await app.ainvoke(None, cfg) == {"log": ["a", "b", "c", "d"]}
+
+
+class _X(TypedDict):
+    x: int
+
+
+def _inc_graph() -> StateGraph[Any, Any, Any, Any]:
+    return StateGraph(_X).add_node("inc", lambda s: {"x": s["x"] + 1}).add_edge(START, "inc")
+
+
+async def test_a_graph_without_a_checkpointer_runs_and_reads_through_a_lent_saver() -> None:
+    from actorgraph.constants import CONFIG_KEY_CHECKPOINTER
+
+    saver = InMemorySaver()
+    app = _inc_graph().compile()
+    cfg = {"configurable": {"thread_id": "t", CONFIG_KEY_CHECKPOINTER: saver}}
+    assert await app.ainvoke({"x": 1}, cfg) == {"x": 2}
+    assert (await app.aget_state(cfg)).values == {"x": 2}
+    stateless = _inc_graph().compile(checkpointer=False)
+    with pytest.raises(ValueError, match="No checkpointer set"):
+        await stateless.aget_state(cfg)
+    with pytest.raises(RuntimeError, match="checkpointer=True cannot be used for root graphs"):
+        await _inc_graph().compile(checkpointer=True).aget_state({"configurable": {"thread_id": "t"}})
+
+
+async def test_a_stateless_subgraph_shows_no_task_state() -> None:
+    child = _inc_graph().compile(checkpointer=False)
+    app = StateGraph(_X).add_node("child", child).add_edge(START, "child").compile(checkpointer=InMemorySaver())
+    cfg = {"configurable": {"thread_id": "t"}}
+    assert await app.ainvoke({"x": 1}, cfg) == {"x": 2}
+    tasks = [t for s in [s async for s in app.aget_state_history(cfg)] for t in s.tasks if t.name == "child"]
+    assert tasks and all(t.state is None for t in tasks)

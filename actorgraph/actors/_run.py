@@ -19,6 +19,7 @@ import anyio
 from actorgraph._constants import (
     CONF,
     CONFIG_KEY_CHECKPOINT_ID,
+    CONFIG_KEY_CHECKPOINTER,
     CONFIG_KEY_STRICT_RESUME,
     CONFIG_KEY_THREAD_ID,
     INTERRUPT,
@@ -360,10 +361,14 @@ class RunState:
         self.answers[tctx.spec.id] = list(tctx.resume)
 
 
-def _saver(program: Program, parent: TaskContext | None) -> Any:
+def _saver(program: Program, parent: TaskContext | None, config: dict[str, Any]) -> Any:
     cp = program.checkpointer
     if cp is False:
         return None
+    lent = (config.get(CONF) or {}).get(CONFIG_KEY_CHECKPOINTER)
+    if lent is not None:
+        # a saver lent through the config (how LangGraph lends a subgraph its parent's)
+        cp = lent
     if cp is not None and cp is not True:
         return cp
     if parent is not None and parent.run.persistence is not None:
@@ -486,7 +491,7 @@ async def execute(
         interrupt_after=interrupt_after,
         detached=detached,
     )
-    saver = _saver(program, parent)
+    saver = _saver(program, parent, config)
     loaded = None
     if saver is not None:
         if run.thread_id is None:

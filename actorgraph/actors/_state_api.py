@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from actorgraph._constants import CONF, END, INTERRUPT, PULL, START
+from actorgraph._constants import CONF, CONFIG_KEY_CHECKPOINTER, END, INTERRUPT, PULL, START
 from actorgraph._types import PregelTask, StateSnapshot, StateUpdate
 from actorgraph.actors._barrier import BarrierActor
 from actorgraph.actors._context import TaskContext
@@ -38,11 +38,20 @@ _COPY = "__copy__"
 _INPUT = "__input__"
 
 
-def _saver(program: Program) -> Any:
+def _saver(program: Program, config: Any) -> Any:
+    """The saver a state method reads: none for ``checkpointer=False``; else one lent
+    through the config (``__pregel_checkpointer``, how a parent lends a subgraph its
+    own), else the graph's."""
     saver = program.checkpointer
+    if saver is not False:
+        lent = ((config or {}).get(CONF) or {}).get(CONFIG_KEY_CHECKPOINTER)
+        if lent is not None:
+            saver = lent
+        elif saver is True:
+            raise RuntimeError("checkpointer=True cannot be used for root graphs.")
     if saver is None or saver is True or saver is False:
         raise ConfigError(
-            f"Graph '{program.name}' has no checkpointer, so it keeps no state between runs: "
+            f"No checkpointer set: graph '{program.name}' keeps no state between runs; "
             "compile it with one (e.g. compile(checkpointer=InMemorySaver()))"
         )
     return saver
@@ -80,7 +89,7 @@ def _conf(thread: str, ns: str, cid: str, parents: Any = None) -> dict[str, Any]
 
 # -- reading ---------------------------------------------------------------------------
 async def aget_state(program: Program, config: Any, *, subgraphs: bool = False) -> StateSnapshot:
-    saver = _saver(program)
+    saver = _saver(program, config)
     thread, ns, cid = _where(config)
     target = _program_for(program, ns)
     loaded = await saver.aload(thread, ns, cid)
@@ -97,7 +106,7 @@ async def aget_state_history(
     before: Any = None,
     limit: int | None = None,
 ) -> AsyncIterator[StateSnapshot]:
-    saver = _saver(program)
+    saver = _saver(program, config)
     thread, ns, cid = _where(config)
     target = _program_for(program, ns)
     conf = {"configurable": {"thread_id": thread, "checkpoint_ns": ns}}
@@ -136,7 +145,7 @@ async def _snapshot(program: Program, saver: Any, loaded: LoadedCheckpoint, *, l
             result = {c: v for c, v in entry["writes"] if c in program.stream_key_set}
         node = program.nodes[t.name]
         sub_state: Any = None
-        if node.is_subgraph:
+        if node.is_subgraph and getattr(node.call_target, "checkpointer", None) is not False:
             child_ns = f"{row.ns}|{t.name}:{t.id}" if row.ns else f"{t.name}:{t.id}"
             if subgraphs:
                 sub_loaded = await saver.aload(row.thread_id, child_ns, None)
@@ -197,7 +206,7 @@ async def abulk_update_state(program: Program, config: Any, supersteps: Sequence
         raise ValueError("No supersteps provided")
     if any(not updates for updates in supersteps):
         raise ValueError("No updates provided")
-    saver = _saver(program)
+    saver = _saver(program, config)
     thread, ns, cid = _where(config)
     program = _program_for(program, ns)
     loaded = await saver.aload(thread, ns, cid)
