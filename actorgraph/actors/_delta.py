@@ -137,9 +137,8 @@ async def rebuild_delta_channels(program: Any, state: Any, loaded: Any, saver: A
     saved since, replayed. Never-written channels (no version) are empty as they are."""
     values = loaded.values
     names: list[str] = []
-    for name, spec in program.channels.items():
-        if not isinstance(spec, (DeltaChannel, BinaryOperatorAggregate)):
-            continue
+    for name in program.replay_channels:
+        spec = program.channels[name]
         stored = values.get(name, MISSING)
         if stored is MISSING:
             if name in state.versions:

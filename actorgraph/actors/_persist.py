@@ -18,6 +18,7 @@ checkpoint, in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -418,6 +419,7 @@ class RunPersistence:
             await self.saver.asave(rows, writes)
 
 
+@functools.lru_cache(maxsize=4096)
 def task_path_str(path: Any) -> str:
     """``("__pregel_pull", "a")`` -> ``"~__pregel_pull, a"``; numbers zero-padded."""
     if isinstance(path, (tuple, list)):
