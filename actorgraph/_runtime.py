@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any, Generic, TypeVar
 
 ContextT = TypeVar("ContextT")
 
-__all__ = ("ExecutionInfo", "Runtime", "RunControl", "ContextT")
+__all__ = ("ExecutionInfo", "Runtime", "RunControl", "ServerInfo", "ContextT", "TOOL_CALL_WRITER")
+
+
+TOOL_CALL_WRITER: ContextVar[Callable[[Any], None] | None] = ContextVar("actorgraph_tool_call_writer", default=None)
+"""While a tool call runs under a run that streams ``tools``: the writer of its partial
+output (``ToolRuntime.emit_output_delta`` writes through it); ``None`` otherwise."""
 
 
 def _no_op_writer(_: Any) -> None:
@@ -33,6 +39,16 @@ class ExecutionInfo:
 
     def patch(self, **overrides: Any) -> ExecutionInfo:
         return dataclasses.replace(self, **overrides)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ServerInfo:
+    """Which deployed assistant and graph a run belongs to, and who asked for it (set
+    when a LangGraph-compatible server runs the graph; ``None`` otherwise)."""
+
+    assistant_id: str
+    graph_id: str
+    user: Any = None
 
 
 class RunControl:

@@ -138,6 +138,71 @@ class Command(Generic[N]):
         return [("__root__", update)]
 
 
+# LangChain interop: a LangChain tool returns an instance of ``ToolOutputMixin`` as it is
+# (anything else becomes a ToolMessage's text), and a tool that returns a Command must
+# reach the graph as a Command (agent handoffs). LangGraph's Command subclasses the mixin;
+# importing langchain_core here would triple the import time of actorgraph, so Command
+# gains the base when LangChain's module is imported (now, if it already is).
+_TOOL_OUTPUT_MODULE = "langchain_core.messages.tool"
+
+
+def _adopt_tool_output_mixin(module: Any) -> None:
+    mixin = getattr(module, "ToolOutputMixin", None)
+    if isinstance(mixin, type) and not issubclass(Command, mixin):
+        Command.__bases__ = (*Command.__bases__, mixin)
+
+
+class _AfterExecLoader:
+    """Runs the wrapped loader, then ``_adopt_tool_output_mixin`` on the module."""
+
+    def __init__(self, loader: Any) -> None:
+        self._loader = loader
+
+    def create_module(self, spec: Any) -> Any:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: Any) -> None:
+        self._loader.exec_module(module)
+        _adopt_tool_output_mixin(module)
+
+    def __getattr__(self, name: str) -> Any:  # get_source, is_package, ... of the real loader
+        return getattr(self._loader, name)
+
+
+class _ToolOutputHook:
+    """A meta-path finder that waits for ``langchain_core.messages.tool`` (then leaves)."""
+
+    @classmethod
+    def find_spec(cls, fullname: str, path: Any = None, target: Any = None) -> Any:
+        if fullname != _TOOL_OUTPUT_MODULE:
+            return None
+        import sys
+
+        if cls in sys.meta_path:
+            sys.meta_path.remove(cls)  # type: ignore[arg-type]
+        for finder in sys.meta_path:
+            find = getattr(finder, "find_spec", None)
+            spec = find(fullname, path, target) if find is not None else None
+            if spec is not None:
+                if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                    spec.loader = _AfterExecLoader(spec.loader)
+                return spec
+        return None
+
+
+def _install_tool_output_hook() -> None:
+    import sys
+
+    module = sys.modules.get(_TOOL_OUTPUT_MODULE)
+    if module is not None:
+        _adopt_tool_output_mixin(module)
+    elif _ToolOutputHook not in sys.meta_path:
+        sys.meta_path.insert(0, _ToolOutputHook)  # type: ignore[arg-type]
+
+
+_install_tool_output_hook()
+
+
 @dataclasses.dataclass(init=False, slots=True)
 class Interrupt:
     """A pause requested by ``interrupt(value)``: ``value`` goes to the caller and ``id``

@@ -345,3 +345,203 @@ def test_gap_25_entrypoint_update_state_on_a_new_thread_sets_previous() -> None:
 
     foo.update_state(cfg(), {"a": "-1"})
     assert foo.invoke({"a": "1"}, cfg()) == {"previous": {"a": "-1"}, "current": {"a": "1"}}
+
+
+def test_gap_01_a_checkpointer_true_subgraph_keeps_one_lineage_across_runs() -> None:
+    class O(TypedDict):
+        r: list
+
+    inner = StateGraph(L).add_node("e", lambda s: {"log": ["e"]}).add_edge(START, "e").compile(checkpointer=True)
+    p = StateGraph(O).add_node("c", lambda s: {"r": inner.invoke({"log": ["in"]})["log"]}).add_edge(START, "c")
+    app = p.compile(checkpointer=InMemorySaver())
+    app.invoke({"r": []}, cfg())
+    assert app.invoke({"r": []}, cfg()) == {"r": ["in", "e", "in", "e"]}
+    g = StateGraph(L).add_node("inner", inner).add_edge(START, "inner").compile(checkpointer=InMemorySaver())
+    assert next(iter(g.stream({"log": []}, cfg("2"), subgraphs=True)))[0] == ("inner",)
+
+
+def test_gap_02_invoking_with_a_subgraph_checkpoints_config_replays_it() -> None:
+    sub = StateGraph(L).add_node("ask", lambda s: {"log": [interrupt("q")]}).add_edge(START, "ask").compile()
+    g = StateGraph(L).add_node("sub", sub).add_edge(START, "sub").compile(checkpointer=InMemorySaver())
+    g.invoke({"log": []}, cfg())
+    sub_cfg = g.get_state(cfg(), subgraphs=True).tasks[0].state.config
+    out = g.invoke(None, sub_cfg)
+    assert [i.value for i in out["__interrupt__"]] == ["q"]
+    assert g.invoke(Command(resume="a"), cfg()) == {"log": ["a"]}
+
+
+def test_gap_07_debug_checkpoint_events_and_history_name_a_subgraphs_namespace() -> None:
+    child = StateGraph(S).add_node("c", lambda s: {"x": 1}).add_edge(START, "c").compile()
+    g = StateGraph(S).add_node("p", child).add_edge(START, "p").compile(checkpointer=InMemorySaver())
+    events = [e["payload"] for e in g.stream({"x": 0}, cfg(), stream_mode="debug") if e["type"] == "checkpoint"]
+    state = events[1]["tasks"][0]["state"]
+    assert state["configurable"]["checkpoint_ns"].startswith("p:")
+    assert list(g.get_state_history(cfg()))[1].tasks[0].state == state
+
+
+def test_gap_10_a_graph_invoked_inside_a_node_shows_in_get_state_subgraphs() -> None:
+    sub = StateGraph(S).add_node("ask", lambda s: {"x": interrupt("q")}).add_edge(START, "ask").compile()
+    g = StateGraph(S).add_node("n", lambda s: sub.invoke(s)).add_edge(START, "n").compile(checkpointer=InMemorySaver())
+    g.invoke({"x": 0}, cfg())
+    sub_state = g.get_state(cfg(), subgraphs=True).tasks[0].state
+    assert sub_state.values == {"x": 0} and sub_state.next == ("ask",)
+
+
+class F17(TypedDict):
+    foo: Annotated[str, operator.add]
+
+
+def _two_step_with_breakpoint(breakpoint: bool = True) -> Any:
+    g = StateGraph(F17).add_node("n1", lambda s: {"foo": "1"}).add_node("n2", lambda s: {"foo": "2"})
+    g = g.add_edge(START, "n1").add_edge("n1", "n2")
+    return g.compile(checkpointer=InMemorySaver(), interrupt_before=["n1"] if breakpoint else None)
+
+
+def test_gap_17_command_update_or_goto_at_a_breakpoint_applies_then_resumes() -> None:
+    g = _two_step_with_breakpoint()
+    g.invoke({"foo": "a"}, cfg())
+    assert g.invoke(Command(update={"foo": "u"}), cfg()) == {"foo": "au12"}
+    g.invoke({"foo": "a"}, cfg("2"))
+    assert g.invoke(Command(goto=["n2"]), cfg("2")) == {"foo": "a122"}
+
+
+def test_gap_17_command_on_a_finished_thread_runs_only_what_it_triggers() -> None:
+    g = _two_step_with_breakpoint(breakpoint=False)
+    g.invoke({"foo": "a"}, cfg())
+    assert g.invoke(Command(update={"foo": "v"}), cfg()) == {"foo": "a12v"}
+    assert g.invoke(Command(goto="n2"), cfg()) == {"foo": "a12v2"}
+
+
+def test_gap_18_resume_and_update_in_one_command() -> None:
+    g = StateGraph(F17).add_node("n", lambda s: {"foo": interrupt("q")}).add_edge(START, "n")
+    app = g.compile(checkpointer=InMemorySaver())
+    app.invoke({"foo": "a"}, cfg())
+    assert app.invoke(Command(resume="r", update={"foo": "u"}), cfg()) == {"foo": "aur"}
+
+
+class T04(TypedDict):
+    x: int
+    log: Annotated[list, operator.add]
+
+
+def test_gap_04_a_node_error_handler_replaces_the_failure_in_the_same_step() -> None:
+    from actorgraph.errors import NodeError
+
+    def fail(s: Any) -> None:
+        raise ValueError("boom")
+
+    def on_error(s: Any, error: NodeError) -> Any:
+        return {"log": [f"handled {error.node}: {error.error}"]}
+
+    g = StateGraph(T04).add_node("f", fail, error_handler=on_error).add_node("g", lambda s: {"log": ["g"]})
+    app = g.add_edge(START, "f").add_edge("f", "g").compile(checkpointer=InMemorySaver())
+    assert app.invoke({"x": 0, "log": []}, cfg()) == {"x": 0, "log": ["handled f: boom"]}
+    assert list(app.nodes) == ["__start__", "__error_handler__f", "f", "g"]
+    history = list(app.get_state_history(cfg()))
+    assert [t.error for t in history[1].tasks] == ["ValueError('boom')"]
+
+    def set_x(s: Any, error: NodeError) -> Any:
+        return Command(update={"x": 1})
+
+    g2 = StateGraph(S).add_node("f", fail, error_handler=set_x).add_edge(START, "f")
+    assert g2.compile().invoke({"x": 0}) == {"x": 1}
+
+
+def test_gap_67_a_join_target_is_not_left_pending_after_the_run() -> None:
+    b = StateGraph(L)
+    for n in "abc":
+        b.add_node(n, lambda s, n=n: {"log": [n]})
+    b.add_edge(START, "a").add_edge(START, "b").add_edge(["a", "b"], "c")
+    g = b.compile(checkpointer=InMemorySaver())
+    g.invoke({"log": []}, cfg())
+    assert g.get_state(cfg()).next == ()
+    assert g.invoke(None, cfg()) == {"log": ["a", "b", "c"]}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])  # trio shuffles which runs first
+async def test_gap_68_a_finished_sibling_of_a_failing_task_keeps_its_work(anyio_backend: str) -> None:
+    import anyio
+
+    async def a(s: Any) -> None:
+        await anyio.sleep(0)
+        raise ValueError("a fails")
+
+    async def b(s: Any) -> dict:
+        await anyio.sleep(0)
+        return {"log": ["b"]}
+
+    g = StateGraph(L).add_node("a", a).add_node("b", b).add_edge(START, "a").add_edge(START, "b")
+    app = g.compile(checkpointer=InMemorySaver())
+    out = []
+    with pytest.raises(ValueError, match="a fails"):
+        async for c in app.astream({"log": []}, cfg(), stream_mode="updates"):
+            out.append(c)
+    assert out == [{"b": {"log": ["b"]}}]
+    st = await app.aget_state(cfg())
+    assert (st.values, st.next) == ({"log": ["b"]}, ("a",))
+
+
+def test_gap_71_the_recursion_limit_of_a_resumed_run() -> None:
+    from actorgraph.errors import GraphRecursionError
+
+    class C(TypedDict):
+        n: int
+
+    def ask(s: Any) -> dict:
+        interrupt("q")
+        return {"n": 0}
+
+    g = StateGraph(C).add_node("ask", ask).add_node("loop", lambda s: {"n": s["n"] + 1})
+    g = g.add_edge(START, "ask").add_edge("ask", "loop").add_edge("loop", "loop").compile(checkpointer=InMemorySaver())
+    g.invoke({"n": 0}, cfg())
+    with pytest.raises(GraphRecursionError):
+        g.invoke(Command(resume="x"), {**cfg(), "recursion_limit": 5})
+    state = g.get_state(cfg())
+    assert (state.values, state.metadata["step"]) == ({"n": 6}, 7)
+
+
+def test_gap_72_an_async_router_from_start_works_under_sync_invoke() -> None:
+    async def router(s: Any) -> str:
+        return "b"
+
+    g = StateGraph(L).add_node("b", lambda s: {"log": ["b"]}).add_conditional_edges(START, router).compile()
+    assert g.invoke({"log": []}) == {"log": ["b"]}
+
+
+def test_gap_73_get_state_after_a_write_conflict_raises_the_conflict() -> None:
+    from actorgraph.errors import InvalidUpdateError
+
+    g = StateGraph(S).add_node("a", lambda s: {"x": 1}).add_node("b", lambda s: {"x": 2})
+    app = g.add_edge(START, "a").add_edge(START, "b").compile(checkpointer=InMemorySaver())
+    with pytest.raises(InvalidUpdateError):
+        app.invoke({"x": 0}, cfg())
+    with pytest.raises(InvalidUpdateError):
+        app.get_state(cfg())
+
+
+def test_gap_40_a_key_written_twice_shows_as_writes_in_task_results() -> None:
+    g = StateGraph(F17).add_node("one", lambda s: Command(update=[("foo", "0"), ("foo", "1")])).add_edge(START, "one")
+    app = g.compile(checkpointer=InMemorySaver())
+    results = [e["result"] for e in app.stream({"foo": ""}, cfg(), stream_mode="tasks") if "result" in e]
+    assert results == [{"foo": {"$writes": ["0", "1"]}}]
+    assert [t.result for s in app.get_state_history(cfg()) for t in s.tasks if t.name == "one"] == results
+
+
+def test_gap_49_a_store_passed_to_a_task_is_not_stored() -> None:
+    from actorgraph.func import entrypoint, task
+    from actorgraph.store.memory import InMemoryStore
+
+    store = InMemoryStore()
+
+    @task
+    def t(x: int, s: Any) -> int:
+        s.put(("ns",), "k", {"v": x})
+        return x + 1
+
+    @entrypoint(checkpointer=InMemorySaver(), store=store)
+    def wf(x: int, *, store: Any) -> int:
+        return t(x, store).result()
+
+    assert wf.invoke(1, cfg()) == 2
+    assert store.get(("ns",), "k").value == {"v": 1}

@@ -18,19 +18,24 @@ BOTTOM = {
     "actorgraph._cache_key",
     "actorgraph._config_types",
     "actorgraph._message_types",
+    "actorgraph._stream_types",
     "actorgraph._jsonschema",
     "actorgraph.errors",
+    "actorgraph.warnings",
 }
 # package -> packages it may import from (besides the bottom layer)
 ALLOWED = {
     "channels": set(),
     "draw": set(),
+    # transformers over a run's stream parts: they know nothing of the engine
+    "stream": set(),
     "persistence": {"channels"},
-    "actors": {"channels", "persistence"},
-    "pregel": {"channels", "actors", "persistence", "draw"},
-    "graph": {"channels", "actors", "persistence", "draw", "pregel"},
-    "func": {"channels", "actors", "persistence", "draw", "pregel"},
-    "server": {"channels", "actors", "persistence", "graph", "func", "draw", "pregel"},
+    "actors": {"channels", "persistence", "stream"},
+    "pregel": {"channels", "actors", "persistence", "draw", "stream"},
+    "graph": {"channels", "actors", "persistence", "draw", "stream", "pregel"},
+    "func": {"channels", "actors", "persistence", "draw", "stream", "pregel"},
+    "server": {"channels", "actors", "persistence", "graph", "func", "draw", "stream", "prebuilt", "pregel"},
+    "prebuilt": {"channels", "actors", "persistence", "graph", "func", "draw", "stream", "pregel"},
 }
 
 

@@ -18,17 +18,18 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
             "All", "CachePolicy", "Command", "Durability", "GraphOutput", "Interrupt", "Overwrite",
             "PregelTask", "RetryPolicy", "Send", "StateSnapshot", "StateUpdate", "StreamMode",
             "StreamWriter", "TimeoutPolicy", "interrupt", "default_retry_on",
-        },
-        {
-            "Checkpointer", "StreamPart", "ValuesStreamPart", "UpdatesStreamPart", "MessagesStreamPart",
+            "StreamPart", "ValuesStreamPart", "UpdatesStreamPart", "MessagesStreamPart",
             "CustomStreamPart", "CheckpointStreamPart", "TasksStreamPart", "DebugStreamPart",
             "TaskPayload", "TaskResultPayload", "CheckpointTask", "CheckpointPayload", "DebugPayload",
+        },
+        {
+            "Checkpointer",
             "TracePolicy", "omit_payload", "PregelExecutableTask", "ensure_valid_checkpointer",
         },
     ),
     "actorgraph.constants": ({"TAG_NOSTREAM", "TAG_HIDDEN", "START", "END", "CONF", "TASKS", "CONFIG_KEY_CHECKPOINTER"}, set()),
     "actorgraph.func": ({"task", "entrypoint"}, set()),
-    "actorgraph.runtime": ({"ExecutionInfo", "RunControl", "Runtime", "get_runtime"}, {"BaseUser", "ServerInfo"}),
+    "actorgraph.runtime": ({"ExecutionInfo", "RunControl", "Runtime", "ServerInfo", "get_runtime"}, {"BaseUser"}),
     "actorgraph.config": ({"RunnableConfig", "get_config", "get_store", "get_stream_writer"}, set()),
     "actorgraph.errors": (
         {
@@ -108,6 +109,59 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
     "actorgraph.cache.base": ({"BaseCache", "FullKey", "Namespace"}, set()),
     "actorgraph.cache.sqlite": ({"SqliteCache"}, set()),
     "actorgraph.persistence": ({"SerializationError", "Serializer", "register_type"}, set()),
+    "actorgraph.warnings": (
+        {"LangGraphDeprecationWarning", "LangGraphDeprecatedSinceV05", "LangGraphDeprecatedSinceV10", "LangGraphDeprecatedSinceV11"},
+        set(),
+    ),
+    "actorgraph.prebuilt": (
+        {
+            "InjectedState", "InjectedStore", "ToolNode", "ToolRuntime", "ValidationNode", "create_react_agent",
+            "tools_condition", "ToolCallTransformer",
+        },
+        set(),
+    ),
+    "actorgraph.prebuilt.chat_agent_executor": (
+        {
+            "AgentState", "AgentStatePydantic", "AgentStateWithStructuredResponse",
+            "AgentStateWithStructuredResponsePydantic", "create_react_agent", "create_tool_calling_executor",
+            "PROMPT_RUNNABLE_NAME", "Prompt", "StateSchema", "StateSchemaType", "StructuredResponse",
+            "StructuredResponseSchema",
+        },
+        set(),
+    ),
+    "actorgraph.prebuilt.tool_node": (
+        {
+            "ToolNode", "tools_condition", "InjectedState", "InjectedStore", "ToolRuntime", "ToolCallRequest",
+            "ToolCallWrapper", "AsyncToolCallWrapper", "ToolCallWithContext", "ToolInvocationError",
+            "msg_content_output", "INVALID_TOOL_NAME_ERROR_TEMPLATE", "TOOL_CALL_ERROR_TEMPLATE",
+            "TOOL_EXECUTION_ERROR_TEMPLATE", "TOOL_INVOCATION_ERROR_TEMPLATE",
+        },
+        set(),
+    ),
+    "actorgraph.prebuilt.tool_validator": ({"ValidationNode"}, set()),
+    "actorgraph.prebuilt.interrupt": ({"ActionRequest", "HumanInterrupt", "HumanInterruptConfig", "HumanResponse"}, set()),
+    "actorgraph.stream": (
+        {
+            "AsyncGraphRunStream", "AsyncSubgraphRunStream", "CheckpointsTransformer", "CustomTransformer",
+            "DebugTransformer", "GraphRunStream", "LifecyclePayload", "LifecycleTransformer", "ProtocolEvent",
+            "StreamChannel", "StreamTransformer", "SubgraphRunStream", "SubgraphStatus", "SubgraphTransformer",
+            "TasksTransformer", "UpdatesTransformer",
+        },
+        set(),
+    ),
+    "actorgraph.stream.stream_channel": ({"StreamChannel"}, set()),
+    "actorgraph.stream.run_stream": (
+        {"AsyncGraphRunStream", "AsyncSubgraphRunStream", "GraphRunStream", "SubgraphRunStream"},
+        set(),
+    ),
+    "actorgraph.stream.transformers": (
+        {
+            "CheckpointsTransformer", "CustomTransformer", "DebugTransformer", "LifecycleCause", "LifecyclePayload",
+            "LifecycleTransformer", "MessagesTransformer", "SubgraphStatus", "SubgraphTransformer",
+            "TasksTransformer", "UpdatesTransformer", "ValuesTransformer",
+        },
+        set(),
+    ),
 }
 
 

@@ -104,10 +104,28 @@ def bind_callable(fn: Any, what: str) -> BoundCallable:
             if p.name == first or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.POSITIONAL_ONLY):
                 continue
             getter = _INJECTABLE.get(p.name)
+            if getter is None and _is_node_error(fn, p):
+                getter = _node_error
             if getter is not None:
                 injected.append((p.name, getter))
     accepts = frozenset(name for name, _ in injected)
     return BoundCallable(fn, _make_call(fn, takes_input, injected), is_async, accepts, takes_input)
+
+
+def _node_error(t: Any) -> Any:
+    return t.spec.failure
+
+
+def _is_node_error(fn: Any, param: inspect.Parameter) -> bool:
+    """Whether a parameter is annotated ``NodeError`` (an error handler's failure)."""
+    from actorgraph.errors import NodeError
+
+    ann = param.annotation
+    if ann is NodeError:
+        return True
+    if isinstance(ann, str):
+        return ann.rsplit(".", 1)[-1] == "NodeError"
+    return False
 
 
 def _make_call(

@@ -253,6 +253,11 @@ def _check_storable(run: RunState, node: NodeSpec, args: tuple[Any, ...], kwargs
     that isn't fails here, naming the task, not later in a checkpoint."""
     from actorgraph.errors import SerializationError
 
+    from actorgraph.persistence._store import BaseStore
+
+    # a store handed to a task (LangGraph's docs pass the entrypoint's) is never stored
+    args = tuple(a for a in args if not isinstance(a, BaseStore))
+    kwargs = {k: v for k, v in kwargs.items() if not isinstance(v, BaseStore)}
     try:
         run.persistence.saver.serde.dumps([list(args), kwargs])  # type: ignore[union-attr]
     except SerializationError as exc:
@@ -273,6 +278,8 @@ def _submit(run: RunState, node: NodeSpec, spec: TaskSpec, future: CallFuture) -
     tctx.future = future
     ctx = contextvars.copy_context()
     ctx.run(CURRENT.set, tctx)
+    if run.messages is not None:
+        run.messages.setup(tctx, ctx)
     run.barrier.expect_call()
     run.barrier.call_started(spec)
     job = (actor._run_task, (tctx, False), ctx, True)

@@ -9,6 +9,8 @@ building them per task is the per-task config merging LangGraph pays for everywh
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
@@ -20,11 +22,12 @@ from actorgraph._constants import (
     CONFIG_KEY_CHECKPOINT_NS,
     CONFIG_KEY_TASK_ID,
     NS_SEP,
+    PUSH,
 )
 from actorgraph._runtime import ExecutionInfo, Runtime
 from actorgraph._types import Interrupt
 from actorgraph.actors._policies import Progress
-from actorgraph.errors import GraphInterrupt
+from actorgraph.errors import GraphInterrupt, _mark_invalid_resume
 
 if TYPE_CHECKING:
     from actorgraph.actors._messages import SendMsg, TaskSpec
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = (
     "TaskContext",
+    "current_state",
     "current_task",
     "get_config",
     "get_runtime",
@@ -197,9 +201,10 @@ class TaskContext:
         run = self.run
         spec = self.spec
         base = run.config
-        metadata = dict(base.get("metadata") or ())
+        metadata = propagated_metadata(base)
         if run.thread_id is not None:
             metadata.setdefault("thread_id", run.thread_id)
+        metadata.setdefault(CONFIG_KEY_CHECKPOINT_NS, self.ns)
         metadata.update(
             langgraph_step=spec.step,
             langgraph_node=spec.name,
@@ -215,12 +220,9 @@ class TaskContext:
         configurable[CONFIG_KEY_CHECKPOINT_ID] = None
         callbacks = base.get("callbacks")
         if self.extra_callbacks:
-            if callbacks is None or isinstance(callbacks, list):
-                callbacks = [*(callbacks or ()), *self.extra_callbacks]
-            else:  # a LangChain callback manager: give the node a copy with our handler
-                callbacks = callbacks.copy()
-                for handler in self.extra_callbacks:
-                    callbacks.add_handler(handler, inherit=True)
+            from actorgraph.actors._message_stream import merge_callbacks
+
+            callbacks = merge_callbacks(callbacks, self.extra_callbacks)
         cfg: dict[str, Any] = {
             "callbacks": callbacks,
             "configurable": configurable,
@@ -231,29 +233,54 @@ class TaskContext:
             tags.extend(self.node.tags)
         if tags:
             cfg["tags"] = tags
-        for key in ("run_name", "run_id", "max_concurrency"):
-            if key in base:
-                cfg[key] = base[key]
+        # not the run's run_name / run_id: they name the graph's own run, and a LangChain
+        # component called with this config would take them as its own
+        if "max_concurrency" in base:
+            cfg["max_concurrency"] = base["max_concurrency"]
         return cfg
 
     # -- interrupts --------------------------------------------------------------------
-    def next_interrupt(self, value: Any, response_schema: Any = None) -> Any:
-        """The resume value for this task's next ``interrupt()``, or raise GraphInterrupt."""
+    def next_interrupt(
+        self, value: Any, response_schema: Any = None, validate: Callable[[Any], Any] | None = None
+    ) -> Any:
+        """The resume value for this task's next ``interrupt()`` (checked by ``validate``
+        if given: a rejected answer is not kept), or raise GraphInterrupt."""
         idx = self.interrupt_counter
         self.interrupt_counter += 1
         if idx < len(self.resume):
-            return self.resume[idx]
+            answer = self.resume[idx]
+            return answer if validate is None else validate(answer)
         # the id is keyed by how many answers the task has (the slot the answer fills), not
         # by call order, which parallel calls in one task (threads) don't keep stable
         answered = len(self.resume)
         answer = self.run.take_resume(self, answered)
         if answer is not _NO_ANSWER:
+            checked = answer if validate is None else validate(answer)
             self.resume.append(answer)
             self.run.record_resume(self)
-            return answer
+            return checked
         raise GraphInterrupt(
             (Interrupt(value=value, id=interrupt_id(self.ns, answered), response_schema=response_schema),)
         )
+
+
+# configurable keys a task's config metadata also carries (as LangGraph's does): where and
+# for whom it runs, for tracing and for the metadata of stream events
+_PROPAGATED_KEYS = ("thread_id", "checkpoint_id", "checkpoint_ns", "task_id", "run_id", "assistant_id", "graph_id")
+
+
+def propagated_metadata(config: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``config``'s metadata with the set ``_PROPAGATED_KEYS`` of its
+    ``configurable`` added (metadata given explicitly wins)."""
+    metadata = dict(config.get("metadata") or ())
+    configurable = config.get(CONF)
+    if configurable:
+        for key in _PROPAGATED_KEYS:
+            if key not in metadata:
+                value = configurable.get(key)
+                if value:
+                    metadata[key] = value
+    return metadata
 
 
 class _NoAnswer:
@@ -266,6 +293,24 @@ _NO_ANSWER: Any = _NoAnswer()
 def current_task() -> TaskContext | None:
     """The context of the task running in this context, if any."""
     return CURRENT.get()
+
+
+def current_state() -> Any:
+    """The state of the graph whose task runs in this context, as its step started, or
+    ``None`` outside a graph. A task run by a ``Send`` gets it as its node would if an
+    edge had triggered it (the node's input keys, managed values, input schema); any
+    other task gets every state key in a dict."""
+    tctx = CURRENT.get()
+    if tctx is None or tctx.run.barrier is None:
+        return None
+    values = tctx.run.barrier.state.state_values
+    node, spec = tctx.node, tctx.spec
+    if spec.path[0] != PUSH or node.reads is None:
+        return dict(values)
+    state = {k: values[k] for k in node.reads if k in values}
+    for key, fn in node.managed:
+        state[key] = fn(spec.step, tctx.run.stop)
+    return node.mapper(state) if node.mapper is not None else state
 
 
 def _require(fn: str) -> TaskContext:
@@ -306,5 +351,27 @@ def interrupt(value: Any, *, response_schema: Any = None) -> Any:
     output. Resuming with ``Command(resume=answer)`` re-runs the node from its start, and
     this call returns ``answer``. Several calls in one node are answered in order. Needs a
     checkpointer, since resuming reads the saved state.
+
+    ``response_schema`` describes the answer expected: a JSON schema (dict) is passed on
+    to the caller as it is; a type (pydantic model, dataclass, ``TypedDict``...) is passed
+    on as its JSON schema, and the answer is validated into it - a bad answer raises
+    pydantic's ``ValidationError`` (``is_invalid_resume(e)`` is true) and the interrupt
+    stays pending.
     """
-    return _require("interrupt").next_interrupt(value, response_schema)
+    tctx = _require("interrupt")
+    if response_schema is None or isinstance(response_schema, dict):
+        return tctx.next_interrupt(value, response_schema)
+    from pydantic import TypeAdapter
+
+    adapter = TypeAdapter(response_schema)
+    return tctx.next_interrupt(value, adapter.json_schema(), functools.partial(_validate_answer, adapter))
+
+
+def _validate_answer(adapter: Any, answer: Any) -> Any:
+    from pydantic import ValidationError
+
+    try:
+        return adapter.validate_python(answer)
+    except ValidationError as exc:
+        _mark_invalid_resume(exc)
+        raise

@@ -14,7 +14,9 @@ import os
 import threading
 import time
 
-__all__ = ("checkpoint_id", "fresh_task_id", "task_id", "format_uuid")
+from actorgraph._constants import NS_END, NS_SEP
+
+__all__ = ("checkpoint_id", "format_uuid", "fresh_task_id", "stable_namespace", "subgraph_namespace", "task_id")
 
 _lock = threading.Lock()
 _last_ts = 0
@@ -58,3 +60,15 @@ def checkpoint_id() -> str:
     clock = (seq & 0x3FFF) | 0x8000
     value = (time_high << 96) | (time_mid << 80) | (time_low_and_version << 64) | (clock << 48) | _node
     return format_uuid(f"{value:032x}")
+
+
+def stable_namespace(ns: str) -> str:
+    """``ns`` without task ids and call numbers (``"a:<id>|b:<id>"`` -> ``"a|b"``): where a
+    ``checkpointer=True`` subgraph keeps its one lineage."""
+    return NS_SEP.join(part.split(NS_END, 1)[0] for part in ns.split(NS_SEP) if not part.isdigit())
+
+
+def subgraph_namespace(parent_ns: str, node: str, task: str, stateful: bool) -> str:
+    """The checkpoint namespace of the subgraph the task ``task`` of ``node`` runs."""
+    ns = f"{parent_ns}{NS_SEP}{node}{NS_END}{task}" if parent_ns else f"{node}{NS_END}{task}"
+    return stable_namespace(ns) if stateful else ns

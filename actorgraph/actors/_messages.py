@@ -17,7 +17,9 @@ from typing import Any
 
 import msgspec
 
-__all__ = ("Activate", "CommandMsg", "SendMsg", "TaskDone", "TaskResult", "TaskSpec")
+from actorgraph._constants import INPUT, NULL_TASK_ID, PULL
+
+__all__ = ("Activate", "CommandMsg", "SendMsg", "TaskDone", "TaskResult", "TaskSpec", "null_result")
 
 
 class TaskSpec(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -35,6 +37,8 @@ class TaskSpec(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     triggers: tuple[str, ...]
     timeout: Any = None
     """A ``Send``'s own timeout policy; overrides the node's."""
+    failure: Any = None
+    """For an error handler's task: the ``NodeError`` it handles."""
 
 
 class SendMsg(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -84,3 +88,9 @@ class TaskDone(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     step: int
     results: list[TaskResult]
 
+
+
+def null_result(step: int, writes: list[tuple[str, Any]], sends: list[SendMsg]) -> TaskResult:
+    """Writes that belong to no task: a Command's update/goto applied to a saved step."""
+    spec = TaskSpec(id=NULL_TASK_ID, name=INPUT, path=(PULL, INPUT), order=(-1,), step=step, input=None, triggers=())
+    return TaskResult(task=spec, writes=writes, sends=sends)

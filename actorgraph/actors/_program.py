@@ -8,6 +8,7 @@ how its return value becomes writes. The hot path only indexes these tables.
 
 from __future__ import annotations
 
+import inspect
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -52,6 +53,8 @@ class NodeSpec:
         "timeout",
         "defer",
         "is_subgraph",
+        "subgraph",
+        "error_handler",
         "call_target",
         "is_call",
         "inline_ok",
@@ -81,6 +84,8 @@ class NodeSpec:
         timeout: TimeoutPolicy | None = None,
         defer: bool = False,
         is_subgraph: bool = False,
+        subgraph: Any = None,
+        error_handler: str | None = None,
         call_target: Any = None,
         is_call: bool = False,
         inline_ok: bool = True,
@@ -105,6 +110,11 @@ class NodeSpec:
         self.timeout = timeout
         self.defer = defer
         self.is_subgraph = is_subgraph
+        # the compiled graph this node runs (as the node, or called inside it): its state
+        # shows under the node's tasks in snapshots
+        self.subgraph = subgraph
+        # the node that handles this node's failures (add_node(..., error_handler=...))
+        self.error_handler = error_handler
         # the user's callable (names the node's cache namespace)
         self.call_target = call_target if call_target is not None else call
         # a @task: called with (args, kwargs); its result goes back to its caller
@@ -123,6 +133,36 @@ class NodeSpec:
 
     def __repr__(self) -> str:
         return f"NodeSpec({self.name!r}, triggers={self.triggers})"
+
+    # -- LangGraph's PregelNode surface (``graph.nodes["x"].bound`` / ``.invoke``) --------
+    @property
+    def bound(self) -> Any:
+        """What the node runs, as given to ``add_node``."""
+        return self.call_target
+
+    def invoke(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
+        """Run the node's runnable by itself (outside any graph run) with the node's
+        tags and metadata; a plain function is called with the input."""
+        target: Any = self.call_target
+        if not hasattr(target, "invoke"):
+            return target(input)
+        return target.invoke(input, self._own_config(config), **kwargs)
+
+    async def ainvoke(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
+        """Async twin of ``invoke``."""
+        target: Any = self.call_target
+        if not hasattr(target, "ainvoke"):
+            result = target(input)
+            return await result if inspect.isawaitable(result) else result
+        return await target.ainvoke(input, self._own_config(config), **kwargs)
+
+    def _own_config(self, config: Any) -> dict[str, Any]:
+        out = dict(config or {})
+        if self.tags:
+            out["tags"] = [*self.tags, *(out.get("tags") or ())]
+        if self.metadata:
+            out["metadata"] = {**self.metadata, **(out.get("metadata") or {})}
+        return out
 
 
 class GraphStatistics(msgspec.Struct, frozen=True, kw_only=True):
@@ -209,6 +249,7 @@ class Program:
         stream_single: Any = "",
         map_input: Callable[[Any], list[tuple[str, Any]]],
         map_command: Callable[[Any], tuple[list[tuple[str, Any]], list[Any]]],
+        command_writes: Callable[[Any], tuple[list[tuple[str, Any]], list[Any]]] | None = None,
         coerce_context: Callable[[Any], Any] = lambda c: c,
         stream_mode: str = "updates",
         checkpointer: Any = None,
@@ -247,6 +288,9 @@ class Program:
         self.input_channel = input_channel
         self.map_input = map_input
         self.map_command = map_command
+        # a Command's update/goto as channel writes and sends, applied to a saved thread's
+        # pending step (map_command is for a run with no saved step: the update is its input)
+        self.command_writes = command_writes if command_writes is not None else map_command
         self.coerce_context = coerce_context
         self.stream_mode = stream_mode
         self.checkpointer = checkpointer

@@ -20,24 +20,28 @@ from actorgraph._constants import (
     CONF,
     CONFIG_KEY_CHECKPOINT_ID,
     CONFIG_KEY_CHECKPOINTER,
+    CONFIG_KEY_CHECKPOINT_MAP,
     CONFIG_KEY_STRICT_RESUME,
     CONFIG_KEY_THREAD_ID,
     INTERRUPT,
+    NULL_TASK_ID,
     PREVIOUS,
     RETURN,
 )
+from actorgraph._message_types import langchain_installed
 from actorgraph.actors._barrier import BarrierActor
 from actorgraph.actors._delta import rebuild_delta_channels
 from actorgraph.actors._context import _NO_ANSWER, TaskContext, interrupt_id
 from actorgraph.actors._dispatcher import Dispatcher
+from actorgraph.actors._ids import stable_namespace
 from actorgraph.actors._log import run_logger
 from actorgraph.actors._message_stream import MessageStreamer
-from actorgraph.actors._messages import SendMsg, TaskDone, TaskResult
+from actorgraph.actors._messages import SendMsg, TaskDone, TaskResult, null_result
 from actorgraph.actors._node import NodeActor
 from actorgraph.actors._persist import DURABILITY_MODES, RunPersistence, decode_pending
 from actorgraph.actors._spawn import WorkerGroup
 from actorgraph.actors._step import StepState
-from actorgraph.actors._stream import NULL_SINK, StreamSink
+from actorgraph.actors._stream import NULL_SINK, CallbackModesSink, StreamSink, TeeSink
 from actorgraph.errors import ConfigError, EmptyInputError, GraphInterrupt, UnknownInterruptError
 
 if TYPE_CHECKING:
@@ -76,6 +80,9 @@ class RunInput:
     writes: list[tuple[str, Any]] | None
     sends: list[SendMsg] = field(default_factory=list)
     resume: Any = NO_RESUME
+    command: tuple[list[tuple[str, Any]], list[SendMsg]] | None = None
+    """A Command's update/goto (writes, sends): on a thread with a saved step they are
+    applied to that step, which then resumes; ``writes`` start a thread that has none."""
 
 
 @dataclass(slots=True)
@@ -133,12 +140,16 @@ class RunState:
         "interrupt_before",
         "interrupt_after",
         "parent_checkpoints",
+        "address_map",
+        "replay",
+        "resumed_step",
         "resume_map",
         "prior_answers",
         "answers",
         "durability",
         "saved_returns",
         "call_actors",
+        "live_stream",
     )
 
     def __init__(
@@ -173,20 +184,32 @@ class RunState:
         thread = configurable.get(CONFIG_KEY_THREAD_ID)
         self.thread_id = str(thread) if thread is not None else None
         self.run_id = config.get("run_id")
+        # the step a resumed run re-runs (its tasks' subgraphs resume too)
+        self.resumed_step: int | None = None
         if parent is not None:
             prun = parent.run
             nth = parent.subgraphs
             self.checkpoint_ns = parent.child_namespace()
+            stateful = program.checkpointer is True
+            if stateful:
+                # checkpointer=True: one lineage across the parent's runs, under the node's
+                # name without task ids, so each run continues the last one's state
+                self.checkpoint_ns = stable_namespace(self.checkpoint_ns)
+            own = parent.spec.name if stateful else f"{parent.spec.name}:{parent.spec.id}"
+            prefix = (*prun.stream_ns, own, str(nth)) if nth and not stateful else (*prun.stream_ns, own)
             if sink is NULL_SINK:
                 # a subgraph: its events join the parent's stream under its namespace (the
                 # second and later runs from one task numbered, as their checkpoints are)
                 self.sink = prun.sink
-                own = f"{parent.spec.name}:{parent.spec.id}"
-                self.stream_ns = (*prun.stream_ns, own, str(nth)) if nth else (*prun.stream_ns, own)
+                self.stream_ns = prefix
             else:
-                # stream()/astream() called inside a node: the caller consumes the events
+                # stream()/astream() called inside a node: the caller consumes the events,
+                # and a parent stream that takes subgraph events gets them too
                 self.sink = sink
                 self.stream_ns = ()
+                if prun.sink.subgraphs and prun.sink.modes:
+                    seen = prun.messages.seen if prun.messages is not None else None
+                    self.sink = TeeSink(sink, prun.sink, prefix, seen)
             self.context = context if context is not None else prun.context
             self.store = program.store if program.store is not None else prun.store
             self.durability = durability or prun.durability
@@ -194,18 +217,27 @@ class RunState:
             self.parent_checkpoints: dict[str, str] = dict(prun.parent_checkpoints)
             if prun.persistence is not None and prun.persistence.checkpoint_id is not None:
                 self.parent_checkpoints[prun.checkpoint_ns] = prun.persistence.checkpoint_id
+            self.address_map: dict[str, str] = prun.address_map
+            self.replay: _Replay | None = prun.replay
         else:
             self.sink = sink
             self.stream_ns = ()
-            if caller is not None and sink is NULL_SINK:
-                self.sink = caller.run.sink
-                self.stream_ns = (*caller.run.stream_ns, f"{caller.spec.name}:{caller.spec.id}")
+            if caller is not None and caller.run.sink.subgraphs:
+                # a graph invoked in a node on a thread of its own is a root run: its
+                # messages and tools still reach a caller's stream that takes subgraphs
+                forward = CallbackModesSink(caller.run.sink)
+                if forward.modes:
+                    self.sink = forward if sink is NULL_SINK else TeeSink(sink, forward, (), None)
             self.checkpoint_ns = ""
             self.context = context
             self.store = program.store
             self.durability = durability or "async"
             self.resume_map = {}
             self.parent_checkpoints = {}
+            # checkpoints the caller addressed by namespace (a subgraph's config from
+            # get_state(subgraphs=True) carries one for each enclosing graph)
+            self.address_map = dict((config.get(CONF) or {}).get(CONFIG_KEY_CHECKPOINT_MAP) or {})
+            self.replay = None
         if self.durability not in DURABILITY_MODES:
             raise ConfigError(
                 f"durability must be one of {', '.join(DURABILITY_MODES)}, got {self.durability!r}"
@@ -232,12 +264,34 @@ class RunState:
         self.saved_returns: dict[str, tuple[Any]] = {}
         self.call_actors: dict[str, NodeActor] = {}
         self.messages: MessageStreamer | None = None
-        if self.sink.wants("messages", self.stream_ns):
-            shared = caller.run.messages if caller is not None and caller.run.sink is self.sink else None
-            self.messages = MessageStreamer(self, shared.seen if shared is not None else None)
+        sink = self.sink
+        streams_messages = sink.wants("messages", self.stream_ns)
+        streams_tools = sink.wants("tools", self.stream_ns)
+        # callbacks given in the config (LangChain's event stream, tracers) reach the LangChain
+        # components nodes call only through LangChain's config context, which the
+        # streamer sets for each task
+        if streams_messages or streams_tools or (config.get("callbacks") and langchain_installed()):
+            shared = caller.run.messages if caller is not None and caller.run.sink is sink else None
+            self.messages = MessageStreamer(
+                self,
+                shared.seen if shared is not None else None,
+                messages=streams_messages,
+                tools=streams_tools,
+                v2=sink.messages_v2,
+            )
+        # nodes write to the stream as they run: a sync node must not run on the thread of
+        # the loop that delivers the stream, or its chunks would wait for it to return
+        self.live_stream: bool = streams_messages or streams_tools or sink.wants("custom", self.stream_ns)
         self.log: Any = run_logger(
             graph=program.name, run_id=self.run_id, thread_id=self.thread_id, ns=self.checkpoint_ns
         )
+
+    def emit_chunk(self, chunk: tuple[tuple[str, ...], str, Any]) -> None:
+        """Stream a ``(namespace, mode, payload)`` chunk (from a LangChain handler)."""
+        ns, mode, payload = chunk
+        sink = self.sink
+        if sink.wants(mode, ns):
+            sink.emit(ns, mode, payload)
 
     # -- used by the barrier -----------------------------------------------------------
     def task_seed(self) -> str | None:
@@ -300,7 +354,8 @@ class RunState:
 
     def finish_interrupted(self, interrupts: list[Any], rows: list[Any], breakpoint: bool = False) -> Any:
         self.stopping = True
-        if breakpoint and self.sink.wants("updates", self.stream_ns):
+        # a subgraph's breakpoint shows as its parent's (which pauses too), not twice
+        if breakpoint and self.parent is None and self.sink.wants("updates", self.stream_ns):
             self.sink.emit(self.stream_ns, "updates", {INTERRUPT: ()})
         state = self.barrier.state
         self.outcome = RunOutcome(state.output_values(), list(interrupts), paused=breakpoint, state=state.state_values)
@@ -359,6 +414,33 @@ class RunState:
 
     def record_resume(self, tctx: TaskContext) -> None:
         self.answers[tctx.spec.id] = list(tctx.resume)
+
+
+class _Replay:
+    """A run that time-travels to checkpoint ``before``: the first run of each subgraph
+    in it starts from that subgraph's state as it was then (its last checkpoint older
+    than ``before``); later runs of it (a loop) continue normally."""
+
+    __slots__ = ("before", "seen")
+
+    def __init__(self, before: str) -> None:
+        self.before = before
+        self.seen: set[str] = set()
+
+    def first_visit(self, ns: str) -> bool:
+        key = stable_namespace(ns)
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        return True
+
+
+async def _latest_before(saver: Any, thread: str, ns: str, before: str) -> LoadedCheckpoint | None:
+    conf = {CONF: {CONFIG_KEY_THREAD_ID: thread, "checkpoint_ns": ns}}
+    async for tup in saver.alist(conf, before={CONF: {CONFIG_KEY_CHECKPOINT_ID: before}}, limit=1):
+        loaded: LoadedCheckpoint | None = await saver.aload(thread, ns, tup.config[CONF][CONFIG_KEY_CHECKPOINT_ID])
+        return loaded
+    return None
 
 
 def _saver(program: Program, parent: TaskContext | None, config: dict[str, Any]) -> Any:
@@ -493,6 +575,7 @@ async def execute(
     )
     saver = _saver(program, parent, config)
     loaded = None
+    child_mode = ""
     if saver is not None:
         if run.thread_id is None:
             raise ConfigError(
@@ -500,8 +583,23 @@ async def execute(
                 "config={'configurable': {'thread_id': '...'}}"
             )
         run.persistence = RunPersistence(run, saver, run.thread_id, run.durability)
-        wanted = (config.get(CONF) or {}).get(CONFIG_KEY_CHECKPOINT_ID) if parent is None else None
-        loaded = await saver.aload(run.thread_id, run.checkpoint_ns, wanted)
+        conf = config.get(CONF) or {}
+        if parent is None:
+            # a subgraph's checkpoint config addresses this graph's checkpoint through its
+            # map; the run then goes back to it and the subgraph to its own
+            wanted = run.address_map.get("") if conf.get("checkpoint_ns") else conf.get(CONFIG_KEY_CHECKPOINT_ID)
+            loaded = await saver.aload(run.thread_id, run.checkpoint_ns, wanted)
+        else:
+            wanted = run.address_map.get(run.checkpoint_ns)
+            if wanted is not None:
+                loaded = await saver.aload(run.thread_id, run.checkpoint_ns, wanted)
+                # time travel into this subgraph: its interrupts ask again
+                child_mode = "addressed"
+            elif run.replay is not None and run.replay.first_visit(run.checkpoint_ns):
+                loaded = await _latest_before(saver, run.thread_id, run.checkpoint_ns, run.replay.before)
+                child_mode = "replayed"
+            else:
+                loaded = await saver.aload(run.thread_id, run.checkpoint_ns, None)
         if loaded is None and wanted is not None and inp.writes is None:
             raise EmptyInputError(
                 f"Thread '{run.thread_id}' has no checkpoint '{wanted}' to continue from; pass input to start a run"
@@ -511,7 +609,18 @@ async def execute(
             "Command(resume=...) answers an interrupt saved by a checkpointer: compile the graph "
             "with one (e.g. InMemorySaver()) and pass the thread's config"
         )
-    resuming = inp.writes is None or (parent is not None and loaded is not None)
+    if parent is None or loaded is None:
+        resuming = inp.writes is None or (inp.command is not None and loaded is not None)
+    elif child_mode == "addressed":
+        resuming = True
+    elif child_mode == "replayed":
+        resuming = False  # it starts over from its state at the replay point
+    elif program.checkpointer is True:
+        # its lineage spans the parent's runs: it resumes only when the parent task
+        # that runs it is itself re-running a step the parent resumed
+        resuming = caller is not None and caller.spec.step == caller.run.resumed_step
+    else:
+        resuming = True  # its namespace is its task's: a saved run of it is this task's
     fork = False
     done: dict[str, TaskResult] = {}
     if resuming:
@@ -538,12 +647,30 @@ async def execute(
             tid: (value,) for tid, e in pending.items() for chan, value in e["writes"] if chan == RETURN
         }
         state = await arestore(program, loaded, saver)
+        null = pending.get(NULL_TASK_ID)
+        if null is not None and null["writes"]:
+            # a Command's update saved on this step before the run stopped: apply it again
+            state.apply_null(null_result(state.step, null["writes"], null["sends"]))
         fork = False
-        if parent is None and (config.get(CONF) or {}).get(CONFIG_KEY_CHECKPOINT_ID) is not None:
+        if parent is None and wanted is not None:
             # running from a past checkpoint branches off it; from the latest one it just resumes
+            fork = await saver.alatest_id(run.thread_id, run.checkpoint_ns) != loaded.id
+            if inp.resume is NO_RESUME and inp.command is None:
+                # time travel (not answering an interrupt): interrupts ask again, and each
+                # subgraph starts from its state at that point
+                run.prior_answers = {}
+                before = loaded.id
+                if loaded.metadata.get("source") in ("update", "fork") and loaded.row.parent_id:
+                    before = loaded.row.parent_id
+                run.replay = _Replay(before)
+        elif child_mode == "addressed":
+            # time travel into this subgraph: its finished tasks run again, its
+            # interrupts ask again
+            run.prior_answers = {}
             fork = await saver.alatest_id(run.thread_id, run.checkpoint_ns) != loaded.id
         if not fork:
             done = _done_results(loaded, pending, state, loaded.id, run.checkpoint_ns)
+        run.resumed_step = loaded.row.step + 1
     elif loaded is not None:
         state = await arestore(program, loaded, saver)
     else:
@@ -567,7 +694,10 @@ async def execute(
         run.backend = group.backend
         run.dispatcher = Dispatcher(group, config.get("max_concurrency"))
         if resuming:
-            run.dispatcher.submit((lambda _: run.barrier.start_resume(fork, done), None, None, False))
+            command = inp.command if parent is None else None
+            run.dispatcher.submit(
+                (lambda _: run.barrier.start_resume(fork, done, command, loaded, pending), None, None, False)
+            )
         else:
             writes = list(inp.writes or ())
             step = loaded.row.step + 1 if loaded is not None else -1

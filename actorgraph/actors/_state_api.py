@@ -23,9 +23,10 @@ from actorgraph.actors._context import TaskContext
 from actorgraph.actors._delta import ensure_message_ids
 from actorgraph.actors._messages import SendMsg, TaskResult, TaskSpec
 from actorgraph.actors._persist import RunPersistence, decode_pending
+from actorgraph.actors._ids import subgraph_namespace
 from actorgraph.actors._run import RunState, arestore
 from actorgraph.actors._step import StepState
-from actorgraph.actors._stream import NULL_SINK
+from actorgraph.actors._stream import NULL_SINK, task_result_view
 from actorgraph.errors import ConfigError, InvalidUpdateError
 
 if TYPE_CHECKING:
@@ -142,15 +143,15 @@ async def _snapshot(program: Program, saver: Any, loaded: LoadedCheckpoint, *, l
         all_interrupts.extend(waiting)
         result = None
         if entry is not None and entry["done"]:
-            result = {c: v for c, v in entry["writes"] if c in program.stream_key_set}
+            result = task_result_view(entry["writes"], program.stream_key_set)
         node = program.nodes[t.name]
         sub_state: Any = None
-        if node.is_subgraph and getattr(node.call_target, "checkpointer", None) is not False:
-            child_ns = f"{row.ns}|{t.name}:{t.id}" if row.ns else f"{t.name}:{t.id}"
+        if node.subgraph is not None and node.subgraph.program.checkpointer is not False:
+            child_program = node.subgraph.program
+            child_ns = subgraph_namespace(row.ns, t.name, t.id, child_program.checkpointer is True)
             if subgraphs:
                 sub_loaded = await saver.aload(row.thread_id, child_ns, None)
                 if sub_loaded is not None:
-                    child_program = node.call_target.program  # type: ignore[union-attr]
                     sub_state = await _snapshot(child_program, saver, sub_loaded, latest=True, subgraphs=True)
             else:
                 sub_state = {"configurable": {"thread_id": row.thread_id, "checkpoint_ns": child_ns}}
@@ -217,6 +218,8 @@ async def abulk_update_state(program: Program, config: Any, supersteps: Sequence
     run.checkpoint_ns = ns
     persistence = RunPersistence(run, saver, thread, "sync")
     run.persistence = persistence
+    parents = dict(loaded.metadata.get("parents") or {}) if loaded is not None else {}
+    run.parent_checkpoints = parents  # a subgraph's update belongs to the same parent checkpoints
     if loaded is not None:
         state = await arestore(program, loaded, saver)
         # an update branches off the checkpoint: its pending writes aren't applied
@@ -295,7 +298,7 @@ async def abulk_update_state(program: Program, config: Any, supersteps: Sequence
         rows.append(persistence.checkpoint(state, "update", state.step, changed, persistence.reserve_id(), written))
     await saver.asave(rows, writes)
     last = rows[-1]
-    return _conf(thread, ns, last.checkpoint_id)
+    return _conf(thread, ns, last.checkpoint_id, parents)
 
 
 def _as_update(item: Any) -> StateUpdate:

@@ -118,9 +118,16 @@ class StepState:
         except InvalidUpdateError as exc:
             raise _explain_conflict(exc, results, self.step) from None
         if consumed:
-            # a consumed join or deferred trigger changed too: the checkpoint stores it
+            # a consumed join is saved as consumed, so a resume doesn't run its node again
             changed |= consumed
         return updated, written, changed
+
+    def apply_null(self, result: TaskResult) -> tuple[set[str], set[str], set[str]]:
+        """Apply writes that belong to no task (a Command's update on a saved step): no
+        step passes, so nothing pending is cleared; its Sends join the pending ones."""
+        if result.sends:
+            self.pending_sends = [*self.pending_sends, *result.sends]
+        return self.apply_writes(list(result.writes), bump=False)
 
     def apply_writes(self, writes: list[tuple[str, Any]], bump: bool) -> tuple[set[str], set[str], set[str]]:
         """Apply ``writes`` as one step (``bump``: a step passed, so one-step channels
@@ -175,13 +182,20 @@ class StepState:
             self.live_clear.update(c for c in by_chan if c in program.step_clear_channels)
         state_keys = program.state_key_set
         sv = self.state_values
+        added = False
         for c in changed:
             if c in state_keys:
                 ch = channels[c]
                 if ch.is_available():
+                    if c not in sv:
+                        added = True
                     sv[c] = ch.get()
                 else:
                     sv.pop(c, None)
+        if added:
+            # keys keep the schema's order (what LangGraph's state dicts show), not the
+            # order they were first written in
+            self.state_values = {k: sv[k] for k in program.state_keys if k in sv}
         return updated, set(by_chan), changed
 
     # -- next step -----------------------------------------------------------------------

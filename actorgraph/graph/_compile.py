@@ -31,7 +31,7 @@ from actorgraph.persistence._serde import register_schema_types
 from actorgraph.graph._branch import Branch
 from actorgraph.actors._callable import bind_callable
 from actorgraph.actors._context_schema import context_coercer
-from actorgraph.graph._subgraph import bind_subgraph, is_compiled_graph
+from actorgraph.graph._subgraph import bind_subgraph, find_subgraph, is_compiled_graph
 
 if TYPE_CHECKING:
     from actorgraph.graph._compiled import CompiledStateGraph
@@ -281,6 +281,17 @@ class _StartFinish(_Finish):
         return None
 
 
+DEFAULT_ERROR_HANDLER = "__default_error_handler__"
+
+
+def _handler_name(node: str, own: Any, default: Any) -> str | None:
+    if own is not None:
+        return f"__error_handler__{node}"
+    if default is not None:
+        return DEFAULT_ERROR_HANDLER
+    return None
+
+
 def _schema_view(info: Any) -> Any:
     """The state as a router annotated with a narrower schema sees it: that schema's keys,
     as that schema's type."""
@@ -371,15 +382,18 @@ def compile_graph(
         # it only maps the input to writes (and runs START's routers): no job of its own
         # unless a router is async
         run_now=not any(b.bind().is_async for b in builder.branches.get(START, {}).values()),
+        sync_finish=not any(b.bind().is_async for b in builder.branches.get(START, {}).values()),
     )
     for n, spec in builder.nodes.items():
         info = builder.schemas[spec.input_schema]
         if is_compiled_graph(spec.action):
             bound = bind_subgraph(spec.action, key_set)
             is_subgraph = True
+            subgraph = spec.action
         else:
             bound = bind_callable(spec.action, f"Node '{n}'")
             is_subgraph = False
+            subgraph = find_subgraph(spec.action)
         reads = tuple(info.channels) if info.kind != "dict" else state_keys
         timeout = spec.timeout or defaults.timeout
         if timeout is not None and not bound.is_async:
@@ -405,9 +419,46 @@ def compile_graph(
             timeout=timeout,
             defer=spec.defer,
             is_subgraph=is_subgraph,
+            subgraph=subgraph,
+            error_handler=_handler_name(n, spec.error_handler, defaults.error_handler),
             call_target=spec.action,
             sync_finish=not any(b.bind().is_async for b in builder.branches.get(n, {}).values()),
         )
+        handler = spec.error_handler or defaults.error_handler
+        if handler is not None:
+            h_name = _handler_name(n, spec.error_handler, defaults.error_handler)
+            assert h_name is not None
+            if h_name in nodes:
+                continue  # the default handler, shared by every node without its own
+            h_bound = bind_callable(handler, f"error handler of node '{n}'")
+            # a node of its own: triggered by nothing, run when a node it handles fails;
+            # its update goes through no edges (it replaces the failure, as in LangGraph)
+            nodes[h_name] = NodeSpec(
+                h_name,
+                triggers=(),
+                reads=reads,
+                managed=tuple(info.managed.items()),
+                mapper=info.mapper,
+                call=h_bound.call,
+                is_async=h_bound.is_async,
+                finish=_Finish(
+                    _UpdateReader(h_name, key_set, node_names, schema_types, strict),
+                    [],
+                    [],
+                    state_info.mapper,
+                    tuple(state_info.managed.items()),
+                ),
+                call_target=handler,
+            )
+
+    # a node's error handler is listed just before it, as in LangGraph
+    ordered: dict[str, NodeSpec] = {}
+    for n, spec_ in nodes.items():
+        h = spec_.error_handler
+        if h is not None and h not in ordered:
+            ordered[h] = nodes[h]
+        ordered.setdefault(n, spec_)
+    nodes = ordered
 
     def map_input(value: Any) -> list[tuple[str, Any]]:
         if type(value) is not dict and object_to_pairs(value) is None:
@@ -438,6 +489,13 @@ def compile_graph(
         reader.command(cmd, writes, sends)
         return writes, sends
 
+    def command_writes(cmd: Command[Any]) -> tuple[list[tuple[str, Any]], list[SendMsg]]:
+        writes: list[tuple[str, Any]] = []
+        sends: list[SendMsg] = []
+        reader = _UpdateReader("__input__", key_set, node_names, strict=strict)
+        reader.command(Command(update=cmd.update, goto=cmd.goto), writes, sends)
+        return writes, sends
+
     program = Program(
         name=name,
         nodes=nodes,
@@ -448,6 +506,7 @@ def compile_graph(
         input_channel=START,
         map_input=map_input,
         map_command=map_command,
+        command_writes=command_writes,
         coerce_context=context_coercer(builder.context_schema),
         stream_mode="updates",
         checkpointer=checkpointer,

@@ -45,6 +45,9 @@ class StateNodeSpec:
     defer: bool = False
     timeout: TimeoutPolicy | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
+    error_handler: Any = None
+    """Called with the state and a ``NodeError`` when the node fails (retries spent); what
+    it returns is applied instead, in the same step."""
 
 
 def _command_ends(action: Any) -> tuple[str, ...]:
@@ -99,6 +102,7 @@ class _NodeDefaults:
     retry_policy: tuple[RetryPolicy, ...] = ()
     cache_policy: CachePolicy[Any] | None = None
     timeout: TimeoutPolicy | None = None
+    error_handler: Any = None
 
 
 class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
@@ -187,9 +191,14 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         cache_policy: CachePolicy[Any] | None = None,
         destinations: dict[str, str] | tuple[str, ...] | None = None,
         timeout: Any = None,
+        error_handler: Any = None,
         **kwargs: Any,
     ) -> StateGraph[StateT, ContextT, InputT, OutputT]:
-        """Add a node: ``add_node("name", fn)`` or ``add_node(fn)`` (named after ``fn``)."""
+        """Add a node: ``add_node("name", fn)`` or ``add_node(fn)`` (named after ``fn``).
+
+        ``error_handler``: a function ``(state, error: NodeError) -> update`` run in the same
+        step when the node fails for good (after its retries); its update (or ``Command``)
+        replaces the failure."""
         if "retry" in kwargs:
             warnings.warn("`retry` is deprecated: use `retry_policy`", DeprecationWarning, stacklevel=2)
             retry_policy = retry_policy or kwargs.pop("retry")
@@ -223,6 +232,8 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             ends = dict(destinations) if isinstance(destinations, dict) else tuple(destinations)
         if cache_policy is not None:
             validate_cache_policy(cache_policy, f"Node '{name}'")
+        if error_handler is not None and not callable(error_handler):
+            raise TypeError(f"Node '{name}': error_handler must be callable, got {error_handler!r}")
         self.nodes[name] = StateNodeSpec(
             action=action,
             input_schema=schema,
@@ -232,6 +243,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             ends=ends,
             defer=defer,
             timeout=_timeout(timeout, f"Node '{name}'"),
+            error_handler=error_handler,
         )
         if schema is not self.state_schema:
             self._add_schema(schema)
@@ -243,8 +255,10 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
         cache_policy: CachePolicy[Any] | None = None,
         timeout: Any = None,
+        error_handler: Any = None,
     ) -> StateGraph[StateT, ContextT, InputT, OutputT]:
-        """Policies for every node that doesn't set its own (applied at ``compile``)."""
+        """Policies for every node that doesn't set its own (applied at ``compile``);
+        ``error_handler`` handles the failures of every node without one of its own."""
         if retry_policy is not None:
             self._node_defaults.retry_policy = _as_policies(retry_policy, "set_node_defaults")
         if cache_policy is not None:
@@ -252,6 +266,10 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             self._node_defaults.cache_policy = cache_policy
         if timeout is not None:
             self._node_defaults.timeout = _timeout(timeout, "set_node_defaults")
+        if error_handler is not None:
+            if not callable(error_handler):
+                raise TypeError(f"set_node_defaults: error_handler must be callable, got {error_handler!r}")
+            self._node_defaults.error_handler = error_handler
         return self
 
     def _check_name(self, name: str) -> None:
@@ -372,6 +390,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         debug: bool = False,
         name: str | None = None,
         strict: bool = False,
+        transformers: Any = None,
     ) -> Any:
         """Check the graph and build its runnable form.
 
@@ -380,7 +399,9 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         compile; a node writing a key the state doesn't have fails the run instead of the
         key being dropped; ``Command(graph=Command.PARENT)`` from a graph that isn't a
         subgraph is an ``InvalidUpdateError``; resuming is strict (see
-        ``UnknownInterruptError``).
+        ``UnknownInterruptError``). ``transformers``: stream transformer classes (or
+        ``scope -> transformer`` factories) every ``stream_events(version="v3")`` run of
+        it gets.
         """
         from actorgraph.graph._compile import compile_graph
         from actorgraph.persistence._base import BaseCheckpointSaver
@@ -409,5 +430,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             name=name or "LangGraph",
             strict=strict,
         )
+        if transformers:
+            compiled.stream_transformers = tuple(transformers)
         self.compiled = True
         return compiled

@@ -201,6 +201,7 @@ def _node_spec(name: str, node: PregelNode, nodes: frozenset[str], defaults: Pre
         timeout=node.timeout,
         # a graph as the whole body: its checkpoints and snapshots nest under the task
         is_subgraph=_is_graph(node.bound),
+        subgraph=node.subgraphs[0] if node.subgraphs else None,
         call_target=node.bound,
     )
 

@@ -15,6 +15,7 @@ from typing import Any, Generic
 
 from actorgraph._constants import TASKS
 from actorgraph._jsonschema import context_jsonschema, value_model
+from actorgraph.warnings import LangGraphDeprecatedSinceV10
 from actorgraph._types import RetryPolicy, Send
 from actorgraph.actors._program import Program
 from actorgraph.actors._runnable import GraphRunnable, merge_configs
@@ -130,7 +131,7 @@ class Pregel(GraphRunnable, PregelProtocol[StateT, ContextT, InputT, OutputT], G
         if config_type is not _UNSET:
             warnings.warn(
                 "`config_type` is deprecated and will be removed. Please use `context_schema` instead.",
-                DeprecationWarning,
+                LangGraphDeprecatedSinceV10,
                 stacklevel=2,
             )
             if context_schema is None:
@@ -292,7 +293,7 @@ class Pregel(GraphRunnable, PregelProtocol[StateT, ContextT, InputT, OutputT], G
         """Deprecated: use ``get_context_jsonschema``."""
         warnings.warn(
             "`config_schema` is deprecated. Use `get_context_jsonschema` for the relevant schema instead.",
-            DeprecationWarning,
+            LangGraphDeprecatedSinceV10,
             stacklevel=2,
         )
         fields: dict[str, Any] = {}
@@ -304,7 +305,7 @@ class Pregel(GraphRunnable, PregelProtocol[StateT, ContextT, InputT, OutputT], G
         """Deprecated: use ``get_context_jsonschema``."""
         warnings.warn(
             "`get_config_jsonschema` is deprecated. Use `get_context_jsonschema` instead.",
-            DeprecationWarning,
+            LangGraphDeprecatedSinceV10,
             stacklevel=2,
         )
         with warnings.catch_warnings():
@@ -336,8 +337,8 @@ class Pregel(GraphRunnable, PregelProtocol[StateT, ContextT, InputT, OutputT], G
             if isinstance(node, PregelNode):
                 if node.subgraphs:
                     yield name, node.subgraphs[0]
-            elif getattr(node, "is_subgraph", False) and isinstance(node.call_target, GraphRunnable):
-                yield name, node.call_target
+            elif getattr(node, "subgraph", None) is not None:
+                yield name, node.subgraph
 
     async def aget_subgraphs(
         self, *, namespace: str | None = None, recurse: bool = False

@@ -2,6 +2,8 @@
 
 import warnings
 
+from actorgraph.warnings import LangGraphDeprecatedSinceV10
+
 from actorgraph._types import (
     All,
     CachePolicy,
@@ -28,6 +30,6 @@ __all__ = (
 
 warnings.warn(
     "Importing from langgraph.pregel.types is deprecated. Please use 'from langgraph.types import ...' instead.",
-    DeprecationWarning,
+    LangGraphDeprecatedSinceV10,
     stacklevel=2,
 )

@@ -1,0 +1,5 @@
+"""Import-compatible path (``langgraph.prebuilt.tool_validator``): ``ValidationNode``."""
+
+from actorgraph.prebuilt._validation import ValidationNode
+
+__all__ = ("ValidationNode",)
