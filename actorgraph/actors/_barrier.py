@@ -187,13 +187,25 @@ class BarrierActor:
         with it, so a crash doesn't lose them) - the tasks they trigger join the step."""
         run = self.run
         state = self.state
+        null_written: set[str] = set()
+        null_changed: set[str] = set()
         if command is not None and (command[0] or command[1]):
             writes, sends = command
             result = null_result(state.step, list(writes), list(sends))
             try:
-                state.apply_null(result)
-                if run.persistence is not None and not fork:
-                    run.persistence.save((), run.persistence.task_rows(result))
+                if self.program.delta_value_channels:
+                    ensure_message_ids(self.program.channels, result.writes)
+                _, null_written, null_changed = state.apply_null(result)
+                persistence = run.persistence
+                if persistence is not None:
+                    # the next checkpoint stores what the update changed
+                    persistence.dirty |= null_changed
+                    if not fork:
+                        persistence.save((), persistence.task_rows(result))
+                    elif persistence.delta is not None:
+                        # a branch's first checkpoint holds the update's delta channels
+                        # whole: the writes are saved nowhere to replay
+                        persistence.delta.forced.update(c for c in null_written if c in persistence.delta.names)
             except Exception as exc:
                 return run.stop_with_error(exc)
         # a resumed run starts from the saved state: it is the output so far, and the
@@ -208,7 +220,7 @@ class BarrierActor:
         if fork:
             state.step += 1
             run.stop = state.step + 1 + run.recursion_limit
-            return self._next_step(None, set(), set(), [], "fork", [], first=True)
+            return self._next_step(None, null_changed, null_written, [], "fork", [], first=True)
         state.step += 1
         run.stop = state.step + 1 + run.recursion_limit
         tasks = state.prepare(None, run.task_seed(), run.checkpoint_ns)

@@ -314,7 +314,7 @@ class RunPersistence:
         serde = self.saver.serde
         # LangGraph's task path string: stored writes sort by it in the order the step
         # applied them (pull tasks by node, then Sends by index)
-        path = task_path_str(spec.path)
+        path = "" if spec.id == NULL_TASK_ID else task_path_str(spec.path)  # no task: first
         rows = []
         regular = 0
         for chan, value in writes:
