@@ -217,3 +217,25 @@ async def test_clearing_a_checkpoint_keeps_what_its_finished_tasks_wrote() -> No
     cleared = await app.aupdate_state(head.config, None, as_node=END)
     state = await app.aget_state(cleared)
     assert state.values["log"] == ["in", "p", "edit"] and state.next == ()
+
+
+async def test_a_command_update_on_a_saved_step_is_stored() -> None:
+    from actorgraph.types import Command, interrupt
+
+    class S(TypedDict):
+        log: Annotated[list, DeltaChannel(_extend)]
+        x: int
+
+    def ask(state: S) -> dict[str, Any]:
+        interrupt("q")
+        return {"log": ["asked"]}
+
+    builder = StateGraph(S).add_node("a", ask).add_node("z", lambda s: {}).add_edge(START, "a").add_edge("a", "z")
+    app = builder.compile(checkpointer=InMemorySaver())
+    cfg = {"configurable": {"thread_id": "t"}}
+    await app.ainvoke({"log": ["in"], "x": 0}, cfg)
+    out = await app.ainvoke(Command(resume="y", update={"log": ["cmd"], "x": 5}), cfg)
+    assert out == {"log": ["in", "cmd", "asked"], "x": 5}
+    assert (await app.aget_state(cfg)).values == out
+    history = [s.values async for s in app.aget_state_history(cfg)]
+    assert history[0] == history[1] == out  # the step's checkpoint and the last one
