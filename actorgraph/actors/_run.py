@@ -682,6 +682,14 @@ async def execute(
             run.persistence.delta_anchor = loaded.id if latest and inp.writes is not None else None
             if run.persistence.exit_run is not None:
                 run.persistence.exit_run.base_latest = latest
+            if resuming and not fork:
+                # saved writes this resume doesn't reuse (a task that runs again, an error
+                # handler): the next checkpoint must not replay them, so its delta
+                # channels snapshot
+                book = run.persistence.delta
+                book.forced.update(
+                    w[1] for w in loaded.writes if w[1] in book.names and w[0] not in done and w[0] != NULL_TASK_ID
+                )
     prev = state.channels.get(PREVIOUS)
     if prev is not None and prev.is_available():
         run.previous = prev.get()
