@@ -360,3 +360,29 @@ async def test_a_stateless_subgraph_shows_no_task_state() -> None:
     assert await app.ainvoke({"x": 1}, cfg) == {"x": 2}
     tasks = [t for s in [s async for s in app.aget_state_history(cfg)] for t in s.tasks if t.name == "child"]
     assert tasks and all(t.state is None for t in tasks)
+
+
+async def test_a_namespace_that_names_no_subgraph_reads_this_graph() -> None:
+    from actorgraph.constants import CONFIG_KEY_CHECKPOINTER
+
+    saver = InMemorySaver()
+    child = _inc_graph().compile(checkpointer=True)
+
+    async def node(state: _X, config: dict[str, Any]) -> dict[str, Any]:
+        return await child.ainvoke(state, config)
+
+    parent = StateGraph(_X).add_node("node", node).add_edge(START, "node").compile(checkpointer=saver)
+    cfg = {"configurable": {"thread_id": "t"}}
+    assert await parent.ainvoke({"x": 1}, cfg) == {"x": 2}
+    lent = {"configurable": {"thread_id": "t", "checkpoint_ns": "node", CONFIG_KEY_CHECKPOINTER: saver}}
+    assert (await child.aget_state(lent)).values == {"x": 2}
+    with pytest.raises(ValueError, match="Subgraph nope not found"):
+        await parent.aupdate_state({"configurable": {"thread_id": "t", "checkpoint_ns": "nope:1"}}, {"x": 0})
+
+
+def test_callbacks_bound_with_with_config_join_the_calls_own() -> None:
+    from actorgraph.actors._runnable import merge_configs
+
+    a, b = object(), object()
+    assert merge_configs({"callbacks": [a]}, {"callbacks": [b]})["callbacks"] == [a, b]
+    assert merge_configs({"callbacks": [a]}, {"callbacks": None})["callbacks"] == [a]

@@ -53,9 +53,29 @@ def merge_configs(*configs: Any) -> dict[str, Any]:
             elif key == "tags":
                 if value:
                     out["tags"] = [*out.get("tags", []), *value]
+            elif key == "callbacks" and value is not None and out.get("callbacks") is not None:
+                out["callbacks"] = _merge_callbacks(out["callbacks"], value)
             elif value is not None or key not in out:
                 out[key] = value
     return out
+
+
+def _merge_callbacks(before: Any, after: Any) -> Any:
+    """Both sets of callbacks (as LangGraph merges them): two lists concatenate; with a
+    LangChain callback manager, a copy of it gets the other's handlers."""
+    if isinstance(before, list) and isinstance(after, list):
+        return [*before, *after]
+    manager, handlers = (after, before) if isinstance(before, list) else (before, after)
+    if isinstance(handlers, list):
+        merged = manager.copy()
+        for handler in handlers:
+            merged.add_handler(handler, inherit=True)
+        return merged
+    # two managers: the later one, with the earlier one's handlers added
+    merged = after.copy()
+    for handler in getattr(before, "handlers", ()):
+        merged.add_handler(handler, inherit=True)
+    return merged
 
 
 def ensure_config(config: Any, parent: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -66,18 +66,29 @@ def _where(config: Any) -> tuple[str, str, str | None]:
     return str(thread), conf.get("checkpoint_ns", "") or "", conf.get("checkpoint_id")
 
 
-def _program_for(program: Program, ns: str) -> Program:
-    """The program of the (sub)graph whose checkpoints live in namespace ``ns``."""
+def _program_for(program: Program, ns: str, config: Any, for_update: bool = False) -> Program:
+    """The program of the (sub)graph whose checkpoints live in namespace ``ns``. A config
+    that lends a saver (``__pregel_checkpointer``) addresses this graph itself, as does a
+    namespace that names none of its subgraphs (a graph invoked by a tool, say) - except
+    for an update, which would write this graph's state into it (``ValueError``)."""
     from actorgraph.actors._runnable import GraphRunnable
 
+    if not ns or CONFIG_KEY_CHECKPOINTER in ((config or {}).get(CONF) or {}):
+        return program
+    current = program
     for part in [p for p in ns.split("|") if p]:
         name = part.split(":", 1)[0]
-        node = program.nodes.get(name)
-        target = node.call_target if node is not None else None
-        if not isinstance(target, GraphRunnable):
-            raise ConfigError(f"Namespace '{ns}' names '{name}', which is not a subgraph node of '{program.name}'")
-        program = target.program
-    return program
+        node = current.nodes.get(name)
+        sub = None
+        if node is not None:
+            sub = node.subgraph if node.subgraph is not None else node.call_target
+        if not isinstance(sub, GraphRunnable):
+            if for_update:
+                stable = "|".join(p.split(":", 1)[0] for p in ns.split("|") if p)
+                raise ValueError(f"Subgraph {stable} not found")
+            return program
+        current = sub.program
+    return current
 
 
 def _conf(thread: str, ns: str, cid: str, parents: Any = None) -> dict[str, Any]:
@@ -92,7 +103,7 @@ def _conf(thread: str, ns: str, cid: str, parents: Any = None) -> dict[str, Any]
 async def aget_state(program: Program, config: Any, *, subgraphs: bool = False) -> StateSnapshot:
     saver = _saver(program, config)
     thread, ns, cid = _where(config)
-    target = _program_for(program, ns)
+    target = _program_for(program, ns, config)
     loaded = await saver.aload(thread, ns, cid)
     if loaded is None:
         return StateSnapshot({}, (), {"configurable": {"thread_id": thread}}, None, None, None, (), ())  # type: ignore[typeddict-unknown-key]
@@ -109,7 +120,7 @@ async def aget_state_history(
 ) -> AsyncIterator[StateSnapshot]:
     saver = _saver(program, config)
     thread, ns, cid = _where(config)
-    target = _program_for(program, ns)
+    target = _program_for(program, ns, config)
     conf = {"configurable": {"thread_id": thread, "checkpoint_ns": ns}}
     if cid is not None:
         conf["configurable"]["checkpoint_id"] = cid
@@ -209,7 +220,7 @@ async def abulk_update_state(program: Program, config: Any, supersteps: Sequence
         raise ValueError("No updates provided")
     saver = _saver(program, config)
     thread, ns, cid = _where(config)
-    program = _program_for(program, ns)
+    program = _program_for(program, ns, config, for_update=True)
     loaded = await saver.aload(thread, ns, cid)
     if loaded is None and cid is not None:
         raise InvalidUpdateError(f"Thread '{thread}' has no checkpoint '{cid}' to update")
