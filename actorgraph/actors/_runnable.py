@@ -53,9 +53,29 @@ def merge_configs(*configs: Any) -> dict[str, Any]:
             elif key == "tags":
                 if value:
                     out["tags"] = [*out.get("tags", []), *value]
+            elif key == "callbacks" and value is not None and out.get("callbacks") is not None:
+                out["callbacks"] = _merge_callbacks(out["callbacks"], value)
             elif value is not None or key not in out:
                 out[key] = value
     return out
+
+
+def _merge_callbacks(before: Any, after: Any) -> Any:
+    """Both sets of callbacks (as LangGraph merges them): two lists concatenate; with a
+    LangChain callback manager, a copy of it gets the other's handlers."""
+    if isinstance(before, list) and isinstance(after, list):
+        return [*before, *after]
+    manager, handlers = (after, before) if isinstance(before, list) else (before, after)
+    if isinstance(handlers, list):
+        merged = manager.copy()
+        for handler in handlers:
+            merged.add_handler(handler, inherit=True)
+        return merged
+    # two managers: the later one, with the earlier one's handlers added
+    merged = after.copy()
+    for handler in getattr(before, "handlers", ()):
+        merged.add_handler(handler, inherit=True)
+    return merged
 
 
 def ensure_config(config: Any, parent: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -275,22 +295,18 @@ class GraphRunnable:
         return mappers
 
     def _output(self, outcome: RunOutcome, opts: _Options) -> Any:
-        if opts.output_keys is not None and outcome.values is not None:
-            keys = [opts.output_keys] if isinstance(opts.output_keys, str) else list(opts.output_keys)
-            if isinstance(opts.output_keys, str):
-                value = outcome.values.get(opts.output_keys)
-                outcome = RunOutcome({opts.output_keys: value}, outcome.interrupts, outcome.paused)
-            else:
-                kept = {k: v for k, v in (outcome.values or {}).items() if k in keys}
-                outcome = RunOutcome(kept, outcome.interrupts, outcome.paused)
+        keys = opts.output_keys
+        if keys is not None and outcome.state is not None:
+            # the channels asked for instead of the graph's output: one bare value, or a dict
+            sv = outcome.state
+            values: Any = sv.get(keys) if isinstance(keys, str) else {k: sv[k] for k in keys if k in sv}
+            outcome = RunOutcome(values, outcome.interrupts, outcome.paused, sv)
         if opts.version == "v2":
             output: Any = outcome.values
             mapper = self._v2_mappers()[0]
             if mapper is not None and isinstance(output, dict):
                 output = mapper(output)
             return GraphOutput(output, tuple(outcome.interrupts))
-        if isinstance(opts.output_keys, str) and not outcome.interrupts:
-            return (outcome.values or {}).get(opts.output_keys)
         return output_with_interrupts(outcome)
 
     def astream(
@@ -440,7 +456,17 @@ class GraphRunnable:
         limit = configs[0].get("max_concurrency") if configs else None
         limiter = anyio.CapacityLimiter(limit) if limit else None
         failed: list[BaseException] = []
-        opts = _Options(kwargs.get("context"), "values", False, "v1", kwargs.get("durability"), None, None, False, None)
+        opts = _Options(
+            kwargs.get("context"),
+            "values",
+            False,
+            "v1",
+            kwargs.get("durability"),
+            kwargs.get("interrupt_before"),
+            kwargs.get("interrupt_after"),
+            False,
+            kwargs.get("output_keys"),
+        )
 
         async def one(i: int, scope: anyio.CancelScope) -> None:
             if limiter is not None:
