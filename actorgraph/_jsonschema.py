@@ -66,6 +66,14 @@ def value_model(name: str, typ: Any) -> Any:
     return type(name, (pydantic.RootModel[typ],), {"__module__": __name__})  # type: ignore[name-defined]
 
 
+def _defaulted_value_model(name: str, typ: Any) -> Any:
+    """``value_model`` defaulting to None: a StateGraph's bare-value state, as LangGraph
+    gives it."""
+    pydantic = _pydantic()
+    namespace = {"__module__": __name__, "__annotations__": {"root": typ}, "root": None}
+    return type(name, (pydantic.RootModel[typ],), namespace)  # type: ignore[name-defined]
+
+
 def schema_model(schema: Any, info: Any, channels: dict[str, Any], name: str) -> Any:
     """The pydantic model of one of a graph's schemas: the schema itself when it is a
     model; otherwise a model named ``name`` with a field per channel of the schema."""
@@ -74,7 +82,7 @@ def schema_model(schema: Any, info: Any, channels: dict[str, Any], name: str) ->
         return schema
     keys = [k for k in info.channels if k in channels]
     if keys == ["__root__"]:
-        return value_model(name, channels["__root__"].UpdateType)
+        return _defaulted_value_model(name, channels["__root__"].UpdateType)
     fields = {k: (channels[k].UpdateType, _default(schema, k, channels[k].UpdateType)) for k in keys}
     return pydantic.create_model(name, **fields)
 
@@ -87,7 +95,12 @@ def model_jsonschema(schema: Any, info: Any, channels: dict[str, Any], name: str
     if _is_model(schema):
         return schema.model_json_schema()
     if is_typeddict(schema):
-        return pydantic.TypeAdapter(schema).json_schema()
+        try:
+            return pydantic.TypeAdapter(schema).json_schema()
+        except pydantic.errors.PydanticUserError:
+            # a typing.TypedDict on Python < 3.12, which pydantic won't read (LangGraph
+            # fails here): the model of its channels, under its name
+            return schema_model(schema, info, channels, schema.__name__).model_json_schema()
     return schema_model(schema, info, channels, name).model_json_schema()
 
 

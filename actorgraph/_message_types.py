@@ -120,6 +120,28 @@ class BaseMessage(
             serialization=core_schema.plain_serializer_function_ser_schema(msgspec.to_builtins),
         )
 
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
+        """The message's JSON Schema (its fields, ``type`` fixed to its tag), inlined."""
+        return _inline_refs(msgspec.json.schema(cls))
+
+
+def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with its ``$ref``s to its own ``$defs`` replaced by what they name."""
+    defs = schema.get("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return walk(defs[ref[len("#/$defs/"):]])
+            return {k: walk(v) for k, v in node.items() if k != "$defs"}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(schema)
+
 
 class HumanMessage(BaseMessage, tag="human"):
     """A message from the user."""

@@ -114,6 +114,8 @@ _LANGGRAPH_HOMES = {
     "ToolNode": "langgraph.prebuilt.tool_node",
     "ValidationNode": "langgraph.prebuilt.tool_validator",
 }
+# classes of ours that stand where LangGraph has a RunnableCallable
+_RUNNABLE_CALLABLES = frozenset({"NodeRunnable"})
 
 
 def _data_id(data: Any) -> list[str] | None:
@@ -123,6 +125,8 @@ def _data_id(data: Any) -> list[str] | None:
     cls = type(data)
     module = getattr(cls, "__module__", "") or "builtins"
     if module.split(".")[0] == "actorgraph":
+        if cls.__name__ in _RUNNABLE_CALLABLES:
+            return list(RUNNABLE_CALLABLE_ID)
         home = _LANGGRAPH_HOMES.get(cls.__name__)
         if home is None:
             if callable(data) and not hasattr(data, "invoke"):

@@ -4,9 +4,9 @@ list of messages."""
 from __future__ import annotations
 
 import warnings
-from typing import Annotated
+from typing import Annotated, Any
 
-from actorgraph._message_types import AnyMessage
+from actorgraph._message_types import AnyMessage, langchain_installed
 from actorgraph.graph._messages import add_messages
 from actorgraph.graph._state import StateGraph
 from actorgraph.warnings import LangGraphDeprecatedSinceV10
@@ -26,4 +26,8 @@ class MessageGraph(StateGraph):  # type: ignore[type-arg]
             category=LangGraphDeprecatedSinceV10,
             stacklevel=2,
         )
-        super().__init__(Annotated[list[AnyMessage], add_messages])  # type: ignore[arg-type]
+        message_type: Any = AnyMessage
+        if langchain_installed():
+            # with LangChain, add_messages keeps LangChain's messages: the schema says so
+            from langchain_core.messages import AnyMessage as message_type
+        super().__init__(Annotated[list[message_type], add_messages])  # type: ignore[arg-type,valid-type]
