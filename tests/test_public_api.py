@@ -28,7 +28,7 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
     ),
     "actorgraph.constants": ({"TAG_NOSTREAM", "TAG_HIDDEN", "START", "END", "CONF", "TASKS", "CONFIG_KEY_CHECKPOINTER"}, set()),
     "actorgraph.func": ({"task", "entrypoint"}, set()),
-    "actorgraph.runtime": ({"ExecutionInfo", "RunControl", "Runtime", "ServerInfo", "get_runtime"}, {"BaseUser"}),
+    "actorgraph.runtime": ({"BaseUser", "ExecutionInfo", "RunControl", "Runtime", "ServerInfo", "get_runtime"}, set()),
     "actorgraph.config": ({"RunnableConfig", "get_config", "get_store", "get_stream_writer"}, set()),
     "actorgraph.errors": (
         {

@@ -23,6 +23,7 @@ from actorgraph.actors._messages import Activate, TaskDone, TaskResult, TaskSpec
 from actorgraph.actors._node import post_activate
 from actorgraph.errors import (
     ErrorCode,
+    GraphDrained,
     GraphRecursionError,
     InvalidUpdateError,
     NodeError,
@@ -281,6 +282,11 @@ class BarrierActor:
                 interrupts=len(r.interrupts),
             )
         if r.error is not None:
+            if isinstance(r.error, GraphDrained):
+                # a subgraph run inside the task was drained: not a failure of the task,
+                # which runs again when the thread is resumed
+                run.stop_with_error(r.error)
+                return
             self._emit_task_result(r)
             handler = self.program.nodes[r.task.name].error_handler
             if handler is not None and r.task.failure is None:
@@ -464,6 +470,11 @@ class BarrierActor:
         run = self.run
         if not tasks:
             return run.finish_ok()
+        control = run.control
+        if control is not None and control.drain_requested:
+            # asked to drain: stop before the next step runs (after its breakpoints were
+            # checked, so a resume that passes them doesn't skip one)
+            return run.finish_drained()
         waits = []
         persistence = run.persistence
         if persistence is not None and (persistence.durability == "sync" or (flush and persistence.durability != "exit")):

@@ -10,6 +10,7 @@ building them per task is the per-task config merging LangGraph pays for everywh
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ from actorgraph._constants import (
     CONF,
     CONFIG_KEY_CHECKPOINT_ID,
     CONFIG_KEY_CHECKPOINT_NS,
+    CONFIG_KEY_DURABILITY,
     CONFIG_KEY_TASK_ID,
     NS_SEP,
     PUSH,
@@ -45,6 +47,8 @@ __all__ = (
     "interrupt",
     "interrupt_id",
 )
+
+_time = time.time
 
 CURRENT: ContextVar[TaskContext | None] = ContextVar("actorgraph_task", default=None)
 
@@ -72,6 +76,7 @@ class TaskContext:
         "resume",
         "interrupt_counter",
         "attempt",
+        "started_at",
         "_progress",
         "extra_callbacks",
         "subgraphs",
@@ -99,6 +104,8 @@ class TaskContext:
         self.resume: list[Any] = run.resume_for(spec.id)
         self.interrupt_counter = 0
         self.attempt = 1
+        self.started_at = _time()
+        """When the task's first attempt started (Unix time)."""
         self._progress: Progress | None = None
         self.extra_callbacks: tuple[Any, ...] = ()
         self.subgraphs = 0
@@ -180,6 +187,7 @@ class TaskContext:
         rt = self._runtime
         if rt is None:
             run = self.run
+            run_id = run.run_id
             rt = self._runtime = Runtime(
                 context=run.context,
                 store=run.store,
@@ -187,13 +195,16 @@ class TaskContext:
                 heartbeat=self.progress,
                 previous=run.previous,
                 execution_info=ExecutionInfo(
-                    checkpoint_id=run.checkpoint_id,
+                    checkpoint_id=run.current_checkpoint_id(),
                     checkpoint_ns=self.ns,
                     task_id=self.spec.id,
                     thread_id=run.thread_id,
-                    run_id=run.run_id,
+                    run_id=str(run_id) if run_id else None,
                     node_attempt=self.attempt,
+                    node_first_attempt_time=self.started_at,
                 ),
+                server_info=run.server_info,
+                control=run.ensure_control(),
             )
         return rt
 
@@ -217,6 +228,8 @@ class TaskContext:
         configurable[CONFIG_KEY_TASK_ID] = spec.id
         configurable[CONFIG_KEY_CHECKPOINT_NS] = self.ns
         configurable[CONFIG_KEY_CHECKPOINT_ID] = None
+        if run.durability_given:
+            configurable[CONFIG_KEY_DURABILITY] = run.durability
         callbacks = base.get("callbacks")
         if self.extra_callbacks:
             if callbacks is None or isinstance(callbacks, list):
@@ -235,9 +248,10 @@ class TaskContext:
             tags.extend(self.node.tags)
         if tags:
             cfg["tags"] = tags
-        for key in ("run_name", "run_id", "max_concurrency"):
-            if key in base:
-                cfg[key] = base[key]
+        # the caller's run_id and run_name name the graph's own run, never a node's: a
+        # LangChain runnable the node calls with this config would claim them
+        if "max_concurrency" in base:
+            cfg["max_concurrency"] = base["max_concurrency"]
         return cfg
 
     # -- interrupts --------------------------------------------------------------------

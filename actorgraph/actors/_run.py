@@ -20,6 +20,7 @@ from actorgraph._constants import (
     CONF,
     CONFIG_KEY_CHECKPOINT_ID,
     CONFIG_KEY_CHECKPOINT_MAP,
+    CONFIG_KEY_RUNTIME,
     CONFIG_KEY_STRICT_RESUME,
     CONFIG_KEY_THREAD_ID,
     INTERRUPT,
@@ -27,9 +28,11 @@ from actorgraph._constants import (
     PREVIOUS,
     RETURN,
 )
+from actorgraph._runtime import RunControl, coerce_parent_runtime, server_info_from
 from actorgraph.actors._barrier import BarrierActor
 from actorgraph.actors._context import _NO_ANSWER, TaskContext, interrupt_id
 from actorgraph.actors._dispatcher import Dispatcher
+from actorgraph.actors._ids import checkpoint_id as new_checkpoint_id
 from actorgraph.actors._ids import stable_namespace
 from actorgraph.actors._log import run_logger
 from actorgraph.actors._message_stream import MessageStreamer
@@ -39,7 +42,7 @@ from actorgraph.actors._persist import DURABILITY_MODES, RunPersistence, decode_
 from actorgraph.actors._spawn import WorkerGroup
 from actorgraph.actors._step import StepState
 from actorgraph.actors._stream import NULL_SINK, StreamSink
-from actorgraph.errors import ConfigError, EmptyInputError, GraphInterrupt, UnknownInterruptError
+from actorgraph.errors import ConfigError, EmptyInputError, GraphDrained, GraphInterrupt, UnknownInterruptError
 
 if TYPE_CHECKING:
     from actorgraph.actors._program import Program
@@ -144,6 +147,10 @@ class RunState:
         "durability",
         "saved_returns",
         "call_actors",
+        "control",
+        "server_info",
+        "durability_given",
+        "checkpoint_step",
     )
 
     def __init__(
@@ -159,6 +166,7 @@ class RunState:
         interrupt_before: Any = None,
         interrupt_after: Any = None,
         detached: bool = False,
+        control: RunControl | None = None,
     ) -> None:
         self.program = program
         self.config = config
@@ -224,6 +232,29 @@ class RunState:
             # get_state(subgraphs=True) carries one for each enclosing graph)
             self.address_map = dict((config.get(CONF) or {}).get(CONFIG_KEY_CHECKPOINT_MAP) or {})
             self.replay = None
+        # what a node's Runtime carries besides the context: the drain control (a fresh one
+        # is made when a node first asks, see TaskContext.runtime) and the server's info
+        self.durability_given: bool = durability is not None or (parent is not None and parent.run.durability_given)
+        self.server_info = server_info_from(configurable)
+        if caller is not None:
+            # a subgraph, or a graph with a thread of its own invoked inside a node: the
+            # caller's run is still the one a drain stops, for the same server
+            self.control: RunControl | None = control or caller.run.control
+            self.server_info = self.server_info or caller.run.server_info
+        else:
+            self.control = control
+            seeded = configurable.get(CONFIG_KEY_RUNTIME)
+            if seeded is not None:
+                # a Runtime (or a server's runtime-like object) seeded by the caller: what
+                # this run doesn't set itself, it inherits from there
+                inherited = coerce_parent_runtime(seeded)
+                self.control = self.control or inherited.control
+                self.server_info = self.server_info or inherited.server_info
+                if self.context is None:
+                    self.context = inherited.context
+                seeded_store = getattr(seeded, "store", None)
+                if seeded_store is not None:
+                    self.store = seeded_store
         if self.durability not in DURABILITY_MODES:
             raise ConfigError(
                 f"durability must be one of {', '.join(DURABILITY_MODES)}, got {self.durability!r}"
@@ -240,7 +271,10 @@ class RunState:
         self.error: BaseException | None = None
         self.outcome: RunOutcome | None = None
         self.previous: Any = None
+        # without a saver: the id of the step's (unsaved) checkpoint, made when a node first
+        # asks for it (runtime.execution_info), and the step it belongs to
         self.checkpoint_id = ""
+        self.checkpoint_step = -2
         self.loop_token: Any = None
         self.loop_thread = 0
         self.persistence: RunPersistence | None = None
@@ -325,6 +359,16 @@ class RunState:
         self._flush_then_end()
         return None
 
+    def finish_drained(self) -> Any:
+        """Stop at this step boundary because a drain was requested: what the run did is
+        saved (as at an interrupt), and the caller gets ``GraphDrained``."""
+        control = self.control
+        assert control is not None
+        self.stopping = True
+        self.error = GraphDrained(control.drain_reason or "shutdown")
+        self._flush_then_end()
+        return None
+
     def _flush_then_end(self) -> None:
         if self.persistence is None:
             self._end()
@@ -360,6 +404,32 @@ class RunState:
     def _end(self) -> None:
         # no node has anything left to do: every actor has voted to halt
         self.dispatcher.finish()
+
+    # -- used by tasks (runtime) --------------------------------------------------------
+    def current_checkpoint_id(self) -> str:
+        """The id of the checkpoint the running step started from (with no saver, an id
+        of its own per step, as LangGraph numbers unsaved checkpoints too)."""
+        p = self.persistence
+        if p is not None and p.checkpoint_id is not None:
+            return p.checkpoint_id
+        step = self.barrier.state.step if self.barrier is not None else -1
+        if step != self.checkpoint_step or not self.checkpoint_id:
+            self.checkpoint_step = step
+            self.checkpoint_id = new_checkpoint_id()
+        return self.checkpoint_id
+
+    def ensure_control(self) -> RunControl:
+        """The run's ``RunControl``, made now if the caller passed none: every node's
+        runtime has one, and a drain requested through it stops this run and the runs
+        that contain it."""
+        control = self.control
+        if control is None:
+            control = RunControl()
+            run: RunState | None = self
+            while run is not None and run.control is None:
+                run.control = control
+                run = run.parent.run if run.parent is not None else None
+        return control
 
     # -- used by tasks (interrupt / resume) ----------------------------------------------
     def resume_for(self, task_id: str) -> list[Any]:
@@ -509,6 +579,7 @@ async def execute(
     interrupt_before: Any = None,
     interrupt_after: Any = None,
     detached: bool = False,
+    control: RunControl | None = None,
 ) -> RunOutcome:
     """Run ``program`` on a thread: from new input, or from the thread's saved step.
 
@@ -529,6 +600,7 @@ async def execute(
         interrupt_before=interrupt_before,
         interrupt_after=interrupt_after,
         detached=detached,
+        control=control,
     )
     saver = _saver(program, parent)
     loaded = None

@@ -222,6 +222,7 @@ class GraphRunnable:
             interrupt_before=opts.interrupt_before,
             interrupt_after=opts.interrupt_after,
             detached=self._detached(config, parent),
+            control=opts.control,
         )
 
     # -- async -------------------------------------------------------------------------
@@ -236,11 +237,16 @@ class GraphRunnable:
         interrupt_before: Any = None,
         interrupt_after: Any = None,
         durability: str | None = None,
+        control: Any = None,
         version: str = "v1",
         **kwargs: Any,
     ) -> Any:
-        """Run the graph to the end (or to a pause) and return its output."""
-        opts = _Options(context, stream_mode, False, version, durability, interrupt_before, interrupt_after, False, output_keys)
+        """Run the graph to the end (or to a pause) and return its output.
+
+        ``control``: a ``RunControl`` through which the run can be asked to stop at the
+        next step boundary (``GraphDrained``)."""
+        durability = _deprecated_kwargs(kwargs, durability)
+        opts = _Options(context, stream_mode, False, version, durability, interrupt_before, interrupt_after, False, output_keys, control)
         return await self._ainvoke(input, config, opts)
 
     async def run_as_node(self, input: Any) -> Any:
@@ -281,12 +287,14 @@ class GraphRunnable:
         interrupt_before: Any = None,
         interrupt_after: Any = None,
         durability: str | None = None,
+        control: Any = None,
         subgraphs: bool = False,
         version: str = "v1",
         **kwargs: Any,
     ) -> AsyncIterator[Any]:
         """Run the graph, yielding stream chunks as they happen."""
-        opts = _Options(context, stream_mode, subgraphs, version, durability, interrupt_before, interrupt_after, False, output_keys)
+        durability = _deprecated_kwargs(kwargs, durability)
+        opts = _Options(context, stream_mode, subgraphs, version, durability, interrupt_before, interrupt_after, False, output_keys, control)
         return self._astream(input, config, opts)
 
     async def _astream(self, input: Any, config: Any, opts: _Options) -> AsyncIterator[Any]:
@@ -314,6 +322,7 @@ class GraphRunnable:
                         interrupt_before=opts.interrupt_before,
                         interrupt_after=opts.interrupt_after,
                         detached=detached,
+                        control=opts.control,
                     )
                 )
             except BaseException as exc:  # handed to the consumer below
@@ -391,11 +400,16 @@ class GraphRunnable:
         interrupt_before: Any = None,
         interrupt_after: Any = None,
         durability: str | None = None,
+        control: Any = None,
         version: str = "v1",
         **kwargs: Any,
     ) -> Any:
-        """Run the graph to the end (or to a pause) and return its output."""
-        opts = _Options(context, stream_mode, False, version, durability, interrupt_before, interrupt_after, True, output_keys)
+        """Run the graph to the end (or to a pause) and return its output.
+
+        ``control``: a ``RunControl`` through which the run can be asked to stop at the
+        next step boundary (``GraphDrained``)."""
+        durability = _deprecated_kwargs(kwargs, durability)
+        opts = _Options(context, stream_mode, False, version, durability, interrupt_before, interrupt_after, True, output_keys, control)
         return run_sync(lambda: self._ainvoke(input, config, opts))
 
     def stream(
@@ -409,12 +423,14 @@ class GraphRunnable:
         interrupt_before: Any = None,
         interrupt_after: Any = None,
         durability: str | None = None,
+        control: Any = None,
         subgraphs: bool = False,
         version: str = "v1",
         **kwargs: Any,
     ) -> Iterator[Any]:
         """Run the graph, yielding stream chunks as they happen."""
-        opts = _Options(context, stream_mode, subgraphs, version, durability, interrupt_before, interrupt_after, True, output_keys)
+        durability = _deprecated_kwargs(kwargs, durability)
+        opts = _Options(context, stream_mode, subgraphs, version, durability, interrupt_before, interrupt_after, True, output_keys, control)
         return iterate_sync(lambda: self._astream(input, config, opts))
 
     def batch(
@@ -480,6 +496,7 @@ class _Options:
         "interrupt_after",
         "sync_call",
         "output_keys",
+        "control",
     )
 
     def __init__(
@@ -493,6 +510,7 @@ class _Options:
         interrupt_after: Any,
         sync_call: bool,
         output_keys: Any,
+        control: Any = None,
     ) -> None:
         self.context = context
         self.stream_mode = stream_mode
@@ -503,6 +521,30 @@ class _Options:
         self.interrupt_after = interrupt_after
         self.sync_call = sync_call
         self.output_keys = output_keys
+        self.control = control
+
+
+def _deprecated_kwargs(kwargs: dict[str, Any], durability: str | None) -> str | None:
+    """The durability a call asked for, honouring the deprecated ``checkpoint_during``."""
+    if not kwargs:
+        return durability
+    checkpoint_during = kwargs.get("checkpoint_during")
+    if checkpoint_during is None:
+        return durability
+    import warnings
+
+    from actorgraph.warnings import LangGraphDeprecatedSinceV10
+
+    warnings.warn(
+        "`checkpoint_during` is deprecated and will be removed. Please use `durability` instead.",
+        category=LangGraphDeprecatedSinceV10,
+        stacklevel=3,
+    )
+    if durability is not None:
+        raise ValueError(
+            "Cannot use both `checkpoint_during` and `durability` parameters. Please use `durability` instead."
+        )
+    return "async" if checkpoint_during else "exit"
 
 
 def _batch_configs(config: Any, n: int) -> list[Any]:
