@@ -78,6 +78,18 @@ def bind_callable(fn: Any, what: str) -> BoundCallable:
     ainvoke = getattr(fn, "ainvoke", None)
     if ainvoke is not None and not inspect.isfunction(fn) and callable(ainvoke):
         # a Runnable-like object (a compiled graph, a LangChain runnable)
+        invoke = getattr(fn, "invoke", None)
+        if callable(invoke) and not _is_ours(fn):
+            # a LangChain runnable runs as the call does: ``invoke`` (in a worker thread)
+            # under a sync invoke/stream, ``ainvoke`` under an async one, as in LangGraph
+            # (the two may differ, e.g. a RunnableLambda with a separate ``afunc``)
+            async def call_either(inp: Any, t: Any) -> Any:
+                if t.run.sync_call:
+                    return await _invoke_in_thread(invoke, inp, t)
+                return await ainvoke(inp, t.config)
+
+            return BoundCallable(fn, call_either, True, frozenset({"config"}), True)
+
         async def call_runnable(inp: Any, t: Any) -> Any:
             return await ainvoke(inp, t.config)
 
@@ -109,6 +121,30 @@ def bind_callable(fn: Any, what: str) -> BoundCallable:
                 injected.append((p.name, getter))
     accepts = frozenset(name for name, _ in injected)
     return BoundCallable(fn, _make_call(fn, takes_input, injected), is_async, accepts, takes_input)
+
+
+def _is_ours(fn: Any) -> bool:
+    """Whether ``fn`` is an actorgraph runnable (a compiled graph or entrypoint): those run
+    on the engine's loop whatever the call."""
+    from actorgraph.actors._runnable import GraphRunnable
+
+    return isinstance(fn, GraphRunnable)
+
+
+async def _invoke_in_thread(invoke: Callable[..., Any], inp: Any, t: Any) -> Any:
+    import contextvars
+
+    import anyio.lowlevel
+    import anyio.to_thread
+
+    run = t.run
+    if run.loop_token is None:
+        # the code in the thread may call back into this loop (nested invokes): it needs
+        # the loop's token
+        run.loop_token = anyio.lowlevel.current_token()
+    config = t.config
+    ctx = contextvars.copy_context()
+    return await anyio.to_thread.run_sync(ctx.run, invoke, inp, config)
 
 
 def _node_error(t: Any) -> Any:
