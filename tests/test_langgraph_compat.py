@@ -445,3 +445,75 @@ def test_gap_04_a_node_error_handler_replaces_the_failure_in_the_same_step() -> 
 
     g2 = StateGraph(S).add_node("f", fail, error_handler=set_x).add_edge(START, "f")
     assert g2.compile().invoke({"x": 0}) == {"x": 1}
+
+
+def test_gap_67_a_join_target_is_not_left_pending_after_the_run() -> None:
+    b = StateGraph(L)
+    for n in "abc":
+        b.add_node(n, lambda s, n=n: {"log": [n]})
+    b.add_edge(START, "a").add_edge(START, "b").add_edge(["a", "b"], "c")
+    g = b.compile(checkpointer=InMemorySaver())
+    g.invoke({"log": []}, cfg())
+    assert g.get_state(cfg()).next == ()
+    assert g.invoke(None, cfg()) == {"log": ["a", "b", "c"]}
+
+
+@pytest.mark.anyio
+async def test_gap_68_a_finished_sibling_of_a_failing_task_keeps_its_work() -> None:
+    import anyio
+
+    async def a(s: Any) -> None:
+        await anyio.sleep(0)
+        raise ValueError("a fails")
+
+    async def b(s: Any) -> dict:
+        await anyio.sleep(0)
+        return {"log": ["b"]}
+
+    g = StateGraph(L).add_node("a", a).add_node("b", b).add_edge(START, "a").add_edge(START, "b")
+    app = g.compile(checkpointer=InMemorySaver())
+    out = []
+    with pytest.raises(ValueError, match="a fails"):
+        async for c in app.astream({"log": []}, cfg(), stream_mode="updates"):
+            out.append(c)
+    assert out == [{"b": {"log": ["b"]}}]
+    st = await app.aget_state(cfg())
+    assert (st.values, st.next) == ({"log": ["b"]}, ("a",))
+
+
+def test_gap_71_the_recursion_limit_of_a_resumed_run() -> None:
+    from actorgraph.errors import GraphRecursionError
+
+    class C(TypedDict):
+        n: int
+
+    def ask(s: Any) -> dict:
+        interrupt("q")
+        return {"n": 0}
+
+    g = StateGraph(C).add_node("ask", ask).add_node("loop", lambda s: {"n": s["n"] + 1})
+    g = g.add_edge(START, "ask").add_edge("ask", "loop").add_edge("loop", "loop").compile(checkpointer=InMemorySaver())
+    g.invoke({"n": 0}, cfg())
+    with pytest.raises(GraphRecursionError):
+        g.invoke(Command(resume="x"), {**cfg(), "recursion_limit": 5})
+    state = g.get_state(cfg())
+    assert (state.values, state.metadata["step"]) == ({"n": 6}, 7)
+
+
+def test_gap_72_an_async_router_from_start_works_under_sync_invoke() -> None:
+    async def router(s: Any) -> str:
+        return "b"
+
+    g = StateGraph(L).add_node("b", lambda s: {"log": ["b"]}).add_conditional_edges(START, router).compile()
+    assert g.invoke({"log": []}) == {"log": ["b"]}
+
+
+def test_gap_73_get_state_after_a_write_conflict_raises_the_conflict() -> None:
+    from actorgraph.errors import InvalidUpdateError
+
+    g = StateGraph(S).add_node("a", lambda s: {"x": 1}).add_node("b", lambda s: {"x": 2})
+    app = g.add_edge(START, "a").add_edge(START, "b").compile(checkpointer=InMemorySaver())
+    with pytest.raises(InvalidUpdateError):
+        app.invoke({"x": 0}, cfg())
+    with pytest.raises(InvalidUpdateError):
+        app.get_state(cfg())

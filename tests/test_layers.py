@@ -18,6 +18,7 @@ BOTTOM = {
     "actorgraph._cache_key",
     "actorgraph._config_types",
     "actorgraph._message_types",
+    "actorgraph._stream_types",
     "actorgraph._jsonschema",
     "actorgraph.errors",
     "actorgraph.warnings",
@@ -29,10 +30,10 @@ ALLOWED = {
     # transformers over a run's stream parts: they know nothing of the engine
     "stream": set(),
     "persistence": {"channels"},
-    "actors": {"channels", "persistence"},
-    "graph": {"channels", "actors", "persistence", "draw"},
-    "func": {"channels", "actors", "persistence", "draw"},
-    "server": {"channels", "actors", "persistence", "graph", "func", "draw"},
+    "actors": {"channels", "persistence", "stream"},
+    "graph": {"channels", "actors", "persistence", "draw", "stream"},
+    "func": {"channels", "actors", "persistence", "draw", "stream"},
+    "server": {"channels", "actors", "persistence", "graph", "func", "draw", "stream", "prebuilt"},
     "prebuilt": {"channels", "actors", "persistence", "graph", "func", "draw", "stream"},
 }
 

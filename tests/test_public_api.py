@@ -18,11 +18,12 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
             "All", "CachePolicy", "Command", "Durability", "GraphOutput", "Interrupt", "Overwrite",
             "PregelTask", "RetryPolicy", "Send", "StateSnapshot", "StateUpdate", "StreamMode",
             "StreamWriter", "TimeoutPolicy", "interrupt", "default_retry_on",
-        },
-        {
-            "Checkpointer", "StreamPart", "ValuesStreamPart", "UpdatesStreamPart", "MessagesStreamPart",
+            "StreamPart", "ValuesStreamPart", "UpdatesStreamPart", "MessagesStreamPart",
             "CustomStreamPart", "CheckpointStreamPart", "TasksStreamPart", "DebugStreamPart",
             "TaskPayload", "TaskResultPayload", "CheckpointTask", "CheckpointPayload", "DebugPayload",
+        },
+        {
+            "Checkpointer",
             "TracePolicy", "omit_payload", "PregelExecutableTask", "ensure_valid_checkpointer",
         },
     ),
@@ -89,9 +90,11 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
         set(),
     ),
     "actorgraph.prebuilt": (
-        {"InjectedState", "InjectedStore", "ToolNode", "ToolRuntime", "ValidationNode", "create_react_agent", "tools_condition"},
-        # it projects the `tools` stream (langgraph.stream), which isn't built
-        {"ToolCallTransformer"},
+        {
+            "InjectedState", "InjectedStore", "ToolNode", "ToolRuntime", "ValidationNode", "create_react_agent",
+            "tools_condition", "ToolCallTransformer",
+        },
+        set(),
     ),
     "actorgraph.prebuilt.chat_agent_executor": (
         {
@@ -113,6 +116,28 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
     ),
     "actorgraph.prebuilt.tool_validator": ({"ValidationNode"}, set()),
     "actorgraph.prebuilt.interrupt": ({"ActionRequest", "HumanInterrupt", "HumanInterruptConfig", "HumanResponse"}, set()),
+    "actorgraph.stream": (
+        {
+            "AsyncGraphRunStream", "AsyncSubgraphRunStream", "CheckpointsTransformer", "CustomTransformer",
+            "DebugTransformer", "GraphRunStream", "LifecyclePayload", "LifecycleTransformer", "ProtocolEvent",
+            "StreamChannel", "StreamTransformer", "SubgraphRunStream", "SubgraphStatus", "SubgraphTransformer",
+            "TasksTransformer", "UpdatesTransformer",
+        },
+        set(),
+    ),
+    "actorgraph.stream.stream_channel": ({"StreamChannel"}, set()),
+    "actorgraph.stream.run_stream": (
+        {"AsyncGraphRunStream", "AsyncSubgraphRunStream", "GraphRunStream", "SubgraphRunStream"},
+        set(),
+    ),
+    "actorgraph.stream.transformers": (
+        {
+            "CheckpointsTransformer", "CustomTransformer", "DebugTransformer", "LifecycleCause", "LifecyclePayload",
+            "LifecycleTransformer", "MessagesTransformer", "SubgraphStatus", "SubgraphTransformer",
+            "TasksTransformer", "UpdatesTransformer", "ValuesTransformer",
+        },
+        set(),
+    ),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import operator
 import threading
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, TypedDict
 
@@ -489,3 +490,215 @@ async def test_ainvoke_v2_and_astream_v2() -> None:
     assert out == GraphOutput(value={"log": ["a", "b", "c"], "n": 1}, interrupts=())
     items = await _collect(g.astream(INP, stream_mode="values", version="v2"))
     assert items[-1] == {"type": "values", "ns": (), "data": out.value, "interrupts": ()}
+
+
+# -- version="v2": typed parts of schema objects ---------------------------------------------
+
+
+def _schema_graph(schema: Any, checkpointer: Any = None) -> Any:
+    g = StateGraph(schema)
+    g.add_node("a", lambda s: {"value": s.value + "a", "items": ["a"]})
+    g.add_edge(START, "a")
+    return g.compile(checkpointer=checkpointer)
+
+
+def _pydantic_state() -> Any:
+    from pydantic import BaseModel
+
+    class P(BaseModel):
+        value: str
+        items: Annotated[list[str], operator.add]
+
+    return P
+
+
+@dataclass
+class _DC:
+    value: str
+    items: Annotated[list[str], operator.add]
+
+
+@pytest.mark.parametrize("make", [_pydantic_state, lambda: _DC], ids=["pydantic", "dataclass"])
+def test_v2_values_and_invoke_are_objects_of_the_schema(make: Any) -> None:
+    schema = make()
+    g = _schema_graph(schema)
+    parts = list(g.stream({"value": "x", "items": []}, stream_mode="values", version="v2"))
+    assert all(isinstance(p["data"], schema) for p in parts)
+    assert parts[-1]["data"].value == "xa"
+    out = g.invoke({"value": "x", "items": []}, version="v2")
+    assert isinstance(out.value, schema) and out.value.items == ["a"]
+    # v1 is unchanged: plain dicts
+    assert g.invoke({"value": "x", "items": []}) == {"value": "xa", "items": ["a"]}
+    updates = g.invoke({"value": "x", "items": []}, stream_mode="updates", version="v2")
+    assert updates == [{"type": "updates", "ns": (), "data": {"a": {"value": "xa", "items": ["a"]}}}]
+
+
+def test_v2_checkpoint_values_are_objects_of_the_schema_once_complete() -> None:
+    from actorgraph.checkpoint.memory import InMemorySaver
+
+    schema = _pydantic_state()
+    g = _schema_graph(schema, InMemorySaver())
+    parts = list(
+        g.stream(
+            {"value": "x", "items": []}, {"configurable": {"thread_id": "t"}}, stream_mode="checkpoints", version="v2"
+        )
+    )
+    # the input checkpoint (next: __start__) stays a dict: the state isn't complete there
+    assert [type(p["data"]["values"]).__name__ for p in parts] == ["dict", "P", "P"]
+
+
+def test_v2_values_carry_interrupts_outside_the_data() -> None:
+    from actorgraph.checkpoint.memory import InMemorySaver
+    from actorgraph.types import interrupt
+
+    g = StateGraph(CS)
+    g.add_node("ask", lambda s: {"log": [interrupt("ok?")]})
+    g.add_edge(START, "ask")
+    parts = list(
+        g.compile(checkpointer=InMemorySaver()).stream(
+            {"log": []}, {"configurable": {"thread_id": "t"}}, stream_mode="values", version="v2"
+        )
+    )
+    last = parts[-1]
+    assert last["data"] == {"log": []} and [i.value for i in last["interrupts"]] == ["ok?"]
+
+
+def test_graph_output_dict_access_is_deprecated_but_works() -> None:
+    out = _fan().invoke(INP, version="v2")
+    with pytest.warns(DeprecationWarning, match="result.value"):
+        assert out["log"] == ["a", "b", "c"]
+    with pytest.warns(DeprecationWarning):
+        assert "__interrupt__" not in out
+    with pytest.raises(KeyError), pytest.warns(DeprecationWarning):
+        out["nope"]
+
+
+def test_task_events_carry_the_user_metadata_of_the_task() -> None:
+    g = StateGraph(CS)
+    g.add_node("n", lambda s: {"log": ["n"]}, metadata={"team": "blue"})
+    g.add_edge(START, "n")
+    cfg = {"metadata": {"who": "me"}, "tags": ["t1"], "configurable": {"run_id": "r", "thread_id": "x"}}
+    start, result = list(g.compile().stream({"log": []}, cfg, stream_mode="tasks"))
+    # placement keys (thread_id, checkpoint_ns, langgraph_*) are the event's own
+    assert start["metadata"] == {"who": "me", "run_id": "r", "team": "blue", "tags": ["t1"]}
+    assert "metadata" not in result
+
+
+@pytest.mark.parametrize("modes", ["custom", ["custom", "values"]])
+def test_a_lone_sync_node_streams_custom_chunks_as_it_writes_them(modes: Any) -> None:
+    """#41: the consumer gets the node's first chunk while the node is still running."""
+    got_first = threading.Event()
+    waited: list[bool] = []
+
+    def node(state: CS, writer: StreamWriter) -> dict[str, Any]:
+        writer("before")
+        # waits for the consumer to have seen "before": only possible if it was delivered
+        waited.append(got_first.wait(timeout=5))
+        return {}
+
+    g = StateGraph(CS)
+    g.add_node("n", node)
+    g.add_edge(START, "n")
+    for item in g.compile().stream({"log": []}, stream_mode=modes):
+        if item in ("before", ("custom", "before")):
+            got_first.set()
+    assert waited == [True]
+
+
+# -- streams of interrupted and resumed runs (#70) -------------------------------------------
+
+
+def _ask_and_sibling() -> Any:
+    """START -> ask (interrupts), START -> b (finishes in the same step)."""
+    from actorgraph.checkpoint.memory import InMemorySaver
+    from actorgraph.types import interrupt
+
+    g = StateGraph(CS)
+    g.add_node("ask", lambda s: {"log": [interrupt("q")]})
+    g.add_node("b", lambda s: {"log": ["b"]})
+    g.add_edge(START, "ask")
+    g.add_edge(START, "b")
+    return g.compile(checkpointer=InMemorySaver())
+
+
+def test_values_end_with_what_finished_siblings_of_an_interrupt_wrote() -> None:
+    chunks = list(_ask_and_sibling().stream({"log": []}, {"configurable": {"thread_id": "t"}}, stream_mode="values"))
+    assert [sorted(c) for c in chunks] == [["log"], ["__interrupt__", "log"], ["log"]]
+    assert chunks[-1] == {"log": ["b"]}
+
+
+def test_a_resumed_step_reports_results_only_of_the_tasks_that_run() -> None:
+    from actorgraph.types import Command
+
+    g = _ask_and_sibling()
+    cfg = {"configurable": {"thread_id": "t"}}
+    g.invoke({"log": []}, cfg)
+    events = list(g.stream(Command(resume="r"), cfg, stream_mode=["tasks", "updates"]))
+    summary = [
+        (mode, ("result " if "result" in e else "start ") + e["name"]) if mode == "tasks" else (mode, sorted(e))
+        for mode, e in events
+    ]
+    # b's saved writes are reused (an update marked cached), but b doesn't run again
+    assert summary == [
+        ("tasks", "start ask"),
+        ("tasks", "start b"),
+        ("updates", ["__metadata__", "b"]),
+        ("updates", ["ask"]),
+        ("tasks", "result ask"),
+    ]
+
+
+def test_a_resumed_run_streams_the_checkpoint_it_continues_first() -> None:
+    from actorgraph.checkpoint.memory import InMemorySaver
+    from actorgraph.types import Command, interrupt
+
+    g = StateGraph(CS)
+    g.add_node("ask", lambda s: {"log": [interrupt("q")]})
+    g.add_node("after", lambda s: {"log": ["after"]})
+    g.add_edge(START, "ask")
+    g.add_edge("ask", "after")
+    graph = g.compile(checkpointer=InMemorySaver())
+    cfg = {"configurable": {"thread_id": "t"}}
+    graph.invoke({"log": []}, cfg)
+    debug = list(graph.stream(Command(resume="r"), cfg, stream_mode="debug"))
+    kinds = [f"{e['type']}@{e['step']}" for e in debug]
+    assert kinds[:4] == ["checkpoint@0", "task@1", "task_result@1", "checkpoint@1"]
+    first = debug[0]["payload"]
+    assert first["next"] == ["ask"] and first["values"] == {"log": []}
+    (task,) = first["tasks"]
+    assert task["name"] == "ask" and [i["value"] for i in task["interrupts"]] == ["q"]
+
+
+def test_print_mode_prints_the_modes_it_names(capsys: pytest.CaptureFixture[str]) -> None:
+    g = StateGraph(CS)
+    g.add_node("a", lambda s: {"log": ["a"]})
+    g.add_edge(START, "a")
+    graph = g.compile()
+    assert graph.invoke({"log": []}, print_mode=["values", "updates"]) == {"log": ["a"]}
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        "\x1b[1m[values]\x1b[0m {'log': []}",
+        "\x1b[1m[updates]\x1b[0m {'a': {'log': ['a']}}",
+        "\x1b[1m[values]\x1b[0m {'log': ['a']}",
+    ]
+    # streamed modes are yielded, printed ones only printed
+    assert list(graph.stream({"log": []}, stream_mode="values", print_mode="updates")) == [{"log": []}, {"log": ["a"]}]
+    assert capsys.readouterr().out.splitlines() == ["\x1b[1m[updates]\x1b[0m {'a': {'log': ['a']}}"]
+    with pytest.raises(ValueError, match="Unknown stream_mode 'nope'"):
+        graph.invoke({"log": []}, print_mode="nope")
+
+
+def test_a_subgraph_breakpoint_is_reported_once_by_the_root() -> None:
+    """#6: the subgraph pauses its parent; the pause shows in the root's updates only."""
+    from actorgraph.checkpoint.memory import InMemorySaver
+
+    inner = StateGraph(S)
+    inner.add_node("i1", lambda s: {"n": 1})
+    inner.add_node("i2", lambda s: {"n": 2})
+    inner.add_edge(START, "i1")
+    inner.add_edge("i1", "i2")
+    g = StateGraph(S)
+    g.add_node("inner", inner.compile(interrupt_before=["i2"]))
+    g.add_edge(START, "inner")
+    chunks = list(g.compile(checkpointer=InMemorySaver()).stream(INP, {"configurable": {"thread_id": "t"}}, subgraphs=True))
+    assert [(len(ns), c) for ns, c in chunks] == [(1, {"i1": {"n": 1}}), (0, {"__interrupt__": ()})]

@@ -21,6 +21,7 @@ from actorgraph._constants import INTERRUPT, PUSH, START
 from actorgraph.actors._ids import subgraph_namespace, task_id
 from actorgraph.actors._messages import Activate, TaskDone, TaskResult, TaskSpec, null_result
 from actorgraph.actors._node import post_activate
+from actorgraph.actors._stream import task_metadata
 from actorgraph.errors import (
     ErrorCode,
     GraphDrained,
@@ -88,6 +89,7 @@ class BarrierActor:
         "output_written",
         "steps_closed",
         "step_watch",
+        "failure",
     )
 
     def __init__(self, run: RunState, state: StepState) -> None:
@@ -107,6 +109,9 @@ class BarrierActor:
         self.steps_closed = 0
         # the watchdog of the open step when the graph has a step_timeout
         self.step_watch: anyio.CancelScope | None = None
+        # the step's first failed task: the run stops once siblings that are ready to
+        # finish have (LangGraph keeps their work too)
+        self.failure: TaskResult | None = None
 
     @property
     def step(self) -> int:
@@ -163,7 +168,14 @@ class BarrierActor:
             and not self.program.retry_policy
         )
 
-    def start_resume(self, fork: bool, done: dict[str, TaskResult], command: Any = None) -> Any:
+    def start_resume(
+        self,
+        fork: bool,
+        done: dict[str, TaskResult],
+        command: Any = None,
+        loaded: Any = None,
+        pending: dict[str, Any] | None = None,
+    ) -> Any:
         """A run that continues a saved step (resume, retry after an error, replay):
         recompute the step's tasks; tasks whose writes were saved don't run again. A
         replay of an older checkpoint first forks it, so the old branch is kept.
@@ -194,8 +206,11 @@ class BarrierActor:
             run.stop = state.step + 1 + run.recursion_limit
             return self._next_step(None, set(), set(), [], "fork", [], first=True)
         state.step += 1
-        run.stop = state.step + run.recursion_limit
+        run.stop = state.step + 1 + run.recursion_limit
         tasks = state.prepare(None, run.task_seed(), run.checkpoint_ns)
+        if loaded is not None:
+            # the stream starts where the run does: at the checkpoint it continues
+            self._emit_checkpoint(loaded.row, tasks, loaded.metadata, pending)
         return self._begin(tasks, done, first=True)
 
     # -- mailbox -----------------------------------------------------------------------
@@ -227,9 +242,7 @@ class BarrierActor:
         sink = self.run.sink
         ns = self.run.stream_ns
         if sink.wants("tasks", ns) or sink.wants("debug", ns):
-            self._emit_task_event(
-                "task", {"id": spec.id, "name": spec.name, "input": spec.input, "triggers": spec.triggers}
-            )
+            self._emit_task_event("task", self._task_payload(spec, {}))
 
     def _on_call(self, r: TaskResult) -> None:
         self.expected -= 1
@@ -292,7 +305,13 @@ class BarrierActor:
             if handler is not None and r.task.failure is None:
                 self._handle_failure(r, handler)
                 return
-            run.stop_with_error(r.error, failed=r)
+            if self.failure is None:
+                self.failure = r
+                self.expected -= 1
+                if self.expected > 0:
+                    # siblings already resuming (their awaits done) finish first, and
+                    # their writes are kept, as in LangGraph; then the run stops
+                    run.dispatcher.submit((self._fail_after_ready, r, None, False))
             return
         if r.parent_command is not None:
             if run.parent is None and self.program.strict:
@@ -319,6 +338,12 @@ class BarrierActor:
                 return
             self.saved.add(r.task.id)
         self._emit_result(r)
+
+    async def _fail_after_ready(self, r: TaskResult) -> None:
+        await anyio.lowlevel.checkpoint()
+        run = self.run
+        if not run.stopping:
+            run.stop_with_error(r.error, failed=r)  # type: ignore[arg-type]
 
     def _handle_failure(self, r: TaskResult, handler: str) -> None:
         """Run the failed task's error handler in this step instead of failing the run.
@@ -362,11 +387,17 @@ class BarrierActor:
                 if r.cached:
                     chunk["__metadata__"] = {"cached": True}
                 sink.emit(ns, "updates", chunk)
-        self._emit_task_result(r)
+        if not r.cached:
+            # a task whose writes were saved before (or cached) reports them, but it
+            # didn't run: no result event
+            self._emit_task_result(r)
 
     # -- step close --------------------------------------------------------------------
     def _close_step(self) -> Any:
         run = self.run
+        if self.failure is not None:
+            # a task failed: its siblings are in; the step fails instead of closing
+            return run.stop_with_error(self.failure.error, failed=self.failure)  # type: ignore[arg-type]
         if self.step_watch is not None:
             self.step_watch.cancel()
             self.step_watch = None
@@ -378,15 +409,19 @@ class BarrierActor:
                 # the output at a pause includes what the finished tasks wrote (they are
                 # saved as pending writes, not as a new checkpoint)
                 try:
-                    self.state.apply_results(finished)
+                    written = self.state.apply_results(finished)[1]
                 except Exception as exc:
                     return run.stop_with_error(exc)
+                self._emit_values(written)
             return run.finish_interrupted(self.interrupts, unsaved, breakpoint=not self.interrupts)
         lone_rows = self._unsaved(results)
         self.results = []
         try:
             updated, written, changed = self.state.apply_results(results)
         except Exception as exc:
+            # the tasks' writes stay saved as they were (a snapshot shows the conflict too)
+            if lone_rows and run.persistence is not None:
+                run.persistence.save((), lone_rows)
             return run.stop_with_error(exc)
         self.steps_closed += 1
         self._emit_values(written)
@@ -502,10 +537,10 @@ class BarrierActor:
         ns = run.stream_ns
         if sink.wants("tasks", ns) or sink.wants("debug", ns):
             nodes = self.program.nodes
+            metadata: dict[str, Any] = {}
             for t in tasks:
                 if not nodes[t.name].hidden:
-                    payload = {"id": t.id, "name": t.name, "input": t.input, "triggers": t.triggers}
-                    self._emit_task_event("task", payload)
+                    self._emit_task_event("task", self._task_payload(t, metadata))
         for t in tasks:
             r = done.get(t.id)
             if r is not None:
@@ -522,8 +557,8 @@ class BarrierActor:
                 by_node[t.name] = [t]
             else:
                 lst.append(t)
-        inline = run.sync_call and run.alone and len(todo) == 1
-        if len(todo) == 1 and run.messages is None and not self.program.retry_policy:
+        inline = run.sync_call and run.alone and len(todo) == 1 and not run.live_stream
+        if len(todo) == 1 and run.messages is None and not run.live_stream and not self.program.retry_policy:
             spec = todo[0]
             node = self.program.nodes[spec.name]
             if node.run_now or (
@@ -575,7 +610,15 @@ class BarrierActor:
         if run.sink.wants("values", run.stream_ns) and not program.stream_key_set.isdisjoint(written):
             run.sink.emit(run.stream_ns, "values", self.state.stream_values())
 
-    def _emit_checkpoint(self, row: CheckpointRow, tasks: list[TaskSpec]) -> None:
+    def _emit_checkpoint(
+        self,
+        row: CheckpointRow,
+        tasks: list[TaskSpec],
+        metadata: Any = None,
+        pending: dict[str, Any] | None = None,
+    ) -> None:
+        """A checkpoint event: one just saved, or (``metadata`` and ``pending`` given) the
+        saved one a run continues, with what its tasks left (errors, interrupts, results)."""
         run = self.run
         sink = run.sink
         ns = run.stream_ns
@@ -598,14 +641,31 @@ class BarrierActor:
             "config": {"configurable": conf},
             "parent_config": parent,
             "values": self.state.stream_values(),
-            "metadata": persistence.saver.serde.loads(row.metadata),
+            "metadata": dict(metadata) if metadata is not None else persistence.saver.serde.loads(row.metadata),
             "next": [t.name for t in tasks],
-            "tasks": [{"id": t.id, "name": t.name, "interrupts": (), "state": self._task_state(row, t)} for t in tasks],
+            "tasks": [self._checkpoint_task(row, t, pending) for t in tasks],
         }
         if sink.wants("checkpoints", ns):
             sink.emit(ns, "checkpoints", payload)
         if sink.wants("debug", ns):
             sink.emit(ns, "debug", {"step": row.step, "timestamp": row.created_at, "type": "checkpoint", "payload": payload})
+
+    def _checkpoint_task(self, row: CheckpointRow, t: TaskSpec, pending: dict[str, Any] | None) -> dict[str, Any]:
+        """A task of a checkpoint event, with what it left if the checkpoint is continued."""
+        state = self._task_state(row, t)
+        entry = pending.get(t.id) if pending else None
+        if entry is None:
+            return {"id": t.id, "name": t.name, "interrupts": (), "state": state}
+        if entry["error"]:
+            return {"id": t.id, "name": t.name, "error": entry["error"], "state": state}
+        out: dict[str, Any] = {"id": t.id, "name": t.name}
+        if entry["done"]:
+            result = {c: v for c, v in entry["writes"] if c in self.program.stream_key_set}
+            if result:
+                out["result"] = result
+        out["interrupts"] = tuple(_interrupt_dict(i) for i in entry["interrupts"])
+        out["state"] = state
+        return out
 
     def _task_state(self, row: CheckpointRow, task: TaskSpec) -> Any:
         """Where a task's subgraph keeps its state (``None`` for a task without one)."""
@@ -626,6 +686,19 @@ class BarrierActor:
             # merged into the state when it is a dict; alone otherwise (an entrypoint's value)
             chunk = {**values, INTERRUPT: tuple(interrupts)} if isinstance(values, dict) else {INTERRUPT: tuple(interrupts)}
             sink.emit(ns, "values", chunk)
+
+    def _task_payload(self, spec: TaskSpec, metadata: dict[str, Any]) -> dict[str, Any]:
+        """A task start event; ``metadata``: the task metadata by node, made once per step."""
+        payload: dict[str, Any] = {"id": spec.id, "name": spec.name, "input": spec.input, "triggers": spec.triggers}
+        md = metadata.get(spec.name, _UNSET)
+        if md is _UNSET:
+            node = self.program.nodes.get(spec.name)
+            md = metadata[spec.name] = task_metadata(
+                self.run.config, getattr(node, "metadata", None), getattr(node, "tags", None)
+            )
+        if md:
+            payload["metadata"] = dict(md)
+        return payload
 
     def _emit_task_result(self, r: TaskResult) -> None:
         run = self.run
@@ -648,10 +721,7 @@ class BarrierActor:
             "name": r.task.name,
             "error": r.error,
             "result": update if update is not None else {},
-            "interrupts": [
-                {"value": i.value, "id": i.id, "response_schema": i.response_schema}
-                for i in r.interrupts
-            ],
+            "interrupts": [_interrupt_dict(i) for i in r.interrupts],
         }
         self._emit_task_event("task_result", payload)
 
@@ -667,6 +737,13 @@ class BarrierActor:
                 "debug",
                 {"step": self.state.step, "timestamp": _now(), "type": kind, "payload": payload},
             )
+
+
+_UNSET: Any = object()
+
+
+def _interrupt_dict(i: Any) -> dict[str, Any]:
+    return {"value": i.value, "id": i.id, "response_schema": i.response_schema}
 
 
 def _order(r: TaskResult) -> tuple[Any, ...]:

@@ -273,6 +273,8 @@ def _submit(run: RunState, node: NodeSpec, spec: TaskSpec, future: CallFuture) -
     tctx.future = future
     ctx = contextvars.copy_context()
     ctx.run(CURRENT.set, tctx)
+    if run.messages is not None:
+        run.messages.setup(tctx, ctx)
     run.barrier.expect_call()
     run.barrier.call_started(spec)
     job = (actor._run_task, (tctx, False), ctx, True)

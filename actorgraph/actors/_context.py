@@ -212,9 +212,10 @@ class TaskContext:
         run = self.run
         spec = self.spec
         base = run.config
-        metadata = dict(base.get("metadata") or ())
+        metadata = propagated_metadata(base)
         if run.thread_id is not None:
             metadata.setdefault("thread_id", run.thread_id)
+        metadata.setdefault(CONFIG_KEY_CHECKPOINT_NS, self.ns)
         metadata.update(
             langgraph_step=spec.step,
             langgraph_node=spec.name,
@@ -232,12 +233,9 @@ class TaskContext:
             configurable[CONFIG_KEY_DURABILITY] = run.durability
         callbacks = base.get("callbacks")
         if self.extra_callbacks:
-            if callbacks is None or isinstance(callbacks, list):
-                callbacks = [*(callbacks or ()), *self.extra_callbacks]
-            else:  # a LangChain callback manager: give the node a copy with our handler
-                callbacks = callbacks.copy()
-                for handler in self.extra_callbacks:
-                    callbacks.add_handler(handler, inherit=True)
+            from actorgraph.actors._message_stream import merge_callbacks
+
+            callbacks = merge_callbacks(callbacks, self.extra_callbacks)
         cfg: dict[str, Any] = {
             "callbacks": callbacks,
             "configurable": configurable,
@@ -248,8 +246,8 @@ class TaskContext:
             tags.extend(self.node.tags)
         if tags:
             cfg["tags"] = tags
-        # the caller's run_id and run_name name the graph's own run, never a node's: a
-        # LangChain runnable the node calls with this config would claim them
+        # not the run's run_name / run_id: they name the graph's own run, and a LangChain
+        # component called with this config would take them as its own
         if "max_concurrency" in base:
             cfg["max_concurrency"] = base["max_concurrency"]
         return cfg
@@ -277,6 +275,25 @@ class TaskContext:
         raise GraphInterrupt(
             (Interrupt(value=value, id=interrupt_id(self.ns, answered), response_schema=response_schema),)
         )
+
+
+# configurable keys a task's config metadata also carries (as LangGraph's does): where and
+# for whom it runs, for tracing and for the metadata of stream events
+_PROPAGATED_KEYS = ("thread_id", "checkpoint_id", "checkpoint_ns", "task_id", "run_id", "assistant_id", "graph_id")
+
+
+def propagated_metadata(config: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``config``'s metadata with the set ``_PROPAGATED_KEYS`` of its
+    ``configurable`` added (metadata given explicitly wins)."""
+    metadata = dict(config.get("metadata") or ())
+    configurable = config.get(CONF)
+    if configurable:
+        for key in _PROPAGATED_KEYS:
+            if key not in metadata:
+                value = configurable.get(key)
+                if value:
+                    metadata[key] = value
+    return metadata
 
 
 class _NoAnswer:

@@ -104,21 +104,10 @@ class NodeActor:
                         ctx = contextvars.copy_context()
                         ctx.run(CURRENT.set, tctx)
                         if messages is not None:
-                            self._stream_messages(tctx, ctx, messages)
+                            messages.setup(tctx, ctx)
                         submit((run_task, (tctx, inline), ctx, True))
         self.scheduled = False
         return None
-
-    def _stream_messages(self, tctx: TaskContext, ctx: contextvars.Context, messages: Any) -> None:
-        """Set a task up for the ``messages`` stream: its input messages are not news,
-        and LangChain models it calls report their tokens."""
-        messages.note_input(tctx)
-        handler = messages.langchain_handler(tctx)
-        if handler is not None:
-            tctx.extra_callbacks = (handler,)
-            from langchain_core.runnables.config import var_child_runnable_config
-
-            ctx.run(var_child_runnable_config.set, tctx.config)  # type: ignore[arg-type]
 
     # -- one task ----------------------------------------------------------------------
     def run_now(self, spec: TaskSpec) -> TaskResult | None:

@@ -29,6 +29,7 @@ from actorgraph._constants import (
     RETURN,
 )
 from actorgraph._runtime import RunControl, coerce_parent_runtime, server_info_from
+from actorgraph._message_types import langchain_installed
 from actorgraph.actors._barrier import BarrierActor
 from actorgraph.actors._context import _NO_ANSWER, TaskContext, interrupt_id
 from actorgraph.actors._dispatcher import Dispatcher
@@ -41,7 +42,7 @@ from actorgraph.actors._node import NodeActor
 from actorgraph.actors._persist import DURABILITY_MODES, RunPersistence, decode_pending
 from actorgraph.actors._spawn import WorkerGroup
 from actorgraph.actors._step import StepState
-from actorgraph.actors._stream import NULL_SINK, StreamSink
+from actorgraph.actors._stream import NULL_SINK, CallbackModesSink, StreamSink, TeeSink
 from actorgraph.errors import ConfigError, EmptyInputError, GraphDrained, GraphInterrupt, UnknownInterruptError
 
 if TYPE_CHECKING:
@@ -151,6 +152,7 @@ class RunState:
         "server_info",
         "durability_given",
         "checkpoint_step",
+        "live_stream",
     )
 
     def __init__(
@@ -197,16 +199,21 @@ class RunState:
                 # checkpointer=True: one lineage across the parent's runs, under the node's
                 # name without task ids, so each run continues the last one's state
                 self.checkpoint_ns = stable_namespace(self.checkpoint_ns)
+            own = parent.spec.name if stateful else f"{parent.spec.name}:{parent.spec.id}"
+            prefix = (*prun.stream_ns, own, str(nth)) if nth and not stateful else (*prun.stream_ns, own)
             if sink is NULL_SINK:
                 # a subgraph: its events join the parent's stream under its namespace (the
                 # second and later runs from one task numbered, as their checkpoints are)
                 self.sink = prun.sink
-                own = parent.spec.name if stateful else f"{parent.spec.name}:{parent.spec.id}"
-                self.stream_ns = (*prun.stream_ns, own, str(nth)) if nth and not stateful else (*prun.stream_ns, own)
+                self.stream_ns = prefix
             else:
-                # stream()/astream() called inside a node: the caller consumes the events
+                # stream()/astream() called inside a node: the caller consumes the events,
+                # and a parent stream that takes subgraph events gets them too
                 self.sink = sink
                 self.stream_ns = ()
+                if prun.sink.subgraphs and prun.sink.modes:
+                    seen = prun.messages.seen if prun.messages is not None else None
+                    self.sink = TeeSink(sink, prun.sink, prefix, seen)
             self.context = context if context is not None else prun.context
             self.store = program.store if program.store is not None else prun.store
             self.durability = durability or prun.durability
@@ -219,9 +226,12 @@ class RunState:
         else:
             self.sink = sink
             self.stream_ns = ()
-            if caller is not None and sink is NULL_SINK:
-                self.sink = caller.run.sink
-                self.stream_ns = (*caller.run.stream_ns, f"{caller.spec.name}:{caller.spec.id}")
+            if caller is not None and caller.run.sink.subgraphs:
+                # a graph invoked in a node on a thread of its own is a root run: its
+                # messages and tools still reach a caller's stream that takes subgraphs
+                forward = CallbackModesSink(caller.run.sink)
+                if forward.modes:
+                    self.sink = forward if sink is NULL_SINK else TeeSink(sink, forward, (), None)
             self.checkpoint_ns = ""
             self.context = context
             self.store = program.store
@@ -284,12 +294,34 @@ class RunState:
         self.saved_returns: dict[str, tuple[Any]] = {}
         self.call_actors: dict[str, NodeActor] = {}
         self.messages: MessageStreamer | None = None
-        if self.sink.wants("messages", self.stream_ns):
-            shared = caller.run.messages if caller is not None and caller.run.sink is self.sink else None
-            self.messages = MessageStreamer(self, shared.seen if shared is not None else None)
+        sink = self.sink
+        streams_messages = sink.wants("messages", self.stream_ns)
+        streams_tools = sink.wants("tools", self.stream_ns)
+        # callbacks given in the config (LangChain's event stream, tracers) reach the LangChain
+        # components nodes call only through LangChain's config context, which the
+        # streamer sets for each task
+        if streams_messages or streams_tools or (config.get("callbacks") and langchain_installed()):
+            shared = caller.run.messages if caller is not None and caller.run.sink is sink else None
+            self.messages = MessageStreamer(
+                self,
+                shared.seen if shared is not None else None,
+                messages=streams_messages,
+                tools=streams_tools,
+                v2=sink.messages_v2,
+            )
+        # nodes write to the stream as they run: a sync node must not run on the thread of
+        # the loop that delivers the stream, or its chunks would wait for it to return
+        self.live_stream: bool = streams_messages or streams_tools or sink.wants("custom", self.stream_ns)
         self.log: Any = run_logger(
             graph=program.name, run_id=self.run_id, thread_id=self.thread_id, ns=self.checkpoint_ns
         )
+
+    def emit_chunk(self, chunk: tuple[tuple[str, ...], str, Any]) -> None:
+        """Stream a ``(namespace, mode, payload)`` chunk (from a LangChain handler)."""
+        ns, mode, payload = chunk
+        sink = self.sink
+        if sink.wants(mode, ns):
+            sink.emit(ns, mode, payload)
 
     # -- used by the barrier -----------------------------------------------------------
     def task_seed(self) -> str | None:
@@ -351,7 +383,8 @@ class RunState:
 
     def finish_interrupted(self, interrupts: list[Any], rows: list[Any], breakpoint: bool = False) -> Any:
         self.stopping = True
-        if breakpoint and self.sink.wants("updates", self.stream_ns):
+        # a subgraph's breakpoint shows as its parent's (which pauses too), not twice
+        if breakpoint and self.parent is None and self.sink.wants("updates", self.stream_ns):
             self.sink.emit(self.stream_ns, "updates", {INTERRUPT: ()})
         self.outcome = RunOutcome(self.barrier.state.output_values(), list(interrupts), paused=breakpoint)
         if self.persistence is not None and rows:
@@ -719,7 +752,9 @@ async def execute(
         run.dispatcher = Dispatcher(group, config.get("max_concurrency"))
         if resuming:
             command = inp.command if parent is None else None
-            run.dispatcher.submit((lambda _: run.barrier.start_resume(fork, done, command), None, None, False))
+            run.dispatcher.submit(
+                (lambda _: run.barrier.start_resume(fork, done, command, loaded, pending), None, None, False)
+            )
         else:
             writes = list(inp.writes or ())
             step = loaded.row.step + 1 if loaded is not None else -1

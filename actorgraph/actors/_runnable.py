@@ -10,43 +10,25 @@ through ``_sync``.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
 import anyio
 
-from actorgraph._constants import CONF, INTERRUPT
+from actorgraph._constants import CONF, CONFIG_KEY_TASK_ID, INTERRUPT, START
+from actorgraph._stream_types import MESSAGES_V2_FLAG, GraphOutput
 from actorgraph._types import STREAM_MODES, Command, StateSnapshot, StateUpdate
 from actorgraph.actors._state_api import abulk_update_state, aget_state, aget_state_history, aupdate_state
 from actorgraph.actors._context import current_task
 from actorgraph.actors._program import Program
 from actorgraph.actors._run import DEFAULT_RECURSION_LIMIT, RunInput, RunOutcome, execute, output_with_interrupts
 from actorgraph.actors._spawn import DetachedTask
-from actorgraph.actors._stream import END_OF_STREAM, NULL_SINK, QueueSink
+from actorgraph.actors._stream import END_OF_STREAM, NULL_SINK, PrintSink, QueueSink, print_event
 from actorgraph.actors._sync import iterate_sync, run_sync
 from actorgraph.errors import InvalidUpdateError
 
 __all__ = ("GraphRunnable", "GraphOutput", "ensure_config", "merge_configs")
-
-
-class GraphOutput:
-    """``invoke(..., version="v2")`` result: the output value and pending interrupts."""
-
-    __slots__ = ("value", "interrupts")
-
-    def __init__(self, value: Any, interrupts: tuple[Any, ...] = ()) -> None:
-        self.value = value
-        self.interrupts = interrupts
-
-    def __repr__(self) -> str:
-        return f"GraphOutput(value={self.value!r}, interrupts={self.interrupts!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, GraphOutput)
-            and other.value == self.value
-            and other.interrupts == self.interrupts
-        )
 
 
 _MERGED_KEYS = ("configurable", "metadata")
@@ -136,11 +118,16 @@ def _stream_modes(stream_mode: Any, default: str) -> tuple[list[str], bool]:
     else:
         raise TypeError(f"stream_mode must be a string or a list of strings, got {stream_mode!r}")
     for m in modes:
-        if m not in STREAM_MODES:
+        if m not in _MODES:
             raise ValueError(
-                f"Unknown stream_mode {m!r}: expected one of {', '.join(sorted(STREAM_MODES))}"
+                f"Unknown stream_mode {m!r}: expected one of {', '.join(sorted(_MODES))}"
             )
     return modes, single
+
+
+# ``tools``: LangChain tool calls' start/finish/error events (not in ``StreamMode``, as
+# in LangGraph, where it feeds the tool-call transformers)
+_MODES = STREAM_MODES | {"tools"}
 
 
 class GraphRunnable:
@@ -148,6 +135,9 @@ class GraphRunnable:
 
     program: Program
     name: str
+    stream_transformers: tuple[Any, ...] = ()
+    """Transformer factories ``compile(transformers=...)`` added to every
+    ``stream_events(version="v3")`` run."""
     config: dict[str, Any] | None = None
     """Defaults merged under every call's config (``with_config``)."""
 
@@ -201,6 +191,10 @@ class GraphRunnable:
             return False
         for source in (self.config, config):
             own = (source or {}).get(CONF) or {}
+            if own.get(CONFIG_KEY_TASK_ID) is not None:
+                # a task's own config passed on (`sub.invoke(state, config)`): its
+                # checkpoint_ns is the task's, and the graph runs as its subgraph
+                continue
             if any(own.get(k) is not None for k in _COORDINATE_KEYS):
                 return True
             if source and source.get("thread_id") is not None:
@@ -247,6 +241,7 @@ class GraphRunnable:
         next step boundary (``GraphDrained``)."""
         durability = _deprecated_kwargs(kwargs, durability)
         opts = _Options(context, stream_mode, False, version, durability, interrupt_before, interrupt_after, False, output_keys, control)
+        opts.print_mode = self._print_modes(kwargs)
         return await self._ainvoke(input, config, opts)
 
     async def run_as_node(self, input: Any) -> Any:
@@ -258,8 +253,31 @@ class GraphRunnable:
     async def _ainvoke(self, input: Any, config: Any, opts: _Options) -> Any:
         if opts.stream_mode != "values":
             return [c async for c in self._astream(input, config, opts)]
-        outcome = await self._execute(input, config, opts, NULL_SINK)
+        sink = PrintSink(frozenset(opts.print_mode)) if opts.print_mode else NULL_SINK
+        outcome = await self._execute(input, config, opts, sink)
         return self._output(outcome, opts)
+
+    def _print_modes(self, kwargs: dict[str, Any]) -> tuple[str, ...]:
+        """The modes to print as they stream (``print_mode``; ``updates`` and ``values``
+        with ``debug=True`` here or at compile), checked as stream modes are."""
+        if kwargs.get("debug") or self.program.debug:
+            return ("updates", "values")
+        print_mode = kwargs.get("print_mode")
+        if not print_mode:
+            return ()
+        return tuple(_stream_modes(print_mode, "values")[0])
+
+    def _v2_mappers(self) -> tuple[Any, Any]:
+        """(output, state) mappers of ``version="v2"`` streams: a dict of values to the
+        output (state) schema's pydantic model or dataclass; ``None`` for other schemas."""
+        mappers = self.__dict__.get("_v2_mapper_cache")
+        if mappers is None:
+            builder = getattr(self, "builder", None)
+            mappers = self.__dict__["_v2_mapper_cache"] = (
+                _schema_mapper(getattr(builder, "output_schema", None)),
+                _schema_mapper(getattr(builder, "state_schema", None)),
+            )
+        return mappers
 
     def _output(self, outcome: RunOutcome, opts: _Options) -> Any:
         if opts.output_keys is not None and outcome.values is not None:
@@ -271,7 +289,11 @@ class GraphRunnable:
                 kept = {k: v for k, v in (outcome.values or {}).items() if k in keys}
                 outcome = RunOutcome(kept, outcome.interrupts, outcome.paused)
         if opts.version == "v2":
-            return GraphOutput(outcome.values, tuple(outcome.interrupts))
+            output: Any = outcome.values
+            mapper = self._v2_mappers()[0]
+            if mapper is not None and isinstance(output, dict):
+                output = mapper(output)
+            return GraphOutput(output, tuple(outcome.interrupts))
         if isinstance(opts.output_keys, str) and not outcome.interrupts:
             return (outcome.values or {}).get(opts.output_keys)
         return output_with_interrupts(outcome)
@@ -295,13 +317,20 @@ class GraphRunnable:
         """Run the graph, yielding stream chunks as they happen."""
         durability = _deprecated_kwargs(kwargs, durability)
         opts = _Options(context, stream_mode, subgraphs, version, durability, interrupt_before, interrupt_after, False, output_keys, control)
+        opts.print_mode = self._print_modes(kwargs)
         return self._astream(input, config, opts)
 
     async def _astream(self, input: Any, config: Any, opts: _Options) -> AsyncIterator[Any]:
         modes, single = _stream_modes(opts.stream_mode, self.program.stream_mode)
-        sink = QueueSink(frozenset(modes), opts.subgraphs)
+        printed = frozenset(opts.print_mode)
+        sink = QueueSink(frozenset(modes) | printed, opts.subgraphs)
         parent = current_task()
         cfg = self._config(config)
+        mappers: tuple[Any, Any] = (None, None)
+        if opts.version == "v2":
+            mappers = self._v2_mappers()
+            # a stream_events(version="v3") run: chat models stream protocol events
+            sink.messages_v2 = bool(cfg[CONF].get(MESSAGES_V2_FLAG))
         run_input = self._input(input)
         ctx_value = self.program.coerce_context(opts.context)
         detached = self._detached(config, parent)
@@ -339,7 +368,11 @@ class GraphRunnable:
                 if event is END_OF_STREAM:
                     break
                 ns, mode, chunk = event
-                yield _format(ns, mode, chunk, single, opts.subgraphs, opts.version)
+                if printed and mode in printed:
+                    print_event(ns, mode, chunk)
+                    if mode not in modes:
+                        continue
+                yield _format(ns, mode, chunk, single, opts.subgraphs, opts.version, mappers)
         finally:
             if not task.done:
                 task.cancel()
@@ -347,6 +380,59 @@ class GraphRunnable:
                     await task.wait()
         if result and isinstance(result[0], BaseException):
             raise result[0]
+
+    # -- event streams -----------------------------------------------------------------
+    def stream_events(
+        self,
+        input: Any,
+        config: Any = None,
+        *,
+        version: str = "v2",
+        transformers: Sequence[Any] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """``version="v3"``: a ``GraphRunStream`` whose projections (``run.values``,
+        ``run.messages``, ``run.lifecycle``, ``run.subgraphs``, and those of
+        ``transformers`` and ``compile(transformers=...)``) the caller drives by reading
+        them. Other keyword arguments (``context``, ``durability``, ``interrupt_before``
+        ...) go to ``stream``; ``stream_mode`` and ``subgraphs`` are v3's own. The
+        LangChain event versions ``"v1"``/``"v2"`` exist only as ``astream_events``."""
+        if version == "v3":
+            from actorgraph.stream._entry import stream_events_v3
+
+            inside = current_task() is not None
+            return stream_events_v3(
+                self, input, config, transformers=transformers, inside_node=inside, **_v3_kwargs(kwargs)
+            )
+        raise NotImplementedError(
+            f"stream_events(version={version!r}) is not available synchronously: use "
+            "astream_events(), or version='v3'"
+        )
+
+    def astream_events(
+        self,
+        input: Any,
+        config: Any = None,
+        *,
+        version: str = "v2",
+        transformers: Sequence[Any] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """``version="v3"``: an awaitable of an ``AsyncGraphRunStream`` (see
+        ``stream_events``). ``"v1"``/``"v2"``: LangChain's event stream (``on_chat_model_stream``,
+        ``on_tool_start`` ... of the LangChain components the nodes run), with the
+        keyword arguments passed on to ``astream`` as given."""
+        if version == "v3":
+            from actorgraph.stream._entry import astream_events_v3, reject_v3_invariant_kwargs
+
+            reject_v3_invariant_kwargs(kwargs)
+            inside = current_task() is not None
+            return astream_events_v3(
+                self, input, config, transformers=transformers, inside_node=inside, **_v3_kwargs(kwargs)
+            )
+        from actorgraph.stream._events import astream_langchain_events
+
+        return astream_langchain_events(self, input, config, version, kwargs)
 
     async def abatch(
         self,
@@ -410,6 +496,7 @@ class GraphRunnable:
         next step boundary (``GraphDrained``)."""
         durability = _deprecated_kwargs(kwargs, durability)
         opts = _Options(context, stream_mode, False, version, durability, interrupt_before, interrupt_after, True, output_keys, control)
+        opts.print_mode = self._print_modes(kwargs)
         return run_sync(lambda: self._ainvoke(input, config, opts))
 
     def stream(
@@ -431,6 +518,7 @@ class GraphRunnable:
         """Run the graph, yielding stream chunks as they happen."""
         durability = _deprecated_kwargs(kwargs, durability)
         opts = _Options(context, stream_mode, subgraphs, version, durability, interrupt_before, interrupt_after, True, output_keys, control)
+        opts.print_mode = self._print_modes(kwargs)
         return iterate_sync(lambda: self._astream(input, config, opts))
 
     def batch(
@@ -497,6 +585,7 @@ class _Options:
         "sync_call",
         "output_keys",
         "control",
+        "print_mode",
     )
 
     def __init__(
@@ -522,6 +611,7 @@ class _Options:
         self.sync_call = sync_call
         self.output_keys = output_keys
         self.control = control
+        self.print_mode: tuple[str, ...] = ()
 
 
 def _deprecated_kwargs(kwargs: dict[str, Any], durability: str | None) -> str | None:
@@ -556,16 +646,60 @@ def _batch_configs(config: Any, n: int) -> list[Any]:
 
 
 def _format(
-    ns: tuple[str, ...], mode: str, chunk: Any, single: bool, subgraphs: bool, version: str
+    ns: tuple[str, ...],
+    mode: str,
+    chunk: Any,
+    single: bool,
+    subgraphs: bool,
+    version: str,
+    mappers: tuple[Any, Any] = (None, None),
 ) -> Any:
     if version == "v2":
-        if mode == "values" and isinstance(chunk, dict) and INTERRUPT in chunk:
-            data = {k: v for k, v in chunk.items() if k != INTERRUPT}
-            return {"type": mode, "ns": ns, "data": data, "interrupts": chunk[INTERRUPT]}
-        part: dict[str, Any] = {"type": mode, "ns": ns, "data": chunk}
         if mode == "values":
-            part["interrupts"] = ()
-        return part
+            interrupts: Any = ()
+            if isinstance(chunk, dict):
+                if INTERRUPT in chunk:
+                    interrupts = chunk[INTERRUPT]
+                    chunk = {k: v for k, v in chunk.items() if k != INTERRUPT}
+                # the graph's schema, so its own values only (a subgraph's may differ)
+                if mappers[0] is not None and not ns:
+                    chunk = mappers[0](chunk)
+            return {"type": mode, "ns": ns, "data": chunk, "interrupts": interrupts}
+        if mappers[1] is not None and not ns and mode in ("checkpoints", "debug"):
+            _map_checkpoint_values(chunk, mappers[1])
+        return {"type": mode, "ns": ns, "data": chunk}
     if subgraphs:
         return (ns, chunk) if single else (ns, mode, chunk)
     return chunk if single else (mode, chunk)
+
+
+def _schema_mapper(schema: Any) -> Any:
+    """``schema(**values)`` for a pydantic model or dataclass schema, else ``None``."""
+    if not isinstance(schema, type):
+        return None
+    if dataclasses.is_dataclass(schema) or (hasattr(schema, "model_fields") and hasattr(schema, "model_validate")):
+        return lambda values: schema(**values)
+    return None
+
+
+def _map_checkpoint_values(payload: Any, mapper: Any) -> None:
+    """Map the ``values`` of a checkpoint payload (bare, or in a debug ``checkpoint``
+    event) in place; not the input checkpoint's, where the state isn't complete yet."""
+    if not isinstance(payload, dict):
+        return
+    if payload.get("type") == "checkpoint" and isinstance(payload.get("payload"), dict):
+        payload = payload["payload"]
+    values = payload.get("values")
+    if isinstance(values, dict) and START not in (payload.get("next") or ()):
+        payload["values"] = mapper(values)
+
+
+def _v3_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """v3 always passes ``interrupt_before``/``interrupt_after``/``control`` to ``stream``
+    (``None`` when not given); the rest goes as it is."""
+    return {
+        "interrupt_before": kwargs.pop("interrupt_before", None),
+        "interrupt_after": kwargs.pop("interrupt_after", None),
+        "control": kwargs.pop("control", None),
+        "kwargs": kwargs,
+    }

@@ -93,11 +93,13 @@ class StepState:
                         seen[c] = v
         next_version = self.version + 1
         consumable = program.consumable_channels
+        consumed: set[str] = set()
         if consumable:
             for r in results:
                 for c in r.task.triggers:
                     if c in consumable and self.channels[c].consume():
                         versions[c] = next_version
+                        consumed.add(c)
         writes: list[tuple[str, Any]] = []
         sends: list[SendMsg] = []
         for r in results:
@@ -108,9 +110,13 @@ class StepState:
         # set before applying: deferred nodes wait while Sends are pending
         self.pending_sends = sends
         try:
-            return self.apply_writes(writes, bump=True)
+            updated, written, changed = self.apply_writes(writes, bump=True)
         except InvalidUpdateError as exc:
             raise _explain_conflict(exc, results, self.step) from None
+        if consumed:
+            # a consumed join is saved as consumed, so a resume doesn't run its node again
+            changed |= consumed
+        return updated, written, changed
 
     def apply_null(self, result: TaskResult) -> tuple[set[str], set[str], set[str]]:
         """Apply writes that belong to no task (a Command's update on a saved step): no

@@ -382,6 +382,7 @@ def compile_graph(
         # it only maps the input to writes (and runs START's routers): no job of its own
         # unless a router is async
         run_now=not any(b.bind().is_async for b in builder.branches.get(START, {}).values()),
+        sync_finish=not any(b.bind().is_async for b in builder.branches.get(START, {}).values()),
     )
     for n, spec in builder.nodes.items():
         info = builder.schemas[spec.input_schema]

@@ -390,6 +390,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         debug: bool = False,
         name: str | None = None,
         strict: bool = False,
+        transformers: Any = None,
     ) -> Any:
         """Check the graph and build its runnable form.
 
@@ -398,7 +399,9 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         compile; a node writing a key the state doesn't have fails the run instead of the
         key being dropped; ``Command(graph=Command.PARENT)`` from a graph that isn't a
         subgraph is an ``InvalidUpdateError``; resuming is strict (see
-        ``UnknownInterruptError``).
+        ``UnknownInterruptError``). ``transformers``: stream transformer classes (or
+        ``scope -> transformer`` factories) every ``stream_events(version="v3")`` run of
+        it gets.
         """
         from actorgraph.graph._compile import compile_graph
         from actorgraph.persistence._base import BaseCheckpointSaver
@@ -427,5 +430,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             name=name or "LangGraph",
             strict=strict,
         )
+        if transformers:
+            compiled.stream_transformers = tuple(transformers)
         self.compiled = True
         return compiled

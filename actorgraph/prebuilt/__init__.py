@@ -26,6 +26,7 @@ __all__ = (
     "ValidationNode",
     "create_react_agent",
     "tools_condition",
+    "ToolCallTransformer",
 )
 
 
