@@ -217,6 +217,16 @@ class Interrupt:
         self.id = id
         self.response_schema = response_schema
 
+    @property
+    def interrupt_id(self) -> str:
+        """Deprecated spelling of ``id``."""
+        import warnings
+
+        from actorgraph.warnings import LangGraphDeprecatedSinceV10
+
+        warnings.warn("`interrupt_id` is deprecated. Use `id` instead.", LangGraphDeprecatedSinceV10, stacklevel=2)
+        return self.id
+
 
 @dataclasses.dataclass(slots=True)
 class Overwrite:

@@ -290,8 +290,16 @@ class NodeInterrupt(GraphInterrupt):
     """Deprecated: call ``actorgraph.types.interrupt(value)`` instead."""
 
     def __init__(self, value: Any, id: str | None = None) -> None:
-        from actorgraph._types import Interrupt
+        import warnings
 
+        from actorgraph._types import Interrupt
+        from actorgraph.warnings import LangGraphDeprecatedSinceV10
+
+        warnings.warn(
+            "NodeInterrupt is deprecated. Please use `langgraph.types.interrupt` instead.",
+            LangGraphDeprecatedSinceV10,
+            stacklevel=2,
+        )
         super().__init__([Interrupt(value=value) if id is None else Interrupt(value=value, id=id)])
 
 

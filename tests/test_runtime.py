@@ -12,6 +12,7 @@ import pytest
 from typing_extensions import TypedDict
 
 from actorgraph.checkpoint.memory import InMemorySaver
+from actorgraph.config import RunnableConfig
 from actorgraph.errors import GraphDrained
 from actorgraph.graph import START, StateGraph
 from actorgraph.runtime import (
@@ -335,7 +336,7 @@ def test_drain_through_stream() -> None:
 def test_node_configs_dont_carry_the_callers_run_id_or_run_name() -> None:
     seen: list[dict[str, Any]] = []
 
-    def node(state: S, config: Any) -> dict[str, Any]:
+    def node(state: S, config: RunnableConfig) -> dict[str, Any]:
         seen.append(config)
         return {}
 
@@ -350,7 +351,7 @@ def test_checkpoint_during_is_deprecated_for_durability() -> None:
 
     seen: list[Any] = []
 
-    def node(state: S, config: Any) -> dict[str, Any]:
+    def node(state: S, config: RunnableConfig) -> dict[str, Any]:
         seen.append(config["configurable"].get("__pregel_durability"))
         return {}
 

@@ -14,7 +14,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ("BoundCallable", "bind_callable", "callable_name", "is_async_callable")
+__all__ = ("BoundCallable", "bind_callable", "callable_name", "check_config_annotation", "is_async_callable")
 
 _INJECTABLE: dict[str, Callable[[Any], Any]] = {
     "config": lambda t: t.config,
@@ -145,6 +145,51 @@ async def _invoke_in_thread(invoke: Callable[..., Any], inp: Any, t: Any) -> Any
     config = t.config
     ctx = contextvars.copy_context()
     return await anyio.to_thread.run_sync(ctx.run, invoke, inp, config)
+
+
+def _is_config_annotation(ann: Any) -> bool:
+    """``RunnableConfig`` (LangChain's or ours), optionally ``| None``, or no annotation."""
+    import typing
+
+    if ann is inspect.Parameter.empty:
+        return True
+    if isinstance(ann, str):
+        return ann.replace(" ", "") in ("RunnableConfig", "Optional[RunnableConfig]", "RunnableConfig|None")
+    if getattr(ann, "__name__", None) == "RunnableConfig":
+        return True
+    args = typing.get_args(ann)
+    if args and typing.get_origin(ann) in (typing.Union, _union_type()):
+        rest = [a for a in args if a is not type(None)]
+        return len(rest) == 1 and len(args) == 2 and getattr(rest[0], "__name__", None) == "RunnableConfig"
+    return False
+
+
+def _union_type() -> Any:
+    import types
+
+    return types.UnionType
+
+
+def check_config_annotation(fn: Any) -> None:
+    """Warn (as LangGraph does) when a node's ``config`` parameter is annotated with
+    something other than ``RunnableConfig``: the node still gets the config."""
+    if inspect.isclass(fn) or not callable(fn) or hasattr(fn, "ainvoke"):
+        return
+    sig = _signature(fn)
+    if sig is None:
+        return
+    param = sig.parameters.get("config")
+    if param is None or param.kind not in (param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY):
+        return
+    if not _is_config_annotation(param.annotation):
+        import warnings
+
+        warnings.warn(
+            "The 'config' parameter should be typed as 'RunnableConfig' or 'RunnableConfig | None', "
+            f"not '{param.annotation}'. ",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _node_error(t: Any) -> Any:

@@ -157,6 +157,48 @@ class GraphRunnable:
     def store(self) -> Any:
         return self.program.store
 
+    def config_schema(self, *, include: Sequence[str] | None = None) -> Any:
+        """Deprecated: a pydantic model of the run config (``configurable`` typed by the
+        ``context_schema``). Use ``get_context_jsonschema``."""
+        import warnings
+
+        from actorgraph.warnings import LangGraphDeprecatedSinceV10
+
+        warnings.warn(
+            "`config_schema` is deprecated. Use `get_context_jsonschema` for the relevant schema instead.",
+            LangGraphDeprecatedSinceV10,
+            stacklevel=2,
+        )
+        from typing import get_type_hints
+
+        from pydantic import create_model
+
+        from actorgraph._config_types import RunnableConfig
+
+        context_schema = getattr(self, "context_schema", None)
+        fields: dict[str, Any] = {"configurable": (context_schema, None)} if context_schema else {}
+        for name, hint in get_type_hints(RunnableConfig).items():
+            if name in (include or ()) and name != "configurable":
+                fields[name] = (hint, None)
+        name = self.get_name("Config") if hasattr(self, "get_name") else f"{self.name}Config"
+        return create_model(name, **fields)
+
+    def get_config_jsonschema(self, *, include: Sequence[str] | None = None) -> dict[str, Any]:
+        """Deprecated: JSON Schema of ``config_schema()``. Use ``get_context_jsonschema``."""
+        import warnings
+
+        from actorgraph.warnings import LangGraphDeprecatedSinceV10
+
+        warnings.warn(
+            "`get_config_jsonschema` is deprecated. Use `get_context_jsonschema` instead.",
+            LangGraphDeprecatedSinceV10,
+            stacklevel=2,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", LangGraphDeprecatedSinceV10)
+            model = self.config_schema(include=include)
+        return dict(model.model_json_schema())
+
     def statistics(self) -> Any:
         """Counters over every run of this graph: runs, failures, steps, tasks, peak workers."""
         return self.program.stats.snapshot()

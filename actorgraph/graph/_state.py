@@ -18,8 +18,9 @@ from actorgraph._types import CachePolicy, Command, RetryPolicy, TimeoutPolicy
 from actorgraph.actors._policies import validate_cache_policy, validate_retry_policy
 from actorgraph.channels import BaseChannel, LastValue
 from actorgraph.errors import GraphValidationError
+from actorgraph.warnings import LangGraphDeprecatedSinceV05, LangGraphDeprecatedSinceV10
 from actorgraph.graph._branch import Branch
-from actorgraph.actors._callable import callable_name
+from actorgraph.actors._callable import callable_name, check_config_annotation
 from actorgraph.graph._schema import SchemaInfo, analyze_schema, inferred_input_schema
 
 __all__ = ("StateGraph", "StateNodeSpec")
@@ -122,9 +123,17 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         output_schema: type[OutputT] | None = None,
         **kwargs: Any,
     ) -> None:
-        for old, new in (("input", "input_schema"), ("output", "output_schema"), ("config_schema", "context_schema")):
+        for old, new, category in (
+            ("input", "input_schema", LangGraphDeprecatedSinceV05),
+            ("output", "output_schema", LangGraphDeprecatedSinceV05),
+            ("config_schema", "context_schema", LangGraphDeprecatedSinceV10),
+        ):
             if old in kwargs:
-                warnings.warn(f"`{old}` is deprecated: use `{new}`", DeprecationWarning, stacklevel=2)
+                warnings.warn(
+                    f"`{old}` is deprecated and will be removed. Please use `{new}` instead.",
+                    category,
+                    stacklevel=2,
+                )
         if kwargs.get("input") is not None and input_schema is None:
             input_schema = kwargs["input"]
         if kwargs.get("output") is not None and output_schema is None:
@@ -200,10 +209,18 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         step when the node fails for good (after its retries); its update (or ``Command``)
         replaces the failure."""
         if "retry" in kwargs:
-            warnings.warn("`retry` is deprecated: use `retry_policy`", DeprecationWarning, stacklevel=2)
+            warnings.warn(
+                "`retry` is deprecated and will be removed. Please use `retry_policy` instead.",
+                LangGraphDeprecatedSinceV05,
+                stacklevel=2,
+            )
             retry_policy = retry_policy or kwargs.pop("retry")
         if "input" in kwargs:
-            warnings.warn("`input` is deprecated: use `input_schema`", DeprecationWarning, stacklevel=2)
+            warnings.warn(
+                "`input` is deprecated and will be removed. Please use `input_schema` instead.",
+                LangGraphDeprecatedSinceV05,
+                stacklevel=2,
+            )
             input_schema = input_schema or kwargs.pop("input")
         if kwargs:
             raise TypeError(f"add_node() got unexpected keyword arguments: {sorted(kwargs)}")
@@ -225,6 +242,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
                 name,
             )
         self._check_name(name)
+        check_config_annotation(action)
         inferred = None if input_schema is not None else inferred_input_schema(action)
         schema = input_schema or inferred or self.state_schema
         ends: tuple[str, ...] | dict[str, str] = _command_ends(action)
