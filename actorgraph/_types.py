@@ -34,7 +34,9 @@ __all__ = (
     "StreamMode",
     "StreamWriter",
     "TimeoutPolicy",
+    "TracePolicy",
     "default_retry_on",
+    "omit_payload",
 )
 
 StreamMode = Literal["values", "updates", "checkpoints", "tasks", "debug", "messages", "custom"]
@@ -351,6 +353,25 @@ class TimeoutPolicy:
         if run is None and idle is None:
             return None
         return cls(run_timeout=run, idle_timeout=idle, refresh_on=value.refresh_on)
+
+
+@dataclasses.dataclass(kw_only=True, slots=True, frozen=True)
+class TracePolicy:
+    """What a node's trace run records (LangChain tracers such as LangSmith's): its input
+    through ``process_inputs``, its output through ``process_outputs``. Only the node's own
+    run is affected, only tracers see the processed values (other callback handlers and
+    every stream get the real ones), and the node's execution never: a processor that
+    raises is logged and the value is recorded as it is. Not a way to redact secrets
+    across a trace (runs of models a node calls record their own payloads)."""
+
+    process_inputs: Callable[[Any], Any] | None = None
+    process_outputs: Callable[[Any], Any] | None = None
+
+
+def omit_payload(_value: Any) -> dict[str, Any]:
+    """A ``TracePolicy`` processor that records nothing (``{}``): the node's run keeps its
+    timing, not its payload."""
+    return {}
 
 
 class StateUpdate(NamedTuple):

@@ -17,14 +17,14 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
         {
             "All", "CachePolicy", "Command", "Durability", "GraphOutput", "Interrupt", "Overwrite",
             "PregelTask", "RetryPolicy", "Send", "StateSnapshot", "StateUpdate", "StreamMode",
-            "StreamWriter", "TimeoutPolicy", "interrupt", "default_retry_on",
+            "StreamWriter", "TimeoutPolicy", "interrupt", "default_retry_on", "TracePolicy", "omit_payload",
             "StreamPart", "ValuesStreamPart", "UpdatesStreamPart", "MessagesStreamPart",
             "CustomStreamPart", "CheckpointStreamPart", "TasksStreamPart", "DebugStreamPart",
             "TaskPayload", "TaskResultPayload", "CheckpointTask", "CheckpointPayload", "DebugPayload",
         },
         {
             "Checkpointer",
-            "TracePolicy", "omit_payload", "PregelExecutableTask", "ensure_valid_checkpointer",
+            "PregelExecutableTask", "ensure_valid_checkpointer",
         },
     ),
     "actorgraph.constants": ({"TAG_NOSTREAM", "TAG_HIDDEN", "START", "END", "CONF", "TASKS", "CONFIG_KEY_CHECKPOINTER"}, set()),

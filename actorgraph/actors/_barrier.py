@@ -462,6 +462,7 @@ class BarrierActor:
         state = self.state
         persistence = run.persistence
         paused = bool(closed) and state.should_interrupt(run.interrupt_after, closed)
+        status = "interrupt_after"
         if paused:
             state.mark_interrupt()
         saved_step = state.step
@@ -475,6 +476,7 @@ class BarrierActor:
         if not paused and not over and tasks and state.should_interrupt(run.interrupt_before, tasks):
             state.mark_interrupt()
             paused = True
+            status = "interrupt_before"
         if persistence is not None and cid is not None:
             try:
                 row = persistence.checkpoint(state, source, saved_step, changed, cid, written)
@@ -497,7 +499,7 @@ class BarrierActor:
                 )
             )
         if paused:
-            return run.finish_interrupted([], [], breakpoint=True)
+            return run.finish_interrupted([], [], breakpoint=True, status=status)
         # an accepted input is stored before the first step runs, whatever the durability
         return self._begin(tasks, {}, first, flush=source in ("input", "fork"))
 

@@ -79,6 +79,7 @@ class TaskContext:
         "started_at",
         "_progress",
         "extra_callbacks",
+        "trace_callbacks",
         "subgraphs",
         "calls",
         "future",
@@ -108,6 +109,8 @@ class TaskContext:
         """When the task's first attempt started (Unix time)."""
         self._progress: Progress | None = None
         self.extra_callbacks: tuple[Any, ...] = ()
+        # a traced task's callbacks: the children of its chain run (see _langchain_trace)
+        self.trace_callbacks: Any = None
         self.subgraphs = 0
         self.calls = 0
         """How many tasks this task has called (the index of the next call)."""
@@ -231,7 +234,7 @@ class TaskContext:
         configurable[CONFIG_KEY_CHECKPOINT_ID] = None
         if run.durability_given:
             configurable[CONFIG_KEY_DURABILITY] = run.durability
-        callbacks = base.get("callbacks")
+        callbacks = self.trace_callbacks if self.trace_callbacks is not None else base.get("callbacks")
         if self.extra_callbacks:
             from actorgraph.actors._message_stream import merge_callbacks
 

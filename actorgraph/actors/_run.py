@@ -46,6 +46,7 @@ from actorgraph.actors._stream import NULL_SINK, CallbackModesSink, StreamSink, 
 from actorgraph.errors import ConfigError, EmptyInputError, GraphDrained, GraphInterrupt, UnknownInterruptError
 
 if TYPE_CHECKING:
+    from actorgraph.actors._langchain_trace import RunTrace
     from actorgraph.actors._program import Program
     from actorgraph.persistence._base import LoadedCheckpoint
 
@@ -94,6 +95,9 @@ class RunOutcome:
     values: dict[str, Any] | None
     interrupts: list[Any] = field(default_factory=list)
     paused: bool = False
+    status: str = "done"
+    """LangGraph's name for where the run stopped: ``done``, ``pending`` (interrupts),
+    ``interrupt_before``/``interrupt_after`` (a breakpoint)."""
 
 
 class RunState:
@@ -153,6 +157,7 @@ class RunState:
         "durability_given",
         "checkpoint_step",
         "live_stream",
+        "trace",
     )
 
     def __init__(
@@ -169,8 +174,11 @@ class RunState:
         interrupt_after: Any = None,
         detached: bool = False,
         control: RunControl | None = None,
+        trace: RunTrace | None = None,
     ) -> None:
         self.program = program
+        # the run's LangChain callbacks, when something listens (see _trace)
+        self.trace = trace
         self.config = config
         # detached: a graph invoked inside a node with a thread (or checkpoint) of its own
         # keeps that lineage as a root run does; only its events still go to the caller
@@ -333,14 +341,17 @@ class RunState:
     def actor(self, name: str) -> NodeActor:
         actor = self.actors.get(name)
         if actor is None:
-            actor = self.actors[name] = NodeActor(self.program.nodes[name], self)
+            node = self.program.nodes[name]
+            trace = self.trace
+            actor = self.actors[name] = NodeActor(node, self) if trace is None else trace.actor(node, self)
         return actor
 
     def call_actor(self, node: Any) -> NodeActor:
         """The actor that runs calls of the task ``node`` (one per task function)."""
         actor = self.call_actors.get(node.name)
         if actor is None or actor.node is not node:
-            actor = self.call_actors[node.name] = NodeActor(node, self)
+            trace = self.trace
+            actor = self.call_actors[node.name] = NodeActor(node, self) if trace is None else trace.actor(node, self)
         return actor
 
     def post_result(self, result: TaskResult) -> None:
@@ -381,12 +392,14 @@ class RunState:
         self._flush_then_end()
         return None
 
-    def finish_interrupted(self, interrupts: list[Any], rows: list[Any], breakpoint: bool = False) -> Any:
+    def finish_interrupted(
+        self, interrupts: list[Any], rows: list[Any], breakpoint: bool = False, status: str = "pending"
+    ) -> Any:
         self.stopping = True
         # a subgraph's breakpoint shows as its parent's (which pauses too), not twice
         if breakpoint and self.parent is None and self.sink.wants("updates", self.stream_ns):
             self.sink.emit(self.stream_ns, "updates", {INTERRUPT: ()})
-        self.outcome = RunOutcome(self.barrier.state.output_values(), list(interrupts), paused=breakpoint)
+        self.outcome = RunOutcome(self.barrier.state.output_values(), list(interrupts), paused=breakpoint, status=status)
         if self.persistence is not None and rows:
             self.persistence.save((), rows)
         self._flush_then_end()
@@ -613,6 +626,7 @@ async def execute(
     interrupt_after: Any = None,
     detached: bool = False,
     control: RunControl | None = None,
+    trace: RunTrace | None = None,
 ) -> RunOutcome:
     """Run ``program`` on a thread: from new input, or from the thread's saved step.
 
@@ -634,6 +648,7 @@ async def execute(
         interrupt_after=interrupt_after,
         detached=detached,
         control=control,
+        trace=trace,
     )
     saver = _saver(program, parent)
     loaded = None
@@ -742,6 +757,8 @@ async def execute(
     prev = state.channels.get(PREVIOUS)
     if prev is not None and prev.is_available():
         run.previous = prev.get()
+    if trace is not None and resuming and loaded is not None:
+        await trace.resumed(loaded.id, run.checkpoint_ns)
     run.barrier = BarrierActor(run, state)
     run.loop_thread = threading.get_ident()  # loop_token is taken when a node first goes to a thread
     log = run.log
@@ -789,6 +806,8 @@ async def execute(
     if run.error is not None:
         raise run.error
     assert run.outcome is not None
+    if trace is not None and parent is None and (run.outcome.interrupts or run.outcome.paused):
+        await trace.paused(run, run.outcome)
     if parent is not None and (run.outcome.interrupts or run.outcome.paused):
         # a subgraph's interrupt (or breakpoint) pauses its parent too
         raise GraphInterrupt(run.outcome.interrupts)

@@ -26,6 +26,7 @@ from actorgraph.actors._run import DEFAULT_RECURSION_LIMIT, RunInput, RunOutcome
 from actorgraph.actors._spawn import DetachedTask
 from actorgraph.actors._stream import END_OF_STREAM, NULL_SINK, PrintSink, QueueSink, print_event
 from actorgraph.actors._sync import iterate_sync, run_sync
+from actorgraph.actors._trace import NOT_TRACED, trace_callbacks
 from actorgraph.errors import InvalidUpdateError
 
 __all__ = ("GraphRunnable", "GraphOutput", "ensure_config", "merge_configs")
@@ -53,9 +54,30 @@ def merge_configs(*configs: Any) -> dict[str, Any]:
             elif key == "tags":
                 if value:
                     out["tags"] = [*out.get("tags", []), *value]
+            elif key == "callbacks" and value is not None and out.get("callbacks") is not None:
+                out["callbacks"] = _merge_callbacks(out["callbacks"], value)
             elif value is not None or key not in out:
                 out[key] = value
     return out
+
+
+def _merge_callbacks(base: Any, new: Any) -> Any:
+    """Callbacks bound with ``with_config`` and callbacks given to a call, together:
+    lists concatenate; a LangChain callback manager gets the other side's handlers."""
+    base_is_list = isinstance(base, list)
+    if isinstance(new, list):
+        if base_is_list:
+            return base + new
+        manager = base.copy()
+        for handler in new:
+            manager.add_handler(handler, inherit=True)
+        return manager
+    if base_is_list:
+        manager = new.copy()
+        for handler in base:
+            manager.add_handler(handler, inherit=True)
+        return manager
+    return base.merge(new)
 
 
 def ensure_config(config: Any, parent: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -246,20 +268,63 @@ class GraphRunnable:
     async def _execute(self, input: Any, config: Any, opts: _Options, sink: Any) -> RunOutcome:
         cfg = self._config(config)
         parent = current_task()
-        return await execute(
-            self.program,
-            self._input(input),
+        return await self._run(
+            input,
+            config,
             cfg,
-            context=self.program.coerce_context(opts.context),
-            sink=sink,
-            parent=parent,
-            sync_call=opts.sync_call,
-            durability=opts.durability,
-            interrupt_before=opts.interrupt_before,
-            interrupt_after=opts.interrupt_after,
-            detached=self._detached(config, parent),
-            control=opts.control,
+            self._input(input),
+            self.program.coerce_context(opts.context),
+            sink,
+            parent,
+            opts,
+            self._detached(config, parent),
         )
+
+    async def _run(
+        self,
+        input: Any,
+        config: Any,
+        cfg: dict[str, Any],
+        run_input: RunInput,
+        context: Any,
+        sink: Any,
+        parent: Any,
+        opts: _Options,
+        detached: bool,
+    ) -> RunOutcome:
+        """``execute`` the run; when something listens to its callbacks (see ``_trace``),
+        as a LangChain chain run that its tasks' runs nest in."""
+        given = merge_configs(self.config, config) if self.config else config
+        callbacks = trace_callbacks(cfg, given, parent)
+        trace = None
+        if callbacks is not NOT_TRACED:
+            from actorgraph.actors._langchain_trace import RunTrace
+
+            sync = opts.sync_call or (parent.run.backend if parent is not None else _backend()) != "asyncio"
+            trace = await RunTrace.start(callbacks, cfg, given, input, self.name, sync)
+        try:
+            outcome = await execute(
+                self.program,
+                run_input,
+                cfg,
+                context=context,
+                sink=sink,
+                parent=parent,
+                sync_call=opts.sync_call,
+                durability=opts.durability,
+                interrupt_before=opts.interrupt_before,
+                interrupt_after=opts.interrupt_after,
+                detached=detached,
+                control=opts.control,
+                trace=trace,
+            )
+        except BaseException as exc:
+            if trace is not None:
+                await trace.error(exc)
+            raise
+        if trace is not None:
+            await trace.end(outcome.values)
+        return outcome
 
     # -- async -------------------------------------------------------------------------
     async def ainvoke(
@@ -380,22 +445,7 @@ class GraphRunnable:
 
         async def body() -> None:
             try:
-                result.append(
-                    await execute(
-                        self.program,
-                        run_input,
-                        cfg,
-                        context=ctx_value,
-                        sink=sink,
-                        parent=parent,
-                        sync_call=opts.sync_call,
-                        durability=opts.durability,
-                        interrupt_before=opts.interrupt_before,
-                        interrupt_after=opts.interrupt_after,
-                        detached=detached,
-                        control=opts.control,
-                    )
-                )
+                result.append(await self._run(input, config, cfg, run_input, ctx_value, sink, parent, opts, detached))
             except BaseException as exc:  # handed to the consumer below
                 result.append(exc)
                 if isinstance(exc, anyio.get_cancelled_exc_class()):
@@ -654,6 +704,15 @@ class _Options:
         self.output_keys = output_keys
         self.control = control
         self.print_mode: tuple[str, ...] = ()
+
+
+def _backend() -> str:
+    import sniffio
+
+    try:
+        return sniffio.current_async_library()
+    except sniffio.AsyncLibraryNotFoundError:
+        return "asyncio"
 
 
 def _deprecated_kwargs(kwargs: dict[str, Any], durability: str | None) -> str | None:

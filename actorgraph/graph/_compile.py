@@ -421,6 +421,7 @@ def compile_graph(
             is_subgraph=is_subgraph,
             subgraph=subgraph,
             error_handler=_handler_name(n, spec.error_handler, defaults.error_handler),
+            trace_policy=spec.trace_policy,
             call_target=spec.action,
             sync_finish=not any(b.bind().is_async for b in builder.branches.get(n, {}).values()),
         )

@@ -14,7 +14,7 @@ from typing import Any, Generic, Literal, get_args, get_origin, get_type_hints
 from typing_extensions import TypeVar
 
 from actorgraph._constants import END, RESERVED_CHARS, START
-from actorgraph._types import CachePolicy, Command, RetryPolicy, TimeoutPolicy
+from actorgraph._types import CachePolicy, Command, RetryPolicy, TimeoutPolicy, TracePolicy
 from actorgraph.actors._policies import validate_cache_policy, validate_retry_policy
 from actorgraph.channels import BaseChannel, LastValue
 from actorgraph.errors import GraphValidationError
@@ -49,6 +49,8 @@ class StateNodeSpec:
     error_handler: Any = None
     """Called with the state and a ``NodeError`` when the node fails (retries spent); what
     it returns is applied instead, in the same step."""
+    trace_policy: TracePolicy | None = None
+    """What tracers record of the node's runs (``TracePolicy``)."""
 
 
 def _command_ends(action: Any) -> tuple[str, ...]:
@@ -201,9 +203,12 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         destinations: dict[str, str] | tuple[str, ...] | None = None,
         timeout: Any = None,
         error_handler: Any = None,
+        trace_policy: TracePolicy | None = None,
         **kwargs: Any,
     ) -> StateGraph[StateT, ContextT, InputT, OutputT]:
         """Add a node: ``add_node("name", fn)`` or ``add_node(fn)`` (named after ``fn``).
+
+        ``trace_policy``: what LangChain tracers record of the node's runs (``TracePolicy``).
 
         ``error_handler``: a function ``(state, error: NodeError) -> update`` run in the same
         step when the node fails for good (after its retries); its update (or ``Command``)
@@ -262,6 +267,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             defer=defer,
             timeout=_timeout(timeout, f"Node '{name}'"),
             error_handler=error_handler,
+            trace_policy=trace_policy,
         )
         if schema is not self.state_schema:
             self._add_schema(schema)
