@@ -80,6 +80,8 @@ class TaskContext:
         "_progress",
         "extra_callbacks",
         "trace_callbacks",
+        "trace_run",
+        "trace_parent",
         "subgraphs",
         "calls",
         "future",
@@ -109,8 +111,12 @@ class TaskContext:
         """When the task's first attempt started (Unix time)."""
         self._progress: Progress | None = None
         self.extra_callbacks: tuple[Any, ...] = ()
-        # a traced task's callbacks: the children of its chain run (see _langchain_trace)
+        # a traced task (see _langchain_trace): its chain run while it runs, the callbacks
+        # its config gets (that run's children), and for a task call the callbacks of its
+        # caller, under which its run goes
         self.trace_callbacks: Any = None
+        self.trace_run: Any = None
+        self.trace_parent: Any = None
         self.subgraphs = 0
         self.calls = 0
         """How many tasks this task has called (the index of the next call)."""

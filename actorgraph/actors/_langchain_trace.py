@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from actorgraph.actors._program import NodeSpec
     from actorgraph.actors._run import RunOutcome, RunState
 
-__all__ = ("RunTrace", "TracedNodeActor")
+__all__ = ("RunTrace", "TracedNodeActor", "traced_call")
 
 _log = logging.getLogger("actorgraph")
 
@@ -161,11 +161,17 @@ class RunTrace:
         spec = tctx.spec
         tctx.trace_callbacks = None
         tctx._config = None
-        metadata = tctx.config["metadata"]
-        step_manager = self.run_manager.get_child(f"graph:step:{spec.step}")
-        if tctx.node.tags:
-            step_manager.add_tags(list(tctx.node.tags))
-        step_manager.add_metadata(metadata)
+        config = tctx.config
+        if tctx.trace_parent is not None:
+            # a task call: its run goes under its caller's, its input by parameter name
+            step_manager = _callbacks_manager(tctx.trace_parent, self.sync)
+            inp = _call_arguments(tctx.node, inp)
+        else:
+            step_manager = self.run_manager.get_child(f"graph:step:{spec.step}")
+        tags = config.get("tags")
+        if tags:
+            step_manager.add_tags(list(tags))
+        step_manager.add_metadata(config["metadata"])
         policy = tctx.node.trace_policy
         recorded = _recorded(inp, policy.process_inputs) if policy is not None else inp
         if recorded is inp:
@@ -176,6 +182,7 @@ class RunTrace:
             node_manager = await _maybe_await(real.on_chain_start(None, inp, name=spec.name))
             await _maybe_await(tracers.on_chain_start(None, recorded, name=spec.name, run_id=node_manager.run_id))
             node_manager.handlers = step_manager.handlers
+        tctx.trace_run = node_manager
         tctx.trace_callbacks = node_manager.get_child("seq:step:1")
         tctx._config = None
         var_child_runnable_config.set(tctx.config)  # type: ignore[arg-type]
@@ -197,6 +204,42 @@ class RunTrace:
     async def task_error(self, node_manager: Any, exc: BaseException) -> None:
         with anyio.CancelScope(shield=True):
             await _maybe_await(node_manager.on_chain_error(exc))
+
+
+def _callbacks_manager(callbacks: Any, sync: bool) -> Any:
+    """A fresh manager over ``callbacks`` (a caller's config callbacks), of the run's kind."""
+    config = {"callbacks": callbacks}
+    if sync:
+        return get_callback_manager_for_config(config).copy()
+    return get_async_callback_manager_for_config(config).copy()
+
+
+def _call_arguments(node: NodeSpec, inp: Any) -> Any:
+    """A task call's ``(args, kwargs)`` as the task function's parameters by name."""
+    try:
+        args, kwargs = inp
+        bound = inspect.signature(node.call_target).bind(*args, **kwargs)
+    except (TypeError, ValueError):
+        return inp
+    return dict(bound.arguments)
+
+
+async def traced_call(tctx: TaskContext, name: str, tag: str, arg: Any, call: Any) -> Any:
+    """Run ``call()`` (a router of a traced task) as a child run of the task's run."""
+    parent = tctx.trace_run
+    manager = parent.get_child(tag)
+    tags = tctx.config.get("tags")
+    if tags:
+        manager.add_tags(list(tags))  # after the child tag, as LangGraph orders them
+    run_manager = await _maybe_await(manager.on_chain_start(None, arg, name=name))
+    try:
+        result = await _maybe_await(call())
+    except BaseException as exc:
+        with anyio.CancelScope(shield=True):
+            await _maybe_await(run_manager.on_chain_error(exc))
+        raise
+    await _maybe_await(run_manager.on_chain_end(result))
+    return result
 
 
 def _set_langsmith_parent(node_manager: Any) -> None:

@@ -25,22 +25,48 @@ NOT_TRACED: Any = object()
 
 _TRACING_ENV = ("LANGSMITH_TRACING_V2", "LANGCHAIN_TRACING_V2", "LANGSMITH_TRACING", "LANGCHAIN_TRACING")
 
+# os.environ.get costs ~1 us a call here (it encodes and decodes): every run looks, so
+# look in the environment's raw mapping when CPython has one
+_RAW_ENV: Any = getattr(os.environ, "_data", None)
+_RAW_KEYS: tuple[Any, ...] = (
+    tuple(os.environ.encodekey(n) for n in _TRACING_ENV) if _RAW_ENV is not None and hasattr(os.environ, "encodekey") else ()  # type: ignore[attr-defined]
+)
+
+
+def _env_says_trace() -> bool:
+    if _RAW_KEYS:
+        get = _RAW_ENV.get
+        for key in _RAW_KEYS:
+            value = get(key)
+            if value is not None and os.environ.decodevalue(value).lower() == "true":  # type: ignore[attr-defined]
+                return True
+        return False
+    for name in _TRACING_ENV:
+        value = os.environ.get(name)
+        if value is not None and value.lower() == "true":
+            return True
+    return False
+
 
 def _tracing_switched_on() -> bool:
     """LangSmith tracing on through its environment variables or ``tracing_context``."""
-    environ = os.environ
-    for name in _TRACING_ENV:
-        value = environ.get(name)
-        if value is not None and value.lower() == "true":
-            return True
+    if _env_says_trace():
+        return True
     helpers = sys.modules.get("langsmith.run_helpers")
-    if helpers is not None:
+    if helpers is None:
+        return False
+    enabled = getattr(helpers, "_TRACING_ENABLED", None)
+    current = getattr(helpers, "get_current_run_tree", None)
+    if enabled is not None and current is not None:  # read cheaply (the whole context costs ~2 us)
         try:
-            context = helpers.get_tracing_context()
-        except Exception:  # a langsmith without it: no context to honour
+            return bool(enabled.get() or current())
+        except Exception:
             return False
-        return bool(context.get("enabled") or context.get("parent"))
-    return False
+    try:
+        context = helpers.get_tracing_context()
+    except Exception:  # a langsmith without it: no context to honour
+        return False
+    return bool(context.get("enabled") or context.get("parent"))
 
 
 def _langchain_context_callbacks() -> Any:
