@@ -103,20 +103,30 @@ def paused_threads(saver: Any, *threads: str) -> Any:
 # -- corrupt and foreign rows -------------------------------------------------------------
 
 GARBAGE = b"\xc1\xff\x00not msgpack at all"
+_packed = msgspec.msgpack.Decoder(tuple[int, str, str, bytes, dict[str, Any]])
+
+
+def _repacked(packed: bytes, part: str, value: Any) -> bytes:
+    """A stored row (step, source, created_at, record, blobs) with one part replaced."""
+    step, source, created, record, blobs = _packed.decode(packed)
+    parts = {"record": record, "blobs": blobs}
+    parts[part] = value
+    return msgspec.msgpack.encode((step, source, created, parts["record"], parts["blobs"]))
 
 
 @pytest.mark.parametrize(
-    ("column", "value"),
+    ("column", "part", "value"),
     [
-        ("record", GARBAGE),
-        ("blobs", GARBAGE),
-        ("metadata", GARBAGE),
-        # a well-formed blobs map whose value bytes are garbage
-        ("blobs", msgspec.msgpack.encode({"x": [0, GARBAGE, None, 0]})),
+        ("checkpoint", None, GARBAGE),
+        ("checkpoint", "record", GARBAGE),
+        ("checkpoint", "blobs", {"x": [0, GARBAGE, None, 0]}),  # a blob whose bytes are garbage
+        ("metadata", None, GARBAGE),
     ],
-    ids=["record", "blobs", "metadata", "blob-data"],
+    ids=["row", "record", "blob-data", "metadata"],
 )
-def test_a_corrupt_row_fails_its_thread_with_checkpoint_error_only(tmp_path: Path, column: str, value: bytes) -> None:
+def test_a_corrupt_row_fails_its_thread_with_checkpoint_error_only(
+    tmp_path: Path, column: str, part: str | None, value: Any
+) -> None:
     """Garbage written into one thread's latest checkpoint gives CheckpointError naming the
     thread and checkpoint on get_tuple, get_state and resume; the other thread in the file
     still reads and resumes."""
@@ -125,8 +135,13 @@ def test_a_corrupt_row_fails_its_thread_with_checkpoint_error_only(tmp_path: Pat
         paused_threads(saver, "bad", "good")
         bad_id = saver.get_tuple(cfg("bad")).config["configurable"]["checkpoint_id"]
     with contextlib.closing(raw(path)) as conn:
+        if part is not None:
+            (packed,) = conn.execute(
+                "SELECT checkpoint FROM checkpoints WHERE thread_id = 'bad' AND checkpoint_id = ?", (bad_id,)
+            ).fetchone()
+            value = _repacked(packed, part, value)
         conn.execute(
-            f"UPDATE actorgraph_checkpoints SET {column} = ? WHERE thread_id = 'bad' AND checkpoint_id = ?",
+            f"UPDATE checkpoints SET {column} = ? WHERE thread_id = 'bad' AND checkpoint_id = ?",
             (value, bad_id),
         )
     with sqlite_saver(path) as saver:
@@ -138,27 +153,28 @@ def test_a_corrupt_row_fails_its_thread_with_checkpoint_error_only(tmp_path: Pat
 
 
 def _foreign_record(writers: dict[str, str]) -> bytes:
-    return msgspec.msgpack.encode(
-        {"v": 1, "channel_versions": {"x": 9}, "blob_writers": writers, "versions_seen": {}}
-    )
+    record = msgspec.msgpack.encode({"v": 1, "channel_versions": {"x": 9}, "blob_writers": writers, "versions_seen": {}})
+    return msgspec.msgpack.encode((7, "loop", "2026-01-01T00:00:00+00:00", record, {}))
 
 
 FOREIGN_ID = "1fffffff-ffff-6fff-8fff-ffffffffffff"  # sorts after every real id: the newest
 
 
 @pytest.mark.parametrize(
-    "record",
+    ("kind", "checkpoint"),
     [
-        # a LangGraph-style checkpoint document, not our record
-        json.dumps({"v": 4, "id": FOREIGN_ID, "channel_values": {"x": ["?"]}}).encode(),
-        # valid msgpack of the wrong shape
-        msgspec.msgpack.encode({"checkpoint": "something else", "n": 3}),
+        # valid msgpack of the wrong shape, stored as a LangGraph checkpoint
+        ("msgpack", msgspec.msgpack.encode(["something else", 3])),
+        # a JSON document that isn't a checkpoint
+        ("json", json.dumps([1, 2]).encode()),
         # our shape, but a channel's value lives in a checkpoint that doesn't exist
-        _foreign_record({"x": "1f000000-0000-6000-8000-00000000dead"}),
+        ("actorgraph", _foreign_record({"x": "1f000000-0000-6000-8000-00000000dead"})),
+        # a type no serializer knows
+        ("mystery", b"\x00"),
     ],
-    ids=["json-document", "wrong-shape", "dangling-writer"],
+    ids=["wrong-shape", "json-list", "dangling-writer", "unknown-type"],
 )
-def test_a_foreign_row_fails_its_thread_with_checkpoint_error_only(tmp_path: Path, record: bytes) -> None:
+def test_a_foreign_row_fails_its_thread_with_checkpoint_error_only(tmp_path: Path, kind: str, checkpoint: bytes) -> None:
     """A row inserted by hand as a thread's newest checkpoint (plausible columns, wrong
     content) gives CheckpointError naming the thread and checkpoint; other threads work."""
     path = tmp_path / "state.db"
@@ -166,16 +182,38 @@ def test_a_foreign_row_fails_its_thread_with_checkpoint_error_only(tmp_path: Pat
         paused_threads(saver, "bad", "good")
     with contextlib.closing(raw(path)) as conn:
         conn.execute(
-            "INSERT INTO actorgraph_checkpoints VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (
-                "bad", "", FOREIGN_ID, None, 7, "loop", "2026-01-01T00:00:00+00:00",
-                record, msgspec.msgpack.encode({}), msgspec.msgpack.encode({"source": "loop", "step": 7}),
-            ),
+            "INSERT INTO checkpoints VALUES (?,?,?,?,?,?,?)",
+            ("bad", "", FOREIGN_ID, None, kind, checkpoint, b'{"source": "loop", "step": 7}'),
         )
     with sqlite_saver(path) as saver:
         app = build(saver)
         _reads_of_thread_bad_fail(saver, app, FOREIGN_ID)
         assert app.invoke(Command(resume="R"), cfg("good")) == {"x": ["in", "a", "ask:R", "b"]}
+
+
+def test_a_checkpoint_langgraph_wrote_is_read_and_continued(tmp_path: Path) -> None:
+    """A row in LangGraph's own shape (a whole checkpoint, values inline) is a thread's
+    state: get_state reads it and a new run continues from it."""
+    path = tmp_path / "state.db"
+    old_id = "1f000000-0000-6000-8000-000000000001"
+    checkpoint = {
+        "v": 4, "id": old_id, "ts": "2026-01-01T00:00:00+00:00",
+        "channel_values": {"x": ["from langgraph"]}, "channel_versions": {"x": "00000000000000000000000000000003.0.5"},
+        "versions_seen": {}, "updated_channels": None,
+    }  # fmt: skip
+    with sqlite_saver(path) as saver:
+        kind, data = saver.serde.dumps_typed(checkpoint)
+        saver.setup()
+    with contextlib.closing(raw(path)) as conn:
+        conn.execute(
+            "INSERT INTO checkpoints VALUES (?,?,?,?,?,?,?)",
+            ("lg", "", old_id, None, kind, data, b'{"source": "loop", "step": 3}'),
+        )
+    with sqlite_saver(path) as saver:
+        app = build_counter(saver)
+        assert app.get_state(cfg("lg")).values == {"x": ["from langgraph"]}
+        assert app.invoke({"x": ["in"]}, cfg("lg"))["x"] == ["from langgraph", "in", "a"]
+        assert app.get_state(cfg("lg")).values["x"] == ["from langgraph", "in", "a"]
 
 
 # -- values that can't be stored ---------------------------------------------------------

@@ -36,15 +36,8 @@ def kind(request: pytest.FixtureRequest) -> str:
 
 
 def stored_bytes(saver: Any) -> int:
-    """Bytes of channel values stored: blob data (InMemorySaver) or the blobs column."""
-    if isinstance(saver, InMemorySaver):
-        return sum(
-            len(blob.data)
-            for row in saver._list_rows(None, None, None, None)
-            for blob in row.blobs.values()
-        )
-    (total,) = saver.conn.execute("SELECT sum(length(blobs)) FROM actorgraph_checkpoints").fetchone()
-    return int(total)
+    """Bytes of channel values stored (the blob data of every row)."""
+    return sum(len(blob.data) for row in saver._list_rows(None, None, None, None) for blob in row.blobs.values())
 
 
 def rows_oldest_first(saver: Any, thread: str) -> list[Any]:

@@ -392,9 +392,15 @@ def test_pydantic_state_can_hold_actorgraph_messages() -> None:
         AIMessage("x")]
 
 
-def test_message_graph_is_not_supported_and_says_what_to_use() -> None:
-    with pytest.raises(NotImplementedError, match=r"StateGraph\(MessagesState\)"):
-        MessageGraph()
+def test_message_graph_is_a_deprecated_graph_of_one_message_list() -> None:
+    from actorgraph.warnings import LangGraphDeprecatedSinceV10
+
+    with pytest.warns(LangGraphDeprecatedSinceV10, match="MessageGraph is deprecated"):
+        builder = MessageGraph()
+    builder.add_node("chatbot", lambda state: [AIMessage("Hello!", id="2")])
+    builder.set_entry_point("chatbot").set_finish_point("chatbot")
+    out = builder.compile().invoke([HumanMessage("Hi there.", id="1")])
+    assert out == [HumanMessage("Hi there.", id="1"), AIMessage("Hello!", id="2")]
 
 
 # -- with LangChain installed ------------------------------------------------------------

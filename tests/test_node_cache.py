@@ -6,13 +6,16 @@ from __future__ import annotations
 import operator
 import threading
 import time
+import uuid
 from pathlib import Path
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, TypedDict
 
 import pytest
+from conftest import require_service
 
 from actorgraph.cache.memory import InMemoryCache
+from actorgraph.cache.redis import RedisCache
 from actorgraph.cache.sqlite import SqliteCache
 from actorgraph.graph import END, START, StateGraph
 from actorgraph.types import CachePolicy, Send
@@ -42,11 +45,29 @@ def _graph(node: Any, cache: Any, policy: CachePolicy | None = None, name: str =
     return g.compile(cache=cache)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+def _redis_client() -> Any:
+    redis = pytest.importorskip("redis")
+    client = redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=0.5)
+    try:
+        reachable = bool(client.ping())
+    except redis.RedisError:
+        reachable = False
+    require_service("redis-server on 127.0.0.1:6379", reachable)
+    return client
+
+
+@pytest.fixture(params=["memory", "sqlite", "redis"])
 def make_cache(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Any]]:
-    """A factory of caches of one kind; SQLite caches share one file per test."""
+    """A factory of caches of one kind; SQLite caches share one file per test, Redis
+    caches one key prefix per test."""
     if request.param == "memory":
         yield InMemoryCache
+        return
+    if request.param == "redis":
+        client = _redis_client()
+        prefix = f"actorgraph-test:{uuid.uuid4().hex}:"
+        yield lambda: RedisCache(client, prefix=prefix)
+        RedisCache(client, prefix=prefix).clear()
         return
     opened: list[SqliteCache] = []
 

@@ -330,7 +330,7 @@ def test_a_killed_process_resumes_without_rerunning_finished_tasks(tmp_path: Pat
     db = tmp_path / "state.db"
 
     def fast_writes_saved() -> bool:
-        names = {r[0] for r in _query(db, "SELECT DISTINCT task_path FROM actorgraph_writes")}
+        names = {r[0] for r in _query(db, "SELECT DISTINCT task_path FROM writes")}
         return (tmp_path / "slow.ready").exists() and {"f1", "f2"} <= names
 
     _run_until_then_kill(tmp_path, durability, fast_writes_saved)
@@ -353,7 +353,7 @@ def test_a_process_killed_in_its_first_step_keeps_the_accepted_input(tmp_path: P
     db = tmp_path / "state.db"
 
     def input_saved() -> bool:
-        return (tmp_path / "slow.ready").exists() and bool(_query(db, "SELECT 1 FROM actorgraph_checkpoints"))
+        return (tmp_path / "slow.ready").exists() and bool(_query(db, "SELECT 1 FROM checkpoints"))
 
     _run_until_then_kill(tmp_path, durability, input_saved)
     (tmp_path / "go").touch()

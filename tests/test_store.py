@@ -224,13 +224,15 @@ def test_a_query_without_an_index_is_ignored(store: BaseStore) -> None:
     assert _keys(store.search(("users",), query="anything")) == _keys(store.search(("users",)))
 
 
-def test_semantic_search_on_a_store_with_an_index_is_not_implemented(make_store: MakeStore) -> None:
-    store = make_store(index={"dims": 3, "embed": lambda texts: [[1.0, 0.0, 0.0] for _ in texts]})
-    store.put(("docs",), "a", {"text": "hi"}, index=["text"])
-    store.put(("docs",), "b", {"text": "yo"}, index=False)
-    assert len(store.search(("docs",))) == 2
-    with pytest.raises(NotImplementedError, match="Semantic search"):
-        store.search(("docs",), query="hello")
+def test_semantic_search_on_a_sqlite_store_with_an_index_is_not_implemented(tmp_path: Path) -> None:
+    with SqliteStore.from_conn_string(
+        str(tmp_path / "s.db"), index={"dims": 3, "embed": lambda texts: [[1.0, 0.0, 0.0] for _ in texts]}
+    ) as store:
+        store.put(("docs",), "a", {"text": "hi"}, index=["text"])
+        store.put(("docs",), "b", {"text": "yo"}, index=False)
+        assert len(store.search(("docs",))) == 2
+        with pytest.raises(NotImplementedError, match="Semantic search"):
+            store.search(("docs",), query="hello")
 
 
 @pytest.mark.parametrize(
@@ -538,7 +540,8 @@ def test_sweep_ttl_deletes_expired_items_and_counts_them(store: BaseStore, clock
     assert [i.key for i in store.search(("t",))] == ["forever"]
 
 
-def test_reads_refresh_the_ttl_by_default(store: BaseStore, clock: Clock) -> None:
+def test_reads_refresh_the_ttl_with_refresh_on_read(make_store: MakeStore, clock: Clock) -> None:
+    store = make_store(ttl={"refresh_on_read": True})
     store.put(("t",), "k", {"v": 1}, ttl=1)
     for _ in range(3):
         clock.advance(minutes=0.8)
@@ -551,6 +554,17 @@ def test_reads_refresh_the_ttl_by_default(store: BaseStore, clock: Clock) -> Non
     assert store.get(("t",), "k") is None
 
 
+def test_sqlite_reads_refresh_nothing_without_a_ttl_config(tmp_path: Any, clock: Clock) -> None:
+    """As LangGraph's SqliteStore: a read restarts an item's time to live only when the
+    store's ttl config sets refresh_on_read."""
+    with SqliteStore.from_conn_string(str(tmp_path / "s.db")) as store:
+        store.put(("t",), "k", {"v": 1}, ttl=1)
+        clock.advance(minutes=0.8)
+        assert store.get(("t",), "k") is not None
+        clock.advance(minutes=0.4)
+        assert store.get(("t",), "k") is None
+
+
 def test_refresh_on_read_false_in_the_config_keeps_the_deadline(make_store: MakeStore, clock: Clock) -> None:
     store = make_store(ttl={"default_ttl": 1, "refresh_on_read": False})
     store.put(("t",), "k", {"v": 1})
@@ -559,6 +573,8 @@ def test_refresh_on_read_false_in_the_config_keeps_the_deadline(make_store: Make
     assert store.search(("t",)) != []
     clock.advance(minutes=0.4)
     assert store.get(("t",), "k") is None
+    if not isinstance(store, InMemoryStore):
+        return  # LangGraph's SqliteStore refreshes only when the config says refresh_on_read
     store.put(("t",), "k2", {"v": 1})
     clock.advance(minutes=0.8)
     assert store.get(("t",), "k2", refresh_ttl=True) is not None  # a read can still ask
@@ -757,3 +773,24 @@ async def test_sqlite_async_calls_need_a_connection_usable_from_threads(tmp_path
 def test_sqlite_store_rejects_something_that_is_not_a_connection_or_path() -> None:
     with pytest.raises(TypeError, match="sqlite3.Connection or a database path"):
         SqliteStore(42)  # type: ignore[arg-type]
+
+
+def _letters(texts: Any) -> list[list[float]]:
+    """A toy embedding: letter counts a-z."""
+    return [[float(t.lower().count(c)) for c in "abcdefghijklmnopqrstuvwxyz"] for t in texts]
+
+
+def test_in_memory_semantic_search_ranks_by_similarity_with_scores() -> None:
+    """#50: InMemoryStore(index=...) embeds the indexed fields on put and ranks
+    search(query=...) by cosine similarity; index=False items come last without a score."""
+    store = InMemoryStore(index={"dims": 26, "embed": _letters, "fields": ["text"]})
+    store.put(("docs",), "apple", {"text": "apple apple pie"})
+    store.put(("docs",), "zebra", {"text": "zzz zebra"})
+    store.put(("docs",), "plain", {"text": "apple"}, index=False)
+    found = store.search(("docs",), query="apple pie")
+    assert [r.key for r in found] == ["apple", "zebra", "plain"]
+    assert found[0].score is not None and found[0].score > (found[1].score or 0) and found[2].score is None
+    assert [r.key for r in store.search(("docs",), query="zebra", limit=1)] == ["zebra"]
+    assert [r.key for r in store.search(("docs",), query="zebra", filter={"text": "apple apple pie"})] == ["apple"]
+    store.put(("docs",), "zebra", {"text": "apple apple pie"})  # re-embedded on overwrite
+    assert {r.key for r in store.search(("docs",), query="apple pie", limit=2)} == {"apple", "zebra"}

@@ -5,6 +5,8 @@ setup, sharing a file with SqliteStore, and use from graph nodes."""
 
 from __future__ import annotations
 
+import asyncio
+
 import threading
 from pathlib import Path
 from typing import Any, TypedDict
@@ -90,7 +92,7 @@ async def test_sync_methods_work_from_other_threads_and_refuse_the_loop_thread(t
 
         item = await anyio.to_thread.run_sync(in_a_thread)
         assert item is not None and item.value["v"] != threading.get_ident()
-        with pytest.raises(RuntimeError, match="async ones"):
+        with pytest.raises(asyncio.InvalidStateError, match="async ones"):
             store.get(("t",), "k")
 
 

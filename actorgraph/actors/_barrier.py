@@ -21,7 +21,7 @@ from actorgraph._constants import INTERRUPT, PUSH, START
 from actorgraph.actors._ids import subgraph_namespace, task_id
 from actorgraph.actors._messages import Activate, TaskDone, TaskResult, TaskSpec, null_result
 from actorgraph.actors._node import post_activate
-from actorgraph.actors._stream import task_metadata
+from actorgraph.actors._stream import task_metadata, task_result_view
 from actorgraph.errors import (
     ErrorCode,
     GraphDrained,
@@ -31,6 +31,7 @@ from actorgraph.errors import (
     ParentCommand,
     create_error_message,
 )
+from actorgraph.persistence._model import decode_metadata
 
 if TYPE_CHECKING:
     from actorgraph.actors._run import RunState
@@ -643,7 +644,7 @@ class BarrierActor:
             "config": {"configurable": conf},
             "parent_config": parent,
             "values": self.state.stream_values(),
-            "metadata": dict(metadata) if metadata is not None else persistence.saver.serde.loads(row.metadata),
+            "metadata": dict(metadata) if metadata is not None else decode_metadata(row.metadata),
             "next": [t.name for t in tasks],
             "tasks": [self._checkpoint_task(row, t, pending) for t in tasks],
         }
@@ -717,7 +718,7 @@ class BarrierActor:
         else:
             if program.nodes[r.task.name].hidden:
                 return
-            update = _update_view(r.writes, program.stream_key_set)
+            update = task_result_view(r.writes, program.stream_key_set)
         payload = {
             "id": r.task.id,
             "name": r.task.name,

@@ -255,6 +255,11 @@ def _check_storable(run: RunState, node: NodeSpec, args: tuple[Any, ...], kwargs
     that isn't fails here, naming the task, not later in a checkpoint."""
     from actorgraph.errors import SerializationError
 
+    from actorgraph.persistence._store import BaseStore
+
+    # a store handed to a task (LangGraph's docs pass the entrypoint's) is never stored
+    args = tuple(a for a in args if not isinstance(a, BaseStore))
+    kwargs = {k: v for k, v in kwargs.items() if not isinstance(v, BaseStore)}
     try:
         run.persistence.saver.serde.dumps([list(args), kwargs])  # type: ignore[union-attr]
     except SerializationError as exc:

@@ -26,8 +26,11 @@ import anyio
 from actorgraph._constants import ERROR, INTERRUPT, NO_WRITES, RESUME, RETURN, TASKS
 from actorgraph.actors._ids import checkpoint_id as new_checkpoint_id
 from actorgraph.actors._messages import SendMsg, TaskResult, TaskSpec
+import msgspec
+
 from actorgraph.persistence._base import LoadedCheckpoint, encode_record
-from actorgraph.persistence._model import DELTA, FULL, Blob, CheckpointRecord, CheckpointRow, WriteRow
+from actorgraph.persistence._model import DELTA, FULL, Blob, CheckpointRecord, CheckpointRow, WriteRow, encode_metadata
+from actorgraph.persistence._saver_api import get_checkpoint_metadata
 from actorgraph.errors import SerializationError
 
 if TYPE_CHECKING:
@@ -38,8 +41,20 @@ __all__ = ("CONTROL_CHANNELS", "DURABILITY_MODES", "RunPersistence", "decode_pen
 
 DURABILITY_MODES = ("sync", "async", "exit")
 CONTROL_CHANNELS = frozenset({ERROR, INTERRUPT, RESUME})
-_RESERVED_CONF = frozenset({"thread_id", "checkpoint_ns", "checkpoint_id", "checkpoint_map"})
 _WRITE_SLOTS = {ERROR: -1, INTERRUPT: -3, RESUME: -4}
+_record_decoder = msgspec.msgpack.Decoder(CheckpointRecord)
+_OWN_METADATA = {"source": None, "step": None, "parents": None}
+
+
+def _user_metadata(config: dict[str, Any]) -> dict[str, Any]:
+    """What a run's config adds to its checkpoints' metadata, by LangGraph's rule: scalar
+    values of ``config["metadata"]`` then ``config["configurable"]``, reserved and ``__``
+    keys skipped (objects in ``configurable``, like clients, are never stored)."""
+    try:
+        meta = get_checkpoint_metadata(config, _OWN_METADATA)
+    except AttributeError:
+        return {}  # a config whose parts aren't dicts adds nothing
+    return {k: v for k, v in meta.items() if k not in _OWN_METADATA}
 
 
 def _now() -> str:
@@ -67,6 +82,9 @@ class RunPersistence:
         "exit_writes",
         "failure",
         "user_metadata",
+        "delta_channels",
+        "stored_base",
+        "exit_unsaved",
     )
 
     def __init__(self, run: RunState, saver: Any, thread: str, durability: str) -> None:
@@ -90,21 +108,31 @@ class RunPersistence:
         self.exit_row: CheckpointRow | None = None
         self.exit_writes: list[tuple[str, str, str, WriteRow]] = []
         self.failure: BaseException | None = None
-        conf = run.config.get("configurable") or {}
-        meta = {k: v for k, v in conf.items() if not k.startswith("__") and k not in _RESERVED_CONF}
-        meta.update(run.config.get("metadata") or {})
-        self.user_metadata = meta
+        self.user_metadata = _user_metadata(run.config)
+        # reducer lists are stored as deltas, except for savers that can't rebuild them
+        # (LangGraph-protocol ones) and in "exit" mode, whose one stored checkpoint must
+        # hold every value it doesn't share with the thread's earlier checkpoints
+        deltas = getattr(saver, "deltas", True) and durability != "exit"
+        self.delta_channels = run.program.delta_channels if deltas else frozenset()
+        # "exit": the checkpoint the run started from (the parent of the one it stores)
+        # and the ids of the ones it made but won't store
+        self.stored_base: str | None = None
+        self.exit_unsaved: set[str] = set()
 
     # -- restoring -----------------------------------------------------------------------
     def adopt(self, loaded: LoadedCheckpoint) -> None:
         """Continue from ``loaded``: new checkpoints are its children and reuse its blobs."""
-        self.checkpoint_id = loaded.id
+        self.checkpoint_id = self.stored_base = loaded.id
         self.blob_writers = dict(loaded.record.blob_writers)
         self.blob_roots = dict(loaded.record.blob_roots)
         for chan, value in loaded.values.items():
             blob = loaded.chains.get(chan)
             if blob is not None:
                 self.blob_state[chan] = (value, blob)
+            elif chan not in self.blob_writers:
+                # read from a checkpoint stored in LangGraph's shape: the next checkpoint
+                # stores it (there is no blob of ours to point at)
+                self.dirty.add(chan)
 
     # -- building rows -------------------------------------------------------------------
     def reserve_id(self) -> str:
@@ -147,7 +175,8 @@ class RunPersistence:
             updated_channels=sorted(written),
         )
         metadata = {"source": source, "step": step, "parents": dict(self.run.parent_checkpoints)}
-        metadata.update(self.user_metadata)
+        if self.user_metadata:
+            metadata.update(self.user_metadata)
         row = CheckpointRow(
             thread_id=self.thread,
             ns=self.ns,
@@ -158,7 +187,7 @@ class RunPersistence:
             created_at=_now(),
             record=encode_record(record),
             blobs=blobs,
-            metadata=serde.dumps(metadata),
+            metadata=encode_metadata(metadata),
         )
         self.parent_id = self.checkpoint_id
         self.checkpoint_id = cid
@@ -168,7 +197,7 @@ class RunPersistence:
         """A list that only grew (by an append-style reducer) is stored as its new items;
         a full snapshot is taken when those deltas outweigh the last snapshot."""
         prev = self.blob_state.get(chan)
-        if prev is not None and chan in self.run.program.delta_channels and chan in self.blob_writers:
+        if prev is not None and chan in self.delta_channels and chan in self.blob_writers:
             old, last = prev
             if type(value) is list and type(old) is list and value is not old and len(value) >= len(old):
                 n = len(old)
@@ -243,10 +272,11 @@ class RunPersistence:
     def save(self, rows: Sequence[CheckpointRow], writes: Sequence[tuple[str, str, str, WriteRow]]) -> None:
         """Queue rows for the writer (``exit`` keeps only the newest checkpoint)."""
         if self.durability == "exit":
+            for row in rows:
+                self.exit_row = self._exit_row(row)
             if rows:
-                self.exit_row = rows[-1]
                 # writes of earlier checkpoints are history that isn't kept
-                self.exit_writes = [w for w in self.exit_writes if w[2] == self.exit_row.checkpoint_id]
+                self.exit_writes = [w for w in self.exit_writes if w[2] == rows[-1].checkpoint_id]
             if writes:
                 self.exit_writes.extend(writes)
             return
@@ -256,6 +286,30 @@ class RunPersistence:
         if not self.draining:
             self.draining = True
             self.run.dispatcher.submit((self._drain, None, None, False))
+
+    def _exit_row(self, row: CheckpointRow) -> CheckpointRow:
+        """``row`` as "exit" mode stores it: its parent is the last stored checkpoint,
+        and it carries the values the unsaved checkpoints before it held."""
+        previous = self.exit_row
+        self.exit_unsaved.add(row.checkpoint_id)
+        record = _record_decoder.decode(row.record)
+        carried = {}
+        if previous is not None:
+            carried = {
+                c: b for c, b in previous.blobs.items()
+                if c not in row.blobs and record.blob_writers.get(c) in self.exit_unsaved
+            }  # fmt: skip
+        if carried:
+            writers = dict(record.blob_writers)
+            for chan in carried:
+                writers[chan] = row.checkpoint_id
+            record = msgspec.structs.replace(record, blob_writers=writers)
+        return msgspec.structs.replace(
+            row,
+            parent_id=self.stored_base,
+            blobs={**carried, **row.blobs},
+            record=encode_record(record) if carried else row.record,
+        )
 
     async def _drain(self, _: Any) -> None:
         if self.writing:

@@ -44,6 +44,7 @@ from actorgraph.actors._spawn import WorkerGroup
 from actorgraph.actors._step import StepState
 from actorgraph.actors._stream import NULL_SINK, CallbackModesSink, StreamSink, TeeSink
 from actorgraph.errors import ConfigError, EmptyInputError, GraphDrained, GraphInterrupt, UnknownInterruptError
+from actorgraph.persistence._engine import engine_saver
 
 if TYPE_CHECKING:
     from actorgraph.actors._langchain_trace import RunTrace
@@ -525,7 +526,7 @@ def _saver(program: Program, parent: TaskContext | None) -> Any:
     if cp is False:
         return None
     if cp is not None and cp is not True:
-        return cp
+        return engine_saver(cp)
     if parent is not None and parent.run.persistence is not None:
         return parent.run.persistence.saver
     return None

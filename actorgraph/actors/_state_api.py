@@ -23,8 +23,9 @@ from actorgraph.actors._persist import RunPersistence, decode_pending
 from actorgraph.actors._ids import subgraph_namespace
 from actorgraph.actors._run import RunState, _restore
 from actorgraph.actors._step import StepState
-from actorgraph.actors._stream import NULL_SINK
+from actorgraph.actors._stream import NULL_SINK, task_result_view
 from actorgraph.errors import ConfigError, InvalidUpdateError
+from actorgraph.persistence._engine import engine_saver
 
 if TYPE_CHECKING:
     from actorgraph.actors._program import Program
@@ -43,7 +44,7 @@ def _saver(program: Program) -> Any:
             f"Graph '{program.name}' has no checkpointer, so it keeps no state between runs: "
             "compile it with one (e.g. compile(checkpointer=InMemorySaver()))"
         )
-    return saver
+    return engine_saver(saver)
 
 
 def _where(config: Any) -> tuple[str, str, str | None]:
@@ -101,10 +102,8 @@ async def aget_state_history(
     conf = {"configurable": {"thread_id": thread, "checkpoint_ns": ns}}
     if cid is not None:
         conf["configurable"]["checkpoint_id"] = cid
-    async for tup in saver.alist(conf, filter=filter, before=before, limit=limit):
-        loaded = await saver.aload(thread, ns, tup.config["configurable"]["checkpoint_id"])
-        if loaded is not None:
-            yield await _snapshot(target, saver, loaded, latest=False, subgraphs=False)
+    async for loaded in saver.alist_loaded(conf, filter=filter, before=before, limit=limit):
+        yield await _snapshot(target, saver, loaded, latest=False, subgraphs=False)
 
 
 async def _snapshot(program: Program, saver: Any, loaded: LoadedCheckpoint, *, latest: bool, subgraphs: bool) -> StateSnapshot:
@@ -131,7 +130,7 @@ async def _snapshot(program: Program, saver: Any, loaded: LoadedCheckpoint, *, l
         all_interrupts.extend(waiting)
         result = None
         if entry is not None and entry["done"]:
-            result = {c: v for c, v in entry["writes"] if c in program.stream_key_set}
+            result = task_result_view(entry["writes"], program.stream_key_set)
         node = program.nodes[t.name]
         sub_state: Any = None
         if node.subgraph is not None:

@@ -16,6 +16,7 @@ import anyio
 import anyio.lowlevel
 
 __all__ = (
+    "task_result_view",
     "END_OF_STREAM",
     "NullSink",
     "PrintSink",
@@ -277,6 +278,25 @@ def task_metadata(config: dict[str, Any], node_metadata: Any, node_tags: Any) ->
     if node_tags:
         tags = (*tags, *node_tags)
     return payload_metadata(md, tags)
+
+
+def task_result_view(writes: Iterable[tuple[str, Any]], keys: Any) -> dict[str, Any]:
+    """A task's writes to ``keys`` as its result shows (``tasks``/``debug`` streams,
+    snapshots): ``{key: value}``, or ``{key: {"$writes": [v1, v2, ...]}}`` for a key it
+    wrote more than once, as LangGraph shows them."""
+    out: dict[str, Any] = {}
+    many: set[str] = set()
+    for chan, value in writes:
+        if chan not in keys:
+            continue
+        if chan in out:
+            if chan not in many:
+                many.add(chan)
+                out[chan] = {"$writes": [out[chan]]}
+            out[chan]["$writes"].append(value)
+        else:
+            out[chan] = value
+    return out
 
 
 def map_debug_tasks(tasks: Iterable[Any]) -> Iterator[dict[str, Any]]:

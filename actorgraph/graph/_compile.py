@@ -31,6 +31,7 @@ from actorgraph.persistence._serde import register_schema_types
 from actorgraph.graph._branch import Branch
 from actorgraph.actors._callable import bind_callable
 from actorgraph.actors._context_schema import context_coercer
+from actorgraph.graph._schema import ROOT
 from actorgraph.graph._subgraph import bind_subgraph, find_subgraph, is_compiled_graph
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ def _not_a_dict(where: str, value: Any) -> InvalidUpdateError:
 class _UpdateReader:
     """Turns a node's return value into ``(key, value)`` writes, checking every key."""
 
-    __slots__ = ("node", "keys", "node_names", "schema_types", "strict")
+    __slots__ = ("node", "keys", "node_names", "schema_types", "strict", "root")
 
     def __init__(
         self,
@@ -75,6 +76,8 @@ class _UpdateReader:
         self.keys = keys
         self.node_names = node_names
         self.schema_types = schema_types
+        # the state is a bare value (one __root__ channel): whatever a node returns is it
+        self.root = keys == {ROOT}
         # strict: a key the state doesn't have is an error; otherwise it is dropped, as
         # LangGraph drops it
         self.strict = strict
@@ -87,6 +90,8 @@ class _UpdateReader:
         return list(value.items())
 
     def pairs(self, value: Any) -> list[tuple[str, Any]]:
+        if self.root:
+            return [(ROOT, value)]
         if type(value) is dict:
             return self.dict_pairs(value)
         pairs = object_to_pairs(value)
@@ -125,7 +130,7 @@ class _UpdateReader:
             )
         if cmd.update is not None:
             pairs = cmd._update_as_tuples()
-            if any(k == "__root__" for k, _ in pairs):
+            if not self.root and any(k == ROOT for k, _ in pairs):
                 raise _not_a_dict(f"Node '{self.node}' (Command.update)", cmd.update)
             writes.extend(self._known(pairs))
         if cmd.goto:
@@ -202,7 +207,7 @@ class _Finish:
     def __call__(self, tctx: Any, result: Any) -> Any:
         writes = tctx.writes
         if result is not None:
-            if type(result) is dict:
+            if type(result) is dict and not self.reader.root:
                 reader = self.reader
                 if reader.keys.issuperset(result):
                     writes.extend(result.items())
@@ -282,6 +287,13 @@ class _StartFinish(_Finish):
 
     def __call__(self, tctx: Any, value: Any) -> Any:
         keys = self.input_keys
+        if self.reader.root:
+            tctx.writes.append((ROOT, value))
+            if self.static:
+                tctx.writes.extend(self.static)
+            if self.branches:
+                return self._route(tctx)
+            return None
         if type(value) is dict:
             pairs = [(k, v) for k, v in value.items() if k in keys]
         else:
@@ -345,6 +357,9 @@ def compile_graph(
     state_info = builder.schemas[builder.state_schema]
     output_info = builder.schemas[builder.output_schema]
     input_info = builder.schemas[builder.input_schema]
+    root = state_info.kind == "root"
+    # a bare-value state: routers get the value itself
+    state_mapper = (lambda values: values.get(ROOT)) if root else state_info.mapper
     output_keys = tuple(output_info.channels) if output_info.kind != "dict" else state_keys
     input_keys = frozenset(input_info.channels) if input_info.kind != "dict" else key_set
 
@@ -388,7 +403,7 @@ def compile_graph(
             start_reader,
             static.get(START, []),
             list(builder.branches.get(START, {}).values()),
-            state_info.mapper,
+            state_mapper,
             tuple(state_info.managed.items()),
         ),
         hidden=True,
@@ -408,13 +423,15 @@ def compile_graph(
             is_subgraph = False
             subgraph = find_subgraph(spec.action)
         reads = tuple(info.channels) if info.kind != "dict" else state_keys
+        read_channel = ROOT if info.kind == "root" else None
         timeout = spec.timeout or defaults.timeout
         if timeout is not None and not bound.is_async:
             raise sync_timeout_unsupported(n)
         nodes[n] = NodeSpec(
             n,
             triggers=triggers[n],
-            reads=reads,
+            reads=None if read_channel else reads,
+            read_channel=read_channel,
             managed=tuple(info.managed.items()),
             mapper=info.mapper,
             call=bound.call,
@@ -423,7 +440,7 @@ def compile_graph(
                 _UpdateReader(n, key_set, node_names, schema_types, strict),
                 static.get(n, []),
                 list(builder.branches.get(n, {}).values()),
-                state_info.mapper,
+                state_mapper,
                 tuple(state_info.managed.items()),
             ),
             metadata=spec.metadata,
@@ -450,7 +467,8 @@ def compile_graph(
             nodes[h_name] = NodeSpec(
                 h_name,
                 triggers=(),
-                reads=reads,
+                reads=None if read_channel else reads,
+                read_channel=read_channel,
                 managed=tuple(info.managed.items()),
                 mapper=info.mapper,
                 call=h_bound.call,
@@ -459,7 +477,7 @@ def compile_graph(
                     _UpdateReader(h_name, key_set, node_names, schema_types, strict),
                     [],
                     [],
-                    state_info.mapper,
+                    state_mapper,
                     tuple(state_info.managed.items()),
                 ),
                 call_target=handler,
@@ -475,7 +493,7 @@ def compile_graph(
     nodes = ordered
 
     def map_input(value: Any) -> list[tuple[str, Any]]:
-        if type(value) is not dict and object_to_pairs(value) is None:
+        if not root and type(value) is not dict and object_to_pairs(value) is None:
             raise InvalidUpdateError(
                 create_error_message(
                     message=(
@@ -517,6 +535,7 @@ def compile_graph(
         state_keys=state_keys,
         output_keys=output_keys,
         stream_keys=state_keys,
+        single_output=ROOT if root else None,
         input_channel=START,
         map_input=map_input,
         map_command=map_command,

@@ -24,7 +24,6 @@ from actorgraph._message_types import (
 
 __all__ = (
     "REMOVE_ALL_MESSAGES",
-    "MessageGraph",
     "Messages",
     "MessagesState",
     "add_messages",
@@ -151,9 +150,10 @@ def _merge(left: list[Any], right: list[Any]) -> list[Any]:
         if is_remove(message):
             if at is None:
                 raise InvalidMessageError(
-                    f"RemoveMessage(id={message.id!r}) names a message that is not in the "
-                    f"list (it holds {_ids_preview(merged)}). Remove only ids that are in "
-                    "the state, or use RemoveMessage(id=REMOVE_ALL_MESSAGES) to clear it.",
+                    f"Attempting to delete a message with an ID that doesn't exist ('{message.id}'): "
+                    f"RemoveMessage(id={message.id!r}) names a message that is not in the list (it "
+                    f"holds {_ids_preview(merged)}). Remove only ids that are in the state, or use "
+                    "RemoveMessage(id=REMOVE_ALL_MESSAGES) to clear it.",
                     message,
                 )
             removed.add(message.id)
@@ -181,8 +181,8 @@ def _check_format(format: str) -> None:
     # Cached: a configured reducer checks its format on every call, for free after once.
     if format != "langchain-openai":
         raise ValueError(
-            f"add_messages got format={format!r}; the only format is 'langchain-openai' "
-            "(or None, to keep messages as they are)."
+            f"Unrecognized format={format!r}: add_messages supports 'langchain-openai' (or None, "
+            "to keep messages as they are)."
         )
     if not langchain_installed():
         raise ImportError(
@@ -222,32 +222,13 @@ class MessagesState(TypedDict):
     messages: Annotated[list[AnyMessage], add_messages]
 
 
-class MessageGraph:
-    """Not supported: use ``StateGraph(MessagesState)``.
-
-    LangGraph's ``MessageGraph`` (deprecated since LangGraph 1.0) is a ``StateGraph`` whose
-    whole state is one message list rather than a class with named keys. actorgraph's
-    schemas are classes, and faking a bare list would mean translating every input,
-    output, stream chunk and state snapshot, a second way to be wrong for an API that is
-    on its way out. The name exists so the import works and the error says what to do.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise NotImplementedError(
-            "MessageGraph (deprecated in LangGraph 1.0) is not supported by actorgraph. Use "
-            "StateGraph(MessagesState): nodes read state['messages'] and return "
-            "{'messages': [...]}, and invoke takes {'messages': [...]}."
-        )
-
-
 def push_message(message: Any, *, state_key: str | None = "messages") -> Any:
     """Send a message (or a token chunk) to the ``messages`` stream from inside a node,
     and append it to the state key ``state_key`` unless that is ``None``.
 
     This is the way to stream a model's tokens without LangChain: push each chunk with
-    ``state_key=None`` as it arrives, then return (or push) the whole message. A message
-    without an id gets one (LangGraph refuses it instead), so chunks of one reply should
-    share an id you set.
+    ``state_key=None`` as it arrives, then return (or push) the whole message. The message
+    needs an id (chunks of one reply share it): one without is a ``ValueError``.
     """
     from actorgraph.actors._context import current_task
     from actorgraph.errors import InvalidUpdateError
@@ -258,11 +239,11 @@ def push_message(message: Any, *, state_key: str | None = "messages") -> Any:
             "Called push_message() outside of a running graph: call it from inside a node."
         )
     msg = coerce_messages([message])[0]
-    if getattr(msg, "id", None) is None:
-        try:
-            msg.id = str(uuid.uuid4())
-        except (AttributeError, TypeError):
-            pass
+    if not getattr(msg, "id", None):
+        raise ValueError(
+            f"Message ID is required: push_message() in node '{tctx.spec.name}' got a message "
+            "without an id (give each message, or the chunks of one reply, an id)"
+        )
     if state_key is not None:
         keys = tctx.run.program.state_key_set
         if state_key not in keys:

@@ -19,7 +19,7 @@ from actorgraph.channels import BaseChannel, BinaryOperatorAggregate, LastValue
 from actorgraph.errors import GraphValidationError
 from actorgraph.graph._managed import is_managed, managed_getter
 
-__all__ = ("SchemaInfo", "analyze_schema", "inferred_input_schema", "is_typeddict")
+__all__ = ("ROOT", "SchemaInfo", "analyze_schema", "inferred_input_schema", "is_typeddict")
 
 
 def is_typeddict(schema: Any) -> bool:
@@ -50,10 +50,28 @@ def _hints(schema: type) -> dict[str, Any]:
         ) from exc
 
 
+ROOT = "__root__"
+"""The channel of a state that is a bare value rather than a set of keys."""
+
+
+def _has_annotations(schema: type) -> bool:
+    try:
+        return bool(typing.get_type_hints(schema))
+    except Exception:
+        return bool(getattr(schema, "__annotations__", None))
+
+
 def _strip(ann: Any) -> Any:
     while get_origin(ann) in (Required, NotRequired, ClassVar):
         ann = get_args(ann)[0]
     return ann
+
+
+def _signature_text(fn: Callable[..., Any]) -> str:
+    try:
+        return str(inspect.signature(fn))
+    except (TypeError, ValueError):
+        return "?"
 
 
 def _reducer_arity_ok(fn: Callable[..., Any]) -> bool:
@@ -81,9 +99,10 @@ def channel_for(key: str, ann: Any, schema_name: str) -> tuple[BaseChannel[Any, 
             if callable(meta) and not isinstance(meta, type):
                 if not _reducer_arity_ok(meta):
                     raise GraphValidationError(
-                        f"Key '{key}' of schema '{schema_name}': the reducer "
-                        f"{getattr(meta, '__name__', meta)!r} must take two arguments "
-                        "(current value, update) and return the new value."
+                        f"Invalid reducer signature. Expected (a, b) -> c. Got {_signature_text(meta)}: "
+                        f"the reducer {getattr(meta, '__name__', meta)!r} of key '{key}' of schema "
+                        f"'{schema_name}' must take two arguments (current value, update) and return "
+                        "the new value."
                     )
                 return BinaryOperatorAggregate(base, meta), None
         return LastValue(base), None
@@ -114,11 +133,17 @@ def analyze_schema(schema: Any) -> SchemaInfo:
     name = getattr(schema, "__name__", repr(schema))
     if schema is dict or schema is Any or schema is None:
         return SchemaInfo(schema, "dict", {}, {}, None)
-    if not isinstance(schema, type):
-        raise GraphValidationError(
-            f"State schema must be a class (TypedDict, dataclass, pydantic model or msgspec "
-            f"Struct), got {schema!r}"
-        )
+    if not isinstance(schema, type) or (
+        not is_typeddict(schema) and not _is_pydantic(schema) and not dataclasses.is_dataclass(schema)
+        and not _is_msgspec(schema) and not _has_annotations(schema)
+    ):
+        # a bare value is the whole state (``Annotated[list, operator.add]``, ``int``):
+        # one channel, ``__root__``, that nodes read and update directly
+        chan, getter = channel_for(ROOT, schema, name)
+        if getter is not None:
+            raise GraphValidationError(f"A managed value can't be a graph's whole state: {schema!r}")
+        assert chan is not None
+        return SchemaInfo(schema, "root", {ROOT: chan}, {}, None)
     hints = _hints(schema)
     if dataclasses.is_dataclass(schema):
         kind = "dataclass"

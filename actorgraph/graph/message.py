@@ -1,8 +1,8 @@
 """Import-compatible path: message reducers and the messages state."""
 
+from actorgraph.graph._message_graph import MessageGraph
 from actorgraph.graph._messages import (
     REMOVE_ALL_MESSAGES,
-    MessageGraph,
     MessagesState,
     add_messages,
     push_message,

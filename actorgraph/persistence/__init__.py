@@ -5,6 +5,7 @@ graph layer.
 """
 
 from actorgraph.errors import SerializationError
-from actorgraph.persistence._serde import Serializer, register_type
+from actorgraph.persistence._serde import Serializer
+from actorgraph.persistence._serde_policy import register_type
 
 __all__ = ("SerializationError", "Serializer", "register_type")

@@ -1,39 +1,56 @@
-"""``BaseCheckpointSaver``: the saver protocol the runtime uses, and LangGraph's public
-methods (``get_tuple``, ``list``, ``put``, ``put_writes``, ``delete_thread`` and async
-twins) built on it.
+"""``RowCheckpointSaver``: actorgraph's savers' shared implementation over row storage.
 
-A saver implements a few storage primitives over rows (``CheckpointRow``, ``WriteRow``);
-everything else - encoding, delta reconstruction, pruning that keeps every kept
-checkpoint readable - lives here once.
+The runtime stores a step as one ``CheckpointRow`` (its bookkeeping plus the blobs of the
+channels it changed, reducer lists as deltas) and each task's writes as ``WriteRow``s;
+that is the fast path (``load``/``save``). LangGraph's public methods (``get_tuple``,
+``list``, ``put``, ``put_writes``, deletes, copies, prune, the delta-channel history and
+their ``a*`` twins) are built here too: ``put`` stores a LangGraph-shaped checkpoint in
+the saver's LangGraph layout (``ForeignRow`` when read back), so both kinds of row live
+side by side and every method reads both.
+
+A saver implements the storage primitives (``_write``, ``_read_row``, ...); encoding,
+delta reconstruction and pruning that keeps every kept checkpoint readable live here.
 """
 
 from __future__ import annotations
 
 import builtins
-
-from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
 import msgspec
 
+from actorgraph._constants import TASKS
 from actorgraph.errors import CheckpointError, SerializationError
+from actorgraph.persistence._codec import Codec, make_codec
 from actorgraph.persistence._model import (
     DELTA,
     FULL,
     Blob,
-    Checkpoint,
     CheckpointRecord,
     CheckpointRow,
-    CheckpointTuple,
+    ForeignRow,
     WriteRow,
+    decode_metadata,
 )
-from actorgraph.persistence._serde import Serializer
+from actorgraph.persistence._saver_api import (
+    WRITES_IDX_MAP,
+    BaseCheckpointSaver,
+    Checkpoint,
+    CheckpointTuple,
+    DeltaChannelHistory,
+    _HistoryWalk,
+    get_checkpoint_metadata,
+)
+from actorgraph.persistence._serde_protocols import SerializerProtocol, maybe_add_typed_methods
 
-__all__ = ("BaseCheckpointSaver", "LoadedCheckpoint", "config_for", "encode_record")
+__all__ = ("LoadedCheckpoint", "RowCheckpointSaver", "config_for", "decode_writes", "encode_record", "from_foreign")
 
 _record_decoder = msgspec.msgpack.Decoder(CheckpointRecord)
 _record_encoder = msgspec.msgpack.Encoder()
+Row = CheckpointRow | ForeignRow
+StoredWrite = tuple[str, str, str, WriteRow]
+"""(thread_id, checkpoint_ns, checkpoint_id, write)"""
 
 
 def config_for(thread_id: str, ns: str, checkpoint_id: str) -> dict[str, Any]:
@@ -41,15 +58,32 @@ def config_for(thread_id: str, ns: str, checkpoint_id: str) -> dict[str, Any]:
 
 
 def _config_parts(config: Any) -> tuple[str | None, str, str | None]:
+    if config is not None and not isinstance(config, Mapping):
+        raise CheckpointError(f"A checkpoint config must be a dict, got {type(config).__name__}")
     conf = (config or {}).get("configurable") or {}
+    if not isinstance(conf, Mapping):
+        raise CheckpointError(f"config['configurable'] must be a dict, got {type(conf).__name__}")
     thread = conf.get("thread_id")
-    return (str(thread) if thread is not None else None, conf.get("checkpoint_ns", "") or "", conf.get("checkpoint_id"))
+    # an empty checkpoint_id names no checkpoint (the thread's newest), as in LangGraph
+    return (str(thread) if thread is not None else None, conf.get("checkpoint_ns", "") or "", conf.get("checkpoint_id") or None)
+
+
+def _int_version(v: Any) -> int:
+    """An engine version from a stored one (LangGraph's savers store ``"000..N.<random>"``)."""
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float):
+        return int(v)
+    try:
+        return int(str(v).split(".")[0])
+    except ValueError:
+        return 0
 
 
 class LoadedCheckpoint:
     """A checkpoint read back: its row, decoded record, channel values and pending writes."""
 
-    __slots__ = ("row", "record", "values", "writes", "metadata", "chains")
+    __slots__ = ("row", "record", "values", "writes", "metadata", "chains", "original", "deps", "loads")
 
     def __init__(
         self,
@@ -59,51 +93,76 @@ class LoadedCheckpoint:
         writes: list[tuple[str, str, Any, str]],
         metadata: dict[str, Any],
         chains: dict[str, Blob] | None = None,
+        original: Checkpoint | None = None,
+        deps: dict[str, set[str]] | None = None,
     ) -> None:
         self.row = row
         self.record = record
         self.values = values
         self.writes = writes
-        """(task_id, channel, value, task_path) in saved order"""
+        """(task_id, channel, value, task_path) in ``writes_sort_key`` order"""
         self.metadata = metadata
         self.chains = chains or {}
-        """Each channel's newest stored blob (its snapshot size, growth and depth say how
-        the next value should be stored)."""
+        """Each channel's newest stored blob (how the next value should be stored)."""
+        self.original = original
+        """The checkpoint as ``put`` stored it (LangGraph-layout rows)."""
+        self.deps = deps or {}
+        """Per channel, the other checkpoints whose blobs its value is read from."""
+        self.loads: Any = None
+        """The saver's decoder (for the pending Sends)."""
 
     @property
     def id(self) -> str:
         return self.row.checkpoint_id
 
-    def to_tuple(self) -> CheckpointTuple:
+    def to_tuple(self, config: Any = None) -> CheckpointTuple:
         row = self.row
-        checkpoint: Checkpoint = {
-            "v": self.record.v,
-            "id": row.checkpoint_id,
-            "ts": row.created_at,
-            "channel_values": dict(self.values),
-            "channel_versions": dict(self.record.channel_versions),
-            "versions_seen": {k: dict(v) for k, v in self.record.versions_seen.items()},
-            "updated_channels": list(self.record.updated_channels),
-        }
+        checkpoint: Checkpoint
+        if self.original is not None:
+            checkpoint = self.original
+        else:
+            values = dict(self.values)
+            versions: dict[str, Any] = dict(self.record.channel_versions)
+            if self.record.pending_sends:
+                values[TASKS] = self.sends
+                versions[TASKS] = row.checkpoint_id
+            checkpoint = {
+                "v": 4,
+                "id": row.checkpoint_id,
+                "ts": row.created_at,
+                "channel_values": values,
+                "channel_versions": versions,
+                "versions_seen": {k: dict(v) for k, v in self.record.versions_seen.items()},
+                "updated_channels": list(self.record.updated_channels),
+            }
         parent = config_for(row.thread_id, row.ns, row.parent_id) if row.parent_id else None
         return CheckpointTuple(
-            config=config_for(row.thread_id, row.ns, row.checkpoint_id),
+            config=config if config is not None else config_for(row.thread_id, row.ns, row.checkpoint_id),
             checkpoint=checkpoint,
             metadata=dict(self.metadata),  # type: ignore[arg-type]
             parent_config=parent,
             pending_writes=[(t, c, v) for t, c, v, _ in self.writes],
         )
 
+    @property
+    def sends(self) -> list[Any]:
+        """The pending Sends as ``Send`` objects."""
+        from actorgraph._types import Send
+
+        if not self.record.pending_sends or self.loads is None:
+            return []
+        return [Send(node, arg) for node, arg in self.loads(self.record.pending_sends)]
+
 
 class _Resolver:
     """Rebuilds channel values from blobs spread over several rows (sans I/O: the caller
     fetches the rows it asks for)."""
 
-    def __init__(self, saver: BaseCheckpointSaver, row: CheckpointRow, record: CheckpointRecord) -> None:
+    def __init__(self, saver: RowCheckpointSaver, row: CheckpointRow, record: CheckpointRecord) -> None:
         self.saver = saver
         self.row = row
         self.record = record
-        self.rows: dict[str, CheckpointRow] = {row.checkpoint_id: row}
+        self.rows: dict[str, Row] = {row.checkpoint_id: row}
 
     def first_fetch(self) -> tuple[list[str], tuple[str, str] | None]:
         """Rows to read up front: the writers of full values by id, and one id range that
@@ -124,131 +183,175 @@ class _Resolver:
 
     def missing(self) -> list[str]:
         need: set[str] = set()
+        seen: set[tuple[str, str]] = set()
         for chan, writer in self.record.blob_writers.items():
             cur: str | None = writer
             while cur is not None:
+                if (chan, cur) in seen:
+                    self._corrupt(f"the delta chain of channel '{chan}' loops at checkpoint '{cur}'")
+                seen.add((chan, cur))
                 r = self.rows.get(cur)
                 if r is None:
                     need.add(cur)
                     break
-                blob = r.blobs.get(chan)
+                blob = r.blobs.get(chan) if isinstance(r, CheckpointRow) else None
                 if blob is None or blob.kind == FULL:
                     break
                 cur = blob.base
         return sorted(need)
 
-    def add(self, rows: dict[str, CheckpointRow], asked: list[str] | None = None) -> None:
+    def add(self, rows: Mapping[str, Row], asked: list[str] | None = None) -> None:
         for cid in asked or ():
             if cid not in rows:
-                raise CheckpointError(
-                    f"Thread '{self.row.thread_id}' checkpoint '{self.row.checkpoint_id}' refers to "
-                    f"checkpoint '{cid}', which is missing from the saver (deleted or corrupt data)"
-                )
+                self._corrupt(f"refers to checkpoint '{cid}', which is missing from the saver (deleted or corrupt data)")
         self.rows.update(rows)
 
-    def chains(self) -> dict[str, Blob]:
-        return {
-            chan: self.rows[writer].blobs[chan]
-            for chan, writer in self.record.blob_writers.items()
-            if chan in self.rows[writer].blobs
-        }
+    def _corrupt(self, what: str) -> None:
+        raise CheckpointError(f"Thread '{self.row.thread_id}' checkpoint '{self.row.checkpoint_id}' {what}")
 
-    def values(self) -> dict[str, Any]:
-        loads = self.saver.serde.loads
+    def chains(self) -> dict[str, Blob]:
+        out = {}
+        for chan, writer in self.record.blob_writers.items():
+            r = self.rows[writer]
+            if isinstance(r, CheckpointRow) and chan in r.blobs:
+                out[chan] = r.blobs[chan]
+        return out
+
+    def values(self, deps: dict[str, set[str]]) -> dict[str, Any]:
+        loads = self.saver._codec.loads
         out: dict[str, Any] = {}
+        own = self.row.checkpoint_id
         for chan, writer in self.record.blob_writers.items():
             chain: list[Blob] = []
             cur: str | None = writer
+            if writer != own:
+                deps[chan] = set()
             while cur is not None:
-                blob = self.rows[cur].blobs.get(chan)
+                r = self.rows[cur]
+                blob = r.blobs.get(chan) if isinstance(r, CheckpointRow) else None
                 if blob is None:
-                    raise CheckpointError(
-                        f"Thread '{self.row.thread_id}' checkpoint '{self.row.checkpoint_id}': the "
-                        f"value of channel '{chan}' is missing from checkpoint '{cur}'"
-                    )
+                    self._corrupt(f": the value of channel '{chan}' is missing from checkpoint '{cur}'")
+                assert blob is not None
+                if cur != own:
+                    deps.setdefault(chan, set()).add(cur)
                 chain.append(blob)
                 cur = blob.base if blob.kind == DELTA else None
+                if len(chain) > 100_000:
+                    self._corrupt(f": the delta chain of channel '{chan}' does not end")
             try:
                 value = loads(chain[-1].data)
                 if len(chain) > 1:
                     value = list(value)
                     for blob in reversed(chain[:-1]):
                         value.extend(loads(blob.data))
-            except SerializationError as exc:
-                raise CheckpointError(
-                    f"Thread '{self.row.thread_id}' checkpoint '{self.row.checkpoint_id}': channel "
-                    f"'{chan}' can't be read: {exc}"
-                ) from exc
+            except Exception as exc:
+                self._corrupt(f": channel '{chan}' can't be read: {exc}")
             out[chan] = value
         return out
 
 
-class BaseCheckpointSaver(ABC):
-    """Stores checkpoints of threads. Subclasses implement the storage primitives."""
+class RowCheckpointSaver(BaseCheckpointSaver[int]):
+    """actorgraph's savers: row storage below, LangGraph's saver API on top."""
 
-    serde: Serializer
+    _codec: Codec
+    _serde: SerializerProtocol = BaseCheckpointSaver.serde
 
-    def __init__(self, *, serde: Serializer | None = None) -> None:
-        self.serde = serde or Serializer()
+    def __init__(self, *, serde: SerializerProtocol | None = None) -> None:
+        super().__init__(serde=serde)
+
+    @property  # type: ignore[override]
+    def serde(self) -> SerializerProtocol:
+        return self._serde
+
+    @serde.setter
+    def serde(self, value: Any) -> None:
+        # assigning a serializer after construction (e.g. an EncryptedSerializer) takes
+        # effect for everything stored and read from then on
+        self._serde = maybe_add_typed_methods(value)
+        self._codec = make_codec(self._serde)
 
     # -- storage primitives ------------------------------------------------------------
-    @abstractmethod
-    def _write(self, rows: Sequence[CheckpointRow], writes: Sequence[tuple[str, str, str, WriteRow]]) -> None:
-        """Store checkpoint rows and (thread, ns, checkpoint_id, write) rows, atomically."""
+    def _write(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True) -> None:
+        """Store rows and writes atomically (``replace=False``: keep writes already there)."""
+        raise NotImplementedError
 
-    @abstractmethod
-    def _read_row(self, thread: str, ns: str, checkpoint_id: str | None) -> CheckpointRow | None:
+    def _read_row(self, thread: str, ns: str, checkpoint_id: str | None) -> Row | None:
         """One row; the newest of the thread's namespace when ``checkpoint_id`` is None."""
+        raise NotImplementedError
 
-    @abstractmethod
-    def _read_rows(self, thread: str, ns: str, ids: Sequence[str]) -> dict[str, CheckpointRow]: ...
+    def _read_rows(self, thread: str, ns: str, ids: Sequence[str]) -> dict[str, Row]:
+        raise NotImplementedError
 
-    @abstractmethod
-    def _read_range(self, thread: str, ns: str, lo: str, hi: str) -> dict[str, CheckpointRow]:
+    def _read_range(self, thread: str, ns: str, lo: str, hi: str) -> dict[str, Row]:
         """Rows with ``lo <= checkpoint_id <= hi`` (ids are time-ordered)."""
+        raise NotImplementedError
 
-    @abstractmethod
-    def _read_writes(self, thread: str, ns: str, checkpoint_id: str) -> list[WriteRow]: ...
+    def _read_writes(self, thread: str, ns: str, checkpoint_id: str) -> list[WriteRow]:
+        raise NotImplementedError
 
-    @abstractmethod
     def _list_rows(
-        self, thread: str | None, ns: str | None, before: str | None, limit: int | None
-    ) -> list[CheckpointRow]:
-        """Rows newest first (by checkpoint id, which is time-ordered)."""
+        self,
+        thread: str | None,
+        ns: str | None,
+        before: str | None,
+        limit: int | None,
+        filter: dict[str, Any] | None = None,
+    ) -> builtins.list[Row]:
+        """Rows newest first (by checkpoint id), whose metadata matches ``filter``."""
+        raise NotImplementedError
 
-    @abstractmethod
     def _delete(self, thread: str, ns: str | None, ids: Sequence[str] | None) -> None:
         """Delete a whole thread (``ns`` None), or the given checkpoints of one namespace."""
+        raise NotImplementedError
 
-    @abstractmethod
-    def _namespaces(self, thread: str) -> list[str]: ...
+    def _namespaces(self, thread: str) -> builtins.list[str]:
+        raise NotImplementedError
+
+    def _copy_thread(self, source: str, target: str) -> None:
+        """Copy every row, write (and stored value) of a thread to another thread id."""
+        raise NotImplementedError
+
+    async def _acopy_thread(self, source: str, target: str) -> None:
+        self._copy_thread(source, target)
+
+    def _put_foreign(self, thread: str, ns: str, parent: str | None, checkpoint: Checkpoint, metadata: dict[str, Any], new_versions: dict[str, Any]) -> None:
+        """Store a LangGraph-shaped checkpoint in the saver's LangGraph layout."""
+        raise NotImplementedError
 
     # async primitives: by default the sync ones (savers doing I/O override them)
-    async def _awrite(self, rows: Sequence[CheckpointRow], writes: Sequence[tuple[str, str, str, WriteRow]]) -> None:
-        self._write(rows, writes)
+    async def _awrite(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True) -> None:
+        self._write(rows, writes, replace=replace)
 
-    async def _aread_row(self, thread: str, ns: str, checkpoint_id: str | None) -> CheckpointRow | None:
+    async def _aread_row(self, thread: str, ns: str, checkpoint_id: str | None) -> Row | None:
         return self._read_row(thread, ns, checkpoint_id)
 
-    async def _aread_rows(self, thread: str, ns: str, ids: Sequence[str]) -> dict[str, CheckpointRow]:
+    async def _aread_rows(self, thread: str, ns: str, ids: Sequence[str]) -> dict[str, Row]:
         return self._read_rows(thread, ns, ids)
 
-    async def _aread_range(self, thread: str, ns: str, lo: str, hi: str) -> dict[str, CheckpointRow]:
+    async def _aread_range(self, thread: str, ns: str, lo: str, hi: str) -> dict[str, Row]:
         return self._read_range(thread, ns, lo, hi)
 
-    async def _aread_writes(self, thread: str, ns: str, checkpoint_id: str) -> list[WriteRow]:
+    async def _aread_writes(self, thread: str, ns: str, checkpoint_id: str) -> builtins.list[WriteRow]:
         return self._read_writes(thread, ns, checkpoint_id)
 
     async def _alist_rows(
-        self, thread: str | None, ns: str | None, before: str | None, limit: int | None
-    ) -> list[CheckpointRow]:
-        return self._list_rows(thread, ns, before, limit)
+        self,
+        thread: str | None,
+        ns: str | None,
+        before: str | None,
+        limit: int | None,
+        filter: dict[str, Any] | None = None,
+    ) -> builtins.list[Row]:
+        return self._list_rows(thread, ns, before, limit, filter)
 
     async def _adelete(self, thread: str, ns: str | None, ids: Sequence[str] | None) -> None:
         self._delete(thread, ns, ids)
 
-    async def _anamespaces(self, thread: str) -> list[str]:
+    async def _anamespaces(self, thread: str) -> builtins.list[str]:
         return self._namespaces(thread)
+
+    async def _aput_foreign(self, thread: str, ns: str, parent: str | None, checkpoint: Checkpoint, metadata: dict[str, Any], new_versions: dict[str, Any]) -> None:
+        self._put_foreign(thread, ns, parent, checkpoint, metadata, new_versions)
 
     # -- decoding ----------------------------------------------------------------------
     def _record(self, row: CheckpointRow) -> CheckpointRecord:
@@ -260,33 +363,36 @@ class BaseCheckpointSaver(ABC):
                 f"written by actorgraph: {exc}"
             ) from exc
 
-    def _metadata(self, row: CheckpointRow) -> dict[str, Any]:
+    def _metadata(self, row: Row) -> dict[str, Any]:
+        if isinstance(row, ForeignRow):
+            return dict(row.metadata)
         try:
-            meta = self.serde.loads(row.metadata) if row.metadata else {}
-        except SerializationError as exc:
+            return decode_metadata(row.metadata)
+        except Exception as exc:
             raise CheckpointError(
                 f"Thread '{row.thread_id}' checkpoint '{row.checkpoint_id}': metadata can't be read: {exc}"
             ) from exc
-        return meta if isinstance(meta, dict) else {}
 
-    def _decode_writes(self, row: CheckpointRow, writes: list[WriteRow]) -> list[tuple[str, str, Any, str]]:
-        out = []
-        for w in sorted(writes, key=lambda w: (w.task_path, w.task_id, w.idx)):
-            try:
-                value = self.serde.loads(w.value)
-            except SerializationError as exc:
-                raise CheckpointError(
-                    f"Thread '{row.thread_id}' checkpoint '{row.checkpoint_id}': a pending write of "
-                    f"task '{w.task_id}' to '{w.channel}' can't be read: {exc}"
-                ) from exc
-            out.append((w.task_id, w.channel, value, w.task_path))
-        return out
+    def _decode_writes(self, row: Row, writes: builtins.list[WriteRow]) -> builtins.list[tuple[str, str, Any, str]]:
+        return decode_writes(row, writes, self._codec)
 
-    # -- loading -----------------------------------------------------------------------
+    def _from_foreign(self, row: ForeignRow, writes: builtins.list[WriteRow]) -> LoadedCheckpoint:
+        try:
+            return from_foreign(row, writes, self._codec)
+        except CheckpointError:
+            raise
+        except Exception as exc:
+            raise CheckpointError(
+                f"Thread '{row.thread_id}' checkpoint '{row.checkpoint_id}' is not a checkpoint: {exc}"
+            ) from exc
+
+    # -- the runtime's reads -------------------------------------------------------------
     def load(self, thread: str, ns: str = "", checkpoint_id: str | None = None) -> LoadedCheckpoint | None:
         row = self._read_row(thread, ns, checkpoint_id)
         if row is None:
             return None
+        if isinstance(row, ForeignRow):
+            return self._from_foreign(row, self._read_writes(thread, ns, row.checkpoint_id))
         record = self._record(row)
         resolver = _Resolver(self, row, record)
         ids, span = resolver.first_fetch()
@@ -296,13 +402,15 @@ class BaseCheckpointSaver(ABC):
             resolver.add(self._read_rows(thread, ns, ids), ids)
         while need := resolver.missing():
             resolver.add(self._read_rows(thread, ns, need), need)
-        writes = self._decode_writes(row, self._read_writes(thread, ns, row.checkpoint_id))
-        return LoadedCheckpoint(row, record, resolver.values(), writes, self._metadata(row), resolver.chains())
+        writes = self._read_writes(thread, ns, row.checkpoint_id)
+        return self._loaded(row, record, resolver, writes)
 
     async def aload(self, thread: str, ns: str = "", checkpoint_id: str | None = None) -> LoadedCheckpoint | None:
         row = await self._aread_row(thread, ns, checkpoint_id)
         if row is None:
             return None
+        if isinstance(row, ForeignRow):
+            return self._from_foreign(row, await self._aread_writes(thread, ns, row.checkpoint_id))
         record = self._record(row)
         resolver = _Resolver(self, row, record)
         ids, span = resolver.first_fetch()
@@ -313,9 +421,16 @@ class BaseCheckpointSaver(ABC):
         while need := resolver.missing():
             resolver.add(await self._aread_rows(thread, ns, need), need)
         writes = await self._aread_writes(thread, ns, row.checkpoint_id)
-        return LoadedCheckpoint(
-            row, record, resolver.values(), self._decode_writes(row, writes), self._metadata(row), resolver.chains()
+        return self._loaded(row, record, resolver, writes)
+
+    def _loaded(self, row: CheckpointRow, record: CheckpointRecord, resolver: _Resolver, writes: builtins.list[WriteRow]) -> LoadedCheckpoint:
+        deps: dict[str, set[str]] = {}
+        values = resolver.values(deps)
+        loaded = LoadedCheckpoint(
+            row, record, values, self._decode_writes(row, writes), self._metadata(row), resolver.chains(), deps=deps
         )
+        loaded.loads = self._codec.loads
+        return loaded
 
     def latest_id(self, thread: str, ns: str = "") -> str | None:
         """The id of the newest checkpoint of a thread's namespace."""
@@ -327,31 +442,33 @@ class BaseCheckpointSaver(ABC):
         return row.checkpoint_id if row is not None else None
 
     # -- the runtime's writes ------------------------------------------------------------
-    def save(self, rows: Sequence[CheckpointRow], writes: Sequence[tuple[str, str, str, WriteRow]] = ()) -> None:
+    def save(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite] = ()) -> None:
         self._write(rows, writes)
 
-    async def asave(self, rows: Sequence[CheckpointRow], writes: Sequence[tuple[str, str, str, WriteRow]] = ()) -> None:
+    async def asave(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite] = ()) -> None:
         await self._awrite(rows, writes)
 
     # -- LangGraph's public API ----------------------------------------------------------
+    def _require_thread(self, config: Any) -> tuple[str, str, str | None]:
+        thread, ns, cid = _config_parts(config)
+        if thread is None:
+            raise CheckpointError("The config names no thread: pass {'configurable': {'thread_id': ...}}")
+        return thread, ns, cid
+
     def get_tuple(self, config: Any) -> CheckpointTuple | None:
         """The checkpoint ``config`` names (its thread's newest when it names none)."""
         thread, ns, cid = self._require_thread(config)
         loaded = self.load(thread, ns, cid)
-        return loaded.to_tuple() if loaded else None
+        if loaded is None:
+            return None
+        return loaded.to_tuple(config if cid is not None else None)
 
     async def aget_tuple(self, config: Any) -> CheckpointTuple | None:
         thread, ns, cid = self._require_thread(config)
         loaded = await self.aload(thread, ns, cid)
-        return loaded.to_tuple() if loaded else None
-
-    def get(self, config: Any) -> Checkpoint | None:
-        t = self.get_tuple(config)
-        return t.checkpoint if t else None
-
-    async def aget(self, config: Any) -> Checkpoint | None:
-        t = await self.aget_tuple(config)
-        return t.checkpoint if t else None
+        if loaded is None:
+            return None
+        return loaded.to_tuple(config if cid is not None else None)
 
     def list(
         self,
@@ -362,9 +479,8 @@ class BaseCheckpointSaver(ABC):
         limit: int | None = None,
     ) -> Iterator[CheckpointTuple]:
         """Checkpoints newest first; ``config`` None lists every thread."""
-        thread, ns, cid, before_id = self._list_args(config, before)
-        rows = self._list_rows(thread, ns, before_id, None if filter else limit)
-        yield from self._tuples(rows, filter, limit, cid)
+        for loaded in self.list_loaded(config, filter=filter, before=before, limit=limit):
+            yield loaded.to_tuple()
 
     async def alist(
         self,
@@ -374,40 +490,38 @@ class BaseCheckpointSaver(ABC):
         before: Any = None,
         limit: int | None = None,
     ) -> AsyncIterator[CheckpointTuple]:
-        thread, ns, cid, before_id = self._list_args(config, before)
-        rows = await self._alist_rows(thread, ns, before_id, None if filter else limit)
-        count = 0
-        for row in rows:
-            if cid is not None and row.checkpoint_id != cid:
-                continue
-            if filter and not self._matches(row, filter):
-                continue
-            loaded = await self.aload(row.thread_id, row.ns, row.checkpoint_id)
-            if loaded is not None:
-                yield loaded.to_tuple()
-                count += 1
-                if limit is not None and count >= limit:
-                    return
+        async for loaded in self.alist_loaded(config, filter=filter, before=before, limit=limit):
+            yield loaded.to_tuple()
 
-    def _tuples(
-        self, rows: builtins.list[CheckpointRow], filter: dict[str, Any] | None, limit: int | None, cid: str | None
-    ) -> Iterator[CheckpointTuple]:
-        count = 0
-        for row in rows:
+    def list_loaded(
+        self, config: Any, *, filter: dict[str, Any] | None = None, before: Any = None, limit: int | None = None
+    ) -> Iterator[LoadedCheckpoint]:
+        if limit is not None and limit <= 0:
+            return
+        thread, ns, cid, before_id = self._list_args(config, before)
+        for row in self._list_rows(thread, ns, before_id, None if cid else limit, filter or None):
             if cid is not None and row.checkpoint_id != cid:
-                continue
-            if filter and not self._matches(row, filter):
                 continue
             loaded = self.load(row.thread_id, row.ns, row.checkpoint_id)
             if loaded is not None:
-                yield loaded.to_tuple()
-                count += 1
-                if limit is not None and count >= limit:
+                yield loaded
+                if cid is not None:
                     return
 
-    def _matches(self, row: CheckpointRow, filter: dict[str, Any]) -> bool:
-        meta = self._metadata(row)
-        return all(meta.get(k) == v for k, v in filter.items())
+    async def alist_loaded(
+        self, config: Any, *, filter: dict[str, Any] | None = None, before: Any = None, limit: int | None = None
+    ) -> AsyncIterator[LoadedCheckpoint]:
+        if limit is not None and limit <= 0:
+            return
+        thread, ns, cid, before_id = self._list_args(config, before)
+        for row in await self._alist_rows(thread, ns, before_id, None if cid else limit, filter or None):
+            if cid is not None and row.checkpoint_id != cid:
+                continue
+            loaded = await self.aload(row.thread_id, row.ns, row.checkpoint_id)
+            if loaded is not None:
+                yield loaded
+                if cid is not None:
+                    return
 
     def _list_args(self, config: Any, before: Any) -> tuple[str | None, str | None, str | None, str | None]:
         if config is None:
@@ -418,84 +532,97 @@ class BaseCheckpointSaver(ABC):
         before_id = _config_parts(before)[2] if before is not None else None
         return thread, ns, cid, before_id
 
-    def _require_thread(self, config: Any) -> tuple[str, str, str | None]:
-        thread, ns, cid = _config_parts(config)
-        if thread is None:
-            raise CheckpointError(
-                "The config names no thread: pass {'configurable': {'thread_id': ...}}"
-            )
-        return thread, ns, cid
-
-    def put(self, config: Any, checkpoint: Checkpoint, metadata: dict[str, Any], new_versions: dict[str, Any]) -> dict[str, Any]:
-        """Store a LangGraph-shaped checkpoint (every value in ``channel_values`` whose
-        channel is in ``new_versions`` becomes a blob of this checkpoint)."""
+    def put(self, config: Any, checkpoint: Checkpoint, metadata: Any, new_versions: Any) -> dict[str, Any]:
+        """Store a LangGraph-shaped checkpoint: the values of the channels in
+        ``new_versions`` are stored, the rest are read from earlier checkpoints."""
         thread, ns, parent = self._require_thread(config)
-        previous = self.load(thread, ns, parent) if parent else None
-        row = self._row_from_checkpoint(config, checkpoint, metadata, new_versions, previous)
-        self._write([row], [])
-        return config_for(row.thread_id, row.ns, row.checkpoint_id)
+        self._put_foreign(thread, ns, parent, checkpoint, get_checkpoint_metadata(config, metadata), dict(new_versions))
+        return config_for(thread, ns, checkpoint["id"])
 
-    async def aput(self, config: Any, checkpoint: Checkpoint, metadata: dict[str, Any], new_versions: dict[str, Any]) -> dict[str, Any]:
+    async def aput(self, config: Any, checkpoint: Checkpoint, metadata: Any, new_versions: Any) -> dict[str, Any]:
         thread, ns, parent = self._require_thread(config)
-        previous = await self.aload(thread, ns, parent) if parent else None
-        row = self._row_from_checkpoint(config, checkpoint, metadata, new_versions, previous)
-        await self._awrite([row], [])
-        return config_for(row.thread_id, row.ns, row.checkpoint_id)
+        meta = get_checkpoint_metadata(config, metadata)
+        await self._aput_foreign(thread, ns, parent, checkpoint, meta, dict(new_versions))
+        return config_for(thread, ns, checkpoint["id"])
 
-    def _row_from_checkpoint(
-        self,
-        config: Any,
-        checkpoint: Checkpoint,
-        metadata: dict[str, Any],
-        new_versions: dict[str, Any],
-        previous: LoadedCheckpoint | None = None,
-    ) -> CheckpointRow:
-        thread, ns, parent = self._require_thread(config)
-        cid = checkpoint["id"]
-        writers = dict(previous.record.blob_writers) if previous else {}
-        blobs: dict[str, Blob] = {}
-        for chan in new_versions:
-            if chan in checkpoint.get("channel_values", {}):
-                blobs[chan] = Blob(FULL, self.serde.dumps(checkpoint["channel_values"][chan]))
-                writers[chan] = cid
-        versions = {k: int(v) if not isinstance(v, int) else v for k, v in checkpoint.get("channel_versions", {}).items()}
-        record = CheckpointRecord(
-            channel_versions=versions,
-            blob_writers={k: w for k, w in writers.items() if k in versions},
-            versions_seen={n: {c: int(v) for c, v in s.items()} for n, s in checkpoint.get("versions_seen", {}).items()},
-        )
-        return CheckpointRow(
-            thread_id=thread,
-            ns=ns,
-            checkpoint_id=cid,
-            parent_id=parent,
-            step=int(metadata.get("step", -1)),
-            source=str(metadata.get("source", "update")),
-            created_at=checkpoint.get("ts", ""),
-            record=_record_encoder.encode(record),
-            blobs=blobs,
-            metadata=self.serde.dumps(dict(metadata)),
-        )
+    def _write_rows(
+        self, config: Any, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str
+    ) -> tuple[builtins.list[StoredWrite], bool]:
+        thread, ns, cid = self._require_thread(config)
+        if cid is None:
+            raise CheckpointError("put_writes needs a config that names a checkpoint_id")
+        dumps = self._codec.dumps
+        rows = [
+            (thread, ns, cid, WriteRow(task_id, WRITES_IDX_MAP.get(c, i), c, dumps(v), task_path))
+            for i, (c, v) in enumerate(writes)
+        ]
+        # special writes (errors, interrupts) replace earlier ones; regular ones are kept
+        return rows, all(c in WRITES_IDX_MAP for c, _ in writes)
 
     def put_writes(self, config: Any, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = "") -> None:
         """Save a task's writes as pending writes of the checkpoint ``config`` names."""
-        thread, ns, cid = self._require_thread(config)
-        if cid is None:
-            raise CheckpointError("put_writes needs a config that names a checkpoint_id")
-        rows = [(thread, ns, cid, WriteRow(task_id, i, c, self.serde.dumps(v), task_path)) for i, (c, v) in enumerate(writes)]
-        self._write([], rows)
+        rows, replace = self._write_rows(config, writes, task_id, task_path)
+        self._write([], rows, replace=replace)
 
     async def aput_writes(self, config: Any, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = "") -> None:
+        rows, replace = self._write_rows(config, writes, task_id, task_path)
+        await self._awrite([], rows, replace=replace)
+
+    # -- delta channels ------------------------------------------------------------------
+    def _ancestors(self, thread: str, ns: str, checkpoint_id: str | None) -> Iterator[str]:
+        """The ids of a checkpoint's ancestors, parent first (stops where the chain ends,
+        or loops)."""
+        row = self._read_row(thread, ns, checkpoint_id)
+        seen = {row.checkpoint_id} if row is not None else set()
+        parent = row.parent_id if row is not None else None
+        while parent is not None and parent not in seen:
+            seen.add(parent)
+            yield parent
+            row = self._read_row(thread, ns, parent)
+            parent = row.parent_id if row is not None else None
+
+    async def _aancestors(self, thread: str, ns: str, checkpoint_id: str | None) -> AsyncIterator[str]:
+        row = await self._aread_row(thread, ns, checkpoint_id)
+        seen = {row.checkpoint_id} if row is not None else set()
+        parent = row.parent_id if row is not None else None
+        while parent is not None and parent not in seen:
+            seen.add(parent)
+            yield parent
+            row = await self._aread_row(thread, ns, parent)
+            parent = row.parent_id if row is not None else None
+
+    def get_delta_channel_history(self, *, config: Any, channels: Sequence[str]) -> Mapping[str, DeltaChannelHistory]:
+        """Each channel's writes stored at the ancestors of the checkpoint ``config``
+        names (oldest first), back to the nearest ancestor that stores a value for it
+        (its ``seed``)."""
+        if not channels:
+            return {}
         thread, ns, cid = self._require_thread(config)
-        if cid is None:
-            raise CheckpointError("put_writes needs a config that names a checkpoint_id")
-        rows = [(thread, ns, cid, WriteRow(task_id, i, c, self.serde.dumps(v), task_path)) for i, (c, v) in enumerate(writes)]
-        await self._awrite([], rows)
+        walk = _HistoryWalk(channels)
+        for ancestor in self._ancestors(thread, ns, cid):
+            loaded = self.load(thread, ns, ancestor)
+            if loaded is None:
+                break
+            walk.visit_parts([(t, c, v) for t, c, v, _ in loaded.writes], loaded.values)
+            if not walk.remaining:
+                break
+        return walk.result()
 
-    def get_next_version(self, current: int | None, channel: Any = None) -> int:
-        return (current or 0) + 1
+    async def aget_delta_channel_history(self, *, config: Any, channels: Sequence[str]) -> Mapping[str, DeltaChannelHistory]:
+        if not channels:
+            return {}
+        thread, ns, cid = self._require_thread(config)
+        walk = _HistoryWalk(channels)
+        async for ancestor in self._aancestors(thread, ns, cid):
+            loaded = await self.aload(thread, ns, ancestor)
+            if loaded is None:
+                break
+            walk.visit_parts([(t, c, v) for t, c, v, _ in loaded.writes], loaded.values)
+            if not walk.remaining:
+                break
+        return walk.result()
 
-    # -- threads -----------------------------------------------------------------------
+    # -- threads, runs, pruning ---------------------------------------------------------------
     def delete_thread(self, thread_id: str) -> None:
         """Delete every checkpoint and write of a thread (all namespaces)."""
         self._delete(str(thread_id), None, None)
@@ -503,109 +630,96 @@ class BaseCheckpointSaver(ABC):
     async def adelete_thread(self, thread_id: str) -> None:
         await self._adelete(str(thread_id), None, None)
 
+    def delete_for_runs(self, run_ids: Sequence[str]) -> None:
+        """Delete the checkpoints (and their writes) whose metadata names one of
+        ``run_ids``; checkpoints that stay keep every value they read from them."""
+        from actorgraph.persistence._prune import delete_for_runs
+
+        delete_for_runs(self, run_ids)
+
+    async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
+        from actorgraph.persistence._prune import adelete_for_runs
+
+        await adelete_for_runs(self, run_ids)
+
     def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         """Copy a thread's whole history (all namespaces) to another thread id."""
-        src, dst = str(source_thread_id), str(target_thread_id)
-        rows: builtins.list[CheckpointRow] = []
-        writes: builtins.list[tuple[str, str, str, WriteRow]] = []
-        for ns in self._namespaces(src):
-            for row in self._list_rows(src, ns, None, None):
-                rows.append(msgspec.structs.replace(row, thread_id=dst))
-                writes.extend((dst, ns, row.checkpoint_id, w) for w in self._read_writes(src, ns, row.checkpoint_id))
-        self._write(rows, writes)
+        from actorgraph.persistence._prune import copy_thread
+
+        copy_thread(self, str(source_thread_id), str(target_thread_id))
 
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        src, dst = str(source_thread_id), str(target_thread_id)
-        rows: builtins.list[CheckpointRow] = []
-        writes: builtins.list[tuple[str, str, str, WriteRow]] = []
-        for ns in await self._anamespaces(src):
-            for row in await self._alist_rows(src, ns, None, None):
-                rows.append(msgspec.structs.replace(row, thread_id=dst))
-                writes.extend((dst, ns, row.checkpoint_id, w) for w in await self._aread_writes(src, ns, row.checkpoint_id))
-        await self._awrite(rows, writes)
+        from actorgraph.persistence._prune import acopy_thread
 
-    def prune(
-        self, thread_ids: Sequence[str] | str, *, strategy: str = "keep_latest", keep_last: int = 1
-    ) -> None:
+        await acopy_thread(self, str(source_thread_id), str(target_thread_id))
+
+    def prune(self, thread_ids: Sequence[str] | str, *, strategy: str = "keep_latest", keep_last: int = 1) -> None:
         """Keep only the newest ``keep_last`` checkpoints of each thread namespace
-        (LangGraph's ``strategy="keep_latest"``), or delete the threads
-        (``strategy="delete"``).
+        (``strategy="keep_latest"``), or delete the threads (``strategy="delete"``).
+        Kept checkpoints stay fully readable."""
+        from actorgraph.persistence._prune import prune
 
-        Kept checkpoints stay fully readable: a value they take from a deleted checkpoint
-        (an unchanged channel, or the base of a delta) is copied into them first.
-        """
-        threads = _prune_threads(thread_ids, strategy, keep_last)
-        if strategy == "delete":
-            for thread in threads:
-                self.delete_thread(thread)
-            return
-        for thread in threads:
-            for ns in self._namespaces(thread):
-                rows = self._list_rows(thread, ns, None, None)
-                kept, dropped = rows[:keep_last], {r.checkpoint_id for r in rows[keep_last:]}
-                if not dropped:
-                    continue
-                rewritten = []
-                for row in kept:
-                    if _needs(self._record(row), dropped):
-                        loaded = self.load(thread, ns, row.checkpoint_id)
-                        assert loaded is not None
-                        rewritten.append(self._materialize(row, loaded, dropped))
-                self._write(rewritten, [])
-                self._delete(thread, ns, sorted(dropped))
+        prune(self, thread_ids, strategy, keep_last)
 
-    async def aprune(
-        self, thread_ids: Sequence[str] | str, *, strategy: str = "keep_latest", keep_last: int = 1
-    ) -> None:
-        threads = _prune_threads(thread_ids, strategy, keep_last)
-        if strategy == "delete":
-            for thread in threads:
-                await self.adelete_thread(thread)
-            return
-        for thread in threads:
-            for ns in await self._anamespaces(thread):
-                rows = await self._alist_rows(thread, ns, None, None)
-                kept, dropped = rows[:keep_last], {r.checkpoint_id for r in rows[keep_last:]}
-                if not dropped:
-                    continue
-                rewritten = []
-                for row in kept:
-                    if _needs(self._record(row), dropped):
-                        loaded = await self.aload(thread, ns, row.checkpoint_id)
-                        assert loaded is not None
-                        rewritten.append(self._materialize(row, loaded, dropped))
-                await self._awrite(rewritten, [])
-                await self._adelete(thread, ns, sorted(dropped))
+    async def aprune(self, thread_ids: Sequence[str] | str, *, strategy: str = "keep_latest", keep_last: int = 1) -> None:
+        from actorgraph.persistence._prune import aprune
 
-    def _materialize(self, row: CheckpointRow, loaded: LoadedCheckpoint, dropped: set[str]) -> CheckpointRow:
-        """``row`` with full copies of the values it takes from ``dropped`` checkpoints."""
-        record = loaded.record
-        blobs = dict(row.blobs)
-        writers = dict(record.blob_writers)
-        roots = dict(record.blob_roots)
-        for chan in _needs(record, dropped):
-            blobs[chan] = Blob(FULL, self.serde.dumps(loaded.values[chan]))
-            writers[chan] = row.checkpoint_id
-            roots.pop(chan, None)
-        new_record = msgspec.structs.replace(record, blob_writers=writers, blob_roots=roots)
-        return msgspec.structs.replace(row, blobs=blobs, record=_record_encoder.encode(new_record))
-
-
-def _needs(record: CheckpointRecord, dropped: set[str]) -> builtins.list[str]:
-    """Channels whose value a checkpoint takes from a dropped one: last written there, or
-    stored as a delta chain that starts there. (Dropped checkpoints are the oldest; a
-    chain whose snapshot is kept has all its links kept, as they are newer.)"""
-    roots = record.blob_roots
-    return [c for c, w in record.blob_writers.items() if w in dropped or roots.get(c) in dropped]
-
-
-def _prune_threads(thread_ids: Sequence[str] | str, strategy: str, keep_last: int) -> builtins.list[str]:
-    if strategy not in ("keep_latest", "delete"):
-        raise ValueError(f"prune(strategy={strategy!r}): expected 'keep_latest' or 'delete'")
-    if keep_last < 1:
-        raise ValueError(f"prune(keep_last={keep_last}): keep at least one checkpoint")
-    return [str(thread_ids)] if isinstance(thread_ids, str) else [str(t) for t in thread_ids]
+        await aprune(self, thread_ids, strategy, keep_last)
 
 
 def encode_record(record: CheckpointRecord) -> bytes:
     return _record_encoder.encode(record)
+
+
+def decode_writes(row: Row, writes: builtins.list[WriteRow], codec: Codec) -> builtins.list[tuple[str, str, Any, str]]:
+    """A checkpoint's writes as (task_id, channel, value, task_path), in apply order."""
+    out = []
+    loads = codec.loads
+    for w in sorted(writes, key=lambda w: (w.task_path, w.task_id, w.idx)):
+        try:
+            value = loads(w.value)
+        except Exception as exc:
+            raise CheckpointError(
+                f"Thread '{row.thread_id}' checkpoint '{row.checkpoint_id}': a pending write of "
+                f"task '{w.task_id}' to channel '{w.channel}' can't be read: {exc}"
+            ) from exc
+        out.append((w.task_id, w.channel, value, w.task_path))
+    return out
+
+
+def from_foreign(row: ForeignRow, writes: builtins.list[WriteRow], codec: Codec) -> LoadedCheckpoint:
+    """A LangGraph-shaped checkpoint as the runtime reads it: pending Sends out of the
+    ``__pregel_tasks`` channel, versions as integers, every value in hand."""
+    cp = row.checkpoint
+    values = dict(cp.get("channel_values") or {})
+    raw_sends = values.pop(TASKS, None) or cp.get("pending_sends") or []
+    versions = {k: _int_version(v) for k, v in (cp.get("channel_versions") or {}).items() if k != TASKS}
+    seen = {
+        n: {c: _int_version(v) for c, v in s.items() if c != TASKS} for n, s in (cp.get("versions_seen") or {}).items()
+    }
+    sends = [(s.node, s.arg) if hasattr(s, "node") else tuple(s) for s in raw_sends]
+    record = CheckpointRecord(
+        v=int(cp.get("v", 1) or 1),
+        channel_versions=versions,
+        blob_writers={},
+        versions_seen=seen,
+        pending_sends=codec.dumps(sends) if sends else b"",
+        updated_channels=list(cp.get("updated_channels") or []),
+    )
+    meta = row.metadata
+    step = meta.get("step", -1)
+    synthetic = CheckpointRow(
+        thread_id=row.thread_id,
+        ns=row.ns,
+        checkpoint_id=row.checkpoint_id,
+        parent_id=row.parent_id,
+        step=step if isinstance(step, int) else -1,
+        source=str(meta.get("source", "update")),
+        created_at=str(cp.get("ts", "")),
+        record=b"",
+        blobs={},
+        metadata=b"",
+    )
+    loaded = LoadedCheckpoint(synthetic, record, values, decode_writes(row, writes, codec), dict(meta), original=cp)
+    loaded.loads = codec.loads
+    return loaded

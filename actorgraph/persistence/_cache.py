@@ -2,8 +2,10 @@
 
 ``BaseCache`` has LangGraph's shape: ``get(keys)``, ``set({key: (value, ttl)})``,
 ``clear(namespaces)`` and async twins, where a key is ``(namespace tuple, key string)``.
-Values go through the safe serializer, so a cached entry is an independent copy (a node
-can't mutate it after the fact) and a SQLite cache never unpickles anything.
+Values go through the cache's serializer (``serde``, LangGraph's protocol; the safe
+``JsonPlusSerializer`` by default), so a cached entry is an independent copy (a node
+can't mutate it after the fact) and nothing is ever unpickled. ``RedisCache`` is in
+``_cache_redis``.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from typing import Any, Generic, TypeVar
 
 import anyio.to_thread
 
-from actorgraph.persistence._serde import Serializer
+from actorgraph.persistence._codec import Codec, make_codec
+from actorgraph.persistence._serde import JsonPlusSerializer
+from actorgraph.persistence._serde_protocols import SerializerProtocol, maybe_add_typed_methods
 
-__all__ = ("BaseCache", "InMemoryCache", "SqliteCache", "Namespace", "FullKey")
+__all__ = ("BaseCache", "InMemoryCache", "SqliteCache", "Namespace", "FullKey", "ValueT")
 
 ValueT = TypeVar("ValueT")
 Namespace = tuple[str, ...]
@@ -30,8 +34,20 @@ FullKey = tuple[Namespace, str]
 class BaseCache(ABC, Generic[ValueT]):
     """A key-value cache with optional per-entry time to live (seconds)."""
 
-    def __init__(self, *, serde: Serializer | None = None) -> None:
-        self.serde = serde or Serializer()
+    _serde: SerializerProtocol = JsonPlusSerializer(pickle_fallback=False)
+    _codec: Codec
+
+    def __init__(self, *, serde: SerializerProtocol | None = None) -> None:
+        self.serde = serde or self._serde
+
+    @property
+    def serde(self) -> SerializerProtocol:
+        return self._serde
+
+    @serde.setter
+    def serde(self, value: Any) -> None:
+        self._serde = maybe_add_typed_methods(value)
+        self._codec = make_codec(self._serde)
 
     @abstractmethod
     def get(self, keys: Sequence[FullKey]) -> dict[FullKey, ValueT]:
@@ -62,7 +78,7 @@ def _expiry(ttl: int | float | None, now: float) -> float | None:
 class InMemoryCache(BaseCache[ValueT]):
     """A cache in this process's memory; entries are serialized copies."""
 
-    def __init__(self, *, serde: Serializer | None = None) -> None:
+    def __init__(self, *, serde: SerializerProtocol | None = None) -> None:
         super().__init__(serde=serde)
         self._data: dict[Namespace, dict[str, tuple[bytes, float | None]]] = {}
         self._lock = threading.RLock()
@@ -79,12 +95,15 @@ class InMemoryCache(BaseCache[ValueT]):
                 if expires is not None and expires <= now:
                     del entries[key]
                     continue
-                out[(ns, key)] = self.serde.loads(raw)
+                try:
+                    out[(ns, key)] = self._codec.loads(raw)
+                except Exception:
+                    del entries[key]  # a damaged entry is a miss (and is dropped)
         return out
 
     def set(self, pairs: Mapping[FullKey, tuple[ValueT, int | None]]) -> None:
         now = time.time()
-        encoded = {k: (self.serde.dumps(v), _expiry(ttl, now)) for k, (v, ttl) in pairs.items()}
+        encoded = {k: (self._codec.dumps(v), _expiry(ttl, now)) for k, (v, ttl) in pairs.items()}
         with self._lock:
             for (ns, key), entry in encoded.items():
                 self._data.setdefault(ns, {})[key] = entry
@@ -122,7 +141,7 @@ class SqliteCache(BaseCache[ValueT]):
         path: str | Path | None = None,
         *,
         conn: sqlite3.Connection | None = None,
-        serde: Serializer | None = None,
+        serde: SerializerProtocol | None = None,
     ) -> None:
         super().__init__(serde=serde)
         if (path is None) == (conn is None):
@@ -158,13 +177,16 @@ class SqliteCache(BaseCache[ValueT]):
                         "DELETE FROM actorgraph_cache WHERE ns = ? AND key = ?", (_NS_SEP.join(ns), key)
                     )
                     continue
-                out[(ns, key)] = self.serde.loads(value)
+                try:
+                    out[(ns, key)] = self._codec.loads(value)
+                except Exception:
+                    continue  # a damaged entry is a miss: the node runs and overwrites it
         return out
 
     def set(self, pairs: Mapping[FullKey, tuple[ValueT, int | None]]) -> None:
         now = time.time()
         rows = [
-            (_NS_SEP.join(ns), key, _expiry(ttl, now), self.serde.dumps(value))
+            (_NS_SEP.join(ns), key, _expiry(ttl, now), self._codec.dumps(value))
             for (ns, key), (value, ttl) in pairs.items()
         ]
         with self._lock:

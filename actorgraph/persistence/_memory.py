@@ -1,143 +1,327 @@
 """``InMemorySaver``: checkpoints in this process's memory (tests, short-lived services).
 
+It keeps LangGraph's layout, so code that looks inside it keeps working:
+``storage[thread][ns][checkpoint_id] = (checkpoint, metadata, parent_id)``,
+``writes[(thread, ns, checkpoint_id)][(task_id, idx)] = (task_id, channel, value, task_path)``
+and ``blobs[(thread, ns, channel, version)] = value``, every value a serializer's
+``(type, bytes)``. A step the runtime saves is one ``("actorgraph", <packed row>)`` entry
+holding the blobs of the channels it changed (reducer lists as deltas); a checkpoint
+stored through ``put`` is stored exactly as LangGraph's saver stores it.
+
 Values are stored serialized, as on disk: a node that mutates an object after returning
-it can't change history, and a value that couldn't be saved to SQLite can't be saved
-here either. Each row is kept as one packed ``bytes`` (about 40% of the row as Python
-objects, and nothing for the cycle collector to walk); reads unpack it.
+it can't change history.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import threading
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import ExitStack
 from typing import Any
 
 import msgspec
 
-from actorgraph.persistence._base import BaseCheckpointSaver
-from actorgraph.persistence._model import Blob, CheckpointRow, WriteRow
-from actorgraph.persistence._serde import Serializer
+from actorgraph.persistence._base import RowCheckpointSaver, StoredWrite
+from actorgraph.persistence._codec import typed, untyped
+from actorgraph.persistence._model import Blob, CheckpointRow, ForeignRow, WriteRow, decode_metadata
+from actorgraph.persistence._saver_api import Checkpoint
+from actorgraph.persistence._serde import JsonPlusSerializer
+from actorgraph.persistence._serde_protocols import SerializerProtocol
 
-__all__ = ("InMemorySaver", "MemorySaver")
+__all__ = ("InMemorySaver", "MemorySaver", "PersistentDict")
 
-
+_NATIVE = "actorgraph"
 _encode = msgspec.msgpack.Encoder().encode
-_decode_row = msgspec.msgpack.Decoder(tuple[str, str | None, int, str, str, bytes, dict[str, Blob], bytes]).decode
-_decode_write = msgspec.msgpack.Decoder(WriteRow).decode
+_decode_packed = msgspec.msgpack.Decoder(tuple[int, str, str, bytes, dict[str, Blob]]).decode
 
 
-def _pack(row: CheckpointRow) -> bytes:
-    # without its thread and namespace: they are the keys it is stored under
-    return _encode(
-        (row.checkpoint_id, row.parent_id, row.step, row.source, row.created_at, row.record, row.blobs, row.metadata)
-    )
+class InMemorySaver(RowCheckpointSaver):
+    """A checkpoint saver that keeps everything in memory. Safe across threads.
 
+    ``factory`` builds its three dicts (``defaultdict``, or ``PersistentDict`` bound to a
+    file to keep them on disk); ``stack`` closes whatever they opened.
+    """
 
-def _unpack(thread: str, ns: str, data: bytes) -> CheckpointRow:
-    cid, parent, step, source, created, record, blobs, metadata = _decode_row(data)
-    return CheckpointRow(
-        thread_id=thread,
-        ns=ns,
-        checkpoint_id=cid,
-        parent_id=parent,
-        step=step,
-        source=source,
-        created_at=created,
-        record=record,
-        blobs=blobs,
-        metadata=metadata,
-    )
-
-
-class InMemorySaver(BaseCheckpointSaver):
-    """A checkpoint saver that keeps everything in memory. Safe across threads."""
-
-    def __init__(self, *, serde: Serializer | None = None) -> None:
+    def __init__(
+        self, *, serde: SerializerProtocol | None = None, factory: Callable[..., Any] = defaultdict
+    ) -> None:
         super().__init__(serde=serde)
-        # thread -> ns -> checkpoint_id -> packed row ; writes keyed the same, then (task, idx)
-        self._rows: dict[str, dict[str, dict[str, bytes]]] = {}
-        self._writes: dict[str, dict[str, dict[str, dict[tuple[str, int], bytes]]]] = {}
+        self.storage: Any = factory(lambda: defaultdict(dict))
+        self.writes: Any = factory(dict)
+        self.blobs: Any = factory()
+        self.stack = ExitStack()
+        if factory is not defaultdict:
+            self.stack.enter_context(self.storage)
+            self.stack.enter_context(self.writes)
+            self.stack.enter_context(self.blobs)
         self._lock = threading.RLock()
 
     def __enter__(self) -> InMemorySaver:
+        self.stack.__enter__()
         return self
 
-    def __exit__(self, *exc: Any) -> None:
-        return None
+    def __exit__(self, *exc: Any) -> bool | None:
+        return self.stack.__exit__(*exc)
 
     async def __aenter__(self) -> InMemorySaver:
+        self.stack.__enter__()
         return self
 
-    async def __aexit__(self, *exc: Any) -> None:
-        return None
+    async def __aexit__(self, *exc: Any) -> bool | None:
+        return self.stack.__exit__(*exc)
 
-    def _write(self, rows: Sequence[CheckpointRow], writes: Sequence[tuple[str, str, str, WriteRow]]) -> None:
+    # LangGraph's InMemorySaver answers async calls with its sync methods, so a subclass
+    # that overrides ``put`` (say) changes ``aput`` too
+    async def aget_tuple(self, config: Any) -> Any:
+        return self.get_tuple(config)
+
+    async def alist(
+        self,
+        config: Any,
+        *,
+        filter: dict[str, Any] | None = None,
+        before: Any = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[Any]:
+        for item in self.list(config, filter=filter, before=before, limit=limit):
+            yield item
+
+    async def aput(self, config: Any, checkpoint: Checkpoint, metadata: Any, new_versions: Any) -> Any:
+        return self.put(config, checkpoint, metadata, new_versions)
+
+    async def aput_writes(self, config: Any, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = "") -> None:
+        self.put_writes(config, writes, task_id, task_path)
+
+    async def adelete_thread(self, thread_id: str) -> None:
+        self.delete_thread(thread_id)
+
+    async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
+        self.delete_for_runs(run_ids)
+
+    async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        self.copy_thread(source_thread_id, target_thread_id)
+
+    async def aprune(self, thread_ids: Sequence[str] | str, *, strategy: str = "keep_latest", keep_last: int = 1) -> None:
+        self.prune(thread_ids, strategy=strategy, keep_last=keep_last)
+
+    async def aget_delta_channel_history(self, *, config: Any, channels: Sequence[str]) -> Any:
+        return self.get_delta_channel_history(config=config, channels=channels)
+
+    # -- reading LangGraph's layout ---------------------------------------------------------
+    def _load_blobs(self, thread_id: str, checkpoint_ns: str, versions: dict[str, Any]) -> dict[str, Any]:
+        """The values ``put`` stored for ``versions`` (a channel stored as ``empty``, or
+        never stored, has none)."""
+        out: dict[str, Any] = {}
+        for channel, version in versions.items():
+            stored = self.blobs.get((thread_id, checkpoint_ns, channel, version))
+            if stored is None or stored[0] == "empty":
+                continue
+            out[channel] = self.serde.loads_typed(stored)
+        return out
+
+    def _row(self, thread: str, ns: str, cid: str, entry: Any) -> CheckpointRow | ForeignRow:
+        checkpoint, metadata, parent = entry
+        if checkpoint[0] == _NATIVE:
+            step, source, created, record, blobs = _decode_packed(checkpoint[1])
+            return CheckpointRow(
+                thread_id=thread,
+                ns=ns,
+                checkpoint_id=cid,
+                parent_id=parent,
+                step=step,
+                source=source,
+                created_at=created,
+                record=record,
+                blobs=blobs,
+                metadata=metadata[1],
+            )
+        cp = self.serde.loads_typed(checkpoint)
+        cp = {**cp, "channel_values": self._load_blobs(thread, ns, cp.get("channel_versions") or {})}
+        return ForeignRow(thread, ns, cid, parent, cp, self.serde.loads_typed(metadata) or {})
+
+    def _metadata_of(self, entry: Any) -> dict[str, Any]:
+        metadata = entry[1]
+        if entry[0][0] == _NATIVE:
+            return decode_metadata(metadata[1])
+        return self.serde.loads_typed(metadata) or {}
+
+    # -- storage primitives ----------------------------------------------------------------
+    def _write(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True) -> None:
         with self._lock:
             for row in rows:
-                self._rows.setdefault(row.thread_id, {}).setdefault(row.ns, {})[row.checkpoint_id] = _pack(row)
+                packed = _encode((row.step, row.source, row.created_at, row.record, row.blobs))
+                self.storage[row.thread_id][row.ns][row.checkpoint_id] = (
+                    (_NATIVE, packed),
+                    ("json", row.metadata),
+                    row.parent_id,
+                )
             for thread, ns, cid, w in writes:
-                bucket = self._writes.setdefault(thread, {}).setdefault(ns, {}).setdefault(cid, {})
-                bucket[(w.task_id, w.idx)] = _encode(w)
+                key = (thread, ns, cid)
+                bucket = self.writes.get(key)
+                if bucket is None:
+                    bucket = self.writes[key] = {}
+                inner = (w.task_id, w.idx)
+                if not replace and w.idx >= 0 and inner in bucket:
+                    continue
+                bucket[inner] = (w.task_id, w.channel, typed(w.value), w.task_path)
 
-    def _read_row(self, thread: str, ns: str, checkpoint_id: str | None) -> CheckpointRow | None:
+    def _put_foreign(
+        self, thread: str, ns: str, parent: str | None, checkpoint: Checkpoint, metadata: dict[str, Any], new_versions: dict[str, Any]
+    ) -> None:
+        c: dict[str, Any] = dict(checkpoint)
+        values: dict[str, Any] = c.pop("channel_values", None) or {}
+        dumps = self.serde.dumps_typed
         with self._lock:
-            rows = self._rows.get(thread, {}).get(ns)
+            for channel, version in new_versions.items():
+                self.blobs[(thread, ns, channel, version)] = dumps(values[channel]) if channel in values else ("empty", b"")
+            self.storage[thread][ns][checkpoint["id"]] = (dumps(c), dumps(metadata), parent)
+
+    def _ns_rows(self, thread: str, ns: str) -> dict[str, Any]:
+        threads = self.storage.get(thread)
+        return (threads.get(ns) if threads is not None else None) or {}
+
+    def _read_row(self, thread: str, ns: str, checkpoint_id: str | None) -> CheckpointRow | ForeignRow | None:
+        with self._lock:
+            rows = self._ns_rows(thread, ns)
             if not rows:
                 return None
             if checkpoint_id is None:
                 checkpoint_id = max(rows)
-            data = rows.get(checkpoint_id)
-        return _unpack(thread, ns, data) if data is not None else None
+            entry = rows.get(checkpoint_id)
+        return self._row(thread, ns, checkpoint_id, entry) if entry is not None else None
 
-    def _read_rows(self, thread: str, ns: str, ids: Sequence[str]) -> dict[str, CheckpointRow]:
+    def _read_rows(self, thread: str, ns: str, ids: Sequence[str]) -> dict[str, Any]:
         with self._lock:
-            rows = self._rows.get(thread, {}).get(ns, {})
+            rows = self._ns_rows(thread, ns)
             found = {i: rows[i] for i in ids if i in rows}
-        return {i: _unpack(thread, ns, d) for i, d in found.items()}
+        return {i: self._row(thread, ns, i, e) for i, e in found.items()}
 
-    def _read_range(self, thread: str, ns: str, lo: str, hi: str) -> dict[str, CheckpointRow]:
+    def _read_range(self, thread: str, ns: str, lo: str, hi: str) -> dict[str, Any]:
         with self._lock:
-            rows = self._rows.get(thread, {}).get(ns, {})
-            found = {i: d for i, d in rows.items() if lo <= i <= hi}
-        return {i: _unpack(thread, ns, d) for i, d in found.items()}
+            rows = self._ns_rows(thread, ns)
+            found = {i: e for i, e in rows.items() if lo <= i <= hi}
+        return {i: self._row(thread, ns, i, e) for i, e in found.items()}
 
     def _read_writes(self, thread: str, ns: str, checkpoint_id: str) -> list[WriteRow]:
         with self._lock:
-            found = list(self._writes.get(thread, {}).get(ns, {}).get(checkpoint_id, {}).values())
-        return [_decode_write(d) for d in found]
+            stored = list((self.writes.get((thread, ns, checkpoint_id)) or {}).items())
+        return [WriteRow(tid, idx, channel, untyped(value), path) for (tid, idx), (_, channel, value, path) in stored]
 
     def _list_rows(
-        self, thread: str | None, ns: str | None, before: str | None, limit: int | None
-    ) -> list[CheckpointRow]:
+        self,
+        thread: str | None,
+        ns: str | None,
+        before: str | None,
+        limit: int | None,
+        filter: dict[str, Any] | None = None,
+    ) -> list[Any]:
         with self._lock:
-            threads = [thread] if thread is not None else list(self._rows)
-            found: list[tuple[str, str, str, bytes]] = []
+            threads = [thread] if thread is not None else list(self.storage)
+            found: list[tuple[str, str, str, Any]] = []
             for t in threads:
-                for n, rows in self._rows.get(t, {}).items():
+                for n, rows in (self.storage.get(t) or {}).items():
                     if ns is not None and n != ns:
                         continue
-                    found.extend((cid, t, n, d) for cid, d in rows.items() if before is None or cid < before)
+                    found.extend((cid, t, n, e) for cid, e in rows.items() if before is None or cid < before)
         found.sort(key=lambda f: f[0], reverse=True)
+        if filter:
+            found = [f for f in found if _matches(self._metadata_of(f[3]), filter)]
         if limit is not None:
             found = found[:limit]
-        return [_unpack(t, n, d) for _, t, n, d in found]
+        return [self._row(t, n, cid, e) for cid, t, n, e in found]
 
     def _delete(self, thread: str, ns: str | None, ids: Sequence[str] | None) -> None:
         with self._lock:
             if ns is None:
-                self._rows.pop(thread, None)
-                self._writes.pop(thread, None)
+                self.storage.pop(thread, None)
+                for table in (self.writes, self.blobs):
+                    for key in [k for k in table if k[0] == thread]:
+                        del table[key]
                 return
-            rows = self._rows.get(thread, {}).get(ns, {})
-            writes = self._writes.get(thread, {}).get(ns, {})
+            rows = self._ns_rows(thread, ns)
             for cid in ids or ():
                 rows.pop(cid, None)
-                writes.pop(cid, None)
+                self.writes.pop((thread, ns, cid), None)
+            if not rows and thread in self.storage:
+                self.storage[thread].pop(ns, None)
 
     def _namespaces(self, thread: str) -> list[str]:
         with self._lock:
-            return list(self._rows.get(thread, {}))
+            return [n for n, rows in (self.storage.get(thread) or {}).items() if rows]
+
+    def _copy_thread(self, source: str, target: str) -> None:
+        with self._lock:
+            for ns, rows in list((self.storage.get(source) or {}).items()):
+                self.storage[target][ns].update(rows)
+            for key in [k for k in self.writes if k[0] == source]:
+                self.writes[(target, *key[1:])] = dict(self.writes[key])
+            for key in [k for k in self.blobs if k[0] == source]:
+                self.blobs[(target, *key[1:])] = self.blobs[key]
+
+
+def _matches(metadata: dict[str, Any], filter: dict[str, Any]) -> bool:
+    return all(value == metadata.get(key) for key, value in filter.items())
 
 
 MemorySaver = InMemorySaver
 """The old name of ``InMemorySaver``."""
+
+
+class PersistentDict(defaultdict):  # type: ignore[type-arg]
+    """A ``defaultdict`` kept in memory and written to ``filename`` on ``sync()`` and
+    ``close()`` (MessagePack through the safe serializer: never pickle)."""
+
+    def __init__(self, *args: Any, filename: str, **kwds: Any) -> None:
+        self.flag = "c"  # r: read-only, c: create, n: new
+        self.mode: int | None = None
+        self.format = "msgpack"
+        self.filename = filename
+        super().__init__(*args, **kwds)
+
+    def sync(self) -> None:
+        """Write the dict to its file (atomically: a temporary file, then a rename)."""
+        if self.flag == "r":
+            return
+        temp = self.filename + ".tmp"
+        try:
+            with open(temp, "wb") as f:
+                self.dump(f)
+        except Exception:
+            os.remove(temp)
+            raise
+        shutil.move(temp, self.filename)
+        if self.mode is not None:
+            os.chmod(self.filename, self.mode)
+
+    def close(self) -> None:
+        self.sync()
+        self.clear()
+
+    def __enter__(self) -> PersistentDict:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def dump(self, fileobj: Any) -> None:
+        fileobj.write(_file_serde.dumps(_plain(self)))
+
+    def load(self) -> None:
+        if self.flag == "n":
+            return
+        with open(self.filename, "rb") as f:
+            data = f.read()
+        if data:
+            self.update(_file_serde.loads(data))
+
+
+_file_serde = JsonPlusSerializer(allowed_msgpack_modules=None)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value

@@ -11,11 +11,14 @@ snapshot is taken again once the deltas since the last one add up to more bytes 
 that snapshot: snapshots then grow geometrically, so every stored item is written O(1)
 times and a thread of N turns costs O(N) bytes. Reading a value takes its chain (from
 the snapshot, ``root``, to the writer) in one range query.
+
+Metadata is JSON (what SQLite's ``json_extract`` filters on). A checkpoint stored through
+LangGraph's ``put`` keeps LangGraph's layout and reads back as a ``ForeignRow``.
 """
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, TypedDict
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -23,13 +26,12 @@ __all__ = (
     "DELTA",
     "FULL",
     "Blob",
-    "Checkpoint",
-    "CheckpointMetadata",
     "CheckpointRecord",
     "CheckpointRow",
-    "CheckpointTuple",
-    "PendingWrite",
+    "ForeignRow",
     "WriteRow",
+    "decode_metadata",
+    "encode_metadata",
 )
 
 FULL, DELTA = 0, 1
@@ -89,33 +91,42 @@ class WriteRow(msgspec.Struct, frozen=True, array_like=True, gc=False):
     task_path: str = ""
 
 
-PendingWrite = tuple[str, str, Any]
-"""(task_id, channel, value)"""
+class ForeignRow(NamedTuple):
+    """A checkpoint stored in LangGraph's layout (by ``put``, or by LangGraph itself), read
+    back: the checkpoint dict with its channel values, and its metadata."""
+
+    thread_id: str
+    ns: str
+    checkpoint_id: str
+    parent_id: str | None
+    checkpoint: Any
+    metadata: dict[str, Any]
 
 
-class Checkpoint(TypedDict, total=False):
-    """LangGraph's checkpoint dict (what ``get_tuple(...).checkpoint`` returns)."""
-
-    v: int
-    id: str
-    ts: str
-    channel_values: dict[str, Any]
-    channel_versions: dict[str, Any]
-    versions_seen: dict[str, dict[str, Any]]
-    updated_channels: list[str] | None
+_json_encode = msgspec.json.Encoder().encode
+_json_decode = msgspec.json.Decoder().decode
 
 
-class CheckpointMetadata(TypedDict, total=False):
-    source: str
-    step: int
-    parents: dict[str, str]
+def encode_metadata(metadata: dict[str, Any]) -> bytes:
+    try:
+        return _json_encode(metadata)
+    except (TypeError, OverflowError):
+        # metadata handed to put() may hold values JSON can't: stored as their text
+        return _json_encode({k: v if _jsonable(v) else repr(v) for k, v in metadata.items()})
 
 
-class CheckpointTuple(NamedTuple):
-    """A checkpoint with its config, metadata, parent and pending writes."""
+def _jsonable(value: Any) -> bool:
+    try:
+        _json_encode(value)
+    except (TypeError, OverflowError):
+        return False
+    return True
 
-    config: dict[str, Any]
-    checkpoint: Checkpoint
-    metadata: CheckpointMetadata
-    parent_config: dict[str, Any] | None = None
-    pending_writes: list[PendingWrite] | None = None
+
+def decode_metadata(data: bytes) -> dict[str, Any]:
+    if not data:
+        return {}
+    out = _json_decode(data)
+    if not isinstance(out, dict):
+        raise ValueError(f"metadata is a {type(out).__name__}, not an object")
+    return out

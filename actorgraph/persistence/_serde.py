@@ -1,248 +1,573 @@
-"""Safe serialization of state values: msgspec MessagePack with extension types.
+"""``JsonPlusSerializer``: how values are stored, in LangGraph's MessagePack format.
 
-What can be stored: msgpack's own types (None, bool, int, float, str, bytes, list, dict)
-plus, as extension records, tuple, set, frozenset, datetime/date/time/timedelta, UUID,
-Decimal, and instances of classes on the *allow-list*: Enums, dataclasses, msgspec
-Structs, pydantic models, actorgraph's messages and control objects (Send, Interrupt,
-Overwrite), and LangChain messages when langchain-core is installed.
+Plain data (None, bool, int, float, str, bytes, list, dict) is MessagePack; everything
+else is an extension record naming its class by (module, name) with the arguments that
+rebuild it, exactly as LangGraph writes it (ext codes 0-7: constructor with one
+argument, positional or keyword arguments, a named method, pydantic v1/v2 models, numpy
+arrays, delta snapshots). One addition: tuples are an extension of their own (64), so a
+tuple reads back as a tuple, not a list.
 
-A class is on the allow-list when a compiled graph's state schemas name it (directly or
-nested: ``list[Item]``, ``Item | None``), or when it is registered with
-``register_type``. Stored data names a class only by a key looked up in that registry:
-reading never imports a module or calls a constructor that isn't allowed, and a value of
-a class that isn't allowed fails when it is *written*, with an error naming it.
+Reading is where the safety is (``_serde_policy``): a record is rebuilt only for a safe,
+registered or explicitly allowed class; otherwise its stored fields are returned. Nothing
+is ever pickled, and reading imports no module that isn't on a list.
 """
 
 from __future__ import annotations
 
+import collections
+import copy
 import dataclasses
 import datetime as dt
 import decimal
 import enum
-import threading
-import typing
+import ipaddress
+import json
+import pathlib
+import re
+import sys
 import uuid
-from collections.abc import Callable
-from typing import Any
+import zoneinfo
+from collections.abc import Callable, Iterable
+from typing import Any, Literal, NamedTuple
 
 import msgspec
 
 from actorgraph.errors import SerializationError
-
-__all__ = (
-    "Serializer",
-    "SerializationError",
-    "register_type",
-    "register_schema_types",
-    "allowed_type_name",
+from actorgraph.persistence import _serde_policy as policy
+from actorgraph.persistence._serde_policy import (
+    _warned_blocked_types,
+    _warned_unreconstructable_types,
+    _warned_unregistered_types,
+    emit_serde_event,
+    normalize_allowlist,
+    normalize_keys,
+    register_schema_types,
+    register_type,
+    warn_once,
 )
 
+__all__ = (
+    "EXT_CONSTRUCTOR_KW_ARGS",
+    "EXT_CONSTRUCTOR_POS_ARGS",
+    "EXT_CONSTRUCTOR_SINGLE_ARG",
+    "EXT_DELTA_SNAPSHOT",
+    "EXT_METHOD_SINGLE_ARG",
+    "EXT_NUMPY_ARRAY",
+    "EXT_PYDANTIC_V1",
+    "EXT_PYDANTIC_V2",
+    "EXT_TUPLE",
+    "JsonPlusSerializer",
+    "SerializationError",
+    "Serializer",
+    "_DeltaSnapshot",
+    "_msgpack_enc",
+    "_warned_blocked_types",
+    "_warned_unreconstructable_types",
+    "_warned_unregistered_types",
+    "create_msgpack_ext_hook",
+    "register_schema_types",
+    "register_type",
+)
 
-# extension codes
-_TUPLE, _SET, _FROZENSET = 1, 2, 3
-_DATETIME, _DATE, _TIME, _TIMEDELTA = 4, 5, 6, 7
-_UUID, _DECIMAL = 8, 9
-_ENUM, _DATACLASS, _STRUCT, _PYDANTIC = 10, 11, 12, 13
-_LANGCHAIN = 14
-_ERROR = 15
+EXT_CONSTRUCTOR_SINGLE_ARG = 0
+EXT_CONSTRUCTOR_POS_ARGS = 1
+EXT_CONSTRUCTOR_KW_ARGS = 2
+EXT_METHOD_SINGLE_ARG = 3
+EXT_PYDANTIC_V1 = 4
+EXT_PYDANTIC_V2 = 5
+EXT_NUMPY_ARRAY = 6
+EXT_DELTA_SNAPSHOT = 7
+EXT_TUPLE = 64
 
+
+class _DeltaSnapshot(NamedTuple):
+    """The full value of a ``DeltaChannel`` at a snapshot step (its other steps store
+    only their writes). Reading a thread's history stops at the nearest one."""
+
+    value: Any
+
+
+_Ext = msgspec.msgpack.Ext
+_encoder = msgspec.msgpack.Encoder()
+_encode = _encoder.encode
 _SCALARS: frozenset[type] = frozenset({str, int, float, bool, type(None), bytes})
-
-_lock = threading.Lock()
-_registry: dict[str, type] = {}
-_names: dict[type, str] = {}
+_KEY_SCALARS: frozenset[type] = frozenset({str, int, float, bool, type(None), bytes})
 
 
-def allowed_type_name(cls: type) -> str:
-    return f"{cls.__module__}:{cls.__qualname__}"
+def _ext(code: int, payload: Any) -> msgspec.msgpack.Ext:
+    return _Ext(code, _encode(payload))
 
 
-def _kind(cls: type) -> int | None:
-    if isinstance(cls, type) and issubclass(cls, enum.Enum):
-        return _ENUM
-    if dataclasses.is_dataclass(cls):
-        return _DATACLASS
-    if isinstance(cls, type) and issubclass(cls, msgspec.Struct):
-        return _STRUCT
-    if hasattr(cls, "model_validate") and hasattr(cls, "model_dump"):
-        return _PYDANTIC
-    return None
+# -- writing -------------------------------------------------------------------------------
+def pack(value: Any) -> Any:
+    """``value`` as MessagePack-native data and extension records."""
+    t = type(value)
+    if t in _SCALARS:
+        return value
+    packer = _packers.get(t)
+    if packer is None:
+        packer = _packer_for(t)
+    return packer(value)
 
 
-def register_type(*classes: type) -> None:
-    """Allow instances of ``classes`` (Enums, dataclasses, msgspec Structs, pydantic
-    models) to be stored in checkpoints, stores and caches."""
-    with _lock:
-        for cls in classes:
-            if _kind(cls) is None:
-                raise TypeError(
-                    f"{cls!r} can't be registered for storage: only Enum, dataclass, "
-                    "msgspec.Struct and pydantic model classes can be rebuilt safely"
-                )
-            name = allowed_type_name(cls)
-            existing = _registry.get(name)
-            if existing is not None and existing is not cls:
-                # a class redefined under the same name (a reloaded module, a test):
-                # the newest definition wins
-                _names.pop(existing, None)
-            _registry[name] = cls
-            _names[cls] = name
+def _pack_list(value: list[Any]) -> list[Any]:
+    return [x if type(x) in _SCALARS else pack(x) for x in value]
 
 
-def _walk_annotation(ann: Any, found: set[type], depth: int = 0) -> None:
-    if depth > 8 or ann is None:
-        return
-    origin = typing.get_origin(ann)
-    if origin is not None:
-        for arg in typing.get_args(ann):
-            _walk_annotation(arg, found, depth + 1)
-        return
-    if isinstance(ann, type) and _kind(ann) is not None and ann not in found:
-        found.add(ann)
-        try:
-            hints = typing.get_type_hints(ann)
-        except Exception:
-            return
-        for sub in hints.values():
-            _walk_annotation(sub, found, depth + 1)
+def _pack_tuple(value: tuple[Any, ...]) -> msgspec.msgpack.Ext:
+    return _ext(EXT_TUPLE, [x if type(x) in _SCALARS else pack(x) for x in value])
 
 
-def register_schema_types(*schemas: Any) -> None:
-    """Allow the classes named by state schemas (and nested in their fields)."""
-    found: set[type] = set()
-    for schema in schemas:
-        if not isinstance(schema, type):
-            # an annotation such as list[Item] or Item | None (an entrypoint's signature)
-            _walk_annotation(schema, found)
-            continue
-        if _kind(schema) is not None:
-            _walk_annotation(schema, found)
-        else:
-            try:
-                hints = typing.get_type_hints(schema, include_extras=True)
-            except Exception:
-                continue
-            for ann in hints.values():
-                _walk_annotation(ann, found)
-    if found:
-        register_type(*found)
+def _pack_dict(value: dict[Any, Any]) -> dict[Any, Any]:
+    out: dict[Any, Any] = {}
+    for k, v in value.items():
+        if type(k) not in _KEY_SCALARS:
+            k = _pack_key(k)
+        out[k] = v if type(v) in _SCALARS else pack(v)
+    return out
 
 
-def _builtin_types() -> None:
-    from actorgraph._message_types import (
-        AIMessage,
-        HumanMessage,
-        RemoveMessage,
-        SystemMessage,
-        ToolCall,
-        ToolMessage,
+def _pack_key(key: Any) -> Any:
+    # MessagePack keeps non-string keys; tuples of scalars read back as tuples
+    if isinstance(key, tuple) and all(type(k) in _KEY_SCALARS or isinstance(k, tuple) for k in key):
+        return tuple(key)
+    for base in (str, int, float):
+        if isinstance(key, base) and not isinstance(key, enum.Enum):
+            return base(key)
+    raise SerializationError(
+        f"dict keys must be str, int, float, bool, bytes, None or tuples of them to be stored; "
+        f"got a key of type {type(key).__name__}: {key!r}"
     )
-    from actorgraph._types import Interrupt, Overwrite
-
-    register_type(HumanMessage, AIMessage, SystemMessage, ToolMessage, RemoveMessage, Interrupt, Overwrite)
-    if _kind(ToolCall) is not None:
-        register_type(ToolCall)
 
 
-class Serializer:
-    """Encodes values to bytes and back. One instance can be shared by threads."""
+def _args(module: str, name: str, code: int, payload: Any) -> msgspec.msgpack.Ext:
+    return _ext(code, [module, name, payload])
 
-    __slots__ = ("_encoder", "_decoder", "_pack_table", "_unpack_table")
 
-    def __init__(self) -> None:
-        self._encoder = msgspec.msgpack.Encoder()
-        self._decoder = msgspec.msgpack.Decoder(ext_hook=self._ext_hook)
-        self._pack_table: dict[type, Callable[[Any], Any]] = {
-            list: self._pack_list,
-            dict: self._pack_dict,
-            tuple: lambda v: self._ext(_TUPLE, [self.pack(x) for x in v]),
-            set: lambda v: self._ext(_SET, [self.pack(x) for x in v]),
-            frozenset: lambda v: self._ext(_FROZENSET, [self.pack(x) for x in v]),
-            dt.datetime: lambda v: self._ext(_DATETIME, v.isoformat()),
-            dt.date: lambda v: self._ext(_DATE, v.isoformat()),
-            dt.time: lambda v: self._ext(_TIME, v.isoformat()),
-            dt.timedelta: lambda v: self._ext(_TIMEDELTA, [v.days, v.seconds, v.microseconds]),
-            uuid.UUID: lambda v: self._ext(_UUID, v.bytes),
-            decimal.Decimal: lambda v: self._ext(_DECIMAL, str(v)),
-        }
-        _builtin_types()
+def _named(obj: Any) -> tuple[str, str]:
+    return policy.written_name(type(obj))
 
-    # -- writing ----------------------------------------------------------------------
-    def dumps(self, value: Any) -> bytes:
-        """Bytes for ``value``; raises ``SerializationError`` naming a type that can't be
-        stored safely."""
-        packed = self.pack(value)
+
+def _pack_single(value: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def packer(obj: Any) -> Any:
+        module, name = _named(obj)
+        return _args(module, name, EXT_CONSTRUCTOR_SINGLE_ARG, pack(value(obj)))
+
+    return packer
+
+
+def _pack_positional(args: Callable[[Any], Iterable[Any]]) -> Callable[[Any], Any]:
+    def packer(obj: Any) -> Any:
+        module, name = _named(obj)
+        return _args(module, name, EXT_CONSTRUCTOR_POS_ARGS, [pack(a) for a in args(obj)])
+
+    return packer
+
+
+def _pack_keywords(fields: Callable[[Any], dict[str, Any]]) -> Callable[[Any], Any]:
+    def packer(obj: Any) -> Any:
+        module, name = _named(obj)
+        return _args(module, name, EXT_CONSTRUCTOR_KW_ARGS, _pack_dict(fields(obj)))
+
+    return packer
+
+
+def _pack_datetime(obj: dt.datetime) -> Any:
+    return _ext(EXT_METHOD_SINGLE_ARG, [type(obj).__module__, type(obj).__name__, obj.isoformat(), "fromisoformat"])
+
+
+def _time_fields(obj: dt.time) -> dict[str, Any]:
+    return {
+        "hour": obj.hour,
+        "minute": obj.minute,
+        "second": obj.second,
+        "microsecond": obj.microsecond,
+        "tzinfo": obj.tzinfo,
+        "fold": obj.fold,
+    }
+
+
+def _pack_pattern(obj: re.Pattern[Any]) -> Any:
+    return _args("re", "compile", EXT_CONSTRUCTOR_POS_ARGS, [obj.pattern, obj.flags])
+
+
+def _pack_delta(obj: _DeltaSnapshot) -> Any:
+    return _ext(EXT_DELTA_SNAPSHOT, pack(obj.value))
+
+
+def _pack_pydantic_v2(obj: Any) -> Any:
+    module, name = _named(obj)
+    return _ext(EXT_PYDANTIC_V2, [module, name, pack(obj.model_dump()), "model_validate_json"])
+
+
+def _pack_pydantic_v1(obj: Any) -> Any:
+    module, name = _named(obj)
+    return _ext(EXT_PYDANTIC_V1, [module, name, pack(obj.dict())])
+
+
+def _pack_send(obj: Any) -> Any:
+    args = [obj.node, pack(obj.arg)]
+    timeout = getattr(obj, "timeout", None)
+    if timeout is not None:
+        args.append(pack(timeout))
+    module, name = _named(obj)
+    return _args(module, name, EXT_CONSTRUCTOR_POS_ARGS, args)
+
+
+def _dataclass_fields(obj: Any) -> dict[str, Any]:
+    # init=False fields are recomputed by the constructor, so they are not stored
+    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj) if f.init}
+
+
+def _pack_numpy(obj: Any) -> Any:
+    order = "F" if obj.flags.f_contiguous and not obj.flags.c_contiguous else "C"
+    return _ext(EXT_NUMPY_ARRAY, [obj.dtype.str, list(obj.shape), order, obj.tobytes(order=order)])
+
+
+def _pack_exception(obj: BaseException) -> str:
+    return repr(obj)
+
+
+def _is_send(obj_type: type) -> bool:
+    return all(hasattr(obj_type, a) for a in ("node", "arg")) and obj_type.__hash__ is not None
+
+
+_packers: dict[type, Callable[[Any], Any]] = {
+    list: _pack_list,
+    tuple: _pack_tuple,
+    dict: _pack_dict,
+    bytearray: bytes,
+    memoryview: bytes,
+    set: _pack_single(list),
+    frozenset: _pack_single(list),
+    collections.deque: _pack_single(list),
+    dt.datetime: _pack_datetime,
+    dt.date: _pack_positional(lambda d: (d.year, d.month, d.day)),
+    dt.time: _pack_keywords(_time_fields),
+    dt.timedelta: _pack_positional(lambda d: (d.days, d.seconds, d.microseconds)),
+    dt.timezone: _pack_positional(lambda z: z.__getinitargs__()),  # type: ignore[attr-defined]
+    uuid.UUID: _pack_single(lambda u: u.hex),
+    decimal.Decimal: _pack_single(str),
+    zoneinfo.ZoneInfo: _pack_single(lambda z: z.key),
+    re.Pattern: _pack_pattern,
+    _DeltaSnapshot: _pack_delta,
+}
+
+
+def _packer_for(t: type) -> Callable[[Any], Any]:
+    """Classify a type once (the order follows LangGraph's encoder) and remember it."""
+    packer = _classify(t)
+    if len(_packers) < 10_000:  # generated classes can't grow it without bound
+        _packers[t] = packer
+    return packer
+
+
+def _classify(t: type) -> Callable[[Any], Any]:
+    if issubclass(t, _DeltaSnapshot):
+        return _pack_delta
+    if issubclass(t, msgspec.Struct):
+        return _pack_keywords(lambda o: {f: getattr(o, f) for f in o.__struct_fields__})
+    if callable(getattr(t, "model_dump", None)):
+        return _pack_pydantic_v2
+    if callable(getattr(t, "get_secret_value", None)):
+        return _pack_single(lambda o: o.get_secret_value())
+    if callable(getattr(t, "dict", None)):
+        return _pack_pydantic_v1
+    if callable(getattr(t, "_asdict", None)):
+        return _pack_keywords(lambda o: o._asdict())
+    if issubclass(t, pathlib.PurePath):
+        return _pack_positional(lambda p: p.parts)
+    if issubclass(t, uuid.UUID):
+        return _pack_single(lambda u: u.hex)
+    if issubclass(t, decimal.Decimal):
+        return _pack_single(str)
+    if issubclass(t, (set, frozenset, collections.deque)):
+        return _pack_single(list)
+    ip_types = (
+        ipaddress.IPv4Address, ipaddress.IPv4Interface, ipaddress.IPv4Network,
+        ipaddress.IPv6Address, ipaddress.IPv6Interface, ipaddress.IPv6Network,
+    )  # fmt: skip
+    if issubclass(t, ip_types):
+        return _pack_single(str)
+    if issubclass(t, dt.datetime):
+        return _pack_datetime
+    if issubclass(t, dt.timedelta):
+        return _packers[dt.timedelta]
+    if issubclass(t, dt.date):
+        return _packers[dt.date]
+    if issubclass(t, dt.time):
+        return _packers[dt.time]
+    if issubclass(t, dt.timezone):
+        return _packers[dt.timezone]
+    if issubclass(t, zoneinfo.ZoneInfo):
+        return _packers[zoneinfo.ZoneInfo]
+    if issubclass(t, enum.Enum):
+        return _pack_single(lambda e: e.value)
+    if _is_send(t) and not issubclass(t, (dict, list, tuple, str)):
+        return _pack_send
+    if dataclasses.is_dataclass(t):
+        return _pack_keywords(_dataclass_fields)
+    np = sys.modules.get("numpy")
+    if np is not None and issubclass(t, np.ndarray):
+        return _pack_numpy
+    if issubclass(t, BaseException):
+        return _pack_exception
+    # subclasses of builtins are stored as the builtin, as MessagePack encoders do
+    for base, packer in ((dict, _pack_dict), (list, _pack_list), (tuple, _pack_tuple)):
+        if issubclass(t, base):
+            return lambda v, b=base, p=packer: p(b(v))  # type: ignore[misc]
+    for scalar in (str, bool, int, float, bytes):
+        if issubclass(t, scalar):
+            return scalar
+    return _refuse
+
+
+def _refuse(value: Any) -> Any:
+    t = type(value)
+    raise SerializationError(
+        f"Object of type {t.__module__}.{t.__qualname__} is not serializable: actorgraph stores "
+        "plain data, collections, dates, enums, dataclasses, NamedTuples, msgspec Structs and "
+        "pydantic models (it never pickles)"
+    )
+
+
+def _replace_surrogates(value: Any) -> Any:
+    # strings with lone surrogates can't be UTF-8: each one is stored as '?'
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, list):
+        return [_replace_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_replace_surrogates(k): _replace_surrogates(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return tuple(_replace_surrogates(v) for v in value)
+    return value
+
+
+def _msgpack_enc(data: Any) -> bytes:
+    """``data`` as MessagePack bytes (LangGraph's extension records for non-plain data)."""
+    try:
+        return _encode(pack(data))
+    except UnicodeEncodeError:
+        return _encode(pack(_replace_surrogates(data)))
+    except SerializationError:
+        raise
+    except (OverflowError, TypeError, ValueError) as exc:
+        raise SerializationError(f"Can't store {_short(data)}: {exc}") from exc
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:120] + "..."
+
+
+# -- reading -------------------------------------------------------------------------------
+class _Reader:
+    """Rebuilds extension records under one allow-list setting."""
+
+    def __init__(self, allowed: set[tuple[str, ...]] | Literal[True] | None) -> None:
+        self.allowed = allowed
+        self.decoder = msgspec.msgpack.Decoder(ext_hook=self.hook)
+        self.safe: dict[tuple[str, str], Any] = {}
+
+    def resolve(self, module: str, name: str) -> Any:
+        """The class a record may be rebuilt as, or None (blocked: its fields are used)."""
+        key = (module, name)
+        cls = self.safe.get(key)
+        if cls is not None:
+            return cls
+        if policy.is_safe(module, name):
+            cls = self.safe[key] = policy.safe_class(module, name)
+            return cls
+        cls = policy.registered(module, name)
+        if cls is not None:
+            return cls
+        allowed = self.allowed
+        if allowed is True:
+            cls = policy.loaded_data_class(module, name)
+            if cls is not None:
+                emit_serde_event({"kind": "msgpack_unregistered_allowed", "module": module, "name": name})
+                warn_once(
+                    _warned_unregistered_types,
+                    key,
+                    "Deserializing unregistered type %s.%s from checkpoint. Register it with "
+                    "actorgraph.persistence.register_type, name it in a state schema, or add it to "
+                    "allowed_msgpack_modules: [(%r, %r)]",
+                    module, name, module, name,
+                )  # fmt: skip
+                return cls
+        elif allowed is not None and key in allowed:
+            mod = sys.modules.get(module)
+            if mod is None:
+                import importlib
+
+                mod = importlib.import_module(module)  # explicitly allowed by the user
+            return getattr(mod, name)
+        emit_serde_event({"kind": "msgpack_blocked", "module": module, "name": name})
+        warn_once(
+            _warned_blocked_types,
+            key,
+            "Blocked deserialization of %s.%s - not in allowed_msgpack_modules (nor registered, "
+            "nor a loaded data class). Add to allowed_msgpack_modules to allow: [(%r, %r)]",
+            module, name, module, name,
+        )  # fmt: skip
+        return None
+
+    def hook(self, code: int, data: memoryview) -> Any:
+        decode = self.decoder.decode
+        if code == EXT_TUPLE:
+            return tuple(decode(data))
+        if code == EXT_DELTA_SNAPSHOT:
+            return _DeltaSnapshot(decode(data))
+        if code == EXT_NUMPY_ARRAY:
+            return _unpack_numpy(decode(data))
+        if code > EXT_PYDANTIC_V2:
+            raise SerializationError(f"Stored data has an unknown extension code {code}")
+        tup: Any = None
         try:
-            return self._encoder.encode(packed)
-        except (OverflowError, TypeError, ValueError) as exc:
-            raise SerializationError(f"Can't store {_short(value)}: {exc}") from exc
-
-    def dumps_typed(self, value: Any) -> tuple[str, bytes]:
-        """LangGraph's ``SerializerProtocol`` spelling of ``dumps``."""
-        return "msgpack", self.dumps(value)
-
-    def pack(self, value: Any) -> Any:
-        t = type(value)
-        if t in _SCALARS:
-            return value
-        fn = self._pack_table.get(t)
-        if fn is not None:
-            return fn(value)
-        return self._pack_object(value, t)
-
-    def _pack_list(self, value: list[Any]) -> list[Any]:
-        pack = self.pack
-        return [x if type(x) in _SCALARS else pack(x) for x in value]
-
-    def _pack_dict(self, value: dict[Any, Any]) -> dict[Any, Any]:
-        pack = self.pack
-        out: dict[Any, Any] = {}
-        for k, v in value.items():
-            if type(k) not in _SCALARS:
-                key = k
-                k = pack(k)
-                if isinstance(k, msgspec.msgpack.Ext):
-                    k = key
-                    raise SerializationError(
-                        f"dict keys must be str, int, float, bool, bytes or None to be stored; "
-                        f"got a key of type {type(k).__name__}: {k!r}"
+            tup = decode(data)
+            module, name = tup[0], tup[1]
+            if code == EXT_METHOD_SINGLE_ARG:
+                method = tup[3]
+                if (module, name, method) not in policy.SAFE_MSGPACK_METHODS:
+                    emit_serde_event(
+                        {"kind": "msgpack_method_blocked", "module": module, "name": name, "method": method}
                     )
-            out[k] = v if type(v) in _SCALARS else pack(v)
-        return out
+                    policy.logger.warning(
+                        "Blocked deserialization of method call %s.%s.%s - not in allowed methods set.",
+                        module, name, method,
+                    )  # fmt: skip
+                    return tup[2]
+                return getattr(policy.safe_class(module, name), method)(tup[2])
+            cls = self.resolve(module, name)
+            if cls is None:
+                return tup[2]
+            return _construct(code, cls, module, name, tup[2])
+        except Exception as exc:
+            return _reconstruction_fallback(tup, exc)
 
-    def _ext(self, code: int, payload: Any) -> msgspec.msgpack.Ext:
-        return msgspec.msgpack.Ext(code, self._encoder.encode(payload))
 
-    def _pack_object(self, value: Any, t: type) -> Any:
-        if isinstance(value, BaseException):
-            return self._ext(_ERROR, [type(value).__name__, str(value)])
-        name = _names.get(t)
-        if name is None:
-            lc = _langchain_pack(value)
-            if lc is not None:
-                return self._ext(_LANGCHAIN, [lc[0], self.pack(lc[1])])
-            # subclasses of supported builtins lose their subclass, as msgspec does
-            for base in (dict, list, tuple, str, int, float):
-                if isinstance(value, base):
-                    return self.pack(base(value))  # type: ignore[arg-type]
-            raise SerializationError(
-                f"Can't store a value of type {t.__module__}.{t.__qualname__}: it is not on the "
-                "allow-list of types actorgraph rebuilds when reading. Name the class in the "
-                "state schema's annotations, or call "
-                "actorgraph.persistence.register_type(<the class>) before running."
-            )
-        kind = _kind(t)
-        if kind == _ENUM:
-            return self._ext(_ENUM, [name, self.pack(value.value)])
-        if kind == _DATACLASS:
-            fields = {f.name: self.pack(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
-            return self._ext(_DATACLASS, [name, fields])
-        if kind == _STRUCT:
-            fields = {f: self.pack(getattr(value, f)) for f in value.__struct_fields__}
-            return self._ext(_STRUCT, [name, fields])
-        return self._ext(_PYDANTIC, [name, self.pack(value.model_dump(mode="python"))])
+def _construct(code: int, cls: Any, module: str, name: str, payload: Any) -> Any:
+    if code == EXT_CONSTRUCTOR_SINGLE_ARG:
+        return cls(payload)
+    if code == EXT_CONSTRUCTOR_POS_ARGS:
+        if name == "Send" and module in ("langgraph.types", "actorgraph._types"):
+            return cls(payload[0], payload[1], timeout=payload[2] if len(payload) > 2 else None)
+        return cls(*payload)
+    if code == EXT_CONSTRUCTOR_KW_ARGS:
+        if dataclasses.is_dataclass(cls):
+            # fields the constructor computes (init=False) are not arguments
+            computed = {f.name for f in dataclasses.fields(cls) if not f.init}
+            payload = {k: v for k, v in payload.items() if k not in computed}
+        return cls(**payload)
+    try:
+        return cls(**payload)
+    except Exception:
+        build = getattr(cls, "model_construct" if code == EXT_PYDANTIC_V2 else "construct")
+        return build(**payload)
 
-    # -- reading ----------------------------------------------------------------------
+
+def _reconstruction_fallback(tup: Any, exc: Exception) -> Any:
+    """The stored data of a record that couldn't be rebuilt (never silently None)."""
+    try:
+        module, name, payload = tup[0], tup[1], tup[2]
+    except Exception:
+        return None
+    warn_once(
+        _warned_unreconstructable_types,
+        (str(module), str(name)),
+        "Could not reconstruct %s.%s from checkpoint (%s); returning its serialized data instead.",
+        module, name, type(exc).__name__,
+    )  # fmt: skip
+    return payload
+
+
+def _unpack_numpy(meta: Any) -> Any:
+    try:
+        import numpy as np
+
+        dtype, shape, order, buf = meta
+        return np.frombuffer(buf, dtype=np.dtype(dtype)).reshape(shape, order=order)
+    except Exception:
+        return None
+
+
+def create_msgpack_ext_hook(
+    allowed_modules: set[tuple[str, ...]] | Literal[True] | None,
+) -> Callable[[int, Any], Any]:
+    """An ext hook that rebuilds records under ``allowed_modules`` (``True``: also loaded
+    data classes, with a warning; ``None``: only safe and registered classes)."""
+    return _Reader(allowed_modules).hook
+
+
+class JsonPlusSerializer:
+    """LangGraph's serializer: ``dumps_typed(obj) -> (type, bytes)`` and back.
+
+    ``allowed_msgpack_modules``: classes (or (module, name) pairs) that may be rebuilt
+    besides the safe and registered ones; ``True`` (the default unless
+    ``LANGGRAPH_STRICT_MSGPACK`` is set) also rebuilds data classes of loaded modules with
+    a warning; ``None`` rebuilds nothing else. ``allowed_json_modules``: the same for
+    LangChain's JSON constructor records (``("json", ...)`` data). ``pickle_fallback`` is
+    accepted and ignored: actorgraph never pickles. ``dumps``/``loads`` are the MessagePack
+    bytes alone.
+    """
+
+    def __init__(
+        self,
+        *,
+        pickle_fallback: bool = False,
+        allowed_json_modules: Iterable[tuple[str, ...]] | Literal[True] | None = None,
+        allowed_msgpack_modules: policy.AllowedMsgpackModules | Literal[True] | None = policy._SENTINEL,
+        __unpack_ext_hook__: Callable[[int, bytes], Any] | None = None,
+    ) -> None:
+        if allowed_msgpack_modules is policy._SENTINEL:
+            allowed_msgpack_modules = None if policy.STRICT_MSGPACK_ENABLED else True
+        self.pickle_fallback = pickle_fallback
+        self._allowed_json_modules = normalize_allowlist(allowed_json_modules)
+        self._allowed_msgpack_modules = normalize_allowlist(allowed_msgpack_modules)
+        self._custom_unpack_ext_hook = __unpack_ext_hook__ is not None
+        self._unpack_ext_hook: Callable[[int, Any], Any] = (
+            __unpack_ext_hook__
+            if __unpack_ext_hook__ is not None
+            else create_msgpack_ext_hook(self._allowed_msgpack_modules)
+        )
+        self._set_decoder()
+
+    def _set_decoder(self) -> None:
+        hook = self._unpack_ext_hook
+        reader = getattr(hook, "__self__", None)
+        if isinstance(reader, _Reader):
+            self._decoder = reader.decoder
+        else:
+            self._decoder = msgspec.msgpack.Decoder(ext_hook=lambda code, data: hook(code, bytes(data)))
+
+    def __copy__(self) -> JsonPlusSerializer:
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        return clone
+
+    def with_msgpack_allowlist(self, extra_allowlist: Iterable[tuple[str, ...] | type]) -> JsonPlusSerializer:
+        """A copy that also rebuilds ``extra_allowlist`` (self when nothing changes)."""
+        base = self._allowed_msgpack_modules
+        if base is True:
+            return self
+        current = set(base) if base else set()
+        merged = current | normalize_keys(tuple(extra_allowlist))
+        if merged == current:
+            return self
+        clone = copy.copy(self)
+        clone._allowed_msgpack_modules = merged
+        if not clone._custom_unpack_ext_hook:
+            clone._unpack_ext_hook = create_msgpack_ext_hook(merged)
+            clone._set_decoder()
+        return clone
+
+    # -- bytes --------------------------------------------------------------------------
+    def dumps(self, obj: Any) -> bytes:
+        """MessagePack bytes of ``obj``; ``SerializationError`` (a ``TypeError``) names a
+        value that can't be stored."""
+        return _msgpack_enc(obj)
+
     def loads(self, data: bytes) -> Any:
         try:
             return self._decoder.decode(data)
@@ -251,106 +576,45 @@ class Serializer:
         except Exception as exc:
             raise SerializationError(f"Stored data can't be read: {exc}") from exc
 
+    # -- typed ---------------------------------------------------------------------------
+    def dumps_typed(self, obj: Any) -> tuple[str, bytes]:
+        if obj is None:
+            return "null", b""
+        if isinstance(obj, bytes):
+            return "bytes", obj
+        if isinstance(obj, bytearray):
+            return "bytearray", obj  # type: ignore[return-value]
+        return "msgpack", _msgpack_enc(obj)
+
     def loads_typed(self, data: tuple[str, bytes]) -> Any:
-        kind, raw = data
-        if kind != "msgpack":
-            raise SerializationError(f"Stored data has format {kind!r}; actorgraph reads 'msgpack' only")
-        return self.loads(raw)
+        type_, raw = data
+        if type_ == "msgpack":
+            return self.loads(raw)
+        if type_ == "null":
+            return None
+        if type_ == "bytes":
+            return bytes(raw)
+        if type_ == "bytearray":
+            return bytearray(raw)
+        if type_ == "json":
+            return json.loads(raw, object_hook=self._reviver)
+        if type_ == "pickle":
+            raise SerializationError(
+                "Stored data is a pickle: actorgraph never unpickles (it can run arbitrary code)"
+            )
+        raise NotImplementedError(f"Unknown serialization type: {type_}")
 
-    def _ext_hook(self, code: int, data: memoryview) -> Any:
-        payload = self._decoder.decode(data)
-        if code == _TUPLE:
-            return tuple(payload)
-        if code == _SET:
-            return set(payload)
-        if code == _FROZENSET:
-            return frozenset(payload)
-        if code == _DATETIME:
-            return dt.datetime.fromisoformat(payload)
-        if code == _DATE:
-            return dt.date.fromisoformat(payload)
-        if code == _TIME:
-            return dt.time.fromisoformat(payload)
-        if code == _TIMEDELTA:
-            return dt.timedelta(days=payload[0], seconds=payload[1], microseconds=payload[2])
-        if code == _UUID:
-            return uuid.UUID(bytes=bytes(payload))
-        if code == _DECIMAL:
-            return decimal.Decimal(payload)
-        if code == _ERROR:
-            return StoredError(payload[0], payload[1])
-        if code == _LANGCHAIN:
-            return _langchain_unpack(payload[0], payload[1])
-        if code in (_ENUM, _DATACLASS, _STRUCT, _PYDANTIC):
-            name, body = payload
-            cls = _registry.get(name)
-            if cls is None:
-                raise SerializationError(
-                    f"Stored data names type {name!r}, which is not on this process's allow-list: "
-                    "compile the graph that uses it (its schema registers it) or call "
-                    "actorgraph.persistence.register_type for it before reading."
-                )
-            try:
-                if code == _ENUM:
-                    return cls(body)
-                if code == _PYDANTIC:
-                    return cls.model_validate(body)  # type: ignore[attr-defined]
-                return cls(**body)
-            except Exception as exc:
-                raise SerializationError(f"Stored {name} can't be rebuilt: {exc}") from exc
-        raise SerializationError(f"Stored data has an unknown extension code {code}")
+    # -- LangChain's JSON records ---------------------------------------------------------
+    def _reviver(self, value: dict[str, Any]) -> Any:
+        from actorgraph.persistence._serde_json import revive
+
+        return revive(self, value)
+
+    def _revive_lc2(self, value: dict[str, Any]) -> Any:
+        from actorgraph.persistence._serde_json import revive_lc2
+
+        return revive_lc2(self, value)
 
 
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 120 else text[:120] + "..."
-
-
-class StoredError(Exception):
-    """An exception as it was saved (its class name and message); exceptions are not
-    rebuilt as their own class, which could run arbitrary code."""
-
-    def __init__(self, type_name: str, message: str) -> None:
-        super().__init__(f"{type_name}: {message}")
-        self.type_name = type_name
-        self.message = message
-
-
-_LANGCHAIN_TYPES = ("human", "ai", "system", "tool", "function", "chat", "remove")
-
-
-def _langchain_pack(value: Any) -> tuple[str, dict[str, Any]] | None:
-    mod = type(value).__module__
-    if not mod.startswith("langchain_core.messages"):
-        return None
-    to_dict = getattr(value, "model_dump", None)
-    kind = getattr(value, "type", None)
-    if to_dict is None or kind is None:
-        return None
-    chunk = type(value).__name__.endswith("Chunk")
-    return (f"{kind}{'-chunk' if chunk else ''}", to_dict())
-
-
-def _langchain_unpack(kind: str, body: dict[str, Any]) -> Any:
-    try:
-        from langchain_core import messages as lc
-    except ImportError as exc:
-        raise SerializationError(
-            "Stored data holds LangChain messages: install langchain-core to read it"
-        ) from exc
-    base, _, chunk = kind.partition("-")
-    classes = {
-        "human": ("HumanMessage", "HumanMessageChunk"),
-        "ai": ("AIMessage", "AIMessageChunk"),
-        "system": ("SystemMessage", "SystemMessageChunk"),
-        "tool": ("ToolMessage", "ToolMessageChunk"),
-        "function": ("FunctionMessage", "FunctionMessageChunk"),
-        "chat": ("ChatMessage", "ChatMessageChunk"),
-        "remove": ("RemoveMessage", "RemoveMessage"),
-    }
-    names = classes.get(base)
-    if names is None:
-        raise SerializationError(f"Stored LangChain message has an unknown type {kind!r}")
-    cls = getattr(lc, names[1] if chunk else names[0])
-    body = {k: v for k, v in body.items() if k != "type"}
-    return cls(**body)
+Serializer = JsonPlusSerializer
+"""actorgraph's earlier name for the serializer."""

@@ -1,8 +1,11 @@
 """SQLite savers: ``SqliteSaver`` (sqlite3, sync and async calls) and
 ``AsyncSqliteSaver`` (aiosqlite, asyncio only).
 
-One row per checkpoint holds the step's bookkeeping and the blobs of the channels it
-changed, so saving a step is one ``INSERT`` in one transaction. WAL mode and a busy
+They use LangGraph's tables (``checkpoints`` and ``writes``, same columns), so a database
+LangGraph wrote reads back here. A step the runtime saves is one ``checkpoints`` row of
+type ``actorgraph`` (its bookkeeping and the blobs of the channels it changed) plus its
+tasks' ``writes`` rows, in one transaction; ``put`` stores LangGraph's shape. Metadata is
+JSON, which ``list(filter=...)`` queries with ``json_extract``. WAL mode and a busy
 timeout make one file safe for several threads and processes.
 """
 
@@ -20,114 +23,115 @@ import anyio.to_thread
 import msgspec
 
 from actorgraph.errors import CheckpointError
-from actorgraph.persistence._base import BaseCheckpointSaver
-from actorgraph.persistence._model import Blob, CheckpointRow, WriteRow
-from actorgraph.persistence._serde import Serializer
+from actorgraph.persistence._base import RowCheckpointSaver, StoredWrite
+from actorgraph.persistence._codec import typed, untyped
+from actorgraph.persistence._model import Blob, CheckpointRow, ForeignRow, WriteRow, decode_metadata, encode_metadata
+from actorgraph.persistence._saver_api import Checkpoint
+from actorgraph.persistence._serde import JsonPlusSerializer
+from actorgraph.persistence._serde_protocols import SerializerProtocol
+from actorgraph.persistence._sqlite_utils import ANCESTORS_SQL, CHECKPOINT_COLUMNS, SCHEMA, pending_writes_sql, search_where
 
 __all__ = ("AsyncSqliteSaver", "SqliteSaver")
 
-_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS actorgraph_checkpoints (
-        thread_id TEXT NOT NULL,
-        ns TEXT NOT NULL,
-        checkpoint_id TEXT NOT NULL,
-        parent_id TEXT,
-        step INTEGER NOT NULL,
-        source TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        record BLOB NOT NULL,
-        blobs BLOB NOT NULL,
-        metadata BLOB NOT NULL,
-        PRIMARY KEY (thread_id, ns, checkpoint_id)
-    )""",
-    """CREATE TABLE IF NOT EXISTS actorgraph_writes (
-        thread_id TEXT NOT NULL,
-        ns TEXT NOT NULL,
-        checkpoint_id TEXT NOT NULL,
-        task_id TEXT NOT NULL,
-        idx INTEGER NOT NULL,
-        channel TEXT NOT NULL,
-        value BLOB NOT NULL,
-        task_path TEXT NOT NULL,
-        PRIMARY KEY (thread_id, ns, checkpoint_id, task_id, idx)
-    )""",
+_NATIVE = "actorgraph"
+_PRAGMAS = ("PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=30000")
+_INSERT_ROW = f"INSERT OR REPLACE INTO checkpoints ({CHECKPOINT_COLUMNS}) VALUES (?,?,?,?,?,?,?)"
+_WRITE_COLUMNS = "thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel, type, value"
+_INSERT_WRITE = f"INSERT OR REPLACE INTO writes ({_WRITE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)"
+_INSERT_WRITE_KEEP = f"INSERT OR IGNORE INTO writes ({_WRITE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)"
+_SELECT = f"SELECT {CHECKPOINT_COLUMNS} FROM checkpoints"
+_BY_ID = f"{_SELECT} WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?"
+_LATEST = f"{_SELECT} WHERE thread_id = ? AND checkpoint_ns = ? ORDER BY checkpoint_id DESC LIMIT 1"
+_RANGE = f"{_SELECT} WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id BETWEEN ? AND ?"
+_NAMESPACES = "SELECT DISTINCT checkpoint_ns FROM checkpoints WHERE thread_id = ?"
+_COPY = (
+    f"INSERT OR REPLACE INTO checkpoints ({CHECKPOINT_COLUMNS}) SELECT ?, checkpoint_ns, checkpoint_id, "
+    "parent_checkpoint_id, type, checkpoint, metadata FROM checkpoints WHERE thread_id = ?",
+    f"INSERT OR REPLACE INTO writes ({_WRITE_COLUMNS}) SELECT ?, checkpoint_ns, checkpoint_id, task_id, "
+    "task_path, idx, channel, type, value FROM writes WHERE thread_id = ?",
 )
-_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=30000")
-
-_COLUMNS = "thread_id, ns, checkpoint_id, parent_id, step, source, created_at, record, blobs, metadata"
-_INSERT_ROW = f"INSERT OR REPLACE INTO actorgraph_checkpoints ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)"
-_INSERT_WRITE = (
-    "INSERT OR REPLACE INTO actorgraph_writes "
-    "(thread_id, ns, checkpoint_id, task_id, idx, channel, value, task_path) VALUES (?,?,?,?,?,?,?,?)"
-)
-_blobs_encoder = msgspec.msgpack.Encoder()
-_blobs_decoder = msgspec.msgpack.Decoder(dict[str, Blob])
+_packed_encoder = msgspec.msgpack.Encoder()
+_decode_packed = msgspec.msgpack.Decoder(tuple[int, str, str, bytes, dict[str, Blob]]).decode
 
 
 def _row_params(row: CheckpointRow) -> tuple[Any, ...]:
-    return (
-        row.thread_id,
-        row.ns,
-        row.checkpoint_id,
-        row.parent_id,
-        row.step,
-        row.source,
-        row.created_at,
-        row.record,
-        _blobs_encoder.encode(row.blobs),
-        row.metadata,
-    )
+    packed = _packed_encoder.encode((row.step, row.source, row.created_at, row.record, row.blobs))
+    return (row.thread_id, row.ns, row.checkpoint_id, row.parent_id, _NATIVE, packed, row.metadata)
 
 
-def _row(values: Sequence[Any]) -> CheckpointRow:
-    thread, ns, cid, parent, step, source, created, record, blobs, metadata = values
-    try:
-        decoded = _blobs_decoder.decode(blobs)
-    except Exception as exc:
-        raise CheckpointError(
-            f"Thread '{thread}' checkpoint '{cid}' is corrupt or was not written by actorgraph: {exc}"
-        ) from exc
-    return CheckpointRow(
-        thread_id=thread,
-        ns=ns,
-        checkpoint_id=cid,
-        parent_id=parent,
-        step=step,
-        source=source,
-        created_at=created,
-        record=bytes(record),
-        blobs=decoded,
-        metadata=bytes(metadata),
-    )
+def _write_params(writes: Sequence[StoredWrite]) -> list[tuple[Any, ...]]:
+    out = []
+    for t, n, c, w in writes:
+        kind, value = typed(w.value)
+        out.append((t, n, c, w.task_id, w.task_path, w.idx, w.channel, kind, value))
+    return out
 
 
-def _write_params(writes: Sequence[tuple[str, str, str, WriteRow]]) -> list[tuple[Any, ...]]:
-    return [(t, n, c, w.task_id, w.idx, w.channel, w.value, w.task_path) for t, n, c, w in writes]
+def _writes_from(found: Sequence[Any]) -> list[WriteRow]:
+    return [
+        WriteRow(task_id, idx, channel, untyped((kind, bytes(value or b""))), path or "")
+        for task_id, channel, kind, value, path, idx in found
+    ]
 
 
 def _select(
-    thread: str | None, ns: str | None, before: str | None, limit: int | None
+    thread: str | None, ns: str | None, before: str | None, limit: int | None, filter: dict[str, Any] | None
 ) -> tuple[str, list[Any]]:
-    where, params = [], []
+    config = None
     if thread is not None:
-        where.append("thread_id = ?")
-        params.append(thread)
-    if ns is not None:
-        where.append("ns = ?")
-        params.append(ns)
-    if before is not None:
-        where.append("checkpoint_id < ?")
-        params.append(before)
-    sql = f"SELECT {_COLUMNS} FROM actorgraph_checkpoints"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY checkpoint_id DESC"
+        conf: dict[str, Any] = {"thread_id": thread}
+        if ns is not None:
+            conf["checkpoint_ns"] = ns
+        config = {"configurable": conf}
+    before_config = {"configurable": {"checkpoint_id": before}} if before is not None else None
+    where, params = search_where(config, filter, before_config)
+    if thread is None and ns is not None:
+        where = f"{where} AND checkpoint_ns = ?" if where else "WHERE checkpoint_ns = ?"
+        params = [*params, ns]
+    sql = f"{_SELECT} {where} ORDER BY checkpoint_id DESC"
     if limit is not None:
-        sql += f" LIMIT {int(limit)}"
-    return sql, params
+        sql += " LIMIT ?"
+        params = [*params, int(limit)]
+    return sql, list(params)
 
 
-class SqliteSaver(BaseCheckpointSaver):
+class _Rows:
+    """Turns ``checkpoints`` rows into saver rows (both layouts)."""
+
+    serde: SerializerProtocol
+
+    def _row(self, values: Sequence[Any]) -> CheckpointRow | ForeignRow:
+        thread, ns, cid, parent, kind, blob, metadata = values
+        try:
+            if kind == _NATIVE:
+                step, source, created, record, blobs = _decode_packed(blob)
+                return CheckpointRow(
+                    thread_id=thread,
+                    ns=ns,
+                    checkpoint_id=cid,
+                    parent_id=parent,
+                    step=step,
+                    source=source,
+                    created_at=created,
+                    record=record,
+                    blobs=blobs,
+                    metadata=bytes(metadata or b""),
+                )
+            checkpoint = self.serde.loads_typed((kind, blob))
+            return ForeignRow(thread, ns, cid, parent, checkpoint, decode_metadata(bytes(metadata or b"")))
+        except CheckpointError:
+            raise
+        except Exception as exc:
+            raise CheckpointError(f"Thread '{thread}' checkpoint '{cid}' is corrupt or unreadable: {exc}") from exc
+
+    def _foreign_params(
+        self, thread: str, ns: str, parent: str | None, checkpoint: Checkpoint, metadata: dict[str, Any]
+    ) -> tuple[Any, ...]:
+        kind, data = self.serde.dumps_typed(checkpoint)
+        return (thread, ns, checkpoint["id"], parent, kind, data, encode_metadata(metadata))
+
+
+class SqliteSaver(_Rows, RowCheckpointSaver):
     """Checkpoints in a SQLite file through the standard ``sqlite3`` module.
 
     ``with SqliteSaver.from_conn_string("state.db") as saver: ...`` or
@@ -136,11 +140,13 @@ class SqliteSaver(BaseCheckpointSaver):
     event loop) and on any anyio backend.
     """
 
-    def __init__(self, conn: sqlite3.Connection, *, serde: Serializer | None = None) -> None:
+    def __init__(self, conn: sqlite3.Connection, *, serde: SerializerProtocol | None = None) -> None:
         super().__init__(serde=serde)
+        self.jsonplus_serde = JsonPlusSerializer()
         self.conn = conn
         self.lock = threading.RLock()
         self.is_setup = False
+        self._has_task_path = True
 
     @classmethod
     @contextlib.contextmanager
@@ -153,6 +159,8 @@ class SqliteSaver(BaseCheckpointSaver):
             conn.close()
 
     def setup(self) -> None:
+        """Create the tables (and add columns older databases lack). Writes nothing when
+        they exist, so it never waits on another writer; a read-only database is read."""
         with self.lock:
             if self.is_setup:
                 return
@@ -160,9 +168,39 @@ class SqliteSaver(BaseCheckpointSaver):
                 self.conn.isolation_level = None  # we manage transactions ourselves
             for pragma in _PRAGMAS:
                 self.conn.execute(pragma)
-            for statement in _SCHEMA:
-                self.conn.execute(statement)
+            tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            try:
+                if "checkpoints" not in tables or "writes" not in tables:
+                    self._set_wal()
+                    for statement in SCHEMA:
+                        self.conn.execute(statement)
+                columns = {r[1] for r in self.conn.execute("PRAGMA table_info(writes)")}
+                if "task_path" not in columns:
+                    self.conn.execute("ALTER TABLE writes ADD COLUMN task_path TEXT NOT NULL DEFAULT ''")
+            except sqlite3.OperationalError as exc:
+                if "readonly" not in str(exc):
+                    raise
+                self._has_task_path = "task_path" in {r[1] for r in self.conn.execute("PRAGMA table_info(writes)")}
             self.is_setup = True
+
+    def _set_wal(self) -> None:
+        try:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError:
+            pass  # a read-only or in-memory database keeps its mode
+
+    @contextlib.contextmanager
+    def cursor(self, transaction: bool = True) -> Iterator[sqlite3.Cursor]:
+        """A cursor under the saver's lock (``transaction``: commit when done)."""
+        with self.lock:
+            self.setup()
+            cur = self.conn.cursor()
+            try:
+                yield cur
+            finally:
+                if transaction and self.conn.in_transaction:
+                    self.conn.commit()
+                cur.close()
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[sqlite3.Cursor]:
@@ -183,101 +221,117 @@ class SqliteSaver(BaseCheckpointSaver):
             return self.conn.execute(sql, params).fetchall()
 
     # -- primitives --------------------------------------------------------------------
-    def _write(self, rows: Sequence[CheckpointRow], writes: Sequence[tuple[str, str, str, WriteRow]]) -> None:
+    def _write(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True) -> None:
         if not rows and not writes:
             return
         with self._tx() as cur:
             if rows:
                 cur.executemany(_INSERT_ROW, [_row_params(r) for r in rows])
             if writes:
-                cur.executemany(_INSERT_WRITE, _write_params(writes))
+                cur.executemany(_INSERT_WRITE if replace else _INSERT_WRITE_KEEP, _write_params(writes))
 
-    def _read_row(self, thread: str, ns: str, checkpoint_id: str | None) -> CheckpointRow | None:
+    def _put_foreign(
+        self, thread: str, ns: str, parent: str | None, checkpoint: Checkpoint, metadata: dict[str, Any], new_versions: dict[str, Any]
+    ) -> None:
+        params = self._foreign_params(thread, ns, parent, checkpoint, metadata)
+        with self._tx() as cur:
+            cur.execute(_INSERT_ROW, params)
+
+    def _read_row(self, thread: str, ns: str, checkpoint_id: str | None) -> CheckpointRow | ForeignRow | None:
         if checkpoint_id is None:
-            found = self._query(
-                f"SELECT {_COLUMNS} FROM actorgraph_checkpoints WHERE thread_id = ? AND ns = ? "
-                "ORDER BY checkpoint_id DESC LIMIT 1",
-                (thread, ns),
-            )
+            found = self._query(_LATEST, (thread, ns))
         else:
-            found = self._query(
-                f"SELECT {_COLUMNS} FROM actorgraph_checkpoints WHERE thread_id = ? AND ns = ? AND checkpoint_id = ?",
-                (thread, ns, checkpoint_id),
-            )
-        return _row(found[0]) if found else None
+            found = self._query(_BY_ID, (thread, ns, checkpoint_id))
+        return self._row(found[0]) if found else None
 
-    def _read_rows(self, thread: str, ns: str, ids: Sequence[str]) -> dict[str, CheckpointRow]:
+    def _read_rows(self, thread: str, ns: str, ids: Sequence[str]) -> dict[str, Any]:
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
         found = self._query(
-            f"SELECT {_COLUMNS} FROM actorgraph_checkpoints WHERE thread_id = ? AND ns = ? "
-            f"AND checkpoint_id IN ({marks})",
-            (thread, ns, *ids),
+            f"{_SELECT} WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id IN ({marks})", (thread, ns, *ids)
         )
-        return {r.checkpoint_id: r for r in map(_row, found)}
+        return {r.checkpoint_id: r for r in map(self._row, found)}
 
-    def _read_range(self, thread: str, ns: str, lo: str, hi: str) -> dict[str, CheckpointRow]:
-        found = self._query(
-            f"SELECT {_COLUMNS} FROM actorgraph_checkpoints WHERE thread_id = ? AND ns = ? "
-            "AND checkpoint_id BETWEEN ? AND ?",
-            (thread, ns, lo, hi),
-        )
-        return {r.checkpoint_id: r for r in map(_row, found)}
+    def _read_range(self, thread: str, ns: str, lo: str, hi: str) -> dict[str, Any]:
+        return {r.checkpoint_id: r for r in map(self._row, self._query(_RANGE, (thread, ns, lo, hi)))}
 
     def _read_writes(self, thread: str, ns: str, checkpoint_id: str) -> list[WriteRow]:
-        found = self._query(
-            "SELECT task_id, idx, channel, value, task_path FROM actorgraph_writes "
-            "WHERE thread_id = ? AND ns = ? AND checkpoint_id = ?",
-            (thread, ns, checkpoint_id),
-        )
-        return [WriteRow(t, i, c, bytes(v), p) for t, i, c, v, p in found]
+        self.setup()
+        return _writes_from(self._query(pending_writes_sql(self._has_task_path), (thread, ns, checkpoint_id)))
 
     def _list_rows(
-        self, thread: str | None, ns: str | None, before: str | None, limit: int | None
-    ) -> list[CheckpointRow]:
-        sql, params = _select(thread, ns, before, limit)
-        return [_row(r) for r in self._query(sql, params)]
+        self,
+        thread: str | None,
+        ns: str | None,
+        before: str | None,
+        limit: int | None,
+        filter: dict[str, Any] | None = None,
+    ) -> list[Any]:
+        sql, params = _select(thread, ns, before, limit, filter)
+        return [self._row(r) for r in self._query(sql, params)]
 
     def _delete(self, thread: str, ns: str | None, ids: Sequence[str] | None) -> None:
         with self._tx() as cur:
             if ns is None:
-                cur.execute("DELETE FROM actorgraph_checkpoints WHERE thread_id = ?", (thread,))
-                cur.execute("DELETE FROM actorgraph_writes WHERE thread_id = ?", (thread,))
+                cur.execute("DELETE FROM checkpoints WHERE thread_id = ?", (thread,))
+                cur.execute("DELETE FROM writes WHERE thread_id = ?", (thread,))
                 return
             for cid in ids or ():
-                cur.execute(
-                    "DELETE FROM actorgraph_checkpoints WHERE thread_id = ? AND ns = ? AND checkpoint_id = ?",
-                    (thread, ns, cid),
-                )
-                cur.execute(
-                    "DELETE FROM actorgraph_writes WHERE thread_id = ? AND ns = ? AND checkpoint_id = ?",
-                    (thread, ns, cid),
-                )
+                for table in ("checkpoints", "writes"):
+                    cur.execute(
+                        f"DELETE FROM {table} WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?",
+                        (thread, ns, cid),
+                    )
 
     def _namespaces(self, thread: str) -> list[str]:
-        return [r[0] for r in self._query("SELECT DISTINCT ns FROM actorgraph_checkpoints WHERE thread_id = ?", (thread,))]
+        return [r[0] for r in self._query(_NAMESPACES, (thread,))]
+
+    def _ancestors(self, thread: str, ns: str, checkpoint_id: str | None) -> Iterator[str]:
+        if checkpoint_id is None:
+            checkpoint_id = self.latest_id(thread, ns)
+            if checkpoint_id is None:
+                return
+        self.setup()
+        with self.lock:
+            cur = self.conn.execute(ANCESTORS_SQL, (thread, ns, checkpoint_id, thread, ns))
+            try:
+                seen: set[str] = set()
+                for cid, _ in cur:
+                    if cid in seen:
+                        return
+                    seen.add(cid)
+                    if cid != checkpoint_id:
+                        yield cid
+            finally:
+                cur.close()
+
+    def _copy_thread(self, source: str, target: str) -> None:
+        with self._tx() as cur:
+            for sql in _COPY:
+                cur.execute(sql, (target, source))
 
     # async calls: the same statements in a worker thread
-    async def _awrite(self, rows: Sequence[CheckpointRow], writes: Sequence[tuple[str, str, str, WriteRow]]) -> None:
-        await anyio.to_thread.run_sync(self._write, rows, writes)
+    async def _awrite(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True) -> None:
+        await anyio.to_thread.run_sync(lambda: self._write(rows, writes, replace=replace))
 
-    async def _aread_row(self, thread: str, ns: str, checkpoint_id: str | None) -> CheckpointRow | None:
+    async def _aput_foreign(self, *args: Any) -> None:
+        await anyio.to_thread.run_sync(self._put_foreign, *args)
+
+    async def _aread_row(self, thread: str, ns: str, checkpoint_id: str | None) -> Any:
         return await anyio.to_thread.run_sync(self._read_row, thread, ns, checkpoint_id)
 
-    async def _aread_rows(self, thread: str, ns: str, ids: Sequence[str]) -> dict[str, CheckpointRow]:
+    async def _aread_rows(self, thread: str, ns: str, ids: Sequence[str]) -> dict[str, Any]:
         return await anyio.to_thread.run_sync(self._read_rows, thread, ns, ids)
 
-    async def _aread_range(self, thread: str, ns: str, lo: str, hi: str) -> dict[str, CheckpointRow]:
+    async def _aread_range(self, thread: str, ns: str, lo: str, hi: str) -> dict[str, Any]:
         return await anyio.to_thread.run_sync(self._read_range, thread, ns, lo, hi)
 
     async def _aread_writes(self, thread: str, ns: str, checkpoint_id: str) -> list[WriteRow]:
         return await anyio.to_thread.run_sync(self._read_writes, thread, ns, checkpoint_id)
 
-    async def _alist_rows(
-        self, thread: str | None, ns: str | None, before: str | None, limit: int | None
-    ) -> list[CheckpointRow]:
-        return await anyio.to_thread.run_sync(self._list_rows, thread, ns, before, limit)
+    async def _alist_rows(self, *args: Any) -> list[Any]:
+        return await anyio.to_thread.run_sync(self._list_rows, *args)
 
     async def _adelete(self, thread: str, ns: str | None, ids: Sequence[str] | None) -> None:
         await anyio.to_thread.run_sync(self._delete, thread, ns, ids)
@@ -285,8 +339,11 @@ class SqliteSaver(BaseCheckpointSaver):
     async def _anamespaces(self, thread: str) -> list[str]:
         return await anyio.to_thread.run_sync(self._namespaces, thread)
 
+    async def _acopy_thread(self, source: str, target: str) -> None:
+        await anyio.to_thread.run_sync(self._copy_thread, source, target)
 
-class AsyncSqliteSaver(BaseCheckpointSaver):
+
+class AsyncSqliteSaver(_Rows, RowCheckpointSaver):
     """Checkpoints in a SQLite file through ``aiosqlite`` (asyncio only).
 
     ``async with AsyncSqliteSaver.from_conn_string("state.db") as saver: ...`` or
@@ -294,11 +351,13 @@ class AsyncSqliteSaver(BaseCheckpointSaver):
     threads than the event loop's (they hop onto that loop).
     """
 
-    def __init__(self, conn: Any, *, serde: Serializer | None = None) -> None:
+    def __init__(self, conn: Any, *, serde: SerializerProtocol | None = None) -> None:
         super().__init__(serde=serde)
+        self.jsonplus_serde = JsonPlusSerializer()
         self.conn = conn
         self.lock = asyncio.Lock()
         self.is_setup = False
+        self._has_task_path = True
         try:
             self.loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
@@ -316,106 +375,143 @@ class AsyncSqliteSaver(BaseCheckpointSaver):
         async with self.lock:
             if self.is_setup:
                 return
-            if getattr(self.conn, "isolation_level", None) is not None:
-                self.conn.isolation_level = None
+            # (an aiosqlite connection's isolation level can't be set from this thread; our
+            # explicit BEGIN IMMEDIATE ... COMMIT work under any level)
             for pragma in _PRAGMAS:
                 await self.conn.execute(pragma)
-            for statement in _SCHEMA:
-                await self.conn.execute(statement)
+            tables = {r[0] for r in await self._all("SELECT name FROM sqlite_master WHERE type = 'table'", ())}
+            try:
+                if "checkpoints" not in tables or "writes" not in tables:
+                    try:
+                        await self.conn.execute("PRAGMA journal_mode=WAL")
+                    except sqlite3.OperationalError:
+                        pass
+                    for statement in SCHEMA:
+                        await self.conn.execute(statement)
+                columns = {r[1] for r in await self._all("PRAGMA table_info(writes)", ())}
+                if "task_path" not in columns:
+                    await self.conn.execute("ALTER TABLE writes ADD COLUMN task_path TEXT NOT NULL DEFAULT ''")
+            except sqlite3.OperationalError as exc:
+                if "readonly" not in str(exc):
+                    raise
+                self._has_task_path = "task_path" in {r[1] for r in await self._all("PRAGMA table_info(writes)", ())}
             self.is_setup = True
+
+    async def _all(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        async with self.conn.execute(sql, params) as cur:
+            return list(await cur.fetchall())
 
     async def _fetch(self, sql: str, params: Sequence[Any]) -> list[Any]:
         if not self.is_setup:
             await self.setup()
-        async with self.conn.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        return await self._all(sql, params)
 
-    # -- async primitives ------------------------------------------------------------
-    async def _awrite(self, rows: Sequence[CheckpointRow], writes: Sequence[tuple[str, str, str, WriteRow]]) -> None:
-        if not rows and not writes:
-            return
+    async def _tx(self, statements: Sequence[tuple[str, Any, bool]]) -> None:
+        """Run (sql, params, many) statements in one transaction."""
         if not self.is_setup:
             await self.setup()
         async with self.lock:
             await self.conn.execute("BEGIN IMMEDIATE")
             try:
-                if rows:
-                    await self.conn.executemany(_INSERT_ROW, [_row_params(r) for r in rows])
-                if writes:
-                    await self.conn.executemany(_INSERT_WRITE, _write_params(writes))
+                for sql, params, many in statements:
+                    if many:
+                        await self.conn.executemany(sql, params)
+                    else:
+                        await self.conn.execute(sql, params)
                 await self.conn.execute("COMMIT")
             except BaseException:
                 await self.conn.execute("ROLLBACK")
                 raise
 
-    async def _aread_row(self, thread: str, ns: str, checkpoint_id: str | None) -> CheckpointRow | None:
-        if checkpoint_id is None:
-            found = await self._fetch(
-                f"SELECT {_COLUMNS} FROM actorgraph_checkpoints WHERE thread_id = ? AND ns = ? "
-                "ORDER BY checkpoint_id DESC LIMIT 1",
-                (thread, ns),
-            )
-        else:
-            found = await self._fetch(
-                f"SELECT {_COLUMNS} FROM actorgraph_checkpoints WHERE thread_id = ? AND ns = ? AND checkpoint_id = ?",
-                (thread, ns, checkpoint_id),
-            )
-        return _row(found[0]) if found else None
+    # -- async primitives ------------------------------------------------------------
+    async def _awrite(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True) -> None:
+        statements: list[tuple[str, Any, bool]] = []
+        if rows:
+            statements.append((_INSERT_ROW, [_row_params(r) for r in rows], True))
+        if writes:
+            statements.append((_INSERT_WRITE if replace else _INSERT_WRITE_KEEP, _write_params(writes), True))
+        if statements:
+            await self._tx(statements)
 
-    async def _aread_rows(self, thread: str, ns: str, ids: Sequence[str]) -> dict[str, CheckpointRow]:
+    async def _aput_foreign(
+        self, thread: str, ns: str, parent: str | None, checkpoint: Checkpoint, metadata: dict[str, Any], new_versions: dict[str, Any]
+    ) -> None:
+        await self._tx([(_INSERT_ROW, self._foreign_params(thread, ns, parent, checkpoint, metadata), False)])
+
+    async def _aread_row(self, thread: str, ns: str, checkpoint_id: str | None) -> Any:
+        if checkpoint_id is None:
+            found = await self._fetch(_LATEST, (thread, ns))
+        else:
+            found = await self._fetch(_BY_ID, (thread, ns, checkpoint_id))
+        return self._row(found[0]) if found else None
+
+    async def _aread_rows(self, thread: str, ns: str, ids: Sequence[str]) -> dict[str, Any]:
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
         found = await self._fetch(
-            f"SELECT {_COLUMNS} FROM actorgraph_checkpoints WHERE thread_id = ? AND ns = ? "
-            f"AND checkpoint_id IN ({marks})",
-            (thread, ns, *ids),
+            f"{_SELECT} WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id IN ({marks})", (thread, ns, *ids)
         )
-        return {r.checkpoint_id: r for r in map(_row, found)}
+        return {r.checkpoint_id: r for r in map(self._row, found)}
 
-    async def _aread_range(self, thread: str, ns: str, lo: str, hi: str) -> dict[str, CheckpointRow]:
-        found = await self._fetch(
-            f"SELECT {_COLUMNS} FROM actorgraph_checkpoints WHERE thread_id = ? AND ns = ? "
-            "AND checkpoint_id BETWEEN ? AND ?",
-            (thread, ns, lo, hi),
-        )
-        return {r.checkpoint_id: r for r in map(_row, found)}
+    async def _aread_range(self, thread: str, ns: str, lo: str, hi: str) -> dict[str, Any]:
+        return {r.checkpoint_id: r for r in map(self._row, await self._fetch(_RANGE, (thread, ns, lo, hi)))}
 
     async def _aread_writes(self, thread: str, ns: str, checkpoint_id: str) -> list[WriteRow]:
-        found = await self._fetch(
-            "SELECT task_id, idx, channel, value, task_path FROM actorgraph_writes "
-            "WHERE thread_id = ? AND ns = ? AND checkpoint_id = ?",
-            (thread, ns, checkpoint_id),
-        )
-        return [WriteRow(t, i, c, bytes(v), p) for t, i, c, v, p in found]
-
-    async def _alist_rows(
-        self, thread: str | None, ns: str | None, before: str | None, limit: int | None
-    ) -> list[CheckpointRow]:
-        sql, params = _select(thread, ns, before, limit)
-        return [_row(r) for r in await self._fetch(sql, params)]
-
-    async def _adelete(self, thread: str, ns: str | None, ids: Sequence[str] | None) -> None:
         if not self.is_setup:
             await self.setup()
-        async with self.lock:
-            if ns is None:
-                await self.conn.execute("DELETE FROM actorgraph_checkpoints WHERE thread_id = ?", (thread,))
-                await self.conn.execute("DELETE FROM actorgraph_writes WHERE thread_id = ?", (thread,))
-                return
-            for cid in ids or ():
-                await self.conn.execute(
-                    "DELETE FROM actorgraph_checkpoints WHERE thread_id = ? AND ns = ? AND checkpoint_id = ?",
-                    (thread, ns, cid),
-                )
-                await self.conn.execute(
-                    "DELETE FROM actorgraph_writes WHERE thread_id = ? AND ns = ? AND checkpoint_id = ?",
-                    (thread, ns, cid),
-                )
+        return _writes_from(await self._fetch(pending_writes_sql(self._has_task_path), (thread, ns, checkpoint_id)))
+
+    async def _alist_rows(
+        self,
+        thread: str | None,
+        ns: str | None,
+        before: str | None,
+        limit: int | None,
+        filter: dict[str, Any] | None = None,
+    ) -> list[Any]:
+        sql, params = _select(thread, ns, before, limit, filter)
+        return [self._row(r) for r in await self._fetch(sql, params)]
+
+    async def _adelete(self, thread: str, ns: str | None, ids: Sequence[str] | None) -> None:
+        if ns is None:
+            await self._tx(
+                [
+                    ("DELETE FROM checkpoints WHERE thread_id = ?", (thread,), False),
+                    ("DELETE FROM writes WHERE thread_id = ?", (thread,), False),
+                ]
+            )
+            return
+        statements: list[tuple[str, Any, bool]] = []
+        for table in ("checkpoints", "writes"):
+            sql = f"DELETE FROM {table} WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?"
+            statements.append((sql, [(thread, ns, cid) for cid in ids or ()], True))
+        await self._tx(statements)
 
     async def _anamespaces(self, thread: str) -> list[str]:
-        rows = await self._fetch("SELECT DISTINCT ns FROM actorgraph_checkpoints WHERE thread_id = ?", (thread,))
-        return [r[0] for r in rows]
+        return [r[0] for r in await self._fetch(_NAMESPACES, (thread,))]
+
+    async def _aancestors(self, thread: str, ns: str, checkpoint_id: str | None) -> AsyncIterator[str]:
+        if checkpoint_id is None:
+            checkpoint_id = await self.alatest_id(thread, ns)
+            if checkpoint_id is None:
+                return
+        if not self.is_setup:
+            await self.setup()
+        chain: list[str] = []
+        async with self.conn.execute(ANCESTORS_SQL, (thread, ns, checkpoint_id, thread, ns)) as cur:
+            seen: set[str] = set()
+            async for cid, _ in cur:
+                if cid in seen:
+                    break
+                seen.add(cid)
+                if cid != checkpoint_id:
+                    chain.append(cid)
+        for cid in chain:
+            yield cid
+
+    async def _acopy_thread(self, source: str, target: str) -> None:
+        await self._tx([(sql, (target, source), False) for sql in _COPY])
 
     # -- sync primitives: hop onto the saver's loop ----------------------------------
     def _sync(self, coro: Any) -> Any:
@@ -432,28 +528,32 @@ class AsyncSqliteSaver(BaseCheckpointSaver):
             )
         return asyncio.run_coroutine_threadsafe(coro, loop).result()
 
-    def _write(self, rows: Sequence[CheckpointRow], writes: Sequence[tuple[str, str, str, WriteRow]]) -> None:
-        self._sync(self._awrite(rows, writes))
+    def _write(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True) -> None:
+        self._sync(self._awrite(rows, writes, replace=replace))
 
-    def _read_row(self, thread: str, ns: str, checkpoint_id: str | None) -> CheckpointRow | None:
-        return self._sync(self._aread_row(thread, ns, checkpoint_id))  # type: ignore[no-any-return]
+    def _put_foreign(self, *args: Any) -> None:
+        self._sync(self._aput_foreign(*args))
 
-    def _read_rows(self, thread: str, ns: str, ids: Sequence[str]) -> dict[str, CheckpointRow]:
+    def _read_row(self, thread: str, ns: str, checkpoint_id: str | None) -> Any:
+        return self._sync(self._aread_row(thread, ns, checkpoint_id))
+
+    def _read_rows(self, thread: str, ns: str, ids: Sequence[str]) -> dict[str, Any]:
         return self._sync(self._aread_rows(thread, ns, ids))  # type: ignore[no-any-return]
 
-    def _read_range(self, thread: str, ns: str, lo: str, hi: str) -> dict[str, CheckpointRow]:
+    def _read_range(self, thread: str, ns: str, lo: str, hi: str) -> dict[str, Any]:
         return self._sync(self._aread_range(thread, ns, lo, hi))  # type: ignore[no-any-return]
 
     def _read_writes(self, thread: str, ns: str, checkpoint_id: str) -> list[WriteRow]:
         return self._sync(self._aread_writes(thread, ns, checkpoint_id))  # type: ignore[no-any-return]
 
-    def _list_rows(
-        self, thread: str | None, ns: str | None, before: str | None, limit: int | None
-    ) -> list[CheckpointRow]:
-        return self._sync(self._alist_rows(thread, ns, before, limit))  # type: ignore[no-any-return]
+    def _list_rows(self, *args: Any) -> list[Any]:
+        return self._sync(self._alist_rows(*args))  # type: ignore[no-any-return]
 
     def _delete(self, thread: str, ns: str | None, ids: Sequence[str] | None) -> None:
         self._sync(self._adelete(thread, ns, ids))
 
     def _namespaces(self, thread: str) -> list[str]:
         return self._sync(self._anamespaces(thread))  # type: ignore[no-any-return]
+
+    def _copy_thread(self, source: str, target: str) -> None:
+        self._sync(self._acopy_thread(source, target))

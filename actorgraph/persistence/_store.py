@@ -32,9 +32,10 @@ Differences from LangGraph
   returned or listed, and are purged lazily (no background thread).
 - Negative ``limit``/``offset`` and a ``max_depth`` below 1 are a ``ValueError``.
 - ``SearchItem``'s repr says ``SearchItem(...)``.
-- Semantic search isn't built: a store accepts ``index=`` but ``search(query=...)`` on a
-  store configured with an index raises ``NotImplementedError``. Without an index,
-  ``query`` is ignored, as in LangGraph.
+- Semantic search: ``InMemoryStore(index=...)`` embeds values and ranks
+  ``search(query=...)`` by cosine similarity, as LangGraph's; the SQLite stores accept
+  ``index=`` but ``search(query=...)`` on them raises ``NotImplementedError`` (no vector
+  extension). Without an index, ``query`` is ignored, as in LangGraph.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from __future__ import annotations
 import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar, Literal, NamedTuple, TypedDict, cast
+from typing import Any, Literal, NamedTuple, TypedDict, cast
 
 from actorgraph.errors import InvalidNamespaceError
 
@@ -259,8 +260,9 @@ class TTLConfig(TypedDict, total=False):
 
 
 class IndexConfig(TypedDict, total=False):
-    """Semantic-search settings (LangGraph's shape). actorgraph's stores accept it but
-    don't embed: a ``search(query=...)`` on such a store raises ``NotImplementedError``."""
+    """Semantic-search settings (LangGraph's shape): ``dims``, ``embed`` (an
+    ``Embeddings`` or an embedding function) and ``fields`` (paths of the value to embed,
+    default ``["$"]``, the whole value)."""
 
     dims: int
     embed: Any
@@ -357,9 +359,6 @@ class BaseStore(ABC):
 
     supports_ttl: bool = False
     ttl_config: TTLConfig | None = None
-    # a store whose ``batch`` checks every op itself (actorgraph's stores do) lets the
-    # methods below skip checking the same namespace twice
-    _batch_checks_ops: ClassVar[bool] = False
 
     @abstractmethod
     def batch(self, ops: Iterable[Op]) -> list[Result]:
@@ -372,8 +371,7 @@ class BaseStore(ABC):
     # -- ops from arguments (shared by the sync and async twins) ------------------------
     def _get_op(self, namespace: tuple[str, ...], key: str, refresh_ttl: bool | None) -> GetOp:
         refresh = ensure_refresh(self.ttl_config, refresh_ttl)
-        if self._batch_checks_ops:
-            return GetOp(namespace, key, refresh)
+        # checked here, before anything is queued or batched, as LangGraph does
         return GetOp(check_namespace(namespace, writing=False), coerce_key(key), refresh)
 
     def _put_op(
@@ -390,13 +388,9 @@ class BaseStore(ABC):
                 "Use a store implementation that supports TTL or set ttl=None."
             )
         ttl = ensure_ttl(self.ttl_config, ttl)
-        if self._batch_checks_ops:
-            return PutOp(namespace, key, value, index, ttl)
         return PutOp(check_namespace(namespace, writing=True), coerce_key(key), value, index, ttl)
 
     def _delete_op(self, namespace: tuple[str, ...], key: str) -> PutOp:
-        if self._batch_checks_ops:
-            return PutOp(namespace, key, None)
         return PutOp(check_namespace(namespace, writing=False), coerce_key(key), None)
 
     def _search_op(
@@ -408,8 +402,7 @@ class BaseStore(ABC):
         offset: int,
         refresh_ttl: bool | None,
     ) -> SearchOp:
-        if not self._batch_checks_ops:
-            namespace_prefix = check_labels(namespace_prefix, "Namespace prefix")
+        namespace_prefix = check_labels(namespace_prefix, "Namespace prefix")
         return SearchOp(namespace_prefix, filter, limit, offset, query, ensure_refresh(self.ttl_config, refresh_ttl))
 
     @staticmethod

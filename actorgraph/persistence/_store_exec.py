@@ -17,6 +17,7 @@ from itertools import islice
 from typing import Any, Protocol, cast
 
 from actorgraph.persistence._serde import Serializer
+from actorgraph.persistence._sqlite_utils import _validate_filter_key
 from actorgraph.persistence._store import (
     GetOp,
     IndexConfig,
@@ -183,8 +184,12 @@ def copy_index(index: IndexConfig | None) -> IndexConfig | None:
     return cast(IndexConfig, dict(index))
 
 
-def prepare(ops: Iterable[Op], serde: Serializer, index: IndexConfig | None) -> list[Prepared]:
-    """Check and normalize every op of a batch (raising before anything runs)."""
+def prepare(
+    ops: Iterable[Op], serde: Serializer, index: IndexConfig | None, *, strict_filter_keys: bool = False
+) -> list[Prepared]:
+    """Check and normalize every op of a batch (raising before anything runs).
+    ``strict_filter_keys``: filter keys must be letters, digits, ``_``, ``.`` and ``-``
+    (the SQL stores' rule, a ``ValueError`` naming the key otherwise)."""
     out: list[Prepared] = []
     for op in ops:
         if isinstance(op, GetOp):
@@ -194,7 +199,8 @@ def prepare(ops: Iterable[Op], serde: Serializer, index: IndexConfig | None) -> 
             if op.value is None:
                 out.append(PPut(check_namespace(op.namespace, writing=False), key, None, None))
                 continue
-            ns = check_namespace(op.namespace, writing=True)
+            # the reserved root is refused by put(); a PutOp handed to batch may use it
+            ns = check_namespace(op.namespace, writing=False)
             value = _check_value(op.value, ns, key)
             try:
                 raw = serde.dumps(value)
@@ -210,6 +216,9 @@ def prepare(ops: Iterable[Op], serde: Serializer, index: IndexConfig | None) -> 
                     "store without index= (query is then ignored, as in LangGraph's store without an index)."
                 )
             prefix = check_labels(op.namespace_prefix, "Namespace prefix")
+            if strict_filter_keys and op.filter:
+                for field in op.filter:
+                    _validate_filter_key(field)
             predicate = compile_filter(op.filter) if op.filter else None
             out.append(
                 PSearch(prefix, predicate, _count(op.limit, "limit"), _count(op.offset, "offset"), bool(op.refresh_ttl))
@@ -345,11 +354,26 @@ def _check_filter(filter: Any, path: str) -> None:
             _check_filter(wanted, f"{where}.")
 
 
+def _lookup(value: Any, field: str) -> Any:
+    """``value[field]``; a dotted field (``"user.level"``) not present as a key of its own
+    reaches into nested dicts."""
+    found = value.get(field, _MISSING)
+    if found is not _MISSING or "." not in field:
+        return found
+    for part in field.split("."):
+        if not isinstance(value, dict):
+            return _MISSING
+        value = value.get(part, _MISSING)
+        if value is _MISSING:
+            return _MISSING
+    return value
+
+
 def compile_filter(filter: dict[str, Any]) -> Predicate:
     """A predicate over a stored value, after checking the filter's shape."""
     _check_filter(filter, "")
     fields = tuple(filter.items())
-    return lambda value: all(_match_field(value.get(f, _MISSING), w) for f, w in fields)
+    return lambda value: all(_match_field(_lookup(value, f), w) for f, w in fields)
 
 
 def matches(value: dict[str, Any], filter: dict[str, Any]) -> bool:

@@ -21,6 +21,7 @@ from actorgraph.persistence import _store_exec as ex
 from actorgraph.persistence._serde import Serializer
 from actorgraph.persistence._store import BaseStore, IndexConfig, Op, Result, TTLConfig
 from actorgraph.persistence._store_exec import PPut, Record
+from actorgraph.persistence._store_vectors import VectorIndex
 
 __all__ = ("InMemoryStore",)
 
@@ -122,13 +123,13 @@ class InMemoryStore(BaseStore):
     """A store in memory: for tests, notebooks and single-process services.
 
     ``InMemoryStore(ttl={"default_ttl": 60, "refresh_on_read": True})`` gives every item
-    a time to live (minutes) unless ``put(..., ttl=...)`` says otherwise. ``index=`` is
-    accepted, but semantic search isn't supported (``search(query=...)`` then raises).
+    a time to live (minutes) unless ``put(..., ttl=...)`` says otherwise.
+    ``InMemoryStore(index={"dims": 1536, "embed": embeddings, "fields": ["text"]})``
+    embeds each put value's fields, and ``search(query=...)`` ranks items by similarity.
     ``serde`` is the serializer values are stored with (a shared default otherwise).
     """
 
     supports_ttl = True
-    _batch_checks_ops = True
 
     def __init__(
         self,
@@ -138,14 +139,15 @@ class InMemoryStore(BaseStore):
         serde: Serializer | None = None,
     ) -> None:
         self.index_config: IndexConfig | None = ex.copy_index(index)
-        self.embeddings: Any = None
+        self._vectors = VectorIndex(self.index_config) if self.index_config else None
+        self.embeddings: Any = self._vectors.embeddings if self._vectors is not None else None
         self.ttl_config = ex.check_ttl_config(ttl)
         self.serde = serde or Serializer()
         self._mem = _Memory(self.serde)
         self._lock = threading.Lock()
 
-    def batch(self, ops: Iterable[Op]) -> list[Result]:
-        prepared = ex.prepare(ops, self.serde, self.index_config)
+    def _run(self, ops: list[Op], ranked: dict[int, Any], queries: dict[str, list[float]]) -> list[Result]:
+        prepared = ex.prepare(ops, self.serde, None)
         mem = self._mem
         with self._lock:
             now = ex.now_us()
@@ -153,11 +155,30 @@ class InMemoryStore(BaseStore):
             results, refresh = ex.run(mem, prepared, now)
             if refresh:
                 mem.refresh(refresh, now)
+        if ranked and self._vectors is not None:
+            self._vectors.rank(results, ranked, queries)
         return results
 
+    def batch(self, ops: Iterable[Op]) -> list[Result]:
+        ops = list(ops)
+        vectors = self._vectors
+        if vectors is None:
+            return self._run(ops, {}, {})
+        plain, ranked = vectors.split(ops)
+        ex.prepare(ops, self.serde, None)  # a bad op fails the batch before anything is embedded
+        vectors.index_puts(ops)
+        return self._run(plain, ranked, vectors.query_vectors(ranked))
+
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
-        # nothing here blocks on I/O: the lock is held for microseconds
-        return self.batch(ops)
+        ops = list(ops)
+        vectors = self._vectors
+        if vectors is None:
+            # nothing here blocks on I/O: the lock is held for microseconds
+            return self._run(ops, {}, {})
+        plain, ranked = vectors.split(ops)
+        ex.prepare(ops, self.serde, None)
+        await vectors.aindex_puts(ops)
+        return self._run(plain, ranked, await vectors.aquery_vectors(ranked))
 
     def sweep_ttl(self) -> int:
         """Delete the expired items now; returns how many. (Stores also purge lazily.)"""

@@ -16,10 +16,8 @@ Besides those listed in ``actorgraph.persistence._store``:
 
 - ``SqliteStore(path)`` also takes a file path (the store then owns the connection and
   ``close()`` closes it); ``setup()`` runs by itself on first use; WAL mode is on.
-- TTL refresh on read works whenever the item has a TTL (LangGraph's needs a store-level
-  ``ttl`` config with ``refresh_on_read`` too).
-- Expired items are purged by any write and by a read that meets one, or by
-  ``sweep_ttl()``; there is no sweeper thread (no ``start_ttl_sweeper``).
+- Expired items are purged by any write and by a read that meets one, by ``sweep_ttl()``,
+  and by the sweeper ``start_ttl_sweeper()`` starts.
 - Values are msgpack (the safe serializer), not JSON, in table ``actorgraph_store``:
   LangGraph's SQLite files aren't read.
 """
@@ -27,6 +25,7 @@ Besides those listed in ``actorgraph.persistence._store``:
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import os
 import sqlite3
@@ -41,7 +40,7 @@ from actorgraph.persistence._serde import Serializer
 from actorgraph.persistence._store import BaseStore, IndexConfig, Op, Result, TTLConfig
 from actorgraph.persistence._store_exec import PList, PPut, Prepared, PSearch, Record
 
-__all__ = ("AsyncSqliteStore", "SqliteStore")
+__all__ = ("AsyncSqliteStore", "SqliteIndexConfig", "SqliteStore")
 
 Namespace = tuple[str, ...]
 
@@ -213,6 +212,13 @@ class _Tx:
         return self.conn.execute(_ANY_EXPIRED, (now,)).fetchone() is not None
 
 
+class SqliteIndexConfig(IndexConfig, total=False):
+    """``IndexConfig`` plus LangGraph's SQLite spellings (``text_fields``, ``distance_type``)."""
+
+    text_fields: list[str] | None
+    distance_type: str
+
+
 class SqliteStore(BaseStore):
     """A store in a SQLite database.
 
@@ -224,7 +230,8 @@ class SqliteStore(BaseStore):
     """
 
     supports_ttl = True
-    _batch_checks_ops = True
+    MIGRATIONS = _SCHEMA
+    """The statements ``setup()`` runs (idempotent)."""
 
     def __init__(
         self,
@@ -251,6 +258,9 @@ class SqliteStore(BaseStore):
         self.serde = serde or Serializer()
         self.lock = threading.RLock()
         self.is_setup = False
+        self._sweeper: threading.Thread | None = None
+        self._sweeper_stop = threading.Event()
+        self._sweeper_task: asyncio.Task[None] | None = None
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -303,10 +313,10 @@ class SqliteStore(BaseStore):
 
     # -- batches ----------------------------------------------------------------------
     def batch(self, ops: Iterable[Op]) -> list[Result]:
-        return self._execute(ex.prepare(ops, self.serde, self.index_config))
+        return self._execute(ex.prepare(ops, self.serde, self.index_config, strict_filter_keys=True))
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
-        prepared = ex.prepare(ops, self.serde, self.index_config)
+        prepared = ex.prepare(ops, self.serde, self.index_config, strict_filter_keys=True)
         try:
             return await anyio.to_thread.run_sync(self._execute, prepared)
         except sqlite3.ProgrammingError as exc:
@@ -328,6 +338,8 @@ class SqliteStore(BaseStore):
             # later writes can fail with SQLITE_BUSY in WAL mode)
             with self._transaction("BEGIN IMMEDIATE" if writes else "BEGIN"):
                 results, refresh = ex.run(tx, prepared, now)
+                if not (self.ttl_config and self.ttl_config.get("refresh_on_read")):
+                    refresh = []  # as LangGraph's: reads refresh only when the store's ttl says so
                 if writes:
                     tx.refresh(refresh, now)
                     tx.purge(now)
@@ -366,6 +378,53 @@ class SqliteStore(BaseStore):
     async def asweep_ttl(self) -> int:
         """Async ``sweep_ttl``."""
         return await anyio.to_thread.run_sync(self.sweep_ttl)
+
+    def start_ttl_sweeper(self, sweep_interval_minutes: float | None = None) -> concurrent.futures.Future[None]:
+        """Sweep expired items every ``sweep_interval_minutes`` (default: the ttl config's
+        ``sweep_interval_minutes``, else 5) on a daemon thread until
+        ``stop_ttl_sweeper()``; the returned future completes when it stops (cancel it
+        to stop it too). A store without a ttl config has nothing to sweep."""
+        future: concurrent.futures.Future[None] = concurrent.futures.Future()
+        if not self.ttl_config:
+            future.set_result(None)
+            return future
+        thread = self._sweeper
+        if thread is not None and thread.is_alive():
+            future.add_done_callback(lambda f: self._sweeper_stop.set() if f.cancelled() else None)
+            return future
+        minutes = float(sweep_interval_minutes or self.ttl_config.get("sweep_interval_minutes") or 5)
+        stop = self._sweeper_stop = threading.Event()
+
+        def sweep() -> None:
+            try:
+                while not stop.wait(minutes * 60):
+                    try:
+                        self.sweep_ttl()
+                    except Exception:  # a busy or closed database: try again next time
+                        if stop.is_set():
+                            break
+                if not future.done():
+                    future.set_result(None)
+            except BaseException as exc:
+                if not future.done():
+                    future.set_exception(exc)
+
+        future.add_done_callback(lambda f: stop.set() if f.cancelled() else None)
+        self._sweeper = threading.Thread(target=sweep, name="actorgraph-store-ttl-sweeper", daemon=True)
+        self._sweeper.start()
+        return future
+
+    def stop_ttl_sweeper(self, timeout: float | None = None) -> bool:
+        """Stop the sweeper thread; True once it has stopped (within ``timeout`` s)."""
+        thread = self._sweeper
+        if thread is None or not thread.is_alive():
+            return True
+        self._sweeper_stop.set()
+        thread.join(timeout)
+        stopped = not thread.is_alive()
+        if stopped:
+            self._sweeper = None
+        return stopped
 
 
 class AsyncSqliteStore(SqliteStore):
@@ -436,7 +495,7 @@ class AsyncSqliteStore(SqliteStore):
         await self._on_conn_thread(self._ensure_setup)
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
-        prepared = ex.prepare(ops, self.serde, self.index_config)
+        prepared = ex.prepare(ops, self.serde, self.index_config, strict_filter_keys=True)
         return await self._on_conn_thread(self._execute, prepared)  # type: ignore[no-any-return]
 
     def batch(self, ops: Iterable[Op]) -> list[Result]:
@@ -445,7 +504,7 @@ class AsyncSqliteStore(SqliteStore):
         except RuntimeError:
             running = None
         if running is self.loop:
-            raise RuntimeError(
+            raise asyncio.InvalidStateError(
                 "AsyncSqliteStore's sync methods would block the event loop the store runs on: "
                 "use the async ones (aget, aput, asearch, abatch, ...) in async code"
             )
@@ -454,6 +513,42 @@ class AsyncSqliteStore(SqliteStore):
     async def sweep_ttl(self) -> int:  # type: ignore[override]
         """Delete the expired items now; returns how many (LangGraph's is async here too)."""
         return await self._on_conn_thread(SqliteStore.sweep_ttl, self)  # type: ignore[no-any-return]
+
+    async def start_ttl_sweeper(self, sweep_interval_minutes: float | None = None) -> asyncio.Task[None]:  # type: ignore[override]
+        """Sweep expired items periodically on a task of the store's loop until
+        ``stop_ttl_sweeper()`` (see ``SqliteStore.start_ttl_sweeper``)."""
+        if not self.ttl_config:
+            return asyncio.create_task(asyncio.sleep(0))
+        task = self._sweeper_task
+        if task is not None and not task.done():
+            return task
+        minutes = float(sweep_interval_minutes or self.ttl_config.get("sweep_interval_minutes") or 5)
+
+        async def sweep() -> None:
+            while True:
+                await asyncio.sleep(minutes * 60)
+                try:
+                    await self.sweep_ttl()
+                except Exception:  # a busy database: try again next time
+                    continue
+
+        self._sweeper_task = asyncio.create_task(sweep())
+        return self._sweeper_task
+
+    async def stop_ttl_sweeper(self, timeout: float | None = None) -> bool:  # type: ignore[override]
+        """Stop the sweeper task; True once it has stopped (within ``timeout`` s)."""
+        task = self._sweeper_task
+        if task is None or task.done():
+            return True
+        task.cancel()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout)
+        except asyncio.CancelledError:
+            pass
+        except asyncio.TimeoutError:
+            return False
+        self._sweeper_task = None
+        return True
 
     async def asweep_ttl(self) -> int:
         return await self.sweep_ttl()

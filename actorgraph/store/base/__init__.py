@@ -20,9 +20,14 @@ from actorgraph.persistence._store import (
     TTLConfig,
     validate_op_namespace,
 )
+from actorgraph.persistence._store_embed import Embeddings, ensure_embeddings, get_text_at_path, tokenize_path
 
 __all__ = (
     "BaseStore",
+    "Embeddings",
+    "ensure_embeddings",
+    "get_text_at_path",
+    "tokenize_path",
     "GetOp",
     "IndexConfig",
     "InvalidNamespaceError",

@@ -1,0 +1,3 @@
+"""Import-compatible path: serializers for checkpoints (re-exports only)."""
+
+__all__ = ()
