@@ -279,11 +279,12 @@ class GraphInterrupt(GraphBubbleUp):
     """A node (or a subgraph) paused the run; carries the interrupts raised."""
 
     def __init__(self, interrupts: Sequence[Interrupt] = ()) -> None:
-        super().__init__(tuple(interrupts))
+        # kept as given (``args[0]`` is the caller's list or tuple, as in LangGraph)
+        super().__init__(interrupts)
 
     @property
     def interrupts(self) -> tuple[Interrupt, ...]:
-        return self.args[0] if self.args else ()
+        return tuple(self.args[0]) if self.args else ()
 
 
 class NodeInterrupt(GraphInterrupt):

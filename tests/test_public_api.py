@@ -30,6 +30,15 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
     "actorgraph.constants": ({"TAG_NOSTREAM", "TAG_HIDDEN", "START", "END", "CONF", "TASKS", "CONFIG_KEY_CHECKPOINTER"}, set()),
     "actorgraph.func": ({"task", "entrypoint"}, set()),
     "actorgraph.runtime": ({"BaseUser", "ExecutionInfo", "RunControl", "Runtime", "ServerInfo", "get_runtime"}, set()),
+    "actorgraph.callbacks": (
+        {
+            "GraphCallbackHandler", "GraphInterruptEvent", "GraphLifecycleEvent", "GraphLifecycleStatus",
+            "GraphResumeEvent", "get_async_graph_callback_manager_for_config",
+            "get_sync_graph_callback_manager_for_config",
+        },
+        set(),
+    ),
+    "actorgraph.pregel.remote": ({"RemoteGraph", "RemoteException"}, set()),
     "actorgraph.config": ({"RunnableConfig", "get_config", "get_store", "get_stream_writer"}, set()),
     "actorgraph.errors": (
         {

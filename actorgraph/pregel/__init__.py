@@ -1,0 +1,4 @@
+"""The low-level graph API (``langgraph.pregel``) and graphs that run elsewhere
+(``actorgraph.pregel.remote.RemoteGraph``)."""
+
+__all__ = ()
