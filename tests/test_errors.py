@@ -246,9 +246,15 @@ def test_pydantic_invalid_input_raises_validation_error() -> None:
 
 
 @pytest.mark.anyio
-async def test_unknown_stream_mode_is_a_value_error_naming_it() -> None:
-    """Deliberate difference: LangGraph yields nothing for an unknown mode."""
+async def test_unknown_stream_mode_streams_nothing_as_in_langgraph() -> None:
     g = _single(lambda s: None)
+    assert [c async for c in g.astream({"x": 0}, stream_mode="bogus")] == []
+    assert {m for m, _ in g.stream({"x": 0}, stream_mode=["values", "bogus"])} == {"values"}
+
+
+@pytest.mark.anyio
+async def test_strict_unknown_stream_mode_is_a_value_error_naming_it() -> None:
+    g = _single(lambda s: None, strict=True)
     with pytest.raises(ValueError, match="'bogus'"):
         [c async for c in g.astream({"x": 0}, stream_mode="bogus")]
     with pytest.raises(ValueError, match="'bogus'"):

@@ -32,10 +32,11 @@ ALLOWED = {
     "stream": set(),
     "persistence": {"channels"},
     "actors": {"channels", "persistence", "stream"},
-    "graph": {"channels", "actors", "persistence", "draw", "stream"},
-    "func": {"channels", "actors", "persistence", "draw", "stream"},
-    "server": {"channels", "actors", "persistence", "graph", "func", "draw", "stream", "prebuilt"},
-    "prebuilt": {"channels", "actors", "persistence", "graph", "func", "draw", "stream"},
+    "pregel": {"channels", "actors", "persistence", "draw", "stream"},
+    "graph": {"channels", "actors", "persistence", "draw", "stream", "pregel"},
+    "func": {"channels", "actors", "persistence", "draw", "stream", "pregel"},
+    "server": {"channels", "actors", "persistence", "graph", "func", "draw", "stream", "prebuilt", "pregel"},
+    "prebuilt": {"channels", "actors", "persistence", "graph", "func", "draw", "stream", "pregel"},
 }
 
 

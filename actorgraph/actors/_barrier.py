@@ -18,6 +18,7 @@ import anyio
 import msgspec
 
 from actorgraph._constants import INTERRUPT, PUSH, START
+from actorgraph.actors._delta import ensure_message_ids
 from actorgraph.actors._ids import subgraph_namespace, task_id
 from actorgraph.actors._messages import Activate, TaskDone, TaskResult, TaskSpec, null_result
 from actorgraph.actors._node import post_activate
@@ -30,6 +31,7 @@ from actorgraph.errors import (
     NodeError,
     ParentCommand,
     create_error_message,
+    is_invalid_resume,
 )
 from actorgraph.persistence._model import decode_metadata
 
@@ -148,9 +150,13 @@ class BarrierActor:
                 return None  # finished by a job, which posts the result
             self._on_result(r)
             return None if run.stopping else self._close_step()
+        if self.program.delta_value_channels:
+            ensure_message_ids(self.program.channels, writes)
         updated, written, changed = state.apply_writes(writes, bump=False)
         self._emit_values(written)
-        return self._next_step(updated, changed, written, [], "input", [], first=True)
+        persistence = run.persistence
+        rows = persistence.input_rows(writes, state.step) if persistence is not None and persistence.delta is not None else []
+        return self._next_step(updated, changed, written, rows, "input", [], first=True)
 
     def _input_unobserved(self, writes: list[tuple[str, Any]]) -> bool:
         run = self.run
@@ -184,13 +190,25 @@ class BarrierActor:
         with it, so a crash doesn't lose them) - the tasks they trigger join the step."""
         run = self.run
         state = self.state
+        null_written: set[str] = set()
+        null_changed: set[str] = set()
         if command is not None and (command[0] or command[1]):
             writes, sends = command
             result = null_result(state.step, list(writes), list(sends))
             try:
-                state.apply_null(result)
-                if run.persistence is not None and not fork:
-                    run.persistence.save((), run.persistence.task_rows(result))
+                if self.program.delta_value_channels:
+                    ensure_message_ids(self.program.channels, result.writes)
+                _, null_written, null_changed = state.apply_null(result)
+                persistence = run.persistence
+                if persistence is not None:
+                    # the next checkpoint stores what the update changed
+                    persistence.dirty |= null_changed
+                    if not fork:
+                        persistence.save((), persistence.task_rows(result))
+                    elif persistence.delta is not None:
+                        # a branch's first checkpoint holds the update's delta channels
+                        # whole: the writes are saved nowhere to replay
+                        persistence.delta.forced.update(c for c in null_written if c in persistence.delta.names)
             except Exception as exc:
                 return run.stop_with_error(exc)
         # a resumed run starts from the saved state: it is the output so far, and the
@@ -205,7 +223,7 @@ class BarrierActor:
         if fork:
             state.step += 1
             run.stop = state.step + 1 + run.recursion_limit
-            return self._next_step(None, set(), set(), [], "fork", [], first=True)
+            return self._next_step(None, null_changed, null_written, [], "fork", [], first=True)
         state.step += 1
         run.stop = state.step + 1 + run.recursion_limit
         tasks = state.prepare(None, run.task_seed(), run.checkpoint_ns)
@@ -309,10 +327,14 @@ class BarrierActor:
             if self.failure is None:
                 self.failure = r
                 self.expected -= 1
-                if self.expected > 0:
+                if self.expected > 0 and not is_invalid_resume(r.error):
                     # siblings already resuming (their awaits done) finish first, and
-                    # their writes are kept, as in LangGraph; then the run stops
+                    # their writes are kept, as in LangGraph; then the run stops. A bad
+                    # answer to an interrupt lets every sibling finish: one answered in
+                    # the same resume mustn't be cut off after its side effects
                     run.dispatcher.submit((self._fail_after_ready, r, None, False))
+            else:
+                self.expected -= 1
             return
         if r.parent_command is not None:
             if run.parent is None and self.program.strict:
@@ -326,10 +348,19 @@ class BarrierActor:
             else:
                 run.stop_with_error(ParentCommand(r.parent_command.command))
             return
+        if r.writes and self.program.delta_value_channels:
+            # before they are saved or applied, so every read sees the same ids
+            try:
+                ensure_message_ids(self.program.channels, r.writes)
+            except Exception as exc:
+                # a message the delta channel can't hold: the run fails as if the node had
+                self._emit_task_result(r)
+                run.stop_with_error(exc)
+                return
         self.results.append(r)
         self.expected -= 1
         persistence = run.persistence
-        if persistence is not None and self.expected > 0 and not r.cached:
+        if persistence is not None and self.expected > 0:
             # others are still running: save this task's writes now, so a crash from
             # here on doesn't run it again
             try:
@@ -384,7 +415,7 @@ class BarrierActor:
             sink = run.sink
             ns = run.stream_ns
             if sink.wants("updates", ns):
-                chunk = {r.task.name: _update_view(r.writes, self.program.stream_key_set, self.program.single_output)}
+                chunk = {r.task.name: _update_view(r.writes, self.program.stream_key_set, self.program.stream_single)}
                 if r.cached:
                     chunk["__metadata__"] = {"cached": True}
                 sink.emit(ns, "updates", chunk)
@@ -443,7 +474,7 @@ class BarrierActor:
             return []
         rows = []
         for r in results:
-            if r.task.id not in self.saved and not r.cached:
+            if r.task.id not in self.saved:
                 rows.extend(persistence.task_rows(r))
         return rows
 
@@ -712,9 +743,9 @@ class BarrierActor:
         program = self.program
         if r.call:
             update = dict(r.writes)  # a task call: {"__return__": value}
-        elif program.single_output is not None:
+        elif program.stream_single is not None:
             # an entrypoint: its output channel
-            update = {c: v for c, v in r.writes if c == program.single_output}
+            update = {c: v for c, v in r.writes if c == program.stream_single}
         else:
             if program.nodes[r.task.name].hidden:
                 return

@@ -75,7 +75,8 @@ def _signature(fn: Any) -> inspect.Signature | None:
 
 def bind_callable(fn: Any, what: str) -> BoundCallable:
     """Work out how to call ``fn``; ``what`` names it in errors ("node 'x'")."""
-    ainvoke = getattr(fn, "ainvoke", None)
+    # a runnable's class defines ``ainvoke`` (a mock that answers every attribute doesn't)
+    ainvoke = getattr(fn, "ainvoke", None) if hasattr(type(fn), "ainvoke") else None
     if ainvoke is not None and not inspect.isfunction(fn) and callable(ainvoke):
         # a Runnable-like object (a compiled graph, a LangChain runnable)
         invoke = getattr(fn, "invoke", None)

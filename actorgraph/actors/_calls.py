@@ -238,7 +238,8 @@ def call_task(node: NodeSpec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
         input=(args, kwargs),
         triggers=(PUSH,),
     )
-    if run.persistence is not None:
+    if run.persistence is not None and run.program.strict:
+        # arguments aren't stored (a resumed caller calls again): strict checks them anyway
         _check_storable(run, node, args, kwargs)
     future = CallFuture(node.name, run.loop_thread)
     # a traced call's run goes under its caller's run

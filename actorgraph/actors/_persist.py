@@ -18,14 +18,19 @@ checkpoint, in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from actorgraph._constants import ERROR, INTERRUPT, NO_WRITES, RESUME, RETURN, TASKS
+from actorgraph._constants import ERROR, INPUT, INTERRUPT, NO_WRITES, NULL_TASK_ID, PULL, RESUME, RETURN, TASKS
+from actorgraph.actors._delta import COUNTERS_KEY, DeltaBook
 from actorgraph.actors._ids import checkpoint_id as new_checkpoint_id
 from actorgraph.actors._messages import SendMsg, TaskResult, TaskSpec
+from actorgraph.actors._persist_exit import ExitRun
+from actorgraph.channels._snapshot import _DeltaSnapshot
 import msgspec
 
 from actorgraph.persistence._base import LoadedCheckpoint, encode_record
@@ -85,6 +90,9 @@ class RunPersistence:
         "delta_channels",
         "stored_base",
         "exit_unsaved",
+        "delta",
+        "delta_anchor",
+        "exit_run",
     )
 
     def __init__(self, run: RunState, saver: Any, thread: str, durability: str) -> None:
@@ -118,10 +126,23 @@ class RunPersistence:
         # and the ids of the ones it made but won't store
         self.stored_base: str | None = None
         self.exit_unsaved: set[str] = set()
+        names = run.program.delta_value_channels
+        self.delta: DeltaBook | None = DeltaBook(names) if names else None
+        # the loaded checkpoint when it is the thread's latest (nothing built on it yet):
+        # a new input's delta-channel writes are saved on it
+        self.delta_anchor: str | None = None
+        # "exit" with delta channels: their writes and snapshots are settled at the end
+        self.exit_run: ExitRun | None = ExitRun(new_checkpoint_id()) if durability == "exit" and names else None
 
     # -- restoring -----------------------------------------------------------------------
-    def adopt(self, loaded: LoadedCheckpoint) -> None:
-        """Continue from ``loaded``: new checkpoints are its children and reuse its blobs."""
+    def adopt(self, loaded: LoadedCheckpoint, reapplies: bool = True) -> None:
+        """Continue from ``loaded``: new checkpoints are its children and reuse its blobs.
+        ``reapplies``: this run applies the checkpoint's pending writes (a resume)."""
+        if self.delta is not None:
+            self.delta.adopt(loaded.metadata, (w[1] for w in loaded.writes), reapplies)
+        if self.exit_run is not None:
+            self.exit_run.base = loaded.id
+            self.exit_run.base_step = loaded.row.step
         self.checkpoint_id = self.stored_base = loaded.id
         self.blob_writers = dict(loaded.record.blob_writers)
         self.blob_roots = dict(loaded.record.blob_roots)
@@ -140,10 +161,18 @@ class RunPersistence:
         return new_checkpoint_id()
 
     def checkpoint(
-        self, state: StepState, source: str, step: int, changed: set[str], cid: str, written: set[str] = frozenset()  # type: ignore[assignment]
+        self,
+        state: StepState,
+        source: str,
+        step: int,
+        changed: set[str],
+        cid: str,
+        written: set[str] = frozenset(),  # type: ignore[assignment]
+        bump: bool = True,
     ) -> CheckpointRow:
         """A new checkpoint ``cid`` of ``state``; becomes the current one. Blobs are
-        stored for the channels changed since the last checkpoint."""
+        stored for the channels changed since the last checkpoint, and a snapshot of the
+        delta channels due one (``bump``: it counts as a super-step for them)."""
         self.dirty |= changed
         serde = self.saver.serde
         blobs: dict[str, Blob] = {}
@@ -161,6 +190,9 @@ class RunPersistence:
                 raise SerializationError(f"Can't save {_what(chan, value, serde)} of thread '{self.thread}': {exc}") from exc
             self.blob_writers[chan] = cid
         self.dirty = set()
+        book = self.delta
+        if book is not None:
+            self._delta_blobs(book, state, changed, cid, blobs, bump)
         sends = [(s.node, s.arg) for s in state.pending_sends]
         try:
             sends_bytes = serde.dumps(sends) if sends else b""
@@ -177,6 +209,8 @@ class RunPersistence:
         metadata = {"source": source, "step": step, "parents": dict(self.run.parent_checkpoints)}
         if self.user_metadata:
             metadata.update(self.user_metadata)
+        if book is not None and (counters := book.metadata()):
+            metadata[COUNTERS_KEY] = counters
         row = CheckpointRow(
             thread_id=self.thread,
             ns=self.ns,
@@ -189,9 +223,34 @@ class RunPersistence:
             blobs=blobs,
             metadata=encode_metadata(metadata),
         )
+        if self.exit_run is not None and book is not None:
+            self.exit_run.note_row(cid, step, state, book.names, record, metadata)
         self.parent_id = self.checkpoint_id
         self.checkpoint_id = cid
         return row
+
+    def _delta_blobs(
+        self, book: DeltaBook, state: StepState, changed: set[str], cid: str, blobs: dict[str, Blob], bump: bool
+    ) -> None:
+        """A delta channel's value is stored only as a snapshot; a checkpoint where it
+        changed without one holds none (a reader replays the writes saved on its
+        ancestors since the snapshot)."""
+        if not bump:
+            # a copy of a checkpoint (update_state as __copy__): the same values, stored
+            # as they were; what the branch it starts must snapshot is settled after it
+            book.forced.clear()
+        due = book.advance(state, changed, snapshot=bump and self.durability != "exit", bump=bump)
+        serde = self.saver.serde
+        # (one changed since its last snapshot has no value stored already: the loop over
+        # the changed channels dropped it; an unchanged one still reads its snapshot)
+        for chan in due:
+            value = state.channels[chan].get()
+            try:
+                data = serde.dumps(_DeltaSnapshot(value))
+            except SerializationError as exc:
+                raise SerializationError(f"Can't save {_what(chan, value, serde)} of thread '{self.thread}': {exc}") from exc
+            blobs[chan] = Blob(FULL, data, size=len(data))
+            self.blob_writers[chan] = cid
 
     def _blob(self, chan: str, value: Any, serde: Any, cid: str) -> Blob:
         """A list that only grew (by an append-style reducer) is stored as its new items;
@@ -227,24 +286,57 @@ class RunPersistence:
         elif result.paused:
             writes.append((INTERRUPT, list(result.interrupts)))
         else:
-            writes.extend(result.writes)
-            writes.extend((TASKS, (s.node, s.arg)) for s in result.sends)
+            untracked = self.run.program.untracked_channels
+            if untracked:
+                # values of UntrackedValue channels are never stored, nor are they in a Send
+                writes.extend(w for w in result.writes if w[0] not in untracked)
+                writes.extend((TASKS, (s.node, _without(s.arg, untracked))) for s in result.sends)
+            else:
+                writes.extend(result.writes)
+                writes.extend((TASKS, (s.node, s.arg)) for s in result.sends)
             if not writes:
                 writes.append((NO_WRITES, None))  # finished, with nothing to write
         resume = self.run.answers.get(spec.id)
         if resume:
             writes.append((RESUME, list(resume)))
-        return self._write_rows(spec, writes, cid)
+        return self.write_rows(spec, writes, cid)
+
+    def input_rows(self, writes: list[tuple[str, Any]], step: int) -> list[tuple[str, str, str, WriteRow]]:
+        """Where a run's input to delta channels is kept: as pending writes of the
+        checkpoint it starts from, when that is the thread's latest; else (a new thread,
+        or a branch off an older checkpoint) the input checkpoint snapshots them."""
+        book = self.delta
+        assert book is not None
+        ws = [(c, v) for c, v in writes if c in book.names]
+        if not ws:
+            return []
+        exit_run = self.exit_run
+        if exit_run is not None:
+            # stored with the run's last checkpoint, with the other steps' delta writes
+            spec = TaskSpec(id=NULL_TASK_ID, name="", path=(INPUT,), order=(0, INPUT), step=step, input=None, triggers=())
+            for w in self.write_rows(spec, ws, self.checkpoint_id or ""):
+                exit_run.input_write(step, w)
+            return []
+        anchor = self.delta_anchor
+        if anchor is None:
+            book.forced.update(c for c, _ in ws)
+            return []
+        tid = str(uuid.uuid5(uuid.UUID(anchor), INPUT))
+        spec = TaskSpec(id=tid, name=INPUT, path=(INPUT,), order=(0, INPUT), step=-1, input=None, triggers=())
+        return self.write_rows(spec, ws, anchor)
 
     def resume_rows(self, result: TaskResult) -> list[tuple[str, str, str, WriteRow]]:
         """The answers a paused task call got so far (its interrupt is saved by its caller)."""
         resume = self.run.answers.get(result.task.id)
         if not resume or self.checkpoint_id is None:
             return []
-        return self._write_rows(result.task, [(RESUME, list(resume))], self.checkpoint_id)
+        return self.write_rows(result.task, [(RESUME, list(resume))], self.checkpoint_id)
 
-    def _write_rows(self, spec: TaskSpec, writes: list[tuple[str, Any]], cid: str) -> list[tuple[str, str, str, WriteRow]]:
+    def write_rows(self, spec: TaskSpec, writes: list[tuple[str, Any]], cid: str) -> list[tuple[str, str, str, WriteRow]]:
         serde = self.saver.serde
+        # LangGraph's task path string: stored writes sort by it in the order the step
+        # applied them (pull tasks by node, then Sends by index)
+        path = "" if spec.id == NULL_TASK_ID else task_path_str(spec.path)  # no task: first
         rows = []
         regular = 0
         for chan, value in writes:
@@ -265,7 +357,7 @@ class RunPersistence:
                     else f"the write of node '{spec.name}' to channel '{chan}'"
                 )
                 raise SerializationError(f"Can't save {what}: {exc}") from exc
-            rows.append((self.thread, self.ns, cid, WriteRow(spec.id, i, chan, data, spec.name)))
+            rows.append((self.thread, self.ns, cid, WriteRow(spec.id, i, chan, data, path)))
         return rows
 
     # -- saving ----------------------------------------------------------------------
@@ -274,6 +366,12 @@ class RunPersistence:
         if self.durability == "exit":
             for row in rows:
                 self.exit_row = self._exit_row(row)
+            if self.exit_run is not None and self.delta is not None:
+                # writes of earlier checkpoints are history that isn't kept, but their delta
+                # channels' writes are, for a reader to replay
+                current = rows[-1].checkpoint_id if rows else self.checkpoint_id
+                self.exit_writes = self.exit_run.keep(current, [*self.exit_writes, *writes], self.delta.names)
+                return
             if rows:
                 # writes of earlier checkpoints are history that isn't kept
                 self.exit_writes = [w for w in self.exit_writes if w[2] == rows[-1].checkpoint_id]
@@ -341,6 +439,9 @@ class RunPersistence:
         if self.durability == "exit":
             rows = [self.exit_row] if self.exit_row is not None else []
             writes, self.exit_writes = self.exit_writes, []
+            if self.exit_row is not None and self.exit_run is not None:
+                rows, anchored = self.exit_run.finish(self, self.exit_row)
+                writes = [*anchored, *writes]
             self.exit_row = None
             if rows or writes:
                 await self.saver.asave(rows, writes)
@@ -369,6 +470,35 @@ class RunPersistence:
             await self.saver.asave(rows, writes)
 
 
+@functools.lru_cache(maxsize=4096)
+def task_path_str(path: Any) -> str:
+    """``("__pregel_pull", "a")`` -> ``"~__pregel_pull, a"``; numbers zero-padded."""
+    if isinstance(path, (tuple, list)):
+        return "~" + ", ".join(task_path_str(p) for p in path)
+    if isinstance(path, int) and not isinstance(path, bool):
+        return f"{path:010d}"
+    return str(path)
+
+
+_PULL_PREFIX = f"~{PULL}, "
+
+
+def node_of_path(path: str) -> str:
+    """The node a stored write's task path names (``""`` for a Send's: it names none)."""
+    if path.startswith(_PULL_PREFIX):
+        return path[len(_PULL_PREFIX) :]
+    if path.startswith("~"):
+        return ""
+    return path  # stored before paths were LangGraph's: the node's name
+
+
+def _without(arg: Any, keys: frozenset[str]) -> Any:
+    """A Send's argument without the values of untracked channels (top-level keys)."""
+    if type(arg) is dict and not keys.isdisjoint(arg):
+        return {k: v for k, v in arg.items() if k not in keys}
+    return arg
+
+
 def _what(chan: str, value: Any, serde: Any) -> str:
     """Names what failed to serialize: the channel, or for a dict (the run's input) the key."""
     if isinstance(value, dict):
@@ -389,7 +519,7 @@ def decode_pending(loaded: LoadedCheckpoint) -> dict[str, dict[str, Any]]:
     for task_id, chan, value, path in loaded.writes:
         entry = out.setdefault(
             task_id,
-            {"writes": [], "sends": [], "interrupts": [], "resume": [], "error": None, "node": path, "done": False},
+            {"writes": [], "sends": [], "interrupts": [], "resume": [], "error": None, "node": node_of_path(path), "done": False},
         )
         if chan == NO_WRITES:
             entry["done"] = True

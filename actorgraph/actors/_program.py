@@ -218,6 +218,24 @@ def _append_style(channel: Any) -> bool:
     return op is operator.add or getattr(op, "delta_storable", False) is True
 
 
+def _is_delta(channel: Any) -> bool:
+    from actorgraph.channels import DeltaChannel
+
+    return isinstance(channel, DeltaChannel)
+
+
+def _replayable(channel: Any) -> bool:
+    from actorgraph.channels import BinaryOperatorAggregate, DeltaChannel
+
+    return isinstance(channel, (BinaryOperatorAggregate, DeltaChannel))
+
+
+def _untracked(channel: Any) -> bool:
+    from actorgraph.channels import UntrackedValue
+
+    return isinstance(channel, UntrackedValue)
+
+
 class Program:
     """A compiled graph as the engine sees it."""
 
@@ -232,6 +250,7 @@ class Program:
         input_channel: str,
         stream_keys: Sequence[str] | None = None,
         single_output: str | None = None,
+        stream_single: Any = "",
         map_input: Callable[[Any], list[tuple[str, Any]]],
         map_command: Callable[[Any], tuple[list[tuple[str, Any]], list[Any]]],
         command_writes: Callable[[Any], tuple[list[tuple[str, Any]], list[Any]]] | None = None,
@@ -267,6 +286,9 @@ class Program:
         self.stream_key_set = frozenset(self.stream_keys)
         # the functional API's output: one channel's bare value, not a dict of keys
         self.single_output = single_output
+        # the same for the values/updates streams and snapshots (a Pregel graph may stream
+        # every channel while it returns one); by default what ``invoke`` does
+        self.stream_single: str | None = single_output if stream_single == "" else stream_single
         self.input_channel = input_channel
         self.map_input = map_input
         self.map_command = map_command
@@ -297,6 +319,12 @@ class Program:
         )
         self.finish_channels = tuple(k for k, c in self.channels.items() if c.waits_for_finish)
         self.consumable_channels = frozenset(k for k, c in self.channels.items() if c.consumable)
+        # channels whose values are never saved (UntrackedValue): their writes aren't either
+        self.untracked_channels = frozenset(k for k, c in self.channels.items() if _untracked(c))
+        # DeltaChannels: stored as snapshots every so often, rebuilt from writes between
+        self.delta_value_channels = frozenset(k for k, c in self.channels.items() if _is_delta(c))
+        # reducer channels a restore may have to rebuild from saved writes
+        self.replay_channels = frozenset(k for k, c in self.channels.items() if _replayable(c))
         # lists that only grow through their reducer: checkpoints store their new items
         self.delta_channels = frozenset(k for k, c in self.channels.items() if _append_style(c))
         # nodes whose input is the whole state: they share one input dict per step

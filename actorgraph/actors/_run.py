@@ -19,6 +19,7 @@ import anyio
 from actorgraph._constants import (
     CONF,
     CONFIG_KEY_CHECKPOINT_ID,
+    CONFIG_KEY_CHECKPOINTER,
     CONFIG_KEY_CHECKPOINT_MAP,
     CONFIG_KEY_RUNTIME,
     CONFIG_KEY_STRICT_RESUME,
@@ -31,6 +32,7 @@ from actorgraph._constants import (
 from actorgraph._runtime import RunControl, coerce_parent_runtime, server_info_from
 from actorgraph._message_types import langchain_installed
 from actorgraph.actors._barrier import BarrierActor
+from actorgraph.actors._delta import rebuild_delta_channels
 from actorgraph.actors._context import _NO_ANSWER, TaskContext, interrupt_id
 from actorgraph.actors._dispatcher import Dispatcher
 from actorgraph.actors._ids import checkpoint_id as new_checkpoint_id
@@ -96,6 +98,8 @@ class RunOutcome:
     values: dict[str, Any] | None
     interrupts: list[Any] = field(default_factory=list)
     paused: bool = False
+    state: dict[str, Any] | None = None
+    """Every state key's value at the end (for ``invoke(..., output_keys=...)``)."""
     status: str = "done"
     """LangGraph's name for where the run stopped: ``done``, ``pending`` (interrupts),
     ``interrupt_before``/``interrupt_after`` (a breakpoint)."""
@@ -275,6 +279,10 @@ class RunState:
                 if seeded_store is not None:
                     self.store = seeded_store
         if self.durability not in DURABILITY_MODES:
+            if not program.strict:
+                # LangGraph saves as "async" for a value it doesn't know
+                self.durability = "async"
+        if self.durability not in DURABILITY_MODES:
             raise ConfigError(
                 f"durability must be one of {', '.join(DURABILITY_MODES)}, got {self.durability!r}"
             )
@@ -375,7 +383,7 @@ class RunState:
         try:
             barrier = self.barrier
             for r in barrier.results:
-                if r.task.id not in barrier.saved and not r.cached:
+                if r.task.id not in barrier.saved:
                     rows.extend(persistence.task_rows(r))
             if failed is not None:
                 rows.extend(persistence.task_rows(failed))
@@ -389,7 +397,8 @@ class RunState:
     def finish_ok(self) -> Any:
         barrier = self.barrier
         self.stopping = True
-        self.outcome = RunOutcome(barrier.state.output_values() if barrier.output_written else None)
+        state = barrier.state
+        self.outcome = RunOutcome(state.output_values() if barrier.output_written else None, state=state.state_values)
         self._flush_then_end()
         return None
 
@@ -400,7 +409,10 @@ class RunState:
         # a subgraph's breakpoint shows as its parent's (which pauses too), not twice
         if breakpoint and self.parent is None and self.sink.wants("updates", self.stream_ns):
             self.sink.emit(self.stream_ns, "updates", {INTERRUPT: ()})
-        self.outcome = RunOutcome(self.barrier.state.output_values(), list(interrupts), paused=breakpoint, status=status)
+        state = self.barrier.state
+        self.outcome = RunOutcome(
+            state.output_values(), list(interrupts), paused=breakpoint, status=status, state=state.state_values
+        )
         if self.persistence is not None and rows:
             self.persistence.save((), rows)
         self._flush_then_end()
@@ -521,10 +533,14 @@ async def _latest_before(saver: Any, thread: str, ns: str, before: str) -> Loade
     return None
 
 
-def _saver(program: Program, parent: TaskContext | None) -> Any:
+def _saver(program: Program, parent: TaskContext | None, config: dict[str, Any]) -> Any:
     cp = program.checkpointer
     if cp is False:
         return None
+    lent = (config.get(CONF) or {}).get(CONFIG_KEY_CHECKPOINTER)
+    if lent is not None:
+        # a saver lent through the config (how LangGraph lends a subgraph its parent's)
+        cp = lent
     if cp is not None and cp is not True:
         return engine_saver(cp)
     if parent is not None and parent.run.persistence is not None:
@@ -651,14 +667,15 @@ async def execute(
         control=control,
         trace=trace,
     )
-    saver = _saver(program, parent)
+    saver = _saver(program, parent, config)
     loaded = None
     child_mode = ""
     if saver is not None:
         if run.thread_id is None:
             raise ConfigError(
-                f"Graph '{program.name}' has a checkpointer, so each run needs a thread: pass "
-                "config={'configurable': {'thread_id': '...'}}"
+                "Checkpointer requires one or more of the following 'configurable' keys: thread_id, "
+                f"checkpoint_ns, checkpoint_id. Graph '{program.name}' has a checkpointer, so each "
+                "run needs a thread: pass config={'configurable': {'thread_id': '...'}}"
             )
         run.persistence = RunPersistence(run, saver, run.thread_id, run.durability)
         conf = config.get(CONF) or {}
@@ -724,7 +741,7 @@ async def execute(
         run.saved_returns = {
             tid: (value,) for tid, e in pending.items() for chan, value in e["writes"] if chan == RETURN
         }
-        state = _restore(program, loaded, saver)
+        state = await arestore(program, loaded, saver)
         null = pending.get(NULL_TASK_ID)
         if null is not None and null["writes"]:
             # a Command's update saved on this step before the run stopped: apply it again
@@ -750,11 +767,24 @@ async def execute(
             done = _done_results(loaded, pending, state, loaded.id, run.checkpoint_ns)
         run.resumed_step = loaded.row.step + 1
     elif loaded is not None:
-        state = _restore(program, loaded, saver)
+        state = await arestore(program, loaded, saver)
     else:
         state = StepState(program, program.new_channels())
     if run.persistence is not None and loaded is not None:
-        run.persistence.adopt(loaded)
+        run.persistence.adopt(loaded, reapplies=resuming and not fork)
+        if run.persistence.delta is not None:
+            latest = wanted is None or await saver.alatest_id(run.thread_id, run.checkpoint_ns) == loaded.id
+            run.persistence.delta_anchor = loaded.id if latest and inp.writes is not None else None
+            if run.persistence.exit_run is not None:
+                run.persistence.exit_run.base_latest = latest
+            if resuming and not fork:
+                # saved writes this resume doesn't reuse (a task that runs again, an error
+                # handler): the next checkpoint must not replay them, so its delta
+                # channels snapshot
+                book = run.persistence.delta
+                book.forced.update(
+                    w[1] for w in loaded.writes if w[1] in book.names and w[0] not in done and w[0] != NULL_TASK_ID
+                )
     prev = state.channels.get(PREVIOUS)
     if prev is not None and prev.is_available():
         run.previous = prev.get()
@@ -815,6 +845,14 @@ async def execute(
     return run.outcome
 
 
+async def arestore(program: Program, loaded: LoadedCheckpoint, saver: Any) -> StepState:
+    """The state saved in ``loaded``, delta channels rebuilt from their history."""
+    state = _restore(program, loaded, saver)
+    if program.replay_channels:
+        await rebuild_delta_channels(program, state, loaded, saver)
+    return state
+
+
 def _restore(program: Program, loaded: LoadedCheckpoint, saver: Any) -> StepState:
     record = loaded.record
     sends: list[SendMsg] = []
@@ -829,7 +867,8 @@ def _restore(program: Program, loaded: LoadedCheckpoint, saver: Any) -> StepStat
 def output_with_interrupts(outcome: RunOutcome) -> Any:
     """The ``invoke`` result: the output values, plus ``__interrupt__`` when paused."""
     if outcome.interrupts:
-        values = dict(outcome.values or {})
-        values[INTERRUPT] = list(outcome.interrupts)
-        return values
+        values = outcome.values
+        if isinstance(values, dict):
+            return {**values, INTERRUPT: list(outcome.interrupts)}
+        return {INTERRUPT: list(outcome.interrupts)}
     return outcome.values

@@ -61,23 +61,22 @@ def merge_configs(*configs: Any) -> dict[str, Any]:
     return out
 
 
-def _merge_callbacks(base: Any, new: Any) -> Any:
-    """Callbacks bound with ``with_config`` and callbacks given to a call, together:
-    lists concatenate; a LangChain callback manager gets the other side's handlers."""
-    base_is_list = isinstance(base, list)
-    if isinstance(new, list):
-        if base_is_list:
-            return base + new
-        manager = base.copy()
-        for handler in new:
-            manager.add_handler(handler, inherit=True)
-        return manager
-    if base_is_list:
-        manager = new.copy()
-        for handler in base:
-            manager.add_handler(handler, inherit=True)
-        return manager
-    return base.merge(new)
+def _merge_callbacks(before: Any, after: Any) -> Any:
+    """Both sets of callbacks (as LangGraph merges them): two lists concatenate; with a
+    LangChain callback manager, a copy of it gets the other's handlers."""
+    if isinstance(before, list) and isinstance(after, list):
+        return [*before, *after]
+    manager, handlers = (after, before) if isinstance(before, list) else (before, after)
+    if isinstance(handlers, list):
+        merged = manager.copy()
+        for handler in handlers:
+            merged.add_handler(handler, inherit=True)
+        return merged
+    # two managers: the later one, with the earlier one's handlers added
+    merged = after.copy()
+    for handler in getattr(before, "handlers", ()):
+        merged.add_handler(handler, inherit=True)
+    return merged
 
 
 def ensure_config(config: Any, parent: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -129,8 +128,9 @@ def ensure_config(config: Any, parent: dict[str, Any] | None = None) -> dict[str
     return out
 
 
-def _stream_modes(stream_mode: Any, default: str) -> tuple[list[str], bool]:
-    """(modes, single): the requested modes and whether chunks are yielded bare."""
+def _stream_modes(stream_mode: Any, default: str, strict: bool = True) -> tuple[list[str], bool]:
+    """(modes, single): the requested modes and whether chunks are yielded bare. A mode
+    that doesn't exist streams nothing, as in LangGraph, unless ``strict``."""
     if stream_mode is None:
         return [default], True
     if isinstance(stream_mode, str):
@@ -140,7 +140,7 @@ def _stream_modes(stream_mode: Any, default: str) -> tuple[list[str], bool]:
     else:
         raise TypeError(f"stream_mode must be a string or a list of strings, got {stream_mode!r}")
     for m in modes:
-        if m not in _MODES:
+        if m not in _MODES and (strict or not isinstance(m, str)):
             raise ValueError(
                 f"Unknown stream_mode {m!r}: expected one of {', '.join(sorted(_MODES))}"
             )
@@ -387,22 +387,18 @@ class GraphRunnable:
         return mappers
 
     def _output(self, outcome: RunOutcome, opts: _Options) -> Any:
-        if opts.output_keys is not None and outcome.values is not None:
-            keys = [opts.output_keys] if isinstance(opts.output_keys, str) else list(opts.output_keys)
-            if isinstance(opts.output_keys, str):
-                value = outcome.values.get(opts.output_keys)
-                outcome = RunOutcome({opts.output_keys: value}, outcome.interrupts, outcome.paused)
-            else:
-                kept = {k: v for k, v in (outcome.values or {}).items() if k in keys}
-                outcome = RunOutcome(kept, outcome.interrupts, outcome.paused)
+        keys = opts.output_keys
+        if keys is not None and outcome.state is not None:
+            # the channels asked for instead of the graph's output: one bare value, or a dict
+            sv = outcome.state
+            values: Any = sv.get(keys) if isinstance(keys, str) else {k: sv[k] for k in keys if k in sv}
+            outcome = RunOutcome(values, outcome.interrupts, outcome.paused, sv)
         if opts.version == "v2":
             output: Any = outcome.values
             mapper = self._v2_mappers()[0]
             if mapper is not None and isinstance(output, dict):
                 output = mapper(output)
             return GraphOutput(output, tuple(outcome.interrupts))
-        if isinstance(opts.output_keys, str) and not outcome.interrupts:
-            return (outcome.values or {}).get(opts.output_keys)
         return output_with_interrupts(outcome)
 
     def astream(
@@ -428,7 +424,7 @@ class GraphRunnable:
         return self._astream(input, config, opts)
 
     async def _astream(self, input: Any, config: Any, opts: _Options) -> AsyncIterator[Any]:
-        modes, single = _stream_modes(opts.stream_mode, self.program.stream_mode)
+        modes, single = _stream_modes(opts.stream_mode, self.program.stream_mode, self.program.strict)
         printed = frozenset(opts.print_mode)
         sink = QueueSink(frozenset(modes) | printed, opts.subgraphs)
         parent = current_task()
@@ -540,7 +536,17 @@ class GraphRunnable:
         limit = configs[0].get("max_concurrency") if configs else None
         limiter = anyio.CapacityLimiter(limit) if limit else None
         failed: list[BaseException] = []
-        opts = _Options(kwargs.get("context"), "values", False, "v1", kwargs.get("durability"), None, None, False, None)
+        opts = _Options(
+            kwargs.get("context"),
+            "values",
+            False,
+            "v1",
+            kwargs.get("durability"),
+            kwargs.get("interrupt_before"),
+            kwargs.get("interrupt_after"),
+            False,
+            kwargs.get("output_keys"),
+        )
 
         async def one(i: int, scope: anyio.CancelScope) -> None:
             if limiter is not None:

@@ -14,14 +14,17 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from actorgraph._constants import CONF, END, PULL, START
+import msgspec
+
+from actorgraph._constants import CONF, CONFIG_KEY_CHECKPOINTER, END, INTERRUPT, PULL, START
 from actorgraph._types import PregelTask, StateSnapshot, StateUpdate
 from actorgraph.actors._barrier import BarrierActor
 from actorgraph.actors._context import TaskContext
+from actorgraph.actors._delta import ensure_message_ids
 from actorgraph.actors._messages import SendMsg, TaskResult, TaskSpec
 from actorgraph.actors._persist import RunPersistence, decode_pending
 from actorgraph.actors._ids import subgraph_namespace
-from actorgraph.actors._run import RunState, _restore
+from actorgraph.actors._run import RunState, arestore
 from actorgraph.actors._step import StepState
 from actorgraph.actors._stream import NULL_SINK, task_result_view
 from actorgraph.errors import ConfigError, InvalidUpdateError
@@ -37,11 +40,20 @@ _COPY = "__copy__"
 _INPUT = "__input__"
 
 
-def _saver(program: Program) -> Any:
+def _saver(program: Program, config: Any) -> Any:
+    """The saver a state method reads: none for ``checkpointer=False``; else one lent
+    through the config (``__pregel_checkpointer``, how a parent lends a subgraph its
+    own), else the graph's."""
     saver = program.checkpointer
+    if saver is not False:
+        lent = ((config or {}).get(CONF) or {}).get(CONFIG_KEY_CHECKPOINTER)
+        if lent is not None:
+            saver = lent
+        elif saver is True:
+            raise RuntimeError("checkpointer=True cannot be used for root graphs.")
     if saver is None or saver is True or saver is False:
         raise ConfigError(
-            f"Graph '{program.name}' has no checkpointer, so it keeps no state between runs: "
+            f"No checkpointer set: graph '{program.name}' keeps no state between runs; "
             "compile it with one (e.g. compile(checkpointer=InMemorySaver()))"
         )
     return engine_saver(saver)
@@ -55,18 +67,29 @@ def _where(config: Any) -> tuple[str, str, str | None]:
     return str(thread), conf.get("checkpoint_ns", "") or "", conf.get("checkpoint_id")
 
 
-def _program_for(program: Program, ns: str) -> Program:
-    """The program of the (sub)graph whose checkpoints live in namespace ``ns``."""
+def _program_for(program: Program, ns: str, config: Any, for_update: bool = False) -> Program:
+    """The program of the (sub)graph whose checkpoints live in namespace ``ns``. A config
+    that lends a saver (``__pregel_checkpointer``) addresses this graph itself, as does a
+    namespace that names none of its subgraphs (a graph invoked by a tool, say) - except
+    for an update, which would write this graph's state into it (``ValueError``)."""
     from actorgraph.actors._runnable import GraphRunnable
 
+    if not ns or CONFIG_KEY_CHECKPOINTER in ((config or {}).get(CONF) or {}):
+        return program
+    current = program
     for part in [p for p in ns.split("|") if p]:
         name = part.split(":", 1)[0]
-        node = program.nodes.get(name)
-        target = node.call_target if node is not None else None
-        if not isinstance(target, GraphRunnable):
-            raise ConfigError(f"Namespace '{ns}' names '{name}', which is not a subgraph node of '{program.name}'")
-        program = target.program
-    return program
+        node = current.nodes.get(name)
+        sub = None
+        if node is not None:
+            sub = node.subgraph if node.subgraph is not None else node.call_target
+        if not isinstance(sub, GraphRunnable):
+            if for_update:
+                stable = "|".join(p.split(":", 1)[0] for p in ns.split("|") if p)
+                raise ValueError(f"Subgraph {stable} not found")
+            return program
+        current = sub.program
+    return current
 
 
 def _conf(thread: str, ns: str, cid: str, parents: Any = None) -> dict[str, Any]:
@@ -79,9 +102,9 @@ def _conf(thread: str, ns: str, cid: str, parents: Any = None) -> dict[str, Any]
 
 # -- reading ---------------------------------------------------------------------------
 async def aget_state(program: Program, config: Any, *, subgraphs: bool = False) -> StateSnapshot:
-    saver = _saver(program)
+    saver = _saver(program, config)
     thread, ns, cid = _where(config)
-    target = _program_for(program, ns)
+    target = _program_for(program, ns, config)
     loaded = await saver.aload(thread, ns, cid)
     if loaded is None:
         return StateSnapshot({}, (), {"configurable": {"thread_id": thread}}, None, None, None, (), ())  # type: ignore[typeddict-unknown-key]
@@ -96,9 +119,9 @@ async def aget_state_history(
     before: Any = None,
     limit: int | None = None,
 ) -> AsyncIterator[StateSnapshot]:
-    saver = _saver(program)
+    saver = _saver(program, config)
     thread, ns, cid = _where(config)
-    target = _program_for(program, ns)
+    target = _program_for(program, ns, config)
     conf = {"configurable": {"thread_id": thread, "checkpoint_ns": ns}}
     if cid is not None:
         conf["configurable"]["checkpoint_id"] = cid
@@ -108,7 +131,7 @@ async def aget_state_history(
 
 async def _snapshot(program: Program, saver: Any, loaded: LoadedCheckpoint, *, latest: bool, subgraphs: bool) -> StateSnapshot:
     row = loaded.row
-    state = _restore(program, loaded, saver)
+    state = await arestore(program, loaded, saver)
     pending = decode_pending(loaded)
     state.step += 1
     tasks = state.prepare(None, loaded.id, row.ns)
@@ -133,7 +156,7 @@ async def _snapshot(program: Program, saver: Any, loaded: LoadedCheckpoint, *, l
             result = task_result_view(entry["writes"], program.stream_key_set)
         node = program.nodes[t.name]
         sub_state: Any = None
-        if node.subgraph is not None:
+        if node.subgraph is not None and node.subgraph.program.checkpointer is not False:
             child_program = node.subgraph.program
             child_ns = subgraph_namespace(row.ns, t.name, t.id, child_program.checkpointer is True)
             if subgraphs:
@@ -194,9 +217,9 @@ async def abulk_update_state(program: Program, config: Any, supersteps: Sequence
         raise ValueError("No supersteps provided")
     if any(not updates for updates in supersteps):
         raise ValueError("No updates provided")
-    saver = _saver(program)
+    saver = _saver(program, config)
     thread, ns, cid = _where(config)
-    program = _program_for(program, ns)
+    program = _program_for(program, ns, config, for_update=True)
     loaded = await saver.aload(thread, ns, cid)
     if loaded is None and cid is not None:
         raise InvalidUpdateError(f"Thread '{thread}' has no checkpoint '{cid}' to update")
@@ -208,14 +231,17 @@ async def abulk_update_state(program: Program, config: Any, supersteps: Sequence
     parents = dict(loaded.metadata.get("parents") or {}) if loaded is not None else {}
     run.parent_checkpoints = parents  # a subgraph's update belongs to the same parent checkpoints
     if loaded is not None:
-        state = _restore(program, loaded, saver)
-        persistence.adopt(loaded)
+        state = await arestore(program, loaded, saver)
+        # an update branches off the checkpoint: its pending writes aren't applied
+        persistence.adopt(loaded, reapplies=False)
     else:
         state = StepState(program, program.new_channels(), step=-1)
     rows: list[Any] = []
     writes: list[Any] = []
     queue = [list(updates) for updates in supersteps]
     first = True
+    # the saved checkpoint's pending writes, for a first superstep that clears its tasks
+    clearing = decode_pending(loaded) if loaded is not None else None
     while queue:
         updates = queue.pop(0)
         base_saved = (loaded is not None) if first else True
@@ -234,13 +260,28 @@ async def abulk_update_state(program: Program, config: Any, supersteps: Sequence
             if len(updates) > 1:
                 raise InvalidUpdateError("Cannot apply multiple updates when updating as input")
             result = await _writes_as(program, run, state, _INPUT, updates[0].values, _input_task_id(persistence))
+            if program.delta_value_channels:
+                ensure_message_ids(program.channels, result.writes)
             if keep_writes:
                 writes.extend(persistence.task_rows(result))
+            _seal_delta_channels(persistence, [result], keep_writes, fresh=not base_saved)
             changed = {chan for chan, _ in result.writes}
             state.apply_results([result])
             state.step = state.step + 1 if base_saved else -1
             rows.append(persistence.checkpoint(state, "input", state.step, changed, persistence.reserve_id(), changed))
             continue
+        if as_node0 == END and updates[0].values is None and clearing is not None:
+            # clearing the checkpoint's tasks: the ones that finished count (their saved
+            # writes apply), the rest are dropped
+            if len(updates) > 1:
+                raise InvalidUpdateError("Cannot apply multiple updates when clearing state")
+            results = _finished_results(state, persistence, ns, clearing)
+            clearing = None
+            updated, written, changed = state.apply_results(results)
+            state.step += 1
+            rows.append(persistence.checkpoint(state, "update", state.step, changed, persistence.reserve_id(), written))
+            continue
+        clearing = None
         if len(updates) > 1 and any(u.as_node is None for u in updates):
             raise InvalidUpdateError("as_node is required when applying multiple updates")
         prepared = _prepared_ids(state, persistence, ns) if base_saved else {}
@@ -250,12 +291,19 @@ async def abulk_update_state(program: Program, config: Any, supersteps: Sequence
             ids = prepared.get(as_node)
             tid = u.task_id or (ids.pop(0) if ids else f"update-{as_node}-{i}")
             results.append(await _writes_as(program, run, state, as_node, u.values, tid))
+            if program.delta_value_channels:
+                ensure_message_ids(program.channels, results[-1].writes)
         if keep_writes:
-            for r in results:
+            for i, r in enumerate(results):
                 if r.task.name != END and r.writes:
-                    # a Send's packet goes on the new checkpoint, the rest on this one
-                    writes.extend(persistence.task_rows(TaskResult(task=r.task, writes=r.writes, sends=[])))
-        updated, written, changed = state.apply_results(sorted(results, key=lambda r: r.task.order))
+                    # a Send's packet goes on the new checkpoint, the rest on this one; as
+                    # LangGraph's, the update's task path is (__interrupt__, i), so stored
+                    # updates sort (and replay) in the order given
+                    task = msgspec.structs.replace(r.task, path=(INTERRUPT, i))
+                    writes.extend(persistence.task_rows(TaskResult(task=task, writes=r.writes, sends=[])))
+        _seal_delta_channels(persistence, results, keep_writes, fresh=not base_saved)
+        # applied in the order given (LangGraph sorts them by that path)
+        updated, written, changed = state.apply_results(results)
         state.step += 1
         rows.append(persistence.checkpoint(state, "update", state.step, changed, persistence.reserve_id(), written))
     await saver.asave(rows, writes)
@@ -274,6 +322,25 @@ def _as_update(item: Any) -> StateUpdate:
 def _input_task_id(persistence: RunPersistence) -> str:
     base = persistence.checkpoint_id
     return str(uuid.uuid5(uuid.UUID(base), _INPUT)) if base else "update-input"
+
+
+def _finished_results(state: StepState, persistence: RunPersistence, ns: str, pending: dict[str, Any]) -> list[TaskResult]:
+    """The checkpoint's tasks, with the writes of those that finished (so clearing
+    keeps them, as LangGraph's does)."""
+    saved_step = state.step
+    state.step = saved_step + 1
+    try:
+        specs = state.prepare(None, persistence.checkpoint_id, ns)
+    finally:
+        state.step = saved_step
+    out = []
+    for spec in specs:
+        entry = pending.get(spec.id)
+        if entry is not None and entry["done"]:
+            out.append(TaskResult(task=spec, writes=entry["writes"], sends=entry["sends"]))
+        else:
+            out.append(TaskResult(task=spec, writes=[], sends=[]))
+    return sorted(out, key=lambda r: r.task.order)
 
 
 def _prepared_ids(state: StepState, persistence: RunPersistence, ns: str) -> dict[str, list[str]]:
@@ -296,7 +363,21 @@ def _fork_row(persistence: RunPersistence, state: StepState, loaded: LoadedCheck
     # a copy of the checkpoint, with the same parent, one step later
     persistence.checkpoint_id = loaded.row.parent_id
     state.step += 1
-    return persistence.checkpoint(state, "fork", state.step, set(), persistence.reserve_id())
+    # a copy is no new super-step for the delta channels' counters
+    return persistence.checkpoint(state, "fork", state.step, set(), persistence.reserve_id(), bump=False)
+
+
+def _seal_delta_channels(persistence: RunPersistence, results: list[TaskResult], kept: bool, fresh: bool) -> None:
+    """A delta channel replays an update's writes from the checkpoint it builds on; when
+    they aren't saved there (the thread moved past it), the channels they touch snapshot
+    in the new checkpoint, and on a thread's first checkpoint every delta channel does."""
+    book = persistence.delta
+    if book is None:
+        return
+    if fresh:
+        book.forced.update(book.names)
+    elif not kept:
+        book.forced.update(c for r in results for c, _ in r.writes if c in book.names)
 
 
 def _last_writer(program: Program, state: StepState, loaded: LoadedCheckpoint | None) -> str:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from actorgraph._constants import INTERRUPT, PULL, PUSH
 from actorgraph.actors._ids import task_id
 from actorgraph.actors._messages import SendMsg, TaskResult, TaskSpec
+from actorgraph.channels._aggregate import overwrite_value
 from actorgraph.channels._base import MISSING
 from actorgraph.errors import InvalidUpdateError
 
@@ -36,6 +37,7 @@ class StepState:
         "live_clear",
         "pending_sends",
         "step",
+        "overwritten",
     )
 
     def __init__(
@@ -59,6 +61,8 @@ class StepState:
         self.live_clear = {k for k in program.step_clear_channels if channels[k].is_available()}
         self.pending_sends: list[SendMsg] = list(pending_sends or ())
         self.step = step
+        # delta channels an Overwrite replaced since the last checkpoint: they snapshot
+        self.overwritten: set[str] = set()
 
     @classmethod
     def restore(
@@ -144,10 +148,13 @@ class StepState:
                 lst.append(val)
         updated: set[str] = set()
         changed: set[str] = set()
+        deltas = program.delta_value_channels
         for c, vals in by_chan.items():
             ch = channels.get(c)
             if ch is None:
                 continue  # e.g. a write to a channel a newer graph version removed
+            if deltas and c in deltas and any(overwrite_value(v)[0] for v in vals):
+                self.overwritten.add(c)
             if ch.update(vals):
                 versions[c] = v
                 changed.add(c)
@@ -239,7 +246,10 @@ class StepState:
             else:
                 continue
             if node.read_channel is not None:
-                inp: Any = channels[node.read_channel].get()
+                ch = channels[node.read_channel]
+                if not ch.is_available():
+                    continue  # triggered, but what it reads is empty: no task (as LangGraph)
+                inp: Any = ch.get()
             elif name in program.all_state_readers:
                 inp = dict(self.state_values)
             else:
@@ -305,7 +315,7 @@ class StepState:
         return {k: sv[k] for k in self.program.output_keys if k in sv}
 
     def stream_values(self) -> Any:
-        single = self.program.single_output
+        single = self.program.stream_single
         if single is not None:
             return self.state_values.get(single)
         sv = self.state_values

@@ -6,6 +6,7 @@ Pure data structures (no I/O, no async); the barrier actor owns a run's instance
 from actorgraph.channels._aggregate import BinaryOperatorAggregate, Topic
 from actorgraph.channels._barrier import NamedBarrierValue, NamedBarrierValueAfterFinish
 from actorgraph.channels._base import BaseChannel
+from actorgraph.channels._delta import DeltaChannel
 from actorgraph.channels._value import (
     AnyValue,
     EphemeralValue,
@@ -18,6 +19,7 @@ __all__ = (
     "AnyValue",
     "BaseChannel",
     "BinaryOperatorAggregate",
+    "DeltaChannel",
     "EphemeralValue",
     "LastValue",
     "LastValueAfterFinish",

@@ -9,6 +9,7 @@ from typing import Any, Generic, NotRequired, Required, TypeVar
 
 from actorgraph._types import Overwrite
 from actorgraph.channels._base import MISSING, BaseChannel
+from actorgraph.channels._snapshot import _DeltaSnapshot
 from actorgraph.errors import ErrorCode, InvalidUpdateError, create_error_message
 
 Value = TypeVar("Value")
@@ -63,6 +64,9 @@ class BinaryOperatorAggregate(BaseChannel[Value, Value, Value], Generic[Value]):
     """
 
     __slots__ = ("value", "operator")
+    clears_each_step = False
+    waits_for_finish = False
+    consumable = False
 
     def __init__(self, typ: Any, operator: Callable[[Value, Value], Value], key: str = "") -> None:
         super().__init__(typ, key)
@@ -172,6 +176,9 @@ class BinaryOperatorAggregate(BaseChannel[Value, Value, Value], Generic[Value]):
 
     def from_checkpoint(self, checkpoint: Any) -> BinaryOperatorAggregate[Value]:
         new = self.__class__(self.typ, self.operator, self.key)
+        if isinstance(checkpoint, _DeltaSnapshot):
+            # the key was a delta channel when this was stored
+            checkpoint = checkpoint.value
         if checkpoint is not MISSING:
             new.value = checkpoint
         return new
@@ -192,6 +199,8 @@ class Topic(BaseChannel[Sequence[Value], Value | list[Value], list[Value]], Gene
     """
 
     __slots__ = ("values", "accumulate")
+    waits_for_finish = False
+    consumable = False
 
     def __init__(self, typ: Any = Any, accumulate: bool = False, key: str = "") -> None:
         super().__init__(typ, key)
@@ -201,6 +210,14 @@ class Topic(BaseChannel[Sequence[Value], Value | list[Value], list[Value]], Gene
     @property
     def clears_each_step(self) -> bool:  # type: ignore[override]
         return not self.accumulate
+
+    @property
+    def ValueType(self) -> Any:  # noqa: N802 - LangGraph's public spelling
+        return Sequence[self.typ]  # type: ignore[name-defined]
+
+    @property
+    def UpdateType(self) -> Any:  # noqa: N802
+        return self.typ | list[self.typ]  # type: ignore[name-defined]
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Topic) and other.accumulate == self.accumulate
@@ -233,5 +250,7 @@ class Topic(BaseChannel[Sequence[Value], Value | list[Value], list[Value]], Gene
     def from_checkpoint(self, checkpoint: Any) -> Topic[Value]:
         new = self.__class__(self.typ, self.accumulate, self.key)
         if checkpoint is not MISSING and checkpoint is not None:
+            if isinstance(checkpoint, tuple) and len(checkpoint) == 2 and isinstance(checkpoint[1], list):
+                checkpoint = checkpoint[1]  # the (version, values) form older releases stored
             new.values = list(checkpoint)
         return new

@@ -16,6 +16,8 @@ class NamedBarrierValue(BaseChannel[None, str, set[str]]):
     node it triggers consumes it."""
 
     __slots__ = ("names", "seen")
+    clears_each_step = False
+    waits_for_finish = False
     consumable = True
 
     def __init__(self, typ: Any, names: Iterable[str], key: str = "") -> None:

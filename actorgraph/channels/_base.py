@@ -15,8 +15,9 @@ from actorgraph.errors import EmptyChannelError
 Value = TypeVar("Value")
 Update = TypeVar("Update")
 C = TypeVar("C")
+Checkpoint = TypeVar("Checkpoint")
 
-__all__ = ("BaseChannel", "MISSING")
+__all__ = ("BaseChannel", "Checkpoint", "MISSING", "Update", "Value")
 
 
 class _Missing:
@@ -42,13 +43,16 @@ class BaseChannel(Generic[Value, Update, C], ABC):
     - ``clears_each_step``: the value lasts one step (``update([])`` may clear it).
     - ``waits_for_finish``: the channel reacts to ``finish()`` (deferred nodes).
     - ``consumable``: the channel resets when the node it triggers reads it.
+
+    A channel class written by a user (LangGraph's protocol) may rely on any of these
+    hooks, so they all default to on; the built-in kinds turn off what they don't use.
     """
 
     __slots__ = ("key", "typ")
 
-    clears_each_step: bool = False
-    waits_for_finish: bool = False
-    consumable: bool = False
+    clears_each_step: bool = True
+    waits_for_finish: bool = True
+    consumable: bool = True
 
     def __init__(self, typ: Any, key: str = "") -> None:
         self.typ = typ
@@ -88,9 +92,12 @@ class BaseChannel(Generic[Value, Update, C], ABC):
         return False
 
     # -- persistence -------------------------------------------------------------------
-    @abstractmethod
     def checkpoint(self) -> C | Any:
         """A serializable snapshot of the value, or ``MISSING`` when empty."""
+        try:
+            return self.get()
+        except EmptyChannelError:
+            return MISSING
 
     @abstractmethod
     def from_checkpoint(self, checkpoint: C | Any) -> BaseChannel[Value, Update, C]:

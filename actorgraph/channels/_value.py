@@ -30,6 +30,9 @@ class LastValue(BaseChannel[Value, Value, Value], Generic[Value]):
     """Holds the last value written; more than one write in a step is an error."""
 
     __slots__ = ("value",)
+    clears_each_step = False
+    waits_for_finish = False
+    consumable = False
 
     def __init__(self, typ: Any = Any, key: str = "") -> None:
         super().__init__(typ, key)
@@ -68,9 +71,11 @@ class LastValue(BaseChannel[Value, Value, Value], Generic[Value]):
 
 
 class AnyValue(LastValue[Value]):
-    """Holds the last value written; several writes in one step are fine (the last wins)."""
+    """Holds the last value written; several writes in one step are fine (the last wins).
+    A step that passes it by without a write clears it."""
 
     __slots__ = ()
+    clears_each_step = True
 
     def update(self, values: Sequence[Value]) -> bool:
         if len(values) == 0:
@@ -121,6 +126,8 @@ class EphemeralValue(BaseChannel[Value, Value, Value], Generic[Value]):
 
     __slots__ = ("value", "guard")
     clears_each_step = True
+    waits_for_finish = False
+    consumable = False
 
     def __init__(self, typ: Any = Any, guard: bool = True, key: str = "") -> None:
         super().__init__(typ, key)
@@ -168,6 +175,7 @@ class LastValueAfterFinish(BaseChannel[Value, Value, Any], Generic[Value]):
     rest of the graph has nothing left to do."""
 
     __slots__ = ("value", "finished")
+    clears_each_step = False
     waits_for_finish = True
     consumable = True
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from actorgraph._constants import START
 from actorgraph.actors._program import Program
-from actorgraph.actors._runnable import GraphRunnable
+from actorgraph.pregel._pregel import Pregel
 
 if TYPE_CHECKING:
     from actorgraph.draw._drawable import Graph
@@ -14,9 +14,10 @@ if TYPE_CHECKING:
 __all__ = ("CompiledStateGraph",)
 
 
-class CompiledStateGraph(GraphRunnable):
+class CompiledStateGraph(Pregel[Any, Any, Any, Any]):
     """A compiled ``StateGraph``: ``invoke``/``ainvoke``, ``stream``/``astream``,
-    ``batch``/``abatch``; usable as a node of another graph."""
+    ``batch``/``abatch``; usable as a node of another graph. A ``Pregel`` whose program
+    ``StateGraph.compile()`` built."""
 
     def __init__(self, builder: Any, program: Program, name: str) -> None:
         self.builder = builder
@@ -24,31 +25,28 @@ class CompiledStateGraph(GraphRunnable):
         self.name = name
 
     @property
-    def nodes(self) -> dict[str, Any]:
+    def nodes(self) -> dict[str, Any]:  # type: ignore[override]
         """The graph's nodes by name (``__start__`` included, as in LangGraph)."""
         return dict(self.program.nodes)
 
     @property
-    def stream_mode(self) -> str:
-        return self.program.stream_mode
-
-    def get_name(self, suffix: str | None = None) -> str:
-        return self.name + suffix if suffix else self.name
+    def channels(self) -> dict[str, Any]:  # type: ignore[override]
+        return dict(self.program.channels)
 
     @property
-    def step_timeout(self) -> float | None:
-        """Seconds each super-step may take; a step still running then fails the run with
-        ``TimeoutError`` (``None``: no limit)."""
-        return self.program.step_timeout
-
-    @step_timeout.setter
-    def step_timeout(self, value: float | None) -> None:
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
-            raise ValueError(f"step_timeout must be a positive number of seconds or None, got {value!r}")
-        self.program.step_timeout = value
+    def input_channels(self) -> str:  # type: ignore[override]
+        return START
 
     @property
-    def context_schema(self) -> Any:
+    def output_channels(self) -> list[str]:  # type: ignore[override]
+        return list(self.program.output_keys)
+
+    @property
+    def stream_channels(self) -> list[str]:  # type: ignore[override]
+        return list(self.program.stream_keys)
+
+    @property
+    def context_schema(self) -> Any:  # type: ignore[override]
         return self.builder.context_schema
 
     # -- schemas (pydantic models and JSON Schema, built as LangGraph builds them) ------
@@ -85,29 +83,6 @@ class CompiledStateGraph(GraphRunnable):
         from actorgraph._jsonschema import context_jsonschema
 
         return context_jsonschema(self.builder.context_schema)
-
-    def clear_cache(self, nodes: Sequence[str] | None = None) -> None:
-        """Drop the node cache's entries of ``nodes`` (of every node when ``None``)."""
-        cache = self.program.cache
-        if cache is not None:
-            cache.clear(self._cache_namespaces(nodes))
-
-    async def aclear_cache(self, nodes: Sequence[str] | None = None) -> None:
-        """Async twin of ``clear_cache``."""
-        cache = self.program.cache
-        if cache is not None:
-            await cache.aclear(self._cache_namespaces(nodes))
-
-    def _cache_namespaces(self, nodes: Sequence[str] | None) -> list[tuple[str, ...]]:
-        from actorgraph.actors._policies import CACHE_NS, function_identity
-
-        names = list(self.builder.nodes) if nodes is None else list(nodes)
-        unknown = [n for n in names if n not in self.program.nodes]
-        if unknown:
-            raise ValueError(f"clear_cache: unknown node(s) {unknown}; nodes are {sorted(self.builder.nodes)}")
-        return [
-            (CACHE_NS, function_identity(self.program.nodes[n].call_target), n) for n in names
-        ]
 
     def get_graph(self, config: Any = None, *, xray: int | bool = False) -> Graph:
         """The graph's nodes and edges, to draw: ``.draw_mermaid()``, ``.draw_ascii()``,

@@ -15,11 +15,11 @@ import typing
 from collections.abc import Callable
 from typing import Annotated, Any, ClassVar, NotRequired, Required, get_args, get_origin, get_type_hints
 
-from actorgraph.channels import BaseChannel, BinaryOperatorAggregate, LastValue
+from actorgraph.channels import BaseChannel, BinaryOperatorAggregate, DeltaChannel, LastValue
 from actorgraph.errors import GraphValidationError
 from actorgraph.graph._managed import is_managed, managed_getter
 
-__all__ = ("ROOT", "SchemaInfo", "analyze_schema", "inferred_input_schema", "is_typeddict")
+__all__ = ("ROOT", "SchemaInfo", "analyze_schema", "get_channel", "inferred_input_schema", "is_typeddict")
 
 
 def is_typeddict(schema: Any) -> bool:
@@ -92,6 +92,9 @@ def channel_for(key: str, ann: Any, schema_name: str) -> tuple[BaseChannel[Any, 
         for meta in reversed(metas):
             if is_managed(meta):
                 return None, managed_getter(meta)
+            if isinstance(meta, DeltaChannel):
+                # its value type comes from the annotation: Annotated[dict, DeltaChannel(f)]
+                return meta.with_type(base).from_checkpoint(_missing()), None
             if isinstance(meta, BaseChannel):
                 return meta.from_checkpoint(_missing()), None
             if isinstance(meta, type) and issubclass(meta, BaseChannel):
@@ -107,6 +110,17 @@ def channel_for(key: str, ann: Any, schema_name: str) -> tuple[BaseChannel[Any, 
                 return BinaryOperatorAggregate(base, meta), None
         return LastValue(base), None
     return LastValue(ann), None
+
+
+def get_channel(name: str, annotation: Any, *, allow_managed: bool = True) -> Any:
+    """The channel (or managed value) a state key declared as ``annotation`` gets."""
+    chan, getter = channel_for(name, annotation, name)
+    if chan is None:
+        if not allow_managed:
+            raise ValueError(f"This {annotation} not allowed in this position")
+        return getter
+    chan.key = name
+    return chan
 
 
 def _missing() -> Any:

@@ -163,6 +163,12 @@ class LangGraphEngine:
         from actorgraph._types import Send
 
         loads = self.serde.loads
+        # a checkpoint is stored after the writes it reads (a delta channel replays them)
+        groups: dict[tuple[str, str, str, str, str], list[tuple[str, Any]]] = {}
+        for thread, ns, cid, w in writes:
+            groups.setdefault((thread, ns, cid, w.task_id, w.task_path), []).append((w.channel, loads(w.value)))
+        for (thread, ns, cid, task_id, path), task_writes in groups.items():
+            await self._call("put_writes", config_for(thread, ns, cid), task_writes, task_id, path)
         for row in rows:
             record = _record_decoder.decode(row.record)
             values = await self._base_values(row.thread_id, row.ns, row.parent_id)
@@ -195,8 +201,4 @@ class LangGraphEngine:
                 conf["checkpoint_id"] = row.parent_id
             await self._call("put", {"configurable": conf}, checkpoint, decode_metadata(row.metadata), new_versions)
             self._values[(row.thread_id, row.ns)] = (row.checkpoint_id, values)
-        groups: dict[tuple[str, str, str, str, str], list[tuple[str, Any]]] = {}
-        for thread, ns, cid, w in writes:
-            groups.setdefault((thread, ns, cid, w.task_id, w.task_path), []).append((w.channel, loads(w.value)))
-        for (thread, ns, cid, task_id, path), task_writes in groups.items():
-            await self._call("put_writes", config_for(thread, ns, cid), task_writes, task_id, path)
+

@@ -32,6 +32,7 @@ from typing import Any, Literal, NamedTuple
 
 import msgspec
 
+from actorgraph.channels._snapshot import _DeltaSnapshot  # a delta channel's snapshot blob
 from actorgraph.errors import SerializationError
 from actorgraph.persistence import _serde_policy as policy
 from actorgraph.persistence._serde_policy import (
@@ -78,13 +79,6 @@ EXT_PYDANTIC_V2 = 5
 EXT_NUMPY_ARRAY = 6
 EXT_DELTA_SNAPSHOT = 7
 EXT_TUPLE = 64
-
-
-class _DeltaSnapshot(NamedTuple):
-    """The full value of a ``DeltaChannel`` at a snapshot step (its other steps store
-    only their writes). Reading a thread's history stops at the nearest one."""
-
-    value: Any
 
 
 _Ext = msgspec.msgpack.Ext

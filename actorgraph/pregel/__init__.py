@@ -1,4 +1,8 @@
-"""The low-level graph API (``langgraph.pregel``) and graphs that run elsewhere
-(``actorgraph.pregel.remote.RemoteGraph``)."""
+"""The low-level graph API: ``Pregel`` (nodes that read and write channels, run in
+super-steps) and ``NodeBuilder`` to declare its nodes; graphs that run on a server are
+``actorgraph.pregel.remote.RemoteGraph``."""
 
-__all__ = ()
+from actorgraph.pregel._node import NodeBuilder
+from actorgraph.pregel._pregel import Pregel
+
+__all__ = ("Pregel", "NodeBuilder")

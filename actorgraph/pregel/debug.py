@@ -1,0 +1,21 @@
+"""Import-compatible path: the ``debug`` stream's payload helpers."""
+
+from actorgraph.pregel._debug import (
+    COLOR_MAPPING,
+    TASK_NAMESPACE,
+    get_bolded_text,
+    get_colored_text,
+    is_multiple_channel_write,
+    map_task_result_writes,
+    rm_pregel_keys,
+)
+
+__all__ = (
+    "COLOR_MAPPING",
+    "TASK_NAMESPACE",
+    "get_bolded_text",
+    "get_colored_text",
+    "is_multiple_channel_write",
+    "map_task_result_writes",
+    "rm_pregel_keys",
+)
