@@ -214,8 +214,15 @@ class Interrupt:
     id: str
     response_schema: Any = None
 
-    def __init__(self, value: Any, id: str = "placeholder-id", *, response_schema: Any = None) -> None:
+    def __init__(self, value: Any, id: str = "placeholder-id", *, response_schema: Any = None, **deprecated: Any) -> None:
         self.value = value
+        # older LangGraph versions' fields (``ns``, ``when``, ``resumable``) are accepted,
+        # as in LangGraph: an interrupt saved by one of them still loads; its ``ns`` names it
+        ns = deprecated.get("ns")
+        if id == "placeholder-id" and isinstance(ns, (list, tuple)):
+            from xxhash import xxh3_128_hexdigest
+
+            id = xxh3_128_hexdigest("|".join(ns).encode())
         self.id = id
         self.response_schema = response_schema
 

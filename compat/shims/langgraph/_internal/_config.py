@@ -3,3 +3,7 @@ limit and the LangChain callback managers for a config are actorgraph's own."""
 
 from actorgraph._callbacks import get_async_callback_manager_for_config, get_callback_manager_for_config  # noqa: F401
 from actorgraph.actors._run import DEFAULT_RECURSION_LIMIT  # noqa: F401
+
+
+def patch_configurable(*args: object, **kwargs: object) -> object:
+    raise NotImplementedError("actorgraph has no patch_configurable (LangGraph internal; compat placeholder)")
