@@ -190,6 +190,8 @@ class RunTrace:
         return node_manager
 
     async def end_task(self, node_manager: Any, tctx: TaskContext, output: Any) -> None:
+        if not self.sync:
+            await _tap_output(node_manager, output)
         policy = tctx.node.trace_policy
         recorded = _recorded(output, policy.process_outputs) if policy is not None else output
         with anyio.CancelScope(shield=True):
@@ -204,6 +206,24 @@ class RunTrace:
     async def task_error(self, node_manager: Any, exc: BaseException) -> None:
         with anyio.CancelScope(shield=True):
             await _maybe_await(node_manager.on_chain_error(exc))
+
+
+async def _tap_output(node_manager: Any, output: Any) -> None:
+    """Show a task's output to the handlers that stream a run's outputs (LangChain's
+    ``astream_events``/``astream_log``): they report it as the run's stream chunk, as for
+    a node LangGraph streams under an async run."""
+    taps = [h for h in node_manager.handlers if _is_stream_handler(h)]
+    if not taps:
+        return
+
+    async def one() -> Any:
+        yield output
+
+    chunks = one()
+    for handler in taps:
+        chunks = handler.tap_output_aiter(node_manager.run_id, chunks)
+    async for _ in chunks:
+        pass
 
 
 def _callbacks_manager(callbacks: Any, sync: bool) -> Any:

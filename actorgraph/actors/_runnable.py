@@ -522,6 +522,22 @@ class GraphRunnable:
 
         return astream_langchain_events(self, input, config, version, kwargs)
 
+    def astream_log(
+        self,
+        input: Any,
+        config: Any = None,
+        *,
+        diff: bool = True,
+        with_streamed_output_list: bool = True,
+        **kwargs: Any,
+    ) -> AsyncIterator[Any]:
+        """LangChain's run log of a run (``RunLogPatch`` objects, or ``RunLog`` states
+        with ``diff=False``): each traced run's streamed and final output. Filters
+        (``include_names`` ...) and other keyword arguments as LangChain's."""
+        from actorgraph.stream._events import astream_langchain_log
+
+        return astream_langchain_log(self, input, config, diff, with_streamed_output_list, kwargs)
+
     async def abatch(
         self,
         inputs: Sequence[Any],

@@ -89,6 +89,19 @@ def _as_policies(retry_policy: Any, where: str) -> tuple[RetryPolicy, ...]:
     return policies
 
 
+def _parallel(name: str, steps: dict[str, Any]) -> Any:
+    """A dict of runnables as a node (LangChain's ``RunnableParallel``: each key's runnable
+    gets the input, the node returns the dict of their outputs), as LangGraph takes it."""
+    try:
+        from langchain_core.runnables import RunnableParallel
+    except ImportError:
+        raise TypeError(
+            f"Node '{name}' is a dict of runnables, which runs as LangChain's RunnableParallel: "
+            "install langchain-core, or pass a function"
+        ) from None
+    return RunnableParallel(steps)
+
+
 def _timeout(value: Any, where: str) -> TimeoutPolicy | None:
     try:
         return TimeoutPolicy.coerce(value)
@@ -235,6 +248,8 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             name = node
         if action is None:
             raise TypeError(f"add_node('{name}') needs a function (or a compiled graph) to run")
+        if isinstance(action, dict):
+            action = _parallel(name, action)
         if not callable(action) and not hasattr(action, "ainvoke"):
             raise TypeError(
                 f"Node '{name}' must be a function, a callable object or a compiled graph, "
