@@ -56,7 +56,7 @@ async def astream_langchain_log(
         raise ImportError("astream_log streams LangChain run logs: install langchain-core") from exc
     filters = {k: kwargs.pop(k) for k in _FILTERS if k in kwargs}
     handler = LogStreamCallbackHandler(auto_close=False, _schema_format="original", **filters)
-    logs = _astream_log_implementation(
+    logs = _astream_log_implementation(  # type: ignore[call-overload]
         graph, input, config, diff=diff, stream=handler, with_streamed_output_list=with_streamed_output_list, **kwargs
     )
     try:
