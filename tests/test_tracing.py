@@ -294,3 +294,41 @@ def test_traced_runs_work_under_trio() -> None:
 
     assert anyio.run(main, backend="trio") == {"log": ["n"]}
     assert tree(tracer.roots[0]) == ("LangGraph", ["n"])
+
+
+async def test_astream_events_streams_each_task_output_under_an_async_run() -> None:
+    @task
+    async def double(x: int) -> int:
+        return x * 2
+
+    @entrypoint()
+    async def wf(x: int) -> int:
+        return await double(x) + 1
+
+    events = [(e["event"], e["name"]) async for e in wf.astream_events(3, version="v2")]
+    assert [e for e in events if e[1] in ("wf", "double")] == [
+        ("on_chain_start", "wf"),
+        ("on_chain_start", "double"),
+        ("on_chain_stream", "double"),
+        ("on_chain_end", "double"),
+        ("on_chain_stream", "wf"),
+        ("on_chain_end", "wf"),
+    ]
+
+
+async def test_astream_log_has_each_nodes_final_output() -> None:
+    g = StateGraph(S).add_node("n", lambda s: {"log": ["n"]}).add_edge(START, "n").compile()
+    patches = [p async for p in g.astream_log({"log": []})]
+    finals = [op["value"] for p in patches for op in p.ops if op["path"] == "/logs/n/final_output"]
+    assert finals == [{"log": ["n"]}]
+
+
+async def test_a_dict_of_runnables_is_a_node() -> None:
+    from langchain_core.runnables import RunnableLambda
+
+    class X(TypedDict):
+        a: int
+        b: int
+
+    g = StateGraph(X).add_node("both", {"a": RunnableLambda(lambda s: s["a"] + 1), "b": RunnableLambda(lambda s: 7)})
+    assert g.add_edge(START, "both").compile().invoke({"a": 1, "b": 0}) == {"a": 2, "b": 7}
