@@ -300,7 +300,12 @@ class GraphRunnable:
         if callbacks is not NOT_TRACED:
             from actorgraph.actors._langchain_trace import RunTrace
 
-            sync = opts.sync_call or (parent.run.backend if parent is not None else _backend()) != "asyncio"
+            if parent is None:
+                sync = opts.sync_call or _backend() != "asyncio"
+            elif parent.run.trace is not None:
+                sync = parent.run.trace.sync  # a subgraph reports as its parent does
+            else:
+                sync = parent.run.sync_call or parent.run.backend != "asyncio"
             trace = await RunTrace.start(callbacks, cfg, given, input, self.name, sync)
         try:
             outcome = await execute(
