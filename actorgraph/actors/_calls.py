@@ -21,7 +21,7 @@ import anyio.from_thread
 import structlog
 
 from actorgraph._constants import PUSH
-from actorgraph.actors._context import CURRENT, TaskContext, current_task
+from actorgraph.actors._context import CURRENT, TaskContext, TaskTrace, current_task
 from actorgraph.actors._ids import task_id
 from actorgraph.actors._messages import TaskResult, TaskSpec
 from actorgraph.actors._spawn import current_backend
@@ -279,7 +279,8 @@ def _submit(run: RunState, node: NodeSpec, spec: TaskSpec, future: CallFuture, t
     actor = run.call_actor(node)
     tctx = TaskContext(run, spec, node)
     tctx.future = future
-    tctx.trace_parent = trace_parent
+    if run.trace is not None:
+        tctx.trace = TaskTrace(trace_parent)
     ctx = contextvars.copy_context()
     ctx.run(CURRENT.set, tctx)
     if run.messages is not None:

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = (
     "TaskContext",
+    "TaskTrace",
     "current_state",
     "current_task",
     "get_config",
@@ -61,6 +62,19 @@ def interrupt_id(ns: str, index: int) -> str:
     return xxh3_128_hexdigest(key.encode())
 
 
+class TaskTrace:
+    """The LangChain callbacks of a traced task: its chain run while it runs, the
+    callbacks its config gets (that run's children), and for a task call the callbacks
+    of its caller, under which its run goes."""
+
+    __slots__ = ("run", "callbacks", "parent")
+
+    def __init__(self, parent: Any = None) -> None:
+        self.run: Any = None
+        self.callbacks: Any = None
+        self.parent = parent
+
+
 class TaskContext:
     """Everything one running task needs besides its input: where its writes go, what it
     may read, and how to reach the run (stream, store, context)."""
@@ -79,9 +93,7 @@ class TaskContext:
         "started_at",
         "_progress",
         "extra_callbacks",
-        "trace_callbacks",
-        "trace_run",
-        "trace_parent",
+        "trace",
         "subgraphs",
         "calls",
         "future",
@@ -111,12 +123,8 @@ class TaskContext:
         """When the task's first attempt started (Unix time)."""
         self._progress: Progress | None = None
         self.extra_callbacks: tuple[Any, ...] = ()
-        # a traced task (see _langchain_trace): its chain run while it runs, the callbacks
-        # its config gets (that run's children), and for a task call the callbacks of its
-        # caller, under which its run goes
-        self.trace_callbacks: Any = None
-        self.trace_run: Any = None
-        self.trace_parent: Any = None
+        # a traced task's callbacks (see _langchain_trace); None when nothing listens
+        self.trace: TaskTrace | None = None
         self.subgraphs = 0
         self.calls = 0
         """How many tasks this task has called (the index of the next call)."""
@@ -240,7 +248,8 @@ class TaskContext:
         configurable[CONFIG_KEY_CHECKPOINT_ID] = None
         if run.durability_given:
             configurable[CONFIG_KEY_DURABILITY] = run.durability
-        callbacks = self.trace_callbacks if self.trace_callbacks is not None else base.get("callbacks")
+        trace = self.trace
+        callbacks = trace.callbacks if trace is not None and trace.callbacks is not None else base.get("callbacks")
         if self.extra_callbacks:
             from actorgraph.actors._message_stream import merge_callbacks
 

@@ -35,7 +35,7 @@ from actorgraph._callbacks import (
     get_callback_manager_for_config,
 )
 from actorgraph._constants import NS_SEP
-from actorgraph.actors._context import CURRENT, TaskContext
+from actorgraph.actors._context import CURRENT, TaskContext, TaskTrace
 from actorgraph.actors._node import NodeActor, _as_own_command
 from actorgraph.actors._policies import backoff, matching_policy
 from actorgraph.errors import ParentCommand
@@ -159,12 +159,15 @@ class RunTrace:
         """Open a task's chain run and point the task's config (and LangChain's config
         context) at its children."""
         spec = tctx.spec
-        tctx.trace_callbacks = None
+        trace = tctx.trace
+        if trace is None:
+            trace = tctx.trace = TaskTrace()
+        trace.callbacks = None
         tctx._config = None
         config = tctx.config
-        if tctx.trace_parent is not None:
+        if trace.parent is not None:
             # a task call: its run goes under its caller's, its input by parameter name
-            step_manager = _callbacks_manager(tctx.trace_parent, self.sync)
+            step_manager = _callbacks_manager(trace.parent, self.sync)
             inp = _call_arguments(tctx.node, inp)
         else:
             step_manager = self.run_manager.get_child(f"graph:step:{spec.step}")
@@ -182,8 +185,8 @@ class RunTrace:
             node_manager = await _maybe_await(real.on_chain_start(None, inp, name=spec.name))
             await _maybe_await(tracers.on_chain_start(None, recorded, name=spec.name, run_id=node_manager.run_id))
             node_manager.handlers = step_manager.handlers
-        tctx.trace_run = node_manager
-        tctx.trace_callbacks = node_manager.get_child("seq:step:1")
+        trace.run = node_manager
+        trace.callbacks = node_manager.get_child("seq:step:1")
         tctx._config = None
         var_child_runnable_config.set(tctx.config)  # type: ignore[arg-type]
         _set_langsmith_parent(node_manager)
@@ -246,8 +249,8 @@ def _call_arguments(node: NodeSpec, inp: Any) -> Any:
 
 async def traced_call(tctx: TaskContext, name: str, tag: str, arg: Any, call: Any) -> Any:
     """Run ``call()`` (a router of a traced task) as a child run of the task's run."""
-    parent = tctx.trace_run
-    manager = parent.get_child(tag)
+    assert tctx.trace is not None
+    manager = tctx.trace.run.get_child(tag)
     tags = tctx.config.get("tags")
     if tags:
         manager.add_tags(list(tags))  # after the child tag, as LangGraph orders them

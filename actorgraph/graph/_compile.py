@@ -237,7 +237,8 @@ class _Finish:
             for key, get in self.managed:
                 raw[key] = get(step, stop)
         state = self.state_mapper(raw) if self.state_mapper is not None else raw
-        if tctx.trace_run is not None:
+        trace = tctx.trace
+        if trace is not None and trace.run is not None:
             return self._route_traced(tctx, state, raw)
         pending = []
         for branch in self.branches:
