@@ -82,7 +82,7 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
     "actorgraph.pregel.debug": (
         {
             "COLOR_MAPPING", "TASK_NAMESPACE", "get_bolded_text", "get_colored_text", "is_multiple_channel_write",
-            "map_task_result_writes", "rm_pregel_keys",
+            "map_task_result_writes", "rm_pregel_keys", "map_debug_tasks",
         },
         set(),
     ),

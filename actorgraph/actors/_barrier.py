@@ -204,7 +204,10 @@ class BarrierActor:
                     # the next checkpoint stores what the update changed
                     persistence.dirty |= null_changed
                     if not fork:
-                        persistence.save((), persistence.task_rows(result))
+                        # with the updates saved on this step before (they share one
+                        # slot, so a save replaces what was there)
+                        saved = null_result(state.step, [*run.null_writes, *result.writes], list(sends))
+                        persistence.save((), persistence.task_rows(saved))
                     elif persistence.delta is not None:
                         # a branch's first checkpoint holds the update's delta channels
                         # whole: the writes are saved nowhere to replay

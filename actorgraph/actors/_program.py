@@ -135,6 +135,11 @@ class NodeSpec:
         )
         self.speed = NodeSpeed()
 
+    @property
+    def subgraphs(self) -> list[Any]:
+        """The graphs this node runs (LangGraph's ``PregelNode.subgraphs``)."""
+        return [self.subgraph] if self.subgraph is not None else []
+
     def __repr__(self) -> str:
         return f"NodeSpec({self.name!r}, triggers={self.triggers})"
 

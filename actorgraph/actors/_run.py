@@ -150,6 +150,7 @@ class RunState:
         "parent_checkpoints",
         "address_map",
         "replay",
+        "null_writes",
         "resumed_step",
         "resume_map",
         "prior_answers",
@@ -203,6 +204,8 @@ class RunState:
         self.run_id = config.get("run_id")
         # the step a resumed run re-runs (its tasks' subgraphs resume too)
         self.resumed_step: int | None = None
+        # Command updates already saved on the step this run resumes
+        self.null_writes: list[tuple[str, Any]] = []
         if parent is not None:
             prun = parent.run
             nth = parent.subgraphs
@@ -746,6 +749,8 @@ async def execute(
         if null is not None and null["writes"]:
             # a Command's update saved on this step before the run stopped: apply it again
             state.apply_null(null_result(state.step, null["writes"], null["sends"]))
+            # (saved again with the next one's, which would replace them)
+            run.null_writes = list(null["writes"])
         fork = False
         if parent is None and wanted is not None:
             # running from a past checkpoint branches off it; from the latest one it just resumes

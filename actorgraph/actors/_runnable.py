@@ -29,7 +29,7 @@ from actorgraph.actors._sync import iterate_sync, run_sync
 from actorgraph.actors._trace import NOT_TRACED, trace_callbacks
 from actorgraph.errors import InvalidUpdateError
 
-__all__ = ("GraphRunnable", "GraphOutput", "ensure_config", "merge_configs")
+__all__ = ("GraphRunnable", "GraphOutput", "ensure_config", "merge_configs", "patch_configurable")
 
 
 _MERGED_KEYS = ("configurable", "metadata")
@@ -77,6 +77,13 @@ def _merge_callbacks(before: Any, after: Any) -> Any:
     for handler in getattr(before, "handlers", ()):
         merged.add_handler(handler, inherit=True)
     return merged
+
+
+def patch_configurable(config: Any, patch: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``config`` whose ``configurable`` has ``patch``'s keys set."""
+    if config is None:
+        return {CONF: dict(patch)}
+    return {**config, CONF: {**(config.get(CONF) or {}), **patch}}
 
 
 def ensure_config(config: Any, parent: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -171,7 +171,7 @@ async def _snapshot(program: Program, saver: Any, loaded: LoadedCheckpoint, *, l
                 name=t.name,
                 path=t.path,
                 error=entry["error"] if entry else None,
-                interrupts=interrupts,
+                interrupts=waiting,
                 state=sub_state,
                 result=result,
             )

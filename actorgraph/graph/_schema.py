@@ -12,6 +12,7 @@ import dataclasses
 import inspect
 import sys
 import typing
+import warnings
 from collections.abc import Callable
 from typing import Annotated, Any, ClassVar, NotRequired, Required, get_args, get_origin, get_type_hints
 
@@ -19,7 +20,16 @@ from actorgraph.channels import BaseChannel, BinaryOperatorAggregate, DeltaChann
 from actorgraph.errors import GraphValidationError
 from actorgraph.graph._managed import is_managed, managed_getter
 
-__all__ = ("ROOT", "SchemaInfo", "analyze_schema", "get_channel", "inferred_input_schema", "is_typeddict")
+__all__ = (
+    "ROOT",
+    "SchemaInfo",
+    "analyze_schema",
+    "field_channel",
+    "get_channel",
+    "inferred_input_schema",
+    "is_typeddict",
+    "warn_invalid_state_schema",
+)
 
 
 def is_typeddict(schema: Any) -> bool:
@@ -110,6 +120,34 @@ def channel_for(key: str, ann: Any, schema_name: str) -> tuple[BaseChannel[Any, 
                 return BinaryOperatorAggregate(base, meta), None
         return LastValue(base), None
     return LastValue(ann), None
+
+
+def field_channel(annotation: Any) -> BaseChannel[Any, Any, Any] | None:
+    """The channel an ``Annotated[T, ...]`` annotation names in its metadata (an instance
+    as given, or a channel class made for ``T``); ``None`` when it names none."""
+    if get_origin(annotation) is not Annotated:
+        return None
+    base, *metas = get_args(annotation)
+    for meta in metas:
+        if isinstance(meta, DeltaChannel):
+            return meta.with_type(base)
+        if isinstance(meta, BaseChannel):
+            return meta
+        if isinstance(meta, type) and issubclass(meta, BaseChannel):
+            return meta(base)
+    return None
+
+
+def warn_invalid_state_schema(schema: Any) -> None:
+    """Warn about a state schema that is neither a type nor ``Annotated[type, reducer]``
+    (a value passed by mistake), as LangGraph does."""
+    if isinstance(schema, type) or get_args(schema):
+        return
+    warnings.warn(
+        f"Invalid state_schema: {schema}. Expected a type or Annotated[type, reducer]. Please "
+        "provide a valid schema to ensure correct updates.",
+        stacklevel=3,
+    )
 
 
 def get_channel(name: str, annotation: Any, *, allow_managed: bool = True) -> Any:

@@ -21,7 +21,7 @@ from actorgraph.errors import GraphValidationError
 from actorgraph.warnings import LangGraphDeprecatedSinceV05, LangGraphDeprecatedSinceV10
 from actorgraph.graph._branch import Branch
 from actorgraph.actors._callable import callable_name, check_config_annotation
-from actorgraph.graph._schema import SchemaInfo, analyze_schema, inferred_input_schema
+from actorgraph.graph._schema import SchemaInfo, analyze_schema, inferred_input_schema, warn_invalid_state_schema
 
 __all__ = ("StateGraph", "StateNodeSpec")
 
@@ -180,6 +180,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         info = self.schemas.get(schema)
         if info is not None:
             return info
+        warn_invalid_state_schema(schema)
         info = analyze_schema(schema)
         if info.managed and not allow_managed:
             raise GraphValidationError(

@@ -4,6 +4,7 @@ restricted to the parent's keys - is the node's update."""
 
 from __future__ import annotations
 
+import dis
 import functools
 import inspect
 import types
@@ -13,7 +14,6 @@ from actorgraph.actors._callable import BoundCallable
 
 __all__ = ("bind_subgraph", "find_subgraph", "is_compiled_graph")
 
-_MAX_DEPTH = 2
 _NOTHING = object()
 
 
@@ -34,50 +34,77 @@ def bind_subgraph(graph: Any, parent_keys: frozenset[str]) -> BoundCallable:
 
 
 def find_subgraph(action: Any) -> Any:
-    """The compiled graph a node function runs inside it (``inner.invoke(...)`` in its
-    body, reached through its globals or closure, or a function it calls), or ``None``.
+    """The compiled graph a node function runs inside it, or ``None``.
 
-    ``get_state(subgraphs=True)`` and the ``debug`` stream show that graph's state for the
-    node's tasks, as LangGraph's do.
+    Follows what the function's code loads, as LangGraph does: a global or captured
+    name and the attribute chain read off it (``CHAIN.payload.invoke(...)``), names
+    captured by functions defined inside it, then what ``__wrapped__`` points to. Code the
+    compiler dropped, plain containers and instance attributes of ``self`` are not
+    searched. ``get_state(subgraphs=True)`` and the ``debug`` stream show that graph's
+    state for the node's tasks.
     """
-    return _find(action, 0, set())
-
-
-def _find(obj: Any, depth: int, seen: set[int]) -> Any:
-    if id(obj) in seen:
-        return None
-    seen.add(id(obj))
-    if is_compiled_graph(obj):
-        return obj
-    while isinstance(obj, functools.partial):
-        obj = obj.func
-    if inspect.ismethod(obj):
-        obj = obj.__func__
-    code = getattr(obj, "__code__", None)
-    if not isinstance(code, types.CodeType):
-        return None
-    scope: dict[str, Any] = dict(getattr(obj, "__globals__", {}))
-    for name, cell in zip(code.co_freevars, getattr(obj, "__closure__", None) or ()):
-        try:
-            scope[name] = cell.cell_contents
-        except ValueError:
-            continue
-    for name in _names(code):
-        target = scope.get(name, _NOTHING)
-        if target is _NOTHING or isinstance(target, (types.ModuleType, type)):
-            continue
-        if is_compiled_graph(target):
-            return target
-        if depth < _MAX_DEPTH and inspect.isfunction(target):
-            found = _find(target, depth + 1, seen)
+    seen: set[int] = set()
+    obj = action
+    while obj is not None and id(obj) not in seen:
+        seen.add(id(obj))
+        if is_compiled_graph(obj):
+            return obj
+        if isinstance(obj, functools.partial):
+            return None
+        fn = obj.__func__ if inspect.ismethod(obj) else obj
+        code = getattr(fn, "__code__", None)
+        if isinstance(code, types.CodeType):
+            scope = _closure(fn, code)
+            found = _scan(code, dict(getattr(fn, "__globals__", {})), scope, top=True)
             if found is not None:
                 return found
+            # a captured graph counts even where the code that used it was compiled away
+            for value in scope.values():
+                if is_compiled_graph(value):
+                    return value
+        obj = getattr(obj, "__wrapped__", None)
     return None
 
 
-def _names(code: types.CodeType) -> list[str]:
-    names = list(code.co_names) + list(code.co_freevars)
+def _closure(fn: Any, code: types.CodeType) -> dict[str, Any]:
+    scope: dict[str, Any] = {}
+    for name, cell in zip(code.co_freevars, getattr(fn, "__closure__", None) or ()):
+        try:
+            scope[name] = cell.cell_contents
+        except ValueError:  # a cell that was never filled
+            continue
+    return scope
+
+
+_LOADS_GLOBAL = frozenset({"LOAD_GLOBAL", "LOAD_NAME"})
+_LOADS_CAPTURED = frozenset({"LOAD_DEREF", "LOAD_CLASSDEREF"})
+_LOADS_ATTR = frozenset({"LOAD_ATTR", "LOAD_METHOD"})
+
+
+def _scan(code: types.CodeType, globals_: dict[str, Any], captured: dict[str, Any], top: bool) -> Any:
+    """The first compiled graph reached by a load (and its attribute chain) in ``code``;
+    nested functions' code is searched for captured names only."""
+    instructions = list(dis.get_instructions(code))
+    for i, ins in enumerate(instructions):
+        if ins.opname in _LOADS_CAPTURED:
+            value = captured.get(ins.argval, _NOTHING)
+        elif top and ins.opname in _LOADS_GLOBAL:
+            value = globals_.get(ins.argval, _NOTHING)
+        else:
+            continue
+        j = i + 1
+        while True:
+            if value is _NOTHING or isinstance(value, (types.ModuleType, type)):
+                break
+            if is_compiled_graph(value):
+                return value
+            if j >= len(instructions) or instructions[j].opname not in _LOADS_ATTR:
+                break
+            value = getattr(value, str(instructions[j].argval), _NOTHING)
+            j += 1
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
-            names.extend(_names(const))
-    return names
+            found = _scan(const, globals_, captured, top=False)
+            if found is not None:
+                return found
+    return None

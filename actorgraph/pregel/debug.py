@@ -9,6 +9,7 @@ from actorgraph.pregel._debug import (
     map_task_result_writes,
     rm_pregel_keys,
 )
+from actorgraph.actors._stream import map_debug_tasks
 
 __all__ = (
     "COLOR_MAPPING",
@@ -16,6 +17,7 @@ __all__ = (
     "get_bolded_text",
     "get_colored_text",
     "is_multiple_channel_write",
+    "map_debug_tasks",
     "map_task_result_writes",
     "rm_pregel_keys",
 )

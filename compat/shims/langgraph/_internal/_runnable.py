@@ -1,17 +1,23 @@
-"""Stand-in for ``langgraph._internal._runnable`` (compat run only): the asyncio capability
-flag is a plain constant; LangGraph's own runnable classes have no counterpart in
-actorgraph (placeholders that raise)."""
+"""Stand-in for ``langgraph._internal._runnable`` (compat run only). ``is_async_callable``
+is actorgraph's own; LangGraph's RunnableCallable/RunnableSeq wrappers have no counterpart
+in actorgraph's engine (nodes are called directly): placeholders that raise."""
 
-import sys
+import inspect
 
-ASYNCIO_ACCEPTS_CONTEXT = sys.version_info >= (3, 11)
+from actorgraph.actors._callable import is_async_callable  # noqa: F401
+
+ASYNCIO_ACCEPTS_CONTEXT = True
+
+
+def is_async_generator(func: object) -> bool:
+    return inspect.isasyncgenfunction(func) or inspect.isasyncgenfunction(getattr(func, "__call__", None))
 
 
 class RunnableCallable:
     def __init__(self, *args: object, **kwargs: object) -> None:
-        raise NotImplementedError("actorgraph has no RunnableCallable (LangGraph internal; compat placeholder)")
+        raise NotImplementedError("actorgraph has no RunnableCallable (compat placeholder)")
 
 
 class RunnableSeq:
     def __init__(self, *args: object, **kwargs: object) -> None:
-        raise NotImplementedError("actorgraph has no RunnableSeq (LangGraph internal; compat placeholder)")
+        raise NotImplementedError("actorgraph has no RunnableSeq (compat placeholder)")
