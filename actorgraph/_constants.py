@@ -42,6 +42,7 @@ CONFIG_KEY_CHECKPOINT_NS: Final = "checkpoint_ns"
 CONFIG_KEY_CHECKPOINT_MAP: Final = "checkpoint_map"
 CONFIG_KEY_TASK_ID: Final = sys.intern("__pregel_task_id")
 CONFIG_KEY_STRICT_RESUME: Final = sys.intern("__pregel_strict_resume")
+CONFIG_KEY_NODE_FINISHED: Final = sys.intern("__pregel_node_finished")
 """Configurable key: ``True`` makes resuming strict (``UnknownInterruptError`` for a resume
 that names no pending interrupt or is ambiguous), as ``compile(strict=True)`` does."""
 

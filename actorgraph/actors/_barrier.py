@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import msgspec
 
-from actorgraph._constants import INTERRUPT, PUSH, START
+from actorgraph._constants import INPUT, INTERRUPT, PUSH, START
 from actorgraph.actors._delta import ensure_message_ids
 from actorgraph.actors._ids import subgraph_namespace, task_id
 from actorgraph.actors._messages import Activate, TaskDone, TaskResult, TaskSpec, null_result
@@ -153,6 +153,7 @@ class BarrierActor:
         if self.program.delta_value_channels:
             ensure_message_ids(self.program.channels, writes)
         updated, written, changed = state.apply_writes(writes, bump=False)
+        state.seen.setdefault(INPUT, {})  # as LangGraph's checkpoints record an input
         self._emit_values(written)
         persistence = run.persistence
         rows = persistence.input_rows(writes, state.step) if persistence is not None and persistence.delta is not None else []
@@ -214,6 +215,9 @@ class BarrierActor:
                         persistence.delta.forced.update(c for c in null_written if c in persistence.delta.names)
             except Exception as exc:
                 return run.stop_with_error(exc)
+        # resuming passes any breakpoint of the saved state (LangGraph records this in
+        # the checkpoint's versions_seen["__interrupt__"])
+        state.mark_interrupt()
         # a resumed run starts from the saved state: it is the output so far, and the
         # values stream begins with it
         program = self.program
@@ -284,6 +288,8 @@ class BarrierActor:
             if r.error is not None:
                 self._emit_task_result(r)
             return
+        if run.node_finished is not None:
+            run.node_finished(r.task.name)
         if persistence is not None:
             try:
                 persistence.save((), persistence.task_rows(r))
@@ -362,6 +368,8 @@ class BarrierActor:
                 return
         self.results.append(r)
         self.expected -= 1
+        if run.node_finished is not None and not (r.interrupts or r.paused) and r.task.name != START:
+            run.node_finished(r.task.name)
         persistence = run.persistence
         if persistence is not None and self.expected > 0:
             # others are still running: save this task's writes now, so a crash from
@@ -665,14 +673,19 @@ class BarrierActor:
         assert persistence is not None
         thread = persistence.thread
         conf: dict[str, Any] = {"checkpoint_ns": row.ns, "thread_id": thread, "checkpoint_id": row.checkpoint_id}
+        parent_id = row.parent_id
+        if metadata is None and persistence.durability == "exit":
+            # not saved until the run ends: as LangGraph, its parent is the one of the
+            # last checkpoint saved
+            parent_id = persistence.base_parent
         parent_conf: dict[str, Any] | None = (
-            {"checkpoint_ns": row.ns, "thread_id": thread, "checkpoint_id": row.parent_id} if row.parent_id else None
+            {"checkpoint_ns": row.ns, "thread_id": thread, "checkpoint_id": parent_id} if parent_id else None
         )
         if row.ns:
             # a subgraph's checkpoint: which checkpoint of each enclosing graph it belongs to
             conf["checkpoint_map"] = {**run.parent_checkpoints, row.ns: row.checkpoint_id}
             if parent_conf is not None:
-                parent_conf["checkpoint_map"] = {**run.parent_checkpoints, row.ns: row.parent_id}
+                parent_conf["checkpoint_map"] = {**run.parent_checkpoints, row.ns: parent_id}
         parent = {"configurable": parent_conf} if parent_conf is not None else None
         payload = {
             "config": {"configurable": conf},

@@ -270,7 +270,9 @@ def _check_storable(run: RunState, node: NodeSpec, args: tuple[Any, ...], kwargs
 def _submit(run: RunState, node: NodeSpec, spec: TaskSpec, future: CallFuture, trace_parent: Any = None) -> None:
     saved = run.saved_returns.get(spec.id)
     if saved is not None:
-        # this call finished before the caller was interrupted or failed: reuse it
+        # this call finished before the caller was interrupted or failed: reuse it (its
+        # start is streamed again, as LangGraph does; its result isn't)
+        run.barrier.call_started(spec)
         future.set_result(saved[0])
         return
     if run.stopping:

@@ -93,6 +93,7 @@ class RunPersistence:
         "delta",
         "delta_anchor",
         "exit_run",
+        "base_parent",
     )
 
     def __init__(self, run: RunState, saver: Any, thread: str, durability: str) -> None:
@@ -126,6 +127,9 @@ class RunPersistence:
         # and the ids of the ones it made but won't store
         self.stored_base: str | None = None
         self.exit_unsaved: set[str] = set()
+        # the parent of the checkpoint the run continues: LangGraph reports it as the
+        # parent of the checkpoints a run under "exit" streams but doesn't save yet
+        self.base_parent: str | None = None
         names = run.program.delta_value_channels
         self.delta: DeltaBook | None = DeltaBook(names) if names else None
         # the loaded checkpoint when it is the thread's latest (nothing built on it yet):
@@ -144,6 +148,7 @@ class RunPersistence:
             self.exit_run.base = loaded.id
             self.exit_run.base_step = loaded.row.step
         self.checkpoint_id = self.stored_base = loaded.id
+        self.base_parent = loaded.row.parent_id
         self.blob_writers = dict(loaded.record.blob_writers)
         self.blob_roots = dict(loaded.record.blob_roots)
         for chan, value in loaded.values.items():
@@ -376,7 +381,9 @@ class RunPersistence:
                 # writes of earlier checkpoints are history that isn't kept
                 self.exit_writes = [w for w in self.exit_writes if w[2] == rows[-1].checkpoint_id]
             if writes:
-                self.exit_writes.extend(writes)
+                # (nor are those of a checkpoint this run has moved past)
+                current = self.exit_row.checkpoint_id if self.exit_row is not None else None
+                self.exit_writes.extend(w for w in writes if current is None or w[2] == current)
             return
         if not rows and not writes:
             return
@@ -433,6 +440,12 @@ class RunPersistence:
             if idle is not None:
                 self.idle = None
                 idle.set()
+
+    def drop_exit(self) -> None:
+        """Under "exit", forget the checkpoint and writes the end of the run would store."""
+        if self.durability == "exit":
+            self.exit_row = None
+            self.exit_writes = []
 
     async def flush(self) -> None:
         """Wait until everything queued is stored (runs the I/O here if nobody is)."""

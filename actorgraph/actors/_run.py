@@ -22,6 +22,7 @@ from actorgraph._constants import (
     CONFIG_KEY_CHECKPOINTER,
     CONFIG_KEY_CHECKPOINT_MAP,
     CONFIG_KEY_RUNTIME,
+    CONFIG_KEY_NODE_FINISHED,
     CONFIG_KEY_STRICT_RESUME,
     CONFIG_KEY_THREAD_ID,
     INTERRUPT,
@@ -164,6 +165,7 @@ class RunState:
         "checkpoint_step",
         "live_stream",
         "trace",
+        "node_finished",
     )
 
     def __init__(
@@ -202,6 +204,11 @@ class RunState:
         thread = configurable.get(CONFIG_KEY_THREAD_ID)
         self.thread_id = str(thread) if thread is not None else None
         self.run_id = config.get("run_id")
+        # LangGraph's private hook: called with a node's name each time one of its tasks
+        # finishes (subgraphs' included)
+        self.node_finished: Any = configurable.get(CONFIG_KEY_NODE_FINISHED)
+        if self.node_finished is None and parent is not None:
+            self.node_finished = parent.run.node_finished
         # the step a resumed run re-runs (its tasks' subgraphs resume too)
         self.resumed_step: int | None = None
         # Command updates already saved on the step this run resumes
@@ -402,6 +409,11 @@ class RunState:
         self.stopping = True
         state = barrier.state
         self.outcome = RunOutcome(state.output_values() if barrier.output_written else None, state=state.state_values)
+        persistence = self.persistence
+        if persistence is not None and self.parent is not None and self.program.checkpointer is not True:
+            # "exit": a subgraph run kept under its task's namespace that finished stores
+            # nothing (its parent's checkpoint holds its outcome), as in LangGraph
+            persistence.drop_exit()
         self._flush_then_end()
         return None
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from actorgraph._constants import CONF, CONFIG_KEY_CHECKPOINTER, END, INTERRUPT, PULL, START
+from actorgraph._constants import CONF, CONFIG_KEY_CHECKPOINTER, END, INTERRUPT, PULL, RETURN, START
 from actorgraph._types import PregelTask, StateSnapshot, StateUpdate
 from actorgraph.actors._barrier import BarrierActor
 from actorgraph.actors._context import TaskContext
@@ -153,7 +153,7 @@ async def _snapshot(program: Program, saver: Any, loaded: LoadedCheckpoint, *, l
         all_interrupts.extend(waiting)
         result = None
         if entry is not None and entry["done"]:
-            result = task_result_view(entry["writes"], program.stream_key_set)
+            result = _snapshot_result(program, entry["writes"])
         node = program.nodes[t.name]
         sub_state: Any = None
         if node.subgraph is not None and node.subgraph.program.checkpointer is not False:
@@ -378,6 +378,19 @@ def _seal_delta_channels(persistence: RunPersistence, results: list[TaskResult],
         book.forced.update(book.names)
     elif not kept:
         book.forced.update(c for r in results for c, _ in r.writes if c in book.names)
+
+
+def _snapshot_result(program: Program, writes: list[tuple[str, Any]]) -> Any:
+    """A finished task's result as a snapshot shows it: a task call's return value; in a
+    graph with one output channel (a root schema, an entrypoint) the value written to it;
+    else ``{key: value}`` of its writes to output keys."""
+    for chan, value in writes:
+        if chan == RETURN:
+            return value
+    single = program.stream_single
+    if single is not None:
+        return task_result_view(writes, (single,)).get(single)
+    return task_result_view(writes, program.stream_key_set)
 
 
 def _last_writer(program: Program, state: StepState, loaded: LoadedCheckpoint | None) -> str:

@@ -103,18 +103,64 @@ def _data_name(data: Any) -> str:
     return str(getattr(data, "__name__", type(data).__name__))
 
 
-def _data_json(node: Node) -> dict[str, Any]:
-    """A node's data as LangGraph's ``to_json`` shapes it: kind, import path and name."""
+# LangGraph runs a function node (and a StateGraph's start) as its RunnableCallable: the
+# id its ``to_json`` gives them, which LangGraph Studio and the server's clients see
+RUNNABLE_CALLABLE_ID = ("langgraph", "_internal", "_runnable", "RunnableCallable")
+# where LangGraph keeps the classes of ours that can be a node's data
+_LANGGRAPH_HOMES = {
+    "CompiledStateGraph": "langgraph.graph.state",
+    "CompiledGraph": "langgraph.graph.state",
+    "Pregel": "langgraph.pregel.main",
+    "ToolNode": "langgraph.prebuilt.tool_node",
+    "ValidationNode": "langgraph.prebuilt.tool_validator",
+}
+
+
+def _data_id(data: Any) -> list[str] | None:
+    """The ``id`` LangGraph's ``to_json`` gives a node's data (None: it gives no data)."""
+    if data is RunnableCallableMarker or inspect.isfunction(data) or inspect.ismethod(data):
+        return list(RUNNABLE_CALLABLE_ID)
+    cls = type(data)
+    module = getattr(cls, "__module__", "") or "builtins"
+    if module.split(".")[0] == "actorgraph":
+        home = _LANGGRAPH_HOMES.get(cls.__name__)
+        if home is None:
+            if callable(data) and not hasattr(data, "invoke"):
+                return list(RUNNABLE_CALLABLE_ID)
+            home = ".".join(p for p in module.replace("actorgraph", "langgraph", 1).split(".") if not p.startswith("_"))
+        return [*home.split("."), cls.__name__]
+    lc_id = getattr(data, "lc_id", None)
+    if callable(lc_id) and getattr(cls, "is_lc_serializable", None) is not None:
+        try:
+            return list(lc_id())
+        except Exception:
+            pass
+    if hasattr(data, "invoke"):
+        return [*module.split("."), cls.__name__]
+    if callable(data):
+        return list(RUNNABLE_CALLABLE_ID)  # a callable object: LangGraph wraps it too
+    return None
+
+
+class RunnableCallableMarker:
+    """The data of a StateGraph's start node: LangGraph's runs its input mapping."""
+
+
+def _data_json(node: Node, with_schemas: bool = False) -> dict[str, Any]:
+    """A node's data as LangGraph's ``to_json`` shapes it: kind, import path and name (a
+    pydantic model: its name, or its JSON schema ``with_schemas``)."""
     data = node.data
-    if data is None:
-        out: dict[str, Any] = {}
-    else:
-        kind = "schema" if inspect.isclass(data) else "runnable"
-        target = data if inspect.isclass(data) or inspect.isfunction(data) else type(data)
-        module = getattr(target, "__module__", None) or "builtins"
-        qualname = getattr(target, "__qualname__", None) or _data_name(target)
+    out: dict[str, Any] = {}
+    if data is not None:
         name = node.id if not _is_uuid(node.id) else _data_name(data)
-        out = {"type": kind, "data": {"id": [*module.split("."), qualname], "name": name}}
+        if inspect.isclass(data) and data is not RunnableCallableMarker:
+            schema = getattr(data, "model_json_schema", None)
+            if schema is not None:
+                out = {"type": "schema", "data": schema() if with_schemas else name}
+        else:
+            ident = _data_id(data)
+            if ident is not None:
+                out = {"type": "runnable", "data": {"id": ident, "name": name}}
     if node.metadata is not None:
         out["metadata"] = node.metadata
     return out
@@ -245,7 +291,7 @@ class Graph:
             if e.conditional:
                 item["conditional"] = True
             edges.append(item)
-        nodes = [{"id": ids[n.id], **_data_json(n)} for n in self.nodes.values()]
+        nodes = [{"id": ids[n.id], **_data_json(n, with_schemas)} for n in self.nodes.values()]
         return {"nodes": nodes, "edges": edges}
 
     # -- drawing -----------------------------------------------------------------------

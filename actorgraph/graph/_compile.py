@@ -227,10 +227,10 @@ class _Finish:
         if self.static:
             writes.extend(self.static)
         if self.branches:
-            return self._route(tctx)
+            return self._route(tctx, result)
         return None
 
-    def _route(self, tctx: Any) -> Any:
+    def _route(self, tctx: Any, output: Any = None) -> Any:
         raw = tctx.run.barrier.state.fresh_state(tctx.writes)
         if self.managed:
             step, stop = tctx.spec.step, tctx.run.stop
@@ -244,6 +244,10 @@ class _Finish:
         for branch in self.branches:
             bound = branch.bind()
             arg = state if branch.view is None else branch.view(raw)
+            if branch.view is None and type(output) is dict and type(arg) is dict:
+                # keys the node returned that aren't state keys reach its conditional
+                # edges (not the state), as in LangGraph
+                arg = {**output, **arg}
             if bound.is_async:
                 pending.append((branch, arg))
             else:

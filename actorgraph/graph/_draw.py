@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from actorgraph._constants import END, START
 from actorgraph.actors._runnable import GraphRunnable
-from actorgraph.draw._drawable import Edge, Graph
+from actorgraph.draw._drawable import Edge, Graph, RunnableCallableMarker
 
 if TYPE_CHECKING:
     from actorgraph.graph._compiled import CompiledStateGraph
@@ -150,7 +150,7 @@ def build_graph(
     before = _interrupts(program.interrupt_before, builder.nodes)
     after = _interrupts(program.interrupt_after, builder.nodes)
     graph = Graph()
-    graph.add_node(None, START)
+    graph.add_node(RunnableCallableMarker, START)
     for name, spec in builder.nodes.items():
         graph.add_node(spec.action, name, metadata=_metadata(name, spec, before, after))
     for source, target, conditional, label in _ordered_edges(builder):

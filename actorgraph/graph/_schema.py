@@ -229,6 +229,10 @@ def analyze_schema(schema: Any) -> SchemaInfo:
         else:
             assert chan is not None
             channels[key] = chan
+    if list(channels) == [ROOT] and not managed:
+        # a schema whose one key is ``__root__`` (LangGraph's spelling of a bare-value
+        # state with a reducer): the value is the whole state
+        return SchemaInfo(schema, "root", channels, {}, None)
     mapper = _mapper(schema, kind, tuple(init_names))
     return SchemaInfo(schema, kind, channels, managed, mapper)
 

@@ -52,6 +52,34 @@ class StateNodeSpec:
     trace_policy: TracePolicy | None = None
     """What tracers record of the node's runs (``TracePolicy``)."""
 
+    @property
+    def runnable(self) -> Any:
+        """What LangGraph's node spec calls its runnable: a runnable node (a compiled
+        graph, a LangChain runnable) itself, else the function as ``.func`` (sync) or
+        ``.afunc`` (async)."""
+        action = self.action
+        if hasattr(type(action), "invoke") and not inspect.isfunction(action):
+            return action
+        return NodeFunction(action)
+
+
+class NodeFunction:
+    """A function node seen as LangGraph's ``RunnableCallable``: ``func`` or ``afunc`` is
+    the callable given to ``add_node``."""
+
+    __slots__ = ("func", "afunc", "name")
+
+    def __init__(self, fn: Any) -> None:
+        from actorgraph.actors._callable import is_async_callable
+
+        is_async = is_async_callable(fn)
+        self.func = None if is_async else fn
+        self.afunc = fn if is_async else None
+        self.name = callable_name(fn)
+
+    def __repr__(self) -> str:
+        return f"NodeFunction({self.func or self.afunc!r})"
+
 
 def _command_ends(action: Any) -> tuple[str, ...]:
     """Targets declared by a ``-> Command[Literal["a", "b"]]`` return annotation."""
@@ -359,8 +387,11 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         """After ``source``, call ``path(state)`` to choose the next node(s)."""
         if self.compiled:
             _log.warning("Adding an edge to a graph that has already been compiled.")
-        if not callable(path):
-            raise TypeError(f"The router of a conditional edge from '{source}' must be callable, got {path!r}")
+        if not callable(path) and not hasattr(type(path), "ainvoke"):
+            raise TypeError(
+                f"The router of a conditional edge from '{source}' must be callable (or a "
+                f"runnable), got {path!r}"
+            )
         branch = Branch(source, path, path_map)
         if branch.name in self.branches[source]:
             raise GraphValidationError(
