@@ -150,6 +150,8 @@ class BarrierActor:
                 return None  # finished by a job, which posts the result
             self._on_result(r)
             return None if run.stopping else self._close_step()
+        if state.versions:
+            state.discard_pending()
         if self.program.delta_value_channels:
             ensure_message_ids(self.program.channels, writes)
         updated, written, changed = state.apply_writes(writes, bump=False)

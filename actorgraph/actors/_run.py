@@ -424,10 +424,12 @@ class RunState:
         # a subgraph's breakpoint shows as its parent's (which pauses too), not twice
         if breakpoint and self.parent is None and self.sink.wants("updates", self.stream_ns):
             self.sink.emit(self.stream_ns, "updates", {INTERRUPT: ()})
-        state = self.barrier.state
-        self.outcome = RunOutcome(
-            state.output_values(), list(interrupts), paused=breakpoint, status=status, state=state.state_values
-        )
+        barrier = self.barrier
+        state = barrier.state
+        # (no output if the run wrote none and didn't resume: LangGraph's invoke returns
+        # the last values it streamed)
+        values = state.output_values() if barrier.output_written else None
+        self.outcome = RunOutcome(values, list(interrupts), paused=breakpoint, state=state.state_values, status=status)
         if self.persistence is not None and rows:
             self.persistence.save((), rows)
         self._flush_then_end()

@@ -198,6 +198,25 @@ class StepState:
             self.state_values = {k: sv[k] for k in program.state_keys if k in sv}
         return updated, set(by_chan), changed
 
+    def discard_pending(self) -> None:
+        """New input on a thread whose last step has tasks left: as in LangGraph, they are
+        dropped - pending Sends cleared, and each triggered node marks what triggered it
+        as seen (so neither this run nor one resumed from its checkpoints runs them)."""
+        self.pending_sends = []
+        channels = self.channels
+        versions = self.versions
+        for name, node in self.program.nodes.items():
+            seen = self.seen.get(name)
+            fresh = [
+                c for c in node.triggers
+                if channels[c].is_available() and versions.get(c, 0) > (seen.get(c, 0) if seen else 0)
+            ]  # fmt: skip
+            if fresh:
+                if seen is None:
+                    seen = self.seen[name] = {}
+                for c in fresh:
+                    seen[c] = versions[c]
+
     # -- next step -----------------------------------------------------------------------
     def prepare(self, updated: set[str] | None, seed: str | None, ns: str) -> list[TaskSpec]:
         """The tasks of step ``self.step``: a push task per pending Send, then a pull task
