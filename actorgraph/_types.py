@@ -226,6 +226,14 @@ class Interrupt:
         self.id = id
         self.response_schema = response_schema
 
+    @classmethod
+    def from_ns(cls, value: Any, ns: str, *, response_schema: Any = None) -> Interrupt:
+        """The interrupt a task at checkpoint namespace ``ns`` raises first (its id is
+        the one ``interrupt()`` there gives)."""
+        from xxhash import xxh3_128_hexdigest
+
+        return cls(value, xxh3_128_hexdigest(ns.encode()), response_schema=response_schema)
+
     @property
     def interrupt_id(self) -> str:
         """Deprecated spelling of ``id``."""

@@ -104,3 +104,9 @@ def test_a_config_parameter_typed_otherwise_warns_but_still_gets_the_config() ->
     b.add_edge(START, "loose")
     b.compile().invoke({"x": 0})
     assert seen == ["loose"]
+
+
+def test_interrupts_saved_by_older_langgraph_versions_still_load() -> None:
+    old = Interrupt(value="abc", resumable=True, when="during", ns=["a:b", "c:d"])
+    assert old.id == Interrupt.from_ns(value="abc", ns="a:b|c:d").id
+    assert Interrupt("v", id="given", ns=["x"]).id == "given"  # an explicit id wins
