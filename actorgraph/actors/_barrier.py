@@ -60,10 +60,10 @@ def _update_view(writes: list[tuple[str, Any]], keys: frozenset[str], single: st
     one-key dicts when the task wrote a key more than once; ``None`` when it wrote no
     state key. With a single output channel (the functional API), the bare value."""
     if single is not None:
-        for chan, value in writes:
-            if chan == single:
-                return value
-        return None
+        values = [value for chan, value in writes if chan == single]
+        if not values:
+            return None
+        return values[0] if len(values) == 1 else values  # several updates: all of them
     out: dict[str, Any] = {}
     repeated = False
     for chan, value in writes:

@@ -140,11 +140,28 @@ class MessageStreamer:
         if not self.messages:
             return
         v2 = self.v2
+        meta = None
         for _, value in writes:
             for message in _messages_in(value):
                 if v2 and _is_tool_message(message):
                     continue  # under v3, tool results belong to the state and ``tools``
-                self.emit(tctx, message)
+                if meta is None:
+                    meta = self._output_metadata(tctx)
+                self.emit(tctx, message, metadata=meta)
+
+    def _output_metadata(self, tctx: TaskContext) -> dict[str, Any]:
+        """The metadata of messages a node returned, as LangGraph's node run has it: the
+        task's, with ``checkpoint_ns`` the graph's own (at the root: the caller's, if any) and
+        ``ls_integration`` "langgraph"."""
+        meta = dict(tctx.config["metadata"])
+        run = self.run
+        ns = (run.config.get("configurable") or {}).get("checkpoint_ns") or run.checkpoint_ns
+        if ns:
+            meta["checkpoint_ns"] = ns
+        else:
+            meta.pop("checkpoint_ns", None)
+        meta.setdefault("ls_integration", "langgraph")
+        return meta
 
 
 def merge_callbacks(callbacks: Any, extra: tuple[Any, ...]) -> Any:

@@ -198,7 +198,13 @@ class RunPersistence:
         book = self.delta
         if book is not None:
             self._delta_blobs(book, state, changed, cid, blobs, bump)
-        sends = [(s.node, s.arg) for s in state.pending_sends]
+        untracked = state.program.untracked_channels
+        sends = [
+            (s.node, {k: v for k, v in s.arg.items() if k not in untracked})
+            if untracked and type(s.arg) is dict
+            else (s.node, s.arg)
+            for s in state.pending_sends
+        ]  # (a Send's copy of an untracked value isn't stored either, as in LangGraph)
         try:
             sends_bytes = serde.dumps(sends) if sends else b""
         except SerializationError as exc:

@@ -143,6 +143,19 @@ class NodeSpec:
     def __repr__(self) -> str:
         return f"NodeSpec({self.name!r}, triggers={self.triggers})"
 
+    def copy(self, update: Mapping[str, Any]) -> NodeSpec:
+        """A copy with the attributes in ``update`` replaced (LangGraph's
+        ``PregelNode.copy``); the copy keeps its own speed statistics."""
+        unknown = set(update) - set(self.__slots__)
+        if unknown:
+            raise AttributeError(f"NodeSpec '{self.name}' has no attributes {sorted(unknown)}")
+        new = object.__new__(NodeSpec)
+        for name in self.__slots__:
+            setattr(new, name, update[name] if name in update else getattr(self, name))
+        if "speed" not in update:
+            new.speed = NodeSpeed()
+        return new
+
     # -- LangGraph's PregelNode surface (``graph.nodes["x"].bound`` / ``.invoke``) --------
     @property
     def bound(self) -> Any:

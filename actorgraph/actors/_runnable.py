@@ -177,6 +177,22 @@ class GraphRunnable:
         clone.config = merge_configs(self.config, config, kwargs)
         return clone
 
+    def __or__(self, other: Any) -> Any:
+        """``graph | step``: a LangChain ``RunnableSequence`` (needs langchain-core)."""
+        from langchain_core.runnables import RunnableSequence
+
+        from actorgraph.actors._lc_view import as_langchain
+
+        return RunnableSequence(as_langchain(self), as_langchain(other))
+
+    def __ror__(self, other: Any) -> Any:
+        """``step | graph``: a LangChain ``RunnableSequence`` (needs langchain-core)."""
+        from langchain_core.runnables import RunnableSequence
+
+        from actorgraph.actors._lc_view import as_langchain
+
+        return RunnableSequence(as_langchain(other), as_langchain(self))
+
     @property
     def checkpointer(self) -> Any:
         """The checkpointer it was compiled with (``None``, ``True``/``False`` for a subgraph)."""
