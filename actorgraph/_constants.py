@@ -48,3 +48,11 @@ that names no pending interrupt or is ambiguous), as ``compile(strict=True)`` do
 
 RESERVED_NAMES: Final = frozenset({START, END})
 RESERVED_CHARS: Final = (NS_SEP, NS_END)
+CONFIG_KEY_RUNTIME: Final = sys.intern("__pregel_runtime")
+"""Configurable key: a ``Runtime`` (or an object with a ``context``) that a run started
+with it inherits from (its context, control and server info, when the run has none)."""
+CONFIG_KEY_DURABILITY: Final = sys.intern("__pregel_durability")
+"""Configurable key in a node's config: the durability the run was given explicitly."""
+CONFIG_KEY_STREAM: Final = sys.intern("__pregel_stream")
+"""Configurable key: a ``StreamProtocol``-like sink (``stream(chunk)``, ``stream.modes``)
+to which a remote graph run as a subgraph forwards its events."""

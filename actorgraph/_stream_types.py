@@ -12,6 +12,7 @@ from typing_extensions import NotRequired, TypeAliasType, TypedDict
 
 from actorgraph._constants import INTERRUPT
 from actorgraph._types import Interrupt
+from actorgraph.warnings import LangGraphDeprecatedSinceV11
 
 __all__ = (
     "MESSAGES_V2_FLAG",
@@ -188,7 +189,7 @@ StreamPart = TypeAliasType(
 """Any ``version="v2"`` stream part; ``part["type"]`` narrows it."""
 
 
-class GraphOutputDeprecationWarning(DeprecationWarning):
+class GraphOutputDeprecationWarning(LangGraphDeprecatedSinceV11):
     """Reading a ``GraphOutput`` like a dict: use ``.value`` / ``.interrupts``."""
 
 
@@ -203,8 +204,8 @@ class GraphOutput(Generic[OutputT]):
     def __getitem__(self, key: str) -> Any:
         """Dict-style access, as a v1 result allows (deprecated)."""
         warnings.warn(
-            "Reading GraphOutput with result[key] is deprecated: use result.value for the "
-            "output and result.interrupts for the interrupts",
+            "Accessing GraphOutput via `result[key]` is deprecated. Use `result.value` to access "
+            "the output value directly, or `result.interrupts` for interrupts.",
             GraphOutputDeprecationWarning,
             stacklevel=2,
         )
@@ -220,7 +221,8 @@ class GraphOutput(Generic[OutputT]):
 
     def __contains__(self, key: object) -> bool:
         warnings.warn(
-            "`key in GraphOutput` is deprecated: use result.value and result.interrupts",
+            "Accessing GraphOutput via `key in result` is deprecated. Use `result.value` to access "
+            "the output value directly, or `result.interrupts` for interrupts.",
             GraphOutputDeprecationWarning,
             stacklevel=2,
         )

@@ -34,7 +34,9 @@ __all__ = (
     "StreamMode",
     "StreamWriter",
     "TimeoutPolicy",
+    "TracePolicy",
     "default_retry_on",
+    "omit_payload",
 )
 
 StreamMode = Literal["values", "updates", "checkpoints", "tasks", "debug", "messages", "custom"]
@@ -212,10 +214,35 @@ class Interrupt:
     id: str
     response_schema: Any = None
 
-    def __init__(self, value: Any, id: str = "placeholder-id", *, response_schema: Any = None) -> None:
+    def __init__(self, value: Any, id: str = "placeholder-id", *, response_schema: Any = None, **deprecated: Any) -> None:
         self.value = value
+        # older LangGraph versions' fields (``ns``, ``when``, ``resumable``) are accepted,
+        # as in LangGraph: an interrupt saved by one of them still loads; its ``ns`` names it
+        ns = deprecated.get("ns")
+        if id == "placeholder-id" and isinstance(ns, (list, tuple)):
+            from xxhash import xxh3_128_hexdigest
+
+            id = xxh3_128_hexdigest("|".join(ns).encode())
         self.id = id
         self.response_schema = response_schema
+
+    @classmethod
+    def from_ns(cls, value: Any, ns: str, *, response_schema: Any = None) -> Interrupt:
+        """The interrupt a task at checkpoint namespace ``ns`` raises first (its id is
+        the one ``interrupt()`` there gives)."""
+        from xxhash import xxh3_128_hexdigest
+
+        return cls(value, xxh3_128_hexdigest(ns.encode()), response_schema=response_schema)
+
+    @property
+    def interrupt_id(self) -> str:
+        """Deprecated spelling of ``id``."""
+        import warnings
+
+        from actorgraph.warnings import LangGraphDeprecatedSinceV10
+
+        warnings.warn("`interrupt_id` is deprecated. Use `id` instead.", LangGraphDeprecatedSinceV10, stacklevel=2)
+        return self.id
 
 
 @dataclasses.dataclass(slots=True)
@@ -341,6 +368,25 @@ class TimeoutPolicy:
         if run is None and idle is None:
             return None
         return cls(run_timeout=run, idle_timeout=idle, refresh_on=value.refresh_on)
+
+
+@dataclasses.dataclass(kw_only=True, slots=True, frozen=True)
+class TracePolicy:
+    """What a node's trace run records (LangChain tracers such as LangSmith's): its input
+    through ``process_inputs``, its output through ``process_outputs``. Only the node's own
+    run is affected, only tracers see the processed values (other callback handlers and
+    every stream get the real ones), and the node's execution never: a processor that
+    raises is logged and the value is recorded as it is. Not a way to redact secrets
+    across a trace (runs of models a node calls record their own payloads)."""
+
+    process_inputs: Callable[[Any], Any] | None = None
+    process_outputs: Callable[[Any], Any] | None = None
+
+
+def omit_payload(_value: Any) -> dict[str, Any]:
+    """A ``TracePolicy`` processor that records nothing (``{}``): the node's run keeps its
+    timing, not its payload."""
+    return {}
 
 
 class StateUpdate(NamedTuple):

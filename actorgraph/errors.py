@@ -279,19 +279,28 @@ class GraphInterrupt(GraphBubbleUp):
     """A node (or a subgraph) paused the run; carries the interrupts raised."""
 
     def __init__(self, interrupts: Sequence[Interrupt] = ()) -> None:
-        super().__init__(tuple(interrupts))
+        # kept as given (``args[0]`` is the caller's list or tuple, as in LangGraph)
+        super().__init__(interrupts)
 
     @property
     def interrupts(self) -> tuple[Interrupt, ...]:
-        return self.args[0] if self.args else ()
+        return tuple(self.args[0]) if self.args else ()
 
 
 class NodeInterrupt(GraphInterrupt):
     """Deprecated: call ``actorgraph.types.interrupt(value)`` instead."""
 
     def __init__(self, value: Any, id: str | None = None) -> None:
-        from actorgraph._types import Interrupt
+        import warnings
 
+        from actorgraph._types import Interrupt
+        from actorgraph.warnings import LangGraphDeprecatedSinceV10
+
+        warnings.warn(
+            "NodeInterrupt is deprecated. Please use `langgraph.types.interrupt` instead.",
+            LangGraphDeprecatedSinceV10,
+            stacklevel=2,
+        )
         super().__init__([Interrupt(value=value) if id is None else Interrupt(value=value, id=id)])
 
 

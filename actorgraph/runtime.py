@@ -1,6 +1,7 @@
-"""Import-compatible path: ``Runtime`` and ``get_runtime``."""
+"""Import-compatible path: ``Runtime``, ``get_runtime`` and what a runtime carries."""
 
-from actorgraph._runtime import ExecutionInfo, RunControl, Runtime, ServerInfo
+# DEFAULT_RUNTIME is importable from here, as in LangGraph, without being exported by name
+from actorgraph._runtime import DEFAULT_RUNTIME, BaseUser, ExecutionInfo, RunControl, Runtime, ServerInfo  # noqa: F401
 from actorgraph.actors._context import get_runtime
 
-__all__ = ("ExecutionInfo", "RunControl", "Runtime", "ServerInfo", "get_runtime")
+__all__ = ("BaseUser", "ExecutionInfo", "RunControl", "Runtime", "ServerInfo", "get_runtime")

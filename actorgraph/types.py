@@ -15,7 +15,9 @@ from actorgraph._types import (
     StreamMode,
     StreamWriter,
     TimeoutPolicy,
+    TracePolicy,
     default_retry_on,
+    omit_payload,
 )
 from actorgraph._stream_types import (
     CheckpointPayload,
@@ -62,8 +64,10 @@ __all__ = (
     "TaskResultPayload",
     "TasksStreamPart",
     "TimeoutPolicy",
+    "TracePolicy",
     "UpdatesStreamPart",
     "ValuesStreamPart",
     "default_retry_on",
+    "omit_payload",
     "interrupt",
 )

@@ -303,7 +303,10 @@ async def test_astream_events_v2_streams_the_models_events() -> None:
     assert kinds == ["on_chat_model_start"] + ["on_chat_model_stream"] * 3 + ["on_chat_model_end"]
     chunks = [e["data"]["chunk"].content for e in events if e["event"] == "on_chat_model_stream"]
     assert "".join(chunks) == "hi there"
-    assert events[0]["metadata"]["langgraph_node"] == "chat"
+    model_events = [e for e in events if e["name"] == "GenericFakeChatModel"]
+    assert model_events[0]["metadata"]["langgraph_node"] == "chat"
+    # as in LangGraph, the graph's own run and its node's run come first
+    assert [(e["event"], e["name"]) for e in events[:2]] == [("on_chain_start", "LangGraph"), ("on_chain_start", "chat")]
 
 
 def test_a_graph_on_its_own_thread_streams_its_messages_at_the_root() -> None:

@@ -17,19 +17,28 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
         {
             "All", "CachePolicy", "Command", "Durability", "GraphOutput", "Interrupt", "Overwrite",
             "PregelTask", "RetryPolicy", "Send", "StateSnapshot", "StateUpdate", "StreamMode",
-            "StreamWriter", "TimeoutPolicy", "interrupt", "default_retry_on",
+            "StreamWriter", "TimeoutPolicy", "interrupt", "default_retry_on", "TracePolicy", "omit_payload",
             "StreamPart", "ValuesStreamPart", "UpdatesStreamPart", "MessagesStreamPart",
             "CustomStreamPart", "CheckpointStreamPart", "TasksStreamPart", "DebugStreamPart",
             "TaskPayload", "TaskResultPayload", "CheckpointTask", "CheckpointPayload", "DebugPayload",
         },
         {
             "Checkpointer",
-            "TracePolicy", "omit_payload", "PregelExecutableTask", "ensure_valid_checkpointer",
+            "PregelExecutableTask", "ensure_valid_checkpointer",
         },
     ),
     "actorgraph.constants": ({"TAG_NOSTREAM", "TAG_HIDDEN", "START", "END", "CONF", "TASKS", "CONFIG_KEY_CHECKPOINTER"}, set()),
     "actorgraph.func": ({"task", "entrypoint"}, set()),
-    "actorgraph.runtime": ({"ExecutionInfo", "RunControl", "Runtime", "ServerInfo", "get_runtime"}, {"BaseUser"}),
+    "actorgraph.runtime": ({"BaseUser", "ExecutionInfo", "RunControl", "Runtime", "ServerInfo", "get_runtime"}, set()),
+    "actorgraph.callbacks": (
+        {
+            "GraphCallbackHandler", "GraphInterruptEvent", "GraphLifecycleEvent", "GraphLifecycleStatus",
+            "GraphResumeEvent", "get_async_graph_callback_manager_for_config",
+            "get_sync_graph_callback_manager_for_config",
+        },
+        set(),
+    ),
+    "actorgraph.pregel.remote": ({"RemoteGraph", "RemoteException"}, set()),
     "actorgraph.config": ({"RunnableConfig", "get_config", "get_store", "get_stream_writer"}, set()),
     "actorgraph.errors": (
         {

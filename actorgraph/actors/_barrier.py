@@ -25,6 +25,7 @@ from actorgraph.actors._node import post_activate
 from actorgraph.actors._stream import task_metadata, task_result_view
 from actorgraph.errors import (
     ErrorCode,
+    GraphDrained,
     GraphRecursionError,
     InvalidUpdateError,
     NodeError,
@@ -324,6 +325,11 @@ class BarrierActor:
                 interrupts=len(r.interrupts),
             )
         if r.error is not None:
+            if isinstance(r.error, GraphDrained):
+                # a subgraph run inside the task was drained: not a failure of the task,
+                # which runs again when the thread is resumed
+                run.stop_with_error(r.error)
+                return
             self._emit_task_result(r)
             handler = self.program.nodes[r.task.name].error_handler
             if handler is not None and r.task.failure is None:
@@ -501,6 +507,7 @@ class BarrierActor:
         state = self.state
         persistence = run.persistence
         paused = bool(closed) and state.should_interrupt(run.interrupt_after, closed)
+        status = "interrupt_after"
         if paused:
             state.mark_interrupt()
         saved_step = state.step
@@ -514,6 +521,7 @@ class BarrierActor:
         if not paused and not over and tasks and state.should_interrupt(run.interrupt_before, tasks):
             state.mark_interrupt()
             paused = True
+            status = "interrupt_before"
         if persistence is not None and cid is not None:
             try:
                 row = persistence.checkpoint(state, source, saved_step, changed, cid, written)
@@ -536,7 +544,7 @@ class BarrierActor:
                 )
             )
         if paused:
-            return run.finish_interrupted([], [], breakpoint=True)
+            return run.finish_interrupted([], [], breakpoint=True, status=status)
         # an accepted input is stored before the first step runs, whatever the durability
         return self._begin(tasks, {}, first, flush=source in ("input", "fork"))
 
@@ -544,6 +552,11 @@ class BarrierActor:
         run = self.run
         if not tasks:
             return run.finish_ok()
+        control = run.control
+        if control is not None and control.drain_requested:
+            # asked to drain: stop before the next step runs (after its breakpoints were
+            # checked, so a resume that passes them doesn't skip one)
+            return run.finish_drained()
         waits = []
         persistence = run.persistence
         if persistence is not None and (persistence.durability == "sync" or (flush and persistence.durability != "exit")):

@@ -14,7 +14,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ("BoundCallable", "bind_callable", "callable_name", "is_async_callable")
+__all__ = ("BoundCallable", "bind_callable", "callable_name", "check_config_annotation", "is_async_callable")
 
 _INJECTABLE: dict[str, Callable[[Any], Any]] = {
     "config": lambda t: t.config,
@@ -79,6 +79,18 @@ def bind_callable(fn: Any, what: str) -> BoundCallable:
     ainvoke = getattr(fn, "ainvoke", None) if hasattr(type(fn), "ainvoke") else None
     if ainvoke is not None and not inspect.isfunction(fn) and callable(ainvoke):
         # a Runnable-like object (a compiled graph, a LangChain runnable)
+        invoke = getattr(fn, "invoke", None)
+        if callable(invoke) and not _is_ours(fn):
+            # a LangChain runnable runs as the call does: ``invoke`` (in a worker thread)
+            # under a sync invoke/stream, ``ainvoke`` under an async one, as in LangGraph
+            # (the two may differ, e.g. a RunnableLambda with a separate ``afunc``)
+            async def call_either(inp: Any, t: Any) -> Any:
+                if t.run.sync_call:
+                    return await _invoke_in_thread(invoke, inp, t)
+                return await ainvoke(inp, t.config)
+
+            return BoundCallable(fn, call_either, True, frozenset({"config"}), True)
+
         async def call_runnable(inp: Any, t: Any) -> Any:
             return await ainvoke(inp, t.config)
 
@@ -110,6 +122,75 @@ def bind_callable(fn: Any, what: str) -> BoundCallable:
                 injected.append((p.name, getter))
     accepts = frozenset(name for name, _ in injected)
     return BoundCallable(fn, _make_call(fn, takes_input, injected), is_async, accepts, takes_input)
+
+
+def _is_ours(fn: Any) -> bool:
+    """Whether ``fn`` is an actorgraph runnable (a compiled graph or entrypoint): those run
+    on the engine's loop whatever the call."""
+    from actorgraph.actors._runnable import GraphRunnable
+
+    return isinstance(fn, GraphRunnable)
+
+
+async def _invoke_in_thread(invoke: Callable[..., Any], inp: Any, t: Any) -> Any:
+    import contextvars
+
+    import anyio.lowlevel
+    import anyio.to_thread
+
+    run = t.run
+    if run.loop_token is None:
+        # the code in the thread may call back into this loop (nested invokes): it needs
+        # the loop's token
+        run.loop_token = anyio.lowlevel.current_token()
+    config = t.config
+    ctx = contextvars.copy_context()
+    return await anyio.to_thread.run_sync(ctx.run, invoke, inp, config)
+
+
+def _is_config_annotation(ann: Any) -> bool:
+    """``RunnableConfig`` (LangChain's or ours), optionally ``| None``, or no annotation."""
+    import typing
+
+    if ann is inspect.Parameter.empty:
+        return True
+    if isinstance(ann, str):
+        return ann.replace(" ", "") in ("RunnableConfig", "Optional[RunnableConfig]", "RunnableConfig|None")
+    if getattr(ann, "__name__", None) == "RunnableConfig":
+        return True
+    args = typing.get_args(ann)
+    if args and typing.get_origin(ann) in (typing.Union, _union_type()):
+        rest = [a for a in args if a is not type(None)]
+        return len(rest) == 1 and len(args) == 2 and getattr(rest[0], "__name__", None) == "RunnableConfig"
+    return False
+
+
+def _union_type() -> Any:
+    import types
+
+    return types.UnionType
+
+
+def check_config_annotation(fn: Any) -> None:
+    """Warn (as LangGraph does) when a node's ``config`` parameter is annotated with
+    something other than ``RunnableConfig``: the node still gets the config."""
+    if inspect.isclass(fn) or not callable(fn) or hasattr(fn, "ainvoke"):
+        return
+    sig = _signature(fn)
+    if sig is None:
+        return
+    param = sig.parameters.get("config")
+    if param is None or param.kind not in (param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY):
+        return
+    if not _is_config_annotation(param.annotation):
+        import warnings
+
+        warnings.warn(
+            "The 'config' parameter should be typed as 'RunnableConfig' or 'RunnableConfig | None', "
+            f"not '{param.annotation}'. ",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _node_error(t: Any) -> Any:

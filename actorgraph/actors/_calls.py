@@ -21,7 +21,7 @@ import anyio.from_thread
 import structlog
 
 from actorgraph._constants import PUSH
-from actorgraph.actors._context import CURRENT, TaskContext, current_task
+from actorgraph.actors._context import CURRENT, TaskContext, TaskTrace, current_task
 from actorgraph.actors._ids import task_id
 from actorgraph.actors._messages import TaskResult, TaskSpec
 from actorgraph.actors._spawn import current_backend
@@ -242,10 +242,12 @@ def call_task(node: NodeSpec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
         # arguments aren't stored (a resumed caller calls again): strict checks them anyway
         _check_storable(run, node, args, kwargs)
     future = CallFuture(node.name, run.loop_thread)
+    # a traced call's run goes under its caller's run
+    trace_parent = parent.config.get("callbacks") if run.trace is not None else None
     if threading.get_ident() == run.loop_thread:
-        _submit(run, node, spec, future)
+        _submit(run, node, spec, future, trace_parent)
     else:
-        anyio.from_thread.run_sync(_submit, run, node, spec, future, token=run.loop_token)
+        anyio.from_thread.run_sync(_submit, run, node, spec, future, trace_parent, token=run.loop_token)
     return future
 
 
@@ -265,7 +267,7 @@ def _check_storable(run: RunState, node: NodeSpec, args: tuple[Any, ...], kwargs
         raise SerializationError(f"Can't call task '{node.name}' with these arguments: {exc}") from None
 
 
-def _submit(run: RunState, node: NodeSpec, spec: TaskSpec, future: CallFuture) -> None:
+def _submit(run: RunState, node: NodeSpec, spec: TaskSpec, future: CallFuture, trace_parent: Any = None) -> None:
     saved = run.saved_returns.get(spec.id)
     if saved is not None:
         # this call finished before the caller was interrupted or failed: reuse it (its
@@ -279,6 +281,8 @@ def _submit(run: RunState, node: NodeSpec, spec: TaskSpec, future: CallFuture) -
     actor = run.call_actor(node)
     tctx = TaskContext(run, spec, node)
     tctx.future = future
+    if run.trace is not None:
+        tctx.trace = TaskTrace(trace_parent)
     ctx = contextvars.copy_context()
     ctx.run(CURRENT.set, tctx)
     if run.messages is not None:

@@ -10,6 +10,7 @@ building them per task is the per-task config merging LangGraph pays for everywh
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ from actorgraph._constants import (
     CONF,
     CONFIG_KEY_CHECKPOINT_ID,
     CONFIG_KEY_CHECKPOINT_NS,
+    CONFIG_KEY_DURABILITY,
     CONFIG_KEY_TASK_ID,
     NS_SEP,
     PUSH,
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = (
     "TaskContext",
+    "TaskTrace",
     "current_state",
     "current_task",
     "get_config",
@@ -46,6 +49,8 @@ __all__ = (
     "interrupt_id",
 )
 
+_time = time.time
+
 CURRENT: ContextVar[TaskContext | None] = ContextVar("actorgraph_task", default=None)
 
 
@@ -55,6 +60,19 @@ def interrupt_id(ns: str, index: int) -> str:
     # xxh3-128 of the namespace, as LangGraph computes it: the same task gets the same
     # interrupt ids on both runtimes, and clients that derive ids from it keep working
     return xxh3_128_hexdigest(key.encode())
+
+
+class TaskTrace:
+    """The LangChain callbacks of a traced task: its chain run while it runs, the
+    callbacks its config gets (that run's children), and for a task call the callbacks
+    of its caller, under which its run goes."""
+
+    __slots__ = ("run", "callbacks", "parent")
+
+    def __init__(self, parent: Any = None) -> None:
+        self.run: Any = None
+        self.callbacks: Any = None
+        self.parent = parent
 
 
 class TaskContext:
@@ -72,8 +90,10 @@ class TaskContext:
         "resume",
         "interrupt_counter",
         "attempt",
+        "started_at",
         "_progress",
         "extra_callbacks",
+        "trace",
         "subgraphs",
         "calls",
         "future",
@@ -99,8 +119,12 @@ class TaskContext:
         self.resume: list[Any] = run.resume_for(spec.id)
         self.interrupt_counter = 0
         self.attempt = 1
+        self.started_at = _time()
+        """When the task's first attempt started (Unix time)."""
         self._progress: Progress | None = None
         self.extra_callbacks: tuple[Any, ...] = ()
+        # a traced task's callbacks (see _langchain_trace); None when nothing listens
+        self.trace: TaskTrace | None = None
         self.subgraphs = 0
         self.calls = 0
         """How many tasks this task has called (the index of the next call)."""
@@ -180,6 +204,7 @@ class TaskContext:
         rt = self._runtime
         if rt is None:
             run = self.run
+            run_id = run.run_id
             rt = self._runtime = Runtime(
                 context=run.context,
                 store=run.store,
@@ -187,13 +212,16 @@ class TaskContext:
                 heartbeat=self.progress,
                 previous=run.previous,
                 execution_info=ExecutionInfo(
-                    checkpoint_id=run.checkpoint_id,
+                    checkpoint_id=run.current_checkpoint_id(),
                     checkpoint_ns=self.ns,
                     task_id=self.spec.id,
                     thread_id=run.thread_id,
-                    run_id=run.run_id,
+                    run_id=str(run_id) if run_id else None,
                     node_attempt=self.attempt,
+                    node_first_attempt_time=self.started_at,
                 ),
+                server_info=run.server_info,
+                control=run.ensure_control(),
             )
         return rt
 
@@ -218,7 +246,10 @@ class TaskContext:
         configurable[CONFIG_KEY_TASK_ID] = spec.id
         configurable[CONFIG_KEY_CHECKPOINT_NS] = self.ns
         configurable[CONFIG_KEY_CHECKPOINT_ID] = None
-        callbacks = base.get("callbacks")
+        if run.durability_given:
+            configurable[CONFIG_KEY_DURABILITY] = run.durability
+        trace = self.trace
+        callbacks = trace.callbacks if trace is not None and trace.callbacks is not None else base.get("callbacks")
         if self.extra_callbacks:
             from actorgraph.actors._message_stream import merge_callbacks
 

@@ -33,7 +33,7 @@ from actorgraph.actors._policies import (
     matching_policy,
     run_with_timeout,
 )
-from actorgraph.errors import GraphInterrupt, NodeCancelledError, ParentCommand
+from actorgraph.errors import GraphDrained, GraphInterrupt, NodeCancelledError, ParentCommand
 
 if TYPE_CHECKING:
     from actorgraph.actors._program import NodeSpec
@@ -149,7 +149,8 @@ class NodeActor:
             paused = True
         except ParentCommand as pc:
             parent_command = CommandMsg(command=pc.command)
-        except Exception as exc:
+        except (Exception, GraphDrained) as exc:
+            # GraphDrained: a subgraph run inside this node was drained; so is this run
             error = exc
         return self._outcome(tctx, error, interrupts, paused, parent_command, False)
 
@@ -208,7 +209,8 @@ class NodeActor:
                     # pass on (it would tear the run down as if the caller cancelled it)
                     return
             raise
-        except Exception as exc:
+        except (Exception, GraphDrained) as exc:
+            # GraphDrained: a subgraph run inside this node was drained; so is this run
             error = exc
         run.post_result(self._outcome(tctx, error, interrupts, paused, parent_command, cached))
 

@@ -55,6 +55,7 @@ class NodeSpec:
         "is_subgraph",
         "subgraph",
         "error_handler",
+        "trace_policy",
         "call_target",
         "is_call",
         "inline_ok",
@@ -86,6 +87,7 @@ class NodeSpec:
         is_subgraph: bool = False,
         subgraph: Any = None,
         error_handler: str | None = None,
+        trace_policy: Any = None,
         call_target: Any = None,
         is_call: bool = False,
         inline_ok: bool = True,
@@ -115,6 +117,8 @@ class NodeSpec:
         self.subgraph = subgraph
         # the node that handles this node's failures (add_node(..., error_handler=...))
         self.error_handler = error_handler
+        # what tracers record of its tasks' inputs and outputs (a TracePolicy, or None)
+        self.trace_policy = trace_policy
         # the user's callable (names the node's cache namespace)
         self.call_target = call_target if call_target is not None else call
         # a @task: called with (args, kwargs); its result goes back to its caller

@@ -21,6 +21,7 @@ from actorgraph._constants import (
     CONFIG_KEY_CHECKPOINT_ID,
     CONFIG_KEY_CHECKPOINTER,
     CONFIG_KEY_CHECKPOINT_MAP,
+    CONFIG_KEY_RUNTIME,
     CONFIG_KEY_NODE_FINISHED,
     CONFIG_KEY_STRICT_RESUME,
     CONFIG_KEY_THREAD_ID,
@@ -29,11 +30,13 @@ from actorgraph._constants import (
     PREVIOUS,
     RETURN,
 )
+from actorgraph._runtime import RunControl, coerce_parent_runtime, server_info_from
 from actorgraph._message_types import langchain_installed
 from actorgraph.actors._barrier import BarrierActor
 from actorgraph.actors._delta import rebuild_delta_channels
 from actorgraph.actors._context import _NO_ANSWER, TaskContext, interrupt_id
 from actorgraph.actors._dispatcher import Dispatcher
+from actorgraph.actors._ids import checkpoint_id as new_checkpoint_id
 from actorgraph.actors._ids import stable_namespace
 from actorgraph.actors._log import run_logger
 from actorgraph.actors._message_stream import MessageStreamer
@@ -43,10 +46,11 @@ from actorgraph.actors._persist import DURABILITY_MODES, RunPersistence, decode_
 from actorgraph.actors._spawn import WorkerGroup
 from actorgraph.actors._step import StepState
 from actorgraph.actors._stream import NULL_SINK, CallbackModesSink, StreamSink, TeeSink
-from actorgraph.errors import ConfigError, EmptyInputError, GraphInterrupt, UnknownInterruptError
+from actorgraph.errors import ConfigError, EmptyInputError, GraphDrained, GraphInterrupt, UnknownInterruptError
 from actorgraph.persistence._engine import engine_saver
 
 if TYPE_CHECKING:
+    from actorgraph.actors._langchain_trace import RunTrace
     from actorgraph.actors._program import Program
     from actorgraph.persistence._base import LoadedCheckpoint
 
@@ -97,6 +101,9 @@ class RunOutcome:
     paused: bool = False
     state: dict[str, Any] | None = None
     """Every state key's value at the end (for ``invoke(..., output_keys=...)``)."""
+    status: str = "done"
+    """LangGraph's name for where the run stopped: ``done``, ``pending`` (interrupts),
+    ``interrupt_before``/``interrupt_after`` (a breakpoint)."""
 
 
 class RunState:
@@ -152,7 +159,12 @@ class RunState:
         "durability",
         "saved_returns",
         "call_actors",
+        "control",
+        "server_info",
+        "durability_given",
+        "checkpoint_step",
         "live_stream",
+        "trace",
         "node_finished",
     )
 
@@ -169,8 +181,12 @@ class RunState:
         interrupt_before: Any = None,
         interrupt_after: Any = None,
         detached: bool = False,
+        control: RunControl | None = None,
+        trace: RunTrace | None = None,
     ) -> None:
         self.program = program
+        # the run's LangChain callbacks, when something listens (see _trace)
+        self.trace = trace
         self.config = config
         # detached: a graph invoked inside a node with a thread (or checkpoint) of its own
         # keeps that lineage as a root run does; only its events still go to the caller
@@ -249,6 +265,29 @@ class RunState:
             # get_state(subgraphs=True) carries one for each enclosing graph)
             self.address_map = dict((config.get(CONF) or {}).get(CONFIG_KEY_CHECKPOINT_MAP) or {})
             self.replay = None
+        # what a node's Runtime carries besides the context: the drain control (a fresh one
+        # is made when a node first asks, see TaskContext.runtime) and the server's info
+        self.durability_given: bool = durability is not None or (parent is not None and parent.run.durability_given)
+        self.server_info = server_info_from(configurable)
+        if caller is not None:
+            # a subgraph, or a graph with a thread of its own invoked inside a node: the
+            # caller's run is still the one a drain stops, for the same server
+            self.control: RunControl | None = control or caller.run.control
+            self.server_info = self.server_info or caller.run.server_info
+        else:
+            self.control = control
+            seeded = configurable.get(CONFIG_KEY_RUNTIME)
+            if seeded is not None:
+                # a Runtime (or a server's runtime-like object) seeded by the caller: what
+                # this run doesn't set itself, it inherits from there
+                inherited = coerce_parent_runtime(seeded)
+                self.control = self.control or inherited.control
+                self.server_info = self.server_info or inherited.server_info
+                if self.context is None:
+                    self.context = inherited.context
+                seeded_store = getattr(seeded, "store", None)
+                if seeded_store is not None:
+                    self.store = seeded_store
         if self.durability not in DURABILITY_MODES:
             if not program.strict:
                 # LangGraph saves as "async" for a value it doesn't know
@@ -269,7 +308,10 @@ class RunState:
         self.error: BaseException | None = None
         self.outcome: RunOutcome | None = None
         self.previous: Any = None
+        # without a saver: the id of the step's (unsaved) checkpoint, made when a node first
+        # asks for it (runtime.execution_info), and the step it belongs to
         self.checkpoint_id = ""
+        self.checkpoint_step = -2
         self.loop_token: Any = None
         self.loop_thread = 0
         self.persistence: RunPersistence | None = None
@@ -318,14 +360,17 @@ class RunState:
     def actor(self, name: str) -> NodeActor:
         actor = self.actors.get(name)
         if actor is None:
-            actor = self.actors[name] = NodeActor(self.program.nodes[name], self)
+            node = self.program.nodes[name]
+            trace = self.trace
+            actor = self.actors[name] = NodeActor(node, self) if trace is None else trace.actor(node, self)
         return actor
 
     def call_actor(self, node: Any) -> NodeActor:
         """The actor that runs calls of the task ``node`` (one per task function)."""
         actor = self.call_actors.get(node.name)
         if actor is None or actor.node is not node:
-            actor = self.call_actors[node.name] = NodeActor(node, self)
+            trace = self.trace
+            actor = self.call_actors[node.name] = NodeActor(node, self) if trace is None else trace.actor(node, self)
         return actor
 
     def post_result(self, result: TaskResult) -> None:
@@ -372,7 +417,9 @@ class RunState:
         self._flush_then_end()
         return None
 
-    def finish_interrupted(self, interrupts: list[Any], rows: list[Any], breakpoint: bool = False) -> Any:
+    def finish_interrupted(
+        self, interrupts: list[Any], rows: list[Any], breakpoint: bool = False, status: str = "pending"
+    ) -> Any:
         self.stopping = True
         # a subgraph's breakpoint shows as its parent's (which pauses too), not twice
         if breakpoint and self.parent is None and self.sink.wants("updates", self.stream_ns):
@@ -382,9 +429,19 @@ class RunState:
         # (no output if the run wrote none and didn't resume: LangGraph's invoke returns
         # the last values it streamed)
         values = state.output_values() if barrier.output_written else None
-        self.outcome = RunOutcome(values, list(interrupts), paused=breakpoint, state=state.state_values)
+        self.outcome = RunOutcome(values, list(interrupts), paused=breakpoint, state=state.state_values, status=status)
         if self.persistence is not None and rows:
             self.persistence.save((), rows)
+        self._flush_then_end()
+        return None
+
+    def finish_drained(self) -> Any:
+        """Stop at this step boundary because a drain was requested: what the run did is
+        saved (as at an interrupt), and the caller gets ``GraphDrained``."""
+        control = self.control
+        assert control is not None
+        self.stopping = True
+        self.error = GraphDrained(control.drain_reason or "shutdown")
         self._flush_then_end()
         return None
 
@@ -423,6 +480,32 @@ class RunState:
     def _end(self) -> None:
         # no node has anything left to do: every actor has voted to halt
         self.dispatcher.finish()
+
+    # -- used by tasks (runtime) --------------------------------------------------------
+    def current_checkpoint_id(self) -> str:
+        """The id of the checkpoint the running step started from (with no saver, an id
+        of its own per step, as LangGraph numbers unsaved checkpoints too)."""
+        p = self.persistence
+        if p is not None and p.checkpoint_id is not None:
+            return p.checkpoint_id
+        step = self.barrier.state.step if self.barrier is not None else -1
+        if step != self.checkpoint_step or not self.checkpoint_id:
+            self.checkpoint_step = step
+            self.checkpoint_id = new_checkpoint_id()
+        return self.checkpoint_id
+
+    def ensure_control(self) -> RunControl:
+        """The run's ``RunControl``, made now if the caller passed none: every node's
+        runtime has one, and a drain requested through it stops this run and the runs
+        that contain it."""
+        control = self.control
+        if control is None:
+            control = RunControl()
+            run: RunState | None = self
+            while run is not None and run.control is None:
+                run.control = control
+                run = run.parent.run if run.parent is not None else None
+        return control
 
     # -- used by tasks (interrupt / resume) ----------------------------------------------
     def resume_for(self, task_id: str) -> list[Any]:
@@ -576,6 +659,8 @@ async def execute(
     interrupt_before: Any = None,
     interrupt_after: Any = None,
     detached: bool = False,
+    control: RunControl | None = None,
+    trace: RunTrace | None = None,
 ) -> RunOutcome:
     """Run ``program`` on a thread: from new input, or from the thread's saved step.
 
@@ -596,6 +681,8 @@ async def execute(
         interrupt_before=interrupt_before,
         interrupt_after=interrupt_after,
         detached=detached,
+        control=control,
+        trace=trace,
     )
     saver = _saver(program, parent, config)
     loaded = None
@@ -720,6 +807,8 @@ async def execute(
     prev = state.channels.get(PREVIOUS)
     if prev is not None and prev.is_available():
         run.previous = prev.get()
+    if trace is not None and resuming and loaded is not None:
+        await trace.resumed(loaded.id, run.checkpoint_ns)
     run.barrier = BarrierActor(run, state)
     run.loop_thread = threading.get_ident()  # loop_token is taken when a node first goes to a thread
     log = run.log
@@ -767,6 +856,8 @@ async def execute(
     if run.error is not None:
         raise run.error
     assert run.outcome is not None
+    if trace is not None and parent is None and (run.outcome.interrupts or run.outcome.paused):
+        await trace.paused(run, run.outcome)
     if parent is not None and (run.outcome.interrupts or run.outcome.paused):
         # a subgraph's interrupt (or breakpoint) pauses its parent too
         raise GraphInterrupt(run.outcome.interrupts)

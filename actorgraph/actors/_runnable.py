@@ -26,6 +26,7 @@ from actorgraph.actors._run import DEFAULT_RECURSION_LIMIT, RunInput, RunOutcome
 from actorgraph.actors._spawn import DetachedTask
 from actorgraph.actors._stream import END_OF_STREAM, NULL_SINK, PrintSink, QueueSink, print_event
 from actorgraph.actors._sync import iterate_sync, run_sync
+from actorgraph.actors._trace import NOT_TRACED, trace_callbacks
 from actorgraph.errors import InvalidUpdateError
 
 __all__ = ("GraphRunnable", "GraphOutput", "ensure_config", "merge_configs", "patch_configurable")
@@ -201,6 +202,48 @@ class GraphRunnable:
     def store(self) -> Any:
         return self.program.store
 
+    def config_schema(self, *, include: Sequence[str] | None = None) -> Any:
+        """Deprecated: a pydantic model of the run config (``configurable`` typed by the
+        ``context_schema``). Use ``get_context_jsonschema``."""
+        import warnings
+
+        from actorgraph.warnings import LangGraphDeprecatedSinceV10
+
+        warnings.warn(
+            "`config_schema` is deprecated. Use `get_context_jsonschema` for the relevant schema instead.",
+            LangGraphDeprecatedSinceV10,
+            stacklevel=2,
+        )
+        from typing import get_type_hints
+
+        from pydantic import create_model
+
+        from actorgraph._config_types import RunnableConfig
+
+        context_schema = getattr(self, "context_schema", None)
+        fields: dict[str, Any] = {"configurable": (context_schema, None)} if context_schema else {}
+        for name, hint in get_type_hints(RunnableConfig).items():
+            if name in (include or ()) and name != "configurable":
+                fields[name] = (hint, None)
+        name = self.get_name("Config") if hasattr(self, "get_name") else f"{self.name}Config"
+        return create_model(name, **fields)
+
+    def get_config_jsonschema(self, *, include: Sequence[str] | None = None) -> dict[str, Any]:
+        """Deprecated: JSON Schema of ``config_schema()``. Use ``get_context_jsonschema``."""
+        import warnings
+
+        from actorgraph.warnings import LangGraphDeprecatedSinceV10
+
+        warnings.warn(
+            "`get_config_jsonschema` is deprecated. Use `get_context_jsonschema` instead.",
+            LangGraphDeprecatedSinceV10,
+            stacklevel=2,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", LangGraphDeprecatedSinceV10)
+            model = self.config_schema(include=include)
+        return dict(model.model_json_schema())
+
     def statistics(self) -> Any:
         """Counters over every run of this graph: runs, failures, steps, tasks, peak workers."""
         return self.program.stats.snapshot()
@@ -248,19 +291,68 @@ class GraphRunnable:
     async def _execute(self, input: Any, config: Any, opts: _Options, sink: Any) -> RunOutcome:
         cfg = self._config(config)
         parent = current_task()
-        return await execute(
-            self.program,
-            self._input(input),
+        return await self._run(
+            input,
+            config,
             cfg,
-            context=self.program.coerce_context(opts.context),
-            sink=sink,
-            parent=parent,
-            sync_call=opts.sync_call,
-            durability=opts.durability,
-            interrupt_before=opts.interrupt_before,
-            interrupt_after=opts.interrupt_after,
-            detached=self._detached(config, parent),
+            self._input(input),
+            self.program.coerce_context(opts.context),
+            sink,
+            parent,
+            opts,
+            self._detached(config, parent),
         )
+
+    async def _run(
+        self,
+        input: Any,
+        config: Any,
+        cfg: dict[str, Any],
+        run_input: RunInput,
+        context: Any,
+        sink: Any,
+        parent: Any,
+        opts: _Options,
+        detached: bool,
+    ) -> RunOutcome:
+        """``execute`` the run; when something listens to its callbacks (see ``_trace``),
+        as a LangChain chain run that its tasks' runs nest in."""
+        given = merge_configs(self.config, config) if self.config else config
+        callbacks = trace_callbacks(cfg, given, parent)
+        trace = None
+        if callbacks is not NOT_TRACED:
+            from actorgraph.actors._langchain_trace import RunTrace
+
+            if parent is None:
+                sync = opts.sync_call or _backend() != "asyncio"
+            elif parent.run.trace is not None:
+                sync = parent.run.trace.sync  # a subgraph reports as its parent does
+            else:
+                sync = parent.run.sync_call or parent.run.backend != "asyncio"
+            trace = await RunTrace.start(callbacks, cfg, given, input, self.name, sync)
+        try:
+            outcome = await execute(
+                self.program,
+                run_input,
+                cfg,
+                context=context,
+                sink=sink,
+                parent=parent,
+                sync_call=opts.sync_call,
+                durability=opts.durability,
+                interrupt_before=opts.interrupt_before,
+                interrupt_after=opts.interrupt_after,
+                detached=detached,
+                control=opts.control,
+                trace=trace,
+            )
+        except BaseException as exc:
+            if trace is not None:
+                await trace.error(exc)
+            raise
+        if trace is not None:
+            await trace.end(outcome.values)
+        return outcome
 
     # -- async -------------------------------------------------------------------------
     async def ainvoke(
@@ -274,11 +366,16 @@ class GraphRunnable:
         interrupt_before: Any = None,
         interrupt_after: Any = None,
         durability: str | None = None,
+        control: Any = None,
         version: str = "v1",
         **kwargs: Any,
     ) -> Any:
-        """Run the graph to the end (or to a pause) and return its output."""
-        opts = _Options(context, stream_mode, False, version, durability, interrupt_before, interrupt_after, False, output_keys)
+        """Run the graph to the end (or to a pause) and return its output.
+
+        ``control``: a ``RunControl`` through which the run can be asked to stop at the
+        next step boundary (``GraphDrained``)."""
+        durability = _deprecated_kwargs(kwargs, durability)
+        opts = _Options(context, stream_mode, False, version, durability, interrupt_before, interrupt_after, False, output_keys, control)
         opts.print_mode = self._print_modes(kwargs)
         return await self._ainvoke(input, config, opts)
 
@@ -343,12 +440,14 @@ class GraphRunnable:
         interrupt_before: Any = None,
         interrupt_after: Any = None,
         durability: str | None = None,
+        control: Any = None,
         subgraphs: bool = False,
         version: str = "v1",
         **kwargs: Any,
     ) -> AsyncIterator[Any]:
         """Run the graph, yielding stream chunks as they happen."""
-        opts = _Options(context, stream_mode, subgraphs, version, durability, interrupt_before, interrupt_after, False, output_keys)
+        durability = _deprecated_kwargs(kwargs, durability)
+        opts = _Options(context, stream_mode, subgraphs, version, durability, interrupt_before, interrupt_after, False, output_keys, control)
         opts.print_mode = self._print_modes(kwargs)
         return self._astream(input, config, opts)
 
@@ -370,21 +469,7 @@ class GraphRunnable:
 
         async def body() -> None:
             try:
-                result.append(
-                    await execute(
-                        self.program,
-                        run_input,
-                        cfg,
-                        context=ctx_value,
-                        sink=sink,
-                        parent=parent,
-                        sync_call=opts.sync_call,
-                        durability=opts.durability,
-                        interrupt_before=opts.interrupt_before,
-                        interrupt_after=opts.interrupt_after,
-                        detached=detached,
-                    )
-                )
+                result.append(await self._run(input, config, cfg, run_input, ctx_value, sink, parent, opts, detached))
             except BaseException as exc:  # handed to the consumer below
                 result.append(exc)
                 if isinstance(exc, anyio.get_cancelled_exc_class()):
@@ -465,6 +550,22 @@ class GraphRunnable:
 
         return astream_langchain_events(self, input, config, version, kwargs)
 
+    def astream_log(
+        self,
+        input: Any,
+        config: Any = None,
+        *,
+        diff: bool = True,
+        with_streamed_output_list: bool = True,
+        **kwargs: Any,
+    ) -> AsyncIterator[Any]:
+        """LangChain's run log of a run (``RunLogPatch`` objects, or ``RunLog`` states
+        with ``diff=False``): each traced run's streamed and final output. Filters
+        (``include_names`` ...) and other keyword arguments as LangChain's."""
+        from actorgraph.stream._events import astream_langchain_log
+
+        return astream_langchain_log(self, input, config, diff, with_streamed_output_list, kwargs)
+
     async def abatch(
         self,
         inputs: Sequence[Any],
@@ -527,11 +628,16 @@ class GraphRunnable:
         interrupt_before: Any = None,
         interrupt_after: Any = None,
         durability: str | None = None,
+        control: Any = None,
         version: str = "v1",
         **kwargs: Any,
     ) -> Any:
-        """Run the graph to the end (or to a pause) and return its output."""
-        opts = _Options(context, stream_mode, False, version, durability, interrupt_before, interrupt_after, True, output_keys)
+        """Run the graph to the end (or to a pause) and return its output.
+
+        ``control``: a ``RunControl`` through which the run can be asked to stop at the
+        next step boundary (``GraphDrained``)."""
+        durability = _deprecated_kwargs(kwargs, durability)
+        opts = _Options(context, stream_mode, False, version, durability, interrupt_before, interrupt_after, True, output_keys, control)
         opts.print_mode = self._print_modes(kwargs)
         return run_sync(lambda: self._ainvoke(input, config, opts))
 
@@ -546,12 +652,14 @@ class GraphRunnable:
         interrupt_before: Any = None,
         interrupt_after: Any = None,
         durability: str | None = None,
+        control: Any = None,
         subgraphs: bool = False,
         version: str = "v1",
         **kwargs: Any,
     ) -> Iterator[Any]:
         """Run the graph, yielding stream chunks as they happen."""
-        opts = _Options(context, stream_mode, subgraphs, version, durability, interrupt_before, interrupt_after, True, output_keys)
+        durability = _deprecated_kwargs(kwargs, durability)
+        opts = _Options(context, stream_mode, subgraphs, version, durability, interrupt_before, interrupt_after, True, output_keys, control)
         opts.print_mode = self._print_modes(kwargs)
         return iterate_sync(lambda: self._astream(input, config, opts))
 
@@ -618,6 +726,7 @@ class _Options:
         "interrupt_after",
         "sync_call",
         "output_keys",
+        "control",
         "print_mode",
     )
 
@@ -632,6 +741,7 @@ class _Options:
         interrupt_after: Any,
         sync_call: bool,
         output_keys: Any,
+        control: Any = None,
     ) -> None:
         self.context = context
         self.stream_mode = stream_mode
@@ -642,7 +752,40 @@ class _Options:
         self.interrupt_after = interrupt_after
         self.sync_call = sync_call
         self.output_keys = output_keys
+        self.control = control
         self.print_mode: tuple[str, ...] = ()
+
+
+def _backend() -> str:
+    import sniffio
+
+    try:
+        return sniffio.current_async_library()
+    except sniffio.AsyncLibraryNotFoundError:
+        return "asyncio"
+
+
+def _deprecated_kwargs(kwargs: dict[str, Any], durability: str | None) -> str | None:
+    """The durability a call asked for, honouring the deprecated ``checkpoint_during``."""
+    if not kwargs:
+        return durability
+    checkpoint_during = kwargs.get("checkpoint_during")
+    if checkpoint_during is None:
+        return durability
+    import warnings
+
+    from actorgraph.warnings import LangGraphDeprecatedSinceV10
+
+    warnings.warn(
+        "`checkpoint_during` is deprecated and will be removed. Please use `durability` instead.",
+        category=LangGraphDeprecatedSinceV10,
+        stacklevel=3,
+    )
+    if durability is not None:
+        raise ValueError(
+            "Cannot use both `checkpoint_during` and `durability` parameters. Please use `durability` instead."
+        )
+    return "async" if checkpoint_during else "exit"
 
 
 def _batch_configs(config: Any, n: int) -> list[Any]:

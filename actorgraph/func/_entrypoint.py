@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar, get_args, get_origin, get_type_hints
 
@@ -24,6 +25,7 @@ from actorgraph.actors._program import NodeSpec, Program
 from actorgraph.actors._runnable import GraphRunnable
 from actorgraph.channels import EphemeralValue, LastValue
 from actorgraph.errors import InvalidUpdateError
+from actorgraph.warnings import LangGraphDeprecatedSinceV05, LangGraphDeprecatedSinceV10
 from actorgraph.persistence._serde import register_schema_types
 
 __all__ = ("EntrypointGraph", "entrypoint")
@@ -174,10 +176,24 @@ class entrypoint:  # noqa: N801 - LangGraph's public spelling
         timeout: Any = None,
         **kwargs: Any,
     ) -> None:
-        if "config_schema" in kwargs and context_schema is None:
-            context_schema = kwargs.pop("config_schema")
-        if "retry" in kwargs and retry_policy is None:
-            retry_policy = kwargs.pop("retry")
+        if "config_schema" in kwargs:
+            warnings.warn(
+                "`config_schema` is deprecated and will be removed. Please use `context_schema` instead.",
+                LangGraphDeprecatedSinceV10,
+                stacklevel=2,
+            )
+            config_schema = kwargs.pop("config_schema")
+            if context_schema is None:
+                context_schema = config_schema
+        if "retry" in kwargs:
+            warnings.warn(
+                "`retry` is deprecated and will be removed. Please use `retry_policy` instead.",
+                LangGraphDeprecatedSinceV05,
+                stacklevel=2,
+            )
+            retry = kwargs.pop("retry")
+            if retry_policy is None:
+                retry_policy = retry
         if kwargs:
             raise TypeError(f"entrypoint() got unexpected keyword arguments: {sorted(kwargs)}")
         self.checkpointer = checkpointer

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import warnings
 from datetime import timedelta
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, ParamSpec, TypeVar, overload
@@ -19,6 +20,7 @@ from actorgraph.actors._callable import callable_name, is_async_callable
 from actorgraph.actors._calls import CallFuture, call_task
 from actorgraph.actors._policies import sync_timeout_unsupported, validate_cache_policy, validate_retry_policy
 from actorgraph.actors._program import NodeSpec
+from actorgraph.warnings import LangGraphDeprecatedSinceV05
 
 __all__ = ("TaskFunction", "task")
 
@@ -126,6 +128,11 @@ def task(
     graph node. A timeout applies to each attempt of an async task (a sync task can't be
     interrupted, so a timeout on one is a ``ValueError``)."""
     if "retry" in kwargs:
+        warnings.warn(
+            "`retry` is deprecated and will be removed. Please use `retry_policy` instead.",
+            LangGraphDeprecatedSinceV05,
+            stacklevel=2,
+        )
         retry_policy = retry_policy or kwargs.pop("retry")
     if kwargs:
         raise TypeError(f"task() got unexpected keyword arguments: {sorted(kwargs)}")

@@ -237,6 +237,9 @@ class _Finish:
             for key, get in self.managed:
                 raw[key] = get(step, stop)
         state = self.state_mapper(raw) if self.state_mapper is not None else raw
+        trace = tctx.trace
+        if trace is not None and trace.run is not None:
+            return self._route_traced(tctx, state, raw)
         pending = []
         for branch in self.branches:
             bound = branch.bind()
@@ -252,6 +255,17 @@ class _Finish:
         if pending:
             return self._route_async(tctx, pending)
         return None
+
+    async def _route_traced(self, tctx: Any, state: Any, raw: Any) -> None:
+        """Routers of a traced task: each a child run of the task's run (after the node's
+        own call and its writes, as LangGraph numbers them)."""
+        from actorgraph.actors._langchain_trace import traced_call
+
+        for i, branch in enumerate(self.branches):
+            bound = branch.bind()
+            arg = state if branch.view is None else branch.view(raw)
+            result = await traced_call(tctx, branch.name, f"seq:step:{i + 3}", arg, lambda: bound.call(arg, tctx))  # noqa: B023
+            self._apply(tctx, branch, result)
 
     async def _route_async(self, tctx: Any, branches: list[tuple[Branch, Any]]) -> None:
         for branch, arg in branches:
@@ -442,6 +456,7 @@ def compile_graph(
             is_subgraph=is_subgraph,
             subgraph=subgraph,
             error_handler=_handler_name(n, spec.error_handler, defaults.error_handler),
+            trace_policy=spec.trace_policy,
             call_target=spec.action,
             sync_finish=not any(b.bind().is_async for b in builder.branches.get(n, {}).values()),
         )

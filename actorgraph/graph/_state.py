@@ -14,12 +14,13 @@ from typing import Any, Generic, Literal, get_args, get_origin, get_type_hints
 from typing_extensions import TypeVar
 
 from actorgraph._constants import END, RESERVED_CHARS, START
-from actorgraph._types import CachePolicy, Command, RetryPolicy, TimeoutPolicy
+from actorgraph._types import CachePolicy, Command, RetryPolicy, TimeoutPolicy, TracePolicy
 from actorgraph.actors._policies import validate_cache_policy, validate_retry_policy
 from actorgraph.channels import BaseChannel, LastValue
 from actorgraph.errors import GraphValidationError
+from actorgraph.warnings import LangGraphDeprecatedSinceV05, LangGraphDeprecatedSinceV10
 from actorgraph.graph._branch import Branch
-from actorgraph.actors._callable import callable_name
+from actorgraph.actors._callable import callable_name, check_config_annotation
 from actorgraph.graph._schema import SchemaInfo, analyze_schema, inferred_input_schema, warn_invalid_state_schema
 
 __all__ = ("StateGraph", "StateNodeSpec")
@@ -48,6 +49,8 @@ class StateNodeSpec:
     error_handler: Any = None
     """Called with the state and a ``NodeError`` when the node fails (retries spent); what
     it returns is applied instead, in the same step."""
+    trace_policy: TracePolicy | None = None
+    """What tracers record of the node's runs (``TracePolicy``)."""
 
     @property
     def runnable(self) -> Any:
@@ -114,6 +117,19 @@ def _as_policies(retry_policy: Any, where: str) -> tuple[RetryPolicy, ...]:
     return policies
 
 
+def _parallel(name: str, steps: dict[str, Any]) -> Any:
+    """A dict of runnables as a node (LangChain's ``RunnableParallel``: each key's runnable
+    gets the input, the node returns the dict of their outputs), as LangGraph takes it."""
+    try:
+        from langchain_core.runnables import RunnableParallel
+    except ImportError:
+        raise TypeError(
+            f"Node '{name}' is a dict of runnables, which runs as LangChain's RunnableParallel: "
+            "install langchain-core, or pass a function"
+        ) from None
+    return RunnableParallel(steps)
+
+
 def _timeout(value: Any, where: str) -> TimeoutPolicy | None:
     try:
         return TimeoutPolicy.coerce(value)
@@ -150,9 +166,17 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         output_schema: type[OutputT] | None = None,
         **kwargs: Any,
     ) -> None:
-        for old, new in (("input", "input_schema"), ("output", "output_schema"), ("config_schema", "context_schema")):
+        for old, new, category in (
+            ("input", "input_schema", LangGraphDeprecatedSinceV05),
+            ("output", "output_schema", LangGraphDeprecatedSinceV05),
+            ("config_schema", "context_schema", LangGraphDeprecatedSinceV10),
+        ):
             if old in kwargs:
-                warnings.warn(f"`{old}` is deprecated: use `{new}`", DeprecationWarning, stacklevel=2)
+                warnings.warn(
+                    f"`{old}` is deprecated and will be removed. Please use `{new}` instead.",
+                    category,
+                    stacklevel=2,
+                )
         if kwargs.get("input") is not None and input_schema is None:
             input_schema = kwargs["input"]
         if kwargs.get("output") is not None and output_schema is None:
@@ -221,18 +245,29 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         destinations: dict[str, str] | tuple[str, ...] | None = None,
         timeout: Any = None,
         error_handler: Any = None,
+        trace_policy: TracePolicy | None = None,
         **kwargs: Any,
     ) -> StateGraph[StateT, ContextT, InputT, OutputT]:
         """Add a node: ``add_node("name", fn)`` or ``add_node(fn)`` (named after ``fn``).
+
+        ``trace_policy``: what LangChain tracers record of the node's runs (``TracePolicy``).
 
         ``error_handler``: a function ``(state, error: NodeError) -> update`` run in the same
         step when the node fails for good (after its retries); its update (or ``Command``)
         replaces the failure."""
         if "retry" in kwargs:
-            warnings.warn("`retry` is deprecated: use `retry_policy`", DeprecationWarning, stacklevel=2)
+            warnings.warn(
+                "`retry` is deprecated and will be removed. Please use `retry_policy` instead.",
+                LangGraphDeprecatedSinceV05,
+                stacklevel=2,
+            )
             retry_policy = retry_policy or kwargs.pop("retry")
         if "input" in kwargs:
-            warnings.warn("`input` is deprecated: use `input_schema`", DeprecationWarning, stacklevel=2)
+            warnings.warn(
+                "`input` is deprecated and will be removed. Please use `input_schema` instead.",
+                LangGraphDeprecatedSinceV05,
+                stacklevel=2,
+            )
             input_schema = input_schema or kwargs.pop("input")
         if kwargs:
             raise TypeError(f"add_node() got unexpected keyword arguments: {sorted(kwargs)}")
@@ -242,6 +277,8 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             name = node
         if action is None:
             raise TypeError(f"add_node('{name}') needs a function (or a compiled graph) to run")
+        if isinstance(action, dict):
+            action = _parallel(name, action)
         if not callable(action) and not hasattr(action, "ainvoke"):
             raise TypeError(
                 f"Node '{name}' must be a function, a callable object or a compiled graph, "
@@ -254,6 +291,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
                 name,
             )
         self._check_name(name)
+        check_config_annotation(action)
         inferred = None if input_schema is not None else inferred_input_schema(action)
         schema = input_schema or inferred or self.state_schema
         ends: tuple[str, ...] | dict[str, str] = _command_ends(action)
@@ -273,6 +311,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             defer=defer,
             timeout=_timeout(timeout, f"Node '{name}'"),
             error_handler=error_handler,
+            trace_policy=trace_policy,
         )
         if schema is not self.state_schema:
             self._add_schema(schema)

@@ -289,30 +289,6 @@ class Pregel(GraphRunnable, PregelProtocol[StateT, ContextT, InputT, OutputT], G
         """The JSON schema of the graph's ``context_schema`` (``None`` without one)."""
         return context_jsonschema(self.context_schema)
 
-    def config_schema(self, *, include: Sequence[str] | None = None) -> Any:
-        """Deprecated: use ``get_context_jsonschema``."""
-        warnings.warn(
-            "`config_schema` is deprecated. Use `get_context_jsonschema` for the relevant schema instead.",
-            LangGraphDeprecatedSinceV10,
-            stacklevel=2,
-        )
-        fields: dict[str, Any] = {}
-        if self.context_schema is not None:
-            fields["configurable"] = self.context_schema
-        return fields_model(self.get_name("Config"), fields)
-
-    def get_config_jsonschema(self, *, include: Sequence[str] | None = None) -> dict[str, Any]:
-        """Deprecated: use ``get_context_jsonschema``."""
-        warnings.warn(
-            "`get_config_jsonschema` is deprecated. Use `get_context_jsonschema` instead.",
-            LangGraphDeprecatedSinceV10,
-            stacklevel=2,
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            schema = self.config_schema(include=include)
-        return schema.model_json_schema()  # type: ignore[no-any-return]
-
     # -- subgraphs ---------------------------------------------------------------------
     def get_subgraphs(
         self, *, namespace: str | None = None, recurse: bool = False

@@ -13,7 +13,7 @@ import warnings
 from collections.abc import AsyncIterator
 from typing import Any
 
-__all__ = ("astream_langchain_events",)
+__all__ = ("astream_langchain_events", "astream_langchain_log")
 
 _FILTERS = ("include_names", "include_types", "include_tags", "exclude_names", "exclude_types", "exclude_tags")
 
@@ -43,3 +43,24 @@ async def astream_langchain_events(
             yield event
     finally:
         await events.aclose()  # type: ignore[attr-defined]
+
+
+async def astream_langchain_log(
+    graph: Any, input: Any, config: Any, diff: bool, with_streamed_output_list: bool, kwargs: dict[str, Any]
+) -> AsyncIterator[Any]:
+    """``astream_log``: LangChain's run-log patches over a run (each traced run's
+    streamed and final output), the run driven through ``astream``."""
+    try:
+        from langchain_core.tracers.log_stream import LogStreamCallbackHandler, _astream_log_implementation
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("astream_log streams LangChain run logs: install langchain-core") from exc
+    filters = {k: kwargs.pop(k) for k in _FILTERS if k in kwargs}
+    handler = LogStreamCallbackHandler(auto_close=False, _schema_format="original", **filters)
+    logs = _astream_log_implementation(  # type: ignore[call-overload]
+        graph, input, config, diff=diff, stream=handler, with_streamed_output_list=with_streamed_output_list, **kwargs
+    )
+    try:
+        async for item in logs:
+            yield item
+    finally:
+        await logs.aclose()  # type: ignore[attr-defined]
