@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypedDict
 
 import pytest
 
+from actorgraph.config import RunnableConfig
 from actorgraph.checkpoint.memory import InMemorySaver
 from actorgraph.checkpoint.sqlite import SqliteSaver
 from actorgraph.graph import START, StateGraph
@@ -70,7 +71,7 @@ def test_objects_in_configurable_are_not_stored_and_do_not_break_the_run(saver: 
 
     seen: list[Any] = []
 
-    def node(s: S, config: Any) -> S:
+    def node(s: S, config: RunnableConfig) -> S:
         seen.append(config["configurable"]["llm"])
         return {"x": s["x"] + 1}
 

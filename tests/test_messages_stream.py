@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from actorgraph.config import RunnableConfig
 from actorgraph.errors import InvalidUpdateError
 from actorgraph.graph import START, MessagesState, StateGraph
 from actorgraph.graph.message import push_message
@@ -259,7 +260,7 @@ def test_v1_messages_inside_a_v3_run_stay_token_chunks() -> None:
     inner = _one_node(lambda s: {"messages": model.invoke("hi")})
     kinds: list[str] = []
 
-    def node(state: MessagesState, config: Any) -> dict[str, Any]:
+    def node(state: MessagesState, config: RunnableConfig) -> dict[str, Any]:
         kinds.extend(type(m).__name__ for m, _ in inner.stream({"messages": []}, config, stream_mode="messages"))
         return {}
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import pytest
 from typing_extensions import TypedDict
 
+from actorgraph.config import RunnableConfig
 from actorgraph.channels import BinaryOperatorAggregate, EphemeralValue, LastValue, Topic
 from actorgraph.checkpoint.memory import InMemorySaver
 from actorgraph.errors import EmptyInputError, GraphRecursionError, InvalidUpdateError
@@ -288,7 +289,7 @@ async def test_with_config_merges_into_every_run() -> None:
 
     seen: dict[str, Any] = {}
 
-    def node(state: S, config: dict[str, Any]) -> dict[str, Any]:
+    def node(state: S, config: RunnableConfig) -> dict[str, Any]:
         seen.update(configurable=config["configurable"], tags=config.get("tags"), metadata=config["metadata"])
         return {"x": 1}
 
@@ -368,7 +369,7 @@ async def test_a_namespace_that_names_no_subgraph_reads_this_graph() -> None:
     saver = InMemorySaver()
     child = _inc_graph().compile(checkpointer=True)
 
-    async def node(state: _X, config: dict[str, Any]) -> dict[str, Any]:
+    async def node(state: _X, config: RunnableConfig) -> dict[str, Any]:
         return await child.ainvoke(state, config)
 
     parent = StateGraph(_X).add_node("node", node).add_edge(START, "node").compile(checkpointer=saver)
