@@ -403,7 +403,7 @@ class BarrierActor:
                 return
         failed = r.task
         spec = TaskSpec(
-            id=task_id(run.task_seed(), run.checkpoint_ns, failed.step, handler, f"{PUSH}|node_error_handler|{failed.id}"),
+            id=task_id(run.task_seed(), run.checkpoint_ns, failed.step, handler, PUSH, "node_error_handler", failed.id),
             name=handler,
             path=(*failed.path[:3], "node_error_handler", False),
             order=(*failed.order, "node_error_handler"),

@@ -22,7 +22,7 @@ import structlog
 
 from actorgraph._constants import PUSH
 from actorgraph.actors._context import CURRENT, TaskContext, TaskTrace, current_task
-from actorgraph.actors._ids import task_id
+from actorgraph.actors._ids import path_str, task_id
 from actorgraph.actors._messages import TaskResult, TaskSpec
 from actorgraph.actors._spawn import current_backend
 
@@ -225,11 +225,13 @@ def call_task(node: NodeSpec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
     spec = TaskSpec(
         # saved runs replay calls by id: derived from the caller's; otherwise just unique
         id=task_id(
-            parent.spec.id if run.persistence is not None else None,
+            run.task_seed(),
             parent.ns,
             parent.spec.step,
             node.name,
-            f"{PUSH}|call|{index}",
+            PUSH,
+            path_str(parent.spec.path),
+            str(index),
         ),
         name=node.name,
         path=(PUSH, parent.spec.path, index, node.name, "call"),

@@ -8,15 +8,18 @@ ids are UUIDv6 (time first), so sorting them sorts checkpoints by creation.
 
 from __future__ import annotations
 
-import hashlib
+import binascii
 import itertools
 import os
 import threading
 import time
+from typing import Any
+
+import xxhash
 
 from actorgraph._constants import NS_END, NS_SEP
 
-__all__ = ("checkpoint_id", "format_uuid", "fresh_task_id", "stable_namespace", "subgraph_namespace", "task_id")
+__all__ = ("checkpoint_id", "format_uuid", "fresh_task_id", "path_str", "stable_namespace", "subgraph_namespace", "task_id")
 
 _lock = threading.Lock()
 _last_ts = 0
@@ -37,12 +40,35 @@ def fresh_task_id() -> str:
     return f"{_fresh_prefix}{next(_fresh_counter):012x}"
 
 
-def task_id(checkpoint: str | None, ns: str, step: int, name: str, path: str) -> str:
-    """Deterministic id of a task (``checkpoint`` None: no checkpointer, a fresh id)."""
+_last_checkpoint: tuple[str, bytes] = ("", b"")
+
+
+def task_id(checkpoint: str | None, ns: str, step: int, name: str, *parts: str) -> str:
+    """Deterministic id of a task (``checkpoint`` None: no checkpointer, a fresh id).
+
+    The same id LangGraph gives the task: XXH3-128 of the checkpoint id's bytes, the
+    task's namespace (``ns|name``), the step, the name and ``parts`` (the path: ``PULL``
+    and the node's sorted triggers; ``PUSH`` and a Send's index; ``PUSH``, the caller's
+    path and the call's index). So writes LangGraph saved match our tasks and back."""
     if checkpoint is None:
         return fresh_task_id()
-    h = hashlib.blake2b(f"{checkpoint}\x00{ns}\x00{step}\x00{name}\x00{path}".encode(), digest_size=16)
-    return format_uuid(h.hexdigest())
+    global _last_checkpoint
+    cached, raw = _last_checkpoint
+    if cached != checkpoint:
+        raw = binascii.unhexlify(checkpoint.replace("-", ""))
+        _last_checkpoint = (checkpoint, raw)
+    text = "".join((f"{ns}{NS_SEP}{name}" if ns else name, str(step), name, *parts))
+    return format_uuid(xxhash.xxh3_128_hexdigest(raw + text.encode()))
+
+
+def path_str(path: Any) -> str:
+    """A task path as LangGraph writes it into task ids: tuples as ``~a, b``, integers
+    (booleans too) zero-padded to ten digits."""
+    if isinstance(path, (tuple, list)):
+        return "~" + ", ".join(path_str(p) for p in path)
+    if isinstance(path, int):
+        return f"{path:010d}"
+    return str(path)
 
 
 def checkpoint_id() -> str:

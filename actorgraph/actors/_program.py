@@ -15,6 +15,7 @@ from typing import Any
 
 import msgspec
 
+from actorgraph._constants import PULL
 from actorgraph._types import CachePolicy, RetryPolicy, TimeoutPolicy
 from actorgraph.actors._policies import NodeSpeed
 from actorgraph.channels import BaseChannel
@@ -62,6 +63,7 @@ class NodeSpec:
         "run_now",
         "direct",
         "speed",
+        "id_parts",
     )
 
     def __init__(
@@ -134,6 +136,8 @@ class NodeSpec:
             not is_async and inline_ok and sync_finish and not retry_policy and cache_policy is None and timeout is None
         )
         self.speed = NodeSpeed()
+        # what its pull tasks' ids hash after the node's name (as LangGraph's do)
+        self.id_parts = (PULL, *sorted(self.triggers))
 
     @property
     def subgraphs(self) -> list[Any]:

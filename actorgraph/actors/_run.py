@@ -733,7 +733,7 @@ async def execute(
         resuming = caller is not None and caller.spec.step == caller.run.resumed_step
     else:
         resuming = True  # its namespace is its task's: a saved run of it is this task's
-    fork = False
+    fork = rerun = False
     done: dict[str, TaskResult] = {}
     if resuming:
         if loaded is None:
@@ -767,8 +767,16 @@ async def execute(
             run.null_writes = list(null["writes"])
         fork = False
         if parent is None and wanted is not None:
-            # running from a past checkpoint branches off it; from the latest one it just resumes
-            fork = await saver.alatest_id(run.thread_id, run.checkpoint_ns) != loaded.id
+            superseded = await saver.alatest_id(run.thread_id, run.checkpoint_ns) != loaded.id
+            if inp.resume is NO_RESUME:
+                # running from a past checkpoint branches off it; from the latest one it
+                # just resumes
+                fork = superseded
+            else:
+                # answering an interrupt of a checkpoint the thread has moved past: as
+                # LangGraph, no fork (the tasks keep their ids, so the answers reach
+                # them), but finished tasks run again
+                rerun = superseded
             if inp.resume is NO_RESUME and inp.command is None:
                 # time travel (not answering an interrupt): interrupts ask again, and each
                 # subgraph starts from its state at that point
@@ -782,7 +790,7 @@ async def execute(
             # interrupts ask again
             run.prior_answers = {}
             fork = await saver.alatest_id(run.thread_id, run.checkpoint_ns) != loaded.id
-        if not fork:
+        if not (fork or rerun):
             done = _done_results(loaded, pending, state, loaded.id, run.checkpoint_ns)
         run.resumed_step = loaded.row.step + 1
     elif loaded is not None:
@@ -790,13 +798,13 @@ async def execute(
     else:
         state = StepState(program, program.new_channels())
     if run.persistence is not None and loaded is not None:
-        run.persistence.adopt(loaded, reapplies=resuming and not fork)
+        run.persistence.adopt(loaded, reapplies=resuming and not (fork or rerun))
         if run.persistence.delta is not None:
             latest = wanted is None or await saver.alatest_id(run.thread_id, run.checkpoint_ns) == loaded.id
             run.persistence.delta_anchor = loaded.id if latest and inp.writes is not None else None
             if run.persistence.exit_run is not None:
                 run.persistence.exit_run.base_latest = latest
-            if resuming and not fork:
+            if resuming and not (fork or rerun):
                 # saved writes this resume doesn't reuse (a task that runs again, an error
                 # handler): the next checkpoint must not replay them, so its delta
                 # channels snapshot

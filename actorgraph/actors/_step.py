@@ -231,7 +231,7 @@ class StepState:
                 continue
             tasks.append(
                 TaskSpec(
-                    id=task_id(seed, ns, step, send.node, f"{PUSH}|{i}"),
+                    id=task_id(seed, ns, step, send.node, PUSH, str(i)),
                     name=send.node,
                     path=(PUSH, i, False),  # LangGraph's shape for a Send task
                     order=(1, i),
@@ -280,7 +280,7 @@ class StepState:
     def pull_task(self, name: str, inp: Any, seed: str | None, ns: str) -> TaskSpec:
         """The task of node ``name`` triggered by its channels in step ``self.step``."""
         return TaskSpec(
-            id=task_id(seed, ns, self.step, name, PULL),
+            id=task_id(seed, ns, self.step, name, *self.program.nodes[name].id_parts),
             name=name,
             path=(PULL, name),
             order=(0, name),
