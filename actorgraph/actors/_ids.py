@@ -19,7 +19,7 @@ import xxhash
 
 from actorgraph._constants import NS_END, NS_SEP
 
-__all__ = ("checkpoint_id", "format_uuid", "fresh_task_id", "path_str", "stable_namespace", "subgraph_namespace", "task_id")
+__all__ = ("checkpoint_id", "format_uuid", "fresh_task_id", "own_namespace", "path_str", "stable_namespace", "subgraph_namespace", "task_id")
 
 _lock = threading.Lock()
 _last_ts = 0
@@ -92,6 +92,13 @@ def stable_namespace(ns: str) -> str:
     """``ns`` without task ids and call numbers (``"a:<id>|b:<id>"`` -> ``"a|b"``): where a
     ``checkpointer=True`` subgraph keeps its one lineage."""
     return NS_SEP.join(part.split(NS_END, 1)[0] for part in ns.split(NS_SEP) if not part.isdigit())
+
+
+def own_namespace(ns: str) -> str:
+    """Where a ``checkpointer=True`` subgraph run keeps its history: ``ns`` without task
+    ids, call numbers kept (``"a:<id>|1"`` -> ``"a|1"``), so a node that runs one such
+    graph twice keeps two lineages, one per call, as LangGraph does."""
+    return NS_SEP.join(part.split(NS_END, 1)[0] for part in ns.split(NS_SEP))
 
 
 def subgraph_namespace(parent_ns: str, node: str, task: str, stateful: bool) -> str:

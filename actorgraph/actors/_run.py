@@ -37,7 +37,7 @@ from actorgraph.actors._delta import rebuild_delta_channels
 from actorgraph.actors._context import _NO_ANSWER, TaskContext, interrupt_id
 from actorgraph.actors._dispatcher import Dispatcher
 from actorgraph.actors._ids import checkpoint_id as new_checkpoint_id
-from actorgraph.actors._ids import stable_namespace
+from actorgraph.actors._ids import own_namespace, stable_namespace
 from actorgraph.actors._log import run_logger
 from actorgraph.actors._message_stream import MessageStreamer
 from actorgraph.actors._messages import SendMsg, TaskDone, TaskResult, null_result
@@ -221,7 +221,7 @@ class RunState:
             if stateful:
                 # checkpointer=True: one lineage across the parent's runs, under the node's
                 # name without task ids, so each run continues the last one's state
-                self.checkpoint_ns = stable_namespace(self.checkpoint_ns)
+                self.checkpoint_ns = own_namespace(self.checkpoint_ns)
             own = parent.spec.name if stateful else f"{parent.spec.name}:{parent.spec.id}"
             prefix = (*prun.stream_ns, own, str(nth)) if nth and not stateful else (*prun.stream_ns, own)
             if sink is NULL_SINK:
@@ -513,14 +513,26 @@ class RunState:
 
     def take_resume(self, tctx: TaskContext, answered: int) -> Any:
         """The answer for the task's next unanswered interrupt (slot ``answered``)."""
-        answer = self.resume_map.pop(interrupt_id(tctx.ns, answered), _NO_ANSWER)
+        resume_map = self.resume_map
+        if not resume_map:
+            return _NO_ANSWER
+        answer = resume_map.pop(interrupt_id(tctx.ns, answered), _NO_ANSWER)
         if answer is _NO_ANSWER and answered:
             # threads saved by older versions gave all of a task's interrupts the first id
-            answer = self.resume_map.pop(interrupt_id(tctx.ns, 0), _NO_ANSWER)
+            answer = resume_map.pop(interrupt_id(tctx.ns, 0), _NO_ANSWER)
+        if answer is _NO_ANSWER:
+            # a plain Command(resume=value): the first interrupt that asks takes it
+            answer = resume_map.pop(_ANY_INTERRUPT, _NO_ANSWER)
         return answer
 
     def record_resume(self, tctx: TaskContext) -> None:
         self.answers[tctx.spec.id] = list(tctx.resume)
+
+
+def _time_travel(loaded: LoadedCheckpoint, superseded: bool) -> bool:
+    """Whether time travel to ``loaded`` forks: always, except at an update (or fork)
+    checkpoint nothing was built on yet, which is itself the branch."""
+    return superseded or loaded.metadata.get("source") not in ("update", "fork")
 
 
 class _Replay:
@@ -572,6 +584,10 @@ _AMBIGUOUS_RESUME = (
 )
 
 
+_ANY_INTERRUPT = "*"
+"""The resume-map key of an answer given without an interrupt id."""
+
+
 def _resume_map(resume: Any, pending: dict[str, dict[str, Any]], thread: str, strict: bool) -> dict[str, Any]:
     """Turn a ``Command(resume=...)`` into answers by interrupt id.
 
@@ -602,8 +618,10 @@ def _resume_map(resume: Any, pending: dict[str, dict[str, Any]], thread: str, st
         if strict:
             raise UnknownInterruptError(_AMBIGUOUS_RESUME, reason="ambiguous", pending_ids=waiting)
         raise RuntimeError(_AMBIGUOUS_RESUME)
-    # one waiting: it gets the answer; none waiting (a static breakpoint): the value goes unused
-    return {waiting[0]: resume} if waiting else {}
+    # one waiting: it gets the answer - by whatever id it asks with when it asks again
+    # (a time-travelled step's tasks get new ids), as LangGraph's answer without an id;
+    # none waiting (a static breakpoint): the value goes unused
+    return {_ANY_INTERRUPT: resume} if waiting else {}
 
 
 def _looks_like_id(key: str) -> bool:
@@ -769,9 +787,11 @@ async def execute(
         if parent is None and wanted is not None:
             superseded = await saver.alatest_id(run.thread_id, run.checkpoint_ns) != loaded.id
             if inp.resume is NO_RESUME:
-                # running from a past checkpoint branches off it; from the latest one it
-                # just resumes
-                fork = superseded
+                # time travel (input None or a Command without an answer, at a checkpoint
+                # named by id): the step's tasks all run again, on a branch of their
+                # own - except at an update that is still the latest, which replays
+                # in place (as LangGraph)
+                fork, rerun = _time_travel(loaded, superseded), True
             else:
                 # answering an interrupt of a checkpoint the thread has moved past: as
                 # LangGraph, no fork (the tasks keep their ids, so the answers reach
@@ -789,7 +809,8 @@ async def execute(
             # time travel into this subgraph: its finished tasks run again, its
             # interrupts ask again
             run.prior_answers = {}
-            fork = await saver.alatest_id(run.thread_id, run.checkpoint_ns) != loaded.id
+            superseded = await saver.alatest_id(run.thread_id, run.checkpoint_ns) != loaded.id
+            fork, rerun = _time_travel(loaded, superseded), True
         if not (fork or rerun):
             done = _done_results(loaded, pending, state, loaded.id, run.checkpoint_ns)
         run.resumed_step = loaded.row.step + 1

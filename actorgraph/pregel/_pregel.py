@@ -295,8 +295,8 @@ class Pregel(GraphRunnable, PregelProtocol[StateT, ContextT, InputT, OutputT], G
     ) -> Iterator[tuple[str, Pregel[Any, Any, Any, Any]]]:
         """The graphs its nodes run as subgraphs, as ``(namespace, graph)``."""
         for name, graph in self._node_subgraphs():
-            if namespace is not None and not namespace.startswith(name):
-                continue
+            if namespace is not None and namespace != name and not namespace.startswith(f"{name}|"):
+                continue  # (whole segments: "research_review" is not "research" then more)
             if namespace == name:
                 yield name, graph
                 return
