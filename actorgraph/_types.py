@@ -26,6 +26,7 @@ __all__ = (
     "Durability",
     "Interrupt",
     "Overwrite",
+    "PregelExecutableTask",
     "PregelTask",
     "RetryPolicy",
     "Send",
@@ -407,6 +408,28 @@ class PregelTask(NamedTuple):
     interrupts: tuple[Interrupt, ...] = ()
     state: None | RunnableConfig | StateSnapshot = None
     result: Any | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PregelExecutableTask:
+    """A task ready to run, as LangGraph's loop hands it to its runner: the node, its
+    input and config, the writes it made, its policies. actorgraph's actors run tasks
+    without building these; the type is here for code that annotates with it or builds
+    one (``pregel.debug.map_debug_tasks`` reads them)."""
+
+    name: str
+    input: Any
+    proc: Any
+    writes: Any
+    config: RunnableConfig
+    triggers: Sequence[str]
+    retry_policy: Sequence[RetryPolicy]
+    cache_key: Any
+    id: str
+    path: tuple[str | int | tuple[Any, ...], ...]
+    writers: Sequence[Any] = ()
+    subgraphs: Sequence[Any] = ()
+    timeout: TimeoutPolicy | None = None
 
 
 class StateSnapshot(NamedTuple):

@@ -7,6 +7,7 @@ from actorgraph._types import (
     Durability,
     Interrupt,
     Overwrite,
+    PregelExecutableTask,
     PregelTask,
     RetryPolicy,
     Send,
@@ -36,10 +37,12 @@ from actorgraph._stream_types import (
     ValuesStreamPart,
 )
 from actorgraph.actors._context import interrupt
+from actorgraph.persistence._saver_api import Checkpointer, ensure_valid_checkpointer
 
 __all__ = (
     "All",
     "CachePolicy",
+    "Checkpointer",
     "CheckpointPayload",
     "CheckpointStreamPart",
     "CheckpointTask",
@@ -52,6 +55,7 @@ __all__ = (
     "Interrupt",
     "MessagesStreamPart",
     "Overwrite",
+    "PregelExecutableTask",
     "PregelTask",
     "RetryPolicy",
     "Send",
@@ -68,6 +72,7 @@ __all__ = (
     "UpdatesStreamPart",
     "ValuesStreamPart",
     "default_retry_on",
+    "ensure_valid_checkpointer",
     "omit_payload",
     "interrupt",
 )

@@ -21,11 +21,9 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
             "StreamPart", "ValuesStreamPart", "UpdatesStreamPart", "MessagesStreamPart",
             "CustomStreamPart", "CheckpointStreamPart", "TasksStreamPart", "DebugStreamPart",
             "TaskPayload", "TaskResultPayload", "CheckpointTask", "CheckpointPayload", "DebugPayload",
+            "Checkpointer", "PregelExecutableTask", "ensure_valid_checkpointer",
         },
-        {
-            "Checkpointer",
-            "PregelExecutableTask", "ensure_valid_checkpointer",
-        },
+        set(),
     ),
     "actorgraph.constants": ({"TAG_NOSTREAM", "TAG_HIDDEN", "START", "END", "CONF", "TASKS", "CONFIG_KEY_CHECKPOINTER"}, set()),
     "actorgraph.func": ({"task", "entrypoint"}, set()),
@@ -76,8 +74,8 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
     "actorgraph.pregel.main": ({"Pregel", "NodeBuilder"}, set()),
     "actorgraph.pregel.protocol": ({"PregelProtocol", "StreamProtocol"}, set()),
     "actorgraph.pregel.types": (
-        {"All", "StateUpdate", "CachePolicy", "PregelTask", "RetryPolicy", "StateSnapshot", "StreamMode", "StreamWriter", "default_retry_on"},
-        {"PregelExecutableTask"},
+        {"All", "StateUpdate", "CachePolicy", "PregelExecutableTask", "PregelTask", "RetryPolicy", "StateSnapshot", "StreamMode", "StreamWriter", "default_retry_on"},
+        set(),
     ),
     "actorgraph.pregel.debug": (
         {

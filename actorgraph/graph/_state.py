@@ -475,7 +475,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         it gets.
         """
         from actorgraph.graph._compile import compile_graph
-        from actorgraph.persistence._base import BaseCheckpointSaver
+        from actorgraph.persistence._saver_api import ensure_valid_checkpointer
 
         interrupts = [
             n
@@ -483,12 +483,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             if lst and lst != "*"
             for n in lst
         ]
-        if checkpointer is not None and not isinstance(checkpointer, (bool, BaseCheckpointSaver)):
-            raise TypeError(
-                "Invalid checkpointer provided. Expected an instance of `BaseCheckpointSaver`, "
-                f"`True`, `False`, or `None`. Received {type(checkpointer).__name__}. Pass a "
-                "proper saver (e.g., InMemorySaver, SqliteSaver)."
-            )
+        ensure_valid_checkpointer(checkpointer)
         self.validate(interrupts, strict=strict)
         compiled = compile_graph(
             self,

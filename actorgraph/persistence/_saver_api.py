@@ -34,9 +34,11 @@ from actorgraph.persistence._serde_protocols import (
 from actorgraph.persistence._uuid6 import uuid6
 
 __all__ = (
+    "Checkpointer",
     "EXCLUDED_METADATA_KEYS",
     "LATEST_VERSION",
     "WRITES_IDX_MAP",
+    "ensure_valid_checkpointer",
     "BaseCheckpointSaver",
     "ChannelVersions",
     "Checkpoint",
@@ -402,3 +404,24 @@ def _with_msgpack_allowlist(serde: Any, extra_allowlist: Collection[tuple[str, .
     return serde
 
 
+
+
+Checkpointer = None | bool | BaseCheckpointSaver
+"""What a graph's ``checkpointer`` may be: a saver; ``True`` (a subgraph keeps its own
+history across the parent's runs); ``False`` (no checkpoints, even under a parent that
+has a saver); ``None`` (a subgraph uses its parent's saver)."""
+
+
+def ensure_valid_checkpointer(checkpointer: Checkpointer) -> Checkpointer:
+    """``checkpointer`` itself, or ``TypeError`` naming its type when it is none of a
+    saver, ``True``, ``False`` or ``None``. A saver is a ``BaseCheckpointSaver`` or any
+    object with its reading methods (``get_tuple`` or ``aget_tuple``/``aload``)."""
+    if checkpointer is None or isinstance(checkpointer, (bool, BaseCheckpointSaver)):
+        return checkpointer
+    if any(hasattr(checkpointer, name) for name in ("get_tuple", "aget_tuple", "aload")):
+        return checkpointer
+    raise TypeError(
+        "Invalid checkpointer provided. Expected an instance of `BaseCheckpointSaver`, "
+        f"`True`, `False`, or `None`. Received {type(checkpointer).__name__}. Pass a "
+        "proper saver (e.g., InMemorySaver, SqliteSaver)."
+    )

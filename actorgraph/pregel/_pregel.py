@@ -21,6 +21,7 @@ from actorgraph.actors._program import Program
 from actorgraph.actors._runnable import GraphRunnable, merge_configs
 from actorgraph.channels import BaseChannel, Topic
 from actorgraph.pregel._node import NodeBuilder, PregelNode
+from actorgraph.persistence._saver_api import ensure_valid_checkpointer
 from actorgraph.pregel._protocol import ContextT, InputT, OutputT, PregelProtocol, StateT
 
 __all__ = ("Pregel",)
@@ -136,7 +137,7 @@ class Pregel(GraphRunnable, PregelProtocol[StateT, ContextT, InputT, OutputT], G
             )
             if context_schema is None:
                 context_schema = config_type
-        _check_checkpointer(checkpointer)
+        ensure_valid_checkpointer(checkpointer)
         self.__dict__["_program"] = None
         self.__dict__["_buildable"] = True
         self.nodes = {k: v.build() if isinstance(v, NodeBuilder) else v for k, v in nodes.items()}
@@ -387,12 +388,3 @@ def fields_model(name: str, fields: Mapping[str, Any]) -> Any:
     from pydantic import create_model
 
     return create_model(name, **{k: (typ, None) for k, typ in fields.items()})  # type: ignore[call-overload]
-
-
-def _check_checkpointer(checkpointer: Any) -> None:
-    if checkpointer is None or isinstance(checkpointer, bool):
-        return
-    if not (hasattr(checkpointer, "aload") or hasattr(checkpointer, "get_tuple")):
-        raise TypeError(
-            f"Invalid checkpointer provided. Expected an instance of `BaseCheckpointSaver`, `True`, `False`, or `None`. Received {type(checkpointer).__name__}."
-        )

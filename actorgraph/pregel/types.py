@@ -7,6 +7,7 @@ from actorgraph.warnings import LangGraphDeprecatedSinceV10
 from actorgraph._types import (
     All,
     CachePolicy,
+    PregelExecutableTask,
     PregelTask,
     RetryPolicy,
     StateSnapshot,
@@ -20,6 +21,7 @@ __all__ = (
     "All",
     "StateUpdate",
     "CachePolicy",
+    "PregelExecutableTask",
     "PregelTask",
     "RetryPolicy",
     "StateSnapshot",
