@@ -220,6 +220,56 @@ def test_keys_a_node_returns_beyond_the_state_reach_its_conditional_edges() -> N
     assert seen == ["hi"]
 
 
+class _Overall(TypedDict):
+    foo: Annotated[int, operator.add]
+    bar: str
+
+
+class _Private(TypedDict):
+    baz: str
+
+
+@pytest.mark.parametrize(
+    ("annotation", "seen_state", "output"),
+    [
+        # a router annotated with the state schema reads its channels only
+        (_Overall, {"foo": 2, "bar": "bar"}, {"foo": 3, "bar": "bar"}),
+        # one annotated with another schema reads that schema's channels
+        (_Private, {"baz": "bar"}, {"foo": 2, "bar": "bar"}),
+        # an unannotated one reads its node's input schema (here _Private), under what
+        # the node returned: foo is the node's 1, not the state's 2
+        (None, {"foo": 1, "bar": "bar", "other": "meow", "baz": "bar"}, {"foo": 2, "bar": "bar"}),
+    ],
+)
+def test_a_router_reads_the_channels_of_its_schema_or_of_its_nodes_input(
+    annotation: Any, seen_state: dict[str, Any], output: dict[str, Any]
+) -> None:
+    seen: list[Any] = []
+
+    def route(state):  # type: ignore[no-untyped-def]
+        seen.append(dict(state))
+        return "n3" if state.get("foo") == 2 else END
+
+    if annotation is not None:
+        route.__annotations__["state"] = annotation
+
+    def n2(state: _Private) -> dict[str, Any]:
+        return {"foo": 1, "bar": state["baz"], "other": "meow"}
+
+    app = (
+        StateGraph(_Overall)
+        .add_node("n1", lambda s: {"foo": 1, "baz": "bar"})
+        .add_node("n2", n2)
+        .add_node("n3", lambda s: {"foo": 1})
+        .add_edge(START, "n1")
+        .add_edge("n1", "n2")
+        .add_conditional_edges("n2", route, ["n3", END])
+        .compile()
+    )
+    assert app.invoke({"foo": 0}) == output
+    assert seen == [seen_state]
+
+
 def test_a_typeddict_whose_one_key_is_root_is_a_bare_value_state() -> None:
     class Root(TypedDict):
         __root__: Annotated[list, operator.add]

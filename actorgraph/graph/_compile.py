@@ -239,15 +239,11 @@ class _Finish:
         state = self.state_mapper(raw) if self.state_mapper is not None else raw
         trace = tctx.trace
         if trace is not None and trace.run is not None:
-            return self._route_traced(tctx, state, raw)
+            return self._route_traced(tctx, state, raw, output)
         pending = []
         for branch in self.branches:
             bound = branch.bind()
-            arg = state if branch.view is None else branch.view(raw)
-            if branch.view is None and type(output) is dict and type(arg) is dict:
-                # keys the node returned that aren't state keys reach its conditional
-                # edges (not the state), as in LangGraph
-                arg = {**output, **arg}
+            arg = _router_input(branch, state, raw, output)
             if bound.is_async:
                 pending.append((branch, arg))
             else:
@@ -256,14 +252,14 @@ class _Finish:
             return self._route_async(tctx, pending)
         return None
 
-    async def _route_traced(self, tctx: Any, state: Any, raw: Any) -> None:
+    async def _route_traced(self, tctx: Any, state: Any, raw: Any, output: Any) -> None:
         """Routers of a traced task: each a child run of the task's run (after the node's
         own call and its writes, as LangGraph numbers them)."""
         from actorgraph.actors._langchain_trace import traced_call
 
         for i, branch in enumerate(self.branches):
             bound = branch.bind()
-            arg = state if branch.view is None else branch.view(raw)
+            arg = _router_input(branch, state, raw, output)
             result = await traced_call(tctx, branch.name, f"seq:step:{i + 3}", arg, lambda: bound.call(arg, tctx))  # noqa: B023
             self._apply(tctx, branch, result)
 
@@ -320,6 +316,16 @@ def _handler_name(node: str, own: Any, default: Any) -> str | None:
     if default is not None:
         return DEFAULT_ERROR_HANDLER
     return None
+
+
+def _router_input(branch: Branch, state: Any, raw: dict[str, Any], output: Any) -> Any:
+    """What a router gets: the state as its schema reads it; a router without a schema of
+    its own also sees the keys the node returned that the reading left out (LangGraph's
+    passthrough)."""
+    arg = state if branch.view is None else branch.view(raw)
+    if branch.input_schema is None and type(output) is dict and type(arg) is dict:
+        return {**output, **arg}
+    return arg
 
 
 def _schema_view(info: Any) -> Any:
@@ -387,11 +393,18 @@ def compile_graph(
         for s in starts:
             static[s].append((key, s))
 
-    for branches in builder.branches.values():
+    # a router reads the channels of its own schema (its first parameter's annotation),
+    # else of its node's input schema (the state schema's from START), as LangGraph;
+    # the whole state when that is every channel
+    everything = key_set == frozenset(state_info.channels)
+    for source, branches in builder.branches.items():
         for branch in branches.values():
-            branch.view = _schema_view(builder.schemas[branch.input_schema]) if (
-                branch.input_schema is not None and branch.input_schema is not builder.state_schema
-            ) else None
+            schema = branch.input_schema or (
+                builder.nodes[source].input_schema if source in builder.nodes else builder.state_schema
+            )
+            info = builder.schemas.get(schema, state_info)
+            whole = info.kind in ("dict", "root") or (info is state_info and everything)
+            branch.view = None if whole else _schema_view(info)
 
     nodes: dict[str, NodeSpec] = {}
     schema_types = frozenset(t for t in builder.schemas if isinstance(t, type))
