@@ -370,3 +370,34 @@ def test_a_typing_typeddict_state_has_a_json_schema_on_any_python() -> None:
     messages = StateGraph(MessagesState).add_node("n", lambda s: s).add_edge(START, "n").compile()
     items = messages.get_input_jsonschema()["properties"]["messages"]["items"]["anyOf"]
     assert {m["title"] for m in items} >= {"HumanMessage", "AIMessage", "ToolMessage"}
+
+
+def test_a_task_call_reports_langgraphs_path_and_the_run_its_thread() -> None:
+    import anyio
+
+    from actorgraph.config import get_config
+    from actorgraph.func import entrypoint, task
+
+    paths: list[Any] = []
+
+    @task
+    def double(x: int) -> int:
+        paths.append(get_config()["metadata"]["langgraph_path"])
+        return 2 * x
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def wf(x: int) -> int:
+        return double(x).result() + double(x + 1).result()
+
+    assert wf.invoke(1, cfg()) == 6
+    # a call's path is (PUSH, its caller's path, its index, True), as LangGraph's
+    assert paths == [
+        ("__pregel_push", ("__pregel_pull", "wf"), 0, True),
+        ("__pregel_push", ("__pregel_pull", "wf"), 1, True),
+    ]
+
+    async def events() -> list[dict[str, Any]]:
+        return [e async for e in wf.astream_events(1, cfg("2"), version="v2")]
+
+    root = [e for e in anyio.run(events) if e["name"] == "LangGraph"]
+    assert root and all(e["metadata"]["thread_id"] == "2" for e in root)

@@ -234,7 +234,7 @@ def call_task(node: NodeSpec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
             str(index),
         ),
         name=node.name,
-        path=(PUSH, parent.spec.path, index, node.name, "call"),
+        path=(PUSH, parent.spec.path, index, True),  # LangGraph's shape for a call
         order=(2, parent.spec.order, index),
         step=parent.spec.step,
         input=(args, kwargs),

@@ -59,15 +59,9 @@ events for that tool call (prebuilt's ``ToolRuntime`` reads it)."""
 
 def graph_namespace(metadata: dict[str, Any]) -> tuple[str, ...]:
     """The namespace of the graph a LangChain run belongs to, from its metadata: the
-    task's checkpoint namespace without the task's own segment, nor those of the task
-    calls (``@task``) it is nested in (a call runs in its caller's graph)."""
-    ns = tuple(str(metadata["langgraph_checkpoint_ns"]).split(NS_SEP))
-    path = metadata.get("langgraph_path", ())
-    drop = 1
-    while len(path) == 4 and path[0] == PUSH and path[-1] is True:
-        drop += 1
-        path = path[1]
-    return ns[:-drop]
+    task's checkpoint namespace without the task's own segment (a task call's namespace
+    is its caller's graph's plus its own segment, like a node's)."""
+    return tuple(str(metadata["langgraph_checkpoint_ns"]).split(NS_SEP))[:-1]
 
 
 def _user_tags(tags: Sequence[str] | None) -> list[str] | None:

@@ -35,7 +35,7 @@ from actorgraph._callbacks import (
     get_callback_manager_for_config,
 )
 from actorgraph._constants import NS_SEP
-from actorgraph.actors._context import CURRENT, TaskContext, TaskTrace
+from actorgraph.actors._context import CURRENT, TaskContext, TaskTrace, propagated_metadata
 from actorgraph.actors._node import NodeActor, _as_own_command
 from actorgraph.actors._policies import backoff, matching_policy
 from actorgraph.errors import ParentCommand
@@ -108,7 +108,9 @@ class RunTrace:
     ) -> RunTrace:
         """Open the run's chain run. ``given``: the config the caller passed (its
         ``run_id``/``run_name`` name this run; inherited ones name the parent's)."""
-        base = {**config, "callbacks": callbacks}
+        # the run's own metadata also carries where it runs (thread_id ...), as
+        # LangGraph's ensure_config adds it
+        base = {**config, "callbacks": callbacks, "metadata": propagated_metadata(config)}
         given = given if isinstance(given, dict) else {}
         run_name = given.get("run_name") or name
         run_id = given.get("run_id")
