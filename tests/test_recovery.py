@@ -406,6 +406,34 @@ async def test_a_cancelled_run_keeps_the_writes_of_its_finished_tasks() -> None:
     assert calls == Counter(f1=1, f2=1, slow=2, after=1)
 
 
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])  # the aiosqlite saver needs asyncio
+async def test_a_stream_closed_early_keeps_the_write_it_streamed(tmp_path: Path) -> None:
+    from actorgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    async def quick(state: S) -> dict:
+        return {"x": ["quick"]}
+
+    async def slow(state: S) -> dict:
+        await anyio.sleep(30)
+        return {"x": ["slow"]}
+
+    g = StateGraph(S)
+    g.add_node("quick", quick).add_node("slow", slow).add_node("after", _counted("after", Counter()))
+    g.add_edge(START, "quick").add_edge(START, "slow").add_edge("quick", "after")
+    async with AsyncSqliteSaver.from_conn_string(str(tmp_path / "t.db")) as saver:
+        app = g.compile(checkpointer=saver)
+        cfg = _cfg("closed")
+        stream = app.astream({"x": []}, cfg)
+        # the consumer stops at the first update: quick's write, whose storing is under
+        # way, is kept (slow is cancelled; the next step never starts)
+        assert await stream.__anext__() == {"quick": {"x": ["quick"]}}
+        await stream.aclose()
+        state = await app.aget_state(cfg)
+    assert state.values == {"x": ["quick"]}
+    assert state.next == ("slow",)
+
+
 # -- a changed graph ----------------------------------------------------------------------------
 
 

@@ -432,7 +432,10 @@ class RunPersistence:
                 rows = [r for rs, _ in batch for r in rs]
                 writes = [w for _, ws in batch for w in ws]
                 try:
-                    await self.saver.asave(rows, writes)
+                    # a batch taken off the queue is stored even if the run is cancelled
+                    # meanwhile (flush_now only sees what is still queued)
+                    with anyio.CancelScope(shield=True):
+                        await self.saver.asave(rows, writes)
                 except Exception as exc:
                     if self.failure is None:
                         self.failure = exc
@@ -477,11 +480,17 @@ class RunPersistence:
             raise self.failure
 
     async def flush_now(self) -> None:
-        """Store what's queued from here, ignoring the writer (the run is being cancelled
-        and its workers may be gone)."""
+        """Once the batch the writer is storing is stored, store what's still queued from
+        here, not through the writer (the run is being cancelled and its workers may be
+        gone)."""
         if self.durability == "exit":
             await self.flush()
             return
+        while self.writing:
+            # a batch being stored finishes first (its store is shielded)
+            if self.idle is None:
+                self.idle = anyio.Event()
+            await self.idle.wait()
         batch, self.queue = self.queue, []
         rows = [r for rs, _ in batch for r in rs]
         writes = [w for _, ws in batch for w in ws]
