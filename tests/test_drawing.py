@@ -173,19 +173,71 @@ def test_literal_router_draws_its_targets_and_a_back_edge() -> None:
     ]
 
 
-def test_router_without_path_map_may_go_to_every_node_or_end() -> None:
+def test_router_without_path_map_or_literal_draws_no_edges_from_its_node() -> None:
+    """LangGraph cannot tell where such a router goes: its node is drawn as an end."""
     g = _graph("a", "b", "c")
     g.add_edge(START, "a")
     g.add_conditional_edges("a", _route)
     g.add_edge("b", END)
-    edges = _edges(g.compile().get_graph())
-    assert {(s, t) for s, t, _, c in edges if c} == {
-        ("a", "a"),
-        ("a", "b"),
-        ("a", "c"),
-        ("a", "__end__"),
-    }
-    assert ("c", "__end__", None, False) in edges
+    assert _edges(g.compile().get_graph()) == [
+        ("__start__", "a", None, False),
+        ("a", "__end__", None, False),
+    ]
+
+
+def test_cycle_without_exit_ends_where_the_walk_of_its_steps_stops() -> None:
+    """No node can reach END: LangGraph walks 250 steps and draws a conditional edge to
+    END from the node of the last one (``agent`` here, ``a`` for a cycle of three)."""
+    g = _graph("human", "agent")
+    g.add_edge(START, "human")
+    g.add_edge("human", "agent")
+    g.add_edge("agent", "human")
+    drawn = g.compile().get_graph()
+    assert _edges(drawn)[-1] == ("agent", "__end__", None, True)
+    assert drawn.draw_mermaid(with_styles=False) == (
+        "graph TD;\n"
+        "\t__start__ --> human;\n"
+        "\tagent --> human;\n"
+        "\thuman --> agent;\n"
+        "\tagent -.-> __end__;\n"
+    )
+    g = _graph("a", "b", "c")
+    g.add_edge(START, "a")
+    g.add_edge("a", "b")
+    g.add_edge("b", "c")
+    g.add_edge("c", "a")
+    assert _edges(g.compile().get_graph())[-1] == ("a", "__end__", None, True)
+
+
+def test_deferred_node_gets_a_conditional_edge_from_the_step_before_it_runs() -> None:
+    g = _graph("a", "b", "c", "x")
+    g.add_node("d", _node("d"), defer=True)
+    g.add_edge(START, "a")
+    g.add_edge("a", "b")
+    g.add_edge("a", "c")
+    g.add_edge("b", "d")
+    g.add_edge("c", "d")
+    g.add_edge("b", "x")
+    g.add_edge("d", END)
+    assert _edges(g.compile().get_graph()) == [
+        ("__start__", "a", None, False),
+        ("a", "b", None, False),
+        ("a", "c", None, False),
+        ("b", "d", None, False),
+        ("b", "x", None, False),
+        ("c", "d", None, False),
+        ("x", "d", None, True),
+        ("d", "__end__", None, False),
+    ]
+
+
+def test_edges_of_a_node_no_step_reaches_are_not_drawn() -> None:
+    g = _graph("a", "b")
+    g.add_edge(START, "a")
+    g.add_edge("b", "a")
+    drawn = g.compile().get_graph()
+    assert "b" in drawn.nodes
+    assert _edges(drawn) == [("__start__", "a", None, False), ("a", "__end__", None, False)]
 
 
 def test_two_path_map_keys_to_one_node_keep_one_edge() -> None:
@@ -199,17 +251,22 @@ def test_two_path_map_keys_to_one_node_keep_one_edge() -> None:
     ]
 
 
-def test_static_edge_wins_over_a_conditional_edge_to_the_same_node() -> None:
+def test_plain_and_conditional_edge_to_one_node_draw_one_conditional_edge() -> None:
+    """The router's write and the plain edge's write are one write of the step: LangGraph
+    draws it as the router's (conditional) edge."""
     g = _graph("a", "b", "c")
     g.add_edge(START, "a")
     g.add_edge("a", "b")
     g.add_conditional_edges("a", _route, ["b", "c"])
     g.add_edge("b", END)
     g.add_edge("c", END)
-    edges = _edges(g.compile().get_graph())
-    assert ("a", "b", None, False) in edges
-    assert ("a", "c", None, True) in edges
-    assert len([e for e in edges if e[:2] == ("a", "b")]) == 1
+    assert _edges(g.compile().get_graph()) == [
+        ("__start__", "a", None, False),
+        ("a", "b", None, True),
+        ("a", "c", None, True),
+        ("b", "__end__", None, False),
+        ("c", "__end__", None, False),
+    ]
 
 
 def test_conditional_entry_point_edges_leave_start() -> None:

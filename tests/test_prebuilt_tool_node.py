@@ -4,6 +4,7 @@ handling, interceptors, and Commands returned by tools."""
 
 from __future__ import annotations
 
+import functools
 import operator
 import threading
 import time
@@ -288,6 +289,33 @@ def test_bare_tool_calls_sent_to_the_node_see_the_graph_state() -> None:
     )
     graph.invoke({"messages": [HumanMessage("hi", id="h")], "user": "ann"})
     assert seen == [{"messages": [HumanMessage("hi", id="h")], "user": "ann"}]
+
+
+def _langgraph_reader(values: dict[str, Any]) -> Any:
+    """A reader shaped as LangGraph installs ``__pregel_read``: a partial of
+    ``(scratchpad, channels, managed, task)``, called with ``(select, fresh)``."""
+
+    def read(scratchpad: Any, channels: Any, managed: Any, task: Any, select: Any, fresh: bool) -> Any:
+        return {k: values[k] for k in select if k in values}
+
+    return functools.partial(read, None, dict.fromkeys(values), {}, None)
+
+
+@pytest.mark.anyio
+async def test_bare_tool_calls_outside_a_graph_see_the_state_a_langgraph_reader_reads() -> None:
+    seen: list[Any] = []
+
+    @tool
+    def record(runtime: ToolRuntime) -> str:
+        """Record the state."""
+        seen.append(runtime.state)
+        return "ok"
+
+    values = {"messages": [AIMessage("from channels")], "files": {"/a.md": "body"}}
+    config = {"configurable": {"__pregel_read": _langgraph_reader(values)}}
+    ToolNode([record]).invoke([_call("record")], config=config)
+    await ToolNode([record]).ainvoke([_call("record")], config=config)
+    assert seen == [values, values]
 
 
 # -- Commands from tools ---------------------------------------------------------------

@@ -1,10 +1,9 @@
 """``get_graph()``: a ``StateGraph``'s nodes and edges as a drawable ``Graph``.
 
-Edges are read from what the builder declares (LangGraph instead simulates a run), in
-LangGraph's order and with its conventions: plain edges, and conditional ones - routers,
-``Command[Literal[...]]`` returns, ``destinations=`` - labelled with their path-map key; a
-node with no way out gets an edge to ``__end__``; with ``xray`` a subgraph node is replaced
-by the subgraph's own nodes, ids prefixed ``<node>:``.
+Edges come from ``_draw_steps`` (a walk of the graph's steps, as LangGraph draws): plain
+edges, and conditional ones - routers, ``Command[Literal[...]]`` returns, ``destinations=``
+- labelled with their path-map key; with ``xray`` a subgraph node is replaced by the
+subgraph's own nodes, ids prefixed ``<node>:``.
 """
 
 from __future__ import annotations
@@ -17,14 +16,12 @@ from typing import TYPE_CHECKING, Any
 from actorgraph._constants import END, START
 from actorgraph.actors._runnable import GraphRunnable
 from actorgraph.draw._drawable import Edge, Graph, RunnableCallableMarker
+from actorgraph.graph._draw_steps import walk_edges
 
 if TYPE_CHECKING:
     from actorgraph.graph._compiled import CompiledStateGraph
 
 __all__ = ("build_graph", "nested_graph")
-
-# (source, target, conditional, label)
-_Edge = tuple[str, str, bool, "str | None"]
 
 
 def nested_graph(action: Any) -> GraphRunnable | None:
@@ -48,54 +45,6 @@ def nested_graph(action: Any) -> GraphRunnable | None:
         if isinstance(value, GraphRunnable) and getattr(value, "checkpointer", None) is not False:
             return value
     return None
-
-
-def _label(label: Any, target: str) -> str | None:
-    text = str(label)
-    return None if text == target else text
-
-
-def _declared_edges(builder: Any) -> set[_Edge]:
-    nodes = builder.nodes
-    known = set(nodes) | {END}
-    found: set[_Edge] = set()
-    for source, target in builder.edges:
-        found.add((source, target, False, None))
-    for starts, target in builder.waiting_edges:
-        found.update((s, target, False, None) for s in starts)
-    for source, branches in builder.branches.items():
-        for branch in branches.values():
-            if branch.path_map is not None:
-                routes = [(_label(k, t), t) for k, t in branch.path_map.items()]
-            elif branch.ends:
-                routes = [(None, t) for t in branch.ends]
-            else:
-                # a router without a path map or a Literal return type may pick any node
-                routes = [(None, t) for t in (*nodes, END)]
-            found.update((source, t, True, label) for label, t in routes)
-    for name, spec in nodes.items():
-        if isinstance(spec.ends, Mapping):
-            found.update((name, t, True, _label(label, t)) for t, label in spec.ends.items())
-        else:
-            found.update((name, t, True, None) for t in spec.ends)
-    return {e for e in found if e[1] in known and e[0] != END}
-
-
-def _ordered_edges(builder: Any) -> list[_Edge]:
-    """One edge per (source, target) - a plain edge wins over a conditional one, the
-    smallest label over the others - sorted as LangGraph sorts them: everything but the
-    plain edges to END first, then those, one per source."""
-    best: dict[tuple[str, str], _Edge] = {}
-    for edge in sorted(
-        _declared_edges(builder), key=lambda e: (e[0], e[1], e[2], e[3] is not None, e[3] or "")
-    ):
-        best.setdefault((edge[0], edge[1]), edge)
-    edges = list(best.values())
-    has_exit = {e[0] for e in edges}
-    termini = [n for n in builder.nodes if n not in has_exit]
-    to_end = sorted({e[0] for e in edges if e[1] == END and not e[2]} | set(termini))
-    body = [e for e in edges if not (e[1] == END and not e[2])]
-    return body + [(s, END, False, None) for s in to_end]
 
 
 def _interrupts(value: Any, nodes: Any) -> frozenset[str]:
@@ -153,10 +102,14 @@ def build_graph(
     graph.add_node(RunnableCallableMarker, START)
     for name, spec in builder.nodes.items():
         graph.add_node(spec.action, name, metadata=_metadata(name, spec, before, after))
-    for source, target, conditional, label in _ordered_edges(builder):
+    drawn: set[tuple[str, str]] = set()
+    for source, target, conditional, label in walk_edges(builder):
+        if (source, target) in drawn:
+            continue
+        drawn.add((source, target))
         if target == END and END not in graph.nodes:
             graph.add_node(None, END)
-        graph.edges.append(Edge(source, target, label, conditional))
+        graph.edges.append(Edge(source, target, None if label == target else label, conditional))
     if xray:
         inner_xray = xray if isinstance(xray, bool) or xray <= 0 else xray - 1
         outer = _outer | {id(compiled)}

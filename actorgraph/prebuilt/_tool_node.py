@@ -10,8 +10,9 @@ arguments filled in; the results come back in call order as ``ToolMessage``s (or
 from __future__ import annotations
 
 import asyncio
+import functools
 import warnings
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from copy import copy
 from dataclasses import dataclass, replace
 from typing import Any, Literal, TypedDict, cast
@@ -52,6 +53,10 @@ __all__ = (
 
 CONFIG_KEY_READ_STATE = "__pregel_read_state"
 """A callable in ``configurable`` that returns the graph state (LangGraph's name)."""
+
+CONFIG_KEY_READ = "__pregel_read"
+"""LangGraph's channel reader in ``configurable``: ``functools.partial(read, scratchpad,
+channels, managed, task)``, called as ``read(select, fresh)``."""
 
 ToolResult = ToolMessage | Command[Any]
 
@@ -117,6 +122,14 @@ def _is_call_with_context(value: Any) -> bool:
 
 def _is_tool_call_list(value: Any) -> bool:
     return isinstance(value, list) and bool(value) and isinstance(value[-1], dict) and value[-1].get("type") == "tool_call"
+
+
+def _reader_channels(read: Any) -> Mapping[str, Any] | None:
+    """The channels a LangGraph-shaped ``CONFIG_KEY_READ`` reader reads, or None when
+    ``read`` is not one."""
+    if isinstance(read, functools.partial) and len(read.args) >= 2 and isinstance(read.args[1], Mapping):
+        return read.args[1]
+    return None
 
 
 class ToolNode(NodeRunnable):
@@ -226,9 +239,13 @@ class ToolNode(NodeRunnable):
         if _is_call_with_context(input):
             return input["state"]
         if _is_tool_call_list(input):
-            read = (config.get("configurable") or {}).get(CONFIG_KEY_READ_STATE)
+            conf = config.get("configurable") or {}
+            read = conf.get(CONFIG_KEY_READ_STATE)
             if read is not None:
                 return read()
+            channels = _reader_channels(conf.get(CONFIG_KEY_READ))
+            if channels is not None:  # a LangGraph-shaped reader: every channel, fresh
+                return conf[CONFIG_KEY_READ](list(channels), True)
             state = current_state()
             return {} if state is None else state
         return input
