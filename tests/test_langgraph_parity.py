@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import pytest
 from typing_extensions import TypedDict
 
-from actorgraph.channels import UntrackedValue
+from actorgraph.channels import DeltaChannel, UntrackedValue
 from actorgraph.checkpoint.memory import InMemorySaver
 from actorgraph.graph import END, START, MessagesState, StateGraph
 from actorgraph.types import Command, Interrupt, Send, interrupt
@@ -401,3 +401,41 @@ def test_a_task_call_reports_langgraphs_path_and_the_run_its_thread() -> None:
 
     root = [e for e in anyio.run(events) if e["name"] == "LangGraph"]
     assert root and all(e["metadata"]["thread_id"] == "2" for e in root)
+
+
+def _append(current: list | None, writes: list[list]) -> list:
+    # a delta channel's reducer folds a step's writes in at once
+    return [*(current or []), *(item for write in writes for item in write)]
+
+
+class _Logs(TypedDict):
+    log: Annotated[list, operator.add]
+    delta: Annotated[list, DeltaChannel(_append, snapshot_frequency=1000)]
+
+
+@pytest.mark.anyio
+async def test_sends_of_a_resume_command_replace_the_pending_sends() -> None:
+    asked: list[Any] = []
+
+    def q(state: _Logs) -> dict[str, Any]:
+        asked.append(state["log"])
+        answer = interrupt("continue?")
+        return {"log": [f"q:{answer}"], "delta": [f"q:{answer}"]}
+
+    app = (
+        StateGraph(_Logs)
+        .add_node("p", lambda s: {"log": ["p"], "delta": ["p"]})
+        .add_node("q", q)
+        .add_conditional_edges(START, lambda s: [Send("p", s), Send("q", s)], ["p", "q"])
+        .compile(checkpointer=InMemorySaver())
+    )
+    first = await app.ainvoke({"log": ["in"], "delta": ["in"]}, cfg())
+    assert first["log"] == ["in", "p"] and len(first["__interrupt__"]) == 1
+    # the Command's Send replaces the step's pending Sends: p's saved write is dropped
+    # (also from what a delta channel replays), the old q doesn't run again, and the
+    # new q's interrupt takes the answer
+    live = await app.ainvoke(Command(resume="yes", goto=[Send("q", {"log": ["other"]})]), cfg())
+    assert live == {"log": ["in", "q:yes"], "delta": ["in", "q:yes"]}
+    state = await app.aget_state(cfg())
+    assert state.values == live and state.next == ()
+    assert asked == [["in"], ["other"]]

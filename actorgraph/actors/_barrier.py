@@ -236,6 +236,16 @@ class BarrierActor:
         state.step += 1
         run.stop = state.step + 1 + run.recursion_limit
         tasks = state.prepare(None, run.task_seed(), run.checkpoint_ns)
+        if command is not None and command[1] and done and run.persistence is not None:
+            # the Command's Sends replaced the pending ones: results saved by tasks that
+            # are gone aren't part of the step, so its delta channels snapshot rather
+            # than replay them
+            book = run.persistence.delta
+            if book is not None:
+                ids = {t.id for t in tasks}
+                book.forced.update(
+                    c for tid, r in done.items() if tid not in ids for c, _ in r.writes if c in book.names
+                )
         if loaded is not None:
             # the stream starts where the run does: at the checkpoint it continues
             self._emit_checkpoint(loaded.row, tasks, loaded.metadata, pending)

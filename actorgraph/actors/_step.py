@@ -124,9 +124,11 @@ class StepState:
 
     def apply_null(self, result: TaskResult) -> tuple[set[str], set[str], set[str]]:
         """Apply writes that belong to no task (a Command's update on a saved step): no
-        step passes, so nothing pending is cleared; its Sends join the pending ones."""
+        step passes, so nothing pending is cleared - but its Sends replace the pending
+        ones (as a write to LangGraph's Send channel does), so the tasks of the Sends
+        they replace don't run, and their saved results are dropped."""
         if result.sends:
-            self.pending_sends = [*self.pending_sends, *result.sends]
+            self.pending_sends = list(result.sends)
         return self.apply_writes(list(result.writes), bump=False)
 
     def apply_writes(self, writes: list[tuple[str, Any]], bump: bool) -> tuple[set[str], set[str], set[str]]:
