@@ -525,6 +525,12 @@ class RunState:
             answer = resume_map.pop(_ANY_INTERRUPT, _NO_ANSWER)
         return answer
 
+    def close_resumed_step(self) -> None:
+        """An answer given without an interrupt id is for the step the run resumes (as
+        LangGraph's): once that step closed, a later interrupt asks again."""
+        if self.parent is None:
+            self.resume_map.pop(_ANY_INTERRUPT, None)
+
     def record_resume(self, tctx: TaskContext) -> None:
         self.answers[tctx.spec.id] = list(tctx.resume)
 
@@ -618,10 +624,11 @@ def _resume_map(resume: Any, pending: dict[str, dict[str, Any]], thread: str, st
         if strict:
             raise UnknownInterruptError(_AMBIGUOUS_RESUME, reason="ambiguous", pending_ids=waiting)
         raise RuntimeError(_AMBIGUOUS_RESUME)
-    # one waiting: it gets the answer - by whatever id it asks with when it asks again
-    # (a time-travelled step's tasks get new ids), as LangGraph's answer without an id;
-    # none waiting (a static breakpoint): the value goes unused
-    return {_ANY_INTERRUPT: resume} if waiting else {}
+    # as LangGraph's answer without an id, the first interrupt the resumed step raises
+    # gets it - whatever id it asks with (a time-travelled step's tasks, or those of a
+    # thread saved in an older channel layout, get new ids), and also when none was
+    # waiting (a static breakpoint, or a checkpoint whose interrupted task finished since)
+    return {_ANY_INTERRUPT: resume}
 
 
 def _looks_like_id(key: str) -> bool:
