@@ -737,6 +737,8 @@ async def execute(
                 child_mode = "replayed"
             else:
                 loaded = await saver.aload(run.thread_id, run.checkpoint_ns, None)
+        if loaded is not None:
+            loaded.migrate(program.migrate)
         if loaded is None and wanted is not None and inp.writes is None:
             raise EmptyInputError(
                 f"Thread '{run.thread_id}' has no checkpoint '{wanted}' to continue from; pass input to start a run"
@@ -902,6 +904,8 @@ async def execute(
 
 async def arestore(program: Program, loaded: LoadedCheckpoint, saver: Any) -> StepState:
     """The state saved in ``loaded``, delta channels rebuilt from their history."""
+    # (a thread LangGraph saved in an older channel layout reads as this graph's)
+    loaded.migrate(program.migrate)
     state = _restore(program, loaded, saver)
     if program.replay_channels:
         await rebuild_delta_channels(program, state, loaded, saver)
@@ -914,9 +918,12 @@ def _restore(program: Program, loaded: LoadedCheckpoint, saver: Any) -> StepStat
     if record.pending_sends:
         for node, arg in saver.serde.loads(record.pending_sends):
             sends.append(SendMsg(node=node, arg=arg))
-    return StepState.restore(
+    state = StepState.restore(
         program, loaded.values, record.channel_versions, record.versions_seen, sends, loaded.row.step
     )
+    if loaded.original is not None and record.v < 2:
+        state.v1_seed = loaded.id
+    return state
 
 
 def output_with_interrupts(outcome: RunOutcome) -> Any:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from actorgraph._constants import INTERRUPT, PULL, PUSH
-from actorgraph.actors._ids import task_id
+from actorgraph.actors._ids import task_id, task_id_v1
 from actorgraph.actors._messages import SendMsg, TaskResult, TaskSpec
 from actorgraph.channels._aggregate import overwrite_value
 from actorgraph.channels._base import MISSING
@@ -38,6 +38,7 @@ class StepState:
         "pending_sends",
         "step",
         "overwritten",
+        "v1_seed",
     )
 
     def __init__(
@@ -63,6 +64,9 @@ class StepState:
         self.step = step
         # delta channels an Overwrite replaced since the last checkpoint: they snapshot
         self.overwritten: set[str] = set()
+        # the id of a checkpoint LangGraph saved in format 1: its step's tasks have ids
+        # hashed the way that format did (see ``task_id_v1``)
+        self.v1_seed: str | None = None
 
     @classmethod
     def restore(
@@ -231,7 +235,9 @@ class StepState:
                 continue
             tasks.append(
                 TaskSpec(
-                    id=task_id(seed, ns, step, send.node, PUSH, str(i)),
+                    id=(task_id_v1 if seed is not None and seed == self.v1_seed else task_id)(
+                        seed, ns, step, send.node, PUSH, str(i)
+                    ),
                     name=send.node,
                     path=(PUSH, i, False),  # LangGraph's shape for a Send task
                     order=(1, i),
@@ -280,7 +286,9 @@ class StepState:
     def pull_task(self, name: str, inp: Any, seed: str | None, ns: str) -> TaskSpec:
         """The task of node ``name`` triggered by its channels in step ``self.step``."""
         return TaskSpec(
-            id=task_id(seed, ns, self.step, name, *self.program.nodes[name].id_parts),
+            id=(task_id_v1 if seed is not None and seed == self.v1_seed else task_id)(
+                seed, ns, self.step, name, *self.program.nodes[name].id_parts
+            ),
             name=name,
             path=(PULL, name),
             order=(0, name),
