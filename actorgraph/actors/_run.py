@@ -827,6 +827,8 @@ async def execute(
         state = await arestore(program, loaded, saver)
     else:
         state = StepState(program, program.new_channels())
+        if saver is not None:
+            state.next_version = getattr(saver, "next_version", None)
     if run.persistence is not None and loaded is not None:
         run.persistence.adopt(loaded, reapplies=resuming and not (fork or rerun))
         if run.persistence.delta is not None:
@@ -923,6 +925,7 @@ def _restore(program: Program, loaded: LoadedCheckpoint, saver: Any) -> StepStat
     )
     if loaded.original is not None and record.v < 2:
         state.v1_seed = loaded.id
+    state.next_version = getattr(saver, "next_version", None)
     return state
 
 
