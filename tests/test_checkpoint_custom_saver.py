@@ -7,7 +7,9 @@ subclass of our own saver that overrides ``put`` is called through its override 
 from __future__ import annotations
 
 import operator
+import sqlite3
 from collections.abc import AsyncIterator, Iterator, Sequence
+from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
 import anyio
@@ -15,6 +17,7 @@ import pytest
 
 from actorgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple, get_checkpoint_id
 from actorgraph.checkpoint.memory import InMemorySaver
+from actorgraph.checkpoint.sqlite import SqliteSaver
 from actorgraph.graph import END, START, StateGraph
 from actorgraph.types import Command, Send, interrupt
 
@@ -265,3 +268,66 @@ def test_branches_do_not_overwrite_each_other_in_a_saver_that_keys_values_by_ver
     app.invoke(None, before_ask.config)
     assert app.invoke(Command(resume="new"), cfg())["log"] == ["in", "a", "ask:new", "w0", "w1", "w2"]
     assert app.get_state(old_final.config).values["log"] == ["in", "a", "ask:old", "w0", "w1", "w2"]
+
+
+# -- a saver's own get_next_version and a put_writes without task_path ------------------------
+
+
+class _TensSaver(SqliteSaver):
+    """Numbers versions 10, 20, 30, ... (its own get_next_version)."""
+
+    def get_next_version(self, current: Any, channel: Any = None) -> Any:
+        return 10 if current is None else int(str(current).split(".")[0]) + 10
+
+
+class _FaultyVersionSaver(SqliteSaver):
+    def get_next_version(self, current: Any, channel: Any = None) -> Any:
+        raise ValueError("no versions today")
+
+
+def _sqlite(cls: type[SqliteSaver], tmp_path: Path) -> Any:
+    return cls(sqlite3.connect(str(tmp_path / "state.db"), check_same_thread=False))
+
+
+def test_a_savers_own_get_next_version_numbers_the_channel_versions(tmp_path: Path) -> None:
+    """A saver subclass that overrides get_next_version decides the versions saved; the
+    graph runs, pauses and resumes as with the default numbering."""
+    saver = _sqlite(_TensSaver, tmp_path)
+    app = ask_then_fan_out(saver)
+    app.invoke({"log": ["in"]}, cfg())
+    assert app.invoke(Command(resume="y"), cfg())["log"] == ["in", "a", "ask:y", "w0", "w1", "w2"]
+    for tup in saver.list(cfg()):
+        # (the pending Sends' channel is versioned by checkpoint id, not counted)
+        versions = {c: v for c, v in tup.checkpoint["channel_versions"].items() if c != "__pregel_tasks"}
+        assert versions and all(int(str(v).split(".")[0]) % 10 == 0 for v in versions.values()), versions
+
+
+def test_a_get_next_version_that_raises_fails_the_run(tmp_path: Path) -> None:
+    app = ask_then_fan_out(_sqlite(_FaultyVersionSaver, tmp_path))
+    with pytest.raises(ValueError, match="no versions today"):
+        app.invoke({"log": ["in"]}, cfg())
+
+
+@pytest.mark.anyio
+async def test_a_get_next_version_that_raises_fails_an_async_run(tmp_path: Path) -> None:
+    app = ask_then_fan_out(_sqlite(_FaultyVersionSaver, tmp_path))
+    with pytest.raises(ValueError, match="no versions today"):
+        await app.ainvoke({"log": ["in"]}, cfg())
+
+
+def test_a_put_writes_override_without_task_path_is_called_without_it(tmp_path: Path) -> None:
+    """Savers written before LangGraph added ``task_path`` to put_writes still work: the
+    argument is passed only to a put_writes that takes it (as LangGraph does)."""
+
+    class OldStyle(SqliteSaver):
+        tasks: list[str] = []
+
+        def put_writes(self, config: Any, writes: Sequence[tuple[str, Any]], task_id: str) -> None:  # type: ignore[override]
+            self.tasks.append(task_id)
+            super().put_writes(config, writes, task_id)
+
+    saver = _sqlite(OldStyle, tmp_path)
+    app = ask_then_fan_out(saver)
+    app.invoke({"log": ["in"]}, cfg())
+    assert app.invoke(Command(resume="y"), cfg())["log"] == ["in", "a", "ask:y", "w0", "w1", "w2"]
+    assert len(saver.tasks) >= 5  # a, ask's interrupt, ask, three Sends

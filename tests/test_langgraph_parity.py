@@ -133,6 +133,28 @@ def test_answering_an_interrupt_of_a_checkpoint_the_thread_moved_past_runs_there
     assert history[0].parent_config == history[1].parent_config == paused.config
 
 
+def test_a_plain_answer_at_a_static_breakpoint_answers_the_next_interrupt_of_that_step() -> None:
+    """Command(resume=value) with no interrupt pending (paused by interrupt_before): the
+    first interrupt() of the resumed step gets the value; one in a later step asks."""
+
+    class S(TypedDict):
+        a: str
+
+    def ask(s: S) -> dict[str, Any]:
+        return {"a": "ans=" + interrupt("q?")}
+
+    def later(s: S) -> dict[str, Any]:
+        return {"a": s["a"] + " later=" + interrupt("again?")}
+
+    builder = StateGraph(S).add_node(ask).add_node(later).add_edge(START, "ask").add_edge("ask", "later")
+    app = builder.compile(checkpointer=InMemorySaver(), interrupt_before=["ask"])
+    assert app.invoke({"a": ""}, cfg()) == {"a": ""}
+    out = app.invoke(Command(resume="x"), cfg())
+    assert out["a"] == "ans=x"
+    assert [i.value for i in out["__interrupt__"]] == ["again?"]
+    assert app.invoke(Command(resume="y"), cfg()) == {"a": "ans=x later=y"}
+
+
 # -- durability="exit" -------------------------------------------------------------------------
 
 

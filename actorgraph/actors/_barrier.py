@@ -479,6 +479,8 @@ class BarrierActor:
                 run.persistence.save((), lone_rows)
             return run.stop_with_error(exc)
         self.steps_closed += 1
+        if self.steps_closed == 1:
+            run.close_resumed_step()
         self._emit_values(written)
         log = run.log
         if log is not None:

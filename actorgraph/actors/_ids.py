@@ -9,6 +9,7 @@ ids are UUIDv6 (time first), so sorting them sorts checkpoints by creation.
 from __future__ import annotations
 
 import binascii
+import hashlib
 import itertools
 import os
 import threading
@@ -19,7 +20,7 @@ import xxhash
 
 from actorgraph._constants import NS_END, NS_SEP
 
-__all__ = ("checkpoint_id", "format_uuid", "fresh_task_id", "own_namespace", "path_str", "stable_namespace", "subgraph_namespace", "task_id")
+__all__ = ("checkpoint_id", "format_uuid", "fresh_task_id", "own_namespace", "path_str", "stable_namespace", "subgraph_namespace", "task_id", "task_id_v1")
 
 _lock = threading.Lock()
 _last_ts = 0
@@ -59,6 +60,16 @@ def task_id(checkpoint: str | None, ns: str, step: int, name: str, *parts: str) 
         _last_checkpoint = (checkpoint, raw)
     text = "".join((f"{ns}{NS_SEP}{name}" if ns else name, str(step), name, *parts))
     return format_uuid(xxhash.xxh3_128_hexdigest(raw + text.encode()))
+
+
+def task_id_v1(checkpoint: str | None, ns: str, step: int, name: str, *parts: str) -> str:
+    """``task_id`` as LangGraph computed it for checkpoints of format 1 (SHA-1, not
+    XXH3): the tasks of a step LangGraph saved in that format match its saved writes."""
+    if checkpoint is None:
+        return fresh_task_id()
+    raw = binascii.unhexlify(checkpoint.replace("-", ""))
+    text = "".join((f"{ns}{NS_SEP}{name}" if ns else name, str(step), name, *parts))
+    return format_uuid(hashlib.sha1(raw + text.encode(), usedforsecurity=False).hexdigest())
 
 
 def path_str(path: Any) -> str:

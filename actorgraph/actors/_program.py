@@ -328,6 +328,9 @@ class Program:
         self.retry_policy = tuple(retry_policy)
         self.cache_policy = cache_policy
         self.stats = ProgramCounters()
+        # brings a checkpoint dict LangGraph saved in an older channel layout up to this
+        # graph's, in place (set by ``StateGraph.compile``; other programs never had one)
+        self.migrate: Callable[[dict[str, Any]], None] | None = None
 
         trigger_to_nodes: dict[str, list[str]] = {}
         for node in self.nodes.values():

@@ -525,6 +525,12 @@ class RunState:
             answer = resume_map.pop(_ANY_INTERRUPT, _NO_ANSWER)
         return answer
 
+    def close_resumed_step(self) -> None:
+        """An answer given without an interrupt id is for the step the run resumes (as
+        LangGraph's): once that step closed, a later interrupt asks again."""
+        if self.parent is None:
+            self.resume_map.pop(_ANY_INTERRUPT, None)
+
     def record_resume(self, tctx: TaskContext) -> None:
         self.answers[tctx.spec.id] = list(tctx.resume)
 
@@ -618,10 +624,11 @@ def _resume_map(resume: Any, pending: dict[str, dict[str, Any]], thread: str, st
         if strict:
             raise UnknownInterruptError(_AMBIGUOUS_RESUME, reason="ambiguous", pending_ids=waiting)
         raise RuntimeError(_AMBIGUOUS_RESUME)
-    # one waiting: it gets the answer - by whatever id it asks with when it asks again
-    # (a time-travelled step's tasks get new ids), as LangGraph's answer without an id;
-    # none waiting (a static breakpoint): the value goes unused
-    return {_ANY_INTERRUPT: resume} if waiting else {}
+    # as LangGraph's answer without an id, the first interrupt the resumed step raises
+    # gets it - whatever id it asks with (a time-travelled step's tasks, or those of a
+    # thread saved in an older channel layout, get new ids), and also when none was
+    # waiting (a static breakpoint, or a checkpoint whose interrupted task finished since)
+    return {_ANY_INTERRUPT: resume}
 
 
 def _looks_like_id(key: str) -> bool:
@@ -730,6 +737,8 @@ async def execute(
                 child_mode = "replayed"
             else:
                 loaded = await saver.aload(run.thread_id, run.checkpoint_ns, None)
+        if loaded is not None:
+            loaded.migrate(program.migrate)
         if loaded is None and wanted is not None and inp.writes is None:
             raise EmptyInputError(
                 f"Thread '{run.thread_id}' has no checkpoint '{wanted}' to continue from; pass input to start a run"
@@ -818,6 +827,8 @@ async def execute(
         state = await arestore(program, loaded, saver)
     else:
         state = StepState(program, program.new_channels())
+        if saver is not None:
+            state.next_version = getattr(saver, "next_version", None)
     if run.persistence is not None and loaded is not None:
         run.persistence.adopt(loaded, reapplies=resuming and not (fork or rerun))
         if run.persistence.delta is not None:
@@ -895,6 +906,8 @@ async def execute(
 
 async def arestore(program: Program, loaded: LoadedCheckpoint, saver: Any) -> StepState:
     """The state saved in ``loaded``, delta channels rebuilt from their history."""
+    # (a thread LangGraph saved in an older channel layout reads as this graph's)
+    loaded.migrate(program.migrate)
     state = _restore(program, loaded, saver)
     if program.replay_channels:
         await rebuild_delta_channels(program, state, loaded, saver)
@@ -907,9 +920,13 @@ def _restore(program: Program, loaded: LoadedCheckpoint, saver: Any) -> StepStat
     if record.pending_sends:
         for node, arg in saver.serde.loads(record.pending_sends):
             sends.append(SendMsg(node=node, arg=arg))
-    return StepState.restore(
+    state = StepState.restore(
         program, loaded.values, record.channel_versions, record.versions_seen, sends, loaded.row.step
     )
+    if loaded.original is not None and record.v < 2:
+        state.v1_seed = loaded.id
+    state.next_version = getattr(saver, "next_version", None)
+    return state
 
 
 def output_with_interrupts(outcome: RunOutcome) -> Any:

@@ -236,6 +236,7 @@ async def abulk_update_state(program: Program, config: Any, supersteps: Sequence
         persistence.adopt(loaded, reapplies=False)
     else:
         state = StepState(program, program.new_channels(), step=-1)
+        state.next_version = getattr(saver, "next_version", None)
     rows: list[Any] = []
     writes: list[Any] = []
     queue = [list(updates) for updates in supersteps]

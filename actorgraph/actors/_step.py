@@ -10,10 +10,11 @@ channel -> nodes table, never a scan of every channel or node.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from actorgraph._constants import INTERRUPT, PULL, PUSH
-from actorgraph.actors._ids import task_id
+from actorgraph.actors._ids import task_id, task_id_v1
 from actorgraph.actors._messages import SendMsg, TaskResult, TaskSpec
 from actorgraph.channels._aggregate import overwrite_value
 from actorgraph.channels._base import MISSING
@@ -38,6 +39,8 @@ class StepState:
         "pending_sends",
         "step",
         "overwritten",
+        "v1_seed",
+        "next_version",
     )
 
     def __init__(
@@ -63,6 +66,12 @@ class StepState:
         self.step = step
         # delta channels an Overwrite replaced since the last checkpoint: they snapshot
         self.overwritten: set[str] = set()
+        # the id of a checkpoint LangGraph saved in format 1: its step's tasks have ids
+        # hashed the way that format did (see ``task_id_v1``)
+        self.v1_seed: str | None = None
+        # the version after the current one: the checkpointer's own ``get_next_version``
+        # when it has one (see ``engine_saver``), else a count up by one
+        self.next_version: Callable[[int], int] | None = None
 
     @classmethod
     def restore(
@@ -95,7 +104,7 @@ class StepState:
                     v = versions.get(c)
                     if v is not None:
                         seen[c] = v
-        next_version = self.version + 1
+        next_version = self._new_version()
         consumable = program.consumable_channels
         consumed: set[str] = set()
         if consumable:
@@ -114,7 +123,7 @@ class StepState:
         # set before applying: deferred nodes wait while Sends are pending
         self.pending_sends = sends
         try:
-            updated, written, changed = self.apply_writes(writes, bump=True)
+            updated, written, changed = self.apply_writes(writes, bump=True, version=next_version)
         except InvalidUpdateError as exc:
             raise _explain_conflict(exc, results, self.step) from None
         if consumed:
@@ -131,16 +140,21 @@ class StepState:
             self.pending_sends = list(result.sends)
         return self.apply_writes(list(result.writes), bump=False)
 
-    def apply_writes(self, writes: list[tuple[str, Any]], bump: bool) -> tuple[set[str], set[str], set[str]]:
+    def _new_version(self) -> int:
+        hook = self.next_version
+        return self.version + 1 if hook is None else hook(self.version)
+
+    def apply_writes(
+        self, writes: list[tuple[str, Any]], bump: bool, version: int | None = None
+    ) -> tuple[set[str], set[str], set[str]]:
         """Apply ``writes`` as one step (``bump``: a step passed, so one-step channels
-        clear). Returns (``updated``: channels that now hold a new value and may trigger
-        nodes; ``written``: channels written to; ``changed``: channels whose stored value
-        changed, cleared ones included)."""
+        clear) at ``version`` (by default the next one). Returns (``updated``: channels
+        that now hold a new value and may trigger nodes; ``written``: channels written
+        to; ``changed``: channels whose stored value changed, cleared ones included)."""
         program = self.program
         channels = self.channels
         versions = self.versions
-        self.version += 1
-        v = self.version
+        v = self.version = version if version is not None else self._new_version()
         by_chan: dict[str, list[Any]] = {}
         for c, val in writes:
             lst = by_chan.get(c)
@@ -233,7 +247,9 @@ class StepState:
                 continue
             tasks.append(
                 TaskSpec(
-                    id=task_id(seed, ns, step, send.node, PUSH, str(i)),
+                    id=(task_id_v1 if seed is not None and seed == self.v1_seed else task_id)(
+                        seed, ns, step, send.node, PUSH, str(i)
+                    ),
                     name=send.node,
                     path=(PUSH, i, False),  # LangGraph's shape for a Send task
                     order=(1, i),
@@ -282,7 +298,9 @@ class StepState:
     def pull_task(self, name: str, inp: Any, seed: str | None, ns: str) -> TaskSpec:
         """The task of node ``name`` triggered by its channels in step ``self.step``."""
         return TaskSpec(
-            id=task_id(seed, ns, self.step, name, *self.program.nodes[name].id_parts),
+            id=(task_id_v1 if seed is not None and seed == self.v1_seed else task_id)(
+                seed, ns, self.step, name, *self.program.nodes[name].id_parts
+            ),
             name=name,
             path=(PULL, name),
             order=(0, name),

@@ -29,6 +29,7 @@ from actorgraph.channels import (
 from actorgraph.errors import ErrorCode, InvalidUpdateError, ParentCommand, create_error_message
 from actorgraph.persistence._serde import register_schema_types
 from actorgraph.graph._branch import Branch
+from actorgraph.graph._migrate import LayoutMigration
 from actorgraph.actors._callable import bind_callable
 from actorgraph.actors._context_schema import context_coercer
 from actorgraph.graph._schema import ROOT
@@ -568,4 +569,5 @@ def compile_graph(
         debug=debug,
         strict=strict,
     )
+    program.migrate = LayoutMigration(nodes, builder.edges)
     return CompiledStateGraph(builder, program, name)

@@ -50,6 +50,8 @@ _record_decoder = msgspec.msgpack.Decoder(CheckpointRecord)
 _record_encoder = msgspec.msgpack.Encoder()
 Row = CheckpointRow | ForeignRow
 StoredWrite = tuple[str, str, str, WriteRow]
+_CURRENT_LAYOUT = 3
+"""LangGraph's first checkpoint format with today's channel names (older ones are migrated)."""
 """(thread_id, checkpoint_ns, checkpoint_id, write)"""
 
 
@@ -83,7 +85,7 @@ def _int_version(v: Any) -> int:
 class LoadedCheckpoint:
     """A checkpoint read back: its row, decoded record, channel values and pending writes."""
 
-    __slots__ = ("row", "record", "values", "writes", "metadata", "chains", "original", "deps", "loads")
+    __slots__ = ("row", "record", "values", "writes", "metadata", "chains", "original", "deps", "loads", "migrated")
 
     def __init__(
         self,
@@ -110,6 +112,7 @@ class LoadedCheckpoint:
         """Per channel, the other checkpoints whose blobs its value is read from."""
         self.loads: Any = None
         """The saver's decoder (for the pending Sends)."""
+        self.migrated = False
 
     @property
     def id(self) -> str:
@@ -143,6 +146,27 @@ class LoadedCheckpoint:
             parent_config=parent,
             pending_writes=[(t, c, v) for t, c, v, _ in self.writes],
         )
+
+    def migrate(self, migration: Any) -> None:
+        """Apply a graph's ``migration`` (a function that rewrites a LangGraph checkpoint
+        dict saved in an older channel layout, in place) to this checkpoint, if LangGraph
+        saved it in such a layout. The stored checkpoint is left as it was."""
+        cp = self.original
+        if migration is None or cp is None or self.migrated or self.record.v >= _CURRENT_LAYOUT:
+            return
+        cp = {
+            **cp,
+            "channel_values": dict(cp.get("channel_values") or {}),
+            "channel_versions": dict(cp.get("channel_versions") or {}),
+            "versions_seen": {n: dict(s) for n, s in (cp.get("versions_seen") or {}).items()},
+        }
+        migration(cp)
+        values, versions, seen = _foreign_channels(cp)
+        values.pop(TASKS, None)
+        self.original = cp
+        self.values = values
+        self.record = msgspec.structs.replace(self.record, channel_versions=versions, versions_seen=seen)
+        self.migrated = True
 
     @property
     def sends(self) -> list[Any]:
@@ -691,12 +715,8 @@ def from_foreign(row: ForeignRow, writes: builtins.list[WriteRow], codec: Codec)
     """A LangGraph-shaped checkpoint as the runtime reads it: pending Sends out of the
     ``__pregel_tasks`` channel, versions as integers, every value in hand."""
     cp = row.checkpoint
-    values = dict(cp.get("channel_values") or {})
+    values, versions, seen = _foreign_channels(cp)
     raw_sends = values.pop(TASKS, None) or cp.get("pending_sends") or []
-    versions = {k: _int_version(v) for k, v in (cp.get("channel_versions") or {}).items() if k != TASKS}
-    seen = {
-        n: {c: _int_version(v) for c, v in s.items() if c != TASKS} for n, s in (cp.get("versions_seen") or {}).items()
-    }
     sends = [(s.node, s.arg) if hasattr(s, "node") else tuple(s) for s in raw_sends]
     record = CheckpointRecord(
         v=int(cp.get("v", 1) or 1),
@@ -723,3 +743,14 @@ def from_foreign(row: ForeignRow, writes: builtins.list[WriteRow], codec: Codec)
     loaded = LoadedCheckpoint(synthetic, record, values, decode_writes(row, writes, codec), dict(meta), original=cp)
     loaded.loads = codec.loads
     return loaded
+
+
+def _foreign_channels(cp: Any) -> tuple[dict[str, Any], dict[str, int], dict[str, dict[str, int]]]:
+    """A LangGraph-shaped checkpoint's channel values, and its versions as integers
+    (without the ``__pregel_tasks`` channel's)."""
+    values = dict(cp.get("channel_values") or {})
+    versions = {k: _int_version(v) for k, v in (cp.get("channel_versions") or {}).items() if k != TASKS}
+    seen = {
+        n: {c: _int_version(v) for c, v in s.items() if c != TASKS} for n, s in (cp.get("versions_seen") or {}).items()
+    }
+    return values, versions, seen

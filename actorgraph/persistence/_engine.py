@@ -11,14 +11,22 @@ task_id, task_path)``, and reads go through ``get_tuple`` and ``list``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import inspect
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import anyio.to_thread
 import msgspec
 
 from actorgraph._constants import TASKS
-from actorgraph.persistence._base import LoadedCheckpoint, RowCheckpointSaver, StoredWrite, config_for, from_foreign
+from actorgraph.persistence._base import (
+    LoadedCheckpoint,
+    RowCheckpointSaver,
+    StoredWrite,
+    _int_version,
+    config_for,
+    from_foreign,
+)
 from actorgraph.persistence._codec import Codec, make_codec
 from actorgraph.persistence._model import CheckpointRecord, CheckpointRow, ForeignRow, WriteRow, decode_metadata
 from actorgraph.persistence._saver_api import BaseCheckpointSaver
@@ -43,6 +51,27 @@ def engine_saver(checkpointer: Any) -> Any:
     return engine
 
 
+def saver_next_version(saver: Any) -> Callable[[int], int] | None:
+    """The saver's own ``get_next_version`` (a user's subclass, or a LangGraph saver), as
+    the engine's version counter; ``None`` when it is ours (the engine counts by one).
+
+    It is called once per step with the current version (``None`` before the first, as
+    LangGraph calls it); what it raises fails the run. The engine keeps versions as
+    integers: a string version (``"000...7.0.123"``) counts as its leading number, and a
+    result that doesn't move forward counts as the next integer, so nodes still see the
+    change."""
+    method = getattr(type(saver), "get_next_version", None)
+    if method is None or getattr(method, "__module__", "").startswith("actorgraph."):
+        return None
+    bound = saver.get_next_version
+
+    def next_version(current: int) -> int:
+        new = _int_version(bound(current or None, None))
+        return new if new > current else current + 1
+
+    return next_version
+
+
 def _row_native(saver: Any) -> bool:
     """One of our savers, with LangGraph's protocol methods as we wrote them."""
     if not isinstance(saver, RowCheckpointSaver):
@@ -65,6 +94,7 @@ class RowEngine:
         self.alatest_id = saver.alatest_id
         self.alist_loaded = saver.alist_loaded
         self.alist = saver.alist
+        self.next_version = saver_next_version(saver)
 
     @property
     def serde(self) -> Codec:
@@ -87,22 +117,41 @@ class LangGraphEngine:
     def __init__(self, saver: Any) -> None:
         self.saver = saver
         self.serde = make_codec(JsonPlusSerializer())
+        self.next_version = saver_next_version(saver)
+        self._takes_path: bool | None = None
         # (thread, ns) -> (checkpoint id, its channel values): the base of the next put
         self._values: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
 
     # -- calling the saver -----------------------------------------------------------------
-    async def _call(self, name: str, *args: Any) -> Any:
-        """``a<name>`` when the saver implements it more specifically than ``<name>``,
-        else ``<name>`` in a worker thread."""
+    def _method(self, name: str) -> tuple[Any, bool]:
+        """(method, is_async): ``a<name>`` when the saver implements it more specifically
+        than ``<name>``, else ``<name>`` (run in a worker thread)."""
         cls = type(self.saver)
         async_name = "a" + name
         own_async = async_name in vars(self.saver) or getattr(cls, async_name) is not getattr(BaseCheckpointSaver, async_name)
         own_sync = getattr(cls, name) is not getattr(BaseCheckpointSaver, name)
         if own_async and not (own_sync and _defined_at(cls, name) < _defined_at(cls, async_name)):
-            return await getattr(self.saver, async_name)(*args)
+            return getattr(self.saver, async_name), True
         if own_sync:
-            return await anyio.to_thread.run_sync(lambda: getattr(self.saver, name)(*args))
+            return getattr(self.saver, name), False
         raise NotImplementedError(f"Checkpointer {cls.__name__} implements neither {name}() nor {async_name}()")
+
+    async def _call(self, name: str, *args: Any) -> Any:
+        method, is_async = self._method(name)
+        if is_async:
+            return await method(*args)
+        return await anyio.to_thread.run_sync(lambda: method(*args))
+
+    def _writes_take_path(self) -> bool:
+        """Whether the saver's ``put_writes`` takes ``task_path``: savers written before
+        LangGraph added it don't, and are called without it (as LangGraph does)."""
+        if self._takes_path is None:
+            method, _ = self._method("put_writes")
+            try:
+                self._takes_path = "task_path" in inspect.signature(method).parameters
+            except (TypeError, ValueError):
+                self._takes_path = True
+        return self._takes_path
 
     async def _list(self, config: Any, **kwargs: Any) -> list[Any]:
         cls = type(self.saver)
@@ -168,7 +217,8 @@ class LangGraphEngine:
         for thread, ns, cid, w in writes:
             groups.setdefault((thread, ns, cid, w.task_id, w.task_path), []).append((w.channel, loads(w.value)))
         for (thread, ns, cid, task_id, path), task_writes in groups.items():
-            await self._call("put_writes", config_for(thread, ns, cid), task_writes, task_id, path)
+            extra = (path,) if self._writes_take_path() else ()
+            await self._call("put_writes", config_for(thread, ns, cid), task_writes, task_id, *extra)
         for row in rows:
             record = _record_decoder.decode(row.record)
             values = await self._base_values(row.thread_id, row.ns, row.parent_id)

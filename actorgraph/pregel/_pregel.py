@@ -196,6 +196,18 @@ class Pregel(GraphRunnable, PregelProtocol[StateT, ContextT, InputT, OutputT], G
         _ = self.program
         return self
 
+    def _migrate_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Bring a checkpoint dict LangGraph saved in an older format up to the current
+        one, in place (LangGraph's private hook of the same name, which its code and tests
+        call). Threads loaded by a run or a state read are migrated the same way."""
+        if checkpoint.get("v", 1) < 4 and checkpoint.get("pending_sends"):
+            # before format 4, the Sends of the next step were kept beside the channels
+            checkpoint["channel_values"][TASKS] = checkpoint.pop("pending_sends")
+            checkpoint["channel_versions"][TASKS] = max(checkpoint["channel_versions"].values())
+        migrate = self.program.migrate
+        if migrate is not None:
+            migrate(checkpoint)
+
     @property
     def trigger_to_nodes(self) -> Mapping[str, Sequence[str]]:
         """Channel -> the nodes a write to it triggers."""
