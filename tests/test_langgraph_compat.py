@@ -645,6 +645,27 @@ def test_gap_31_messages_stream_metadata_carries_the_configurable_keys() -> None
     assert meta["langgraph_node"] == "n"
 
 
+def test_gap_32_a_deferred_node_is_drawn_with_dashed_edges_from_the_last_step_before_it() -> None:
+    def nothing(s: Any) -> dict:
+        return {}
+
+    b = StateGraph(S).add_node("a", nothing).add_node("dead_end", nothing).add_node("final", nothing, defer=True)
+    b.add_edge(START, "a").add_edge("a", "dead_end").add_edge("a", "final").add_edge("final", END)
+    edges = [line.strip() for line in b.compile().get_graph().draw_mermaid(with_styles=False).splitlines() if "->" in line]
+    assert edges == ["__start__ --> a;", "a --> dead_end;", "a --> final;", "dead_end -.-> final;", "final --> __end__;"]
+
+    # a join into the deferred node, a chain after it, and a router's loop (taken once)
+    b = StateGraph(S).add_node("a", nothing).add_node("b", nothing).add_node("x", nothing).add_node("y", nothing)
+    b.add_node("f", nothing, defer=True).add_node("g", nothing)
+    b.add_edge(START, "a").add_edge(START, "b").add_edge("a", "x").add_edge("x", "y").add_edge(["a", "b"], "f")
+    b.add_edge("f", "g").add_conditional_edges("y", lambda s: END, ["y", END])
+    drawn = sorted((e.source, e.target, e.conditional) for e in b.compile().get_graph().edges)
+    assert drawn == [
+        (START, "a", False), (START, "b", False), ("a", "f", False), ("a", "x", False), ("b", "f", False),
+        ("f", "g", False), ("g", END, False), ("x", "y", False), ("y", END, True), ("y", "f", True), ("y", "y", True),
+    ]  # fmt: skip
+
+
 def test_gap_36_interrupt_fields_and_debug_payload() -> None:
     import dataclasses
 

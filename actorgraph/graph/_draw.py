@@ -3,8 +3,9 @@
 Edges are read from what the builder declares (LangGraph instead simulates a run), in
 LangGraph's order and with its conventions: plain edges, and conditional ones - routers,
 ``Command[Literal[...]]`` returns, ``destinations=`` - labelled with their path-map key; a
-node with no way out gets an edge to ``__end__``; with ``xray`` a subgraph node is replaced
-by the subgraph's own nodes, ids prefixed ``<node>:``.
+node with no way out gets an edge to ``__end__``; a deferred node gets dashed edges from the
+nodes that run last before it (see ``_deferred_edges``); with ``xray`` a subgraph node is
+replaced by the subgraph's own nodes, ids prefixed ``<node>:``.
 """
 
 from __future__ import annotations
@@ -81,13 +82,77 @@ def _declared_edges(builder: Any) -> set[_Edge]:
     return {e for e in found if e[1] in known and e[0] != END}
 
 
+def _deferred_edges(builder: Any, declared: set[_Edge]) -> set[_Edge]:
+    """Dashed edges into deferred nodes, as LangGraph draws them: walk the steps a run
+    could take (every route of a router, but each node's routes only the first time it
+    runs, as LangGraph's drawing does), and when a deferred node finally runs without
+    being triggered by the step just before it, draw an edge from each node of that step."""
+    nodes = builder.nodes
+    deferred = {n for n, spec in nodes.items() if spec.defer}
+    if not deferred:
+        return set()
+    plain: dict[str, set[str]] = {}
+    routed: dict[str, set[str]] = {}
+    for source, target, conditional, _ in declared:
+        if target != END:
+            (routed if conditional else plain).setdefault(source, set()).add(target)
+    for source, target in builder.edges:
+        if target != END:
+            plain.setdefault(source, set()).add(target)
+    joins = [(frozenset(starts), target) for starts, target in sorted(builder.waiting_edges)]
+    join_seen: list[set[str]] = [set() for _ in joins]
+    routed_done: set[str] = set()
+    pending: dict[str, set[str]] = {}  # deferred node -> the nodes that triggered it
+    step = {START}
+    states: set[Any] = set()
+    found: set[_Edge] = set()
+    for _ in range(250):  # LangGraph's drawing stops after as many steps
+        triggered: dict[str, set[str]] = {}
+        for n in sorted(step):
+            targets = set(plain.get(n, ()))
+            if n not in routed_done:
+                routed_done.add(n)
+                targets |= routed.get(n, set())
+            for t in targets:
+                triggered.setdefault(t, set()).add(n)
+        for i, (starts, target) in enumerate(joins):
+            join_seen[i] |= starts & step
+            if join_seen[i] == starts:
+                join_seen[i] = set()
+                triggered.setdefault(target, set()).update(starts & step)
+        following = set()
+        for t, sources in triggered.items():
+            if t in deferred:
+                pending.setdefault(t, set()).update(sources)
+            elif t in nodes:
+                following.add(t)
+        if not following and pending:
+            for t, sources in pending.items():
+                if not sources & step:
+                    found.update((n, t, True, None) for n in step if n != START)
+            following, pending = set(pending), {}
+        state = (
+            frozenset(following),
+            frozenset((t, frozenset(v)) for t, v in pending.items()),
+            tuple(frozenset(j) for j in join_seen),
+            len(routed_done),
+        )
+        if not following or state in states:
+            break
+        states.add(state)
+        step = following
+    return found
+
+
 def _ordered_edges(builder: Any) -> list[_Edge]:
     """One edge per (source, target) - a plain edge wins over a conditional one, the
     smallest label over the others - sorted as LangGraph sorts them: everything but the
     plain edges to END first, then those, one per source."""
     best: dict[tuple[str, str], _Edge] = {}
+    declared = _declared_edges(builder)
+    declared |= _deferred_edges(builder, declared)
     for edge in sorted(
-        _declared_edges(builder), key=lambda e: (e[0], e[1], e[2], e[3] is not None, e[3] or "")
+        declared, key=lambda e: (e[0], e[1], e[2], e[3] is not None, e[3] or "")
     ):
         best.setdefault((edge[0], edge[1]), edge)
     edges = list(best.values())
