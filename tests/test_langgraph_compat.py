@@ -574,3 +574,248 @@ def test_gap_14_error_texts_users_match_on_are_langgraphs() -> None:
     g = StateGraph(S).add_node("n", lambda s: s).add_edge(START, "n").compile(checkpointer=InMemorySaver())
     with pytest.raises(ValueError, match="No supersteps provided"):
         g.bulk_update_state(cfg(), [])
+
+
+def test_gap_06_a_subgraph_breakpoint_shows_as_one_interrupt_of_the_parent() -> None:
+    inner = StateGraph(S).add_node("i1", lambda s: {"x": 1}).add_node("i2", lambda s: {"x": 2})
+    inner_app = inner.add_edge(START, "i1").add_edge("i1", "i2").compile(interrupt_before=["i2"])
+    g = StateGraph(S).add_node("inner", inner_app).add_edge(START, "inner").compile(checkpointer=InMemorySaver())
+    chunks = [(len(ns), c) for ns, c in g.stream({"x": 0}, cfg(), subgraphs=True)]
+    assert chunks == [(1, {"i1": {"x": 1}}), (0, {"__interrupt__": ()})]
+
+
+def test_gap_09_a_drain_requested_in_a_node_stops_the_run_at_the_step_boundary() -> None:
+    from actorgraph.errors import GraphDrained
+    from actorgraph.runtime import RunControl
+
+    control = RunControl()
+
+    def first(s: Any) -> dict:
+        control.request_drain("sigterm")
+        return {"x": 1}
+
+    g = StateGraph(S).add_node("first", first).add_node("second", lambda s: {"x": 2})
+    app = g.add_edge(START, "first").add_edge("first", "second").compile(checkpointer=InMemorySaver())
+    with pytest.raises(GraphDrained, match="Graph drained: sigterm") as info:
+        app.invoke({"x": 0}, cfg(), control=control)
+    assert info.value.reason == "sigterm"
+    state = app.get_state(cfg())
+    assert (state.values, state.next) == ({"x": 1}, ("second",))
+    assert app.invoke(None, cfg()) == {"x": 2}
+
+
+def test_gap_16_22_runtime_execution_info_and_server_info() -> None:
+    import time
+
+    from actorgraph.runtime import Runtime
+
+    seen: list[Runtime] = []
+
+    def n(s: Any, runtime: Runtime) -> dict:
+        seen.append(runtime)
+        return {"x": 1}
+
+    app = StateGraph(S).add_node("n", n).add_edge(START, "n").compile(checkpointer=InMemorySaver())
+    before = time.time()
+    app.invoke({"x": 0}, {"configurable": {"thread_id": "1", "assistant_id": "a", "graph_id": "g"}})
+    info = seen[0].execution_info
+    assert before <= info.node_first_attempt_time <= time.time()
+    history = list(app.get_state_history(cfg()))
+    # the checkpoint the node's step started from, and the task as history records it
+    assert info.checkpoint_id == history[1].config["configurable"]["checkpoint_id"]
+    assert info.task_id == history[1].tasks[0].id
+    assert (info.thread_id, info.node_attempt) == ("1", 1)
+    server = seen[0].server_info
+    assert (server.assistant_id, server.graph_id, server.user) == ("a", "g", None)
+
+    seen.clear()
+    StateGraph(S).add_node("n", n).add_edge(START, "n").compile().invoke({"x": 0})
+    assert seen[0].server_info is None
+    assert seen[0].execution_info.thread_id is None
+
+
+def test_gap_31_messages_stream_metadata_carries_the_configurable_keys() -> None:
+    from actorgraph.graph import MessagesState
+    from actorgraph.messages import AIMessage
+
+    g = StateGraph(MessagesState).add_node("n", lambda s: {"messages": AIMessage("hi")}).add_edge(START, "n")
+    c = {"configurable": {"thread_id": "t", "run_id": "r", "assistant_id": "a"}}
+    _, meta = next(iter(g.compile().stream({"messages": []}, c, stream_mode="messages")))
+    assert (meta["thread_id"], meta["run_id"], meta["assistant_id"]) == ("t", "r", "a")
+    assert meta["langgraph_node"] == "n"
+
+
+def test_gap_32_a_deferred_node_is_drawn_with_dashed_edges_from_the_last_step_before_it() -> None:
+    def nothing(s: Any) -> dict:
+        return {}
+
+    b = StateGraph(S).add_node("a", nothing).add_node("dead_end", nothing).add_node("final", nothing, defer=True)
+    b.add_edge(START, "a").add_edge("a", "dead_end").add_edge("a", "final").add_edge("final", END)
+    edges = [line.strip() for line in b.compile().get_graph().draw_mermaid(with_styles=False).splitlines() if "->" in line]
+    assert edges == ["__start__ --> a;", "a --> dead_end;", "a --> final;", "dead_end -.-> final;", "final --> __end__;"]
+
+    # a join into the deferred node, a chain after it, and a router's loop (taken once)
+    b = StateGraph(S).add_node("a", nothing).add_node("b", nothing).add_node("x", nothing).add_node("y", nothing)
+    b.add_node("f", nothing, defer=True).add_node("g", nothing)
+    b.add_edge(START, "a").add_edge(START, "b").add_edge("a", "x").add_edge("x", "y").add_edge(["a", "b"], "f")
+    b.add_edge("f", "g").add_conditional_edges("y", lambda s: END, ["y", END])
+    drawn = sorted((e.source, e.target, e.conditional) for e in b.compile().get_graph().edges)
+    assert drawn == [
+        (START, "a", False), (START, "b", False), ("a", "f", False), ("a", "x", False), ("b", "f", False),
+        ("f", "g", False), ("g", END, False), ("x", "y", False), ("y", END, True), ("y", "f", True), ("y", "y", True),
+    ]  # fmt: skip
+
+
+def test_gap_36_interrupt_fields_and_debug_payload() -> None:
+    import dataclasses
+
+    from actorgraph.types import Interrupt
+
+    assert [f.name for f in dataclasses.fields(Interrupt)] == ["value", "id", "response_schema"]
+    g = StateGraph(S).add_node("n", lambda s: {"x": interrupt("q")}).add_edge(START, "n").compile(checkpointer=InMemorySaver())
+    results = [e["payload"] for e in g.stream({"x": 0}, cfg(), stream_mode="debug") if e["type"] == "task_result"]
+    assert [sorted(i) for i in results[0]["interrupts"]] == [["id", "response_schema", "value"]]
+    assert results[0]["interrupts"][0]["value"] == "q"
+
+
+def test_gap_41_custom_stream_chunks_reach_the_caller_while_the_node_runs() -> None:
+    import threading
+
+    from actorgraph.types import StreamWriter
+
+    seen_before = threading.Event()
+
+    def node(s: Any, writer: StreamWriter) -> dict:
+        writer("before")
+        writer(seen_before.wait(5))  # True only if the caller got "before" meanwhile
+        return {}
+
+    g = StateGraph(S).add_node("n", node).add_edge(START, "n").compile()
+    out = []
+    for chunk in g.stream({"x": 0}, stream_mode="custom"):
+        out.append(chunk)
+        seen_before.set()
+    assert out == ["before", True]
+
+
+def test_gap_46_langgraph_prebuilt_names_import() -> None:
+    from actorgraph.prebuilt import InjectedState, ToolNode, create_react_agent, tools_condition
+
+    assert callable(create_react_agent) and callable(tools_condition)
+    assert isinstance(ToolNode, type) and InjectedState is not None
+
+
+def test_gap_51_messages_stream_metadata_carries_the_models_tags() -> None:
+    pytest.importorskip("langchain_core")
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+
+    class T(TypedDict):
+        t: str
+
+    m = GenericFakeChatModel(messages=iter(["a b"]), tags=["joke"])
+    g = StateGraph(T).add_node("n", lambda s: {"t": m.invoke("hi").content}).add_edge(START, "n").compile()
+    out = [(msg.content, md.get("tags")) for msg, md in g.stream({"t": ""}, stream_mode="messages")]
+    assert out == [("a", ["joke"]), (" ", ["joke"]), ("b", ["joke"])]
+
+
+def test_gap_52_checkpoint_metadata_leaves_out_reserved_keys_and_objects() -> None:
+    g = StateGraph(S).add_node("n", lambda s: {"x": 1}).add_edge(START, "n").compile(checkpointer=InMemorySaver())
+    config = {
+        "configurable": {"thread_id": "t1", "num": 3, "obj": [1], "__secret": 1},
+        "metadata": {"foo": "bar", "thread_id": "x", "lst": [1], "d": {"a": 1}, "none": None, "f": 1.5},
+    }
+    g.invoke({"x": 0}, config)
+    meta = g.get_state(cfg("t1")).metadata
+    assert meta == {"foo": "bar", "f": 1.5, "num": 3, "parents": {}, "source": "loop", "step": 1}
+
+
+def test_gap_53_an_object_in_configurable_is_not_stored() -> None:
+    import sqlite3
+
+    from actorgraph.checkpoint.sqlite import SqliteSaver
+
+    class Client:
+        pass
+
+    for saver in (InMemorySaver(), SqliteSaver(sqlite3.connect(":memory:", check_same_thread=False))):
+        g = StateGraph(S).add_node("n", lambda s: {"x": 1}).add_edge(START, "n").compile(checkpointer=saver)
+        assert g.invoke({"x": 0}, {"configurable": {"thread_id": "t", "llm": Client()}}) == {"x": 1}
+        assert g.get_state(cfg("t")).metadata == {"source": "loop", "step": 1, "parents": {}}
+
+
+def test_gap_57_a_graph_streamed_inside_a_node_is_a_subgraph_of_the_stream() -> None:
+    pytest.importorskip("langchain_core")
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+
+    from actorgraph.config import RunnableConfig
+    from actorgraph.graph import MessagesState
+
+    models: list[Any] = []
+
+    def llm(s: Any) -> dict:
+        return {"messages": [models[-1].invoke(s["messages"])]}
+
+    inner = StateGraph(MessagesState).add_node("llm", llm).add_edge(START, "llm").compile()
+
+    def agent(s: Any, config: RunnableConfig) -> dict:
+        for _ in inner.stream({"messages": s["messages"]}, config, stream_mode="messages"):
+            pass
+        return {"messages": []}
+
+    g = StateGraph(MessagesState).add_node("agent", agent).add_edge(START, "agent").compile()
+    models.append(GenericFakeChatModel(messages=iter(["a b"])))
+    assert list(g.stream({"messages": [("user", "hi")]}, stream_mode="messages")) == []
+    models.append(GenericFakeChatModel(messages=iter(["a b"])))
+    events = list(g.stream({"messages": [("user", "hi")]}, stream_mode="messages", subgraphs=True))
+    assert [c[0].content for _, c in events] == ["a", " ", "b"]
+    assert all(len(ns) == 1 and ns[0].startswith("agent:") and c[1]["langgraph_node"] == "llm" for ns, c in events)
+
+
+def test_gap_69_an_interrupt_answered_by_a_failed_resume_is_no_longer_pending() -> None:
+    def b(s: Any) -> None:
+        raise ValueError("b fails")
+
+    g = StateGraph(L).add_node("a", lambda s: {"log": [interrupt("q")]}).add_node("b", b)
+    app = g.add_edge(START, "a").add_edge(START, "b").compile(checkpointer=InMemorySaver())
+    with pytest.raises(ValueError, match="b fails"):
+        app.invoke({"log": []}, cfg())
+    pending = app.get_state(cfg()).interrupts
+    assert [i.value for i in pending] == ["q"]
+    for _ in range(2):  # resuming by id twice: b fails again, a's answer is kept
+        with pytest.raises(ValueError, match="b fails"):
+            app.invoke(Command(resume={pending[0].id: "ans"}), cfg())
+        state = app.get_state(cfg())
+        assert (state.interrupts, state.next, state.values) == ((), ("b",), {"log": ["ans"]})
+
+
+def _interrupting_pair() -> Any:
+    g = StateGraph(L).add_node("a", lambda s: {"log": [interrupt("q")]}).add_node("b", lambda s: {"log": ["b"]})
+    return g.add_edge(START, "a").add_edge(START, "b").compile(checkpointer=InMemorySaver())
+
+
+def test_gap_70_debug_stream_of_a_resumed_run_starts_with_its_checkpoint() -> None:
+    g = StateGraph(L).add_node("a", lambda s: {"log": [interrupt("q")]}).add_edge(START, "a")
+    app = g.compile(checkpointer=InMemorySaver())
+    app.invoke({"log": []}, cfg())
+    events = [f"{e['type']}@{e['step']}" for e in app.stream(Command(resume="r"), cfg(), stream_mode="debug")]
+    assert events == ["checkpoint@0", "task@1", "task_result@1", "checkpoint@1"]
+
+
+def test_gap_70_a_resumed_step_reports_only_the_tasks_that_run_again() -> None:
+    app = _interrupting_pair()
+    app.invoke({"log": []}, cfg())
+    tasks = [("result" if "result" in e else "start", e["name"]) for e in app.stream(Command(resume="r"), cfg(), stream_mode="tasks")]
+    assert tasks == [("start", "a"), ("start", "b"), ("result", "a")]
+    app = _interrupting_pair()
+    app.invoke({"log": []}, cfg())
+    debug = [
+        f"checkpoint@{e['step']}" if e["type"] == "checkpoint" else f"{e['type']}:{e['payload']['name']}"
+        for e in app.stream(Command(resume="r"), cfg(), stream_mode="debug")
+    ]
+    assert debug == ["checkpoint@0", "task:a", "task:b", "task_result:a", "checkpoint@1"]
+
+
+def test_gap_70_values_stream_of_an_interrupted_step_ends_with_the_finished_writes() -> None:
+    chunks = list(_interrupting_pair().stream({"log": []}, cfg(), stream_mode="values"))
+    assert [c["log"] for c in chunks] == [[], [], ["b"]]
+    assert [i.value for i in chunks[1]["__interrupt__"]] == ["q"]
