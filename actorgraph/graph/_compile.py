@@ -29,7 +29,7 @@ from actorgraph.channels import (
 from actorgraph.errors import ErrorCode, InvalidUpdateError, ParentCommand, create_error_message
 from actorgraph.persistence._serde import register_schema_types
 from actorgraph.graph._branch import Branch
-from actorgraph.actors._callable import bind_callable
+from actorgraph.actors._callable import bind_callable, has_native_async
 from actorgraph.actors._context_schema import context_coercer
 from actorgraph.graph._schema import ROOT
 from actorgraph.graph._subgraph import bind_subgraph, find_subgraph, is_compiled_graph
@@ -430,7 +430,7 @@ def compile_graph(
         reads = tuple(info.channels) if info.kind != "dict" else state_keys
         read_channel = ROOT if info.kind == "root" else None
         timeout = spec.timeout or defaults.timeout
-        if timeout is not None and not bound.is_async:
+        if timeout is not None and not has_native_async(spec.action):
             raise sync_timeout_unsupported(n)
         nodes[n] = NodeSpec(
             n,
