@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from actorgraph._constants import END, START
+from actorgraph._constants import DEFAULT_ERROR_HANDLER, END, ERROR_HANDLER_PREFIX, START
 from actorgraph._schema_values import object_to_pairs
 from actorgraph._types import Command, Send
 from actorgraph.actors._messages import SendMsg
@@ -311,12 +311,9 @@ class _StartFinish(_Finish):
         return None
 
 
-DEFAULT_ERROR_HANDLER = "__default_error_handler__"
-
-
 def _handler_name(node: str, own: Any, default: Any) -> str | None:
     if own is not None:
-        return f"__error_handler__{node}"
+        return f"{ERROR_HANDLER_PREFIX}{node}"
     if default is not None:
         return DEFAULT_ERROR_HANDLER
     return None
