@@ -608,3 +608,33 @@ def test_state_graph_refuses_a_timeout_on_a_sync_runnable_node() -> None:
 
 async def _async_update(state: Any) -> dict[str, Any]:
     return {}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])  # LangChain's chat models are asyncio's
+async def test_tokens_a_chat_model_streams_into_a_node_are_progress_for_its_idle_timeout() -> None:
+    fake = pytest.importorskip("langchain_core.language_models.fake_chat_models")
+    from langchain_core.messages import AIMessageChunk
+    from langchain_core.outputs import ChatGenerationChunk
+
+    from actorgraph.graph import MessagesState
+
+    class SlowModel(fake.GenericFakeChatModel):  # type: ignore[misc,name-defined]
+        async def _astream(self, messages: Any, stop: Any = None, run_manager: Any = None, **kw: Any) -> Any:
+            for i in range(3):
+                await anyio.sleep(0.08)
+                last = "last" if i == 2 else None  # no empty closing chunk
+                chunk = ChatGenerationChunk(message=AIMessageChunk(content=str(i), chunk_position=last))
+                if run_manager:
+                    await run_manager.on_llm_new_token(str(i), chunk=chunk)
+                yield chunk
+
+    model = SlowModel(messages=iter([]))
+
+    async def call_model(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [await model.ainvoke(state["messages"])]}
+
+    g = StateGraph(MessagesState).add_node("call_model", call_model, timeout=TimeoutPolicy(idle_timeout=0.15))
+    graph = g.add_edge(START, "call_model").compile()
+    chunks = [c.content async for c, _ in graph.astream({"messages": [("user", "hi")]}, stream_mode="messages")]
+    assert chunks == ["0", "1", "2"]
