@@ -26,6 +26,13 @@ INPUT: Final = sys.intern("__input__")
 INTERRUPT: Final = sys.intern("__interrupt__")
 RESUME: Final = sys.intern("__resume__")
 ERROR: Final = sys.intern("__error__")
+ERROR_SOURCE_NODE: Final = sys.intern("__error_source_node__")
+"""Pending-write channel (LangGraph's): the task failed and its error handler took over;
+the value is the failed node's name. A resume runs the handler, not the node."""
+ERROR_HANDLER_PREFIX: Final = "__error_handler__"
+"""``__error_handler__<node>``: the node that runs ``add_node(node, error_handler=...)``."""
+DEFAULT_ERROR_HANDLER: Final = "__default_error_handler__"
+"""The node that runs ``set_node_defaults(error_handler=...)``."""
 NO_WRITES: Final = sys.intern("__no_writes__")
 RETURN: Final = sys.intern("__return__")
 PREVIOUS: Final = sys.intern("__previous__")

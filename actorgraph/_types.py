@@ -4,6 +4,7 @@ policies, snapshots. Pure data: the engine gives them meaning."""
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Callable, Hashable, Sequence
 from datetime import timedelta
 from typing import (
@@ -276,7 +277,8 @@ def default_retry_on(exc: BaseException) -> bool:
     """The default ``retry_on``: retry transient failures, never programming errors.
 
     Retried: connection errors, timeouts, HTTP responses with a 5xx status (any exception
-    with a ``status_code`` or ``response.status_code`` of 500-599), and other exceptions
+    with a ``status_code`` or ``response.status_code`` of 500-599; a ``requests`` HTTP error
+    with no response), and other exceptions
     that are not programming errors. Not retried: ``ValueError``, ``TypeError``,
     ``KeyError`` and the other errors a bug raises, and 4xx HTTP errors.
     """
@@ -288,7 +290,14 @@ def default_retry_on(exc: BaseException) -> bool:
     if isinstance(status, int):
         return 500 <= status < 600
     if isinstance(exc, OSError):
-        return False
+        # requests' HTTPError (an OSError) that got no response at all: transient, as
+        # LangGraph retries it (requests is loaded if one of its errors exists)
+        requests_errors = sys.modules.get("requests.exceptions")
+        return (
+            requests_errors is not None
+            and isinstance(exc, requests_errors.HTTPError)
+            and getattr(exc, "response", None) is None
+        )
     from actorgraph.errors import NodeTimeoutError
 
     if isinstance(exc, NodeTimeoutError):
@@ -336,7 +345,7 @@ def _seconds(value: float | timedelta | None, field: str) -> float | None:
         return None
     seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
     if not seconds > 0:
-        raise ValueError(f"{field} must be a positive number of seconds, got {value!r}")
+        raise ValueError(f"{field} must be greater than 0 (seconds), got {value!r}")
     return seconds
 
 
@@ -355,7 +364,18 @@ class TimeoutPolicy:
         """``None``, a number of seconds, a ``timedelta`` or a policy, as a validated policy."""
         if value is None:
             return None
-        if not isinstance(value, TimeoutPolicy):
+        if isinstance(value, TimeoutPolicy):
+            given_run, given_idle = value.run_timeout, value.idle_timeout
+            if (
+                value.refresh_on in ("auto", "heartbeat")
+                and (given_run is None or (type(given_run) is float and given_run > 0))
+                and (given_idle is None or (type(given_idle) is float and given_idle > 0))
+                and (given_run is not None or given_idle is not None)
+            ):
+                # already coerced (frozen, so safe to share): the same instance, as
+                # LangGraph returns
+                return value
+        else:
             if isinstance(value, bool) or not isinstance(value, (int, float, timedelta)):
                 raise TypeError(
                     f"timeout must be seconds (a number), a timedelta or a TimeoutPolicy, "

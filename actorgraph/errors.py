@@ -202,7 +202,9 @@ class NodeTimeoutError(ActorGraphError):
 @dataclass(frozen=True, slots=True)
 class NodeError:
     """What a node's error handler gets (``add_node(..., error_handler=fn)``, with a
-    parameter annotated ``NodeError``): the failed node's name and its exception."""
+    parameter annotated ``NodeError``): the failed node's name and its exception. A run
+    resumed after the handler itself failed runs the handler again, not the node; its
+    ``error`` is then the exception's saved text (its ``repr``), as in LangGraph."""
 
     node: str
     error: BaseException

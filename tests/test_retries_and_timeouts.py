@@ -8,13 +8,17 @@ import threading
 import time
 from datetime import timedelta
 from typing import Annotated, Any, TypedDict
+from unittest.mock import patch
 
 import anyio
 import pytest
 
+from actorgraph.channels import EphemeralValue, LastValue
 from actorgraph.config import get_stream_writer
 from actorgraph.errors import NodeTimeoutError
+from actorgraph.func import entrypoint, task
 from actorgraph.graph import END, START, StateGraph
+from actorgraph.pregel import NodeBuilder, Pregel
 from actorgraph.runtime import Runtime
 from actorgraph.types import RetryPolicy, Send, TimeoutPolicy
 
@@ -475,3 +479,162 @@ def test_invalid_timeout_is_rejected_at_add_node_naming_the_value(timeout: Any, 
         g.add_node("n", lambda s: {}, timeout=timeout)
     assert f"got {shown}" in str(info.value)
     assert "n" not in g.nodes
+
+
+def test_coerce_returns_an_already_coerced_policy_itself_and_names_the_bad_field() -> None:
+    policy = TimeoutPolicy.coerce(TimeoutPolicy(run_timeout=1.0, idle_timeout=2.0))
+    assert policy is not None
+    assert TimeoutPolicy.coerce(policy) is policy
+    assert TimeoutPolicy.coerce(TimeoutPolicy(run_timeout=timedelta(seconds=1))) == TimeoutPolicy(run_timeout=1.0)
+    with pytest.raises(ValueError, match="run_timeout must be greater than 0"):
+        TimeoutPolicy.coerce(0)
+    with pytest.raises(ValueError, match="idle_timeout must be greater than 0"):
+        TimeoutPolicy.coerce(TimeoutPolicy(idle_timeout=-1.0))
+
+
+# -- backoff, as LangGraph waits it out -------------------------------------------------
+
+
+def test_sync_invoke_waits_out_each_backoff_with_time_sleep() -> None:
+    """As in LangGraph's sync retry loop, so a test that patches time.sleep sees the waits."""
+    node = Flaky(ConnectionError("1"), ConnectionError("2"), result={"log": ["ok"]})
+    policy = RetryPolicy(max_attempts=3, initial_interval=0.01, backoff_factor=2.0, jitter=False)
+    graph = _one(node, retry_policy=policy).compile()
+    with patch("time.sleep") as sleep:
+        assert graph.invoke({"log": []}) == {"log": ["ok"]}
+    assert [c.args[0] for c in sleep.call_args_list] == [0.01, 0.02]
+
+
+def test_jitter_adds_random_uniform_0_1_to_the_interval() -> None:
+    node = Flaky(ConnectionError("1"), result={"log": ["ok"]})
+    graph = _one(node, retry_policy=RetryPolicy(initial_interval=0.01, jitter=True)).compile()
+    with patch("random.uniform", return_value=0.05) as uniform, patch("time.sleep") as sleep:
+        graph.invoke({"log": []})
+    uniform.assert_called_with(0, 1)
+    sleep.assert_called_once_with(0.01 + 0.05)
+
+
+@pytest.mark.anyio
+async def test_async_invoke_waits_out_a_backoff_without_blocking_sleep() -> None:
+    node = Flaky(ConnectionError("1"), result={"log": ["ok"]})
+    graph = _one(node, retry_policy=RetryPolicy(**FAST)).compile()
+    with patch("time.sleep") as sleep:
+        assert await graph.ainvoke({"log": []}) == {"log": ["ok"]}
+    assert node.calls == 2
+    sleep.assert_not_called()
+
+
+def test_default_retry_on_retries_a_requests_http_error_without_a_response() -> None:
+    requests = pytest.importorskip("requests")
+    assert RetryPolicy().retry_on(requests.HTTPError("no response")) is True
+    assert RetryPolicy().retry_on(OSError("disk")) is False
+
+
+# -- timeouts on sync code are refused where they are declared --------------------------
+
+
+def test_task_and_entrypoint_check_their_timeout_when_declared() -> None:
+    with pytest.raises(ValueError, match="greater than 0"):
+        task(timeout=0)  # before any function is decorated
+    with pytest.raises(ValueError, match="greater than 0"):
+        NodeBuilder().set_timeout(0)
+    with pytest.raises(ValueError, match="only supported for async nodes.*Node 'sync_entry' is sync"):
+
+        @entrypoint(timeout=TimeoutPolicy(idle_timeout=0.05))
+        def sync_entry(value: int) -> int:
+            return value
+
+    @entrypoint(timeout=1)
+    async def async_entry(value: int) -> int:
+        return value
+
+    assert async_entry.invoke(3) == 3
+
+
+def _pregel(node: Any) -> Pregel:
+    return Pregel(
+        nodes={"slow": node},
+        channels={"input": EphemeralValue(int), "output": LastValue(Any)},
+        input_channels="input",
+        output_channels="output",
+    )
+
+
+def _timed(step: Any) -> Any:
+    return NodeBuilder().subscribe_only("input").do(step).set_timeout(TimeoutPolicy(idle_timeout=0.05)).write_to("output")
+
+
+def _sync_inc(value: int) -> int:
+    return value + 1
+
+
+async def _async_inc(value: int) -> int:
+    return value + 1
+
+
+def test_pregel_refuses_a_timeout_on_sync_code_when_built() -> None:
+    lc = pytest.importorskip("langchain_core.runnables")
+    for step in (
+        _sync_inc,
+        lc.RunnableLambda(_sync_inc).with_config(tags=["wrapped"]),
+        lc.RunnableParallel(sync=lc.RunnableLambda(_sync_inc), async_=lc.RunnableLambda(_async_inc)),
+        lc.RunnableLambda(_async_inc) | lc.RunnableLambda(_sync_inc),
+    ):
+        with pytest.raises(ValueError, match="only supported for async nodes.*Node 'slow' is sync"):
+            _pregel(_timed(step))
+    for step in (_async_inc, lc.RunnableLambda(_async_inc).with_config(tags=["wrapped"])):
+        _pregel(_timed(step))  # async all the way down: accepted
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])  # LangChain's RunnableLambda.ainvoke is asyncio's
+async def test_an_async_runnable_lambda_node_is_timed_out() -> None:
+    lc = pytest.importorskip("langchain_core.runnables")
+
+    async def slow(value: int) -> int:
+        await anyio.sleep(5)
+        return value
+
+    with pytest.raises(NodeTimeoutError):
+        await _pregel(_timed(lc.RunnableLambda(slow))).ainvoke(1)
+
+
+def test_state_graph_refuses_a_timeout_on_a_sync_runnable_node() -> None:
+    lc = pytest.importorskip("langchain_core.runnables")
+    with pytest.raises(ValueError, match="Node 'n' is sync"):
+        _one(lc.RunnableLambda(lambda s: {}), timeout=1).compile()
+    _one(lc.RunnableLambda(lambda s: {}, afunc=_async_update), timeout=1).compile()
+
+
+async def _async_update(state: Any) -> dict[str, Any]:
+    return {}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])  # LangChain's chat models are asyncio's
+async def test_tokens_a_chat_model_streams_into_a_node_are_progress_for_its_idle_timeout() -> None:
+    fake = pytest.importorskip("langchain_core.language_models.fake_chat_models")
+    from langchain_core.messages import AIMessageChunk
+    from langchain_core.outputs import ChatGenerationChunk
+
+    from actorgraph.graph import MessagesState
+
+    class SlowModel(fake.GenericFakeChatModel):  # type: ignore[misc,name-defined]
+        async def _astream(self, messages: Any, stop: Any = None, run_manager: Any = None, **kw: Any) -> Any:
+            for i in range(3):
+                await anyio.sleep(0.08)
+                last = "last" if i == 2 else None  # no empty closing chunk
+                chunk = ChatGenerationChunk(message=AIMessageChunk(content=str(i), chunk_position=last))
+                if run_manager:
+                    await run_manager.on_llm_new_token(str(i), chunk=chunk)
+                yield chunk
+
+    model = SlowModel(messages=iter([]))
+
+    async def call_model(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [await model.ainvoke(state["messages"])]}
+
+    g = StateGraph(MessagesState).add_node("call_model", call_model, timeout=TimeoutPolicy(idle_timeout=0.15))
+    graph = g.add_edge(START, "call_model").compile()
+    chunks = [c.content async for c, _ in graph.astream({"messages": [("user", "hi")]}, stream_mode="messages")]
+    assert chunks == ["0", "1", "2"]

@@ -93,6 +93,7 @@ class BarrierActor:
         "steps_closed",
         "step_watch",
         "failure",
+        "resumed_failures",
     )
 
     def __init__(self, run: RunState, state: StepState) -> None:
@@ -115,6 +116,9 @@ class BarrierActor:
         # the step's first failed task: the run stops once siblings that are ready to
         # finish have (LangGraph keeps their work too)
         self.failure: TaskResult | None = None
+        # a resumed step's tasks that failed before and were handed to their error
+        # handler: task id -> the saved error (the handler runs again, not the task)
+        self.resumed_failures: dict[str, Any] | None = None
 
     @property
     def step(self) -> int:
@@ -185,10 +189,13 @@ class BarrierActor:
         command: Any = None,
         loaded: Any = None,
         pending: dict[str, Any] | None = None,
+        handled: dict[str, Any] | None = None,
     ) -> Any:
         """A run that continues a saved step (resume, retry after an error, replay):
-        recompute the step's tasks; tasks whose writes were saved don't run again. A
-        replay of an older checkpoint first forks it, so the old branch is kept.
+        recompute the step's tasks; tasks whose writes were saved don't run again, and
+        tasks that failed into their error handler (``handled``: id -> saved error) run
+        their handler again instead. A replay of an older checkpoint first forks it, so
+        the old branch is kept.
         ``command``: a Command's (writes, sends), applied to the saved step first (saved
         with it, so a crash doesn't lose them) - the tasks they trigger join the step."""
         run = self.run
@@ -249,6 +256,7 @@ class BarrierActor:
         if loaded is not None:
             # the stream starts where the run does: at the checkpoint it continues
             self._emit_checkpoint(loaded.row, tasks, loaded.metadata, pending)
+        self.resumed_failures = handled or None
         return self._begin(tasks, done, first=True)
 
     # -- mailbox -----------------------------------------------------------------------
@@ -407,12 +415,19 @@ class BarrierActor:
         persistence = run.persistence
         if persistence is not None:
             try:
-                persistence.save((), persistence.task_rows(r))
+                persistence.save((), persistence.task_rows(r, handled=True))
             except Exception as exc:
                 run.stop_with_error(exc)
                 return
-        failed = r.task
-        spec = TaskSpec(
+        spec = self._handler_task(r.task, handler, r.error)
+        # the failed task reported; its handler takes its place in the step
+        post_activate(run.actor(handler), Activate(step=spec.step, tasks=[spec], inline_sync=False))
+
+    def _handler_task(self, failed: TaskSpec, handler: str, error: Any) -> TaskSpec:
+        """The task of ``failed``'s error handler (``error``: the exception, or after a
+        resume its saved text, as in LangGraph)."""
+        run = self.run
+        return TaskSpec(
             id=task_id(run.task_seed(), run.checkpoint_ns, failed.step, handler, PUSH, "node_error_handler", failed.id),
             name=handler,
             path=(*failed.path[:3], "node_error_handler", False),
@@ -420,10 +435,8 @@ class BarrierActor:
             step=failed.step,
             input=failed.input,
             triggers=(PUSH,),
-            failure=NodeError(node=failed.name, error=r.error),  # type: ignore[arg-type]
+            failure=NodeError(node=failed.name, error=error),
         )
-        # the failed task reported; its handler takes its place in the step
-        post_activate(run.actor(handler), Activate(step=failed.step, tasks=[spec], inline_sync=False))
 
     def _emit_result(self, r: TaskResult) -> None:
         run = self.run
@@ -591,13 +604,22 @@ class BarrierActor:
         self.tasks = tasks
         self.saved = set(done)
         todo = [t for t in tasks if t.id not in done]
+        handlers: list[TaskSpec] = []
+        failures = self.resumed_failures
+        if failures:
+            self.resumed_failures = None
+            for i, t in enumerate(todo):
+                handler = self.program.nodes[t.name].error_handler if t.id in failures else None
+                if handler is not None:
+                    todo[i] = self._handler_task(t, handler, failures[t.id])
+                    handlers.append(todo[i])
         self.expected = len(todo)
         sink = run.sink
         ns = run.stream_ns
         if sink.wants("tasks", ns) or sink.wants("debug", ns):
             nodes = self.program.nodes
             metadata: dict[str, Any] = {}
-            for t in tasks:
+            for t in (*tasks, *handlers):
                 if not nodes[t.name].hidden:
                     self._emit_task_event("task", self._task_payload(t, metadata))
         for t in tasks:

@@ -11,10 +11,18 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ("BoundCallable", "bind_callable", "callable_name", "check_config_annotation", "is_async_callable")
+__all__ = (
+    "BoundCallable",
+    "bind_callable",
+    "callable_name",
+    "check_config_annotation",
+    "has_native_async",
+    "is_async_callable",
+)
 
 _INJECTABLE: dict[str, Callable[[Any], Any]] = {
     "config": lambda t: t.config,
@@ -122,6 +130,30 @@ def bind_callable(fn: Any, what: str) -> BoundCallable:
                 injected.append((p.name, getter))
     accepts = frozenset(name for name, _ in injected)
     return BoundCallable(fn, _make_call(fn, takes_input, injected), is_async, accepts, takes_input)
+
+
+def has_native_async(fn: Any) -> bool:
+    """Whether ``fn`` is async all the way down, so a timeout can cancel it (LangGraph's
+    rule): an async function, an actorgraph graph, or a LangChain runnable whose every
+    step has its own async code. A ``RunnableLambda`` of a sync function isn't: under
+    ``ainvoke`` it runs the function in a thread, which a timeout can't stop. A runnable
+    class that defines its own ``ainvoke`` is taken at its word."""
+    if _is_ours(fn):
+        return True
+    if hasattr(type(fn), "ainvoke") and not inspect.isfunction(fn):
+        lc = sys.modules.get("langchain_core.runnables.base")
+        if lc is None:
+            return True  # no LangChain loaded: a runnable-like object with its own ainvoke
+        while isinstance(fn, lc.RunnableBindingBase):
+            fn = fn.bound
+        if isinstance(fn, lc.RunnableSequence):
+            return all(has_native_async(step) for step in fn.steps)
+        if isinstance(fn, lc.RunnableParallel):
+            return all(has_native_async(step) for step in fn.steps__.values())
+        if isinstance(fn, lc.RunnableLambda):
+            return bool(getattr(fn, "afunc", None))
+        return getattr(type(fn), "ainvoke", None) is not lc.Runnable.ainvoke
+    return is_async_callable(fn)
 
 
 def _is_ours(fn: Any) -> bool:

@@ -419,6 +419,17 @@ class _OwnTask:
     def on_chain_end(self, *args: Any, **kwargs: Any) -> Any:
         return None
 
+    # a model streaming into the task is progress for the task's idle timeout (LangGraph's
+    # refresh_on="auto" counts callback events), even when its tokens aren't streamed
+    def on_llm_new_token(self, *args: Any, **kwargs: Any) -> Any:
+        self.tctx.progress()
+        return super().on_llm_new_token(*args, **kwargs)  # type: ignore[misc]
+
+    def on_stream_event(self, *args: Any, **kwargs: Any) -> Any:
+        self.tctx.progress()
+        handle = getattr(super(), "on_stream_event", None)
+        return handle(*args, **kwargs) if handle is not None else None
+
 
 class _TaskMessages(_OwnTask, StreamMessagesHandler):
     pass

@@ -37,7 +37,7 @@ from actorgraph._callbacks import (
 from actorgraph._constants import NS_SEP
 from actorgraph.actors._context import CURRENT, TaskContext, TaskTrace, propagated_metadata
 from actorgraph.actors._node import NodeActor, _as_own_command
-from actorgraph.actors._policies import backoff, matching_policy
+from actorgraph.actors._policies import backoff, matching_policy, sleep_backoff
 from actorgraph.errors import ParentCommand
 
 if TYPE_CHECKING:
@@ -337,7 +337,7 @@ class TracedNodeActor(NodeActor):
                 delay = backoff(policy, attempt)
                 self._emit_retry(tctx, attempt, exc, delay)
                 tctx.reset_for_retry()
-                await anyio.sleep(delay)
+                await sleep_backoff(delay, self.run.sync_call)
                 attempt += 1
             else:
                 await trace.end_task(node_manager, tctx, result)

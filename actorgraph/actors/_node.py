@@ -32,6 +32,7 @@ from actorgraph.actors._policies import (
     function_identity,
     matching_policy,
     run_with_timeout,
+    sleep_backoff,
 )
 from actorgraph.errors import GraphDrained, GraphInterrupt, NodeCancelledError, ParentCommand
 
@@ -313,7 +314,7 @@ class NodeActor:
                 delay = backoff(policy, attempt)
                 self._emit_retry(tctx, attempt, exc, delay)
                 tctx.reset_for_retry()
-                await anyio.sleep(delay)
+                await sleep_backoff(delay, self.run.sync_call)
                 attempt += 1
 
     async def _run_cached(

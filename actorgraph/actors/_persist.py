@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from actorgraph._constants import ERROR, INPUT, INTERRUPT, NO_WRITES, NULL_TASK_ID, PULL, RESUME, RETURN, TASKS
+from actorgraph._constants import ERROR, ERROR_SOURCE_NODE, INPUT, INTERRUPT, NO_WRITES, NULL_TASK_ID, PULL, RESUME, RETURN, TASKS
 from actorgraph.actors._delta import COUNTERS_KEY, DeltaBook
 from actorgraph.actors._ids import checkpoint_id as new_checkpoint_id
 from actorgraph.actors._messages import SendMsg, TaskResult, TaskSpec
@@ -286,14 +286,19 @@ class RunPersistence:
         self.blob_roots.pop(chan, None)
         return blob
 
-    def task_rows(self, result: TaskResult, base: str | None = None) -> list[tuple[str, str, str, WriteRow]]:
-        """The pending-write rows of one task, against the current checkpoint."""
+    def task_rows(
+        self, result: TaskResult, base: str | None = None, handled: bool = False
+    ) -> list[tuple[str, str, str, WriteRow]]:
+        """The pending-write rows of one task, against the current checkpoint; ``handled``:
+        the task failed and its error handler runs instead (a resume runs the handler)."""
         cid = base or self.checkpoint_id
         assert cid is not None
         spec = result.task
         writes: list[tuple[str, Any]] = []
         if result.error is not None:
             writes.append((ERROR, repr(result.error)))
+            if handled:
+                writes.append((ERROR_SOURCE_NODE, spec.name))
         elif result.paused:
             writes.append((INTERRUPT, list(result.interrupts)))
         else:
@@ -541,18 +546,30 @@ def _what(chan: str, value: Any, serde: Any) -> str:
 
 def decode_pending(loaded: LoadedCheckpoint) -> dict[str, dict[str, Any]]:
     """A loaded checkpoint's pending writes by task id: ``{"writes": [...], "sends": [...],
-    "interrupts": [...], "resume": [...], "error": str | None, "node": name, "done": bool}``
-    (``done``: the task finished and these are all its writes)."""
+    "interrupts": [...], "resume": [...], "error": str | None, "node": name, "done": bool,
+    "handled": bool}`` (``done``: the task finished and these are all its writes;
+    ``handled``: it failed and its error handler took over)."""
     out: dict[str, dict[str, Any]] = {}
     for task_id, chan, value, path in loaded.writes:
         entry = out.setdefault(
             task_id,
-            {"writes": [], "sends": [], "interrupts": [], "resume": [], "error": None, "node": node_of_path(path), "done": False},
+            {
+                "writes": [],
+                "sends": [],
+                "interrupts": [],
+                "resume": [],
+                "error": None,
+                "node": node_of_path(path),
+                "done": False,
+                "handled": False,
+            },
         )
         if chan == NO_WRITES:
             entry["done"] = True
         elif chan == ERROR:
             entry["error"] = value
+        elif chan == ERROR_SOURCE_NODE:
+            entry["handled"] = True
         elif chan == INTERRUPT:
             entry["interrupts"] = list(value)
         elif chan == RESUME:

@@ -29,6 +29,7 @@ __all__ = (
     "cache_key",
     "matching_policy",
     "run_with_timeout",
+    "sleep_backoff",
     "validate_cache_policy",
     "validate_retry_policy",
 )
@@ -83,8 +84,13 @@ def matching_policy(policies: Sequence[RetryPolicy], exc: BaseException) -> Retr
         if isinstance(on, type) or (isinstance(on, Sequence) and not isinstance(on, str)):
             if isinstance(exc, on if isinstance(on, type) else tuple(on)):  # type: ignore[arg-type]
                 return policy
-        elif on(exc):  # type: ignore[operator]
-            return policy
+        elif callable(on):
+            if on(exc):
+                return policy
+        else:  # only a policy that was never attached to a node gets here unchecked
+            raise TypeError(
+                "retry_on must be an Exception class, a list or tuple of Exception classes, or a callable"
+            )
     return None
 
 
@@ -92,6 +98,18 @@ def backoff(policy: RetryPolicy, attempt: int) -> float:
     """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
     interval = min(policy.max_interval, policy.initial_interval * policy.backoff_factor ** (attempt - 1))
     return interval + random.uniform(0, 1) if policy.jitter else interval
+
+
+async def sleep_backoff(delay: float, sync_call: bool) -> None:
+    """Wait ``delay`` seconds before a retry. Under a sync ``invoke``/``stream`` this is
+    ``time.sleep`` in a worker thread, as LangGraph's sync retry loop sleeps, so code that
+    patches ``time.sleep`` (to skip or record the waits) sees the same calls; the loop
+    thread stays free, and a cancelled run doesn't wait for the thread. Under ``ainvoke``
+    it is an async sleep."""
+    if sync_call:
+        await anyio.to_thread.run_sync(time.sleep, delay, abandon_on_cancel=True)
+    else:
+        await anyio.sleep(delay)
 
 
 def cache_key(policy: CachePolicy[Any], node: str, value: Any, is_call: bool = False) -> str:

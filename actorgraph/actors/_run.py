@@ -635,8 +635,17 @@ def _looks_like_id(key: str) -> bool:
     return len(key) == 32 and all(c in "0123456789abcdef" for c in key)
 
 
-def _done_results(loaded: LoadedCheckpoint, pending: dict[str, dict[str, Any]], state: StepState, seed: str, ns: str) -> dict[str, TaskResult]:
-    """Results of the saved step's tasks that finished before (their writes are reused)."""
+def _done_results(
+    loaded: LoadedCheckpoint,
+    pending: dict[str, dict[str, Any]],
+    state: StepState,
+    seed: str,
+    ns: str,
+    handled: dict[str, Any],
+) -> dict[str, TaskResult]:
+    """Results of the saved step's tasks that finished before (their writes are reused);
+    fills ``handled`` with the tasks that failed into their error handler (id -> saved
+    error): those don't run again, their handlers do."""
     done: dict[str, TaskResult] = {}
     saved_step = state.step
     state.step = saved_step + 1
@@ -646,6 +655,8 @@ def _done_results(loaded: LoadedCheckpoint, pending: dict[str, dict[str, Any]], 
         state.step = saved_step
     for spec in specs:
         entry = pending.get(spec.id)
+        if entry is not None and entry["handled"] and entry["error"] is not None:
+            handled[spec.id] = entry["error"]
         # done: it saved its writes (an interrupt or error saved before stays as history)
         if entry is None or not entry["done"]:
             continue
@@ -762,6 +773,7 @@ async def execute(
         resuming = True  # its namespace is its task's: a saved run of it is this task's
     fork = rerun = False
     done: dict[str, TaskResult] = {}
+    handled: dict[str, Any] = {}
     if resuming:
         if loaded is None:
             if inp.resume is not NO_RESUME:
@@ -821,7 +833,7 @@ async def execute(
             superseded = await saver.alatest_id(run.thread_id, run.checkpoint_ns) != loaded.id
             fork, rerun = _time_travel(loaded, superseded), True
         if not (fork or rerun):
-            done = _done_results(loaded, pending, state, loaded.id, run.checkpoint_ns)
+            done = _done_results(loaded, pending, state, loaded.id, run.checkpoint_ns, handled)
         run.resumed_step = loaded.row.step + 1
     elif loaded is not None:
         state = await arestore(program, loaded, saver)
@@ -860,7 +872,7 @@ async def execute(
         if resuming:
             command = inp.command if parent is None else None
             run.dispatcher.submit(
-                (lambda _: run.barrier.start_resume(fork, done, command, loaded, pending), None, None, False)
+                (lambda _: run.barrier.start_resume(fork, done, command, loaded, pending, handled), None, None, False)
             )
         else:
             writes = list(inp.writes or ())

@@ -20,7 +20,7 @@ from actorgraph._types import CachePolicy, Command, RetryPolicy, TimeoutPolicy
 from actorgraph.actors._callable import bind_callable
 from actorgraph.actors._context_schema import context_coercer
 from actorgraph.actors._messages import SendMsg
-from actorgraph.actors._policies import validate_cache_policy, validate_retry_policy
+from actorgraph.actors._policies import sync_timeout_unsupported, validate_cache_policy, validate_retry_policy
 from actorgraph.actors._program import NodeSpec, Program
 from actorgraph.actors._runnable import GraphRunnable
 from actorgraph.channels import EphemeralValue, LastValue
@@ -223,6 +223,8 @@ class entrypoint:  # noqa: N801 - LangGraph's public spelling
         _check_signature(func, name)
         types = _io_types(func)
         bound = bind_callable(func, f"entrypoint '{name}'")
+        if self.timeout is not None and not bound.is_async:
+            raise sync_timeout_unsupported(name)
         node = NodeSpec(
             name,
             triggers=(START,),

@@ -137,8 +137,17 @@ def task(
     if kwargs:
         raise TypeError(f"task() got unexpected keyword arguments: {sorted(kwargs)}")
 
+    # checked here, not when a function is decorated: a bad timeout fails at task(...),
+    # as in LangGraph
+    try:
+        timeout_policy = TimeoutPolicy.coerce(timeout)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"task '{name}': {exc}" if name else f"task: {exc}") from None
+
     def decorate(func: Callable[P, T]) -> TaskFunction[P, T]:
-        return TaskFunction(func, name=name, retry_policy=retry_policy, cache_policy=cache_policy, timeout=timeout)
+        return TaskFunction(
+            func, name=name, retry_policy=retry_policy, cache_policy=cache_policy, timeout=timeout_policy
+        )
 
     if __func is not None:
         if inspect.isclass(__func):

@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from actorgraph._constants import END, START
+from actorgraph._constants import DEFAULT_ERROR_HANDLER, END, ERROR_HANDLER_PREFIX, START
 from actorgraph._schema_values import object_to_pairs
 from actorgraph._types import Command, Send
 from actorgraph.actors._messages import SendMsg
@@ -30,7 +30,7 @@ from actorgraph.errors import ErrorCode, InvalidUpdateError, ParentCommand, crea
 from actorgraph.persistence._serde import register_schema_types
 from actorgraph.graph._branch import Branch
 from actorgraph.graph._migrate import LayoutMigration
-from actorgraph.actors._callable import bind_callable
+from actorgraph.actors._callable import bind_callable, has_native_async
 from actorgraph.actors._context_schema import context_coercer
 from actorgraph.graph._schema import ROOT
 from actorgraph.graph._subgraph import bind_subgraph, find_subgraph, is_compiled_graph
@@ -308,12 +308,9 @@ class _StartFinish(_Finish):
         return None
 
 
-DEFAULT_ERROR_HANDLER = "__default_error_handler__"
-
-
 def _handler_name(node: str, own: Any, default: Any) -> str | None:
     if own is not None:
-        return f"__error_handler__{node}"
+        return f"{ERROR_HANDLER_PREFIX}{node}"
     if default is not None:
         return DEFAULT_ERROR_HANDLER
     return None
@@ -444,7 +441,7 @@ def compile_graph(
         reads = tuple(info.channels) if info.kind != "dict" else state_keys
         read_channel = ROOT if info.kind == "root" else None
         timeout = spec.timeout or defaults.timeout
-        if timeout is not None and not bound.is_async:
+        if timeout is not None and not has_native_async(spec.action):
             raise sync_timeout_unsupported(n)
         nodes[n] = NodeSpec(
             n,

@@ -13,7 +13,7 @@ from typing import Any, Generic, Literal, get_args, get_origin, get_type_hints
 
 from typing_extensions import TypeVar
 
-from actorgraph._constants import END, RESERVED_CHARS, START
+from actorgraph._constants import END, ERROR_HANDLER_PREFIX, RESERVED_CHARS, START
 from actorgraph._types import CachePolicy, Command, RetryPolicy, TimeoutPolicy, TracePolicy
 from actorgraph.actors._policies import validate_cache_policy, validate_retry_policy
 from actorgraph.channels import BaseChannel, LastValue
@@ -299,8 +299,13 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             ends = dict(destinations) if isinstance(destinations, dict) else tuple(destinations)
         if cache_policy is not None:
             validate_cache_policy(cache_policy, f"Node '{name}'")
-        if error_handler is not None and not callable(error_handler):
-            raise TypeError(f"Node '{name}': error_handler must be callable, got {error_handler!r}")
+        if error_handler is not None:
+            if not callable(error_handler):
+                raise TypeError(f"Node '{name}': error_handler must be callable, got {error_handler!r}")
+            if f"{ERROR_HANDLER_PREFIX}{name}" in self.nodes:
+                raise GraphValidationError(
+                    f"Auto-generated error handler node `{ERROR_HANDLER_PREFIX}{name}` already exists."
+                )
         self.nodes[name] = StateNodeSpec(
             action=action,
             input_schema=schema,
@@ -345,6 +350,11 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             raise TypeError(f"Node names must be strings, got {name!r}")
         if name in self.nodes:
             raise GraphValidationError(f"Node `{name}` already present.")
+        if name.startswith(ERROR_HANDLER_PREFIX):
+            handled = self.nodes.get(name[len(ERROR_HANDLER_PREFIX) :])
+            if handled is not None and handled.error_handler is not None:
+                # the node that runs that node's error handler
+                raise GraphValidationError(f"Node `{name}` already present.")
         if name in (START, END):
             raise GraphValidationError(f"Node `{name}` is reserved.")
         for ch in RESERVED_CHARS:

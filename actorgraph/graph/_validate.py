@@ -10,7 +10,7 @@ import types
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from actorgraph._constants import END, START
+from actorgraph._constants import DEFAULT_ERROR_HANDLER, END, ERROR_HANDLER_PREFIX, START
 from actorgraph.errors import GraphValidationError
 
 if TYPE_CHECKING:
@@ -59,8 +59,17 @@ def validate_graph(
                     f"Node '{name}' declares destination '{end}' (in its Command[Literal[...]] "
                     f"return type or destinations=), which is not a node. Known nodes: {known}"
                 )
+    handlers = {f"{ERROR_HANDLER_PREFIX}{n}" for n, spec in graph.nodes.items() if spec.error_handler is not None}
+    if graph._node_defaults.error_handler is not None:
+        if DEFAULT_ERROR_HANDLER in nodes:
+            raise GraphValidationError(
+                f"Auto-generated default error handler node `{DEFAULT_ERROR_HANDLER}` already exists."
+            )
+        handlers.add(DEFAULT_ERROR_HANDLER)
     for name in interrupt or ():
-        if name not in nodes:
+        # an error handler's node may be named too (as in LangGraph, a handler runs in the
+        # step of the node it handles, so it never waits at such a breakpoint)
+        if name not in nodes and name not in handlers:
             raise GraphValidationError(f"Interrupt node `{name}` not found. Known nodes: {known}")
     if strict:
         # LangGraph compiles such graphs (the node just never runs): only strict refuses

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from actorgraph._constants import END, RESERVED_NAMES, START, TASKS
 from actorgraph._types import Command, Send
-from actorgraph.actors._callable import BoundCallable, bind_callable
+from actorgraph.actors._callable import BoundCallable, bind_callable, has_native_async
 from actorgraph.actors._context_schema import context_coercer
 from actorgraph.actors._messages import SendMsg
-from actorgraph.actors._policies import validate_cache_policy, validate_retry_policy
+from actorgraph.actors._policies import sync_timeout_unsupported, validate_cache_policy, validate_retry_policy
 from actorgraph.actors._program import NodeSpec, Program
 from actorgraph.channels import BaseChannel
 from actorgraph.errors import EmptyInputError, InvalidUpdateError
@@ -166,6 +166,11 @@ def _send(where: str, send: Send, nodes: frozenset[str]) -> SendMsg:
 
 def _node_spec(name: str, node: PregelNode, nodes: frozenset[str], defaults: Pregel) -> NodeSpec:
     steps = node.bound.steps if isinstance(node.bound, RunnableSeq) else (node.bound,)
+    if node.timeout is not None and not all(
+        s is DEFAULT_BOUND or has_native_async(s)
+        for s in (*steps, *(w for w in node.writers if not isinstance(w, ChannelWrite)))
+    ):
+        raise sync_timeout_unsupported(name)
     bound = _chain([_bind_step(s, f"Node '{name}'") for s in steps])
     entries: list[Any] = []
     for w in node.writers:

@@ -1,7 +1,4 @@
-"""Stand-in for ``langgraph.pregel._read`` (compat run only): LangGraph's PregelNode
-wraps its runnables; actorgraph's nodes are NodeBuilder-built specs. A placeholder."""
+"""Stand-in for ``langgraph.pregel._read`` (compat run only): ``PregelNode`` is
+actorgraph's own (a Pregel node as data, built into the engine's node spec)."""
 
-
-class PregelNode:
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        raise NotImplementedError("actorgraph has no PregelNode (compat placeholder)")
+from actorgraph.pregel._node import PregelNode  # noqa: F401
