@@ -372,6 +372,30 @@ async def test_custom_stream_writes_count_as_progress_for_the_idle_timeout() -> 
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("streamed", [False, True])
+async def test_refresh_on_heartbeat_counts_only_heartbeats_as_progress(streamed: bool) -> None:
+    async def writing(state: State, runtime: Runtime) -> dict[str, Any]:
+        write = get_stream_writer()
+        for i in range(30):  # ~0.3s of stream writes, idle timeout 0.1s
+            await anyio.sleep(0.01)
+            write({"i": i})
+        return {"log": ["alive"]}
+
+    async def beating(state: State, runtime: Runtime) -> dict[str, Any]:
+        for _ in range(30):
+            await anyio.sleep(0.01)
+            runtime.heartbeat()
+        return {"log": ["alive"]}
+
+    policy = TimeoutPolicy(idle_timeout=0.1, refresh_on="heartbeat")
+    modes = ["custom", "values"] if streamed else ["values"]
+    with pytest.raises(NodeTimeoutError) as info:
+        [p async for p in _one(writing, timeout=policy).compile().astream({"log": []}, stream_mode=modes)]
+    assert info.value.kind == "idle"
+    assert await _one(beating, timeout=policy).compile().ainvoke({"log": []}) == {"log": ["alive"]}
+
+
+@pytest.mark.anyio
 async def test_node_that_stops_heartbeating_hits_its_idle_timeout() -> None:
     cleaned: list[str] = []
 

@@ -157,10 +157,10 @@ class TaskContext:
             if sink.wants("custom", self.run.stream_ns):
                 ns = self.run.stream_ns
                 emit = sink.emit
-                progress = self.progress
+                streamed = self.progress.streamed
 
                 def w(value: Any) -> None:
-                    progress()
+                    streamed()
                     emit(ns, "custom", value)
 
             else:
@@ -178,7 +178,7 @@ class TaskContext:
 
     def progress_writer(self, value: Any) -> None:
         """The stream writer when nobody streams ``custom``: it only counts as progress."""
-        self.progress()
+        self.progress.streamed()
 
     def reset_for_retry(self) -> None:
         """Forget what a failed attempt wrote, before the next attempt."""

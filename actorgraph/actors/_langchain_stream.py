@@ -420,13 +420,14 @@ class _OwnTask:
         return None
 
     # a model streaming into the task is progress for the task's idle timeout (LangGraph's
-    # refresh_on="auto" counts callback events), even when its tokens aren't streamed
+    # refresh_on="auto" counts callback events), even when its tokens aren't streamed;
+    # under refresh_on="heartbeat" only runtime.heartbeat() counts
     def on_llm_new_token(self, *args: Any, **kwargs: Any) -> Any:
-        self.tctx.progress()
+        self.tctx.progress.streamed()
         return super().on_llm_new_token(*args, **kwargs)  # type: ignore[misc]
 
     def on_stream_event(self, *args: Any, **kwargs: Any) -> Any:
-        self.tctx.progress()
+        self.tctx.progress.streamed()
         handle = getattr(super(), "on_stream_event", None)
         return handle(*args, **kwargs) if handle is not None else None
 

@@ -244,15 +244,22 @@ class NodeSpeed:
 
 
 class Progress:
-    """Marks progress of a task for its idle timeout; safe to call from any thread."""
+    """Marks progress of a task for its idle timeout; safe to call from any thread.
+    Calling it (``runtime.heartbeat()``) always counts; ``streamed()`` (a stream write, a
+    model's token) counts unless the policy says ``refresh_on="heartbeat"``."""
 
-    __slots__ = ("last",)
+    __slots__ = ("last", "auto")
 
     def __init__(self) -> None:
         self.last = time.monotonic()
+        self.auto = True
 
     def __call__(self) -> None:
         self.last = time.monotonic()
+
+    def streamed(self) -> None:
+        if self.auto:
+            self.last = time.monotonic()
 
 
 def sync_timeout_unsupported(name: str, *, kind: str = "Node") -> ValueError:
@@ -274,6 +281,7 @@ async def run_with_timeout(
     start = time.monotonic()
     run_limit = policy.run_timeout
     idle_limit = policy.idle_timeout
+    progress.auto = policy.refresh_on == "auto"
     if idle_limit is None:
         assert run_limit is not None
         with anyio.CancelScope(deadline=anyio.current_time() + float(run_limit)) as scope:  # type: ignore[arg-type]
