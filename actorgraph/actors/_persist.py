@@ -94,11 +94,16 @@ class RunPersistence:
         "delta_anchor",
         "exit_run",
         "base_parent",
+        "shield",
     )
 
     def __init__(self, run: RunState, saver: Any, thread: str, durability: str) -> None:
         self.run = run
         self.saver = saver
+        # a batch taken off the queue is stored even if the run is cancelled meanwhile
+        # (flush_now only sees what is still queued); a store that can't suspend can't
+        # be cut short, and skips the cancel scope's cost
+        self.shield = not getattr(saver, "stores_without_suspending", False)
         self.thread = thread
         self.ns = run.checkpoint_ns
         self.durability = durability
@@ -437,9 +442,10 @@ class RunPersistence:
                 rows = [r for rs, _ in batch for r in rs]
                 writes = [w for _, ws in batch for w in ws]
                 try:
-                    # a batch taken off the queue is stored even if the run is cancelled
-                    # meanwhile (flush_now only sees what is still queued)
-                    with anyio.CancelScope(shield=True):
+                    if self.shield:
+                        with anyio.CancelScope(shield=True):
+                            await self.saver.asave(rows, writes)
+                    else:
                         await self.saver.asave(rows, writes)
                 except Exception as exc:
                     if self.failure is None:

@@ -30,7 +30,7 @@ from actorgraph._constants import (
     PREVIOUS,
     RETURN,
 )
-from actorgraph._runtime import RunControl, coerce_parent_runtime, server_info_from
+from actorgraph._runtime import RunControl, ServerInfo, coerce_parent_runtime, server_info_from
 from actorgraph._message_types import langchain_installed
 from actorgraph.actors._barrier import BarrierActor
 from actorgraph.actors._delta import rebuild_delta_channels
@@ -268,14 +268,16 @@ class RunState:
         # what a node's Runtime carries besides the context: the drain control (a fresh one
         # is made when a node first asks, see TaskContext.runtime) and the server's info
         self.durability_given: bool = durability is not None or (parent is not None and parent.run.durability_given)
-        self.server_info = server_info_from(configurable)
         if caller is not None:
             # a subgraph, or a graph with a thread of its own invoked inside a node: the
             # caller's run is still the one a drain stops, for the same server
             self.control: RunControl | None = control or caller.run.control
-            self.server_info = self.server_info or caller.run.server_info
+            self.server_info: ServerInfo | None = (
+                server_info_from(configurable) if detached else None
+            ) or caller.run.server_info
         else:
             self.control = control
+            self.server_info = server_info_from(configurable)
             seeded = configurable.get(CONFIG_KEY_RUNTIME)
             if seeded is not None:
                 # a Runtime (or a server's runtime-like object) seeded by the caller: what

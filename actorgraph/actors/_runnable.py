@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
 from typing import Any
 
 import anyio
@@ -277,14 +277,18 @@ class GraphRunnable:
         if parent is None:
             return False
         for source in (self.config, config):
-            own = (source or {}).get(CONF) or {}
-            if own.get(CONFIG_KEY_TASK_ID) is not None:
-                # a task's own config passed on (`sub.invoke(state, config)`): its
-                # checkpoint_ns is the task's, and the graph runs as its subgraph
+            if not source:
                 continue
-            if any(own.get(k) is not None for k in _COORDINATE_KEYS):
-                return True
-            if source and source.get("thread_id") is not None:
+            own = source.get(CONF)
+            if own:
+                if own.get(CONFIG_KEY_TASK_ID) is not None:
+                    # a task's own config passed on (`sub.invoke(state, config)`): its
+                    # checkpoint_ns is the task's, and the graph runs as its subgraph
+                    continue
+                for key in _COORDINATE_KEYS:
+                    if own.get(key) is not None:
+                        return True
+            if source.get("thread_id") is not None:
                 return True
         return False
 
@@ -303,7 +307,7 @@ class GraphRunnable:
             self._detached(config, parent),
         )
 
-    async def _run(
+    def _run(
         self,
         input: Any,
         config: Any,
@@ -314,44 +318,70 @@ class GraphRunnable:
         parent: Any,
         opts: _Options,
         detached: bool,
-    ) -> RunOutcome:
-        """``execute`` the run; when something listens to its callbacks (see ``_trace``),
-        as a LangChain chain run that its tasks' runs nest in."""
+    ) -> Awaitable[RunOutcome]:
+        """``execute`` the run (an awaitable); when something listens to its callbacks
+        (see ``_trace``), as a LangChain chain run that its tasks' runs nest in."""
         given = merge_configs(self.config, config) if self.config else config
         callbacks = trace_callbacks(cfg, given, parent)
-        trace = None
-        if callbacks is not NOT_TRACED:
-            from actorgraph.actors._langchain_trace import RunTrace
+        if callbacks is NOT_TRACED:
+            return self._start(run_input, cfg, context, sink, parent, opts, detached, None)
+        return self._run_traced(callbacks, input, cfg, given, run_input, context, sink, parent, opts, detached)
 
-            if parent is None:
-                sync = opts.sync_call or _backend() != "asyncio"
-            elif parent.run.trace is not None:
-                sync = parent.run.trace.sync  # a subgraph reports as its parent does
-            else:
-                sync = parent.run.sync_call or parent.run.backend != "asyncio"
-            trace = await RunTrace.start(callbacks, cfg, given, input, self.name, sync)
+    def _start(
+        self,
+        run_input: RunInput,
+        cfg: dict[str, Any],
+        context: Any,
+        sink: Any,
+        parent: Any,
+        opts: _Options,
+        detached: bool,
+        trace: Any,
+    ) -> Awaitable[RunOutcome]:
+        return execute(
+            self.program,
+            run_input,
+            cfg,
+            context=context,
+            sink=sink,
+            parent=parent,
+            sync_call=opts.sync_call,
+            durability=opts.durability,
+            interrupt_before=opts.interrupt_before,
+            interrupt_after=opts.interrupt_after,
+            detached=detached,
+            control=opts.control,
+            trace=trace,
+        )
+
+    async def _run_traced(
+        self,
+        callbacks: Any,
+        input: Any,
+        cfg: dict[str, Any],
+        given: Any,
+        run_input: RunInput,
+        context: Any,
+        sink: Any,
+        parent: Any,
+        opts: _Options,
+        detached: bool,
+    ) -> RunOutcome:
+        from actorgraph.actors._langchain_trace import RunTrace
+
+        if parent is None:
+            sync = opts.sync_call or _backend() != "asyncio"
+        elif parent.run.trace is not None:
+            sync = parent.run.trace.sync  # a subgraph reports as its parent does
+        else:
+            sync = parent.run.sync_call or parent.run.backend != "asyncio"
+        trace = await RunTrace.start(callbacks, cfg, given, input, self.name, sync)
         try:
-            outcome = await execute(
-                self.program,
-                run_input,
-                cfg,
-                context=context,
-                sink=sink,
-                parent=parent,
-                sync_call=opts.sync_call,
-                durability=opts.durability,
-                interrupt_before=opts.interrupt_before,
-                interrupt_after=opts.interrupt_after,
-                detached=detached,
-                control=opts.control,
-                trace=trace,
-            )
+            outcome = await self._start(run_input, cfg, context, sink, parent, opts, detached, trace)
         except BaseException as exc:
-            if trace is not None:
-                await trace.error(exc)
+            await trace.error(exc)
             raise
-        if trace is not None:
-            await trace.end(outcome.values)
+        await trace.end(outcome.values)
         return outcome
 
     # -- async -------------------------------------------------------------------------

@@ -104,7 +104,8 @@ class StepState:
                     v = versions.get(c)
                     if v is not None:
                         seen[c] = v
-        next_version = self._new_version()
+        hook = self.next_version
+        next_version = self.version + 1 if hook is None else hook(self.version)
         consumable = program.consumable_channels
         consumed: set[str] = set()
         if consumable:
@@ -242,14 +243,13 @@ class StepState:
         nodes = program.nodes
         step = self.step
         tasks: list[TaskSpec] = []
+        ids = task_id if self.v1_seed is None or seed != self.v1_seed else task_id_v1
         for i, send in enumerate(self.pending_sends):
             if send.node not in nodes:
                 continue
             tasks.append(
                 TaskSpec(
-                    id=(task_id_v1 if seed is not None and seed == self.v1_seed else task_id)(
-                        seed, ns, step, send.node, PUSH, str(i)
-                    ),
+                    id=ids(seed, ns, step, send.node, PUSH, str(i)),
                     name=send.node,
                     path=(PUSH, i, False),  # LangGraph's shape for a Send task
                     order=(1, i),
@@ -297,16 +297,16 @@ class StepState:
 
     def pull_task(self, name: str, inp: Any, seed: str | None, ns: str) -> TaskSpec:
         """The task of node ``name`` triggered by its channels in step ``self.step``."""
+        node = self.program.nodes[name]
+        ids = task_id if self.v1_seed is None or seed != self.v1_seed else task_id_v1
         return TaskSpec(
-            id=(task_id_v1 if seed is not None and seed == self.v1_seed else task_id)(
-                seed, ns, self.step, name, *self.program.nodes[name].id_parts
-            ),
+            id=ids(seed, ns, self.step, name, *node.id_parts),
             name=name,
             path=(PULL, name),
             order=(0, name),
             step=self.step,
             input=inp,
-            triggers=self.program.nodes[name].triggers,
+            triggers=node.triggers,
         )
 
     # -- breakpoints -------------------------------------------------------------------

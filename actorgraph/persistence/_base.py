@@ -294,6 +294,13 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
         self._serde = maybe_add_typed_methods(value)
         self._codec = make_codec(self._serde)
 
+    @property
+    def stores_without_suspending(self) -> bool:
+        """Whether ``asave`` never suspends (its rows are stored in this process), so a
+        cancellation can't cut a store short."""
+        cls = type(self)
+        return cls._awrite is RowCheckpointSaver._awrite and cls.asave is RowCheckpointSaver.asave
+
     # -- storage primitives ------------------------------------------------------------
     def _write(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True) -> None:
         """Store rows and writes atomically (``replace=False``: keep writes already there)."""

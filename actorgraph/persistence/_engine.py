@@ -95,6 +95,7 @@ class RowEngine:
         self.alist_loaded = saver.alist_loaded
         self.alist = saver.alist
         self.next_version = saver_next_version(saver)
+        self.stores_without_suspending = saver.stores_without_suspending
 
     @property
     def serde(self) -> Codec:
