@@ -222,6 +222,9 @@ def call_task(node: NodeSpec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
     run = parent.run
     index = parent.calls
     parent.calls += 1
+    path_text = parent.path_text
+    if path_text is None:
+        path_text = parent.path_text = path_str(parent.spec.path)
     spec = TaskSpec(
         # saved runs replay calls by id: derived from the caller's; otherwise just unique
         id=task_id(
@@ -230,7 +233,7 @@ def call_task(node: NodeSpec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
             parent.spec.step,
             node.name,
             PUSH,
-            path_str(parent.spec.path),
+            path_text,
             str(index),
         ),
         name=node.name,

@@ -98,6 +98,7 @@ class TaskContext:
         "calls",
         "future",
         "call_scope",
+        "path_text",
         "alone",
         "_config",
         "_runtime",
@@ -131,6 +132,8 @@ class TaskContext:
         self.future: Any = None
         # the cancel scope of an async task call while it runs (future.cancel() uses it)
         self.call_scope: Any = None
+        # its path as task ids spell it (``path_str``), made when it first calls a task
+        self.path_text: str | None = None
         """For a task call: the future its caller waits on."""
         self.alone = False
         """Whether it is the only work of its sync call (it then runs on the loop thread,
