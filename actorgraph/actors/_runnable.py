@@ -323,21 +323,8 @@ class GraphRunnable:
         (see ``_trace``), as a LangChain chain run that its tasks' runs nest in."""
         given = merge_configs(self.config, config) if self.config else config
         callbacks = trace_callbacks(cfg, given, parent)
-        if callbacks is NOT_TRACED:
-            return self._start(run_input, cfg, context, sink, parent, opts, detached, None)
-        return self._run_traced(callbacks, input, cfg, given, run_input, context, sink, parent, opts, detached)
-
-    def _start(
-        self,
-        run_input: RunInput,
-        cfg: dict[str, Any],
-        context: Any,
-        sink: Any,
-        parent: Any,
-        opts: _Options,
-        detached: bool,
-        trace: Any,
-    ) -> Awaitable[RunOutcome]:
+        if callbacks is not NOT_TRACED:
+            return self._run_traced(callbacks, input, cfg, given, run_input, context, sink, parent, opts, detached)
         return execute(
             self.program,
             run_input,
@@ -351,7 +338,7 @@ class GraphRunnable:
             interrupt_after=opts.interrupt_after,
             detached=detached,
             control=opts.control,
-            trace=trace,
+            trace=None,
         )
 
     async def _run_traced(
@@ -377,7 +364,21 @@ class GraphRunnable:
             sync = parent.run.sync_call or parent.run.backend != "asyncio"
         trace = await RunTrace.start(callbacks, cfg, given, input, self.name, sync)
         try:
-            outcome = await self._start(run_input, cfg, context, sink, parent, opts, detached, trace)
+            outcome = await execute(
+                self.program,
+                run_input,
+                cfg,
+                context=context,
+                sink=sink,
+                parent=parent,
+                sync_call=opts.sync_call,
+                durability=opts.durability,
+                interrupt_before=opts.interrupt_before,
+                interrupt_after=opts.interrupt_after,
+                detached=detached,
+                control=opts.control,
+                trace=trace,
+            )
         except BaseException as exc:
             await trace.error(exc)
             raise
@@ -425,7 +426,12 @@ class GraphRunnable:
     def _print_modes(self, kwargs: dict[str, Any]) -> tuple[str, ...]:
         """The modes to print as they stream (``print_mode``; ``updates`` and ``values``
         with ``debug=True`` here or at compile), checked as stream modes are."""
-        if kwargs.get("debug") or self.program.debug:
+        if kwargs:
+            if kwargs.get("debug"):
+                return ("updates", "values")
+        elif not self.program.debug:
+            return ()
+        if self.program.debug:
             return ("updates", "values")
         print_mode = kwargs.get("print_mode")
         if not print_mode:

@@ -107,8 +107,9 @@ class StepState:
         hook = self.next_version
         next_version = self.version + 1 if hook is None else hook(self.version)
         consumable = program.consumable_channels
-        consumed: set[str] = set()
+        consumed: set[str] | None = None
         if consumable:
+            consumed = set()
             for r in results:
                 for c in r.task.triggers:
                     if c in consumable and self.channels[c].consume():
