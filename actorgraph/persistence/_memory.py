@@ -22,20 +22,15 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import ExitStack
 from typing import Any
 
-import msgspec
 
 from actorgraph.persistence._base import RowCheckpointSaver, StoredWrite
 from actorgraph.persistence._codec import typed, untyped
-from actorgraph.persistence._model import Blob, CheckpointRow, ForeignRow, WriteRow, decode_metadata
+from actorgraph.persistence._model import NATIVE, CheckpointRow, ForeignRow, WriteRow, decode_metadata, pack_row, unpack_row
 from actorgraph.persistence._saver_api import Checkpoint
 from actorgraph.persistence._serde import JsonPlusSerializer
 from actorgraph.persistence._serde_protocols import SerializerProtocol
 
 __all__ = ("InMemorySaver", "MemorySaver", "PersistentDict")
-
-_NATIVE = "actorgraph"
-_encode = msgspec.msgpack.Encoder().encode
-_decode_packed = msgspec.msgpack.Decoder(tuple[int, str, str, bytes, dict[str, Blob]]).decode
 
 
 class InMemorySaver(RowCheckpointSaver):
@@ -124,27 +119,15 @@ class InMemorySaver(RowCheckpointSaver):
 
     def _row(self, thread: str, ns: str, cid: str, entry: Any) -> CheckpointRow | ForeignRow:
         checkpoint, metadata, parent = entry
-        if checkpoint[0] == _NATIVE:
-            step, source, created, record, blobs = _decode_packed(checkpoint[1])
-            return CheckpointRow(
-                thread_id=thread,
-                ns=ns,
-                checkpoint_id=cid,
-                parent_id=parent,
-                step=step,
-                source=source,
-                created_at=created,
-                record=record,
-                blobs=blobs,
-                metadata=metadata[1],
-            )
+        if checkpoint[0] == NATIVE:
+            return unpack_row(thread, ns, cid, parent, checkpoint[1], metadata[1])
         cp = self.serde.loads_typed(checkpoint)
         cp = {**cp, "channel_values": self._load_blobs(thread, ns, cp.get("channel_versions") or {})}
         return ForeignRow(thread, ns, cid, parent, cp, self.serde.loads_typed(metadata) or {})
 
     def _metadata_of(self, entry: Any) -> dict[str, Any]:
         metadata = entry[1]
-        if entry[0][0] == _NATIVE:
+        if entry[0][0] == NATIVE:
             return decode_metadata(metadata[1])
         return self.serde.loads_typed(metadata) or {}
 
@@ -152,9 +135,8 @@ class InMemorySaver(RowCheckpointSaver):
     def _write(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True) -> None:
         with self._lock:
             for row in rows:
-                packed = _encode((row.step, row.source, row.created_at, row.record, row.blobs))
                 self.storage[row.thread_id][row.ns][row.checkpoint_id] = (
-                    (_NATIVE, packed),
+                    (NATIVE, pack_row(row)),
                     ("json", row.metadata),
                     row.parent_id,
                 )

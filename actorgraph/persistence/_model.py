@@ -29,9 +29,12 @@ __all__ = (
     "CheckpointRecord",
     "CheckpointRow",
     "ForeignRow",
+    "NATIVE",
     "WriteRow",
     "decode_metadata",
     "encode_metadata",
+    "pack_row",
+    "unpack_row",
 )
 
 FULL, DELTA = 0, 1
@@ -79,6 +82,36 @@ class CheckpointRow(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     record: bytes
     blobs: dict[str, Blob]
     metadata: bytes
+
+
+NATIVE = "actorgraph"
+"""The type tag savers store a checkpoint the runtime saved under (one packed row; a
+checkpoint stored through LangGraph's ``put`` is tagged with its serializer's type)."""
+
+_pack = msgspec.msgpack.Encoder().encode
+_unpack = msgspec.msgpack.Decoder(tuple[int, str, str, bytes, dict[str, Blob]]).decode
+
+
+def pack_row(row: CheckpointRow) -> bytes:
+    """The parts of ``row`` a saver stores as one value (its keys and metadata aside)."""
+    return _pack((row.step, row.source, row.created_at, row.record, row.blobs))
+
+
+def unpack_row(thread: str, ns: str, cid: str, parent: str | None, packed: bytes, metadata: bytes) -> CheckpointRow:
+    """The row ``pack_row`` packed, with the keys and metadata stored beside it."""
+    step, source, created, record, blobs = _unpack(packed)
+    return CheckpointRow(
+        thread_id=thread,
+        ns=ns,
+        checkpoint_id=cid,
+        parent_id=parent,
+        step=step,
+        source=source,
+        created_at=created,
+        record=record,
+        blobs=blobs,
+        metadata=metadata,
+    )
 
 
 class WriteRow(msgspec.Struct, frozen=True, array_like=True, gc=False):

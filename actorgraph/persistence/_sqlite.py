@@ -20,12 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
-import msgspec
 
 from actorgraph.errors import CheckpointError
 from actorgraph.persistence._base import RowCheckpointSaver, StoredWrite
 from actorgraph.persistence._codec import typed, untyped
-from actorgraph.persistence._model import Blob, CheckpointRow, ForeignRow, WriteRow, decode_metadata, encode_metadata
+from actorgraph.persistence._model import NATIVE, CheckpointRow, ForeignRow, WriteRow, decode_metadata, encode_metadata, pack_row, unpack_row
 from actorgraph.persistence._saver_api import Checkpoint
 from actorgraph.persistence._serde import JsonPlusSerializer
 from actorgraph.persistence._serde_protocols import SerializerProtocol
@@ -33,7 +32,6 @@ from actorgraph.persistence._sqlite_utils import ANCESTORS_SQL, CHECKPOINT_COLUM
 
 __all__ = ("AsyncSqliteSaver", "SqliteSaver")
 
-_NATIVE = "actorgraph"
 _PRAGMAS = ("PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=30000")
 _INSERT_ROW = f"INSERT OR REPLACE INTO checkpoints ({CHECKPOINT_COLUMNS}) VALUES (?,?,?,?,?,?,?)"
 _WRITE_COLUMNS = "thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel, type, value"
@@ -50,13 +48,10 @@ _COPY = (
     f"INSERT OR REPLACE INTO writes ({_WRITE_COLUMNS}) SELECT ?, checkpoint_ns, checkpoint_id, task_id, "
     "task_path, idx, channel, type, value FROM writes WHERE thread_id = ?",
 )
-_packed_encoder = msgspec.msgpack.Encoder()
-_decode_packed = msgspec.msgpack.Decoder(tuple[int, str, str, bytes, dict[str, Blob]]).decode
 
 
 def _row_params(row: CheckpointRow) -> tuple[Any, ...]:
-    packed = _packed_encoder.encode((row.step, row.source, row.created_at, row.record, row.blobs))
-    return (row.thread_id, row.ns, row.checkpoint_id, row.parent_id, _NATIVE, packed, row.metadata)
+    return (row.thread_id, row.ns, row.checkpoint_id, row.parent_id, NATIVE, pack_row(row), row.metadata)
 
 
 def _write_params(writes: Sequence[StoredWrite]) -> list[tuple[Any, ...]]:
@@ -103,20 +98,8 @@ class _Rows:
     def _row(self, values: Sequence[Any]) -> CheckpointRow | ForeignRow:
         thread, ns, cid, parent, kind, blob, metadata = values
         try:
-            if kind == _NATIVE:
-                step, source, created, record, blobs = _decode_packed(blob)
-                return CheckpointRow(
-                    thread_id=thread,
-                    ns=ns,
-                    checkpoint_id=cid,
-                    parent_id=parent,
-                    step=step,
-                    source=source,
-                    created_at=created,
-                    record=record,
-                    blobs=blobs,
-                    metadata=bytes(metadata or b""),
-                )
+            if kind == NATIVE:
+                return unpack_row(thread, ns, cid, parent, blob, bytes(metadata or b""))
             checkpoint = self.serde.loads_typed((kind, blob))
             return ForeignRow(thread, ns, cid, parent, checkpoint, decode_metadata(bytes(metadata or b"")))
         except CheckpointError:
