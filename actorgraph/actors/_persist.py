@@ -467,6 +467,13 @@ class RunPersistence:
             self.exit_row = None
             self.exit_writes = []
 
+    async def _writer_idle(self) -> None:
+        """Wait while the writer stores a batch."""
+        while self.writing:
+            if self.idle is None:
+                self.idle = anyio.Event()
+            await self.idle.wait()
+
     async def flush(self) -> None:
         """Wait until everything queued is stored (runs the I/O here if nobody is)."""
         if self.durability == "exit":
@@ -479,10 +486,7 @@ class RunPersistence:
             if rows or writes:
                 await self.saver.asave(rows, writes)
             return
-        while self.writing:
-            if self.idle is None:
-                self.idle = anyio.Event()
-            await self.idle.wait()
+        await self._writer_idle()
         if self.queue:
             # store it here rather than wait for the queued writer job to get a turn
             self.draining = True
@@ -497,11 +501,7 @@ class RunPersistence:
         if self.durability == "exit":
             await self.flush()
             return
-        while self.writing:
-            # a batch being stored finishes first (its store is shielded)
-            if self.idle is None:
-                self.idle = anyio.Event()
-            await self.idle.wait()
+        await self._writer_idle()  # a batch being stored finishes first
         batch, self.queue = self.queue, []
         rows = [r for rs, _ in batch for r in rs]
         writes = [w for _, ws in batch for w in ws]

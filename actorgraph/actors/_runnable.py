@@ -27,7 +27,6 @@ from actorgraph.actors._spawn import DetachedTask
 from actorgraph.actors._stream import END_OF_STREAM, NULL_SINK, PrintSink, QueueSink, print_event
 from actorgraph.actors._sync import iterate_sync, run_sync
 from actorgraph.actors._trace import NOT_TRACED, trace_callbacks
-from actorgraph.errors import InvalidUpdateError
 
 __all__ = ("GraphRunnable", "GraphOutput", "ensure_config", "merge_configs", "patch_configurable")
 
@@ -325,6 +324,20 @@ class GraphRunnable:
         callbacks = trace_callbacks(cfg, given, parent)
         if callbacks is not NOT_TRACED:
             return self._run_traced(callbacks, input, cfg, given, run_input, context, sink, parent, opts, detached)
+        return self._execute_run(run_input, cfg, context, sink, parent, opts, detached, None)
+
+    def _execute_run(
+        self,
+        run_input: RunInput,
+        cfg: dict[str, Any],
+        context: Any,
+        sink: Any,
+        parent: Any,
+        opts: _Options,
+        detached: bool,
+        trace: Any,
+    ) -> Awaitable[RunOutcome]:
+        """The ``execute`` coroutine of the run (no coroutine layer of its own)."""
         return execute(
             self.program,
             run_input,
@@ -338,7 +351,7 @@ class GraphRunnable:
             interrupt_after=opts.interrupt_after,
             detached=detached,
             control=opts.control,
-            trace=None,
+            trace=trace,
         )
 
     async def _run_traced(
@@ -364,21 +377,7 @@ class GraphRunnable:
             sync = parent.run.sync_call or parent.run.backend != "asyncio"
         trace = await RunTrace.start(callbacks, cfg, given, input, self.name, sync)
         try:
-            outcome = await execute(
-                self.program,
-                run_input,
-                cfg,
-                context=context,
-                sink=sink,
-                parent=parent,
-                sync_call=opts.sync_call,
-                durability=opts.durability,
-                interrupt_before=opts.interrupt_before,
-                interrupt_after=opts.interrupt_after,
-                detached=detached,
-                control=opts.control,
-                trace=trace,
-            )
+            outcome = await self._execute_run(run_input, cfg, context, sink, parent, opts, detached, trace)
         except BaseException as exc:
             await trace.error(exc)
             raise

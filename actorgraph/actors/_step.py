@@ -244,7 +244,7 @@ class StepState:
         nodes = program.nodes
         step = self.step
         tasks: list[TaskSpec] = []
-        ids = task_id if self.v1_seed is None or seed != self.v1_seed else task_id_v1
+        ids = self._task_ids(seed)
         for i, send in enumerate(self.pending_sends):
             if send.node not in nodes:
                 continue
@@ -296,10 +296,15 @@ class StepState:
             tasks.append(self.pull_task(name, inp, seed, ns))
         return tasks
 
+    def _task_ids(self, seed: str | None) -> Any:
+        """The task-id function of tasks made from checkpoint ``seed``: LangGraph's
+        format-1 one for a step it saved in that format, else ``task_id``."""
+        return task_id if self.v1_seed is None or seed != self.v1_seed else task_id_v1
+
     def pull_task(self, name: str, inp: Any, seed: str | None, ns: str) -> TaskSpec:
         """The task of node ``name`` triggered by its channels in step ``self.step``."""
         node = self.program.nodes[name]
-        ids = task_id if self.v1_seed is None or seed != self.v1_seed else task_id_v1
+        ids = self._task_ids(seed)
         return TaskSpec(
             id=ids(seed, ns, self.step, name, *node.id_parts),
             name=name,
