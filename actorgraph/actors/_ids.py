@@ -84,7 +84,7 @@ def path_str(path: Any) -> str:
 
 def checkpoint_id() -> str:
     """A new UUIDv6: 100-ns timestamp first, so ids sort by creation time."""
-    global _last_ts, _clock_seq
+    global _last_ts
     with _lock:
         ts = time.time_ns() // 100 + 0x01B21DD213814000
         if ts <= _last_ts:

@@ -12,7 +12,7 @@ wants them) and streams under its run's namespace.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from contextvars import ContextVar, Token
+from contextvars import Token
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
@@ -21,7 +21,7 @@ from langchain_core.messages import BaseMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, LLMResult
 
 from actorgraph._runtime import TOOL_CALL_WRITER
-from actorgraph._constants import NS_SEP, PUSH, TAG_HIDDEN, TAG_NOSTREAM
+from actorgraph._constants import NS_SEP, TAG_HIDDEN, TAG_NOSTREAM
 from actorgraph._types import Command
 from actorgraph.actors._context import CURRENT
 from actorgraph.errors import GraphInterrupt

@@ -9,7 +9,7 @@ import functools
 import inspect
 import uuid
 from collections.abc import Callable
-from typing import Annotated, Any, Literal, NoReturn, TypeAlias, overload
+from typing import Annotated, Any, Literal, TypeAlias, overload
 
 from typing_extensions import TypedDict  # pydantic reads it (JSON schemas) on Python < 3.12
 

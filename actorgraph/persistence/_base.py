@@ -21,7 +21,7 @@ from typing import Any
 import msgspec
 
 from actorgraph._constants import TASKS
-from actorgraph.errors import CheckpointError, SerializationError
+from actorgraph.errors import CheckpointError
 from actorgraph.persistence._codec import Codec, make_codec
 from actorgraph.persistence._model import (
     DELTA,

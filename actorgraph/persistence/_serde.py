@@ -28,7 +28,7 @@ import sys
 import uuid
 import zoneinfo
 from collections.abc import Callable, Iterable
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
 import msgspec
 
