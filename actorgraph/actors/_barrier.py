@@ -20,6 +20,7 @@ import msgspec
 from actorgraph._constants import INPUT, INTERRUPT, PUSH, START
 from actorgraph.actors._delta import ensure_message_ids
 from actorgraph.actors._ids import subgraph_namespace, task_id
+from actorgraph.actors._placement import LOOP, NOW, decide
 from actorgraph.actors._messages import Activate, TaskDone, TaskResult, TaskSpec, null_result
 from actorgraph.actors._node import post_activate
 from actorgraph.actors._stream import task_metadata, task_result_view
@@ -584,14 +585,28 @@ class BarrierActor:
             return run.finish_drained()
         waits = []
         persistence = run.persistence
-        if persistence is not None and (persistence.durability == "sync" or (flush and persistence.durability != "exit")):
-            waits.append(persistence.flush())
+        if persistence is not None:
+            if persistence.durability == "sync" or (flush and persistence.durability != "exit"):
+                waits.append(persistence.flush())
+            elif persistence.lagging():
+                # saving fell too far behind (the run's steps outpace the saver): wait for
+                # it, so a crash loses at most MAX_BACKLOG steps and memory stays bounded
+                waits.append(persistence.flush())
         if not first and run.sink.backlog():
             waits.append(run.sink.wait_drained())
         if waits:
             return self._dispatch_after(waits, tasks, done)
+        if persistence is not None and persistence.handing_over():
+            # the writer job queued for this step's rows runs first: once the saver has them
+            # (its own thread does the I/O), a task that blocks this thread can't hold them up
+            run.dispatcher.submit((self._dispatch_job, (tasks, done), None, False))
+            return None
         self._dispatch(tasks, done)
         return None
+
+    def _dispatch_job(self, job: tuple[list[TaskSpec], dict[str, TaskResult]]) -> None:
+        if not self.run.stopping:
+            self._dispatch(*job)
 
     async def _dispatch_after(self, waits: list[Any], tasks: list[TaskSpec], done: dict[str, TaskResult]) -> None:
         for w in waits:
@@ -638,16 +653,21 @@ class BarrierActor:
                 by_node[t.name] = [t]
             else:
                 lst.append(t)
-        inline = run.sync_call and run.alone and len(todo) == 1 and not run.live_stream
-        if len(todo) == 1 and run.messages is None and not run.live_stream and not self.program.retry_policy:
+        inline = False
+        if len(todo) == 1:
             spec = todo[0]
-            node = self.program.nodes[spec.name]
-            if node.run_now or (
-                node.direct
-                and run.sync_call
-                and spec.timeout is None
-                and (run.alone or node.speed.fast())
-            ):
+            persistence = run.persistence
+            where = decide(
+                self.program.nodes[spec.name],
+                sync_call=run.sync_call,
+                alone=run.alone,
+                plain=run.messages is None and not run.live_stream and not self.program.retry_policy,
+                timeout=spec.timeout is not None,
+                live_stream=run.live_stream,
+                saver_caught_up=persistence is None or not persistence.queue,
+            )
+            inline = where is LOOP
+            if where is NOW:
                 # the caller waits anyway: the actor runs it in this turn; the step
                 # closes in a job of its own, so a long chain doesn't deepen the stack
                 r = run.actor(spec.name).run_now(spec)

@@ -131,10 +131,7 @@ class NodeActor:
         try:
             try:
                 inp = self._input(tctx)
-                if node.blocking:
-                    result = ctx.run(node.speed.timed_inline, node.call, inp, tctx)
-                else:
-                    result = ctx.run(node.call, inp, tctx)
+                result = ctx.run(node.call, inp, tctx)
             except ParentCommand as pc:
                 # a subgraph run inside this node sent a Command to its parent: us
                 result = _as_own_command(pc.command)
@@ -372,12 +369,9 @@ class NodeActor:
         node = self.node
         if node.is_async:
             return await node.call(inp, tctx)
-        if not node.blocking:
+        if not node.blocking or (inline and not abandon):
+            # code that never blocks, or the lone task of a sync call (see _placement)
             result = node.call(inp, tctx)
-        elif node.inline_ok and not abandon and (inline or (self.run.sync_call and node.speed.proved_fast())):
-            # on the loop thread: the task is alone in its sync call, or the node has
-            # proved fast (so running it here costs its siblings nothing)
-            result = node.speed.timed_inline(node.call, inp, tctx)
         else:
             run = self.run
             if run.loop_token is None:
@@ -385,18 +379,11 @@ class NodeActor:
                 # invokes): it needs the loop's token
                 run.loop_token = anyio.lowlevel.current_token()
             ctx = contextvars.copy_context()
-            speed = node.speed
             if run.sync_call and not abandon:
                 # a sync call's private asyncio loop: the cheap, immediate thread hop
-                probe = speed.claim_probe() if node.inline_ok else None
-                if probe is None:
-                    result = await run_in_thread(speed.timed, ctx.run, node.call, inp, tctx)
-                else:
-                    result = await run_in_thread(speed.timed_probe, probe, ctx.run, node.call, inp, tctx)
+                result = await run_in_thread(ctx.run, node.call, inp, tctx)
             else:
-                result = await anyio.to_thread.run_sync(
-                    speed.timed, ctx.run, node.call, inp, tctx, abandon_on_cancel=abandon
-                )
+                result = await anyio.to_thread.run_sync(ctx.run, node.call, inp, tctx, abandon_on_cancel=abandon)
         if inspect.isawaitable(result):  # a sync callable that returned a coroutine
             result = await result
         return result

@@ -42,9 +42,12 @@ if TYPE_CHECKING:
     from actorgraph.actors._run import RunState
     from actorgraph.actors._step import StepState
 
-__all__ = ("CONTROL_CHANNELS", "DURABILITY_MODES", "RunPersistence", "decode_pending")
+__all__ = ("CONTROL_CHANNELS", "DURABILITY_MODES", "MAX_BACKLOG", "RunPersistence", "decode_pending")
 
 DURABILITY_MODES = ("sync", "async", "exit")
+MAX_BACKLOG = 64
+"""Under ``"async"``, how many checkpoints may wait for the writer before the run waits
+for it: a crash loses at most these and the batch being stored (2 x 64 steps)."""
 CONTROL_CHANNELS = frozenset({ERROR, INTERRUPT, RESUME})
 _WRITE_SLOTS = {ERROR: -1, INTERRUPT: -3, RESUME: -4}
 _record_decoder = msgspec.msgpack.Decoder(CheckpointRecord)
@@ -95,6 +98,7 @@ class RunPersistence:
         "exit_run",
         "base_parent",
         "shield",
+        "backlog",
     )
 
     def __init__(self, run: RunState, saver: Any, thread: str, durability: str) -> None:
@@ -115,6 +119,8 @@ class RunPersistence:
         self.blob_state: dict[str, tuple[Any, Blob]] = {}
         self.dirty: set[str] = set()
         self.queue: list[tuple[list[CheckpointRow], list[tuple[str, str, str, WriteRow]]]] = []
+        self.backlog = 0
+        """Checkpoints queued for the writer (bounded by ``MAX_BACKLOG``)."""
         # draining: a writer job is queued or running; writing: one is storing a batch now
         self.draining = False
         self.writing = False
@@ -404,9 +410,20 @@ class RunPersistence:
         if not rows and not writes:
             return
         self.queue.append((list(rows), list(writes)))
+        self.backlog += len(rows)
         if not self.draining:
             self.draining = True
             self.run.dispatcher.submit((self._drain, None, None, False))
+
+    def lagging(self) -> bool:
+        """Whether the writer has fallen ``MAX_BACKLOG`` checkpoints behind (the run then
+        waits for it before its next step)."""
+        return self.backlog >= MAX_BACKLOG
+
+    def handing_over(self) -> bool:
+        """Whether rows are queued for a writer job that hasn't started yet (once it
+        starts, our savers have the rows: their own thread stores them)."""
+        return bool(self.queue) and not self.writing
 
     def _exit_row(self, row: CheckpointRow) -> CheckpointRow:
         """``row`` as "exit" mode stores it: its parent is the last stored checkpoint,
@@ -439,6 +456,7 @@ class RunPersistence:
         try:
             while self.queue:
                 batch, self.queue = self.queue, []
+                self.backlog = 0
                 rows = [r for rs, _ in batch for r in rs]
                 writes = [w for _, ws in batch for w in ws]
                 try:
@@ -503,6 +521,7 @@ class RunPersistence:
             return
         await self._writer_idle()  # a batch being stored finishes first
         batch, self.queue = self.queue, []
+        self.backlog = 0
         rows = [r for rs, _ in batch for r in rs]
         writes = [w for _, ws in batch for w in ws]
         if rows or writes:

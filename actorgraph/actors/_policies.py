@@ -1,5 +1,4 @@
-"""Per-node policies applied around one task: retry, timeout, cache, and where a sync
-node runs (``NodeSpeed``).
+"""Per-node policies applied around one task: retry, timeout and cache.
 
 Validation happens once, when a policy is attached to a node; at run time this module
 only matches an exception to a policy, computes a backoff, bounds an attempt's time and
@@ -8,10 +7,8 @@ builds cache keys.
 
 from __future__ import annotations
 
-import gc
 import inspect
 import random
-import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -24,7 +21,6 @@ from actorgraph.errors import NodeTimeoutError
 
 __all__ = (
     "CACHE_NS",
-    "NodeSpeed",
     "backoff",
     "cache_key",
     "matching_policy",
@@ -135,112 +131,6 @@ def function_identity(fn: Any) -> str:
     if not (inspect.isfunction(target) or inspect.ismethod(target)):
         target = type(target)
     return f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', '?')}"
-
-
-_collections = [0]
-"""Cycle-collector runs in this process (``NodeSpeed`` ignores calls they paused)."""
-
-
-def _count_collection(phase: str, info: dict[str, Any]) -> None:
-    if phase == "stop":
-        _collections[0] += 1
-
-
-gc.callbacks.append(_count_collection)
-
-
-class NodeSpeed:
-    """Where a sync node runs in a sync call, from how long its calls take.
-
-    A worker-thread hop costs 20-80 us; a node like ``lambda s: {"x": s["x"] + 1}`` takes
-    1 us. So a node whose last ``need`` calls (one at first) each took under
-    ``FAST_CALL`` runs on the event loop's thread even beside other tasks of its step (a
-    fan-out of tiny nodes then costs no thread hops), while a node that blocks or
-    computes for longer runs in a worker thread, so its siblings run in parallel.
-
-    A node starts out unmeasured: its first call runs in a thread as a probe, and the
-    next call that comes meanwhile (a fan-out) holds the loop up to ``PROBE_WAIT`` for
-    its verdict, rather than every sibling going to a thread on a guess (or parking, and
-    all the fan-out's runs piling up at once). If the probe is slower than that, the
-    node is treated as slow until it reports. One call on the loop thread over
-    ``SLOW_INLINE`` sends the node back to threads and doubles ``need``: a node that
-    starts blocking holds its siblings up once, and a node that blocks now and then
-    ever more rarely. A call during which the cycle collector ran doesn't count (the
-    pause is the collector's, not the node's). Only sync calls (``invoke``/``stream``)
-    use this: their event loop is private, while an ``ainvoke`` caller's loop never runs
-    a sync node. Updates from several threads may race; that only loses a count.
-    """
-
-    __slots__ = ("streak", "need", "known", "_probe", "_waited")
-
-    FAST_CALL = 0.0002
-    SLOW_INLINE = 0.001
-    STREAK = 1
-    MAX_STREAK = 4096
-    PROBE_WAIT = 0.002
-
-    def __init__(self) -> None:
-        self.streak = 0
-        self.need = self.STREAK
-        self.known = False  # a call has been measured
-        self._probe: threading.Event | None = None  # set when the first call is measured
-        self._waited = False  # a call already waited for the probe, in vain
-
-    def fast(self) -> bool:
-        return self.streak >= self.need
-
-    def proved_fast(self) -> bool:
-        """Whether a call may run on the loop thread beside its siblings (while the
-        node's first call is out measuring it, wait a little for the verdict, once)."""
-        if self.streak >= self.need:
-            return True
-        probe = self._probe
-        if probe is not None and not self.known and not self._waited:
-            if not probe.wait(self.PROBE_WAIT):
-                self._waited = True
-        return self.streak >= self.need
-
-    def claim_probe(self) -> threading.Event | None:
-        """For a call going to a thread: if the node is unmeasured and nobody measures
-        it yet, this call is the probe; run it with ``timed_probe``."""
-        if self.known or self._probe is not None:
-            return None
-        self._probe = threading.Event()
-        return self._probe
-
-    def timed_probe(self, probe: threading.Event, fn: Callable[..., Any], *args: Any) -> Any:
-        try:
-            return self.timed(fn, *args)
-        finally:
-            probe.set()
-
-    def timed(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Call ``fn(*args)`` (in a worker thread) and note how long it took."""
-        start = time.perf_counter()
-        try:
-            return fn(*args)
-        finally:
-            if time.perf_counter() - start < self.FAST_CALL:
-                self.streak = min(self.streak + 1, self.MAX_STREAK)
-            else:
-                self.streak = 0
-            self.known = True
-
-    def timed_inline(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Call ``fn(*args)`` on the loop thread and note how long it took."""
-        collections = _collections[0]
-        start = time.perf_counter()
-        try:
-            return fn(*args)
-        finally:
-            took = time.perf_counter() - start
-            if took > self.SLOW_INLINE:
-                if _collections[0] == collections:  # the collector didn't run meanwhile
-                    self.streak = 0
-                    self.need = min(self.need * 2, self.MAX_STREAK)
-            elif took < self.FAST_CALL:
-                self.streak = min(self.streak + 1, self.MAX_STREAK)
-            self.known = True
 
 
 class Progress:

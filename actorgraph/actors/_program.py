@@ -17,7 +17,6 @@ import msgspec
 
 from actorgraph._constants import PULL
 from actorgraph._types import CachePolicy, RetryPolicy, TimeoutPolicy
-from actorgraph.actors._policies import NodeSpeed
 from actorgraph.channels import BaseChannel
 
 __all__ = ("GraphStatistics", "ManagedValue", "NodeSpec", "Program", "ProgramCounters")
@@ -62,7 +61,6 @@ class NodeSpec:
         "inline_ok",
         "run_now",
         "direct",
-        "speed",
         "id_parts",
     )
 
@@ -135,7 +133,6 @@ class NodeSpec:
         self.direct = (
             not is_async and inline_ok and sync_finish and not retry_policy and cache_policy is None and timeout is None
         )
-        self.speed = NodeSpeed()
         # what its pull tasks' ids hash after the node's name (as LangGraph's do)
         self.id_parts = (PULL, *sorted(self.triggers))
 
@@ -149,15 +146,13 @@ class NodeSpec:
 
     def copy(self, update: Mapping[str, Any]) -> NodeSpec:
         """A copy with the attributes in ``update`` replaced (LangGraph's
-        ``PregelNode.copy``); the copy keeps its own speed statistics."""
+        ``PregelNode.copy``)."""
         unknown = set(update) - set(self.__slots__)
         if unknown:
             raise AttributeError(f"NodeSpec '{self.name}' has no attributes {sorted(unknown)}")
         new = object.__new__(NodeSpec)
         for name in self.__slots__:
             setattr(new, name, update[name] if name in update else getattr(self, name))
-        if "speed" not in update:
-            new.speed = NodeSpeed()
         return new
 
     # -- LangGraph's PregelNode surface (``graph.nodes["x"].bound`` / ``.invoke``) --------

@@ -28,6 +28,7 @@ from actorgraph.persistence._model import NATIVE, CheckpointRow, ForeignRow, Wri
 from actorgraph.persistence._saver_api import Checkpoint
 from actorgraph.persistence._serde import JsonPlusSerializer
 from actorgraph.persistence._serde_protocols import SerializerProtocol
+from actorgraph.persistence._threads import in_thread
 from actorgraph.persistence._sqlite_utils import ANCESTORS_SQL, CHECKPOINT_COLUMNS, SCHEMA, pending_writes_sql, search_where
 
 __all__ = ("AsyncSqliteSaver", "SqliteSaver")
@@ -296,7 +297,7 @@ class SqliteSaver(_Rows, RowCheckpointSaver):
 
     # async calls: the same statements in a worker thread
     async def _awrite(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True) -> None:
-        await anyio.to_thread.run_sync(lambda: self._write(rows, writes, replace=replace))
+        await in_thread(lambda: self._write(rows, writes, replace=replace))
 
     async def _aput_foreign(self, *args: Any) -> None:
         await anyio.to_thread.run_sync(self._put_foreign, *args)
