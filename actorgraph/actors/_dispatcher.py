@@ -22,7 +22,7 @@ from typing import Any
 import anyio
 import msgspec
 
-from actorgraph.actors._spawn import WorkerGroup, cancel_scope_class
+from actorgraph.actors._spawn import ThreadPort, WorkerGroup, cancel_scope_class, thread_pool
 
 __all__ = ("Dispatcher", "DispatcherStatistics", "Job")
 
@@ -110,6 +110,8 @@ class Dispatcher:
         "peak_workers",
         "_running",
         "_scope_class",
+        "_port",
+        "in_thread",
     )
 
     def __init__(self, group: WorkerGroup, max_workers: int | None = None) -> None:
@@ -128,6 +130,9 @@ class Dispatcher:
         # root worker counts from the start: jobs submitted before ``run_root`` are its own
         self._running = 1
         self._scope_class = cancel_scope_class(group.backend or "other")
+        # sync node tasks running in worker threads (``to_thread``): the run waits for them
+        self._port: ThreadPort | None = None
+        self.in_thread = 0
 
     # -- scheduling (sync, called from jobs) -------------------------------------------
     def submit(self, job: Job) -> None:
@@ -151,6 +156,38 @@ class Dispatcher:
                 w.set()
             else:
                 self._grow()
+
+    def to_thread(self, fn: Callable[[Any], Any], arg: Any, deliver: Callable[[Any], None]) -> None:
+        """Run ``fn(arg)`` (sync code that must not raise) in a worker thread, then
+        ``deliver`` its result on the loop thread, as a job is run. No task waits for the
+        thread meanwhile: the run ends only once every such call has been delivered.
+        asyncio only (the sync calls' private loops)."""
+        port = self._port
+        if port is None:
+            import asyncio
+
+            port = self._port = ThreadPort(asyncio.get_running_loop(), self._delivered)
+        self.in_thread += 1
+        thread_pool().submit_call(_call_and_put, (port, fn, arg, deliver))
+
+    def _delivered(self, batch: list[tuple[Callable[[Any], None], Any]]) -> None:
+        self.in_thread -= len(batch)
+        for deliver, item in batch:
+            try:
+                deliver(item)
+            except BaseException as exc:  # deliver handles its own errors: this is a bug
+                self.fail(exc)
+        if self.in_thread == 0 and self.done:
+            w = self._root_wakeup
+            if w is not None:
+                self._root_wakeup = None
+                w.set()
+
+    async def wait_threads(self) -> None:
+        """Wait until every ``to_thread`` call has been delivered."""
+        while self.in_thread:
+            self._root_wakeup = ev = anyio.Event()
+            await ev.wait()
 
     def take(self, job: Job) -> bool:
         """Remove ``job`` from the queue if no worker has picked it yet."""
@@ -192,6 +229,11 @@ class Dispatcher:
         )
 
     @property
+    def unbounded(self) -> bool:
+        """No ``max_concurrency`` (which only jobs count towards)."""
+        return self._max_workers is None
+
+    @property
     def failure(self) -> BaseException | None:
         return self._failure
 
@@ -208,7 +250,9 @@ class Dispatcher:
         """Work in the calling task until the run is done."""
         self._running -= 1  # counted from the start; ``_worker`` counts it again
         await self._worker(root=True)
-        while not self.done:  # root's scope was cancelled mid-task; wait for the barrier
+        # root's scope was cancelled mid-task: wait for the barrier; and for calls still
+        # running in threads (their code may call back into this loop)
+        while not self.done or self.in_thread:
             self._root_wakeup = ev = anyio.Event()
             await ev.wait()
 
@@ -237,7 +281,7 @@ class Dispatcher:
             while True:
                 queue = self._queue
                 if not queue:
-                    if not root or self.done:
+                    if not root or (self.done and not self.in_thread):
                         break
                     self._root_wakeup = ev = anyio.Event()
                     self._running -= 1
@@ -283,3 +327,17 @@ class Dispatcher:
         finally:
             self._running -= 1
             self._workers.discard(w)
+
+
+def _call_and_put(port: ThreadPort, fn: Callable[[Any], Any], arg: Any, deliver: Callable[[Any], None]) -> None:
+    # in a worker thread
+    try:
+        item = fn(arg)
+    except BaseException as exc:  # fn catches what user code raises: this is a bug
+        port.put(_reraise, exc)
+    else:
+        port.put(deliver, item)
+
+
+def _reraise(exc: BaseException) -> None:
+    raise exc

@@ -98,15 +98,34 @@ class NodeActor:
             match mailbox.popleft():
                 case Activate(tasks=tasks, inline_sync=inline):
                     self.activations += 1
-                    messages = self.run.messages
+                    run = self.run
+                    messages = run.messages
+                    # a plain sync node of a sync call: straight to a worker thread, no job
+                    # waits for it (see _placement; the rest need the job's async machinery)
+                    threaded = (
+                        not inline
+                        and self.node.direct
+                        and self.node.blocking
+                        and run.sync_call
+                        and messages is None
+                        and not run.program.retry_policy
+                        and run.dispatcher.unbounded
+                    )
+                    if threaded and run.loop_token is None:
+                        # the code in the thread may call back into this loop (task
+                        # calls, nested invokes): it needs the loop's token
+                        run.loop_token = anyio.lowlevel.current_token()
                     for spec in tasks:
-                        tctx = TaskContext(self.run, spec, self.node)
+                        tctx = TaskContext(run, spec, self.node)
                         tctx.alone = inline
                         ctx = contextvars.copy_context()
                         ctx.run(CURRENT.set, tctx)
                         if messages is not None:
                             messages.setup(tctx, ctx)
-                        submit((run_task, (tctx, inline), ctx, True))
+                        if threaded and spec.timeout is None:
+                            run.dispatcher.to_thread(self._in_thread, (tctx, ctx), self._delivered)
+                        else:
+                            submit((run_task, (tctx, inline), ctx, True))
         self.scheduled = False
         return None
 
@@ -149,6 +168,52 @@ class NodeActor:
             parent_command = CommandMsg(command=pc.command)
         except (Exception, GraphDrained) as exc:
             # GraphDrained: a subgraph run inside this node was drained; so is this run
+            error = exc
+        return self._outcome(tctx, error, interrupts, paused, parent_command, False)
+
+    def _in_thread(self, job: tuple[TaskContext, contextvars.Context]) -> Any:
+        """A plain sync task, in a worker thread: its result (or, for a node that returned
+        an awaitable, ``(tctx, ctx, awaitable)`` for a job to finish); ``None`` if the run
+        stopped before it started."""
+        tctx, ctx = job
+        if self.run.stopping:
+            return None
+        return ctx.run(self._run_plain, tctx, ctx)
+
+    def _delivered(self, outcome: Any) -> None:
+        """Back on the loop thread: report a ``_in_thread`` task's result."""
+        if outcome is None:
+            return
+        if type(outcome) is tuple:
+            tctx, ctx, awaitable = outcome
+            self.started -= 1  # the job counts it
+            self.run.dispatcher.submit((self._run_task, (tctx, False, awaitable), ctx, True))
+            return
+        self.run.post_result(outcome)
+
+    def _run_plain(self, tctx: TaskContext, ctx: contextvars.Context) -> Any:
+        """Run a task of a plain sync node (no policies, a sync router) right here."""
+        node = self.node
+        self.started += 1
+        error: BaseException | None = None
+        interrupts: tuple[Any, ...] = ()
+        parent_command: CommandMsg | None = None
+        paused = False
+        try:
+            try:
+                result = node.call(self._input(tctx), tctx)
+            except ParentCommand as pc:
+                # a subgraph run inside this node sent a Command to its parent: us
+                result = _as_own_command(pc.command)
+            if type(result) is not dict and result is not None and inspect.isawaitable(result):
+                return (tctx, ctx, result)  # a sync callable that returned a coroutine
+            node.finish(tctx, result)
+        except GraphInterrupt as gi:
+            interrupts = tuple(gi.interrupts)
+            paused = True
+        except ParentCommand as pc:
+            parent_command = CommandMsg(command=pc.command)
+        except (Exception, GraphDrained) as exc:
             error = exc
         return self._outcome(tctx, error, interrupts, paused, parent_command, False)
 

@@ -887,6 +887,10 @@ async def execute(
         except BaseException:
             run.stopping = run.cancelling = True
             run.dispatcher.cancel_tasks()
+            if run.dispatcher.in_thread:
+                # sync code still running in threads can't be stopped: wait for it
+                with anyio.CancelScope(shield=True):
+                    await run.dispatcher.wait_threads()
             if run.persistence is not None:
                 with anyio.CancelScope(shield=True):
                     try:

@@ -14,6 +14,7 @@ cancelling it cancels them.
 from __future__ import annotations
 
 import queue
+from collections import deque
 import sys
 import threading
 from collections.abc import Awaitable, Callable
@@ -21,7 +22,7 @@ from typing import Any
 
 import anyio
 
-__all__ = ("WorkerGroup", "DetachedTask", "cancel_scope_class", "current_backend", "run_in_thread")
+__all__ = ("WorkerGroup", "DetachedTask", "ThreadPort", "cancel_scope_class", "current_backend", "run_in_thread", "thread_pool")
 
 _SCOPE_CLASSES: dict[str, type[anyio.CancelScope]] = {}
 
@@ -278,14 +279,57 @@ class _ThreadPool:
                     return
                 continue  # a call claimed this thread: its item is on the way
             loop, fut, fn, args = item
-            try:
-                result = fn(*args)
-            except BaseException as exc:  # delivered to the awaiting task
-                _deliver(loop, fut, None, exc)
+            if fut is None:  # submit_call: fn reports its own outcome
+                try:
+                    fn(*args)
+                except BaseException:  # pragma: no cover - fn catches everything
+                    pass
             else:
-                _deliver(loop, fut, result, None)
+                try:
+                    result = fn(*args)
+                except BaseException as exc:  # delivered to the awaiting task
+                    _deliver(loop, fut, None, exc)
+                else:
+                    _deliver(loop, fut, result, None)
             del item, loop, fut, fn, args
             self._idle.release()
+
+
+    def submit_call(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        """Run ``fn(*args)`` in a worker thread; ``fn`` reports its own outcome."""
+        self.submit(None, None, fn, args)
+
+
+class ThreadPort:
+    """Carries results from worker threads to one event loop: ``put`` from any thread;
+    the loop runs each item's ``deliver(item)``, a batch per wake-up (one
+    ``call_soon_threadsafe`` for however many results arrive meanwhile)."""
+
+    __slots__ = ("_loop", "_items", "_scheduled", "_on_batch")
+
+    def __init__(self, loop: Any, on_batch: Callable[[list[tuple[Callable[[Any], None], Any]]], None]) -> None:
+        self._loop = loop
+        self._items: deque[tuple[Callable[[Any], None], Any]] = deque()
+        self._scheduled = False
+        self._on_batch = on_batch
+
+    def put(self, deliver: Callable[[Any], None], item: Any) -> None:
+        self._items.append((deliver, item))
+        if not self._scheduled:
+            self._scheduled = True
+            try:
+                self._loop.call_soon_threadsafe(self._drain)
+            except RuntimeError:
+                pass  # the loop is closed: nobody waits any more
+
+    def _drain(self) -> None:
+        self._scheduled = False
+        items = self._items
+        batch = []
+        while items:
+            batch.append(items.popleft())
+        if batch:
+            self._on_batch(batch)
 
 
 def _deliver(loop: Any, fut: Any, result: Any, exc: BaseException | None) -> None:
@@ -305,6 +349,11 @@ def _settle(fut: Any, result: Any, exc: BaseException | None) -> None:
 
 
 _POOL = _ThreadPool()
+
+
+def thread_pool() -> _ThreadPool:
+    """The process's pool of worker threads for sync nodes."""
+    return _POOL
 
 
 async def run_in_thread(fn: Callable[..., Any], *args: Any) -> Any:
