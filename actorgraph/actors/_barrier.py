@@ -20,9 +20,10 @@ import msgspec
 from actorgraph._constants import INPUT, INTERRUPT, PUSH, START
 from actorgraph.actors._delta import ensure_message_ids
 from actorgraph.actors._ids import subgraph_namespace, task_id
-from actorgraph.actors._placement import LOOP, NOW, decide
+from actorgraph.actors._dispatcher import Job
+from actorgraph.actors._placement import NOW, Placement, decide
 from actorgraph.actors._messages import Activate, TaskDone, TaskResult, TaskSpec, null_result
-from actorgraph.actors._node import post_activate
+from actorgraph.actors._node import post
 from actorgraph.actors._stream import task_metadata, task_result_view
 from actorgraph.errors import (
     ErrorCode,
@@ -150,11 +151,8 @@ class BarrierActor:
             spec = state.pull_task(START, writes[0][1], run.task_seed(), run.checkpoint_ns)
             self.tasks = [spec]
             self.expected = 1
-            r = run.actor(START).run_now(spec)
-            if r is None:
-                return None  # finished by a job, which posts the result
-            self._on_result(r)
-            return None if run.stopping else self._close_step()
+            post(run.actor(START), Activate(step=state.step, tasks=[spec], placement=NOW, alone=run.alone))
+            return None  # the result comes back in a TaskDone
         if state.versions:
             state.discard_pending()
         if self.program.delta_value_channels:
@@ -265,7 +263,7 @@ class BarrierActor:
         self.mailbox.append(msg)
         if not self.scheduled:
             self.scheduled = True
-            self.run.dispatcher.submit((self.turn, None, None, False))
+            self.run.dispatcher.submit(self.turn)
 
     def turn(self, _: Any) -> Any:
         mailbox = self.mailbox
@@ -362,7 +360,7 @@ class BarrierActor:
                     # their writes are kept, as in LangGraph; then the run stops. A bad
                     # answer to an interrupt lets every sibling finish: one answered in
                     # the same resume mustn't be cut off after its side effects
-                    run.dispatcher.submit((self._fail_after_ready, r, None, False))
+                    run.dispatcher.submit(self._fail_after_ready, r)
             else:
                 self.expected -= 1
             return
@@ -422,7 +420,8 @@ class BarrierActor:
                 return
         spec = self._handler_task(r.task, handler, r.error)
         # the failed task reported; its handler takes its place in the step
-        post_activate(run.actor(handler), Activate(step=spec.step, tasks=[spec], inline_sync=False))
+        where = self._placement(self.program.nodes[handler], alone=False, timeout=False)
+        post(run.actor(handler), Activate(step=spec.step, tasks=[spec], placement=where))
 
     def _handler_task(self, failed: TaskSpec, handler: str, error: Any) -> TaskSpec:
         """The task of ``failed``'s error handler (``error``: the exception, or after a
@@ -599,7 +598,7 @@ class BarrierActor:
         if persistence is not None and persistence.handing_over():
             # the writer job queued for this step's rows runs first: once the saver has them
             # (its own thread does the I/O), a task that blocks this thread can't hold them up
-            run.dispatcher.submit((self._dispatch_job, (tasks, done), None, False))
+            run.dispatcher.submit(self._dispatch_job, (tasks, done))
             return None
         self._dispatch(tasks, done)
         return None
@@ -644,7 +643,7 @@ class BarrierActor:
                 self.results.append(r)
                 self._emit_result(r)
         if not todo:
-            self.run.dispatcher.submit((self._close_now, None, None, False))
+            self.run.dispatcher.submit(self._close_now)
             return
         by_node: dict[str, list[TaskSpec]] = {}
         for t in todo:
@@ -653,34 +652,28 @@ class BarrierActor:
                 by_node[t.name] = [t]
             else:
                 lst.append(t)
-        inline = False
-        if len(todo) == 1:
-            spec = todo[0]
-            persistence = run.persistence
-            where = decide(
-                self.program.nodes[spec.name],
-                sync_call=run.sync_call,
-                alone=run.alone,
-                plain=run.messages is None and not run.live_stream and not self.program.retry_policy,
-                timeout=spec.timeout is not None,
-                live_stream=run.live_stream,
-                saver_caught_up=persistence is None or not persistence.queue,
-            )
-            inline = where is LOOP
-            if where is NOW:
-                # the caller waits anyway: the actor runs it in this turn; the step
-                # closes in a job of its own, so a long chain doesn't deepen the stack
-                r = run.actor(spec.name).run_now(spec)
-                if r is not None:
-                    self._on_result(r)
-                    if self.expected == 0 and not run.stopping:
-                        run.dispatcher.submit((self._close_now, None, None, False))
-                return
         step = self.state.step
         if self.program.step_timeout is not None:
-            run.dispatcher.submit((self._watch_step, step, None, True))
+            run.dispatcher.submit_job(Job(self._watch_step, step, None, True))
+        # the step's only task may be the only work of its sync call
+        alone = len(todo) == 1 and run.alone and run.sync_call and not run.live_stream
+        nodes = self.program.nodes
         for name, specs in by_node.items():
-            post_activate(run.actor(name), Activate(step=step, tasks=specs, inline_sync=inline))
+            where = self._placement(nodes[name], alone=alone, timeout=specs[0].timeout is not None)
+            post(run.actor(name), Activate(step=step, tasks=specs, placement=where, alone=alone))
+
+    def _placement(self, node: Any, *, alone: bool, timeout: bool) -> Placement:
+        run = self.run
+        persistence = run.persistence
+        return decide(
+            node,
+            sync_call=run.sync_call,
+            alone=alone,
+            plain=run.messages is None and not run.live_stream and not self.program.retry_policy,
+            timeout=timeout,
+            live_stream=run.live_stream,
+            saver_caught_up=persistence is None or not persistence.queue,
+        )
 
     async def _watch_step(self, step: int) -> None:
         """Fail the run with ``TimeoutError`` if step ``step`` is still open after the

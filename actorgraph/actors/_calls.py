@@ -23,7 +23,9 @@ import structlog
 from actorgraph._constants import PUSH
 from actorgraph.actors._context import CURRENT, TaskContext, TaskTrace, current_task
 from actorgraph.actors._ids import path_str, task_id
-from actorgraph.actors._messages import TaskResult, TaskSpec
+from actorgraph.actors._dispatcher import Job
+from actorgraph.actors._messages import RunCall, TaskResult, TaskSpec, TaskStart
+from actorgraph.actors._node import post
 from actorgraph.actors._spawn import current_backend
 
 if TYPE_CHECKING:
@@ -91,7 +93,7 @@ class CallFuture:
         job, run = self._job, self._run
         if job is None or run is None:
             return False
-        tctx = job[1][0]
+        tctx = job.arg.task
         if run.dispatcher.take(job):
             # never started: it reports to the step as cancelled, its caller gets the error
             self.mark_cancelled()
@@ -102,6 +104,11 @@ class CallFuture:
             return False
         scope.cancel()
         return True
+
+    def track(self, job: Job, run: Any) -> None:
+        """The job that runs the call (``cancel`` takes it back if it hasn't started)."""
+        self._job = job
+        self._run = run
 
     def mark_cancelled(self) -> None:
         self._cancelled = True
@@ -187,11 +194,10 @@ class CallFuture:
         hasn't started; anything else would block the loop forever."""
         job = self._job
         run = self._run
-        if job is not None and run is not None and not job[0].__self__.node.is_async and run.dispatcher.take(job):
-            fn, (tctx, _), ctx, _ = job
-            coro = fn((tctx, True))
+        if job is not None and run is not None and not job.arg.task.node.is_async and run.dispatcher.take(job):
+            coro = job.run(TaskStart(job.arg.task, inline=True))
             try:
-                ctx.run(coro.send, None)
+                job.context.run(coro.send, None)
             except StopIteration:
                 return
             coro.close()  # a sync call runs to the end in one go; this is unreachable
@@ -283,7 +289,6 @@ def _submit(run: RunState, node: NodeSpec, spec: TaskSpec, future: CallFuture, t
     if run.stopping:
         future.set_exception(anyio.get_cancelled_exc_class()())
         return
-    actor = run.call_actor(node)
     tctx = TaskContext(run, spec, node)
     tctx.future = future
     if run.trace is not None:
@@ -294,7 +299,4 @@ def _submit(run: RunState, node: NodeSpec, spec: TaskSpec, future: CallFuture, t
         run.messages.setup(tctx, ctx)
     run.barrier.expect_call()
     run.barrier.call_started(spec)
-    job = (actor._run_task, (tctx, False), ctx, True)
-    future._job = job
-    future._run = run
-    run.dispatcher.submit(job)
+    post(run.call_actor(node), RunCall(task=tctx, context=ctx))

@@ -26,9 +26,16 @@ from actorgraph.actors._spawn import ThreadPort, WorkerGroup, cancel_scope_class
 
 __all__ = ("Dispatcher", "DispatcherStatistics", "Job")
 
-# (function, argument, context or None, is_task): function(argument) returns None when it
-# finished synchronously, or a coroutine to drive.
-Job = tuple[Callable[[Any], Coroutine[Any, Any, Any] | None], Any, Context | None, bool]
+
+class Job(msgspec.Struct, frozen=True):
+    """One unit of work handed to the dispatcher: ``run(arg)`` returns None when it
+    finished synchronously, or a coroutine for the worker to drive (in ``context``)."""
+
+    run: Callable[[Any], Coroutine[Any, Any, Any] | None]
+    arg: Any = None
+    context: Context | None = None
+    task: bool = False
+    """A node task (``cancel_tasks`` cancels it), not an actor's turn."""
 
 
 class _Resume:
@@ -135,7 +142,18 @@ class Dispatcher:
         self.in_thread = 0
 
     # -- scheduling (sync, called from jobs) -------------------------------------------
-    def submit(self, job: Job) -> None:
+    def submit(self, run: Callable[[Any], Any], arg: Any = None) -> None:
+        """Queue an actor's turn (or other engine work) ``run(arg)``."""
+        self.submit_job(Job(run, arg))
+
+    def submit_task(self, run: Callable[[Any], Any], arg: Any, context: Context) -> Job:
+        """Queue a node task ``run(arg)``, run in ``context``; the job can be ``take``n
+        back until a worker picks it up."""
+        job = Job(run, arg, context, True)
+        self.submit_job(job)
+        return job
+
+    def submit_job(self, job: Job) -> None:
         self._queue.append(job)
         w = self._root_wakeup
         if w is not None:
@@ -214,7 +232,7 @@ class Dispatcher:
 
     def cancel_tasks(self) -> None:
         """Cancel every worker that is running a node task, and drop queued tasks."""
-        self._queue = deque(job for job in self._queue if not job[3])
+        self._queue = deque(job for job in self._queue if not job.task)
         for w in list(self._workers):
             if w.in_task and w.scope is not None:
                 w.scope.cancel()
@@ -290,7 +308,9 @@ class Dispatcher:
                     finally:
                         self._running += 1
                     continue
-                fn, arg, ctx, is_task = queue.popleft()
+                job = queue.popleft()
+                ctx = job.context
+                is_task = job.task
                 if is_task and w.scope is None:
                     # cancel_tasks() cancels node tasks through this scope. It is entered
                     # between jobs (so it nests correctly with scopes the jobs open) and
@@ -300,7 +320,8 @@ class Dispatcher:
                     w.scope.__enter__()
                 self.jobs_run += 1
                 try:
-                    coro = fn(arg)
+                    coro = job.run(job.arg)
+                    del job
                     if coro is None:
                         continue
                     try:

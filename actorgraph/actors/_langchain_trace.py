@@ -290,18 +290,10 @@ class TracedNodeActor(NodeActor):
 
     __slots__ = ()
 
-    def run_now(self, spec: TaskSpec) -> TaskResult | None:
-        # traced tasks report from a job: LangChain's async handlers need the loop
-        run = self.run
-        tctx = TaskContext(run, spec, self.node)
-        tctx.alone = True
-        ctx = contextvars.copy_context()
-        ctx.run(CURRENT.set, tctx)
-        if run.messages is not None:
-            run.messages.setup(tctx, ctx)
-        self.activations += 1
-        run.dispatcher.submit((self._run_task, (tctx, True), ctx, True))
-        return None
+    @property
+    def plain(self) -> bool:
+        # traced tasks run in jobs: LangChain's async handlers need the loop
+        return False
 
     async def _attempts(self, tctx: TaskContext, inp: Any, inline: bool, first: Any = None) -> None:
         node = self.node

@@ -1,10 +1,21 @@
 """The typed mailbox messages actors exchange. Frozen msgspec Structs: cheap to build,
 impossible to mutate in flight.
 
-    Activate   barrier -> node actor   the node's tasks for one super-step
+    Activate   barrier -> node actor   the node's tasks for one super-step, and where
+                                       they run (a ``Placement``)
+    RunCall    caller -> task actor    one call of a ``@task`` (its future, its context)
     TaskDone   node actor -> barrier   results of finished tasks (batched)
     SendMsg    a Send, on its way from a task to the barrier, which routes it next step
     CommandMsg a Command for an enclosing graph (``graph=Command.PARENT``)
+
+A node actor hands each task to whoever runs it as a ``TaskStart`` (the argument of a
+dispatcher ``Job``, or of a worker thread's call).
+
+How a Send travels: the node returns ``Send(...)``; its ``finish`` (graph/_compile.py)
+records a ``SendMsg`` on the task; the task's ``TaskResult`` carries it to the barrier in a
+``TaskDone``; the barrier's ``StepState.apply_results`` (actors/_step.py) queues it as a
+pending send and ``prepare`` turns it into the next step's push ``TaskSpec``, which the
+barrier sends to the target node's actor in an ``Activate``.
 """
 
 from __future__ import annotations
@@ -18,8 +29,19 @@ from typing import Any
 import msgspec
 
 from actorgraph._constants import INPUT, NULL_TASK_ID, PULL
+from actorgraph.actors._placement import Placement
 
-__all__ = ("Activate", "CommandMsg", "SendMsg", "TaskDone", "TaskResult", "TaskSpec", "null_result")
+__all__ = (
+    "Activate",
+    "CommandMsg",
+    "RunCall",
+    "SendMsg",
+    "TaskDone",
+    "TaskResult",
+    "TaskSpec",
+    "TaskStart",
+    "null_result",
+)
 
 
 class TaskSpec(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -80,8 +102,30 @@ class TaskResult(msgspec.Struct, frozen=True, kw_only=True):
 class Activate(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     step: int
     tasks: list[TaskSpec]
-    inline_sync: bool
-    """Whether sync nodes may run on the event loop thread (a lone task of a sync run)."""
+    placement: Placement
+    """Where the tasks run (``_placement.decide``)."""
+    alone: bool = False
+    """The task is the only work of its sync call (graphs it runs as subgraphs are too)."""
+
+
+class RunCall(msgspec.Struct, frozen=True, kw_only=True):
+    """Run one call of a ``@task``: ``task`` is the call's ``TaskContext`` (its future
+    set), ``context`` the contextvars it runs in."""
+
+    task: Any
+    context: Any
+
+
+class TaskStart(msgspec.Struct, frozen=True):
+    """A task handed to whoever runs it (a dispatcher job or a worker thread)."""
+
+    task: Any
+    """Its ``TaskContext``."""
+    inline: bool = False
+    """Sync code may run on the event loop's thread (placement NOW or LOOP)."""
+    first: Any = None
+    """The awaitable the node already returned (a sync callable that returned a
+    coroutine): the job finishes it."""
 
 
 class TaskDone(msgspec.Struct, frozen=True, kw_only=True, gc=False):

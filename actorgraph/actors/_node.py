@@ -1,10 +1,11 @@
 """NodeActor: one per graph node, alive for the whole run.
 
 It receives one ``Activate`` per super-step carrying all of its tasks (a fan-out of 10,000
-Sends is one message), submits each task to the dispatcher, and answers each with a
-``TaskDone`` to the barrier. A task runs the user's function (async on the loop, sync on
-the loop when it is the step's only task of a sync call, otherwise in a worker thread),
-then the node's ``finish`` turns the result into writes and sends.
+Sends is one message) and where they run (``_placement``): NOW, in its turn; LOOP, as a
+dispatcher job; WORKER, in a worker thread (straight there for a plain sync node, else
+from a job). A ``@task``'s actor receives a ``RunCall`` per call. Each task runs the
+user's function, then the node's ``finish`` turns the result into writes and sends, and
+its ``TaskResult`` goes to the barrier in a ``TaskDone``.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ import msgspec
 from actorgraph._constants import PULL
 from actorgraph._types import Command
 from actorgraph.actors._context import CURRENT, TaskContext
+from actorgraph.actors._dispatcher import Job
 from actorgraph.actors._spawn import cancel_scope_class, cancellation_requested, run_in_thread
-from actorgraph.actors._messages import Activate, CommandMsg, SendMsg, TaskResult, TaskSpec
+from actorgraph.actors._messages import Activate, CommandMsg, RunCall, SendMsg, TaskResult, TaskSpec, TaskStart
+from actorgraph.actors._placement import NOW, WORKER, Placement
 from actorgraph.actors._policies import (
     CACHE_NS,
     backoff,
@@ -40,7 +43,7 @@ if TYPE_CHECKING:
     from actorgraph.actors._program import NodeSpec
     from actorgraph.actors._run import RunState
 
-__all__ = ("NodeActor", "NodeStatistics", "post_activate")
+__all__ = ("NodeActor", "NodeStatistics", "post")
 
 
 class NodeStatistics(msgspec.Struct, frozen=True, kw_only=True):
@@ -70,7 +73,7 @@ class NodeActor:
     def __init__(self, node: NodeSpec, run: RunState) -> None:
         self.node = node
         self.run = run
-        self.mailbox: deque[Activate] = deque()
+        self.mailbox: deque[Activate | RunCall] = deque()
         self.scheduled = False
         self.activations = 0
         self.started = 0
@@ -89,91 +92,57 @@ class NodeActor:
         )
 
     # -- actor turn --------------------------------------------------------------------
-    def turn(self, _: Any) -> None:
-        """Handle every message in the mailbox (called by a dispatcher worker)."""
+    def turn(self, _: Any = None) -> None:
+        """Handle every message in the mailbox (a dispatcher job, or inline when the
+        placement is NOW)."""
         mailbox = self.mailbox
-        submit = self.run.dispatcher.submit
-        run_task = self._run_task
         while mailbox:
             match mailbox.popleft():
-                case Activate(tasks=tasks, inline_sync=inline):
+                case Activate(tasks=tasks, placement=placement, alone=alone):
                     self.activations += 1
-                    run = self.run
-                    messages = run.messages
-                    # a plain sync node of a sync call: straight to a worker thread, no job
-                    # waits for it (see _placement; the rest need the job's async machinery)
-                    threaded = (
-                        not inline
-                        and self.node.direct
-                        and self.node.blocking
-                        and run.sync_call
-                        and messages is None
-                        and not run.program.retry_policy
-                        and run.dispatcher.unbounded
-                    )
-                    if threaded and run.loop_token is None:
-                        # the code in the thread may call back into this loop (task
-                        # calls, nested invokes): it needs the loop's token
-                        run.loop_token = anyio.lowlevel.current_token()
                     for spec in tasks:
-                        tctx = TaskContext(run, spec, self.node)
-                        tctx.alone = inline
-                        ctx = contextvars.copy_context()
-                        ctx.run(CURRENT.set, tctx)
-                        if messages is not None:
-                            messages.setup(tctx, ctx)
-                        if threaded and spec.timeout is None:
-                            run.dispatcher.to_thread(self._in_thread, (tctx, ctx), self._delivered)
-                        else:
-                            submit((run_task, (tctx, inline), ctx, True))
+                        self._start(spec, placement, alone)
+                case RunCall(task=tctx, context=ctx):
+                    run = self.run
+                    job = run.dispatcher.submit_task(self._run_task, TaskStart(tctx), ctx)
+                    tctx.future.track(job, run)
         self.scheduled = False
         return None
 
-    # -- one task ----------------------------------------------------------------------
-    def run_now(self, spec: TaskSpec) -> TaskResult | None:
-        """Run one task synchronously, in the caller's turn, with no job and no mailbox
-        round trip: ``__start__`` (it maps the input), or the lone task of a sync call
-        whose node is sync, has no retry, timeout or cache policy and no async router
-        (``direct``). ``None``: the node returned an awaitable, which a job finishes."""
+    def _start(self, spec: TaskSpec, placement: Placement, alone: bool) -> None:
         run = self.run
-        node = self.node
-        tctx = TaskContext(run, spec, node)
-        tctx.alone = True
+        tctx = TaskContext(run, spec, self.node)
+        tctx.alone = alone
         ctx = contextvars.copy_context()
         ctx.run(CURRENT.set, tctx)
-        self.activations += 1
-        self.started += 1
-        error: BaseException | None = None
-        interrupts: tuple[Any, ...] = ()
-        parent_command: CommandMsg | None = None
-        paused = False
-        try:
-            try:
-                inp = self._input(tctx)
-                result = ctx.run(node.call, inp, tctx)
-            except ParentCommand as pc:
-                # a subgraph run inside this node sent a Command to its parent: us
-                result = _as_own_command(pc.command)
-            if type(result) is not dict and result is not None and inspect.isawaitable(result):
-                # a sync callable that returned a coroutine
-                self.started -= 1  # the job counts it
-                run.dispatcher.submit((self._run_task, (tctx, True, result), ctx, True))
-                return None
-            if ctx.run(node.finish, tctx, result) is not None:  # pragma: no cover
-                raise RuntimeError(f"node '{node.name}' has an async router: it can't run synchronously")
-        except GraphInterrupt as gi:
-            interrupts = tuple(gi.interrupts)
-            paused = True
-        except ParentCommand as pc:
-            parent_command = CommandMsg(command=pc.command)
-        except (Exception, GraphDrained) as exc:
-            # GraphDrained: a subgraph run inside this node was drained; so is this run
-            error = exc
-        return self._outcome(tctx, error, interrupts, paused, parent_command, False)
+        if run.messages is not None:
+            run.messages.setup(tctx, ctx)
+        if placement is WORKER:
+            if self.plain and run.sync_call and spec.timeout is None and run.dispatcher.unbounded:
+                # straight to a worker thread: no job waits for it
+                if run.loop_token is None:
+                    # the code in the thread may call back into this loop (task calls,
+                    # nested invokes): it needs the loop's token
+                    run.loop_token = anyio.lowlevel.current_token()
+                run.dispatcher.to_thread(self._in_thread, (tctx, ctx), self._delivered)
+                return
+            run.dispatcher.submit_task(self._run_task, TaskStart(tctx), ctx)
+        elif placement is NOW and self.plain:
+            # the caller waits for it anyway: run it in this turn
+            self._delivered(ctx.run(self._run_plain, tctx, ctx))
+        else:
+            run.dispatcher.submit_task(self._run_task, TaskStart(tctx, inline=True), ctx)
 
+    @property
+    def plain(self) -> bool:
+        """Whether this actor's tasks may run without the job's async machinery (a sync
+        node with no policies and a sync router, in a run that streams no messages)."""
+        run = self.run
+        return self.node.direct and run.messages is None and not run.program.retry_policy
+
+    # -- one task ----------------------------------------------------------------------
     def _in_thread(self, job: tuple[TaskContext, contextvars.Context]) -> Any:
-        """A plain sync task, in a worker thread: its result (or, for a node that returned
-        an awaitable, ``(tctx, ctx, awaitable)`` for a job to finish); ``None`` if the run
+        """A plain sync task, in a worker thread: see ``_run_plain``; ``None`` if the run
         stopped before it started."""
         tctx, ctx = job
         if self.run.stopping:
@@ -181,18 +150,19 @@ class NodeActor:
         return ctx.run(self._run_plain, tctx, ctx)
 
     def _delivered(self, outcome: Any) -> None:
-        """Back on the loop thread: report a ``_in_thread`` task's result."""
+        """On the loop thread: report a ``_run_plain`` task's result."""
         if outcome is None:
             return
-        if type(outcome) is tuple:
-            tctx, ctx, awaitable = outcome
+        if type(outcome) is Job:
             self.started -= 1  # the job counts it
-            self.run.dispatcher.submit((self._run_task, (tctx, False, awaitable), ctx, True))
+            self.run.dispatcher.submit_job(outcome)
             return
         self.run.post_result(outcome)
 
     def _run_plain(self, tctx: TaskContext, ctx: contextvars.Context) -> Any:
-        """Run a task of a plain sync node (no policies, a sync router) right here."""
+        """Run a task of a plain node right here (the barrier's turn, or a worker thread):
+        its ``TaskResult``, or the ``Job`` that finishes the awaitable a sync callable
+        returned."""
         node = self.node
         self.started += 1
         error: BaseException | None = None
@@ -206,7 +176,7 @@ class NodeActor:
                 # a subgraph run inside this node sent a Command to its parent: us
                 result = _as_own_command(pc.command)
             if type(result) is not dict and result is not None and inspect.isawaitable(result):
-                return (tctx, ctx, result)  # a sync callable that returned a coroutine
+                return Job(self._run_task, TaskStart(tctx, inline=True, first=result), ctx, True)
             node.finish(tctx, result)
         except GraphInterrupt as gi:
             interrupts = tuple(gi.interrupts)
@@ -214,14 +184,13 @@ class NodeActor:
         except ParentCommand as pc:
             parent_command = CommandMsg(command=pc.command)
         except (Exception, GraphDrained) as exc:
+            # GraphDrained: a subgraph run inside this node was drained; so is this run
             error = exc
         return self._outcome(tctx, error, interrupts, paused, parent_command, False)
 
-    async def _run_task(self, job: tuple[Any, ...]) -> None:
-        """A task as a job: ``(tctx, inline)``, or ``(tctx, inline, awaitable)`` to finish
-        a ``run_now`` task whose node returned an awaitable."""
-        tctx, inline = job[0], job[1]
-        first = job[2] if len(job) > 2 else None
+    async def _run_task(self, start: TaskStart) -> None:
+        """A task as a dispatcher job."""
+        tctx, inline, first = start.task, start.inline, start.first
         run = self.run
         if run.stopping:
             if first is not None and inspect.iscoroutine(first):
@@ -458,10 +427,16 @@ def _as_own_command(cmd: Command[Any]) -> Command[Any]:
     return Command(update=cmd.update, goto=cmd.goto, resume=cmd.resume)
 
 
-def post_activate(actor: NodeActor, msg: Activate) -> None:
-    """Deliver ``msg`` to ``actor`` and schedule its turn."""
+def post(actor: NodeActor, msg: Activate | RunCall) -> None:
+    """Deliver ``msg`` to ``actor``: its turn runs at once for a call or a placement of
+    NOW (the hop is skipped, not the message), else as a dispatcher job."""
     actor.mailbox.append(msg)
     if not actor.scheduled:
         actor.scheduled = True
-        actor.run.dispatcher.submit((actor.turn, None, None, False))
+        if isinstance(msg, RunCall) or msg.placement is NOW:
+            # (a RunCall's turn only queues the call's job: the caller gets a future it
+            # can cancel, or run in place, at once)
+            actor.turn()
+        else:
+            actor.run.dispatcher.submit(actor.turn)
 

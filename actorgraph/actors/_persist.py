@@ -413,7 +413,7 @@ class RunPersistence:
         self.backlog += len(rows)
         if not self.draining:
             self.draining = True
-            self.run.dispatcher.submit((self._drain, None, None, False))
+            self.run.dispatcher.submit(self._drain)
 
     def lagging(self) -> bool:
         """Whether the writer has fallen ``MAX_BACKLOG`` checkpoints behind (the run then

@@ -453,7 +453,7 @@ class RunState:
             return
         # the run ends once what it saved is stored: the flush runs as a job of its own, so
         # callers needn't await anything
-        self.dispatcher.submit((self._flush_job, None, None, False))
+        self.dispatcher.submit(self._flush_job)
 
     def _flush_job(self, _: Any) -> Any:
         return self._flush_and_end()
@@ -873,15 +873,13 @@ async def execute(
         run.dispatcher = Dispatcher(group, config.get("max_concurrency"))
         if resuming:
             command = inp.command if parent is None else None
-            run.dispatcher.submit(
-                (lambda _: run.barrier.start_resume(fork, done, command, loaded, pending, handled), None, None, False)
-            )
+            run.dispatcher.submit(lambda _: run.barrier.start_resume(fork, done, command, loaded, pending, handled))
         else:
             writes = list(inp.writes or ())
             step = loaded.row.step + 1 if loaded is not None else -1
             if inp.sends:
                 state.pending_sends = list(inp.sends)
-            run.dispatcher.submit((lambda _: run.barrier.start_input(writes, step), None, None, False))
+            run.dispatcher.submit(lambda _: run.barrier.start_input(writes, step))
         try:
             await run.dispatcher.run_root()
         except BaseException:
