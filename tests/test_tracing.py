@@ -95,6 +95,17 @@ async def test_a_run_is_a_chain_run_with_a_child_run_per_task(how: str) -> None:
     assert find(root, "w").inputs == {"log": []}
 
 
+async def test_every_task_of_a_sync_fan_out_is_a_child_run_under_invoke() -> None:
+    """Sync fan-out tasks run in worker threads; traced, each is still a child run."""
+    tracer = Tracer()
+    b = StateGraph(S).add_node("w", lambda s: {"log": ["w"]})
+    b.add_conditional_edges(START, lambda s: [Send("w", {"log": []}) for _ in range(3)], ["w"])
+    out = b.compile().invoke({"log": []}, {"callbacks": [tracer], "run_name": "Top"})
+    assert out == {"log": ["w", "w", "w"]}
+    (root,) = tracer.roots
+    assert sorted(c.name for c in root.child_runs) == ["w", "w", "w"]
+
+
 async def test_failed_attempts_are_runs_with_their_error() -> None:
     calls: list[int] = []
 
