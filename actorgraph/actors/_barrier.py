@@ -11,20 +11,19 @@ is pending; it pauses at an ``interrupt()`` or a static breakpoint.
 from __future__ import annotations
 
 from collections import deque
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import anyio
 import msgspec
 
-from actorgraph._constants import INPUT, INTERRUPT, PUSH, START
+from actorgraph._constants import INPUT, PUSH, START
 from actorgraph.actors._delta import ensure_message_ids
-from actorgraph.actors._ids import subgraph_namespace, task_id
+from actorgraph.actors._ids import task_id
 from actorgraph.actors._dispatcher import Job
+from actorgraph.actors._events import StepEvents
 from actorgraph.actors._placement import NOW, Placement, decide
 from actorgraph.actors._messages import Activate, TaskDone, TaskResult, TaskSpec, null_result
 from actorgraph.actors._node import post
-from actorgraph.actors._stream import task_metadata, task_result_view
 from actorgraph.errors import (
     ErrorCode,
     GraphDrained,
@@ -35,12 +34,10 @@ from actorgraph.errors import (
     create_error_message,
     is_invalid_resume,
 )
-from actorgraph.persistence._model import decode_metadata
 
 if TYPE_CHECKING:
     from actorgraph.actors._run import RunState
     from actorgraph.actors._step import StepState
-    from actorgraph.persistence._model import CheckpointRow
 
 __all__ = ("BarrierActor", "BarrierStatistics")
 
@@ -51,31 +48,6 @@ class BarrierStatistics(msgspec.Struct, frozen=True, kw_only=True):
     tasks_pending: int
     mailbox_depth: int
     pending_sends: int
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
-
-
-def _update_view(writes: list[tuple[str, Any]], keys: frozenset[str], single: str | None = None) -> Any:
-    """A task's writes as the ``updates`` stream shows them: ``{key: value}``, or a list of
-    one-key dicts when the task wrote a key more than once; ``None`` when it wrote no
-    state key. With a single output channel (the functional API), the bare value."""
-    if single is not None:
-        values = [value for chan, value in writes if chan == single]
-        if not values:
-            return None
-        return values[0] if len(values) == 1 else values  # several updates: all of them
-    out: dict[str, Any] = {}
-    repeated = False
-    for chan, value in writes:
-        if chan in keys:
-            if chan in out:
-                repeated = True
-            out[chan] = value
-    if repeated:
-        return [{c: v} for c, v in writes if c in keys]
-    return out or None
 
 
 class BarrierActor:
@@ -96,9 +68,11 @@ class BarrierActor:
         "step_watch",
         "failure",
         "resumed_failures",
+        "events",
     )
 
     def __init__(self, run: RunState, state: StepState) -> None:
+        self.events = StepEvents(run, state)
         self.run = run
         self.program = run.program
         self.state = state
@@ -254,7 +228,7 @@ class BarrierActor:
                 )
         if loaded is not None:
             # the stream starts where the run does: at the checkpoint it continues
-            self._emit_checkpoint(loaded.row, tasks, loaded.metadata, pending)
+            self.events.checkpoint(loaded.row, tasks, loaded.metadata, pending)
         self.resumed_failures = handled or None
         return self._begin(tasks, done, first=True)
 
@@ -287,7 +261,7 @@ class BarrierActor:
         sink = self.run.sink
         ns = self.run.stream_ns
         if sink.wants("tasks", ns) or sink.wants("debug", ns):
-            self._emit_task_event("task", self._task_payload(spec, {}))
+            self.events.task_start(spec, {})
 
     def _on_call(self, r: TaskResult) -> None:
         self.expected -= 1
@@ -305,7 +279,7 @@ class BarrierActor:
                     run.stop_with_error(exc)
                     return
             if r.error is not None:
-                self._emit_task_result(r)
+                self.events.task_result(r)
             return
         if run.node_finished is not None:
             run.node_finished(r.task.name)
@@ -323,7 +297,7 @@ class BarrierActor:
             if r.cached:
                 chunk["__metadata__"] = {"cached": True}
             sink.emit(ns, "updates", chunk)
-        self._emit_task_result(r)
+        self.events.task_result(r)
 
     def _on_result(self, r: TaskResult) -> None:
         run = self.run
@@ -347,7 +321,7 @@ class BarrierActor:
                 # which runs again when the thread is resumed
                 run.stop_with_error(r.error)
                 return
-            self._emit_task_result(r)
+            self.events.task_result(r)
             handler = self.program.nodes[r.task.name].error_handler
             if handler is not None and r.task.failure is None:
                 self._handle_failure(r, handler)
@@ -382,7 +356,7 @@ class BarrierActor:
                 ensure_message_ids(self.program.channels, r.writes)
             except Exception as exc:
                 # a message the delta channel can't hold: the run fails as if the node had
-                self._emit_task_result(r)
+                self.events.task_result(r)
                 run.stop_with_error(exc)
                 return
         self.results.append(r)
@@ -439,26 +413,17 @@ class BarrierActor:
         )
 
     def _emit_result(self, r: TaskResult) -> None:
-        run = self.run
         if self.program.nodes[r.task.name].hidden:
             return
         if r.paused:
             self.paused = True
             self.interrupts.extend(r.interrupts)
-            if r.interrupts:
-                self._emit_interrupts(r.interrupts)
-        else:
-            sink = run.sink
-            ns = run.stream_ns
-            if sink.wants("updates", ns):
-                chunk = {r.task.name: _update_view(r.writes, self.program.stream_key_set, self.program.stream_single)}
-                if r.cached:
-                    chunk["__metadata__"] = {"cached": True}
-                sink.emit(ns, "updates", chunk)
-        if not r.cached:
-            # a task whose writes were saved before (or cached) reports them, but it
-            # didn't run: no result event
-            self._emit_task_result(r)
+        self.events.result(r)
+
+    def _emit_values(self, written: set[str]) -> None:
+        if not self.output_written and not self.program.output_key_set.isdisjoint(written):
+            self.output_written = True
+        self.events.values(written)
 
     # -- step close --------------------------------------------------------------------
     def _close_step(self) -> Any:
@@ -553,7 +518,7 @@ class BarrierActor:
             except Exception as exc:
                 return run.stop_with_error(exc)
             persistence.save([row], lone_rows)
-            self._emit_checkpoint(row, tasks)
+            self.events.checkpoint(row, tasks)
         if over:
             return run.stop_with_error(
                 GraphRecursionError(
@@ -635,7 +600,7 @@ class BarrierActor:
             metadata: dict[str, Any] = {}
             for t in (*tasks, *handlers):
                 if not nodes[t.name].hidden:
-                    self._emit_task_event("task", self._task_payload(t, metadata))
+                    self.events.task_start(t, metadata)
         for t in tasks:
             r = done.get(t.id)
             if r is not None:
@@ -694,156 +659,6 @@ class BarrierActor:
         if self.run.stopping:
             return None
         return self._close_step()
-
-    # -- stream events -----------------------------------------------------------------
-    def _emit_values(self, written: set[str]) -> None:
-        program = self.program
-        if not self.output_written and not program.output_key_set.isdisjoint(written):
-            self.output_written = True
-        run = self.run
-        if run.sink.wants("values", run.stream_ns) and not program.stream_key_set.isdisjoint(written):
-            run.sink.emit(run.stream_ns, "values", self.state.stream_values())
-
-    def _emit_checkpoint(
-        self,
-        row: CheckpointRow,
-        tasks: list[TaskSpec],
-        metadata: Any = None,
-        pending: dict[str, Any] | None = None,
-    ) -> None:
-        """A checkpoint event: one just saved, or (``metadata`` and ``pending`` given) the
-        saved one a run continues, with what its tasks left (errors, interrupts, results)."""
-        run = self.run
-        sink = run.sink
-        ns = run.stream_ns
-        if not (sink.wants("checkpoints", ns) or sink.wants("debug", ns)):
-            return
-        persistence = run.persistence
-        assert persistence is not None
-        thread = persistence.thread
-        conf: dict[str, Any] = {"checkpoint_ns": row.ns, "thread_id": thread, "checkpoint_id": row.checkpoint_id}
-        parent_id = row.parent_id
-        if metadata is None and persistence.durability == "exit":
-            # not saved until the run ends: as LangGraph, its parent is the one of the
-            # last checkpoint saved
-            parent_id = persistence.base_parent
-        parent_conf: dict[str, Any] | None = (
-            {"checkpoint_ns": row.ns, "thread_id": thread, "checkpoint_id": parent_id} if parent_id else None
-        )
-        if row.ns:
-            # a subgraph's checkpoint: which checkpoint of each enclosing graph it belongs to
-            conf["checkpoint_map"] = {**run.parent_checkpoints, row.ns: row.checkpoint_id}
-            if parent_conf is not None:
-                parent_conf["checkpoint_map"] = {**run.parent_checkpoints, row.ns: parent_id}
-        parent = {"configurable": parent_conf} if parent_conf is not None else None
-        payload = {
-            "config": {"configurable": conf},
-            "parent_config": parent,
-            "values": self.state.stream_values(),
-            "metadata": dict(metadata) if metadata is not None else decode_metadata(row.metadata),
-            "next": [t.name for t in tasks],
-            "tasks": [self._checkpoint_task(row, t, pending) for t in tasks],
-        }
-        if sink.wants("checkpoints", ns):
-            sink.emit(ns, "checkpoints", payload)
-        if sink.wants("debug", ns):
-            sink.emit(ns, "debug", {"step": row.step, "timestamp": row.created_at, "type": "checkpoint", "payload": payload})
-
-    def _checkpoint_task(self, row: CheckpointRow, t: TaskSpec, pending: dict[str, Any] | None) -> dict[str, Any]:
-        """A task of a checkpoint event, with what it left if the checkpoint is continued."""
-        state = self._task_state(row, t)
-        entry = pending.get(t.id) if pending else None
-        if entry is None:
-            return {"id": t.id, "name": t.name, "interrupts": (), "state": state}
-        if entry["error"]:
-            return {"id": t.id, "name": t.name, "error": entry["error"], "state": state}
-        out: dict[str, Any] = {"id": t.id, "name": t.name}
-        if entry["done"]:
-            result = {c: v for c, v in entry["writes"] if c in self.program.stream_key_set}
-            if result:
-                out["result"] = result
-        out["interrupts"] = tuple(_interrupt_dict(i) for i in entry["interrupts"])
-        out["state"] = state
-        return out
-
-    def _task_state(self, row: CheckpointRow, task: TaskSpec) -> Any:
-        """Where a task's subgraph keeps its state (``None`` for a task without one)."""
-        graph = self.program.nodes[task.name].subgraph
-        if graph is None:
-            return None
-        ns = subgraph_namespace(row.ns, task.name, task.id, graph.program.checkpointer is True)
-        return {"configurable": {"thread_id": row.thread_id, "checkpoint_ns": ns}}
-
-    def _emit_interrupts(self, interrupts: tuple[Any, ...]) -> None:
-        run = self.run
-        sink = run.sink
-        ns = run.stream_ns
-        if sink.wants("updates", ns):
-            sink.emit(ns, "updates", {INTERRUPT: tuple(interrupts)})
-        if sink.wants("values", ns):
-            values = self.state.stream_values()
-            # merged into the state when it is a dict; alone otherwise (an entrypoint's value)
-            chunk = {**values, INTERRUPT: tuple(interrupts)} if isinstance(values, dict) else {INTERRUPT: tuple(interrupts)}
-            sink.emit(ns, "values", chunk)
-
-    def _task_payload(self, spec: TaskSpec, metadata: dict[str, Any]) -> dict[str, Any]:
-        """A task start event; ``metadata``: the task metadata by node, made once per step."""
-        payload: dict[str, Any] = {"id": spec.id, "name": spec.name, "input": spec.input, "triggers": spec.triggers}
-        md = metadata.get(spec.name, _UNSET)
-        if md is _UNSET:
-            node = self.program.nodes.get(spec.name)
-            md = metadata[spec.name] = task_metadata(
-                self.run.config, getattr(node, "metadata", None), getattr(node, "tags", None)
-            )
-        if md:
-            payload["metadata"] = dict(md)
-        return payload
-
-    def _emit_task_result(self, r: TaskResult) -> None:
-        run = self.run
-        sink = run.sink
-        ns = run.stream_ns
-        if not (sink.wants("tasks", ns) or sink.wants("debug", ns)):
-            return
-        program = self.program
-        if r.call:
-            update = dict(r.writes)  # a task call: {"__return__": value}
-        elif program.stream_single is not None:
-            # an entrypoint: its output channel
-            update = {c: v for c, v in r.writes if c == program.stream_single}
-        else:
-            if program.nodes[r.task.name].hidden:
-                return
-            update = task_result_view(r.writes, program.stream_key_set)
-        payload = {
-            "id": r.task.id,
-            "name": r.task.name,
-            "error": r.error,
-            "result": update if update is not None else {},
-            "interrupts": [_interrupt_dict(i) for i in r.interrupts],
-        }
-        self._emit_task_event("task_result", payload)
-
-    def _emit_task_event(self, kind: str, payload: dict[str, Any]) -> None:
-        run = self.run
-        sink = run.sink
-        ns = run.stream_ns
-        if sink.wants("tasks", ns):
-            sink.emit(ns, "tasks", payload)
-        if sink.wants("debug", ns):
-            sink.emit(
-                ns,
-                "debug",
-                {"step": self.state.step, "timestamp": _now(), "type": kind, "payload": payload},
-            )
-
-
-_UNSET: Any = object()
-
-
-def _interrupt_dict(i: Any) -> dict[str, Any]:
-    return {"value": i.value, "id": i.id, "response_schema": i.response_schema}
-
 
 def _order(r: TaskResult) -> tuple[Any, ...]:
     return r.task.order

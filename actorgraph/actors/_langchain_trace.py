@@ -15,7 +15,6 @@ does); async calls on asyncio through ``AsyncCallbackManager`` (awaited).
 
 from __future__ import annotations
 
-import contextvars
 import copy
 import inspect
 import logging
@@ -35,13 +34,12 @@ from actorgraph._callbacks import (
     get_callback_manager_for_config,
 )
 from actorgraph._constants import NS_SEP
-from actorgraph.actors._context import CURRENT, TaskContext, TaskTrace, propagated_metadata
+from actorgraph.actors._context import TaskContext, TaskTrace, propagated_metadata
 from actorgraph.actors._node import NodeActor, _as_own_command
 from actorgraph.actors._policies import backoff, matching_policy, sleep_backoff
 from actorgraph.errors import ParentCommand
 
 if TYPE_CHECKING:
-    from actorgraph.actors._messages import TaskResult, TaskSpec
     from actorgraph.actors._program import NodeSpec
     from actorgraph.actors._run import RunOutcome, RunState
 

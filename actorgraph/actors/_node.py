@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextvars
 import inspect
-from datetime import datetime, timezone
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +24,7 @@ from actorgraph._constants import PULL
 from actorgraph._types import Command
 from actorgraph.actors._context import CURRENT, TaskContext
 from actorgraph.actors._dispatcher import Job
+from actorgraph.actors._events import task_retry
 from actorgraph.actors._spawn import cancel_scope_class, cancellation_requested, run_in_thread
 from actorgraph.actors._messages import Activate, CommandMsg, RunCall, SendMsg, TaskResult, TaskSpec, TaskStart
 from actorgraph.actors._placement import NOW, WORKER, Placement
@@ -375,23 +375,7 @@ class NodeActor:
         run = self.run
         if run.log is not None:
             run.log.debug("task.retry", node=self.node.name, attempt=attempt, error=repr(exc), delay=delay)
-        if run.sink.wants("debug", run.stream_ns):
-            run.sink.emit(
-                run.stream_ns,
-                "debug",
-                {
-                    "step": tctx.spec.step,
-                    "timestamp": datetime.now(timezone.utc).isoformat(),
-                    "type": "task_retry",
-                    "payload": {
-                        "id": tctx.spec.id,
-                        "name": tctx.spec.name,
-                        "attempt": attempt,
-                        "error": exc,
-                        "retry_in": delay,
-                    },
-                },
-            )
+        task_retry(run, tctx.spec, attempt, exc, delay)
 
     async def _call_with_timeout(self, tctx: TaskContext, inp: Any, timeout: Any) -> Any:
         # its own method: a lambda in _attempts would make every task allocate closure cells

@@ -475,7 +475,7 @@ class RunState:
         one to the cycle collector, which costs time and holds memory."""
         self.actors = {}
         self.call_actors = {}
-        self.barrier.run = None  # type: ignore[assignment]
+        self.barrier.run = self.barrier.events.run = None  # type: ignore[assignment]
         if self.persistence is not None:
             self.persistence.run = None  # type: ignore[assignment]
 
