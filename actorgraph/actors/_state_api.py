@@ -27,7 +27,7 @@ from actorgraph.actors._ids import subgraph_namespace
 from actorgraph.actors._run import RunState, arestore
 from actorgraph.actors._step import StepState
 from actorgraph.actors._stream import NULL_SINK, task_result_view
-from actorgraph.errors import ConfigError, InvalidUpdateError
+from actorgraph.errors import CheckpointNotFoundError, ConfigError, InvalidUpdateError
 from actorgraph.persistence._engine import engine_saver
 
 if TYPE_CHECKING:
@@ -222,8 +222,10 @@ async def abulk_update_state(program: Program, config: Any, supersteps: Sequence
     program = _program_for(program, ns, config, for_update=True)
     loaded = await saver.aload(thread, ns, cid)
     if loaded is None and cid is not None:
-        raise InvalidUpdateError(f"Thread '{thread}' has no checkpoint '{cid}' to update")
-    superseded = loaded is not None and cid is not None and await saver.alatest_id(thread, ns) != loaded.id
+        raise CheckpointNotFoundError(thread, ns, cid, "update")
+    # the head the update's checkpoints are compared with when saved
+    head = await saver.alatest_id(thread, ns) if cid is not None else (loaded.id if loaded is not None else None)
+    superseded = loaded is not None and cid is not None and head != loaded.id
     run = RunState(program, {"configurable": {"thread_id": thread}}, sink=NULL_SINK, parent=None, sync_call=False, context=None)
     run.checkpoint_ns = ns
     persistence = RunPersistence(run, saver, thread, "sync")
@@ -307,7 +309,7 @@ async def abulk_update_state(program: Program, config: Any, supersteps: Sequence
         updated, written, changed = state.apply_results(results)
         state.step += 1
         rows.append(persistence.checkpoint(state, "update", state.step, changed, persistence.reserve_id(), written))
-    await saver.asave(rows, writes)
+    await saver.asave(rows, writes, expect_head=head)
     last = rows[-1]
     return _conf(thread, ns, last.checkpoint_id, parents)
 

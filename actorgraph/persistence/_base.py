@@ -21,7 +21,7 @@ from typing import Any
 import msgspec
 
 from actorgraph._constants import TASKS
-from actorgraph.errors import CheckpointError
+from actorgraph.errors import CheckpointConflictError, CheckpointError
 from actorgraph.persistence._codec import Codec, make_codec
 from actorgraph.persistence._model import (
     DELTA,
@@ -44,7 +44,17 @@ from actorgraph.persistence._saver_api import (
 )
 from actorgraph.persistence._serde_protocols import SerializerProtocol, maybe_add_typed_methods
 
-__all__ = ("LoadedCheckpoint", "RowCheckpointSaver", "config_for", "decode_writes", "encode_record", "from_foreign")
+__all__ = (
+    "ANY_HEAD",
+    "LoadedCheckpoint",
+    "RowCheckpointSaver",
+    "config_for",
+    "decode_writes",
+    "encode_record",
+    "from_foreign",
+    "head_of",
+    "kept_on_conflict",
+)
 
 _record_decoder = msgspec.msgpack.Decoder(CheckpointRecord)
 _record_encoder = msgspec.msgpack.Encoder()
@@ -53,6 +63,38 @@ StoredWrite = tuple[str, str, str, WriteRow]
 _CURRENT_LAYOUT = 3
 """LangGraph's first checkpoint format with today's channel names (older ones are migrated)."""
 """(thread_id, checkpoint_ns, checkpoint_id, write)"""
+
+
+class _AnyHead:
+    def __repr__(self) -> str:
+        return "ANY_HEAD"
+
+
+ANY_HEAD: Any = _AnyHead()
+"""``save``'s default ``expect_head``: store without comparing the thread's head."""
+
+
+def head_of(rows: Sequence[CheckpointRow]) -> tuple[str, str]:
+    """The (thread, namespace) a compare-and-set batch writes: one, by construction."""
+    first = rows[0]
+    key = (first.thread_id, first.ns)
+    for row in rows:
+        if (row.thread_id, row.ns) != key:
+            raise ValueError("a save that compares the thread's head stores rows of one thread namespace only")
+    return key
+
+
+def kept_on_conflict(rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite]) -> builtins.list[StoredWrite]:
+    """What a save that lost the compare-and-set still stores: the task writes of
+    checkpoints other than the rejected ones (they are valid pending writes of stored
+    checkpoints); writes of the rejected checkpoints would point at nothing."""
+    rejected = {r.checkpoint_id for r in rows}
+    return [w for w in writes if w[2] not in rejected]
+
+
+def check_head(thread: str, ns: str, expected: str | None, found: str | None) -> None:
+    if found != expected:
+        raise CheckpointConflictError(thread, ns, expected, found)
 
 
 def config_for(thread_id: str, ns: str, checkpoint_id: str) -> dict[str, Any]:
@@ -302,8 +344,14 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
         return cls._awrite is RowCheckpointSaver._awrite and cls.asave is RowCheckpointSaver.asave
 
     # -- storage primitives ------------------------------------------------------------
-    def _write(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True) -> None:
-        """Store rows and writes atomically (``replace=False``: keep writes already there)."""
+    def _write(
+        self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True, expect_head: Any = ANY_HEAD
+    ) -> None:
+        """Store rows and writes atomically (``replace=False``: keep writes already there).
+        ``expect_head`` (a checkpoint id, or None for an empty thread namespace): store the
+        rows only if the newest checkpoint of their thread namespace is still that one, in
+        the same transaction (else store ``kept_on_conflict`` and raise
+        ``CheckpointConflictError``)."""
         raise NotImplementedError
 
     def _read_row(self, thread: str, ns: str, checkpoint_id: str | None) -> Row | None:
@@ -350,8 +398,10 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
         raise NotImplementedError
 
     # async primitives: by default the sync ones (savers doing I/O override them)
-    async def _awrite(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True) -> None:
-        self._write(rows, writes, replace=replace)
+    async def _awrite(
+        self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True, expect_head: Any = ANY_HEAD
+    ) -> None:
+        self._write(rows, writes, replace=replace, expect_head=expect_head)
 
     async def _aread_row(self, thread: str, ns: str, checkpoint_id: str | None) -> Row | None:
         return self._read_row(thread, ns, checkpoint_id)
@@ -473,11 +523,25 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
         return row.checkpoint_id if row is not None else None
 
     # -- the runtime's writes ------------------------------------------------------------
-    def save(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite] = ()) -> None:
-        self._write(rows, writes)
+    def save(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite] = (), *, expect_head: Any = ANY_HEAD) -> None:
+        """Store a run's checkpoint rows (of one thread namespace) and task writes in one
+        transaction. ``expect_head``: the newest checkpoint id the run read or wrote there
+        (None: it found none); the rows are stored only if it is still the newest (a
+        compare-and-set on the thread's head), else ``CheckpointConflictError``."""
+        if rows and expect_head is not ANY_HEAD:
+            head_of(rows)
+            self._write(rows, writes, expect_head=expect_head)
+        else:
+            self._write(rows, writes)
 
-    async def asave(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite] = ()) -> None:
-        await self._awrite(rows, writes)
+    async def asave(
+        self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite] = (), *, expect_head: Any = ANY_HEAD
+    ) -> None:
+        if rows and expect_head is not ANY_HEAD:
+            head_of(rows)
+            await self._awrite(rows, writes, expect_head=expect_head)
+        else:
+            await self._awrite(rows, writes)
 
     # -- LangGraph's public API ----------------------------------------------------------
     def _require_thread(self, config: Any) -> tuple[str, str, str | None]:

@@ -22,7 +22,7 @@ from typing import Any
 import anyio.to_thread
 
 from actorgraph.errors import CheckpointError
-from actorgraph.persistence._base import RowCheckpointSaver, StoredWrite
+from actorgraph.persistence._base import ANY_HEAD, RowCheckpointSaver, StoredWrite, check_head, kept_on_conflict
 from actorgraph.persistence._codec import typed, untyped
 from actorgraph.persistence._model import NATIVE, CheckpointRow, ForeignRow, WriteRow, decode_metadata, encode_metadata, pack_row, unpack_row
 from actorgraph.persistence._saver_api import Checkpoint
@@ -41,6 +41,7 @@ _SELECT = f"SELECT {CHECKPOINT_COLUMNS} FROM checkpoints"
 _BY_ID = f"{_SELECT} WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?"
 _LATEST = f"{_SELECT} WHERE thread_id = ? AND checkpoint_ns = ? ORDER BY checkpoint_id DESC LIMIT 1"
 _RANGE = f"{_SELECT} WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id BETWEEN ? AND ?"
+_HEAD = "SELECT checkpoint_id FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? ORDER BY checkpoint_id DESC LIMIT 1"
 _NAMESPACES = "SELECT DISTINCT checkpoint_ns FROM checkpoints WHERE thread_id = ?"
 _COPY = (
     f"INSERT OR REPLACE INTO checkpoints ({CHECKPOINT_COLUMNS}) SELECT ?, checkpoint_ns, checkpoint_id, "
@@ -204,14 +205,28 @@ class SqliteSaver(_Rows, RowCheckpointSaver):
             return self.conn.execute(sql, params).fetchall()
 
     # -- primitives --------------------------------------------------------------------
-    def _write(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True) -> None:
+    def _write(
+        self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True, expect_head: Any = ANY_HEAD
+    ) -> None:
         if not rows and not writes:
             return
+        conflict = None
         with self._tx() as cur:
+            if rows and expect_head is not ANY_HEAD:
+                # the compare-and-set: BEGIN IMMEDIATE holds the write lock from the read of
+                # the head to the commit, so no other connection can move it in between
+                thread, ns = rows[0].thread_id, rows[0].ns
+                found = cur.execute(_HEAD, (thread, ns)).fetchone()
+                found_id = found[0] if found else None
+                if found_id != expect_head:
+                    conflict = (thread, ns, found_id)
+                    writes, rows = kept_on_conflict(rows, writes), ()
             if rows:
                 cur.executemany(_INSERT_ROW, [_row_params(r) for r in rows])
             if writes:
                 cur.executemany(_INSERT_WRITE if replace else _INSERT_WRITE_KEEP, _write_params(writes))
+        if conflict is not None:
+            check_head(conflict[0], conflict[1], expect_head, conflict[2])
 
     def _put_foreign(
         self, thread: str, ns: str, parent: str | None, checkpoint: Checkpoint, metadata: dict[str, Any], new_versions: dict[str, Any]
@@ -295,8 +310,10 @@ class SqliteSaver(_Rows, RowCheckpointSaver):
                 cur.execute(sql, (target, source))
 
     # async calls: the same statements in a worker thread
-    async def _awrite(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True) -> None:
-        await anyio.to_thread.run_sync(lambda: self._write(rows, writes, replace=replace))
+    async def _awrite(
+        self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True, expect_head: Any = ANY_HEAD
+    ) -> None:
+        await anyio.to_thread.run_sync(lambda: self._write(rows, writes, replace=replace, expect_head=expect_head))
 
     async def _aput_foreign(self, *args: Any) -> None:
         await anyio.to_thread.run_sync(self._put_foreign, *args)
@@ -389,13 +406,24 @@ class AsyncSqliteSaver(_Rows, RowCheckpointSaver):
             await self.setup()
         return await self._all(sql, params)
 
-    async def _tx(self, statements: Sequence[tuple[str, Any, bool]]) -> None:
-        """Run (sql, params, many) statements in one transaction."""
+    async def _tx(self, statements: Sequence[tuple[str, Any, bool]], head: Any = None) -> str | None:
+        """Run (sql, params, many) statements in one transaction. ``head``: (thread, ns,
+        expected, fallback statements): first compare the thread namespace's newest
+        checkpoint id with ``expected``; on a mismatch run the fallback instead and return
+        the id found."""
         if not self.is_setup:
             await self.setup()
         async with self.lock:
             await self.conn.execute("BEGIN IMMEDIATE")
+            found: str | None = None
             try:
+                if head is not None:
+                    thread, ns, expected, fallback = head
+                    async with self.conn.execute(_HEAD, (thread, ns)) as cur:
+                        got = await cur.fetchone()
+                    found = got[0] if got else None
+                    if found != expected:
+                        statements = fallback
                 for sql, params, many in statements:
                     if many:
                         await self.conn.executemany(sql, params)
@@ -405,16 +433,28 @@ class AsyncSqliteSaver(_Rows, RowCheckpointSaver):
             except BaseException:
                 await self.conn.execute("ROLLBACK")
                 raise
+            return found
 
     # -- async primitives ------------------------------------------------------------
-    async def _awrite(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True) -> None:
+    async def _awrite(
+        self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True, expect_head: Any = ANY_HEAD
+    ) -> None:
+        insert_writes = _INSERT_WRITE if replace else _INSERT_WRITE_KEEP
         statements: list[tuple[str, Any, bool]] = []
         if rows:
             statements.append((_INSERT_ROW, [_row_params(r) for r in rows], True))
         if writes:
-            statements.append((_INSERT_WRITE if replace else _INSERT_WRITE_KEEP, _write_params(writes), True))
-        if statements:
+            statements.append((insert_writes, _write_params(writes), True))
+        if not statements:
+            return
+        if not rows or expect_head is ANY_HEAD:
             await self._tx(statements)
+            return
+        kept = kept_on_conflict(rows, writes)
+        fallback = [(insert_writes, _write_params(kept), True)] if kept else []
+        thread, ns = rows[0].thread_id, rows[0].ns
+        found = await self._tx(statements, (thread, ns, expect_head, fallback))
+        check_head(thread, ns, expect_head, found)
 
     async def _aput_foreign(
         self, thread: str, ns: str, parent: str | None, checkpoint: Checkpoint, metadata: dict[str, Any], new_versions: dict[str, Any]
@@ -511,8 +551,10 @@ class AsyncSqliteSaver(_Rows, RowCheckpointSaver):
             )
         return asyncio.run_coroutine_threadsafe(coro, loop).result()
 
-    def _write(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True) -> None:
-        self._sync(self._awrite(rows, writes, replace=replace))
+    def _write(
+        self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True, expect_head: Any = ANY_HEAD
+    ) -> None:
+        self._sync(self._awrite(rows, writes, replace=replace, expect_head=expect_head))
 
     def _put_foreign(self, *args: Any) -> None:
         self._sync(self._aput_foreign(*args))
