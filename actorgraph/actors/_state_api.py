@@ -11,7 +11,7 @@ had returned them, and saves the result as a new checkpoint.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -46,7 +46,7 @@ def _saver(program: Program, config: Any) -> Any:
     own), else the graph's."""
     saver = program.checkpointer
     if saver is not False:
-        lent = ((config or {}).get(CONF) or {}).get(CONFIG_KEY_CHECKPOINTER)
+        lent = _configurable(config).get(CONFIG_KEY_CHECKPOINTER)
         if lent is not None:
             saver = lent
         elif saver is True:
@@ -59,8 +59,18 @@ def _saver(program: Program, config: Any) -> Any:
     return engine_saver(saver)
 
 
-def _where(config: Any) -> tuple[str, str, str | None]:
+def _configurable(config: Any) -> Any:
+    """``config["configurable"]``, checked: a dict (or nothing)."""
+    if config is not None and not isinstance(config, Mapping):
+        raise ConfigError(f"config must be a dict (a RunnableConfig), got {type(config).__name__}: {config!r:.80}")
     conf = (config or {}).get(CONF) or {}
+    if not isinstance(conf, Mapping):
+        raise ConfigError(f"config['configurable'] must be a dict, got {type(conf).__name__}: {conf!r:.80}")
+    return conf
+
+
+def _where(config: Any) -> tuple[str, str, str | None]:
+    conf = _configurable(config)
     thread = conf.get("thread_id")
     if thread is None:
         raise ConfigError("Pass the thread to read or update: config={'configurable': {'thread_id': '...'}}")
@@ -119,6 +129,10 @@ async def aget_state_history(
     before: Any = None,
     limit: int | None = None,
 ) -> AsyncIterator[StateSnapshot]:
+    if filter is not None and not isinstance(filter, Mapping):
+        raise TypeError(
+            f"get_state_history(filter=...) takes a dict of metadata keys and values, got {type(filter).__name__}: {filter!r:.80}"
+        )
     saver = _saver(program, config)
     thread, ns, cid = _where(config)
     target = _program_for(program, ns, config)

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
 import msgspec
+import structlog
 
 from actorgraph._constants import TASKS
 from actorgraph.errors import CheckpointConflictError, CheckpointError
@@ -343,6 +344,22 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
         cls = type(self)
         return cls._awrite is RowCheckpointSaver._awrite and cls.asave is RowCheckpointSaver.asave
 
+    # -- damaged rows --------------------------------------------------------------------
+    def _skipped(self, error: CheckpointError) -> None:
+        """A damaged checkpoint left out of a listing of every thread, logged."""
+        structlog.get_logger("actorgraph").warning("checkpoint.damaged_skipped", error=str(error))
+
+    def _row_or_skip(self, convert: Any, skip: bool) -> Any:
+        """``convert()``; when ``skip``, a CheckpointError it raises is logged and the row is
+        left out (``None``)."""
+        if not skip:
+            return convert()
+        try:
+            return convert()
+        except CheckpointError as error:
+            self._skipped(error)
+            return None
+
     # -- storage primitives ------------------------------------------------------------
     def _write(
         self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True, expect_head: Any = ANY_HEAD
@@ -593,11 +610,14 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
     ) -> Iterator[LoadedCheckpoint]:
         if limit is not None and limit <= 0:
             return
-        thread, ns, cid, before_id = self._list_args(config, before)
+        thread, ns, cid, before_id = self._list_args(config, before, filter)
+        # every thread: a damaged checkpoint is logged and left out, so one broken thread
+        # doesn't hide the others; a listing of one thread fails on it
+        skip = thread is None
         for row in self._list_rows(thread, ns, before_id, None if cid else limit, filter or None):
             if cid is not None and row.checkpoint_id != cid:
                 continue
-            loaded = self.load(row.thread_id, row.ns, row.checkpoint_id)
+            loaded = self._row_or_skip(lambda row=row: self.load(row.thread_id, row.ns, row.checkpoint_id), skip)
             if loaded is not None:
                 yield loaded
                 if cid is not None:
@@ -608,17 +628,26 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
     ) -> AsyncIterator[LoadedCheckpoint]:
         if limit is not None and limit <= 0:
             return
-        thread, ns, cid, before_id = self._list_args(config, before)
+        thread, ns, cid, before_id = self._list_args(config, before, filter)
+        skip = thread is None
         for row in await self._alist_rows(thread, ns, before_id, None if cid else limit, filter or None):
             if cid is not None and row.checkpoint_id != cid:
                 continue
-            loaded = await self.aload(row.thread_id, row.ns, row.checkpoint_id)
+            try:
+                loaded = await self.aload(row.thread_id, row.ns, row.checkpoint_id)
+            except CheckpointError as error:
+                if not skip:
+                    raise
+                self._skipped(error)
+                continue
             if loaded is not None:
                 yield loaded
                 if cid is not None:
                     return
 
-    def _list_args(self, config: Any, before: Any) -> tuple[str | None, str | None, str | None, str | None]:
+    def _list_args(self, config: Any, before: Any, filter: Any = None) -> tuple[str | None, str | None, str | None, str | None]:
+        if filter is not None and not isinstance(filter, Mapping):
+            raise TypeError(f"list(filter=...) takes a dict of metadata keys and values, got {type(filter).__name__}: {filter!r:.80}")
         if config is None:
             thread, ns, cid = None, None, None
         else:

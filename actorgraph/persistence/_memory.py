@@ -23,6 +23,7 @@ from contextlib import ExitStack
 from typing import Any
 
 
+from actorgraph.errors import CheckpointError
 from actorgraph.persistence._base import ANY_HEAD, RowCheckpointSaver, StoredWrite, check_head, kept_on_conflict
 from actorgraph.persistence._codec import typed, untyped
 from actorgraph.persistence._model import NATIVE, CheckpointRow, ForeignRow, WriteRow, decode_metadata, pack_row, unpack_row
@@ -121,12 +122,17 @@ class InMemorySaver(RowCheckpointSaver):
         return out
 
     def _row(self, thread: str, ns: str, cid: str, entry: Any) -> CheckpointRow | ForeignRow:
-        checkpoint, metadata, parent = entry
-        if checkpoint[0] == NATIVE:
-            return unpack_row(thread, ns, cid, parent, checkpoint[1], metadata[1])
-        cp = self.serde.loads_typed(checkpoint)
-        cp = {**cp, "channel_values": self._load_blobs(thread, ns, cp.get("channel_versions") or {})}
-        return ForeignRow(thread, ns, cid, parent, cp, self.serde.loads_typed(metadata) or {})
+        try:
+            checkpoint, metadata, parent = entry
+            if checkpoint[0] == NATIVE:
+                return unpack_row(thread, ns, cid, parent, checkpoint[1], metadata[1])
+            cp = self.serde.loads_typed(checkpoint)
+            cp = {**cp, "channel_values": self._load_blobs(thread, ns, cp.get("channel_versions") or {})}
+            return ForeignRow(thread, ns, cid, parent, cp, self.serde.loads_typed(metadata) or {})
+        except CheckpointError:
+            raise
+        except Exception as exc:
+            raise CheckpointError(f"Thread '{thread}' checkpoint '{cid}' is corrupt or unreadable: {exc}") from exc
 
     def _metadata_of(self, entry: Any) -> dict[str, Any]:
         metadata = entry[1]
@@ -219,7 +225,12 @@ class InMemorySaver(RowCheckpointSaver):
     def _read_writes(self, thread: str, ns: str, checkpoint_id: str) -> list[WriteRow]:
         with self._lock:
             stored = list((self.writes.get((thread, ns, checkpoint_id)) or {}).items())
-        return [WriteRow(tid, idx, channel, untyped(value), path) for (tid, idx), (_, channel, value, path) in stored]
+        try:
+            return [WriteRow(tid, idx, channel, untyped(value), path) for (tid, idx), (_, channel, value, path) in stored]
+        except Exception as exc:
+            raise CheckpointError(
+                f"Thread '{thread}' checkpoint '{checkpoint_id}': its pending writes are corrupt or unreadable: {exc}"
+            ) from exc
 
     def _list_rows(
         self,
@@ -239,10 +250,22 @@ class InMemorySaver(RowCheckpointSaver):
                     found.extend((cid, t, n, e) for cid, e in rows.items() if before is None or cid < before)
         found.sort(key=lambda f: f[0], reverse=True)
         if filter:
-            found = [f for f in found if _matches(self._metadata_of(f[3]), filter)]
+            found = [f for f in found if self._filtered(f, filter, skip=thread is None)]
         if limit is not None:
             found = found[:limit]
-        return [self._row(t, n, cid, e) for cid, t, n, e in found]
+        rows = (self._row_or_skip(lambda f=f: self._row(f[1], f[2], f[0], f[3]), thread is None) for f in found)
+        return [r for r in rows if r is not None]
+
+    def _filtered(self, found: tuple[str, str, str, Any], filter: dict[str, Any], skip: bool) -> bool:
+        cid, t, _, entry = found
+        try:
+            return _matches(self._metadata_of(entry), filter)
+        except Exception as exc:
+            error = CheckpointError(f"Thread '{t}' checkpoint '{cid}': metadata can't be read: {exc}")
+            if not skip:
+                raise error from exc
+            self._skipped(error)
+            return False
 
     def _delete(self, thread: str, ns: str | None, ids: Sequence[str] | None) -> None:
         with self._lock:

@@ -51,6 +51,20 @@ _COPY = (
 )
 
 
+@contextlib.contextmanager
+def _damaged(thread: Any) -> Iterator[None]:
+    """A damaged database file (``sqlite3.DatabaseError`` itself: "file is not a
+    database", "database disk image is malformed") is a CheckpointError naming the thread;
+    its subclasses (a locked database, a constraint) pass unchanged."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        if type(exc) is not sqlite3.DatabaseError:
+            raise
+        where = f" (reading thread '{thread}')" if isinstance(thread, str) else ""
+        raise CheckpointError(f"The checkpoint database is damaged{where}: {exc}") from exc
+
+
 def _row_params(row: CheckpointRow) -> tuple[Any, ...]:
     return (row.thread_id, row.ns, row.checkpoint_id, row.parent_id, NATIVE, pack_row(row), row.metadata)
 
@@ -63,11 +77,16 @@ def _write_params(writes: Sequence[StoredWrite]) -> list[tuple[Any, ...]]:
     return out
 
 
-def _writes_from(found: Sequence[Any]) -> list[WriteRow]:
-    return [
-        WriteRow(task_id, idx, channel, untyped((kind, bytes(value or b""))), path or "")
-        for task_id, channel, kind, value, path, idx in found
-    ]
+def _writes_from(found: Sequence[Any], thread: str, checkpoint_id: str) -> list[WriteRow]:
+    try:
+        return [
+            WriteRow(task_id, idx, channel, untyped((kind, bytes(value or b""))), path or "")
+            for task_id, channel, kind, value, path, idx in found
+        ]
+    except Exception as exc:
+        raise CheckpointError(
+            f"Thread '{thread}' checkpoint '{checkpoint_id}': its pending writes are corrupt or unreadable: {exc}"
+        ) from exc
 
 
 def _select(
@@ -188,8 +207,9 @@ class SqliteSaver(_Rows, RowCheckpointSaver):
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[sqlite3.Cursor]:
-        self.setup()
-        with self.lock:
+        with _damaged(None):
+            self.setup()
+        with self.lock, _damaged(None):
             cur = self.conn.cursor()
             cur.execute("BEGIN IMMEDIATE")
             try:
@@ -200,9 +220,10 @@ class SqliteSaver(_Rows, RowCheckpointSaver):
                 raise
 
     def _query(self, sql: str, params: Sequence[Any]) -> list[Any]:
-        self.setup()
-        with self.lock:
-            return self.conn.execute(sql, params).fetchall()
+        with _damaged(params[0] if params else None):
+            self.setup()
+            with self.lock:
+                return self.conn.execute(sql, params).fetchall()
 
     # -- primitives --------------------------------------------------------------------
     def _write(
@@ -256,7 +277,7 @@ class SqliteSaver(_Rows, RowCheckpointSaver):
 
     def _read_writes(self, thread: str, ns: str, checkpoint_id: str) -> list[WriteRow]:
         self.setup()
-        return _writes_from(self._query(pending_writes_sql(self._has_task_path), (thread, ns, checkpoint_id)))
+        return _writes_from(self._query(pending_writes_sql(self._has_task_path), (thread, ns, checkpoint_id)), thread, checkpoint_id)
 
     def _list_rows(
         self,
@@ -267,7 +288,8 @@ class SqliteSaver(_Rows, RowCheckpointSaver):
         filter: dict[str, Any] | None = None,
     ) -> list[Any]:
         sql, params = _select(thread, ns, before, limit, filter)
-        return [self._row(r) for r in self._query(sql, params)]
+        rows = [self._row_or_skip(lambda r=r: self._row(r), thread is None) for r in self._query(sql, params)]
+        return [r for r in rows if r is not None]
 
     def _delete(self, thread: str, ns: str | None, ids: Sequence[str] | None) -> None:
         with self._tx() as cur:
@@ -402,9 +424,10 @@ class AsyncSqliteSaver(_Rows, RowCheckpointSaver):
             return list(await cur.fetchall())
 
     async def _fetch(self, sql: str, params: Sequence[Any]) -> list[Any]:
-        if not self.is_setup:
-            await self.setup()
-        return await self._all(sql, params)
+        with _damaged(params[0] if params else None):
+            if not self.is_setup:
+                await self.setup()
+            return await self._all(sql, params)
 
     async def _tx(self, statements: Sequence[tuple[str, Any, bool]], head: Any = None) -> str | None:
         """Run (sql, params, many) statements in one transaction. ``head``: (thread, ns,
@@ -412,7 +435,8 @@ class AsyncSqliteSaver(_Rows, RowCheckpointSaver):
         checkpoint id with ``expected``; on a mismatch run the fallback instead and return
         the id found."""
         if not self.is_setup:
-            await self.setup()
+            with _damaged(None):
+                await self.setup()
         async with self.lock:
             await self.conn.execute("BEGIN IMMEDIATE")
             found: str | None = None
@@ -483,7 +507,9 @@ class AsyncSqliteSaver(_Rows, RowCheckpointSaver):
     async def _aread_writes(self, thread: str, ns: str, checkpoint_id: str) -> list[WriteRow]:
         if not self.is_setup:
             await self.setup()
-        return _writes_from(await self._fetch(pending_writes_sql(self._has_task_path), (thread, ns, checkpoint_id)))
+        return _writes_from(
+            await self._fetch(pending_writes_sql(self._has_task_path), (thread, ns, checkpoint_id)), thread, checkpoint_id
+        )
 
     async def _alist_rows(
         self,
@@ -494,7 +520,8 @@ class AsyncSqliteSaver(_Rows, RowCheckpointSaver):
         filter: dict[str, Any] | None = None,
     ) -> list[Any]:
         sql, params = _select(thread, ns, before, limit, filter)
-        return [self._row(r) for r in await self._fetch(sql, params)]
+        rows = [self._row_or_skip(lambda r=r: self._row(r), thread is None) for r in await self._fetch(sql, params)]
+        return [r for r in rows if r is not None]
 
     async def _adelete(self, thread: str, ns: str | None, ids: Sequence[str] | None) -> None:
         if ns is None:
