@@ -47,6 +47,7 @@ from actorgraph.persistence._serde_protocols import SerializerProtocol, maybe_ad
 
 __all__ = (
     "ANY_HEAD",
+    "SaverStatistics",
     "LoadedCheckpoint",
     "RowCheckpointSaver",
     "config_for",
@@ -221,15 +222,59 @@ class LoadedCheckpoint:
         return [Send(node, arg) for node, arg in self.loads(self.record.pending_sends)]
 
 
+class SaverStatistics(msgspec.Struct, frozen=True, kw_only=True):
+    """What a saver has read and refused so far (``saver.statistics()``)."""
+
+    checkpoints_loaded: int
+    """Checkpoints read back whole (values and pending writes)."""
+    rows_read: int
+    """Checkpoint rows fetched from storage to do so (the checkpoint's own and the ones
+    its values are read from)."""
+    conflicts: int
+    """Saves refused because another run had moved the thread's head."""
+
+
+class _Page:
+    """What the loads of one listing share, per thread namespace: the rows fetched so far
+    and every delta chain resolved so far. A list channel's value at a checkpoint of a
+    resolved chain is a prefix of the chain's newest value (deltas only append), so a
+    page of N checkpoints reads each chain's rows once and costs O(N), not O(N x chain)."""
+
+    __slots__ = ("rows", "prefix")
+
+    def __init__(self) -> None:
+        self.rows: dict[str, Row] = {}
+        # (channel, checkpoint id) -> (the resolved value of a chain through that
+        # checkpoint, the length of the value at that checkpoint)
+        self.prefix: dict[tuple[str, str], tuple[builtins.list[Any], int]] = {}
+
+
+def _page_for(pages: dict[tuple[str, str], _Page], row: Row) -> _Page:
+    """The page of ``row``'s thread namespace, holding ``row`` (read by the listing)."""
+    key = (row.thread_id, row.ns)
+    page = pages.get(key)
+    if page is None:
+        page = pages[key] = _Page()
+    page.rows[row.checkpoint_id] = row
+    return page
+
+
 class _Resolver:
     """Rebuilds channel values from blobs spread over several rows (sans I/O: the caller
     fetches the rows it asks for)."""
 
-    def __init__(self, saver: RowCheckpointSaver, row: CheckpointRow, record: CheckpointRecord) -> None:
+    def __init__(self, saver: RowCheckpointSaver, row: CheckpointRow, record: CheckpointRecord, page: _Page | None = None) -> None:
         self.saver = saver
         self.row = row
         self.record = record
-        self.rows: dict[str, Row] = {row.checkpoint_id: row}
+        self.page = page
+        self.rows: dict[str, Row] = page.rows if page is not None else {}
+        self.rows[row.checkpoint_id] = row
+        self.fetched = 0
+        # channels whose value a resolved chain of the page already holds
+        self.known: frozenset[str] = frozenset(
+            c for c, w in record.blob_writers.items() if (c, w) in page.prefix
+        ) if page is not None and page.prefix else frozenset()  # fmt: skip
 
     def first_fetch(self) -> tuple[list[str], tuple[str, str] | None]:
         """Rows to read up front: the writers of full values by id, and one id range that
@@ -238,10 +283,13 @@ class _Resolver:
         lo: str | None = None
         hi: str | None = None
         roots = self.record.blob_roots
+        rows = self.rows
         for chan, writer in self.record.blob_writers.items():
+            if chan in self.known:
+                continue
             root = roots.get(chan)
             if root is None or root == writer:
-                if writer not in self.rows:
+                if writer not in rows:
                     ids.add(writer)
                 continue
             lo = root if lo is None or root < lo else lo
@@ -252,6 +300,8 @@ class _Resolver:
         need: set[str] = set()
         seen: set[tuple[str, str]] = set()
         for chan, writer in self.record.blob_writers.items():
+            if chan in self.known:
+                continue
             cur: str | None = writer
             while cur is not None:
                 if (chan, cur) in seen:
@@ -271,6 +321,7 @@ class _Resolver:
         for cid in asked or ():
             if cid not in rows:
                 self._corrupt(f"refers to checkpoint '{cid}', which is missing from the saver (deleted or corrupt data)")
+        self.fetched += len(rows)
         self.rows.update(rows)
 
     def _corrupt(self, what: str) -> None:
@@ -285,11 +336,19 @@ class _Resolver:
         return out
 
     def values(self, deps: dict[str, set[str]]) -> dict[str, Any]:
+        """Each channel's value (``deps``: filled with the checkpoints each reads from,
+        except for values a page's resolved chain already held)."""
         loads = self.saver._codec.loads
+        page = self.page
         out: dict[str, Any] = {}
         own = self.row.checkpoint_id
         for chan, writer in self.record.blob_writers.items():
-            chain: list[Blob] = []
+            if chan in self.known:
+                assert page is not None
+                full, n = page.prefix[(chan, writer)]
+                out[chan] = full[:n]
+                continue
+            chain: list[tuple[str, Blob]] = []
             cur: str | None = writer
             if writer != own:
                 deps[chan] = set()
@@ -301,16 +360,25 @@ class _Resolver:
                 assert blob is not None
                 if cur != own:
                     deps.setdefault(chan, set()).add(cur)
-                chain.append(blob)
+                chain.append((cur, blob))
                 cur = blob.base if blob.kind == DELTA else None
                 if len(chain) > 100_000:
                     self._corrupt(f": the delta chain of channel '{chan}' does not end")
             try:
-                value = loads(chain[-1].data)
+                value = loads(chain[-1][1].data)
                 if len(chain) > 1:
                     value = list(value)
-                    for blob in reversed(chain[:-1]):
+                    lengths = [(chain[-1][0], len(value))]
+                    for cid, blob in reversed(chain[:-1]):
                         value.extend(loads(blob.data))
+                        lengths.append((cid, len(value)))
+                    if page is not None:
+                        # every checkpoint of the chain now reads its value as a prefix
+                        for cid, n in lengths:
+                            page.prefix[(chan, cid)] = (value, n)
+                        value = value[:]
+            except CheckpointError:
+                raise
             except Exception as exc:
                 self._corrupt(f": channel '{chan}' can't be read: {exc}")
             out[chan] = value
@@ -322,6 +390,10 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
 
     _codec: Codec
     _serde: SerializerProtocol = BaseCheckpointSaver.serde
+    # statistics() (class defaults: an instance counts from its first read)
+    _loads = 0
+    _rows_read = 0
+    _conflicts = 0
 
     def __init__(self, *, serde: SerializerProtocol | None = None) -> None:
         super().__init__(serde=serde)
@@ -485,14 +557,22 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
             ) from exc
 
     # -- the runtime's reads -------------------------------------------------------------
-    def load(self, thread: str, ns: str = "", checkpoint_id: str | None = None) -> LoadedCheckpoint | None:
-        row = self._read_row(thread, ns, checkpoint_id)
+    def load(
+        self, thread: str, ns: str = "", checkpoint_id: str | None = None, page: _Page | None = None
+    ) -> LoadedCheckpoint | None:
+        """A checkpoint read back whole (the newest when ``checkpoint_id`` is None);
+        ``page``: rows and chains shared with the other loads of a listing."""
+        row = page.rows.get(checkpoint_id) if page is not None and checkpoint_id is not None else None
         if row is None:
-            return None
+            row = self._read_row(thread, ns, checkpoint_id)
+            self._rows_read += 1
+            if row is None:
+                return None
+        self._loads += 1
         if isinstance(row, ForeignRow):
             return self._from_foreign(row, self._read_writes(thread, ns, row.checkpoint_id))
         record = self._record(row)
-        resolver = _Resolver(self, row, record)
+        resolver = _Resolver(self, row, record, page)
         ids, span = resolver.first_fetch()
         if span is not None:
             resolver.add(self._read_range(thread, ns, *span))
@@ -500,17 +580,24 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
             resolver.add(self._read_rows(thread, ns, ids), ids)
         while need := resolver.missing():
             resolver.add(self._read_rows(thread, ns, need), need)
+        self._rows_read += resolver.fetched
         writes = self._read_writes(thread, ns, row.checkpoint_id)
         return self._loaded(row, record, resolver, writes)
 
-    async def aload(self, thread: str, ns: str = "", checkpoint_id: str | None = None) -> LoadedCheckpoint | None:
-        row = await self._aread_row(thread, ns, checkpoint_id)
+    async def aload(
+        self, thread: str, ns: str = "", checkpoint_id: str | None = None, page: _Page | None = None
+    ) -> LoadedCheckpoint | None:
+        row = page.rows.get(checkpoint_id) if page is not None and checkpoint_id is not None else None
         if row is None:
-            return None
+            row = await self._aread_row(thread, ns, checkpoint_id)
+            self._rows_read += 1
+            if row is None:
+                return None
+        self._loads += 1
         if isinstance(row, ForeignRow):
             return self._from_foreign(row, await self._aread_writes(thread, ns, row.checkpoint_id))
         record = self._record(row)
-        resolver = _Resolver(self, row, record)
+        resolver = _Resolver(self, row, record, page)
         ids, span = resolver.first_fetch()
         if span is not None:
             resolver.add(await self._aread_range(thread, ns, *span))
@@ -518,8 +605,13 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
             resolver.add(await self._aread_rows(thread, ns, ids), ids)
         while need := resolver.missing():
             resolver.add(await self._aread_rows(thread, ns, need), need)
+        self._rows_read += resolver.fetched
         writes = await self._aread_writes(thread, ns, row.checkpoint_id)
         return self._loaded(row, record, resolver, writes)
+
+    def statistics(self) -> SaverStatistics:
+        """What this saver has read and refused since it was made."""
+        return SaverStatistics(checkpoints_loaded=self._loads, rows_read=self._rows_read, conflicts=self._conflicts)
 
     def _loaded(self, row: CheckpointRow, record: CheckpointRecord, resolver: _Resolver, writes: builtins.list[WriteRow]) -> LoadedCheckpoint:
         deps: dict[str, set[str]] = {}
@@ -547,7 +639,11 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
         compare-and-set on the thread's head), else ``CheckpointConflictError``."""
         if rows and expect_head is not ANY_HEAD:
             head_of(rows)
-            self._write(rows, writes, expect_head=expect_head)
+            try:
+                self._write(rows, writes, expect_head=expect_head)
+            except CheckpointConflictError:
+                self._conflicts += 1
+                raise
         else:
             self._write(rows, writes)
 
@@ -556,7 +652,11 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
     ) -> None:
         if rows and expect_head is not ANY_HEAD:
             head_of(rows)
-            await self._awrite(rows, writes, expect_head=expect_head)
+            try:
+                await self._awrite(rows, writes, expect_head=expect_head)
+            except CheckpointConflictError:
+                self._conflicts += 1
+                raise
         else:
             await self._awrite(rows, writes)
 
@@ -614,10 +714,12 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
         # every thread: a damaged checkpoint is logged and left out, so one broken thread
         # doesn't hide the others; a listing of one thread fails on it
         skip = thread is None
+        pages: dict[tuple[str, str], _Page] = {}
         for row in self._list_rows(thread, ns, before_id, None if cid else limit, filter or None):
             if cid is not None and row.checkpoint_id != cid:
                 continue
-            loaded = self._row_or_skip(lambda row=row: self.load(row.thread_id, row.ns, row.checkpoint_id), skip)
+            page = _page_for(pages, row)
+            loaded = self._row_or_skip(lambda row=row: self.load(row.thread_id, row.ns, row.checkpoint_id, page), skip)
             if loaded is not None:
                 yield loaded
                 if cid is not None:
@@ -630,11 +732,12 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
             return
         thread, ns, cid, before_id = self._list_args(config, before, filter)
         skip = thread is None
+        pages: dict[tuple[str, str], _Page] = {}
         for row in await self._alist_rows(thread, ns, before_id, None if cid else limit, filter or None):
             if cid is not None and row.checkpoint_id != cid:
                 continue
             try:
-                loaded = await self.aload(row.thread_id, row.ns, row.checkpoint_id)
+                loaded = await self.aload(row.thread_id, row.ns, row.checkpoint_id, _page_for(pages, row))
             except CheckpointError as error:
                 if not skip:
                     raise
