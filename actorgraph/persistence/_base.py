@@ -715,7 +715,9 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
         # doesn't hide the others; a listing of one thread fails on it
         skip = thread is None
         pages: dict[tuple[str, str], _Page] = {}
-        for row in self._list_rows(thread, ns, before_id, None if cid else limit, filter or None):
+        listed = self._list_rows(thread, ns, before_id, None if cid else limit, filter or None)
+        self._rows_read += len(listed)
+        for row in listed:
             if cid is not None and row.checkpoint_id != cid:
                 continue
             page = _page_for(pages, row)
@@ -733,7 +735,9 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
         thread, ns, cid, before_id = self._list_args(config, before, filter)
         skip = thread is None
         pages: dict[tuple[str, str], _Page] = {}
-        for row in await self._alist_rows(thread, ns, before_id, None if cid else limit, filter or None):
+        listed = await self._alist_rows(thread, ns, before_id, None if cid else limit, filter or None)
+        self._rows_read += len(listed)
+        for row in listed:
             if cid is not None and row.checkpoint_id != cid:
                 continue
             try:
