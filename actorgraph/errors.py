@@ -10,6 +10,8 @@ Exception
      ├─ ConfigError                   a run's config is missing or wrong  (also a ValueError)
      ├─ SerializationError            a value can't be stored safely, or stored data read back  (also a TypeError)
      ├─ CheckpointError               a saved checkpoint is corrupt, foreign or missing
+     │   ├─ CheckpointConflictError   another run moved the thread's head meanwhile
+     │   └─ CheckpointNotFoundError   a config names a checkpoint the thread doesn't have
      ├─ EmptyChannelError             a channel was read before anything was written to it
      ├─ GraphRecursionError           the run hit `recursion_limit`  (also a RecursionError)
      ├─ NodeTimeoutError              a node ran longer than its timeout
@@ -48,7 +50,9 @@ if TYPE_CHECKING:
 
 __all__ = (
     "ActorGraphError",
+    "CheckpointConflictError",
     "CheckpointError",
+    "CheckpointNotFoundError",
     "ConfigError",
     "DrawingError",
     "EmptyChannelError",
@@ -142,6 +146,51 @@ class CheckpointError(ActorGraphError):
     """A saved checkpoint can't be read: corrupt or foreign data, or a link to a checkpoint
     that was deleted. The message names the thread and the checkpoint; other threads
     stay readable."""
+
+
+class CheckpointConflictError(CheckpointError):
+    """A run's checkpoint wasn't saved because another run wrote to the same thread (and
+    namespace) since this one read it: a thread has one head, and writing a checkpoint
+    is a compare-and-set on it. Nothing of the conflicting checkpoint is stored; the
+    task writes saved before it stay valid. ``expected`` is the head this run read (or
+    last wrote), ``found`` the head the saver holds. Re-run from the thread's latest
+    state, or give concurrent runs distinct thread ids."""
+
+    def __init__(self, thread_id: str, checkpoint_ns: str, expected: str | None, found: str | None) -> None:
+        self.thread_id = thread_id
+        self.checkpoint_ns = checkpoint_ns
+        self.expected = expected
+        self.found = found
+        where = f"thread '{thread_id}'" + (f" (namespace '{checkpoint_ns}')" if checkpoint_ns else "")
+        super().__init__(
+            f"Another run wrote to {where} while this run was running: its head is now checkpoint "
+            f"'{found}', not '{expected}' as this run read it, so this run's checkpoint was not saved. "
+            "Re-run from the thread's latest state, or give concurrent runs distinct thread ids."
+        )
+
+    def __reduce__(self) -> Any:
+        return (type(self), (self.thread_id, self.checkpoint_ns, self.expected, self.found))
+
+
+class CheckpointNotFoundError(CheckpointError):
+    """A config names a ``checkpoint_id`` the thread doesn't have (invoke, stream or
+    update_state from it). LangGraph starts a new root checkpoint there, which becomes the
+    thread's head; actorgraph refuses instead, so the thread's state is never reset by a
+    mistyped or stale id."""
+
+    def __init__(self, thread_id: str, checkpoint_ns: str, checkpoint_id: str, action: str = "continue from") -> None:
+        self.thread_id = thread_id
+        self.checkpoint_ns = checkpoint_ns
+        self.checkpoint_id = checkpoint_id
+        self.action = action
+        where = f"Thread '{thread_id}'" + (f" (namespace '{checkpoint_ns}')" if checkpoint_ns else "")
+        super().__init__(
+            f"{where} has no checkpoint '{checkpoint_id}' to {action}: pass a checkpoint_id from "
+            "get_state_history(), or leave it out to use the thread's latest state."
+        )
+
+    def __reduce__(self) -> Any:
+        return (type(self), (self.thread_id, self.checkpoint_ns, self.checkpoint_id, self.action))
 
 
 class EmptyInputError(ActorGraphError):

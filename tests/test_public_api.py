@@ -45,7 +45,7 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
             "EmptyInputError", "TaskNotFound", "UnknownInterruptError",
             # ours: the common base, compile errors (also ValueError), bad chat messages,
             # local image renderers
-            "ActorGraphError", "CheckpointError", "ConfigError", "SerializationError", "GraphValidationError", "InvalidMessageError", "DrawingError",
+            "ActorGraphError", "CheckpointError", "CheckpointConflictError", "CheckpointNotFoundError", "ConfigError", "SerializationError", "GraphValidationError", "InvalidMessageError", "DrawingError",
             "RendererNotFoundError",
             # ours: the stores' namespace error (LangGraph has it in langgraph.store.base)
             "InvalidNamespaceError",
@@ -99,7 +99,7 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
     "actorgraph.checkpoint.sqlite.utils": ({"load_pending_writes", "pending_writes_sql", "search_where"}, set()),
     "actorgraph.checkpoint.base": (
         {
-            "BaseCheckpointSaver", "Checkpoint", "CheckpointError", "CheckpointMetadata", "CheckpointTuple",
+            "BaseCheckpointSaver", "Checkpoint", "CheckpointError", "CheckpointConflictError", "CheckpointNotFoundError", "CheckpointMetadata", "CheckpointTuple",
             "ChannelVersions", "ChannelProtocol", "DeltaChannelHistory", "EmptyChannelError", "EncryptedSerializer",
             "JsonPlusSerializer", "PendingWrite", "SerializerProtocol", "V", "ERROR", "INTERRUPT", "RESUME",
             "SCHEDULED", "EXCLUDED_METADATA_KEYS", "LATEST_VERSION", "WRITES_IDX_MAP", "copy_checkpoint",

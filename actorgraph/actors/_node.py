@@ -19,6 +19,7 @@ import anyio
 import anyio.to_thread
 import anyio.lowlevel
 import msgspec
+import structlog
 
 from actorgraph._constants import PULL
 from actorgraph._types import Command
@@ -355,11 +356,10 @@ class NodeActor:
         node = self.node
         ns = (CACHE_NS, function_identity(node.call_target), node.name)
         full_key = (ns, cache_key(policy, node.name, inp, node.is_call))
-        found = await cache.aget([full_key])
-        entry = found.get(full_key)
+        entry = await _cached(cache, full_key, node.name)
         if entry is not None:
             writes, sends = entry
-            tctx.writes.extend((c, v) for c, v in writes)
+            tctx.writes.extend(writes)
             tctx.sends.extend(SendMsg(node=n, arg=a) for n, a in sends)
             return True
         await self._attempts(tctx, inp, inline)
@@ -424,3 +424,16 @@ def post(actor: NodeActor, msg: Activate | RunCall) -> None:
         else:
             actor.run.dispatcher.submit(actor.turn)
 
+
+async def _cached(cache: Any, full_key: Any, node: str) -> tuple[list[tuple[str, Any]], list[tuple[str, Any]]] | None:
+    """A node-cache entry as ([(channel, value)], [(node, arg)]); a damaged entry (or a
+    cache that fails to answer) is a miss, logged, that the node's run overwrites."""
+    try:
+        entry = (await cache.aget([full_key])).get(full_key)
+        if entry is None:
+            return None
+        writes, sends = entry
+        return [(c, v) for c, v in writes], [(n, a) for n, a in sends]
+    except Exception as exc:
+        structlog.get_logger("actorgraph").warning("cache.damaged_entry", node=node, key=full_key[1], namespace=full_key[0], error=repr(exc))
+        return None

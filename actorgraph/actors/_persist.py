@@ -36,7 +36,7 @@ import msgspec
 from actorgraph.persistence._base import LoadedCheckpoint, encode_record
 from actorgraph.persistence._model import DELTA, FULL, Blob, CheckpointRecord, CheckpointRow, WriteRow, encode_metadata
 from actorgraph.persistence._saver_api import get_checkpoint_metadata
-from actorgraph.errors import SerializationError
+from actorgraph.errors import CheckpointConflictError, SerializationError
 
 if TYPE_CHECKING:
     from actorgraph.actors._run import RunState
@@ -99,6 +99,7 @@ class RunPersistence:
         "base_parent",
         "shield",
         "backlog",
+        "head",
     )
 
     def __init__(self, run: RunState, saver: Any, thread: str, durability: str) -> None:
@@ -148,6 +149,9 @@ class RunPersistence:
         self.delta_anchor: str | None = None
         # "exit" with delta channels: their writes and snapshots are settled at the end
         self.exit_run: ExitRun | None = ExitRun(new_checkpoint_id()) if durability == "exit" and names else None
+        # the thread namespace's newest checkpoint as this run last read or wrote it (None:
+        # it had none): each save of rows is a compare-and-set on it (DESIGN §4, one head)
+        self.head: str | None = None
 
     # -- restoring -----------------------------------------------------------------------
     def adopt(self, loaded: LoadedCheckpoint, reapplies: bool = True) -> None:
@@ -409,6 +413,8 @@ class RunPersistence:
             return
         if not rows and not writes:
             return
+        if isinstance(self.failure, CheckpointConflictError):
+            return  # another run owns the thread now: nothing more of this one is stored
         self.queue.append((list(rows), list(writes)))
         self.backlog += len(rows)
         if not self.draining:
@@ -449,6 +455,15 @@ class RunPersistence:
             record=encode_record(record) if carried else row.record,
         )
 
+    async def _store(self, rows: list[CheckpointRow], writes: list[tuple[str, str, str, WriteRow]]) -> None:
+        """Store a batch; its rows only if the thread's head is still the one this run
+        knows (``CheckpointConflictError`` if another run moved it)."""
+        if not rows:
+            await self.saver.asave(rows, writes)
+            return
+        await self.saver.asave(rows, writes, expect_head=self.head)
+        self.head = max(r.checkpoint_id for r in rows)
+
     async def _drain(self, _: Any) -> None:
         if self.writing:
             return  # a flush is storing the queue itself
@@ -462,9 +477,9 @@ class RunPersistence:
                 try:
                     if self.shield:
                         with anyio.CancelScope(shield=True):
-                            await self.saver.asave(rows, writes)
+                            await self._store(rows, writes)
                     else:
-                        await self.saver.asave(rows, writes)
+                        await self._store(rows, writes)
                 except Exception as exc:
                     if self.failure is None:
                         self.failure = exc
@@ -502,7 +517,7 @@ class RunPersistence:
                 writes = [*anchored, *writes]
             self.exit_row = None
             if rows or writes:
-                await self.saver.asave(rows, writes)
+                await self._store(rows, writes)
             return
         await self._writer_idle()
         if self.queue:
@@ -525,7 +540,7 @@ class RunPersistence:
         rows = [r for rs, _ in batch for r in rs]
         writes = [w for _, ws in batch for w in ws]
         if rows or writes:
-            await self.saver.asave(rows, writes)
+            await self._store(rows, writes)
 
 
 @functools.lru_cache(maxsize=4096)

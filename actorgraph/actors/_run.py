@@ -46,7 +46,7 @@ from actorgraph.actors._persist import DURABILITY_MODES, RunPersistence, decode_
 from actorgraph.actors._spawn import WorkerGroup
 from actorgraph.actors._step import StepState
 from actorgraph.actors._stream import NULL_SINK, CallbackModesSink, StreamSink, TeeSink
-from actorgraph.errors import ConfigError, EmptyInputError, GraphDrained, GraphInterrupt, UnknownInterruptError
+from actorgraph.errors import CheckpointNotFoundError, ConfigError, EmptyInputError, GraphDrained, GraphInterrupt, UnknownInterruptError
 from actorgraph.persistence._engine import engine_saver
 
 if TYPE_CHECKING:
@@ -752,10 +752,19 @@ async def execute(
                 loaded = await saver.aload(run.thread_id, run.checkpoint_ns, None)
         if loaded is not None:
             loaded.migrate(program.migrate)
-        if loaded is None and wanted is not None and inp.writes is None:
-            raise EmptyInputError(
-                f"Thread '{run.thread_id}' has no checkpoint '{wanted}' to continue from; pass input to start a run"
-            )
+        if loaded is None and wanted is not None:
+            if parent is None:
+                # never a new root: that would reset the thread's head (LangGraph's does)
+                raise CheckpointNotFoundError(run.thread_id, run.checkpoint_ns, wanted)
+            if inp.writes is None:
+                raise EmptyInputError(
+                    f"Thread '{run.thread_id}' has no checkpoint '{wanted}' to continue from; pass input to start a run"
+                )
+        # the head every checkpoint this run saves is compared with
+        if wanted is not None or child_mode == "replayed":
+            run.persistence.head = await saver.alatest_id(run.thread_id, run.checkpoint_ns)
+        else:
+            run.persistence.head = loaded.id if loaded is not None else None
     elif inp.resume is not NO_RESUME:
         raise ConfigError(
             "Command(resume=...) answers an interrupt saved by a checkpointer: compile the graph "

@@ -27,6 +27,7 @@ from actorgraph.actors._spawn import DetachedTask
 from actorgraph.actors._stream import END_OF_STREAM, NULL_SINK, PrintSink, QueueSink, print_event
 from actorgraph.actors._sync import iterate_sync, run_sync
 from actorgraph.actors._trace import NOT_TRACED, trace_callbacks
+from actorgraph.errors import ConfigError
 
 __all__ = ("GraphRunnable", "GraphOutput", "ensure_config", "merge_configs", "patch_configurable")
 
@@ -114,6 +115,8 @@ def ensure_config(config: Any, parent: dict[str, Any] | None = None) -> dict[str
         for key, value in source.items():
             if key in _MERGED_KEYS:
                 if value:
+                    if not isinstance(value, dict):
+                        raise ConfigError(f"config['{key}'] must be a dict, got {type(value).__name__}: {value!r:.80}")
                     out[key] = {**out[key], **value}
             elif key == "tags":
                 if value:

@@ -11,7 +11,7 @@ had returned them, and saves the result as a new checkpoint.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -27,7 +27,7 @@ from actorgraph.actors._ids import subgraph_namespace
 from actorgraph.actors._run import RunState, arestore
 from actorgraph.actors._step import StepState
 from actorgraph.actors._stream import NULL_SINK, task_result_view
-from actorgraph.errors import ConfigError, InvalidUpdateError
+from actorgraph.errors import CheckpointNotFoundError, ConfigError, InvalidUpdateError
 from actorgraph.persistence._engine import engine_saver
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def _saver(program: Program, config: Any) -> Any:
     own), else the graph's."""
     saver = program.checkpointer
     if saver is not False:
-        lent = ((config or {}).get(CONF) or {}).get(CONFIG_KEY_CHECKPOINTER)
+        lent = _configurable(config).get(CONFIG_KEY_CHECKPOINTER)
         if lent is not None:
             saver = lent
         elif saver is True:
@@ -59,8 +59,18 @@ def _saver(program: Program, config: Any) -> Any:
     return engine_saver(saver)
 
 
-def _where(config: Any) -> tuple[str, str, str | None]:
+def _configurable(config: Any) -> Any:
+    """``config["configurable"]``, checked: a dict (or nothing)."""
+    if config is not None and not isinstance(config, Mapping):
+        raise ConfigError(f"config must be a dict (a RunnableConfig), got {type(config).__name__}: {config!r:.80}")
     conf = (config or {}).get(CONF) or {}
+    if not isinstance(conf, Mapping):
+        raise ConfigError(f"config['configurable'] must be a dict, got {type(conf).__name__}: {conf!r:.80}")
+    return conf
+
+
+def _where(config: Any) -> tuple[str, str, str | None]:
+    conf = _configurable(config)
     thread = conf.get("thread_id")
     if thread is None:
         raise ConfigError("Pass the thread to read or update: config={'configurable': {'thread_id': '...'}}")
@@ -119,6 +129,10 @@ async def aget_state_history(
     before: Any = None,
     limit: int | None = None,
 ) -> AsyncIterator[StateSnapshot]:
+    if filter is not None and not isinstance(filter, Mapping):
+        raise TypeError(
+            f"get_state_history(filter=...) takes a dict of metadata keys and values, got {type(filter).__name__}: {filter!r:.80}"
+        )
     saver = _saver(program, config)
     thread, ns, cid = _where(config)
     target = _program_for(program, ns, config)
@@ -222,8 +236,10 @@ async def abulk_update_state(program: Program, config: Any, supersteps: Sequence
     program = _program_for(program, ns, config, for_update=True)
     loaded = await saver.aload(thread, ns, cid)
     if loaded is None and cid is not None:
-        raise InvalidUpdateError(f"Thread '{thread}' has no checkpoint '{cid}' to update")
-    superseded = loaded is not None and cid is not None and await saver.alatest_id(thread, ns) != loaded.id
+        raise CheckpointNotFoundError(thread, ns, cid, "update")
+    # the head the update's checkpoints are compared with when saved
+    head = await saver.alatest_id(thread, ns) if cid is not None else (loaded.id if loaded is not None else None)
+    superseded = loaded is not None and cid is not None and head != loaded.id
     run = RunState(program, {"configurable": {"thread_id": thread}}, sink=NULL_SINK, parent=None, sync_call=False, context=None)
     run.checkpoint_ns = ns
     persistence = RunPersistence(run, saver, thread, "sync")
@@ -307,7 +323,7 @@ async def abulk_update_state(program: Program, config: Any, supersteps: Sequence
         updated, written, changed = state.apply_results(results)
         state.step += 1
         rows.append(persistence.checkpoint(state, "update", state.step, changed, persistence.reserve_id(), written))
-    await saver.asave(rows, writes)
+    await saver.asave(rows, writes, expect_head=head)
     last = rows[-1]
     return _conf(thread, ns, last.checkpoint_id, parents)
 

@@ -19,9 +19,10 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
 import msgspec
+import structlog
 
 from actorgraph._constants import TASKS
-from actorgraph.errors import CheckpointError
+from actorgraph.errors import CheckpointConflictError, CheckpointError
 from actorgraph.persistence._codec import Codec, make_codec
 from actorgraph.persistence._model import (
     DELTA,
@@ -44,7 +45,18 @@ from actorgraph.persistence._saver_api import (
 )
 from actorgraph.persistence._serde_protocols import SerializerProtocol, maybe_add_typed_methods
 
-__all__ = ("LoadedCheckpoint", "RowCheckpointSaver", "config_for", "decode_writes", "encode_record", "from_foreign")
+__all__ = (
+    "ANY_HEAD",
+    "SaverStatistics",
+    "LoadedCheckpoint",
+    "RowCheckpointSaver",
+    "config_for",
+    "decode_writes",
+    "encode_record",
+    "from_foreign",
+    "head_of",
+    "kept_on_conflict",
+)
 
 _record_decoder = msgspec.msgpack.Decoder(CheckpointRecord)
 _record_encoder = msgspec.msgpack.Encoder()
@@ -53,6 +65,38 @@ StoredWrite = tuple[str, str, str, WriteRow]
 _CURRENT_LAYOUT = 3
 """LangGraph's first checkpoint format with today's channel names (older ones are migrated)."""
 """(thread_id, checkpoint_ns, checkpoint_id, write)"""
+
+
+class _AnyHead:
+    def __repr__(self) -> str:
+        return "ANY_HEAD"
+
+
+ANY_HEAD: Any = _AnyHead()
+"""``save``'s default ``expect_head``: store without comparing the thread's head."""
+
+
+def head_of(rows: Sequence[CheckpointRow]) -> tuple[str, str]:
+    """The (thread, namespace) a compare-and-set batch writes: one, by construction."""
+    first = rows[0]
+    key = (first.thread_id, first.ns)
+    for row in rows:
+        if (row.thread_id, row.ns) != key:
+            raise ValueError("a save that compares the thread's head stores rows of one thread namespace only")
+    return key
+
+
+def kept_on_conflict(rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite]) -> builtins.list[StoredWrite]:
+    """What a save that lost the compare-and-set still stores: the task writes of
+    checkpoints other than the rejected ones (they are valid pending writes of stored
+    checkpoints); writes of the rejected checkpoints would point at nothing."""
+    rejected = {r.checkpoint_id for r in rows}
+    return [w for w in writes if w[2] not in rejected]
+
+
+def check_head(thread: str, ns: str, expected: str | None, found: str | None) -> None:
+    if found != expected:
+        raise CheckpointConflictError(thread, ns, expected, found)
 
 
 def config_for(thread_id: str, ns: str, checkpoint_id: str) -> dict[str, Any]:
@@ -178,15 +222,59 @@ class LoadedCheckpoint:
         return [Send(node, arg) for node, arg in self.loads(self.record.pending_sends)]
 
 
+class SaverStatistics(msgspec.Struct, frozen=True, kw_only=True):
+    """What a saver has read and refused so far (``saver.statistics()``)."""
+
+    checkpoints_loaded: int
+    """Checkpoints read back whole (values and pending writes)."""
+    rows_read: int
+    """Checkpoint rows fetched from storage to do so (the checkpoint's own and the ones
+    its values are read from)."""
+    conflicts: int
+    """Saves refused because another run had moved the thread's head."""
+
+
+class _Page:
+    """What the loads of one listing share, per thread namespace: the rows fetched so far
+    and every delta chain resolved so far. A list channel's value at a checkpoint of a
+    resolved chain is a prefix of the chain's newest value (deltas only append), so a
+    page of N checkpoints reads each chain's rows once and costs O(N), not O(N x chain)."""
+
+    __slots__ = ("rows", "prefix")
+
+    def __init__(self) -> None:
+        self.rows: dict[str, Row] = {}
+        # (channel, checkpoint id) -> (the resolved value of a chain through that
+        # checkpoint, the length of the value at that checkpoint)
+        self.prefix: dict[tuple[str, str], tuple[builtins.list[Any], int]] = {}
+
+
+def _page_for(pages: dict[tuple[str, str], _Page], row: Row) -> _Page:
+    """The page of ``row``'s thread namespace, holding ``row`` (read by the listing)."""
+    key = (row.thread_id, row.ns)
+    page = pages.get(key)
+    if page is None:
+        page = pages[key] = _Page()
+    page.rows[row.checkpoint_id] = row
+    return page
+
+
 class _Resolver:
     """Rebuilds channel values from blobs spread over several rows (sans I/O: the caller
     fetches the rows it asks for)."""
 
-    def __init__(self, saver: RowCheckpointSaver, row: CheckpointRow, record: CheckpointRecord) -> None:
+    def __init__(self, saver: RowCheckpointSaver, row: CheckpointRow, record: CheckpointRecord, page: _Page | None = None) -> None:
         self.saver = saver
         self.row = row
         self.record = record
-        self.rows: dict[str, Row] = {row.checkpoint_id: row}
+        self.page = page
+        self.rows: dict[str, Row] = page.rows if page is not None else {}
+        self.rows[row.checkpoint_id] = row
+        self.fetched = 0
+        # channels whose value a resolved chain of the page already holds
+        self.known: frozenset[str] = frozenset(
+            c for c, w in record.blob_writers.items() if (c, w) in page.prefix
+        ) if page is not None and page.prefix else frozenset()  # fmt: skip
 
     def first_fetch(self) -> tuple[list[str], tuple[str, str] | None]:
         """Rows to read up front: the writers of full values by id, and one id range that
@@ -195,10 +283,13 @@ class _Resolver:
         lo: str | None = None
         hi: str | None = None
         roots = self.record.blob_roots
+        rows = self.rows
         for chan, writer in self.record.blob_writers.items():
+            if chan in self.known:
+                continue
             root = roots.get(chan)
             if root is None or root == writer:
-                if writer not in self.rows:
+                if writer not in rows:
                     ids.add(writer)
                 continue
             lo = root if lo is None or root < lo else lo
@@ -209,6 +300,8 @@ class _Resolver:
         need: set[str] = set()
         seen: set[tuple[str, str]] = set()
         for chan, writer in self.record.blob_writers.items():
+            if chan in self.known:
+                continue
             cur: str | None = writer
             while cur is not None:
                 if (chan, cur) in seen:
@@ -228,6 +321,7 @@ class _Resolver:
         for cid in asked or ():
             if cid not in rows:
                 self._corrupt(f"refers to checkpoint '{cid}', which is missing from the saver (deleted or corrupt data)")
+        self.fetched += len(rows)
         self.rows.update(rows)
 
     def _corrupt(self, what: str) -> None:
@@ -242,11 +336,19 @@ class _Resolver:
         return out
 
     def values(self, deps: dict[str, set[str]]) -> dict[str, Any]:
+        """Each channel's value (``deps``: filled with the checkpoints each reads from,
+        except for values a page's resolved chain already held)."""
         loads = self.saver._codec.loads
+        page = self.page
         out: dict[str, Any] = {}
         own = self.row.checkpoint_id
         for chan, writer in self.record.blob_writers.items():
-            chain: list[Blob] = []
+            if chan in self.known:
+                assert page is not None
+                full, n = page.prefix[(chan, writer)]
+                out[chan] = full[:n]
+                continue
+            chain: list[tuple[str, Blob]] = []
             cur: str | None = writer
             if writer != own:
                 deps[chan] = set()
@@ -258,16 +360,25 @@ class _Resolver:
                 assert blob is not None
                 if cur != own:
                     deps.setdefault(chan, set()).add(cur)
-                chain.append(blob)
+                chain.append((cur, blob))
                 cur = blob.base if blob.kind == DELTA else None
                 if len(chain) > 100_000:
                     self._corrupt(f": the delta chain of channel '{chan}' does not end")
             try:
-                value = loads(chain[-1].data)
+                value = loads(chain[-1][1].data)
                 if len(chain) > 1:
                     value = list(value)
-                    for blob in reversed(chain[:-1]):
+                    lengths = [(chain[-1][0], len(value))]
+                    for cid, blob in reversed(chain[:-1]):
                         value.extend(loads(blob.data))
+                        lengths.append((cid, len(value)))
+                    if page is not None:
+                        # every checkpoint of the chain now reads its value as a prefix
+                        for cid, n in lengths:
+                            page.prefix[(chan, cid)] = (value, n)
+                        value = value[:]
+            except CheckpointError:
+                raise
             except Exception as exc:
                 self._corrupt(f": channel '{chan}' can't be read: {exc}")
             out[chan] = value
@@ -279,6 +390,10 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
 
     _codec: Codec
     _serde: SerializerProtocol = BaseCheckpointSaver.serde
+    # statistics() (class defaults: an instance counts from its first read)
+    _loads = 0
+    _rows_read = 0
+    _conflicts = 0
 
     def __init__(self, *, serde: SerializerProtocol | None = None) -> None:
         super().__init__(serde=serde)
@@ -301,9 +416,31 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
         cls = type(self)
         return cls._awrite is RowCheckpointSaver._awrite and cls.asave is RowCheckpointSaver.asave
 
+    # -- damaged rows --------------------------------------------------------------------
+    def _skipped(self, error: CheckpointError) -> None:
+        """A damaged checkpoint left out of a listing of every thread, logged."""
+        structlog.get_logger("actorgraph").warning("checkpoint.damaged_skipped", error=str(error))
+
+    def _row_or_skip(self, convert: Any, skip: bool) -> Any:
+        """``convert()``; when ``skip``, a CheckpointError it raises is logged and the row is
+        left out (``None``)."""
+        if not skip:
+            return convert()
+        try:
+            return convert()
+        except CheckpointError as error:
+            self._skipped(error)
+            return None
+
     # -- storage primitives ------------------------------------------------------------
-    def _write(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True) -> None:
-        """Store rows and writes atomically (``replace=False``: keep writes already there)."""
+    def _write(
+        self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True, expect_head: Any = ANY_HEAD
+    ) -> None:
+        """Store rows and writes atomically (``replace=False``: keep writes already there).
+        ``expect_head`` (a checkpoint id, or None for an empty thread namespace): store the
+        rows only if the newest checkpoint of their thread namespace is still that one, in
+        the same transaction (else store ``kept_on_conflict`` and raise
+        ``CheckpointConflictError``)."""
         raise NotImplementedError
 
     def _read_row(self, thread: str, ns: str, checkpoint_id: str | None) -> Row | None:
@@ -350,8 +487,10 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
         raise NotImplementedError
 
     # async primitives: by default the sync ones (savers doing I/O override them)
-    async def _awrite(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True) -> None:
-        self._write(rows, writes, replace=replace)
+    async def _awrite(
+        self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True, expect_head: Any = ANY_HEAD
+    ) -> None:
+        self._write(rows, writes, replace=replace, expect_head=expect_head)
 
     async def _aread_row(self, thread: str, ns: str, checkpoint_id: str | None) -> Row | None:
         return self._read_row(thread, ns, checkpoint_id)
@@ -418,14 +557,22 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
             ) from exc
 
     # -- the runtime's reads -------------------------------------------------------------
-    def load(self, thread: str, ns: str = "", checkpoint_id: str | None = None) -> LoadedCheckpoint | None:
-        row = self._read_row(thread, ns, checkpoint_id)
+    def load(
+        self, thread: str, ns: str = "", checkpoint_id: str | None = None, page: _Page | None = None
+    ) -> LoadedCheckpoint | None:
+        """A checkpoint read back whole (the newest when ``checkpoint_id`` is None);
+        ``page``: rows and chains shared with the other loads of a listing."""
+        row = page.rows.get(checkpoint_id) if page is not None and checkpoint_id is not None else None
         if row is None:
-            return None
+            row = self._read_row(thread, ns, checkpoint_id)
+            self._rows_read += 1
+            if row is None:
+                return None
+        self._loads += 1
         if isinstance(row, ForeignRow):
             return self._from_foreign(row, self._read_writes(thread, ns, row.checkpoint_id))
         record = self._record(row)
-        resolver = _Resolver(self, row, record)
+        resolver = _Resolver(self, row, record, page)
         ids, span = resolver.first_fetch()
         if span is not None:
             resolver.add(self._read_range(thread, ns, *span))
@@ -433,17 +580,24 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
             resolver.add(self._read_rows(thread, ns, ids), ids)
         while need := resolver.missing():
             resolver.add(self._read_rows(thread, ns, need), need)
+        self._rows_read += resolver.fetched
         writes = self._read_writes(thread, ns, row.checkpoint_id)
         return self._loaded(row, record, resolver, writes)
 
-    async def aload(self, thread: str, ns: str = "", checkpoint_id: str | None = None) -> LoadedCheckpoint | None:
-        row = await self._aread_row(thread, ns, checkpoint_id)
+    async def aload(
+        self, thread: str, ns: str = "", checkpoint_id: str | None = None, page: _Page | None = None
+    ) -> LoadedCheckpoint | None:
+        row = page.rows.get(checkpoint_id) if page is not None and checkpoint_id is not None else None
         if row is None:
-            return None
+            row = await self._aread_row(thread, ns, checkpoint_id)
+            self._rows_read += 1
+            if row is None:
+                return None
+        self._loads += 1
         if isinstance(row, ForeignRow):
             return self._from_foreign(row, await self._aread_writes(thread, ns, row.checkpoint_id))
         record = self._record(row)
-        resolver = _Resolver(self, row, record)
+        resolver = _Resolver(self, row, record, page)
         ids, span = resolver.first_fetch()
         if span is not None:
             resolver.add(await self._aread_range(thread, ns, *span))
@@ -451,8 +605,13 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
             resolver.add(await self._aread_rows(thread, ns, ids), ids)
         while need := resolver.missing():
             resolver.add(await self._aread_rows(thread, ns, need), need)
+        self._rows_read += resolver.fetched
         writes = await self._aread_writes(thread, ns, row.checkpoint_id)
         return self._loaded(row, record, resolver, writes)
+
+    def statistics(self) -> SaverStatistics:
+        """What this saver has read and refused since it was made."""
+        return SaverStatistics(checkpoints_loaded=self._loads, rows_read=self._rows_read, conflicts=self._conflicts)
 
     def _loaded(self, row: CheckpointRow, record: CheckpointRecord, resolver: _Resolver, writes: builtins.list[WriteRow]) -> LoadedCheckpoint:
         deps: dict[str, set[str]] = {}
@@ -473,11 +632,33 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
         return row.checkpoint_id if row is not None else None
 
     # -- the runtime's writes ------------------------------------------------------------
-    def save(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite] = ()) -> None:
-        self._write(rows, writes)
+    def save(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite] = (), *, expect_head: Any = ANY_HEAD) -> None:
+        """Store a run's checkpoint rows (of one thread namespace) and task writes in one
+        transaction. ``expect_head``: the newest checkpoint id the run read or wrote there
+        (None: it found none); the rows are stored only if it is still the newest (a
+        compare-and-set on the thread's head), else ``CheckpointConflictError``."""
+        if rows and expect_head is not ANY_HEAD:
+            head_of(rows)
+            try:
+                self._write(rows, writes, expect_head=expect_head)
+            except CheckpointConflictError:
+                self._conflicts += 1
+                raise
+        else:
+            self._write(rows, writes)
 
-    async def asave(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite] = ()) -> None:
-        await self._awrite(rows, writes)
+    async def asave(
+        self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite] = (), *, expect_head: Any = ANY_HEAD
+    ) -> None:
+        if rows and expect_head is not ANY_HEAD:
+            head_of(rows)
+            try:
+                await self._awrite(rows, writes, expect_head=expect_head)
+            except CheckpointConflictError:
+                self._conflicts += 1
+                raise
+        else:
+            await self._awrite(rows, writes)
 
     # -- LangGraph's public API ----------------------------------------------------------
     def _require_thread(self, config: Any) -> tuple[str, str, str | None]:
@@ -529,11 +710,18 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
     ) -> Iterator[LoadedCheckpoint]:
         if limit is not None and limit <= 0:
             return
-        thread, ns, cid, before_id = self._list_args(config, before)
-        for row in self._list_rows(thread, ns, before_id, None if cid else limit, filter or None):
+        thread, ns, cid, before_id = self._list_args(config, before, filter)
+        # every thread: a damaged checkpoint is logged and left out, so one broken thread
+        # doesn't hide the others; a listing of one thread fails on it
+        skip = thread is None
+        pages: dict[tuple[str, str], _Page] = {}
+        listed = self._list_rows(thread, ns, before_id, None if cid else limit, filter or None)
+        self._rows_read += len(listed)
+        for row in listed:
             if cid is not None and row.checkpoint_id != cid:
                 continue
-            loaded = self.load(row.thread_id, row.ns, row.checkpoint_id)
+            page = _page_for(pages, row)
+            loaded = self._row_or_skip(lambda row=row: self.load(row.thread_id, row.ns, row.checkpoint_id, page), skip)
             if loaded is not None:
                 yield loaded
                 if cid is not None:
@@ -544,17 +732,29 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
     ) -> AsyncIterator[LoadedCheckpoint]:
         if limit is not None and limit <= 0:
             return
-        thread, ns, cid, before_id = self._list_args(config, before)
-        for row in await self._alist_rows(thread, ns, before_id, None if cid else limit, filter or None):
+        thread, ns, cid, before_id = self._list_args(config, before, filter)
+        skip = thread is None
+        pages: dict[tuple[str, str], _Page] = {}
+        listed = await self._alist_rows(thread, ns, before_id, None if cid else limit, filter or None)
+        self._rows_read += len(listed)
+        for row in listed:
             if cid is not None and row.checkpoint_id != cid:
                 continue
-            loaded = await self.aload(row.thread_id, row.ns, row.checkpoint_id)
+            try:
+                loaded = await self.aload(row.thread_id, row.ns, row.checkpoint_id, _page_for(pages, row))
+            except CheckpointError as error:
+                if not skip:
+                    raise
+                self._skipped(error)
+                continue
             if loaded is not None:
                 yield loaded
                 if cid is not None:
                     return
 
-    def _list_args(self, config: Any, before: Any) -> tuple[str | None, str | None, str | None, str | None]:
+    def _list_args(self, config: Any, before: Any, filter: Any = None) -> tuple[str | None, str | None, str | None, str | None]:
+        if filter is not None and not isinstance(filter, Mapping):
+            raise TypeError(f"list(filter=...) takes a dict of metadata keys and values, got {type(filter).__name__}: {filter!r:.80}")
         if config is None:
             thread, ns, cid = None, None, None
         else:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import anyio.to_thread
+import structlog
 
 from actorgraph.persistence._codec import Codec, make_codec
 from actorgraph.persistence._serde import JsonPlusSerializer
@@ -71,6 +72,10 @@ class BaseCache(ABC, Generic[ValueT]):
         self.clear(namespaces)
 
 
+def _damaged(ns: Namespace, key: str, exc: BaseException) -> None:
+    structlog.get_logger("actorgraph").warning("cache.damaged_entry", namespace=ns, key=key, error=repr(exc))
+
+
 def _expiry(ttl: int | float | None, now: float) -> float | None:
     return None if ttl is None else now + ttl
 
@@ -97,8 +102,9 @@ class InMemoryCache(BaseCache[ValueT]):
                     continue
                 try:
                     out[(ns, key)] = self._codec.loads(raw)
-                except Exception:
+                except Exception as exc:
                     del entries[key]  # a damaged entry is a miss (and is dropped)
+                    _damaged(ns, key, exc)
         return out
 
     def set(self, pairs: Mapping[FullKey, tuple[ValueT, int | None]]) -> None:
@@ -179,8 +185,8 @@ class SqliteCache(BaseCache[ValueT]):
                     continue
                 try:
                     out[(ns, key)] = self._codec.loads(value)
-                except Exception:
-                    continue  # a damaged entry is a miss: the node runs and overwrites it
+                except Exception as exc:
+                    _damaged(ns, key, exc)  # a miss: the node runs and overwrites it
         return out
 
     def set(self, pairs: Mapping[FullKey, tuple[ValueT, int | None]]) -> None:

@@ -13,7 +13,7 @@ import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from actorgraph.persistence._cache import BaseCache, FullKey, Namespace, ValueT
+from actorgraph.persistence._cache import BaseCache, FullKey, Namespace, ValueT, _damaged
 from actorgraph.persistence._serde_protocols import SerializerProtocol
 
 __all__ = ("RedisCache",)
@@ -51,8 +51,8 @@ class RedisCache(BaseCache[ValueT]):
             try:
                 kind, data = bytes(raw).split(b":", 1)
                 out[full_key] = self.serde.loads_typed((kind.decode(), data))
-            except Exception:
-                continue  # a damaged entry is a miss
+            except Exception as exc:
+                _damaged(full_key[0], full_key[1], exc)  # a miss: the node runs and overwrites it
         return out
 
     def _entries(self, mapping: Mapping[FullKey, tuple[ValueT, int | None]]) -> list[tuple[str, bytes, int | None]]:

@@ -209,7 +209,10 @@ class LangGraphEngine:
         loaded = await self.aload(thread, ns, parent)
         return dict(loaded.values) if loaded is not None else {}
 
-    async def asave(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite] = ()) -> None:
+    async def asave(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite] = (), *, expect_head: Any = None) -> None:
+        """Store through ``put``/``put_writes``. ``expect_head`` is not checked: LangGraph's
+        protocol has no compare-and-set, so a saver that isn't ours gets no one-head
+        guarantee."""
         from actorgraph._types import Send
 
         loads = self.serde.loads

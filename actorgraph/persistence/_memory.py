@@ -23,7 +23,8 @@ from contextlib import ExitStack
 from typing import Any
 
 
-from actorgraph.persistence._base import RowCheckpointSaver, StoredWrite
+from actorgraph.errors import CheckpointError
+from actorgraph.persistence._base import ANY_HEAD, RowCheckpointSaver, StoredWrite, check_head, kept_on_conflict
 from actorgraph.persistence._codec import typed, untyped
 from actorgraph.persistence._model import NATIVE, CheckpointRow, ForeignRow, WriteRow, decode_metadata, pack_row, unpack_row
 from actorgraph.persistence._saver_api import Checkpoint
@@ -53,6 +54,9 @@ class InMemorySaver(RowCheckpointSaver):
             self.stack.enter_context(self.writes)
             self.stack.enter_context(self.blobs)
         self._lock = threading.RLock()
+        # (thread, ns) -> its newest checkpoint id, kept as rows are written (checked
+        # against the dict before use: code may edit ``storage`` directly)
+        self._heads: dict[tuple[str, str], str] = {}
 
     def __enter__(self) -> InMemorySaver:
         self.stack.__enter__()
@@ -118,12 +122,17 @@ class InMemorySaver(RowCheckpointSaver):
         return out
 
     def _row(self, thread: str, ns: str, cid: str, entry: Any) -> CheckpointRow | ForeignRow:
-        checkpoint, metadata, parent = entry
-        if checkpoint[0] == NATIVE:
-            return unpack_row(thread, ns, cid, parent, checkpoint[1], metadata[1])
-        cp = self.serde.loads_typed(checkpoint)
-        cp = {**cp, "channel_values": self._load_blobs(thread, ns, cp.get("channel_versions") or {})}
-        return ForeignRow(thread, ns, cid, parent, cp, self.serde.loads_typed(metadata) or {})
+        try:
+            checkpoint, metadata, parent = entry
+            if checkpoint[0] == NATIVE:
+                return unpack_row(thread, ns, cid, parent, checkpoint[1], metadata[1])
+            cp = self.serde.loads_typed(checkpoint)
+            cp = {**cp, "channel_values": self._load_blobs(thread, ns, cp.get("channel_versions") or {})}
+            return ForeignRow(thread, ns, cid, parent, cp, self.serde.loads_typed(metadata) or {})
+        except CheckpointError:
+            raise
+        except Exception as exc:
+            raise CheckpointError(f"Thread '{thread}' checkpoint '{cid}' is corrupt or unreadable: {exc}") from exc
 
     def _metadata_of(self, entry: Any) -> dict[str, Any]:
         metadata = entry[1]
@@ -132,14 +141,38 @@ class InMemorySaver(RowCheckpointSaver):
         return self.serde.loads_typed(metadata) or {}
 
     # -- storage primitives ----------------------------------------------------------------
-    def _write(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True) -> None:
+    def _head(self, thread: str, ns: str) -> str | None:
+        """The newest checkpoint id of a thread namespace (under the lock)."""
+        rows = self._ns_rows(thread, ns)
+        if not rows:
+            return None
+        head = self._heads.get((thread, ns))
+        if head is None or head not in rows or next(reversed(rows)) > head:
+            head = self._heads[(thread, ns)] = max(rows)
+        return head
+
+    def _note_head(self, thread: str, ns: str, cid: str) -> None:
+        head = self._heads.get((thread, ns))
+        if head is not None and cid > head:
+            self._heads[(thread, ns)] = cid
+
+    def _write(
+        self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True, expect_head: Any = ANY_HEAD
+    ) -> None:
         with self._lock:
+            if rows and expect_head is not ANY_HEAD:
+                thread, ns = rows[0].thread_id, rows[0].ns
+                found = self._head(thread, ns)
+                if found != expect_head:
+                    self._write((), kept_on_conflict(rows, writes), replace=replace)
+                    check_head(thread, ns, expect_head, found)
             for row in rows:
                 self.storage[row.thread_id][row.ns][row.checkpoint_id] = (
                     (NATIVE, pack_row(row)),
                     ("json", row.metadata),
                     row.parent_id,
                 )
+                self._note_head(row.thread_id, row.ns, row.checkpoint_id)
             for thread, ns, cid, w in writes:
                 key = (thread, ns, cid)
                 bucket = self.writes.get(key)
@@ -160,6 +193,7 @@ class InMemorySaver(RowCheckpointSaver):
             for channel, version in new_versions.items():
                 self.blobs[(thread, ns, channel, version)] = dumps(values[channel]) if channel in values else ("empty", b"")
             self.storage[thread][ns][checkpoint["id"]] = (dumps(c), dumps(metadata), parent)
+            self._note_head(thread, ns, checkpoint["id"])
 
     def _ns_rows(self, thread: str, ns: str) -> dict[str, Any]:
         threads = self.storage.get(thread)
@@ -171,7 +205,8 @@ class InMemorySaver(RowCheckpointSaver):
             if not rows:
                 return None
             if checkpoint_id is None:
-                checkpoint_id = max(rows)
+                checkpoint_id = self._head(thread, ns)
+                assert checkpoint_id is not None
             entry = rows.get(checkpoint_id)
         return self._row(thread, ns, checkpoint_id, entry) if entry is not None else None
 
@@ -190,7 +225,12 @@ class InMemorySaver(RowCheckpointSaver):
     def _read_writes(self, thread: str, ns: str, checkpoint_id: str) -> list[WriteRow]:
         with self._lock:
             stored = list((self.writes.get((thread, ns, checkpoint_id)) or {}).items())
-        return [WriteRow(tid, idx, channel, untyped(value), path) for (tid, idx), (_, channel, value, path) in stored]
+        try:
+            return [WriteRow(tid, idx, channel, untyped(value), path) for (tid, idx), (_, channel, value, path) in stored]
+        except Exception as exc:
+            raise CheckpointError(
+                f"Thread '{thread}' checkpoint '{checkpoint_id}': its pending writes are corrupt or unreadable: {exc}"
+            ) from exc
 
     def _list_rows(
         self,
@@ -210,13 +250,27 @@ class InMemorySaver(RowCheckpointSaver):
                     found.extend((cid, t, n, e) for cid, e in rows.items() if before is None or cid < before)
         found.sort(key=lambda f: f[0], reverse=True)
         if filter:
-            found = [f for f in found if _matches(self._metadata_of(f[3]), filter)]
+            found = [f for f in found if self._filtered(f, filter, skip=thread is None)]
         if limit is not None:
             found = found[:limit]
-        return [self._row(t, n, cid, e) for cid, t, n, e in found]
+        rows = (self._row_or_skip(lambda f=f: self._row(f[1], f[2], f[0], f[3]), thread is None) for f in found)
+        return [r for r in rows if r is not None]
+
+    def _filtered(self, found: tuple[str, str, str, Any], filter: dict[str, Any], skip: bool) -> bool:
+        cid, t, _, entry = found
+        try:
+            return _matches(self._metadata_of(entry), filter)
+        except Exception as exc:
+            error = CheckpointError(f"Thread '{t}' checkpoint '{cid}': metadata can't be read: {exc}")
+            if not skip:
+                raise error from exc
+            self._skipped(error)
+            return False
 
     def _delete(self, thread: str, ns: str | None, ids: Sequence[str] | None) -> None:
         with self._lock:
+            for key in [k for k in self._heads if k[0] == thread]:
+                del self._heads[key]
             if ns is None:
                 self.storage.pop(thread, None)
                 for table in (self.writes, self.blobs):
@@ -236,6 +290,8 @@ class InMemorySaver(RowCheckpointSaver):
 
     def _copy_thread(self, source: str, target: str) -> None:
         with self._lock:
+            for key in [k for k in self._heads if k[0] == target]:
+                del self._heads[key]
             for ns, rows in list((self.storage.get(source) or {}).items()):
                 self.storage[target][ns].update(rows)
             for key in [k for k in self.writes if k[0] == source]:

@@ -22,7 +22,7 @@ from typing import Any
 import anyio.to_thread
 
 from actorgraph.errors import CheckpointError
-from actorgraph.persistence._base import RowCheckpointSaver, StoredWrite
+from actorgraph.persistence._base import ANY_HEAD, RowCheckpointSaver, StoredWrite, check_head, kept_on_conflict
 from actorgraph.persistence._codec import typed, untyped
 from actorgraph.persistence._model import NATIVE, CheckpointRow, ForeignRow, WriteRow, decode_metadata, encode_metadata, pack_row, unpack_row
 from actorgraph.persistence._saver_api import Checkpoint
@@ -42,6 +42,7 @@ _SELECT = f"SELECT {CHECKPOINT_COLUMNS} FROM checkpoints"
 _BY_ID = f"{_SELECT} WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?"
 _LATEST = f"{_SELECT} WHERE thread_id = ? AND checkpoint_ns = ? ORDER BY checkpoint_id DESC LIMIT 1"
 _RANGE = f"{_SELECT} WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id BETWEEN ? AND ?"
+_HEAD = "SELECT checkpoint_id FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? ORDER BY checkpoint_id DESC LIMIT 1"
 _NAMESPACES = "SELECT DISTINCT checkpoint_ns FROM checkpoints WHERE thread_id = ?"
 _COPY = (
     f"INSERT OR REPLACE INTO checkpoints ({CHECKPOINT_COLUMNS}) SELECT ?, checkpoint_ns, checkpoint_id, "
@@ -49,6 +50,20 @@ _COPY = (
     f"INSERT OR REPLACE INTO writes ({_WRITE_COLUMNS}) SELECT ?, checkpoint_ns, checkpoint_id, task_id, "
     "task_path, idx, channel, type, value FROM writes WHERE thread_id = ?",
 )
+
+
+@contextlib.contextmanager
+def _damaged(thread: Any) -> Iterator[None]:
+    """A damaged database file (``sqlite3.DatabaseError`` itself: "file is not a
+    database", "database disk image is malformed") is a CheckpointError naming the thread;
+    its subclasses (a locked database, a constraint) pass unchanged."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        if type(exc) is not sqlite3.DatabaseError:
+            raise
+        where = f" (reading thread '{thread}')" if isinstance(thread, str) else ""
+        raise CheckpointError(f"The checkpoint database is damaged{where}: {exc}") from exc
 
 
 def _row_params(row: CheckpointRow) -> tuple[Any, ...]:
@@ -63,11 +78,16 @@ def _write_params(writes: Sequence[StoredWrite]) -> list[tuple[Any, ...]]:
     return out
 
 
-def _writes_from(found: Sequence[Any]) -> list[WriteRow]:
-    return [
-        WriteRow(task_id, idx, channel, untyped((kind, bytes(value or b""))), path or "")
-        for task_id, channel, kind, value, path, idx in found
-    ]
+def _writes_from(found: Sequence[Any], thread: str, checkpoint_id: str) -> list[WriteRow]:
+    try:
+        return [
+            WriteRow(task_id, idx, channel, untyped((kind, bytes(value or b""))), path or "")
+            for task_id, channel, kind, value, path, idx in found
+        ]
+    except Exception as exc:
+        raise CheckpointError(
+            f"Thread '{thread}' checkpoint '{checkpoint_id}': its pending writes are corrupt or unreadable: {exc}"
+        ) from exc
 
 
 def _select(
@@ -188,8 +208,9 @@ class SqliteSaver(_Rows, RowCheckpointSaver):
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[sqlite3.Cursor]:
-        self.setup()
-        with self.lock:
+        with _damaged(None):
+            self.setup()
+        with self.lock, _damaged(None):
             cur = self.conn.cursor()
             cur.execute("BEGIN IMMEDIATE")
             try:
@@ -200,19 +221,34 @@ class SqliteSaver(_Rows, RowCheckpointSaver):
                 raise
 
     def _query(self, sql: str, params: Sequence[Any]) -> list[Any]:
-        self.setup()
-        with self.lock:
-            return self.conn.execute(sql, params).fetchall()
+        with _damaged(params[0] if params else None):
+            self.setup()
+            with self.lock:
+                return self.conn.execute(sql, params).fetchall()
 
     # -- primitives --------------------------------------------------------------------
-    def _write(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True) -> None:
+    def _write(
+        self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True, expect_head: Any = ANY_HEAD
+    ) -> None:
         if not rows and not writes:
             return
+        conflict = None
         with self._tx() as cur:
+            if rows and expect_head is not ANY_HEAD:
+                # the compare-and-set: BEGIN IMMEDIATE holds the write lock from the read of
+                # the head to the commit, so no other connection can move it in between
+                thread, ns = rows[0].thread_id, rows[0].ns
+                found = cur.execute(_HEAD, (thread, ns)).fetchone()
+                found_id = found[0] if found else None
+                if found_id != expect_head:
+                    conflict = (thread, ns, found_id)
+                    writes, rows = kept_on_conflict(rows, writes), ()
             if rows:
                 cur.executemany(_INSERT_ROW, [_row_params(r) for r in rows])
             if writes:
                 cur.executemany(_INSERT_WRITE if replace else _INSERT_WRITE_KEEP, _write_params(writes))
+        if conflict is not None:
+            check_head(conflict[0], conflict[1], expect_head, conflict[2])
 
     def _put_foreign(
         self, thread: str, ns: str, parent: str | None, checkpoint: Checkpoint, metadata: dict[str, Any], new_versions: dict[str, Any]
@@ -242,7 +278,7 @@ class SqliteSaver(_Rows, RowCheckpointSaver):
 
     def _read_writes(self, thread: str, ns: str, checkpoint_id: str) -> list[WriteRow]:
         self.setup()
-        return _writes_from(self._query(pending_writes_sql(self._has_task_path), (thread, ns, checkpoint_id)))
+        return _writes_from(self._query(pending_writes_sql(self._has_task_path), (thread, ns, checkpoint_id)), thread, checkpoint_id)
 
     def _list_rows(
         self,
@@ -253,7 +289,8 @@ class SqliteSaver(_Rows, RowCheckpointSaver):
         filter: dict[str, Any] | None = None,
     ) -> list[Any]:
         sql, params = _select(thread, ns, before, limit, filter)
-        return [self._row(r) for r in self._query(sql, params)]
+        rows = [self._row_or_skip(lambda r=r: self._row(r), thread is None) for r in self._query(sql, params)]
+        return [r for r in rows if r is not None]
 
     def _delete(self, thread: str, ns: str | None, ids: Sequence[str] | None) -> None:
         with self._tx() as cur:
@@ -296,8 +333,10 @@ class SqliteSaver(_Rows, RowCheckpointSaver):
                 cur.execute(sql, (target, source))
 
     # async calls: the same statements in a worker thread
-    async def _awrite(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True) -> None:
-        await in_thread(lambda: self._write(rows, writes, replace=replace))
+    async def _awrite(
+        self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True, expect_head: Any = ANY_HEAD
+    ) -> None:
+        await in_thread(lambda: self._write(rows, writes, replace=replace, expect_head=expect_head))
 
     async def _aput_foreign(self, *args: Any) -> None:
         await anyio.to_thread.run_sync(self._put_foreign, *args)
@@ -386,17 +425,30 @@ class AsyncSqliteSaver(_Rows, RowCheckpointSaver):
             return list(await cur.fetchall())
 
     async def _fetch(self, sql: str, params: Sequence[Any]) -> list[Any]:
-        if not self.is_setup:
-            await self.setup()
-        return await self._all(sql, params)
+        with _damaged(params[0] if params else None):
+            if not self.is_setup:
+                await self.setup()
+            return await self._all(sql, params)
 
-    async def _tx(self, statements: Sequence[tuple[str, Any, bool]]) -> None:
-        """Run (sql, params, many) statements in one transaction."""
+    async def _tx(self, statements: Sequence[tuple[str, Any, bool]], head: Any = None) -> str | None:
+        """Run (sql, params, many) statements in one transaction. ``head``: (thread, ns,
+        expected, fallback statements): first compare the thread namespace's newest
+        checkpoint id with ``expected``; on a mismatch run the fallback instead and return
+        the id found."""
         if not self.is_setup:
-            await self.setup()
+            with _damaged(None):
+                await self.setup()
         async with self.lock:
             await self.conn.execute("BEGIN IMMEDIATE")
+            found: str | None = None
             try:
+                if head is not None:
+                    thread, ns, expected, fallback = head
+                    async with self.conn.execute(_HEAD, (thread, ns)) as cur:
+                        got = await cur.fetchone()
+                    found = got[0] if got else None
+                    if found != expected:
+                        statements = fallback
                 for sql, params, many in statements:
                     if many:
                         await self.conn.executemany(sql, params)
@@ -406,16 +458,28 @@ class AsyncSqliteSaver(_Rows, RowCheckpointSaver):
             except BaseException:
                 await self.conn.execute("ROLLBACK")
                 raise
+            return found
 
     # -- async primitives ------------------------------------------------------------
-    async def _awrite(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True) -> None:
+    async def _awrite(
+        self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True, expect_head: Any = ANY_HEAD
+    ) -> None:
+        insert_writes = _INSERT_WRITE if replace else _INSERT_WRITE_KEEP
         statements: list[tuple[str, Any, bool]] = []
         if rows:
             statements.append((_INSERT_ROW, [_row_params(r) for r in rows], True))
         if writes:
-            statements.append((_INSERT_WRITE if replace else _INSERT_WRITE_KEEP, _write_params(writes), True))
-        if statements:
+            statements.append((insert_writes, _write_params(writes), True))
+        if not statements:
+            return
+        if not rows or expect_head is ANY_HEAD:
             await self._tx(statements)
+            return
+        kept = kept_on_conflict(rows, writes)
+        fallback = [(insert_writes, _write_params(kept), True)] if kept else []
+        thread, ns = rows[0].thread_id, rows[0].ns
+        found = await self._tx(statements, (thread, ns, expect_head, fallback))
+        check_head(thread, ns, expect_head, found)
 
     async def _aput_foreign(
         self, thread: str, ns: str, parent: str | None, checkpoint: Checkpoint, metadata: dict[str, Any], new_versions: dict[str, Any]
@@ -444,7 +508,9 @@ class AsyncSqliteSaver(_Rows, RowCheckpointSaver):
     async def _aread_writes(self, thread: str, ns: str, checkpoint_id: str) -> list[WriteRow]:
         if not self.is_setup:
             await self.setup()
-        return _writes_from(await self._fetch(pending_writes_sql(self._has_task_path), (thread, ns, checkpoint_id)))
+        return _writes_from(
+            await self._fetch(pending_writes_sql(self._has_task_path), (thread, ns, checkpoint_id)), thread, checkpoint_id
+        )
 
     async def _alist_rows(
         self,
@@ -455,7 +521,8 @@ class AsyncSqliteSaver(_Rows, RowCheckpointSaver):
         filter: dict[str, Any] | None = None,
     ) -> list[Any]:
         sql, params = _select(thread, ns, before, limit, filter)
-        return [self._row(r) for r in await self._fetch(sql, params)]
+        rows = [self._row_or_skip(lambda r=r: self._row(r), thread is None) for r in await self._fetch(sql, params)]
+        return [r for r in rows if r is not None]
 
     async def _adelete(self, thread: str, ns: str | None, ids: Sequence[str] | None) -> None:
         if ns is None:
@@ -512,8 +579,10 @@ class AsyncSqliteSaver(_Rows, RowCheckpointSaver):
             )
         return asyncio.run_coroutine_threadsafe(coro, loop).result()
 
-    def _write(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True) -> None:
-        self._sync(self._awrite(rows, writes, replace=replace))
+    def _write(
+        self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True, expect_head: Any = ANY_HEAD
+    ) -> None:
+        self._sync(self._awrite(rows, writes, replace=replace, expect_head=expect_head))
 
     def _put_foreign(self, *args: Any) -> None:
         self._sync(self._aput_foreign(*args))

@@ -1,6 +1,6 @@
 """Import-compatible path: the checkpoint saver interface, its data shapes and helpers."""
 
-from actorgraph.errors import CheckpointError, EmptyChannelError
+from actorgraph.errors import CheckpointConflictError, CheckpointError, CheckpointNotFoundError, EmptyChannelError
 from actorgraph.persistence._saver_api import (
     EXCLUDED_METADATA_KEYS,
     LATEST_VERSION,
@@ -50,8 +50,10 @@ __all__ = (
     "ChannelProtocol",
     "ChannelVersions",
     "Checkpoint",
+    "CheckpointConflictError",
     "CheckpointError",
     "CheckpointMetadata",
+    "CheckpointNotFoundError",
     "CheckpointTuple",
     "DeltaChannelHistory",
     "EmptyChannelError",
