@@ -135,7 +135,7 @@ class BarrierActor:
         state.seen.setdefault(INPUT, {})  # as LangGraph's checkpoints record an input
         self._emit_values(written)
         persistence = run.persistence
-        rows = persistence.input_rows(writes, state.step) if persistence is not None and persistence.delta is not None else []
+        rows = persistence.builder.input_rows(writes, state.step) if persistence is not None and persistence.builder.delta is not None else []
         return self._next_step(updated, changed, written, rows, "input", [], first=True)
 
     def _input_unobserved(self, writes: list[tuple[str, Any]]) -> bool:
@@ -185,16 +185,16 @@ class BarrierActor:
                 persistence = run.persistence
                 if persistence is not None:
                     # the next checkpoint stores what the update changed
-                    persistence.dirty |= null_changed
+                    persistence.builder.dirty |= null_changed
                     if not fork:
                         # with the updates saved on this step before (they share one
                         # slot, so a save replaces what was there)
                         saved = null_result(state.step, [*run.null_writes, *result.writes], list(sends))
-                        persistence.save((), persistence.task_rows(saved))
-                    elif persistence.delta is not None:
+                        persistence.save((), persistence.builder.task_rows(saved))
+                    elif persistence.builder.delta is not None:
                         # a branch's first checkpoint holds the update's delta channels
                         # whole: the writes are saved nowhere to replay
-                        persistence.delta.forced.update(c for c in null_written if c in persistence.delta.names)
+                        persistence.builder.delta.forced.update(c for c in null_written if c in persistence.builder.delta.names)
             except Exception as exc:
                 return run.stop_with_error(exc)
         # resuming passes any breakpoint of the saved state (LangGraph records this in
@@ -220,7 +220,7 @@ class BarrierActor:
             # the Command's Sends replaced the pending ones: results saved by tasks that
             # are gone aren't part of the step, so its delta channels snapshot rather
             # than replay them
-            book = run.persistence.delta
+            book = run.persistence.builder.delta
             if book is not None:
                 ids = {t.id for t in tasks}
                 book.forced.update(
@@ -274,7 +274,7 @@ class BarrierActor:
             # keeps the answers it got so far, so its next run doesn't ask them again
             if r.paused and persistence is not None:
                 try:
-                    persistence.save((), persistence.resume_rows(r))
+                    persistence.save((), persistence.builder.resume_rows(r))
                 except Exception as exc:
                     run.stop_with_error(exc)
                     return
@@ -285,7 +285,7 @@ class BarrierActor:
             run.node_finished(r.task.name)
         if persistence is not None:
             try:
-                persistence.save((), persistence.task_rows(r))
+                persistence.save((), persistence.builder.task_rows(r))
             except Exception as exc:
                 run.stop_with_error(exc)
                 return
@@ -368,7 +368,7 @@ class BarrierActor:
             # others are still running: save this task's writes now, so a crash from
             # here on doesn't run it again
             try:
-                persistence.save((), persistence.task_rows(r))
+                persistence.save((), persistence.builder.task_rows(r))
             except Exception as exc:
                 run.stop_with_error(exc)
                 return
@@ -388,7 +388,7 @@ class BarrierActor:
         persistence = run.persistence
         if persistence is not None:
             try:
-                persistence.save((), persistence.task_rows(r, handled=True))
+                persistence.save((), persistence.builder.task_rows(r, handled=True))
             except Exception as exc:
                 run.stop_with_error(exc)
                 return
@@ -478,7 +478,7 @@ class BarrierActor:
         rows = []
         for r in results:
             if r.task.id not in self.saved:
-                rows.extend(persistence.task_rows(r))
+                rows.extend(persistence.builder.task_rows(r))
         return rows
 
     def _next_step(
@@ -502,7 +502,7 @@ class BarrierActor:
             state.mark_interrupt()
         saved_step = state.step
         state.step += 1
-        cid = persistence.reserve_id() if persistence is not None else None
+        cid = persistence.builder.reserve_id() if persistence is not None else None
         try:
             tasks = state.prepare(updated, cid or run.task_seed(), run.checkpoint_ns)
         except Exception as exc:
@@ -514,7 +514,7 @@ class BarrierActor:
             status = "interrupt_before"
         if persistence is not None and cid is not None:
             try:
-                row = persistence.checkpoint(state, source, saved_step, changed, cid, written)
+                row = persistence.builder.checkpoint(state, source, saved_step, changed, cid, written)
             except Exception as exc:
                 return run.stop_with_error(exc)
             persistence.save([row], lone_rows)

@@ -335,9 +335,9 @@ def current_state() -> Any:
     edge had triggered it (the node's input keys, managed values, input schema); any
     other task gets every state key in a dict."""
     tctx = CURRENT.get()
-    if tctx is None or tctx.run.barrier is None:
+    if tctx is None or tctx.run.reader is None:
         return None
-    values = tctx.run.barrier.state.state_values
+    values = tctx.run.reader.values()
     node, spec = tctx.node, tctx.spec
     if spec.path[0] != PUSH or node.reads is None:
         return dict(values)

@@ -125,7 +125,7 @@ class StepEvents:
         if metadata is None and persistence.durability == "exit":
             # not saved until the run ends: as LangGraph, its parent is the one of the
             # last checkpoint saved
-            parent_id = persistence.base_parent
+            parent_id = persistence.builder.base_parent
         parent_conf: dict[str, Any] | None = (
             {"checkpoint_ns": row.ns, "thread_id": thread, "checkpoint_id": parent_id} if parent_id else None
         )

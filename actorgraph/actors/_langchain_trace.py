@@ -145,7 +145,7 @@ class RunTrace:
         event = GraphInterruptEvent(
             run_id=self.run_manager.run_id,
             status=outcome.status,  # type: ignore[arg-type]
-            checkpoint_id=(persistence.checkpoint_id or "") if persistence is not None else "",
+            checkpoint_id=(persistence.builder.checkpoint_id or "") if persistence is not None else "",
             checkpoint_ns=_ns_tuple(run.checkpoint_ns),
             interrupts=tuple(outcome.interrupts),
         )

@@ -22,7 +22,7 @@ from actorgraph.persistence._base import encode_record
 from actorgraph.persistence._model import FULL, Blob, CheckpointRecord, CheckpointRow, WriteRow, encode_metadata
 
 if TYPE_CHECKING:
-    from actorgraph.actors._persist import RunPersistence
+    from actorgraph.actors._checkpoint import CheckpointBuilder
 
 __all__ = ("ExitRun",)
 
@@ -75,20 +75,20 @@ class ExitRun:
     def input_write(self, step: int, write: StoredWrite) -> None:
         self.delta_writes.append((step, write))
 
-    def finish(self, persistence: RunPersistence, row: CheckpointRow) -> tuple[list[CheckpointRow], list[StoredWrite]]:
+    def finish(self, builder: CheckpointBuilder, row: CheckpointRow) -> tuple[list[CheckpointRow], list[StoredWrite]]:
         """The rows to store for the run's last checkpoint ``row`` (a stub first, if it
         needs one) and the delta writes anchored on its parent."""
-        book = persistence.delta
+        book = builder.delta
         assert book is not None
         record = _record_decoder.decode(row.record)
         if self.base is not None and not self.base_latest:
             # the checkpoint the run started from may have children that read its writes
             book.forced.update(w[3].channel for _, w in self.delta_writes)
-        specs = persistence.run.program.channels
+        specs = builder.program.channels
         channels = {k: specs[k].from_checkpoint(_DeltaSnapshot(v)) for k, v in self.delta_values.items() if v is not MISSING}
         due = delta_channels_to_snapshot(channels, book.counters, record.channel_versions)
         due.update(c for c in book.forced if c in record.channel_versions and c in channels)
-        serde = persistence.saver.serde
+        serde = builder.serde
         blobs = dict(row.blobs)
         writers = dict(record.blob_writers)
         counters = dict(book.counters)

@@ -44,7 +44,7 @@ from actorgraph.actors._messages import SendMsg, TaskDone, TaskResult, null_resu
 from actorgraph.actors._node import NodeActor
 from actorgraph.actors._persist import DURABILITY_MODES, RunPersistence, decode_pending
 from actorgraph.actors._spawn import WorkerGroup
-from actorgraph.actors._step import StepState
+from actorgraph.actors._step import StateReader, StepState
 from actorgraph.actors._stream import NULL_SINK, CallbackModesSink, StreamSink, TeeSink
 from actorgraph.errors import CheckpointNotFoundError, ConfigError, EmptyInputError, GraphDrained, GraphInterrupt, UnknownInterruptError
 from actorgraph.persistence._engine import engine_saver
@@ -166,6 +166,7 @@ class RunState:
         "live_stream",
         "trace",
         "node_finished",
+        "reader",
     )
 
     def __init__(
@@ -242,8 +243,8 @@ class RunState:
             self.durability = durability or prun.durability
             self.resume_map: dict[str, Any] = prun.resume_map
             self.parent_checkpoints: dict[str, str] = dict(prun.parent_checkpoints)
-            if prun.persistence is not None and prun.persistence.checkpoint_id is not None:
-                self.parent_checkpoints[prun.checkpoint_ns] = prun.persistence.checkpoint_id
+            if prun.persistence is not None and prun.persistence.builder.checkpoint_id is not None:
+                self.parent_checkpoints[prun.checkpoint_ns] = prun.persistence.builder.checkpoint_id
             self.address_map: dict[str, str] = prun.address_map
             self.replay: _Replay | None = prun.replay
         else:
@@ -304,6 +305,8 @@ class RunState:
         self.stop = self.recursion_limit
         self.dispatcher: Dispatcher = None  # type: ignore[assignment]
         self.barrier: BarrierActor = None  # type: ignore[assignment]
+        # what the run's tasks may read of its state (set with its StepState)
+        self.reader: StateReader | None = None
         self.actors: dict[str, NodeActor] = {}
         self.stopping = False
         self.cancelling = False
@@ -357,7 +360,7 @@ class RunState:
         """What this step's task ids derive from: the checkpoint the step starts from, so
         a resumed step gets the same ids (``None`` without a checkpointer: fresh ids)."""
         p = self.persistence
-        return p.checkpoint_id if p is not None else None
+        return p.builder.checkpoint_id if p is not None else None
 
     def actor(self, name: str) -> NodeActor:
         actor = self.actors.get(name)
@@ -396,9 +399,9 @@ class RunState:
             barrier = self.barrier
             for r in barrier.results:
                 if r.task.id not in barrier.saved:
-                    rows.extend(persistence.task_rows(r))
+                    rows.extend(persistence.builder.task_rows(r))
             if failed is not None:
-                rows.extend(persistence.task_rows(failed))
+                rows.extend(persistence.builder.task_rows(failed))
         except Exception as save_error:  # the failure wins; note what couldn't be saved
             exc.add_note(f"(and the finished tasks' writes couldn't be saved: {save_error})")
             rows = []
@@ -488,8 +491,8 @@ class RunState:
         """The id of the checkpoint the running step started from (with no saver, an id
         of its own per step, as LangGraph numbers unsaved checkpoints too)."""
         p = self.persistence
-        if p is not None and p.checkpoint_id is not None:
-            return p.checkpoint_id
+        if p is not None and p.builder.checkpoint_id is not None:
+            return p.builder.checkpoint_id
         step = self.barrier.state.step if self.barrier is not None else -1
         if step != self.checkpoint_step or not self.checkpoint_id:
             self.checkpoint_step = step
@@ -853,17 +856,17 @@ async def execute(
         if saver is not None:
             state.next_version = getattr(saver, "next_version", None)
     if run.persistence is not None and loaded is not None:
-        run.persistence.adopt(loaded, reapplies=resuming and not (fork or rerun))
-        if run.persistence.delta is not None:
+        run.persistence.builder.adopt(loaded, reapplies=resuming and not (fork or rerun))
+        if run.persistence.builder.delta is not None:
             latest = wanted is None or await saver.alatest_id(run.thread_id, run.checkpoint_ns) == loaded.id
-            run.persistence.delta_anchor = loaded.id if latest and inp.writes is not None else None
-            if run.persistence.exit_run is not None:
-                run.persistence.exit_run.base_latest = latest
+            run.persistence.builder.delta_anchor = loaded.id if latest and inp.writes is not None else None
+            if run.persistence.builder.exit_run is not None:
+                run.persistence.builder.exit_run.base_latest = latest
             if resuming and not (fork or rerun):
                 # saved writes this resume doesn't reuse (a task that runs again, an error
                 # handler): the next checkpoint must not replay them, so its delta
                 # channels snapshot
-                book = run.persistence.delta
+                book = run.persistence.builder.delta
                 book.forced.update(
                     w[1] for w in loaded.writes if w[1] in book.names and w[0] not in done and w[0] != NULL_TASK_ID
                 )
@@ -873,6 +876,7 @@ async def execute(
     if trace is not None and resuming and loaded is not None:
         await trace.resumed(loaded.id, run.checkpoint_ns)
     run.barrier = BarrierActor(run, state)
+    run.reader = StateReader(state)
     run.loop_thread = threading.get_ident()  # loop_token is taken when a node first goes to a thread
     log = run.log
     if log is not None:

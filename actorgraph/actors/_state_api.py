@@ -18,14 +18,13 @@ import msgspec
 
 from actorgraph._constants import CONF, CONFIG_KEY_CHECKPOINTER, END, INTERRUPT, PULL, RETURN, START
 from actorgraph._types import PregelTask, StateSnapshot, StateUpdate
-from actorgraph.actors._barrier import BarrierActor
 from actorgraph.actors._context import TaskContext
 from actorgraph.actors._delta import ensure_message_ids
 from actorgraph.actors._messages import SendMsg, TaskResult, TaskSpec
-from actorgraph.actors._persist import RunPersistence, decode_pending
+from actorgraph.actors._checkpoint import CheckpointBuilder, decode_pending
 from actorgraph.actors._ids import subgraph_namespace
 from actorgraph.actors._run import RunState, arestore
-from actorgraph.actors._step import StepState
+from actorgraph.actors._step import StateReader, StepState
 from actorgraph.actors._stream import NULL_SINK, task_result_view
 from actorgraph.errors import CheckpointNotFoundError, ConfigError, InvalidUpdateError
 from actorgraph.persistence._engine import engine_saver
@@ -242,14 +241,22 @@ async def abulk_update_state(program: Program, config: Any, supersteps: Sequence
     superseded = loaded is not None and cid is not None and head != loaded.id
     run = RunState(program, {"configurable": {"thread_id": thread}}, sink=NULL_SINK, parent=None, sync_call=False, context=None)
     run.checkpoint_ns = ns
-    persistence = RunPersistence(run, saver, thread, "sync")
-    run.persistence = persistence
     parents = dict(loaded.metadata.get("parents") or {}) if loaded is not None else {}
     run.parent_checkpoints = parents  # a subgraph's update belongs to the same parent checkpoints
+    builder = CheckpointBuilder(
+        program,
+        saver.serde,
+        thread,
+        ns,
+        config=run.config,
+        parents=parents,
+        answers=run.answers,
+        deltas=getattr(saver, "deltas", True),
+    )
     if loaded is not None:
         state = await arestore(program, loaded, saver)
         # an update branches off the checkpoint: its pending writes aren't applied
-        persistence.adopt(loaded, reapplies=False)
+        builder.adopt(loaded, reapplies=False)
     else:
         state = StepState(program, program.new_channels(), step=-1)
         state.next_version = getattr(saver, "next_version", None)
@@ -268,7 +275,7 @@ async def abulk_update_state(program: Program, config: Any, supersteps: Sequence
         if as_node0 == _COPY:
             if len(updates) > 1:
                 raise InvalidUpdateError("Cannot copy checkpoint with multiple updates")
-            rows.append(_fork_row(persistence, state, loaded))
+            rows.append(_fork_row(builder, state, loaded))
             items = updates[0].values
             if isinstance(items, list) and items:
                 queue.insert(0, [_as_update(item) for item in items])
@@ -276,32 +283,32 @@ async def abulk_update_state(program: Program, config: Any, supersteps: Sequence
         if as_node0 == _INPUT:
             if len(updates) > 1:
                 raise InvalidUpdateError("Cannot apply multiple updates when updating as input")
-            result = await _writes_as(program, run, state, _INPUT, updates[0].values, _input_task_id(persistence))
+            result = await _writes_as(program, run, state, _INPUT, updates[0].values, _input_task_id(builder))
             if program.delta_value_channels:
                 ensure_message_ids(program.channels, result.writes)
             if keep_writes:
-                writes.extend(persistence.task_rows(result))
-            _seal_delta_channels(persistence, [result], keep_writes, fresh=not base_saved)
+                writes.extend(builder.task_rows(result))
+            _seal_delta_channels(builder, [result], keep_writes, fresh=not base_saved)
             changed = {chan for chan, _ in result.writes}
             state.apply_results([result])
             state.step = state.step + 1 if base_saved else -1
-            rows.append(persistence.checkpoint(state, "input", state.step, changed, persistence.reserve_id(), changed))
+            rows.append(builder.checkpoint(state, "input", state.step, changed, builder.reserve_id(), changed))
             continue
         if as_node0 == END and updates[0].values is None and clearing is not None:
             # clearing the checkpoint's tasks: the ones that finished count (their saved
             # writes apply), the rest are dropped
             if len(updates) > 1:
                 raise InvalidUpdateError("Cannot apply multiple updates when clearing state")
-            results = _finished_results(state, persistence, ns, clearing)
+            results = _finished_results(state, builder, ns, clearing)
             clearing = None
             updated, written, changed = state.apply_results(results)
             state.step += 1
-            rows.append(persistence.checkpoint(state, "update", state.step, changed, persistence.reserve_id(), written))
+            rows.append(builder.checkpoint(state, "update", state.step, changed, builder.reserve_id(), written))
             continue
         clearing = None
         if len(updates) > 1 and any(u.as_node is None for u in updates):
             raise InvalidUpdateError("as_node is required when applying multiple updates")
-        prepared = _prepared_ids(state, persistence, ns) if base_saved else {}
+        prepared = _prepared_ids(state, builder, ns) if base_saved else {}
         results = []
         for i, u in enumerate(updates):
             as_node = u.as_node if u.as_node is not None else _last_writer(program, state, loaded)
@@ -317,12 +324,12 @@ async def abulk_update_state(program: Program, config: Any, supersteps: Sequence
                     # LangGraph's, the update's task path is (__interrupt__, i), so stored
                     # updates sort (and replay) in the order given
                     task = msgspec.structs.replace(r.task, path=(INTERRUPT, i))
-                    writes.extend(persistence.task_rows(TaskResult(task=task, writes=r.writes, sends=[])))
-        _seal_delta_channels(persistence, results, keep_writes, fresh=not base_saved)
+                    writes.extend(builder.task_rows(TaskResult(task=task, writes=r.writes, sends=[])))
+        _seal_delta_channels(builder, results, keep_writes, fresh=not base_saved)
         # applied in the order given (LangGraph sorts them by that path)
         updated, written, changed = state.apply_results(results)
         state.step += 1
-        rows.append(persistence.checkpoint(state, "update", state.step, changed, persistence.reserve_id(), written))
+        rows.append(builder.checkpoint(state, "update", state.step, changed, builder.reserve_id(), written))
     await saver.asave(rows, writes, expect_head=head)
     last = rows[-1]
     return _conf(thread, ns, last.checkpoint_id, parents)
@@ -336,18 +343,18 @@ def _as_update(item: Any) -> StateUpdate:
     return StateUpdate(item[0], item[1], item[2] if len(item) > 2 else None)
 
 
-def _input_task_id(persistence: RunPersistence) -> str:
-    base = persistence.checkpoint_id
+def _input_task_id(builder: CheckpointBuilder) -> str:
+    base = builder.checkpoint_id
     return str(uuid.uuid5(uuid.UUID(base), _INPUT)) if base else "update-input"
 
 
-def _finished_results(state: StepState, persistence: RunPersistence, ns: str, pending: dict[str, Any]) -> list[TaskResult]:
+def _finished_results(state: StepState, builder: CheckpointBuilder, ns: str, pending: dict[str, Any]) -> list[TaskResult]:
     """The checkpoint's tasks, with the writes of those that finished (so clearing
     keeps them, as LangGraph's does)."""
     saved_step = state.step
     state.step = saved_step + 1
     try:
-        specs = state.prepare(None, persistence.checkpoint_id, ns)
+        specs = state.prepare(None, builder.checkpoint_id, ns)
     finally:
         state.step = saved_step
     out = []
@@ -360,12 +367,12 @@ def _finished_results(state: StepState, persistence: RunPersistence, ns: str, pe
     return sorted(out, key=lambda r: r.task.order)
 
 
-def _prepared_ids(state: StepState, persistence: RunPersistence, ns: str) -> dict[str, list[str]]:
+def _prepared_ids(state: StepState, builder: CheckpointBuilder, ns: str) -> dict[str, list[str]]:
     """Ids of the tasks the current checkpoint has pending, by node, in task order."""
     saved_step = state.step
     state.step = saved_step + 1
     try:
-        specs = state.prepare(None, persistence.checkpoint_id, ns)
+        specs = state.prepare(None, builder.checkpoint_id, ns)
     finally:
         state.step = saved_step
     out: dict[str, list[str]] = {}
@@ -374,21 +381,21 @@ def _prepared_ids(state: StepState, persistence: RunPersistence, ns: str) -> dic
     return out
 
 
-def _fork_row(persistence: RunPersistence, state: StepState, loaded: LoadedCheckpoint | None) -> Any:
+def _fork_row(builder: CheckpointBuilder, state: StepState, loaded: LoadedCheckpoint | None) -> Any:
     if loaded is None:
         raise InvalidUpdateError("Cannot copy a non-existent checkpoint")
     # a copy of the checkpoint, with the same parent, one step later
-    persistence.checkpoint_id = loaded.row.parent_id
+    builder.checkpoint_id = loaded.row.parent_id
     state.step += 1
     # a copy is no new super-step for the delta channels' counters
-    return persistence.checkpoint(state, "fork", state.step, set(), persistence.reserve_id(), bump=False)
+    return builder.checkpoint(state, "fork", state.step, set(), builder.reserve_id(), bump=False)
 
 
-def _seal_delta_channels(persistence: RunPersistence, results: list[TaskResult], kept: bool, fresh: bool) -> None:
+def _seal_delta_channels(builder: CheckpointBuilder, results: list[TaskResult], kept: bool, fresh: bool) -> None:
     """A delta channel replays an update's writes from the checkpoint it builds on; when
     they aren't saved there (the thread moved past it), the channels they touch snapshot
     in the new checkpoint, and on a thread's first checkpoint every delta channel does."""
-    book = persistence.delta
+    book = builder.delta
     if book is None:
         return
     if fresh:
@@ -458,7 +465,7 @@ async def _writes_as(
         triggers=node.triggers,
     )
 
-    run.barrier = BarrierActor(run, state)
+    run.reader = StateReader(state)
     tctx = TaskContext(run, spec, node)
     pending = node.finish(tctx, values)
     if pending is not None:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from actorgraph.actors._program import Program
     from actorgraph.channels import BaseChannel
 
-__all__ = ("StepState",)
+__all__ = ("StateReader", "StepState")
 
 
 class StepState:
@@ -391,3 +391,22 @@ def _explain_conflict(exc: InvalidUpdateError, results: list[TaskResult], step: 
         return exc
     names = ", ".join(f"'{w}'" for w in writers)
     return InvalidUpdateError(f"{msg}\nIn step {step}, key '{key}' was written by: {names}.")
+
+
+class StateReader:
+    """What a running task may read of its graph's state (its port: a task never reaches
+    into the barrier): the state as the step started, and that state with only its own
+    writes applied (for its conditional edges)."""
+
+    __slots__ = ("_state",)
+
+    def __init__(self, state: StepState) -> None:
+        self._state = state
+
+    def values(self) -> dict[str, Any]:
+        """Every state key's value as the step started (do not mutate)."""
+        return self._state.state_values
+
+    def fresh(self, writes: list[tuple[str, Any]]) -> dict[str, Any]:
+        """The step's state with ``writes`` applied, on copies."""
+        return self._state.fresh_state(writes)

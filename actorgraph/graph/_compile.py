@@ -232,7 +232,7 @@ class _Finish:
         return None
 
     def _route(self, tctx: Any, output: Any = None) -> Any:
-        raw = tctx.run.barrier.state.fresh_state(tctx.writes)
+        raw = tctx.run.reader.fresh(tctx.writes)
         if self.managed:
             step, stop = tctx.spec.step, tctx.run.stop
             for key, get in self.managed:
