@@ -269,7 +269,9 @@ def _check_storable(run: RunState, node: NodeSpec, args: tuple[Any, ...], kwargs
     try:
         run.persistence.saver.serde.dumps([list(args), kwargs])  # type: ignore[union-attr]
     except SerializationError as exc:
-        raise SerializationError(f"Can't call task '{node.name}' with these arguments: {exc}") from None
+        raise SerializationError(
+            f"Can't call task '{node.name}' with these arguments: {exc}", value=exc.value, node=node.name
+        ) from None
 
 
 def _submit(run: RunState, node: NodeSpec, spec: TaskSpec, future: CallFuture, trace_parent: Any = None) -> None:

@@ -27,6 +27,7 @@ from actorgraph.actors._spawn import DetachedTask
 from actorgraph.actors._stream import END_OF_STREAM, NULL_SINK, PrintSink, QueueSink, print_event
 from actorgraph.actors._sync import iterate_sync, run_sync
 from actorgraph.actors._trace import NOT_TRACED, trace_callbacks
+from actorgraph.errors import ConfigError
 
 __all__ = ("GraphRunnable", "GraphOutput", "ensure_config", "merge_configs", "patch_configurable")
 
@@ -127,10 +128,10 @@ def ensure_config(config: Any, parent: dict[str, Any] | None = None) -> dict[str
     if isinstance(limit, bool) or not isinstance(limit, int):
         raise TypeError(f"recursion_limit must be an int, got {limit!r}")
     if limit < 1:
-        raise ValueError(f"recursion_limit must be at least 1, got {limit}")
+        raise ConfigError(f"recursion_limit must be at least 1, got {limit}", key="recursion_limit", value=limit)
     mc = out.get("max_concurrency")
     if mc is not None and (isinstance(mc, bool) or not isinstance(mc, int) or mc < 1):
-        raise ValueError(f"max_concurrency must be a positive int or None, got {mc!r}")
+        raise ConfigError(f"max_concurrency must be a positive int or None, got {mc!r}", key="max_concurrency", value=mc)
     return out
 
 
@@ -147,8 +148,8 @@ def _stream_modes(stream_mode: Any, default: str, strict: bool = True) -> tuple[
         raise TypeError(f"stream_mode must be a string or a list of strings, got {stream_mode!r}")
     for m in modes:
         if m not in _MODES and (strict or not isinstance(m, str)):
-            raise ValueError(
-                f"Unknown stream_mode {m!r}: expected one of {', '.join(sorted(_MODES))}"
+            raise ConfigError(
+                f"Unknown stream_mode {m!r}: expected one of {', '.join(sorted(_MODES))}", key="stream_mode", value=m
             )
     return modes, single
 
@@ -817,8 +818,10 @@ def _deprecated_kwargs(kwargs: dict[str, Any], durability: str | None) -> str | 
         stacklevel=3,
     )
     if durability is not None:
-        raise ValueError(
-            "Cannot use both `checkpoint_during` and `durability` parameters. Please use `durability` instead."
+        raise ConfigError(
+            "Cannot use both `checkpoint_during` and `durability` parameters. Please use `durability` instead.",
+            key="durability",
+            value=durability,
         )
     return "async" if checkpoint_during else "exit"
 

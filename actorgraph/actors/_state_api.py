@@ -54,7 +54,8 @@ def _saver(program: Program, config: Any) -> Any:
     if saver is None or saver is True or saver is False:
         raise ConfigError(
             f"No checkpointer set: graph '{program.name}' keeps no state between runs; "
-            "compile it with one (e.g. compile(checkpointer=InMemorySaver()))"
+            "compile it with one (e.g. compile(checkpointer=InMemorySaver()))",
+            key="checkpointer",
         )
     return engine_saver(saver)
 
@@ -63,7 +64,9 @@ def _where(config: Any) -> tuple[str, str, str | None]:
     conf = (config or {}).get(CONF) or {}
     thread = conf.get("thread_id")
     if thread is None:
-        raise ConfigError("Pass the thread to read or update: config={'configurable': {'thread_id': '...'}}")
+        raise ConfigError(
+            "Pass the thread to read or update: config={'configurable': {'thread_id': '...'}}", key="thread_id"
+        )
     return str(thread), conf.get("checkpoint_ns", "") or "", conf.get("checkpoint_id")
 
 
@@ -222,7 +225,9 @@ async def abulk_update_state(program: Program, config: Any, supersteps: Sequence
     program = _program_for(program, ns, config, for_update=True)
     loaded = await saver.aload(thread, ns, cid)
     if loaded is None and cid is not None:
-        raise InvalidUpdateError(f"Thread '{thread}' has no checkpoint '{cid}' to update")
+        raise InvalidUpdateError(
+            f"Thread '{thread}' has no checkpoint '{cid}' to update", thread_id=thread, checkpoint_id=cid
+        )
     superseded = loaded is not None and cid is not None and await saver.alatest_id(thread, ns) != loaded.id
     run = RunState(program, {"configurable": {"thread_id": thread}}, sink=NULL_SINK, parent=None, sync_call=False, context=None)
     run.checkpoint_ns = ns
@@ -316,7 +321,7 @@ def _as_update(item: Any) -> StateUpdate:
     if isinstance(item, StateUpdate):
         return item
     if not isinstance(item, Sequence) or isinstance(item, (str, bytes)) or len(item) < 2:
-        raise InvalidUpdateError(f"Invalid update item: {item!r} when copying checkpoint")
+        raise InvalidUpdateError(f"Invalid update item: {item!r} when copying checkpoint", value=item)
     return StateUpdate(item[0], item[1], item[2] if len(item) > 2 else None)
 
 
@@ -412,7 +417,8 @@ def _last_writer(program: Program, state: StepState, loaded: LoadedCheckpoint | 
     if len(names) > 1:
         raise InvalidUpdateError(
             f"Ambiguous update: nodes {names} ran last together; pass as_node= to say which one "
-            "the update comes from"
+            "the update comes from",
+            node=names[0],
         )
     return names[0]
 
@@ -430,7 +436,8 @@ async def _writes_as(
     node = program.nodes.get(as_node)
     if node is None:
         raise InvalidUpdateError(
-            f"update_state(as_node={as_node!r}): no such node; nodes are {sorted(n for n in program.nodes if n != START)}"
+            f"update_state(as_node={as_node!r}): no such node; nodes are {sorted(n for n in program.nodes if n != START)}",
+            node=as_node,
         )
     spec = TaskSpec(
         id=tid,

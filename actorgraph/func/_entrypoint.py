@@ -250,7 +250,9 @@ class entrypoint:  # noqa: N801 - LangGraph's public spelling
         def map_command(cmd: Command[Any]) -> tuple[list[tuple[str, Any]], list[SendMsg]]:
             raise InvalidUpdateError(
                 f"entrypoint '{name}' takes its input as a value, not Command(update=/goto=); "
-                "Command(resume=...) answers an interrupt"
+                "Command(resume=...) answers an interrupt",
+                node=name,
+                value=cmd,
             )
 
         program = Program(

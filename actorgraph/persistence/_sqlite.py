@@ -105,7 +105,12 @@ class _Rows:
         except CheckpointError:
             raise
         except Exception as exc:
-            raise CheckpointError(f"Thread '{thread}' checkpoint '{cid}' is corrupt or unreadable: {exc}") from exc
+            raise CheckpointError(
+                f"Thread '{thread}' checkpoint '{cid}' is corrupt or unreadable: {exc}",
+                thread_id=thread,
+                checkpoint_ns=ns,
+                checkpoint_id=cid,
+            ) from exc
 
     def _foreign_params(
         self, thread: str, ns: str, parent: str | None, checkpoint: Checkpoint, metadata: dict[str, Any]

@@ -159,7 +159,8 @@ class _Writers:
 def _send(where: str, send: Send, nodes: frozenset[str]) -> SendMsg:
     if send.node not in nodes:
         raise InvalidUpdateError(
-            f"{where} sent Send({send.node!r}, ...) to a node that doesn't exist. Known nodes: {sorted(nodes)}"
+            f"{where} sent Send({send.node!r}, ...) to a node that doesn't exist. Known nodes: {sorted(nodes)}",
+            value=send,
         )
     return SendMsg(node=send.node, arg=send.arg, timeout=send.timeout)
 
@@ -236,7 +237,7 @@ def _input_mapper(input_channels: str | Sequence[str]) -> Callable[[Any], list[t
 def _command_mapper(nodes: frozenset[str]) -> Callable[[Any], tuple[list[tuple[str, Any]], list[SendMsg]]]:
     def map_command(cmd: Command[Any]) -> tuple[list[tuple[str, Any]], list[SendMsg]]:
         if cmd.graph == Command.PARENT:
-            raise InvalidUpdateError("There is no parent graph")
+            raise InvalidUpdateError("There is no parent graph", value=cmd)
         writes: list[tuple[str, Any]] = []
         sends: list[SendMsg] = []
         goto = cmd.goto if isinstance(cmd.goto, (list, tuple)) else [cmd.goto] if cmd.goto else []
