@@ -368,7 +368,7 @@ def compile_graph(
     debug: bool,
     name: str,
     strict: bool = False,
-) -> CompiledStateGraph:
+) -> CompiledStateGraph[Any, Any, Any, Any]:
     from actorgraph.graph._compiled import CompiledStateGraph
 
     node_names = frozenset(builder.nodes)

@@ -9,7 +9,7 @@ import warnings
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Literal, get_args, get_origin, get_type_hints
+from typing import TYPE_CHECKING, Any, Generic, Literal, get_args, get_origin, get_type_hints
 
 from typing_extensions import TypeVar
 
@@ -22,6 +22,9 @@ from actorgraph.warnings import LangGraphDeprecatedSinceV05, LangGraphDeprecated
 from actorgraph.graph._branch import Branch
 from actorgraph.actors._callable import callable_name, check_config_annotation
 from actorgraph.graph._schema import SchemaInfo, analyze_schema, inferred_input_schema, warn_invalid_state_schema
+
+if TYPE_CHECKING:
+    from actorgraph.graph._compiled import CompiledStateGraph
 
 __all__ = ("StateGraph", "StateNodeSpec")
 
@@ -476,7 +479,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         name: str | None = None,
         strict: bool = False,
         transformers: Any = None,
-    ) -> Any:
+    ) -> CompiledStateGraph[StateT, ContextT, InputT, OutputT]:
         """Check the graph and build its runnable form.
 
         ``strict=True`` opts into checks LangGraph doesn't make (by default the compiled

@@ -165,7 +165,7 @@ def _send(where: str, send: Send, nodes: frozenset[str]) -> SendMsg:
     return SendMsg(node=send.node, arg=send.arg, timeout=send.timeout)
 
 
-def _node_spec(name: str, node: PregelNode, nodes: frozenset[str], defaults: Pregel) -> NodeSpec:
+def _node_spec(name: str, node: PregelNode, nodes: frozenset[str], defaults: Pregel[Any, Any, Any, Any]) -> NodeSpec:
     steps = node.bound.steps if isinstance(node.bound, RunnableSeq) else (node.bound,)
     if node.timeout is not None and not all(
         s is DEFAULT_BOUND or has_native_async(s)
@@ -259,7 +259,7 @@ def _channel_list(channels: str | Sequence[str]) -> tuple[str, ...]:
     return (channels,) if isinstance(channels, str) else tuple(channels)
 
 
-def build_program(graph: Pregel) -> Program:
+def build_program(graph: Pregel[Any, Any, Any, Any]) -> Program:
     """The engine program of ``graph`` (validated first)."""
     nodes: dict[str, PregelNode] = graph.nodes
     channels: dict[str, Any] = {k: v for k, v in graph.channels.items() if k != TASKS}
