@@ -31,6 +31,14 @@ BaseException
 NodeError (not an exception): what a node's error handler receives
 ```
 
+Errors carry what they are about as attributes, so code never has to read the message:
+``node`` (a node's name), ``key`` (a state key, i.e. a channel's name), ``value`` (the
+offending value), ``thread_id`` / ``checkpoint_ns`` / ``checkpoint_id`` (a saved
+checkpoint), ``task_id``, ``namespace`` / ``label`` (a store namespace). Each is a
+keyword argument with the default ``None`` (``None`` also when it doesn't apply), so
+``InvalidUpdateError("message")`` still works as in LangGraph, and every error pickles
+with its attributes.
+
 Control-flow signals derive from ``BaseException`` on purpose: a node that wraps its
 body in ``except Exception`` does not swallow an ``interrupt()`` or a
 ``Command(graph=Command.PARENT)`` (LangGraph derives them from ``Exception``, so there it
@@ -94,8 +102,20 @@ def create_error_message(*, message: str, error_code: ErrorCode) -> str:
     return f"{message}\n(error code: {error_code.value})"
 
 
+def _rebuild(cls: type[BaseException], args: tuple[Any, ...], attrs: dict[str, Any]) -> BaseException:
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(attrs)
+    return error
+
+
 class ActorGraphError(Exception):
     """Base class of every error actorgraph raises on purpose."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # rebuilt without calling ``__init__``: subclasses take their data as keyword
+        # arguments (some required), which ``Exception``'s default pickling drops
+        return (_rebuild, (type(self), self.args, self.__dict__))
 
 
 class InvalidUpdateError(ActorGraphError):
@@ -104,7 +124,27 @@ class InvalidUpdateError(ActorGraphError):
     Raised when a node returns something other than a dict/Command/None, writes a key the
     state doesn't have, when two tasks write one plain (reducer-less) key in the same
     step, or when a conditional edge or Send names a node that doesn't exist.
+
+    ``node`` is the node whose output (or route) is at fault, ``key`` the state key,
+    ``value`` the offending value; ``thread_id`` and ``checkpoint_id`` name the checkpoint
+    an ``update_state`` couldn't apply to (each ``None`` when it doesn't apply).
     """
+
+    def __init__(
+        self,
+        *args: object,
+        node: str | None = None,
+        key: str | None = None,
+        value: Any = None,
+        thread_id: str | None = None,
+        checkpoint_id: str | None = None,
+    ) -> None:
+        super().__init__(*args)
+        self.node = node
+        self.key = key
+        self.value = value
+        self.thread_id = thread_id
+        self.checkpoint_id = checkpoint_id
 
 
 class InvalidMessageError(InvalidUpdateError, ValueError):
@@ -116,36 +156,87 @@ class InvalidMessageError(InvalidUpdateError, ValueError):
     what LangGraph raises for the same inputs.
     """
 
-    def __init__(self, message: str, value: Any = None) -> None:
-        # ``value`` has a default so the error pickles (unpickling calls the class with
-        # ``args``, then restores ``value`` from the instance dict)
-        super().__init__(message)
-        self.value = value
+    def __init__(self, message: str, value: Any = None, *, node: str | None = None, key: str | None = None) -> None:
+        super().__init__(message, node=node, key=key, value=value)
 
 
 class GraphValidationError(ActorGraphError, ValueError):
     """``compile()`` (or a builder method) found a graph that can't run.
 
-    Also a ``ValueError``, as LangGraph raises ``ValueError`` for these.
+    Also a ``ValueError``, as LangGraph raises ``ValueError`` for these. ``node`` is the
+    node at fault (or named by the bad edge), ``key`` the state key.
     """
+
+    def __init__(self, *args: object, node: str | None = None, key: str | None = None) -> None:
+        super().__init__(*args)
+        self.node = node
+        self.key = key
 
 
 class ConfigError(ActorGraphError, ValueError):
-    """A run's config is missing something or has a bad value: no ``thread_id`` for a graph
-    with a checkpointer, an unknown ``durability``, resuming a thread paused in a node the
-    graph no longer has. Also a ``ValueError``, as LangGraph raises ``ValueError`` here."""
+    """A run's config (or a call's options) is missing something or has a bad value: no
+    ``thread_id`` for a graph with a checkpointer, a ``configurable`` that isn't a dict, an
+    unknown ``durability`` or (in strict mode) ``stream_mode``, a ``recursion_limit`` below 1,
+    resuming a thread paused in a node the graph no longer has. Also a ``ValueError``, as
+    LangGraph raises ``ValueError`` here.
+
+    ``key`` names the config key or option at fault (``"thread_id"``, ``"durability"``...),
+    ``value`` its bad value, ``thread_id`` the thread when one is known.
+    """
+
+    def __init__(
+        self, *args: object, key: str | None = None, value: Any = None, thread_id: str | None = None
+    ) -> None:
+        super().__init__(*args)
+        self.key = key
+        self.value = value
+        self.thread_id = thread_id
 
 
 class SerializationError(ActorGraphError, TypeError):
     """A value can't be stored safely (when writing: its type is not on the allow-list of
     types actorgraph rebuilds; the message names the channel and the type), or stored data
-    can't be read back (corrupt bytes, a class that isn't allowed)."""
+    can't be read back (corrupt bytes, a class that isn't allowed).
+
+    ``key`` is the channel being saved, ``value`` the value that can't be stored,
+    ``thread_id`` the thread and ``node`` the task called (each when known)."""
+
+    def __init__(
+        self,
+        *args: object,
+        key: str | None = None,
+        value: Any = None,
+        thread_id: str | None = None,
+        node: str | None = None,
+    ) -> None:
+        super().__init__(*args)
+        self.key = key
+        self.value = value
+        self.thread_id = thread_id
+        self.node = node
 
 
 class CheckpointError(ActorGraphError):
     """A saved checkpoint can't be read: corrupt or foreign data, or a link to a checkpoint
     that was deleted. The message names the thread and the checkpoint; other threads
-    stay readable."""
+    stay readable. ``thread_id``, ``checkpoint_ns`` and ``checkpoint_id`` say which
+    checkpoint; ``task_id`` and ``key`` which pending write, when one is at fault."""
+
+    def __init__(
+        self,
+        *args: object,
+        thread_id: str | None = None,
+        checkpoint_ns: str | None = None,
+        checkpoint_id: str | None = None,
+        task_id: str | None = None,
+        key: str | None = None,
+    ) -> None:
+        super().__init__(*args)
+        self.thread_id = thread_id
+        self.checkpoint_ns = checkpoint_ns
+        self.checkpoint_id = checkpoint_id
+        self.task_id = task_id
+        self.key = key
 
 
 class CheckpointConflictError(CheckpointError):
@@ -157,16 +248,16 @@ class CheckpointConflictError(CheckpointError):
     state, or give concurrent runs distinct thread ids."""
 
     def __init__(self, thread_id: str, checkpoint_ns: str, expected: str | None, found: str | None) -> None:
-        self.thread_id = thread_id
-        self.checkpoint_ns = checkpoint_ns
-        self.expected = expected
-        self.found = found
         where = f"thread '{thread_id}'" + (f" (namespace '{checkpoint_ns}')" if checkpoint_ns else "")
         super().__init__(
             f"Another run wrote to {where} while this run was running: its head is now checkpoint "
             f"'{found}', not '{expected}' as this run read it, so this run's checkpoint was not saved. "
-            "Re-run from the thread's latest state, or give concurrent runs distinct thread ids."
+            "Re-run from the thread's latest state, or give concurrent runs distinct thread ids.",
+            thread_id=thread_id,
+            checkpoint_ns=checkpoint_ns,
         )
+        self.expected = expected
+        self.found = found
 
     def __reduce__(self) -> Any:
         return (type(self), (self.thread_id, self.checkpoint_ns, self.expected, self.found))
@@ -179,34 +270,50 @@ class CheckpointNotFoundError(CheckpointError):
     mistyped or stale id."""
 
     def __init__(self, thread_id: str, checkpoint_ns: str, checkpoint_id: str, action: str = "continue from") -> None:
-        self.thread_id = thread_id
-        self.checkpoint_ns = checkpoint_ns
-        self.checkpoint_id = checkpoint_id
-        self.action = action
         where = f"Thread '{thread_id}'" + (f" (namespace '{checkpoint_ns}')" if checkpoint_ns else "")
         super().__init__(
             f"{where} has no checkpoint '{checkpoint_id}' to {action}: pass a checkpoint_id from "
-            "get_state_history(), or leave it out to use the thread's latest state."
+            "get_state_history(), or leave it out to use the thread's latest state.",
+            thread_id=thread_id,
+            checkpoint_ns=checkpoint_ns,
+            checkpoint_id=checkpoint_id,
         )
+        self.action = action
 
     def __reduce__(self) -> Any:
         return (type(self), (self.thread_id, self.checkpoint_ns, self.checkpoint_id, self.action))
 
 
 class EmptyInputError(ActorGraphError):
-    """The graph was invoked with no input where it needs one."""
+    """The graph was invoked with no input where it needs one. ``thread_id`` and
+    ``checkpoint_id`` name the thread (and the checkpoint asked for) when there is one."""
+
+    def __init__(self, *args: object, thread_id: str | None = None, checkpoint_id: str | None = None) -> None:
+        super().__init__(*args)
+        self.thread_id = thread_id
+        self.checkpoint_id = checkpoint_id
 
 
 class EmptyChannelError(ActorGraphError):
-    """A channel was read before anything was written to it."""
+    """A channel was read before anything was written to it; ``key`` is the channel."""
+
+    def __init__(self, *args: object, key: str | None = None) -> None:
+        super().__init__(*args)
+        self.key = key
 
 
 class GraphRecursionError(ActorGraphError, RecursionError):
     """The run took more super-steps than ``recursion_limit`` allows.
 
     The limit guards against runaway loops. Raise it for long graphs with the config key:
-    ``graph.invoke(inputs, {"recursion_limit": 100})``.
+    ``graph.invoke(inputs, {"recursion_limit": 100})``. ``limit`` is the limit that was
+    hit, ``thread_id`` the thread (when the graph has a checkpointer).
     """
+
+    def __init__(self, *args: object, limit: int | None = None, thread_id: str | None = None) -> None:
+        super().__init__(*args)
+        self.limit = limit
+        self.thread_id = thread_id
 
 
 class NodeTimeoutError(ActorGraphError):
@@ -268,7 +375,11 @@ class NodeCancelledError(ActorGraphError):
 
 
 class TaskNotFound(ActorGraphError):
-    """A task id passed by the caller does not exist in the current step."""
+    """A task id passed by the caller does not exist in the current step; ``task_id`` is it."""
+
+    def __init__(self, *args: object, task_id: str | None = None) -> None:
+        super().__init__(*args)
+        self.task_id = task_id
 
 
 class UnknownInterruptError(ActorGraphError):
@@ -276,7 +387,8 @@ class UnknownInterruptError(ActorGraphError):
 
     ``reason`` is ``"not_pending"``, ``"empty_map"`` or ``"ambiguous"``;
     ``interrupt_ids`` lists the ids the caller named and ``pending_ids`` the ones that are
-    waiting. Nothing is written when this is raised, so the run can still be resumed.
+    waiting; ``thread_id`` is the thread. Nothing is written when this is raised, so the
+    run can still be resumed.
     """
 
     def __init__(
@@ -286,8 +398,10 @@ class UnknownInterruptError(ActorGraphError):
         reason: Literal["not_pending", "empty_map", "ambiguous"],
         interrupt_ids: Sequence[str] = (),
         pending_ids: Sequence[str] = (),
+        thread_id: str | None = None,
     ) -> None:
         super().__init__(message)
+        self.thread_id = thread_id
         self.reason = reason
         self.interrupt_ids = tuple(interrupt_ids)
         self.pending_ids = tuple(pending_ids)
@@ -298,8 +412,15 @@ class InvalidNamespaceError(ActorGraphError, ValueError):
     is empty or contains a period (``.``) or a NUL byte, or (when writing) its root label
     is the reserved ``"langgraph"``. The message names the namespace and the label.
 
-    Also a ``ValueError``, as LangGraph's ``InvalidNamespaceError`` is.
+    Also a ``ValueError``, as LangGraph's ``InvalidNamespaceError`` is. ``namespace`` is
+    the namespace as given, ``label`` the label at fault (``None`` when it's the whole
+    namespace).
     """
+
+    def __init__(self, *args: object, namespace: Any = None, label: Any = None) -> None:
+        super().__init__(*args)
+        self.namespace = namespace
+        self.label = label
 
 
 class DrawingError(ActorGraphError):
@@ -364,6 +485,15 @@ class ParentCommand(GraphBubbleUp):
     @property
     def command(self) -> Command:
         return self.args[0]
+
+
+def _fill(error: BaseException, **attrs: Any) -> None:
+    """Set those of ``attrs`` that ``error`` (one of ours) carries but left ``None``: the
+    code that catches an error on its way up knows the node or key it was about."""
+    if isinstance(error, ActorGraphError):
+        for name, value in attrs.items():
+            if value is not None and getattr(error, name, value) is None:
+                setattr(error, name, value)
 
 
 _INVALID_RESUME = "_actorgraph_invalid_resume"

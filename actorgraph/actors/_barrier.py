@@ -344,7 +344,9 @@ class BarrierActor:
                     InvalidUpdateError(
                         f"Node '{r.task.name}' returned Command(graph=Command.PARENT), but graph "
                         f"'{self.program.name}' is not running as a subgraph: there is no parent "
-                        "graph to send it to."
+                        "graph to send it to.",
+                        node=r.task.name,
+                        value=r.parent_command.command,
                     )
                 )
             else:
@@ -530,7 +532,9 @@ class BarrierActor:
                             f"graph.invoke(inputs, {{'recursion_limit': {run.recursion_limit * 2}}})."
                         ),
                         error_code=ErrorCode.GRAPH_RECURSION_LIMIT,
-                    )
+                    ),
+                    limit=run.recursion_limit,
+                    thread_id=run.thread_id,
                 )
             )
         if paused:

@@ -14,7 +14,7 @@ import concurrent.futures
 import contextvars
 import threading
 from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import anyio
 import anyio.from_thread
@@ -41,7 +41,10 @@ _PENDING: Any = object()
 _WAKE_LOCK = threading.Lock()
 
 
-class CallFuture:
+T = TypeVar("T")
+
+
+class CallFuture(Generic[T]):
     """The pending result of a task call: ``await fut`` in async code, ``fut.result()`` in
     sync code (a sync node or entrypoint, which runs in a worker thread).
 
@@ -162,7 +165,7 @@ class CallFuture:
             raise self._error
         return self._value
 
-    def result(self, timeout: float | None = None) -> Any:
+    def result(self, timeout: float | None = None) -> T:
         """Wait for the call and return its result (or raise its exception)."""
         if not self.done():
             if threading.get_ident() == self._loop_thread:
@@ -206,7 +209,7 @@ class CallFuture:
             "it runs on: in async code, `await` the future instead (or make the calling node async)"
         )
 
-    def __await__(self) -> Generator[Any, None, Any]:
+    def __await__(self) -> Generator[Any, None, T]:
         if not self.done():
             if self._event is None:
                 self._event = anyio.Event()
@@ -252,7 +255,7 @@ def call_task(node: NodeSpec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
     if run.persistence is not None and run.program.strict:
         # arguments aren't stored (a resumed caller calls again): strict checks them anyway
         _check_storable(run, node, args, kwargs)
-    future = CallFuture(node.name, run.loop_thread)
+    future: CallFuture[Any] = CallFuture(node.name, run.loop_thread)
     # a traced call's run goes under its caller's run
     trace_parent = parent.config.get("callbacks") if run.trace is not None else None
     if threading.get_ident() == run.loop_thread:
@@ -275,7 +278,9 @@ def _check_storable(run: RunState, node: NodeSpec, args: tuple[Any, ...], kwargs
     try:
         run.persistence.saver.serde.dumps([list(args), kwargs])  # type: ignore[union-attr]
     except SerializationError as exc:
-        raise SerializationError(f"Can't call task '{node.name}' with these arguments: {exc}") from None
+        raise SerializationError(
+            f"Can't call task '{node.name}' with these arguments: {exc}", value=exc.value, node=node.name
+        ) from None
 
 
 def _submit(run: RunState, node: NodeSpec, spec: TaskSpec, future: CallFuture, trace_parent: Any = None) -> None:

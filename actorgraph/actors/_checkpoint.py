@@ -183,7 +183,10 @@ class CheckpointBuilder:
             try:
                 blobs[chan] = self._blob(chan, value, serde, cid)
             except SerializationError as exc:
-                raise SerializationError(f"Can't save {_what(chan, value, serde)} of thread '{self.thread}': {exc}") from exc
+                raise SerializationError(
+                    f"Can't save {_what(chan, value, serde)} of thread '{self.thread}': {exc}",
+                    key=chan, value=exc.value, thread_id=self.thread,
+                ) from exc
             self.blob_writers[chan] = cid
         self.dirty = set()
         book = self.delta
@@ -199,7 +202,9 @@ class CheckpointBuilder:
         try:
             sends_bytes = serde.dumps(sends) if sends else b""
         except SerializationError as exc:
-            raise SerializationError(f"Can't save the pending Sends of thread '{self.thread}': {exc}") from exc
+            raise SerializationError(
+                f"Can't save the pending Sends of thread '{self.thread}': {exc}", value=exc.value, thread_id=self.thread
+            ) from exc
         record = CheckpointRecord(
             channel_versions=dict(state.versions),
             blob_writers=dict(self.blob_writers),
@@ -250,7 +255,10 @@ class CheckpointBuilder:
             try:
                 data = serde.dumps(_DeltaSnapshot(value))
             except SerializationError as exc:
-                raise SerializationError(f"Can't save {_what(chan, value, serde)} of thread '{self.thread}': {exc}") from exc
+                raise SerializationError(
+                    f"Can't save {_what(chan, value, serde)} of thread '{self.thread}': {exc}",
+                    key=chan, value=exc.value, thread_id=self.thread,
+                ) from exc
             blobs[chan] = Blob(FULL, data, size=len(data))
             self.blob_writers[chan] = cid
 
@@ -363,7 +371,9 @@ class CheckpointBuilder:
                     if chan == RETURN
                     else f"the write of node '{spec.name}' to channel '{chan}'"
                 )
-                raise SerializationError(f"Can't save {what}: {exc}") from exc
+                raise SerializationError(
+                    f"Can't save {what}: {exc}", key=chan, value=exc.value, thread_id=self.thread, node=spec.name
+                ) from exc
             rows.append((self.thread, self.ns, cid, WriteRow(spec.id, i, chan, data, path)))
         return rows
 

@@ -14,9 +14,23 @@ from typing import Any
 
 import structlog
 
-__all__ = ("run_logger",)
+__all__ = ("log_lost_save", "run_logger")
 
 _stdlib = logging.getLogger("actorgraph")
+
+
+def log_lost_save(
+    event: str, error: BaseException, *, thread_id: str | None, checkpoint_ns: str, checkpoint_id: str | None
+) -> None:
+    """Report, whatever the log level, a save that failed where its error can't be raised
+    (the run is being cancelled, or already failed with another error): that work is lost."""
+    structlog.get_logger("actorgraph").error(
+        event,
+        thread_id=thread_id,
+        checkpoint_ns=checkpoint_ns,
+        checkpoint_id=checkpoint_id,
+        error=repr(error),
+    )
 
 
 def run_logger(**bound: Any) -> Any:

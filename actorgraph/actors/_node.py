@@ -38,7 +38,7 @@ from actorgraph.actors._policies import (
     run_with_timeout,
     sleep_backoff,
 )
-from actorgraph.errors import GraphDrained, GraphInterrupt, NodeCancelledError, ParentCommand
+from actorgraph.errors import GraphDrained, GraphInterrupt, NodeCancelledError, ParentCommand, _fill
 
 if TYPE_CHECKING:
     from actorgraph.actors._program import NodeSpec
@@ -262,6 +262,7 @@ class NodeActor:
         if error is not None:
             self.failed += 1
             error.add_note(f"During task with name '{spec.name}' and id '{spec.id}'")
+            _fill(error, node=spec.name)
         else:
             self.finished += 1
             if run.messages is not None and not paused:

@@ -38,7 +38,7 @@ from actorgraph.actors._context import _NO_ANSWER, TaskContext, interrupt_id
 from actorgraph.actors._dispatcher import Dispatcher
 from actorgraph.actors._ids import checkpoint_id as new_checkpoint_id
 from actorgraph.actors._ids import own_namespace, stable_namespace
-from actorgraph.actors._log import run_logger
+from actorgraph.actors._log import log_lost_save, run_logger
 from actorgraph.actors._message_stream import MessageStreamer
 from actorgraph.actors._messages import SendMsg, TaskDone, TaskResult, null_result
 from actorgraph.actors._node import NodeActor
@@ -297,7 +297,9 @@ class RunState:
                 self.durability = "async"
         if self.durability not in DURABILITY_MODES:
             raise ConfigError(
-                f"durability must be one of {', '.join(DURABILITY_MODES)}, got {self.durability!r}"
+                f"durability must be one of {', '.join(DURABILITY_MODES)}, got {self.durability!r}",
+                key="durability",
+                value=self.durability,
             )
         self.interrupt_before = interrupt_before if interrupt_before is not None else program.interrupt_before
         self.interrupt_after = interrupt_after if interrupt_after is not None else program.interrupt_after
@@ -469,6 +471,15 @@ class RunState:
         except Exception as exc:
             if self.error is None:
                 self.error = exc
+            else:  # the run's own error wins
+                p = self.persistence
+                log_lost_save(
+                    "save.failed_after_error",
+                    exc,
+                    thread_id=p.thread if p is not None else None,
+                    checkpoint_ns=self.checkpoint_ns,
+                    checkpoint_id=p.builder.checkpoint_id if p is not None else None,
+                )
         finally:
             self._end()
 
@@ -613,7 +624,7 @@ def _resume_map(resume: Any, pending: dict[str, dict[str, Any]], thread: str, st
         if strict:
             if not resume:
                 raise UnknownInterruptError(
-                    "The resume map names no interrupt", reason="empty_map", pending_ids=waiting
+                    "The resume map names no interrupt", reason="empty_map", pending_ids=waiting, thread_id=thread
                 )
             unknown = sorted(k for k in resume if k not in waiting)
             if unknown:
@@ -623,11 +634,14 @@ def _resume_map(resume: Any, pending: dict[str, dict[str, Any]], thread: str, st
                     reason="not_pending",
                     interrupt_ids=unknown,
                     pending_ids=waiting,
+                    thread_id=thread,
                 )
         return dict(resume)
     if len(waiting) > 1:
         if strict:
-            raise UnknownInterruptError(_AMBIGUOUS_RESUME, reason="ambiguous", pending_ids=waiting)
+            raise UnknownInterruptError(
+                _AMBIGUOUS_RESUME, reason="ambiguous", pending_ids=waiting, thread_id=thread
+            )
         raise RuntimeError(_AMBIGUOUS_RESUME)
     # as LangGraph's answer without an id, the first interrupt the resumed step raises
     # gets it - whatever id it asks with (a time-travelled step's tasks, or those of a
@@ -683,7 +697,9 @@ def _check_migration(program: Program, loaded: LoadedCheckpoint, pending: dict[s
         raise ConfigError(
             f"Thread '{thread}' is paused before or in node(s) {missing}, which this graph no longer "
             "has (renamed or removed). Resume it with the graph that paused it, or start it over "
-            "with new input."
+            "with new input.",
+            thread_id=thread,
+            value=missing,
         )
 
 
@@ -733,7 +749,8 @@ async def execute(
             raise ConfigError(
                 "Checkpointer requires one or more of the following 'configurable' keys: thread_id, "
                 f"checkpoint_ns, checkpoint_id. Graph '{program.name}' has a checkpointer, so each "
-                "run needs a thread: pass config={'configurable': {'thread_id': '...'}}"
+                "run needs a thread: pass config={'configurable': {'thread_id': '...'}}",
+                key="thread_id",
             )
         run.persistence = RunPersistence(run, saver, run.thread_id, run.durability)
         conf = config.get(CONF) or {}
@@ -761,7 +778,9 @@ async def execute(
                 raise CheckpointNotFoundError(run.thread_id, run.checkpoint_ns, wanted)
             if inp.writes is None:
                 raise EmptyInputError(
-                    f"Thread '{run.thread_id}' has no checkpoint '{wanted}' to continue from; pass input to start a run"
+                    f"Thread '{run.thread_id}' has no checkpoint '{wanted}' to continue from; pass input to start a run",
+                    thread_id=run.thread_id,
+                    checkpoint_id=wanted,
                 )
         # the head every checkpoint this run saves is compared with
         if wanted is not None or child_mode == "replayed":
@@ -771,7 +790,8 @@ async def execute(
     elif inp.resume is not NO_RESUME:
         raise ConfigError(
             "Command(resume=...) answers an interrupt saved by a checkpointer: compile the graph "
-            "with one (e.g. InMemorySaver()) and pass the thread's config"
+            "with one (e.g. InMemorySaver()) and pass the thread's config",
+            key="checkpointer",
         )
     if parent is None or loaded is None:
         resuming = inp.writes is None or (inp.command is not None and loaded is not None)
@@ -794,10 +814,12 @@ async def execute(
                 raise UnknownInterruptError(
                     f"Thread '{run.thread_id}' has nothing to resume: it has no saved run",
                     reason="not_pending",
+                    thread_id=run.thread_id,
                 )
             raise EmptyInputError(
                 f"Received no input for graph '{program.name}': pass the initial state (a dict "
-                "of state keys) to start a run, or resume a saved thread."
+                "of state keys) to start a run, or resume a saved thread.",
+                thread_id=run.thread_id,
             )
         pending = decode_pending(loaded)
         _check_migration(program, loaded, pending, run.thread_id or "")
@@ -906,8 +928,15 @@ async def execute(
                 with anyio.CancelScope(shield=True):
                     try:
                         await run.persistence.flush_now()
-                    except Exception:
-                        pass
+                    except Exception as exc:  # the cancellation goes on: say what was lost
+                        p = run.persistence
+                        log_lost_save(
+                            "save.failed_on_cancel",
+                            exc,
+                            thread_id=p.thread,
+                            checkpoint_ns=p.builder.ns,
+                            checkpoint_id=p.builder.checkpoint_id,
+                        )
             raise
     failure = run.dispatcher.failure
     program.stats.record(run)

@@ -130,10 +130,10 @@ def ensure_config(config: Any, parent: dict[str, Any] | None = None) -> dict[str
     if isinstance(limit, bool) or not isinstance(limit, int):
         raise TypeError(f"recursion_limit must be an int, got {limit!r}")
     if limit < 1:
-        raise ValueError(f"recursion_limit must be at least 1, got {limit}")
+        raise ConfigError(f"recursion_limit must be at least 1, got {limit}", key="recursion_limit", value=limit)
     mc = out.get("max_concurrency")
     if mc is not None and (isinstance(mc, bool) or not isinstance(mc, int) or mc < 1):
-        raise ValueError(f"max_concurrency must be a positive int or None, got {mc!r}")
+        raise ConfigError(f"max_concurrency must be a positive int or None, got {mc!r}", key="max_concurrency", value=mc)
     return out
 
 
@@ -150,8 +150,8 @@ def _stream_modes(stream_mode: Any, default: str, strict: bool = True) -> tuple[
         raise TypeError(f"stream_mode must be a string or a list of strings, got {stream_mode!r}")
     for m in modes:
         if m not in _MODES and (strict or not isinstance(m, str)):
-            raise ValueError(
-                f"Unknown stream_mode {m!r}: expected one of {', '.join(sorted(_MODES))}"
+            raise ConfigError(
+                f"Unknown stream_mode {m!r}: expected one of {', '.join(sorted(_MODES))}", key="stream_mode", value=m
             )
     return modes, single
 
@@ -820,8 +820,10 @@ def _deprecated_kwargs(kwargs: dict[str, Any], durability: str | None) -> str | 
         stacklevel=3,
     )
     if durability is not None:
-        raise ValueError(
-            "Cannot use both `checkpoint_during` and `durability` parameters. Please use `durability` instead."
+        raise ConfigError(
+            "Cannot use both `checkpoint_during` and `durability` parameters. Please use `durability` instead.",
+            key="durability",
+            value=durability,
         )
     return "async" if checkpoint_during else "exit"
 

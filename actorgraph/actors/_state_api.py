@@ -53,7 +53,8 @@ def _saver(program: Program, config: Any) -> Any:
     if saver is None or saver is True or saver is False:
         raise ConfigError(
             f"No checkpointer set: graph '{program.name}' keeps no state between runs; "
-            "compile it with one (e.g. compile(checkpointer=InMemorySaver()))"
+            "compile it with one (e.g. compile(checkpointer=InMemorySaver()))",
+            key="checkpointer",
         )
     return engine_saver(saver)
 
@@ -61,10 +62,14 @@ def _saver(program: Program, config: Any) -> Any:
 def _configurable(config: Any) -> Any:
     """``config["configurable"]``, checked: a dict (or nothing)."""
     if config is not None and not isinstance(config, Mapping):
-        raise ConfigError(f"config must be a dict (a RunnableConfig), got {type(config).__name__}: {config!r:.80}")
+        raise ConfigError(
+            f"config must be a dict (a RunnableConfig), got {type(config).__name__}: {config!r:.80}", value=config
+        )
     conf = (config or {}).get(CONF) or {}
     if not isinstance(conf, Mapping):
-        raise ConfigError(f"config['configurable'] must be a dict, got {type(conf).__name__}: {conf!r:.80}")
+        raise ConfigError(
+            f"config['configurable'] must be a dict, got {type(conf).__name__}: {conf!r:.80}", key="configurable", value=conf
+        )
     return conf
 
 
@@ -72,7 +77,9 @@ def _where(config: Any) -> tuple[str, str, str | None]:
     conf = _configurable(config)
     thread = conf.get("thread_id")
     if thread is None:
-        raise ConfigError("Pass the thread to read or update: config={'configurable': {'thread_id': '...'}}")
+        raise ConfigError(
+            "Pass the thread to read or update: config={'configurable': {'thread_id': '...'}}", key="thread_id"
+        )
     return str(thread), conf.get("checkpoint_ns", "") or "", conf.get("checkpoint_id")
 
 
@@ -339,7 +346,7 @@ def _as_update(item: Any) -> StateUpdate:
     if isinstance(item, StateUpdate):
         return item
     if not isinstance(item, Sequence) or isinstance(item, (str, bytes)) or len(item) < 2:
-        raise InvalidUpdateError(f"Invalid update item: {item!r} when copying checkpoint")
+        raise InvalidUpdateError(f"Invalid update item: {item!r} when copying checkpoint", value=item)
     return StateUpdate(item[0], item[1], item[2] if len(item) > 2 else None)
 
 
@@ -435,7 +442,8 @@ def _last_writer(program: Program, state: StepState, loaded: LoadedCheckpoint | 
     if len(names) > 1:
         raise InvalidUpdateError(
             f"Ambiguous update: nodes {names} ran last together; pass as_node= to say which one "
-            "the update comes from"
+            "the update comes from",
+            node=names[0],
         )
     return names[0]
 
@@ -453,7 +461,8 @@ async def _writes_as(
     node = program.nodes.get(as_node)
     if node is None:
         raise InvalidUpdateError(
-            f"update_state(as_node={as_node!r}): no such node; nodes are {sorted(n for n in program.nodes if n != START)}"
+            f"update_state(as_node={as_node!r}): no such node; nodes are {sorted(n for n in program.nodes if n != START)}",
+            node=as_node,
         )
     spec = TaskSpec(
         id=tid,

@@ -382,15 +382,20 @@ class StepState:
 
 
 def _explain_conflict(exc: InvalidUpdateError, results: list[TaskResult], step: int) -> InvalidUpdateError:
-    msg = str(exc)
-    key = msg.split("'")[1] if msg.startswith("At key '") else None
-    if key is None:
-        return exc
+    key = exc.key
+    if key is None or type(exc) is not InvalidUpdateError:
+        return exc  # (an InvalidMessageError from add_messages keeps its type)
     writers = [r.task.name for r in results if any(c == key for c, _ in r.writes)]
     if not writers:
         return exc
     names = ", ".join(f"'{w}'" for w in writers)
-    return InvalidUpdateError(f"{msg}\nIn step {step}, key '{key}' was written by: {names}.")
+    # one writing node is the node at fault; several are named in the message
+    return InvalidUpdateError(
+        f"{exc}\nIn step {step}, key '{key}' was written by: {names}.",
+        key=key,
+        node=writers[0] if len(set(writers)) == 1 else exc.node,
+        value=exc.value,
+    )
 
 
 class StateReader:

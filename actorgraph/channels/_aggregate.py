@@ -10,7 +10,7 @@ from typing import Any, Generic, NotRequired, Required, TypeVar
 from actorgraph._types import Overwrite
 from actorgraph.channels._base import MISSING, BaseChannel
 from actorgraph.channels._snapshot import _DeltaSnapshot
-from actorgraph.errors import ErrorCode, InvalidUpdateError, create_error_message
+from actorgraph.errors import ErrorCode, InvalidUpdateError, _fill, create_error_message
 
 Value = TypeVar("Value")
 
@@ -128,6 +128,7 @@ class BinaryOperatorAggregate(BaseChannel[Value, Value, Value], Generic[Value]):
                     f"While applying the reducer '{_reducer_name(op)}' of key '{self.key}' "
                     f"to the update {v!r}"
                 )
+                _fill(exc, key=self.key)
                 raise
         self.value = value
         return True
@@ -152,6 +153,7 @@ class BinaryOperatorAggregate(BaseChannel[Value, Value, Value], Generic[Value]):
                 exc.add_note(
                     f"While applying the reducer 'add' of key '{self.key}' to the update {v!r}"
                 )
+                _fill(exc, key=self.key)
                 raise
         self.value = out
         return True
@@ -168,7 +170,8 @@ class BinaryOperatorAggregate(BaseChannel[Value, Value, Value], Generic[Value]):
                             "super-step."
                         ),
                         error_code=ErrorCode.INVALID_CONCURRENT_GRAPH_UPDATE,
-                    )
+                    ),
+                    key=self.key,
                 )
 
     def checkpoint(self) -> Any:

@@ -45,7 +45,9 @@ class NamedBarrierValue(BaseChannel[None, str, set[str]]):
             if v not in self.names:
                 raise InvalidUpdateError(
                     f"At key '{self.key}': '{v}' is not one of the nodes this join waits for "
-                    f"({sorted(self.names)})"
+                    f"({sorted(self.names)})",
+                    key=self.key,
+                    value=v,
                 )
             if v not in self.seen:
                 self.seen.add(v)

@@ -108,4 +108,4 @@ class BaseChannel(Generic[Value, Update, C], ABC):
         return self.from_checkpoint(self.checkpoint())
 
     def _empty(self) -> EmptyChannelError:
-        return EmptyChannelError(f"Channel '{self.key}' is empty: nothing was written to it yet")
+        return EmptyChannelError(f"Channel '{self.key}' is empty: nothing was written to it yet", key=self.key)

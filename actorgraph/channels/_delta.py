@@ -18,7 +18,7 @@ from typing import Any, Generic, NotRequired, Required, TypeVar
 from actorgraph.channels._aggregate import overwrite_value
 from actorgraph.channels._base import MISSING, BaseChannel
 from actorgraph.channels._snapshot import _DeltaSnapshot
-from actorgraph.errors import ErrorCode, InvalidUpdateError, create_error_message
+from actorgraph.errors import ErrorCode, InvalidUpdateError, _fill, create_error_message
 
 __all__ = ("DeltaChannel", "concrete_type")
 
@@ -149,7 +149,8 @@ class DeltaChannel(BaseChannel[Any, Any, Any], Generic[Value]):
                         create_error_message(
                             message=f"At key '{self.key}': Can receive only one Overwrite value per super-step.",
                             error_code=ErrorCode.INVALID_CONCURRENT_GRAPH_UPDATE,
-                        )
+                        ),
+                        key=self.key,
                     )
                 over = (inner,)
         if over is not None:
@@ -161,6 +162,7 @@ class DeltaChannel(BaseChannel[Any, Any, Any], Generic[Value]):
             self.value = self.reducer(base, list(values))
         except Exception as exc:
             exc.add_note(f"While applying the DeltaChannel reducer of key '{self.key}'")
+            _fill(exc, key=self.key)
             raise
         return True
 

@@ -22,7 +22,8 @@ def _one_value_error(key: str) -> InvalidUpdateError:
                 "Use an Annotated key with a reducer to handle multiple values."
             ),
             error_code=ErrorCode.INVALID_CONCURRENT_GRAPH_UPDATE,
-        )
+        ),
+        key=key,
     )
 
 
@@ -156,7 +157,8 @@ class EphemeralValue(BaseChannel[Value, Value, Value], Generic[Value]):
             return True
         if len(values) != 1 and self.guard:
             raise InvalidUpdateError(
-                f"At key '{self.key}': EphemeralValue(guard=True) can receive only one value per step."
+                f"At key '{self.key}': EphemeralValue(guard=True) can receive only one value per step.",
+                key=self.key,
             )
         self.value = values[-1]
         return True

@@ -32,6 +32,7 @@ __all__ = ("EntrypointGraph", "entrypoint")
 
 R = TypeVar("R")
 S = TypeVar("S")
+ContextT = TypeVar("ContextT")
 
 _INJECTED = frozenset({"config", "runtime", "writer", "store", "previous"})
 
@@ -159,7 +160,7 @@ class EntrypointGraph(GraphRunnable):
         return graph
 
 
-class entrypoint:  # noqa: N801 - LangGraph's public spelling
+class entrypoint(Generic[ContextT]):  # noqa: N801 - LangGraph's public spelling
     """``@entrypoint(checkpointer=..., store=..., cache=..., context_schema=...)`` turns a
     function of one input into a runnable graph."""
 
@@ -170,7 +171,7 @@ class entrypoint:  # noqa: N801 - LangGraph's public spelling
         checkpointer: Any = None,
         store: Any = None,
         cache: Any = None,
-        context_schema: Any = None,
+        context_schema: type[ContextT] | None = None,
         cache_policy: CachePolicy[Any] | None = None,
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
         timeout: Any = None,
@@ -250,7 +251,9 @@ class entrypoint:  # noqa: N801 - LangGraph's public spelling
         def map_command(cmd: Command[Any]) -> tuple[list[tuple[str, Any]], list[SendMsg]]:
             raise InvalidUpdateError(
                 f"entrypoint '{name}' takes its input as a value, not Command(update=/goto=); "
-                "Command(resume=...) answers an interrupt"
+                "Command(resume=...) answers an interrupt",
+                node=name,
+                value=cmd,
             )
 
         program = Program(

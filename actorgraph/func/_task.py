@@ -11,8 +11,8 @@ import functools
 import inspect
 import warnings
 from datetime import timedelta
-from collections.abc import Callable, Sequence
-from typing import Any, Generic, ParamSpec, TypeVar, overload
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Generic, ParamSpec, Protocol, TypeVar, overload
 
 from actorgraph._constants import RETURN
 from actorgraph._types import CachePolicy, RetryPolicy, TimeoutPolicy
@@ -82,7 +82,7 @@ class TaskFunction(Generic[P, T]):
         )
         functools.update_wrapper(self, func)  # type: ignore[arg-type]
 
-    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> CallFuture:
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> CallFuture[T]:
         return call_task(self.node, args, kwargs)
 
     def __repr__(self) -> str:
@@ -100,6 +100,20 @@ class TaskFunction(Generic[P, T]):
         await cache.aclear([(CACHE_NS, function_identity(self.func), self.name)])
 
 
+class _TaskDecorator(Protocol):
+    """What ``task(name=...)`` returns: a decorator typed for sync and async functions."""
+
+    @overload
+    def __call__(self, func: Callable[P, Awaitable[T]], /) -> TaskFunction[P, T]: ...
+
+    @overload
+    def __call__(self, func: Callable[P, T], /) -> TaskFunction[P, T]: ...
+
+
+@overload
+def task(__func: Callable[P, Awaitable[T]]) -> TaskFunction[P, T]: ...
+
+
 @overload
 def task(__func: Callable[P, T]) -> TaskFunction[P, T]: ...
 
@@ -111,7 +125,7 @@ def task(
     retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
     cache_policy: CachePolicy[Any] | None = None,
     timeout: float | timedelta | TimeoutPolicy | None = None,
-) -> Callable[[Callable[P, T]], TaskFunction[P, T]]: ...
+) -> _TaskDecorator: ...
 
 
 def task(

@@ -69,7 +69,8 @@ class Branch:
         else:
             raise GraphValidationError(
                 f"path_map of the conditional edge '{self.name}' from '{source}' must be a dict "
-                f"or a list of node names, got {path_map!r}"
+                f"or a list of node names, got {path_map!r}",
+                node=source,
             )
         self.bound: BoundCallable | None = None
 
@@ -81,7 +82,8 @@ class Branch:
             if target != END and target not in nodes:
                 raise GraphValidationError(
                     f"At '{self.source}' node, '{self.name}' branch found unknown target "
-                    f"'{target}'. Known nodes: {sorted(nodes)}"
+                    f"'{target}'. Known nodes: {sorted(nodes)}",
+                    node=self.source,
                 )
 
     def bind(self) -> BoundCallable:
@@ -101,7 +103,8 @@ class Branch:
                 raise ValueError("Branch did not return a valid destination")
             raise InvalidUpdateError(
                 f"Conditional edge '{self.name}' from node '{self.source}' returned None: it "
-                "must return a node name, END, a list of them, or Send objects."
+                "must return a node name, END, a list of them, or Send objects.",
+                node=self.source,
             )
         items = result if isinstance(result, (list, tuple)) else (result,)
         targets: list[str] = []
@@ -125,7 +128,9 @@ class Branch:
                     continue
                 raise InvalidUpdateError(
                     f"Conditional edge '{self.name}' from node '{self.source}' routed to "
-                    f"{dest!r}, which is not a node of this graph. Known nodes: {sorted(nodes)}"
+                    f"{dest!r}, which is not a node of this graph. Known nodes: {sorted(nodes)}",
+                    node=self.source,
+                    value=dest,
                 )
             if dest not in targets:
                 targets.append(dest)
@@ -141,7 +146,9 @@ class Branch:
         except (KeyError, TypeError):
             raise InvalidUpdateError(
                 f"Conditional edge '{self.name}' from node '{self.source}' returned {item!r}, "
-                f"which is not in its path map (expected one of {list(self.path_map)})"
+                f"which is not in its path map (expected one of {list(self.path_map)})",
+                node=self.source,
+                value=item,
             ) from None
 
 

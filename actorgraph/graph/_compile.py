@@ -48,7 +48,7 @@ def trigger_channel(node: str) -> str:
     return f"branch:to:{node}"
 
 
-def _not_a_dict(where: str, value: Any) -> InvalidUpdateError:
+def _not_a_dict(where: str, value: Any, node: str | None = None) -> InvalidUpdateError:
     return InvalidUpdateError(
         create_error_message(
             message=(
@@ -56,7 +56,9 @@ def _not_a_dict(where: str, value: Any) -> InvalidUpdateError:
                 f"got {type(value).__name__}: {value!r}"
             ),
             error_code=ErrorCode.INVALID_GRAPH_NODE_RETURN_VALUE,
-        )
+        ),
+        node=node,
+        value=value,
     )
 
 
@@ -97,12 +99,14 @@ class _UpdateReader:
             return self.dict_pairs(value)
         pairs = object_to_pairs(value)
         if pairs is None:
-            raise _not_a_dict(f"Node '{self.node}'", value)
+            raise _not_a_dict(f"Node '{self.node}'", value, self.node)
         if type(value) not in self.schema_types and not self.keys.issuperset(k for k, _ in pairs):
             raise InvalidUpdateError(
                 f"Node '{self.node}' returned a {type(value).__name__} object, which is not a "
                 f"state update: return a dict of state keys instead (state keys: "
-                f"{sorted(self.keys)})."
+                f"{sorted(self.keys)}).",
+                node=self.node,
+                value=value,
             )
         return self._known(pairs)
 
@@ -118,7 +122,9 @@ class _UpdateReader:
         bad = sorted(k for k in keys if k not in self.keys)
         raise InvalidUpdateError(
             f"Node '{self.node}' wrote key(s) {bad} that the graph's state doesn't have. "
-            f"State keys: {sorted(self.keys)}"
+            f"State keys: {sorted(self.keys)}",
+            node=self.node,
+            key=bad[0] if bad else None,
         )
 
     def command(self, cmd: Command[Any], writes: list[tuple[str, Any]], sends: list[SendMsg]) -> None:
@@ -127,12 +133,14 @@ class _UpdateReader:
                 raise ParentCommand(cmd)
             raise InvalidUpdateError(
                 f"Node '{self.node}' returned Command(graph={cmd.graph!r}): graph must be None "
-                "(this graph) or Command.PARENT"
+                "(this graph) or Command.PARENT",
+                node=self.node,
+                value=cmd,
             )
         if cmd.update is not None:
             pairs = cmd._update_as_tuples()
             if not self.root and any(k == ROOT for k, _ in pairs):
-                raise _not_a_dict(f"Node '{self.node}' (Command.update)", cmd.update)
+                raise _not_a_dict(f"Node '{self.node}' (Command.update)", cmd.update, self.node)
             writes.extend(self._known(pairs))
         if cmd.goto:
             self.goto(cmd.goto, writes, sends)
@@ -158,18 +166,22 @@ class _UpdateReader:
                         continue
                     raise InvalidUpdateError(
                         f"Node '{self.node}' returned Command(goto={item!r}), which is not a node "
-                        f"of this graph. Known nodes: {sorted(self.node_names)}"
+                        f"of this graph. Known nodes: {sorted(self.node_names)}",
+                        node=self.node,
+                        value=item,
                     )
                 writes.append((trigger_channel(item), None))
             else:
                 raise InvalidUpdateError(
                     f"Node '{self.node}': Command.goto takes node names or Send objects, got "
-                    f"{type(item).__name__}: {item!r}"
+                    f"{type(item).__name__}: {item!r}",
+                    node=self.node,
+                    value=item,
                 )
 
     def send(self, send: Send) -> SendMsg | None:
         if send.node == END:
-            raise InvalidUpdateError(f"Node '{self.node}': cannot Send to the END node")
+            raise InvalidUpdateError(f"Node '{self.node}': cannot Send to the END node", node=self.node, value=send)
         if send.node not in self.node_names:
             if not self.strict:
                 _log.warning(
@@ -180,7 +192,9 @@ class _UpdateReader:
                 return None
             raise InvalidUpdateError(
                 f"Node '{self.node}' sent Send({send.node!r}, ...) to a node that doesn't exist. "
-                f"Known nodes: {sorted(self.node_names)}"
+                f"Known nodes: {sorted(self.node_names)}",
+                node=self.node,
+                value=send,
             )
         return SendMsg(node=send.node, arg=send.arg, timeout=send.timeout)
 
@@ -354,7 +368,7 @@ def compile_graph(
     debug: bool,
     name: str,
     strict: bool = False,
-) -> CompiledStateGraph:
+) -> CompiledStateGraph[Any, Any, Any, Any]:
     from actorgraph.graph._compiled import CompiledStateGraph
 
     node_names = frozenset(builder.nodes)
@@ -517,17 +531,21 @@ def compile_graph(
                         f"{type(value).__name__}: {value!r}"
                     ),
                     error_code=ErrorCode.INVALID_GRAPH_NODE_RETURN_VALUE,
-                )
+                ),
+                value=value,
             )
         return [(START, value)]
 
     def map_command(cmd: Command[Any]) -> tuple[list[tuple[str, Any]], list[SendMsg]]:
         if cmd.graph == Command.PARENT:
-            raise InvalidUpdateError("A graph's input can't be Command(graph=Command.PARENT): there is no parent graph")
+            raise InvalidUpdateError(
+                "A graph's input can't be Command(graph=Command.PARENT): there is no parent graph", value=cmd
+            )
         if cmd.resume is not None:
             raise InvalidUpdateError(
                 "Command(resume=...) answers an interrupt of a saved thread: compile the graph "
-                "with a checkpointer and pass the thread's config"
+                "with a checkpointer and pass the thread's config",
+                value=cmd,
             )
         if not cmd.goto:
             return map_input(cmd.update if cmd.update is not None else {}), []

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic
 
 from actorgraph._constants import START
 from actorgraph.actors._program import Program
 from actorgraph.pregel._pregel import Pregel
+from actorgraph.pregel._protocol import ContextT, InputT, OutputT, StateT
 
 if TYPE_CHECKING:
     from actorgraph.draw._drawable import Graph
@@ -14,10 +15,11 @@ if TYPE_CHECKING:
 __all__ = ("CompiledStateGraph",)
 
 
-class CompiledStateGraph(Pregel[Any, Any, Any, Any]):
+class CompiledStateGraph(Pregel[StateT, ContextT, InputT, OutputT], Generic[StateT, ContextT, InputT, OutputT]):
     """A compiled ``StateGraph``: ``invoke``/``ainvoke``, ``stream``/``astream``,
     ``batch``/``abatch``; usable as a node of another graph. A ``Pregel`` whose program
-    ``StateGraph.compile()`` built."""
+    ``StateGraph.compile()`` built. Typed as LangGraph's:
+    ``CompiledStateGraph[State, Context, Input, Output]``."""
 
     def __init__(self, builder: Any, program: Program, name: str) -> None:
         self.builder = builder

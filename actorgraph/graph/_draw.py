@@ -87,7 +87,7 @@ def _expand(graph: Graph, name: str, sub: Graph) -> None:
 
 
 def build_graph(
-    compiled: CompiledStateGraph,
+    compiled: CompiledStateGraph[Any, Any, Any, Any],
     config: Any = None,
     xray: int | bool = False,
     _outer: frozenset[int] = frozenset(),

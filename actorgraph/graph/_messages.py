@@ -251,7 +251,9 @@ def push_message(message: Any, *, state_key: str | None = "messages") -> Any:
         if state_key not in keys:
             raise InvalidUpdateError(
                 f"push_message(state_key={state_key!r}) in node '{tctx.spec.name}': the state has "
-                f"no such key (state keys: {sorted(keys)}); pass state_key=None to only stream it."
+                f"no such key (state keys: {sorted(keys)}); pass state_key=None to only stream it.",
+                node=tctx.spec.name,
+                key=state_key,
             )
     streamer = tctx.run.messages
     if streamer is not None:

@@ -115,7 +115,8 @@ def channel_for(key: str, ann: Any, schema_name: str) -> tuple[BaseChannel[Any, 
                         f"Invalid reducer signature. Expected (a, b) -> c. Got {_signature_text(meta)}: "
                         f"the reducer {getattr(meta, '__name__', meta)!r} of key '{key}' of schema "
                         f"'{schema_name}' must take two arguments (current value, update) and return "
-                        "the new value."
+                        "the new value.",
+                        key=key,
                     )
                 return BinaryOperatorAggregate(base, meta), None
         return LastValue(base), None

@@ -9,7 +9,7 @@ import warnings
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Literal, get_args, get_origin, get_type_hints
+from typing import TYPE_CHECKING, Any, Generic, Literal, get_args, get_origin, get_type_hints
 
 from typing_extensions import TypeVar
 
@@ -22,6 +22,9 @@ from actorgraph.warnings import LangGraphDeprecatedSinceV05, LangGraphDeprecated
 from actorgraph.graph._branch import Branch
 from actorgraph.actors._callable import callable_name, check_config_annotation
 from actorgraph.graph._schema import SchemaInfo, analyze_schema, inferred_input_schema, warn_invalid_state_schema
+
+if TYPE_CHECKING:
+    from actorgraph.graph._compiled import CompiledStateGraph
 
 __all__ = ("StateGraph", "StateNodeSpec")
 
@@ -225,7 +228,8 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
                 raise GraphValidationError(
                     f"Channel '{key}' already exists with a different type: state key '{key}' "
                     f"is declared with {type(existing).__name__} and {type(chan).__name__}; "
-                    "declare its reducer the same way in every schema."
+                    "declare its reducer the same way in every schema.",
+                    key=key,
                 )
         self.managed.update(info.managed)
         self.schemas[schema] = info
@@ -304,7 +308,8 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
                 raise TypeError(f"Node '{name}': error_handler must be callable, got {error_handler!r}")
             if f"{ERROR_HANDLER_PREFIX}{name}" in self.nodes:
                 raise GraphValidationError(
-                    f"Auto-generated error handler node `{ERROR_HANDLER_PREFIX}{name}` already exists."
+                    f"Auto-generated error handler node `{ERROR_HANDLER_PREFIX}{name}` already exists.",
+                    node=f"{ERROR_HANDLER_PREFIX}{name}",
                 )
         self.nodes[name] = StateNodeSpec(
             action=action,
@@ -349,19 +354,20 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         if not isinstance(name, str):
             raise TypeError(f"Node names must be strings, got {name!r}")
         if name in self.nodes:
-            raise GraphValidationError(f"Node `{name}` already present.")
+            raise GraphValidationError(f"Node `{name}` already present.", node=name)
         if name.startswith(ERROR_HANDLER_PREFIX):
             handled = self.nodes.get(name[len(ERROR_HANDLER_PREFIX) :])
             if handled is not None and handled.error_handler is not None:
                 # the node that runs that node's error handler
-                raise GraphValidationError(f"Node `{name}` already present.")
+                raise GraphValidationError(f"Node `{name}` already present.", node=name)
         if name in (START, END):
-            raise GraphValidationError(f"Node `{name}` is reserved.")
+            raise GraphValidationError(f"Node `{name}` is reserved.", node=name)
         for ch in RESERVED_CHARS:
             if ch in name:
                 raise GraphValidationError(
                     f"Node name '{name}': '{ch}' is a reserved character and is not allowed in "
-                    "node names."
+                    "node names.",
+                    node=name,
                 )
 
     # -- edges -------------------------------------------------------------------------
@@ -372,9 +378,9 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             _log.warning("Adding an edge to a graph that has already been compiled.")
         if isinstance(start_key, str):
             if start_key == END:
-                raise GraphValidationError("END cannot be a start node")
+                raise GraphValidationError("END cannot be a start node", node=END)
             if end_key == START:
-                raise GraphValidationError("START cannot be an end node")
+                raise GraphValidationError("START cannot be an end node", node=START)
             self.edges.add((start_key, end_key))
             return self
         starts = tuple(start_key)
@@ -382,9 +388,9 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             raise GraphValidationError("add_edge() got an empty list of start nodes")
         for s in starts:
             if s == END:
-                raise GraphValidationError("END cannot be a start node")
+                raise GraphValidationError("END cannot be a start node", node=END)
         if end_key == START:
-            raise GraphValidationError("START cannot be an end node")
+            raise GraphValidationError("START cannot be an end node", node=START)
         self.waiting_edges.add((starts, end_key))
         return self
 
@@ -405,7 +411,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         branch = Branch(source, path, path_map)
         if branch.name in self.branches[source]:
             raise GraphValidationError(
-                f"Branch with name `{branch.name}` already exists for node `{source}`"
+                f"Branch with name `{branch.name}` already exists for node `{source}`", node=source
             )
         self.branches[source][branch.name] = branch
         if branch.input_schema is not None:
@@ -427,7 +433,8 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
                 raise GraphValidationError(
                     f"Node names must be unique: node with the name '{name}' already exists. "
                     "To add two callables with the same name (two lambdas, say), pass them as "
-                    "(name, callable) tuples."
+                    "(name, callable) tuples.",
+                    node=name,
                 )
             self.add_node(name, action)
             if previous is not None:
@@ -472,7 +479,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         name: str | None = None,
         strict: bool = False,
         transformers: Any = None,
-    ) -> Any:
+    ) -> CompiledStateGraph[StateT, ContextT, InputT, OutputT]:
         """Check the graph and build its runnable form.
 
         ``strict=True`` opts into checks LangGraph doesn't make (by default the compiled

@@ -31,7 +31,7 @@ def validate_graph(
     for s in sorted(sources):
         if s != START and s not in nodes:
             raise GraphValidationError(
-                f"Found edge starting at unknown node '{s}'. Known nodes: {known}"
+                f"Found edge starting at unknown node '{s}'. Known nodes: {known}", node=s
             )
     if START not in sources:
         raise GraphValidationError(
@@ -42,12 +42,12 @@ def validate_graph(
     for s, e in sorted(graph.edges):
         if e != END and e not in nodes:
             raise GraphValidationError(
-                f"Found edge ending at unknown node `{e}` (from '{s}'). Known nodes: {known}"
+                f"Found edge ending at unknown node `{e}` (from '{s}'). Known nodes: {known}", node=e
             )
     for starts, e in sorted(graph.waiting_edges):
         if e != END and e not in nodes:
             raise GraphValidationError(
-                f"Found edge ending at unknown node `{e}` (from {list(starts)}). Known nodes: {known}"
+                f"Found edge ending at unknown node `{e}` (from {list(starts)}). Known nodes: {known}", node=e
             )
     for source, branches in graph.branches.items():
         for branch in branches.values():
@@ -57,20 +57,22 @@ def validate_graph(
             if end != END and end not in nodes:
                 raise GraphValidationError(
                     f"Node '{name}' declares destination '{end}' (in its Command[Literal[...]] "
-                    f"return type or destinations=), which is not a node. Known nodes: {known}"
+                    f"return type or destinations=), which is not a node. Known nodes: {known}",
+                    node=name,
                 )
     handlers = {f"{ERROR_HANDLER_PREFIX}{n}" for n, spec in graph.nodes.items() if spec.error_handler is not None}
     if graph._node_defaults.error_handler is not None:
         if DEFAULT_ERROR_HANDLER in nodes:
             raise GraphValidationError(
-                f"Auto-generated default error handler node `{DEFAULT_ERROR_HANDLER}` already exists."
+                f"Auto-generated default error handler node `{DEFAULT_ERROR_HANDLER}` already exists.",
+                node=DEFAULT_ERROR_HANDLER,
             )
         handlers.add(DEFAULT_ERROR_HANDLER)
     for name in interrupt or ():
         # an error handler's node may be named too (as in LangGraph, a handler runs in the
         # step of the node it handles, so it never waits at such a breakpoint)
         if name not in nodes and name not in handlers:
-            raise GraphValidationError(f"Interrupt node `{name}` not found. Known nodes: {known}")
+            raise GraphValidationError(f"Interrupt node `{name}` not found. Known nodes: {known}", node=name)
     if strict:
         # LangGraph compiles such graphs (the node just never runs): only strict refuses
         _check_reachable(graph, nodes)
@@ -117,7 +119,8 @@ def _check_reachable(graph: StateGraph[Any, Any, Any, Any], nodes: set[str]) -> 
             f"Node(s) {names} can't be reached: no edge, conditional-edge path map or declared "
             "Command destination leads there from START. Add an edge to it, remove it, or, if a "
             "node routes to it with Command(goto=...), declare that: annotate that node's return "
-            "type as Command[Literal[...]] or pass destinations=(...) to add_node."
+            "type as Command[Literal[...]] or pass destinations=(...) to add_node.",
+            node=unreachable[0],
         )
 
 

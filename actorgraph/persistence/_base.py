@@ -22,7 +22,7 @@ import msgspec
 import structlog
 
 from actorgraph._constants import TASKS
-from actorgraph.errors import CheckpointConflictError, CheckpointError
+from actorgraph.errors import CheckpointConflictError, CheckpointError, ConfigError
 from actorgraph.persistence._codec import Codec, make_codec
 from actorgraph.persistence._model import (
     DELTA,
@@ -105,10 +105,12 @@ def config_for(thread_id: str, ns: str, checkpoint_id: str) -> dict[str, Any]:
 
 def _config_parts(config: Any) -> tuple[str | None, str, str | None]:
     if config is not None and not isinstance(config, Mapping):
-        raise CheckpointError(f"A checkpoint config must be a dict, got {type(config).__name__}")
+        raise ConfigError(f"A checkpoint config must be a dict, got {type(config).__name__}", value=config)
     conf = (config or {}).get("configurable") or {}
     if not isinstance(conf, Mapping):
-        raise CheckpointError(f"config['configurable'] must be a dict, got {type(conf).__name__}")
+        raise ConfigError(
+            f"config['configurable'] must be a dict, got {type(conf).__name__}", key="configurable", value=conf
+        )
     thread = conf.get("thread_id")
     # an empty checkpoint_id names no checkpoint (the thread's newest), as in LangGraph
     return (str(thread) if thread is not None else None, conf.get("checkpoint_ns", "") or "", conf.get("checkpoint_id") or None)
@@ -325,7 +327,12 @@ class _Resolver:
         self.rows.update(rows)
 
     def _corrupt(self, what: str) -> None:
-        raise CheckpointError(f"Thread '{self.row.thread_id}' checkpoint '{self.row.checkpoint_id}' {what}")
+        raise CheckpointError(
+            f"Thread '{self.row.thread_id}' checkpoint '{self.row.checkpoint_id}' {what}",
+            thread_id=self.row.thread_id,
+            checkpoint_ns=self.row.ns,
+            checkpoint_id=self.row.checkpoint_id,
+        )
 
     def chains(self) -> dict[str, Blob]:
         out = {}
@@ -530,7 +537,10 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
         except Exception as exc:
             raise CheckpointError(
                 f"Thread '{row.thread_id}' checkpoint '{row.checkpoint_id}' is corrupt or was not "
-                f"written by actorgraph: {exc}"
+                f"written by actorgraph: {exc}",
+                thread_id=row.thread_id,
+                checkpoint_ns=row.ns,
+                checkpoint_id=row.checkpoint_id,
             ) from exc
 
     def _metadata(self, row: Row) -> dict[str, Any]:
@@ -540,7 +550,10 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
             return decode_metadata(row.metadata)
         except Exception as exc:
             raise CheckpointError(
-                f"Thread '{row.thread_id}' checkpoint '{row.checkpoint_id}': metadata can't be read: {exc}"
+                f"Thread '{row.thread_id}' checkpoint '{row.checkpoint_id}': metadata can't be read: {exc}",
+                thread_id=row.thread_id,
+                checkpoint_ns=row.ns,
+                checkpoint_id=row.checkpoint_id,
             ) from exc
 
     def _decode_writes(self, row: Row, writes: builtins.list[WriteRow]) -> builtins.list[tuple[str, str, Any, str]]:
@@ -553,7 +566,10 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
             raise
         except Exception as exc:
             raise CheckpointError(
-                f"Thread '{row.thread_id}' checkpoint '{row.checkpoint_id}' is not a checkpoint: {exc}"
+                f"Thread '{row.thread_id}' checkpoint '{row.checkpoint_id}' is not a checkpoint: {exc}",
+                thread_id=row.thread_id,
+                checkpoint_ns=row.ns,
+                checkpoint_id=row.checkpoint_id,
             ) from exc
 
     # -- the runtime's reads -------------------------------------------------------------
@@ -664,7 +680,7 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
     def _require_thread(self, config: Any) -> tuple[str, str, str | None]:
         thread, ns, cid = _config_parts(config)
         if thread is None:
-            raise CheckpointError("The config names no thread: pass {'configurable': {'thread_id': ...}}")
+            raise ConfigError("The config names no thread: pass {'configurable': {'thread_id': ...}}", key="thread_id")
         return thread, ns, cid
 
     def get_tuple(self, config: Any) -> CheckpointTuple | None:
@@ -781,7 +797,9 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
     ) -> tuple[builtins.list[StoredWrite], bool]:
         thread, ns, cid = self._require_thread(config)
         if cid is None:
-            raise CheckpointError("put_writes needs a config that names a checkpoint_id")
+            raise ConfigError(
+                "put_writes needs a config that names a checkpoint_id", key="checkpoint_id", thread_id=thread
+            )
         dumps = self._codec.dumps
         rows = [
             (thread, ns, cid, WriteRow(task_id, WRITES_IDX_MAP.get(c, i), c, dumps(v), task_path))
@@ -912,7 +930,12 @@ def decode_writes(row: Row, writes: builtins.list[WriteRow], codec: Codec) -> bu
         except Exception as exc:
             raise CheckpointError(
                 f"Thread '{row.thread_id}' checkpoint '{row.checkpoint_id}': a pending write of "
-                f"task '{w.task_id}' to channel '{w.channel}' can't be read: {exc}"
+                f"task '{w.task_id}' to channel '{w.channel}' can't be read: {exc}",
+                thread_id=row.thread_id,
+                checkpoint_ns=row.ns,
+                checkpoint_id=row.checkpoint_id,
+                task_id=w.task_id,
+                key=w.channel,
             ) from exc
         out.append((w.task_id, w.channel, value, w.task_path))
     return out

@@ -130,7 +130,8 @@ def _pack_key(key: Any) -> Any:
             return base(key)
     raise SerializationError(
         f"dict keys must be str, int, float, bool, bytes, None or tuples of them to be stored; "
-        f"got a key of type {type(key).__name__}: {key!r}"
+        f"got a key of type {type(key).__name__}: {key!r}",
+        value=key,
     )
 
 
@@ -321,7 +322,8 @@ def _refuse(value: Any) -> Any:
     raise SerializationError(
         f"Object of type {t.__module__}.{t.__qualname__} is not serializable: actorgraph stores "
         "plain data, collections, dates, enums, dataclasses, NamedTuples, msgspec Structs and "
-        "pydantic models (it never pickles)"
+        "pydantic models (it never pickles)",
+        value=value,
     )
 
 
@@ -347,7 +349,7 @@ def _msgpack_enc(data: Any) -> bytes:
     except SerializationError:
         raise
     except (OverflowError, TypeError, ValueError) as exc:
-        raise SerializationError(f"Can't store {_short(data)}: {exc}") from exc
+        raise SerializationError(f"Can't store {_short(data)}: {exc}", value=data) from exc
 
 
 def _short(value: Any) -> str:

@@ -33,6 +33,11 @@ from actorgraph.persistence._sqlite_utils import ANCESTORS_SQL, CHECKPOINT_COLUM
 
 __all__ = ("AsyncSqliteSaver", "SqliteSaver")
 
+def _is_readonly(exc: sqlite3.Error) -> bool:
+    """A write refused because the database is read-only (by its error code, not its text)."""
+    return getattr(exc, "sqlite_errorname", "").startswith("SQLITE_READONLY")
+
+
 _PRAGMAS = ("PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=30000")
 _INSERT_ROW = f"INSERT OR REPLACE INTO checkpoints ({CHECKPOINT_COLUMNS}) VALUES (?,?,?,?,?,?,?)"
 _WRITE_COLUMNS = "thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel, type, value"
@@ -126,7 +131,12 @@ class _Rows:
         except CheckpointError:
             raise
         except Exception as exc:
-            raise CheckpointError(f"Thread '{thread}' checkpoint '{cid}' is corrupt or unreadable: {exc}") from exc
+            raise CheckpointError(
+                f"Thread '{thread}' checkpoint '{cid}' is corrupt or unreadable: {exc}",
+                thread_id=thread,
+                checkpoint_ns=ns,
+                checkpoint_id=cid,
+            ) from exc
 
     def _foreign_params(
         self, thread: str, ns: str, parent: str | None, checkpoint: Checkpoint, metadata: dict[str, Any]
@@ -182,7 +192,7 @@ class SqliteSaver(_Rows, RowCheckpointSaver):
                 if "task_path" not in columns:
                     self.conn.execute("ALTER TABLE writes ADD COLUMN task_path TEXT NOT NULL DEFAULT ''")
             except sqlite3.OperationalError as exc:
-                if "readonly" not in str(exc):
+                if not _is_readonly(exc):
                     raise
                 self._has_task_path = "task_path" in {r[1] for r in self.conn.execute("PRAGMA table_info(writes)")}
             self.is_setup = True
@@ -415,7 +425,7 @@ class AsyncSqliteSaver(_Rows, RowCheckpointSaver):
                 if "task_path" not in columns:
                     await self.conn.execute("ALTER TABLE writes ADD COLUMN task_path TEXT NOT NULL DEFAULT ''")
             except sqlite3.OperationalError as exc:
-                if "readonly" not in str(exc):
+                if not _is_readonly(exc):
                     raise
                 self._has_task_path = "task_path" in {r[1] for r in await self._all("PRAGMA table_info(writes)", ())}
             self.is_setup = True

@@ -279,7 +279,8 @@ def _as_tuple(namespace: Any, what: str) -> tuple[Any, ...]:
         return tuple(namespace)
     hint = f" Did you mean ({namespace!r},)?" if isinstance(namespace, str) else ""
     raise InvalidNamespaceError(
-        f"{what} must be a tuple of string labels, got {type(namespace).__name__} {namespace!r}.{hint}"
+        f"{what} must be a tuple of string labels, got {type(namespace).__name__} {namespace!r}.{hint}",
+        namespace=namespace,
     )
 
 
@@ -293,17 +294,25 @@ def check_labels(namespace: Any, what: str = "Namespace") -> tuple[str, ...]:
         if not isinstance(label, str):
             raise InvalidNamespaceError(
                 f"{what} {ns!r} has a label that is not a string: {label!r} "
-                f"({type(label).__name__}). Labels must be strings."
+                f"({type(label).__name__}). Labels must be strings.",
+                namespace=ns,
+                label=label,
             )
         if not label:
-            raise InvalidNamespaceError(f"{what} {ns!r} has an empty label. Labels must be non-empty strings.")
+            raise InvalidNamespaceError(
+                f"{what} {ns!r} has an empty label. Labels must be non-empty strings.", namespace=ns, label=label
+            )
         if "." in label:
             raise InvalidNamespaceError(
                 f"{what} {ns!r} has a label with a period: {label!r}. Labels can't contain '.'; "
-                f"split it into separate labels, e.g. {tuple(label.split('.'))!r}."
+                f"split it into separate labels, e.g. {tuple(label.split('.'))!r}.",
+                namespace=ns,
+                label=label,
             )
         if "\x00" in label:
-            raise InvalidNamespaceError(f"{what} {ns!r} has a label with a NUL byte: {label!r}.")
+            raise InvalidNamespaceError(
+                f"{what} {ns!r} has a label with a NUL byte: {label!r}.", namespace=ns, label=label
+            )
     return ns
 
 
@@ -313,11 +322,14 @@ def check_namespace(namespace: Any, *, writing: bool) -> tuple[str, ...]:
     ns = check_labels(namespace)
     if not ns:
         raise InvalidNamespaceError(
-            "Namespace () is empty: an item's namespace needs at least one label, e.g. ('users', user_id)."
+            "Namespace () is empty: an item's namespace needs at least one label, e.g. ('users', user_id).",
+            namespace=ns,
         )
     if writing and ns[0] == "langgraph":
         raise InvalidNamespaceError(
-            f"Namespace {ns!r} starts with the reserved root label 'langgraph'; choose another root label."
+            f"Namespace {ns!r} starts with the reserved root label 'langgraph'; choose another root label.",
+            namespace=ns,
+            label=ns[0],
         )
     return ns
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import inspect
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Literal, cast, get_type_hints
+from typing import TYPE_CHECKING, Any, Literal, cast, get_type_hints
 
 from langchain_core.language_models import BaseChatModel, LanguageModelInput, LanguageModelLike
 from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, SystemMessage, ToolMessage
@@ -24,6 +24,9 @@ from langchain_core.runnables import Runnable, RunnableBinding, RunnableConfig, 
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel
 from typing_extensions import deprecated
+
+if TYPE_CHECKING:
+    from actorgraph.graph._compiled import CompiledStateGraph
 
 from actorgraph._constants import END
 from actorgraph._types import Send
@@ -316,7 +319,7 @@ def create_react_agent(
     version: Literal["v1", "v2"] = "v2",
     name: str | None = None,
     **deprecated_kwargs: Any,
-) -> Any:
+) -> CompiledStateGraph[Any, Any, Any, Any]:
     """Build an agent graph that calls ``model`` and the tools it asks for in a loop,
     until it answers without tool calls.
 

@@ -159,12 +159,13 @@ class _Writers:
 def _send(where: str, send: Send, nodes: frozenset[str]) -> SendMsg:
     if send.node not in nodes:
         raise InvalidUpdateError(
-            f"{where} sent Send({send.node!r}, ...) to a node that doesn't exist. Known nodes: {sorted(nodes)}"
+            f"{where} sent Send({send.node!r}, ...) to a node that doesn't exist. Known nodes: {sorted(nodes)}",
+            value=send,
         )
     return SendMsg(node=send.node, arg=send.arg, timeout=send.timeout)
 
 
-def _node_spec(name: str, node: PregelNode, nodes: frozenset[str], defaults: Pregel) -> NodeSpec:
+def _node_spec(name: str, node: PregelNode, nodes: frozenset[str], defaults: Pregel[Any, Any, Any, Any]) -> NodeSpec:
     steps = node.bound.steps if isinstance(node.bound, RunnableSeq) else (node.bound,)
     if node.timeout is not None and not all(
         s is DEFAULT_BOUND or has_native_async(s)
@@ -236,7 +237,7 @@ def _input_mapper(input_channels: str | Sequence[str]) -> Callable[[Any], list[t
 def _command_mapper(nodes: frozenset[str]) -> Callable[[Any], tuple[list[tuple[str, Any]], list[SendMsg]]]:
     def map_command(cmd: Command[Any]) -> tuple[list[tuple[str, Any]], list[SendMsg]]:
         if cmd.graph == Command.PARENT:
-            raise InvalidUpdateError("There is no parent graph")
+            raise InvalidUpdateError("There is no parent graph", value=cmd)
         writes: list[tuple[str, Any]] = []
         sends: list[SendMsg] = []
         goto = cmd.goto if isinstance(cmd.goto, (list, tuple)) else [cmd.goto] if cmd.goto else []
@@ -258,7 +259,7 @@ def _channel_list(channels: str | Sequence[str]) -> tuple[str, ...]:
     return (channels,) if isinstance(channels, str) else tuple(channels)
 
 
-def build_program(graph: Pregel) -> Program:
+def build_program(graph: Pregel[Any, Any, Any, Any]) -> Program:
     """The engine program of ``graph`` (validated first)."""
     nodes: dict[str, PregelNode] = graph.nodes
     channels: dict[str, Any] = {k: v for k, v in graph.channels.items() if k != TASKS}

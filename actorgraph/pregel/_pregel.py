@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy as _copy
 import warnings
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from typing import Any, Generic
+from typing import TYPE_CHECKING, Any, Generic
 
 from actorgraph._constants import TASKS
 from actorgraph._jsonschema import context_jsonschema, value_model
@@ -23,6 +23,13 @@ from actorgraph.channels import BaseChannel, Topic
 from actorgraph.pregel._node import NodeBuilder, PregelNode
 from actorgraph.persistence._saver_api import ensure_valid_checkpointer
 from actorgraph.pregel._protocol import ContextT, InputT, OutputT, PregelProtocol, StateT
+
+if TYPE_CHECKING:
+    from actorgraph.pregel._typed import TypedRuns as _TypedRuns
+else:  # the typed signatures are for type checkers: at run time GraphRunnable's methods run
+
+    class _TypedRuns(Generic[StateT, ContextT, InputT, OutputT]):
+        __slots__ = ()
 
 __all__ = ("Pregel",)
 
@@ -68,7 +75,12 @@ _STRUCTURE = frozenset(
 )
 
 
-class Pregel(GraphRunnable, PregelProtocol[StateT, ContextT, InputT, OutputT], Generic[StateT, ContextT, InputT, OutputT]):
+class Pregel(  # type: ignore[misc]  # the typed overloads narrow GraphRunnable's signatures
+    _TypedRuns[StateT, ContextT, InputT, OutputT],
+    GraphRunnable,
+    PregelProtocol[StateT, ContextT, InputT, OutputT],
+    Generic[StateT, ContextT, InputT, OutputT],
+):
     """Actors (nodes) that read channels and write channels, run in super-steps.
 
     ::

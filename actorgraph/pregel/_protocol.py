@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic
+
+from typing_extensions import TypeVar
 
 from actorgraph._types import StateSnapshot, StateUpdate
 
 __all__ = ("ContextT", "InputT", "OutputT", "PregelProtocol", "StateT", "StreamChunk", "StreamProtocol")
 
+# LangGraph's order and defaults: CompiledStateGraph[State] is [State, None, State, State]
 StateT = TypeVar("StateT")
-ContextT = TypeVar("ContextT")
-InputT = TypeVar("InputT")
-OutputT = TypeVar("OutputT")
+ContextT = TypeVar("ContextT", default=None)
+InputT = TypeVar("InputT", default=StateT)
+OutputT = TypeVar("OutputT", default=StateT)
 
 
 class PregelProtocol(ABC, Generic[StateT, ContextT, InputT, OutputT]):

@@ -73,7 +73,7 @@ class ChannelWrite:
             if not isinstance(w, (ChannelWriteEntry, ChannelWriteTupleEntry, Send)):
                 raise TypeError(f"ChannelWrite takes ChannelWriteEntry, ChannelWriteTupleEntry or Send items, got {w!r}")
             if isinstance(w, ChannelWriteEntry) and w.channel == TASKS:
-                raise InvalidUpdateError("Cannot write to the reserved channel TASKS")
+                raise InvalidUpdateError("Cannot write to the reserved channel TASKS", key=TASKS)
         self.writes: list[WriteEntry] = list(writes)
         self.tags = list(tags) if tags else None
 
@@ -112,7 +112,7 @@ def writes_of(
             for chan, value in pairs or ():
                 if chan == TASKS:
                     if not isinstance(value, Send):
-                        raise InvalidUpdateError(f"A write to {TASKS} must be a Send, got {value!r}")
+                        raise InvalidUpdateError(f"A write to {TASKS} must be a Send, got {value!r}", key=TASKS, value=value)
                     sends.append(value)
                 else:
                     writes.append((chan, value))
