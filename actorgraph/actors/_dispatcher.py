@@ -195,7 +195,8 @@ class Dispatcher:
                 deliver(item)
             except BaseException as exc:  # deliver handles its own errors: this is a bug
                 self.fail(exc)
-        if self.in_thread == 0 and self.done:
+        if self.in_thread == 0:
+            # the root waits for this in ``wait_threads`` (cancelled) or at the run's end
             w = self._root_wakeup
             if w is not None:
                 self._root_wakeup = None
