@@ -31,6 +31,9 @@ class Case:
     units: int | None = None
     #: called after the check, untimed (close a database, remove a temp dir)
     close: Callable[[], None] | None = None
+    #: the compiled graphs ``run`` uses: on actorgraph the worker reads their (and their
+    #: subgraphs') ``statistics()`` after the timed run, for the report's engine section
+    graphs: tuple[Any, ...] = ()
 
     @property
     def is_async(self) -> bool:

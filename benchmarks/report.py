@@ -53,6 +53,9 @@ def _side_summary(samples: list[dict[str, Any]], mem: str) -> dict[str, Any]:
             import_median_s=statistics.median(r["import_s"] for r in ok),
             rss_delta_median_mb=statistics.median(r["rss_delta_mb"] for r in ok),
         )
+        engine = [r["engine"] for r in ok if r.get("engine")]
+        if engine:
+            out["engine"] = engine[-1]  # counts are the same each run; peaks may vary
         if mem == "tracemalloc":
             out["py_peak_median_mb"] = statistics.median(r["py_peak_mb"] for r in ok)
         out["peak_mb"] = out["py_peak_median_mb" if mem == "tracemalloc" else "rss_delta_median_mb"]
@@ -150,9 +153,48 @@ def markdown(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
     if ratios:
         geo = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
         lines += ["", f"Geometric mean ratio over {len(ratios)} scored scenarios: {geo:.1f}×"]
+    lines += _engine_section(rows)
     if info.get("interrupted"):
         lines += ["", "**Interrupted: the table holds the runs finished so far.**"]
     return "\n".join(lines) + "\n"
+
+
+#: (column title, ``graph.statistics()`` field) of the engine section
+_ENGINE_COLUMNS = (
+    ("runs", "runs"),
+    ("steps", "steps"),
+    ("tasks", "tasks"),
+    ("failed", "tasks_failed"),
+    ("in threads", "tasks_in_threads"),
+    ("jobs", "jobs_run"),
+    ("workers started", "workers_started"),
+    ("peak workers", "peak_workers"),
+)
+
+
+def _engine_section(rows: list[dict[str, Any]]) -> list[str]:
+    """actorgraph's own counters for each scenario's timed run (``graph.statistics()`` of
+    its graphs and subgraphs): what the engine did to produce the time above."""
+    found = [
+        (row, row["summary"]["sides"]["ag"]["engine"])
+        for row in rows
+        if "engine" in row.get("summary", {}).get("sides", {}).get("ag", {})
+    ]
+    if not found:
+        return []
+    lines = [
+        "",
+        "### actorgraph engine statistics",
+        "",
+        "`graph.statistics()` of each scenario's graphs (subgraphs included) after its timed run.",
+        "",
+        "| scenario | " + " | ".join(title for title, _ in _ENGINE_COLUMNS) + " |",
+        "|---|" + "---|" * len(_ENGINE_COLUMNS),
+    ]
+    for row, stats in found:
+        cells = " | ".join(f"{stats.get(field, 0):,}" for _, field in _ENGINE_COLUMNS)
+        lines.append(f"| {row['name']} | {cells} |")
+    return lines
 
 
 def _cpu_model() -> str:

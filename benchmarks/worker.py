@@ -8,7 +8,8 @@ and reads the JSON it writes to ``--out``. Sequence, per process:
    lazily imported code paths, so the timed run measures the engine, not the importer;
 3. build the measured instance (untimed: graph construction and ``compile()``), ``gc.collect()``,
    then time ``run()`` alone with ``perf_counter`` — async scenarios are timed inside the
-   event loop, so loop start-up is not counted — and check the result;
+   event loop, so loop start-up is not counted — and check the result; on actorgraph, read
+   the engine's ``statistics()`` of the timed instance's graphs (``engine``);
 4. memory (``--mem tracemalloc``, the default): drop the measured instance, build a fresh one,
    and run it again under ``tracemalloc``; its peak is the run's peak Python heap. Tracing slows
    Python allocations several-fold, so it never overlaps the timed run.
@@ -66,6 +67,26 @@ def _finish(case: Case, result: Any) -> None:
             case.close()
 
 
+def engine_statistics(case: Case) -> dict[str, int] | None:
+    """actorgraph's ``statistics()`` of the case's graphs and their subgraphs, over the
+    runs so far: counters summed, ``peak_workers`` the highest. ``None`` when the
+    library has none (LangGraph) or the case names no graph."""
+    graphs: list[Any] = []
+    for graph in case.graphs:
+        graphs.append(graph)
+        if hasattr(graph, "get_subgraphs"):
+            graphs.extend(sub for _, sub in graph.get_subgraphs(recurse=True))
+    stats = [g.statistics() for g in graphs if callable(getattr(g, "statistics", None))]
+    if not stats:
+        return None
+    out: dict[str, int] = {}
+    for st in stats:
+        for name in st.__struct_fields__:
+            value = getattr(st, name)
+            out[name] = max(out.get(name, 0), value) if name.startswith("peak_") else out.get(name, 0) + value
+    return out
+
+
 def measure(scn: Scenario, api: Api, n: int, warmup: bool, mem: str) -> dict[str, Any]:
     out: dict[str, Any] = {"n": n}
     if warmup:
@@ -85,6 +106,9 @@ def measure(scn: Scenario, api: Api, n: int, warmup: bool, mem: str) -> dict[str
     rss0 = _maxrss_mb()
     out["seconds"], result = _run_case(case)
     out["rss_delta_mb"] = _maxrss_mb() - rss0
+    if api.lib == "ag":
+        # read before the check: it may read state back, which is not a run
+        out["engine"] = engine_statistics(case)
     _finish(case, result)
     del case, result
 

@@ -85,11 +85,16 @@ class _Resume:
 
 
 class DispatcherStatistics(msgspec.Struct, frozen=True, kw_only=True):
+    """A snapshot of one run's dispatcher (``graph.statistics()`` sums them over runs)."""
+
     queue_depth: int
     workers: int
     peak_workers: int
     jobs_run: int
     spawned: int
+    """Workers started besides the root (each a task spawn)."""
+    threads_run: int
+    """Node tasks handed to worker threads."""
 
 
 class _Worker:
@@ -119,6 +124,7 @@ class Dispatcher:
         "_scope_class",
         "_port",
         "in_thread",
+        "threads_run",
     )
 
     def __init__(self, group: WorkerGroup, max_workers: int | None = None) -> None:
@@ -140,6 +146,7 @@ class Dispatcher:
         # sync node tasks running in worker threads (``to_thread``): the run waits for them
         self._port: ThreadPort | None = None
         self.in_thread = 0
+        self.threads_run = 0
 
     # -- scheduling (sync, called from jobs) -------------------------------------------
     def submit(self, run: Callable[[Any], Any], arg: Any = None) -> None:
@@ -186,6 +193,7 @@ class Dispatcher:
 
             port = self._port = ThreadPort(asyncio.get_running_loop(), self._delivered)
         self.in_thread += 1
+        self.threads_run += 1
         thread_pool().submit_call(_call_and_put, (port, fn, arg, deliver))
 
     def _delivered(self, batch: list[tuple[Callable[[Any], None], Any]]) -> None:
@@ -195,7 +203,8 @@ class Dispatcher:
                 deliver(item)
             except BaseException as exc:  # deliver handles its own errors: this is a bug
                 self.fail(exc)
-        if self.in_thread == 0 and self.done:
+        if self.in_thread == 0:
+            # the root waits for this in ``wait_threads`` (cancelled) or at the run's end
             w = self._root_wakeup
             if w is not None:
                 self._root_wakeup = None
@@ -244,6 +253,7 @@ class Dispatcher:
             peak_workers=self.peak_workers,
             jobs_run=self.jobs_run,
             spawned=self.spawned,
+            threads_run=self.threads_run,
         )
 
     @property

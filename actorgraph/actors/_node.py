@@ -393,6 +393,7 @@ class NodeActor:
             result = node.call(inp, tctx)
         else:
             run = self.run
+            run.dispatcher.threads_run += 1
             if run.loop_token is None:
                 # the code in the thread may call back into this loop (task calls, nested
                 # invokes): it needs the loop's token

@@ -187,45 +187,71 @@ class NodeSpec:
 
 
 class GraphStatistics(msgspec.Struct, frozen=True, kw_only=True):
-    """Counters over every run of one compiled graph (``graph.statistics()``)."""
+    """Counters over every run of one compiled graph (``graph.statistics()``), for a
+    benchmark report or a server's metrics. A subgraph's runs count in its own graph's."""
 
     runs: int
     runs_failed: int
     runs_interrupted: int
     steps: int
+    """Super-steps closed (the input step included)."""
     tasks: int
+    """Tasks started: node tasks and ``@task`` calls."""
+    tasks_failed: int
+    """Tasks that raised (each attempt a retry policy makes counts)."""
+    tasks_in_threads: int
+    """Tasks of sync nodes handed to worker threads."""
+    jobs_run: int
+    """Dispatcher jobs: actors' turns and tasks that ran as jobs."""
+    workers_started: int
+    """Worker tasks spawned besides each run's own (a fan-out whose tasks suspend)."""
     peak_workers: int
+    """The most workers one run had at once."""
 
 
 class ProgramCounters:
-    """Mutable counters behind ``GraphStatistics``; updated once per run, at its end."""
+    """Mutable counters behind ``GraphStatistics``; updated once per run, at its end,
+    from the statistics of the run's barrier, node actors and dispatcher."""
 
-    __slots__ = ("runs", "runs_failed", "runs_interrupted", "steps", "tasks", "peak_workers")
+    __slots__ = (
+        "runs",
+        "runs_failed",
+        "runs_interrupted",
+        "steps",
+        "tasks",
+        "tasks_failed",
+        "tasks_in_threads",
+        "jobs_run",
+        "workers_started",
+        "peak_workers",
+    )
 
     def __init__(self) -> None:
         self.runs = self.runs_failed = self.runs_interrupted = 0
-        self.steps = self.tasks = self.peak_workers = 0
+        self.steps = self.tasks = self.tasks_failed = self.tasks_in_threads = 0
+        self.jobs_run = self.workers_started = self.peak_workers = 0
 
     def record(self, run: Any) -> None:
+        dispatcher = run.dispatcher.statistics()
         self.runs += 1
         if run.error is not None or run.dispatcher.failure is not None:
             self.runs_failed += 1
         elif run.outcome is not None and run.outcome.interrupts:
             self.runs_interrupted += 1
-        self.steps += run.barrier.steps_closed
-        self.tasks += sum(a.started for a in run.actors.values())
-        if run.dispatcher.peak_workers > self.peak_workers:
-            self.peak_workers = run.dispatcher.peak_workers
+        self.steps += run.barrier.statistics().steps_closed
+        for actors in (run.actors, run.call_actors):
+            for actor in actors.values():
+                node = actor.statistics()
+                self.tasks += node.tasks_started
+                self.tasks_failed += node.tasks_failed
+        self.tasks_in_threads += dispatcher.threads_run
+        self.jobs_run += dispatcher.jobs_run
+        self.workers_started += dispatcher.spawned
+        if dispatcher.peak_workers > self.peak_workers:
+            self.peak_workers = dispatcher.peak_workers
 
     def snapshot(self) -> GraphStatistics:
-        return GraphStatistics(
-            runs=self.runs,
-            runs_failed=self.runs_failed,
-            runs_interrupted=self.runs_interrupted,
-            steps=self.steps,
-            tasks=self.tasks,
-            peak_workers=self.peak_workers,
-        )
+        return GraphStatistics(**{name: getattr(self, name) for name in self.__slots__})
 
 
 def _append_style(channel: Any) -> bool:

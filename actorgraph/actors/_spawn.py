@@ -140,7 +140,10 @@ class _AsyncioWorkers:
     def cancel(self) -> None:
         self._cancelled = True
         for task in list(self._tasks):
-            task.cancel()
+            # once: a second cancel() (the owner, cancelled again while it waits) would
+            # break into the shielded cleanup the first one started
+            if not task.cancelling():
+                task.cancel()
 
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> bool | None:
         if exc is not None:

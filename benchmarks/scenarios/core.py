@@ -48,6 +48,7 @@ def chain(api: Api, n: int) -> Case:
     return Case(
         run=lambda: graph.invoke({"count": 0}, config),
         check=lambda out: expect(out, {"count": n}),
+        graphs=(graph,),
     )
 
 
@@ -81,7 +82,9 @@ def invoke_3node(api: Api, n: int) -> Case:
     def run() -> list[Any]:
         return [graph.invoke({"x": i}) for i in range(n)]
 
-    return Case(run=run, check=lambda out: expect(out, [{"x": (i + 1) * 2 - 3} for i in range(n)]))
+    return Case(
+        run=run, check=lambda out: expect(out, [{"x": (i + 1) * 2 - 3} for i in range(n)]), graphs=(graph,)
+    )
 
 
 # --------------------------------------------------------------------------- Send fan-out
@@ -123,7 +126,7 @@ def _send_case(api: Api, n: int, worker: Any) -> Case:
     async def run() -> Any:
         return await graph.ainvoke({"n": n, "results": []})
 
-    return Case(run=run, check=lambda out: expect(out, _fanout_expected(n)))
+    return Case(run=run, check=lambda out: expect(out, _fanout_expected(n)), graphs=(graph,))
 
 
 @scenario(
@@ -197,6 +200,7 @@ def subgraph_send_100(api: Api, n: int) -> Case:
     return Case(
         run=lambda: graph.invoke({"n": n, "results": []}),
         check=lambda out: expect(out, subgraph_expected(n)),
+        graphs=(graph,),
     )
 
 
@@ -268,7 +272,7 @@ def concurrent_ainvoke(api: Api, n: int) -> Case:
     async def run() -> list[Any]:
         return list(await asyncio.gather(*(graph.ainvoke({"x": i}) for i in range(n))))
 
-    return Case(run=run, check=lambda out: expect(out, small_expected(n)))
+    return Case(run=run, check=lambda out: expect(out, small_expected(n)), graphs=(graph,))
 
 
 @scenario(
@@ -282,4 +286,4 @@ def sync_invoke(api: Api, n: int) -> Case:
     def run() -> list[Any]:
         return [graph.invoke({"x": i}) for i in range(n)]
 
-    return Case(run=run, check=lambda out: expect(out, small_expected(n)))
+    return Case(run=run, check=lambda out: expect(out, small_expected(n)), graphs=(graph,))

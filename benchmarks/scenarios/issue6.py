@@ -56,7 +56,7 @@ def chain_memsaver(api: Api, n: int) -> Case:
         expect(out, {"count": n})
         _check_saved(graph, config, {"count": n})
 
-    return Case(run=lambda: graph.invoke({"count": 0}, config), check=check)
+    return Case(run=lambda: graph.invoke({"count": 0}, config), check=check, graphs=(graph,))
 
 
 # --------------------------------------------------------------------------- Command(goto=[Send])
@@ -81,7 +81,7 @@ def command_send(api: Api, n: int) -> Case:
     async def run() -> Any:
         return await graph.ainvoke({"n": n, "results": []})
 
-    return Case(run=run, check=lambda out: expect(out, _fanout_expected(n)))
+    return Case(run=run, check=lambda out: expect(out, _fanout_expected(n)), graphs=(graph,))
 
 
 # --------------------------------------------------------------------------- subgraph fan-out
@@ -96,7 +96,7 @@ def _subgraph_case(api: Api, n: int, saver: bool) -> Case:
         if saver:
             _check_saved(graph, config, subgraph_expected(n))
 
-    return Case(run=lambda: graph.invoke({"n": n, "results": []}, config), check=check)
+    return Case(run=lambda: graph.invoke({"n": n, "results": []}, config), check=check, graphs=(graph,))
 
 
 @scenario(
@@ -157,7 +157,7 @@ def wide_state(api: Api, n: int) -> Case:
         expect(out, expected)
         _check_saved(graph, config, expected)
 
-    return Case(run=lambda: graph.invoke(start, config), check=check)
+    return Case(run=lambda: graph.invoke(start, config), check=check, graphs=(graph,))
 
 
 # --------------------------------------------------------------------------- agent loop
@@ -209,7 +209,8 @@ def _agent_case(api: Api, turns: int, checkpointer: Any, close: Any = None) -> C
         _check_saved(graph, config, expected)
 
     return Case(
-        run=lambda: graph.invoke({"messages": [], "turn": 0}, config), check=check, close=close
+        run=lambda: graph.invoke({"messages": [], "turn": 0}, config), check=check, close=close,
+        graphs=(graph,),
     )
 
 
@@ -250,7 +251,7 @@ def _entrypoint_case(api: Api, n: int) -> Case:
     async def run() -> Any:
         return await fan_out.ainvoke(n)
 
-    return Case(run=run, check=lambda out: expect(out, [2 * i for i in range(n)]))
+    return Case(run=run, check=lambda out: expect(out, [2 * i for i in range(n)]), graphs=(fan_out,))
 
 
 @scenario(

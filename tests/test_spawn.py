@@ -1,0 +1,401 @@
+"""Unit tests of ``actors._spawn``: the worker group (asyncio's fast path and anyio's task
+group for Trio) never exits before its children, cancels them when cancelled or when one
+fails, and surfaces the failure; ``DetachedTask`` runs outside its creator's cancel
+scopes; the worker-thread pool (``run_in_thread``, ``ThreadPort``) keeps its bounds."""
+
+from __future__ import annotations
+
+import operator
+import threading
+import time
+from typing import Annotated, Any, TypedDict
+
+import anyio
+import pytest
+
+from actorgraph.actors._spawn import DetachedTask, ThreadPort, WorkerGroup, _ThreadPool, run_in_thread
+from actorgraph.graph import START, StateGraph
+from actorgraph.types import Send
+
+pytestmark = pytest.mark.anyio
+
+LIMIT = 10  # seconds: a bound that proves "never hangs", not a timing
+
+
+async def test_the_group_never_exits_before_its_children() -> None:
+    done: list[int] = []
+
+    async def child(i: int) -> None:
+        for _ in range(i % 4 + 1):
+            await anyio.sleep(0)
+        done.append(i)
+
+    with anyio.fail_after(LIMIT):
+        async with WorkerGroup() as group:
+            for i in range(20):
+                group.start(child, i)
+            assert done == []  # started, not run yet
+    assert sorted(done) == list(range(20))
+
+
+async def test_a_child_started_by_a_child_is_waited_for_too() -> None:
+    done: list[str] = []
+
+    async def grandchild() -> None:
+        await anyio.sleep(0)
+        done.append("grandchild")
+
+    async def child(group: WorkerGroup) -> None:
+        await anyio.sleep(0)
+        group.start(grandchild)
+        done.append("child")
+
+    with anyio.fail_after(LIMIT):
+        async with WorkerGroup() as group:
+            group.start(child, group)
+    assert done == ["child", "grandchild"]
+
+
+async def test_cancelling_the_group_cancels_its_children_which_can_clean_up() -> None:
+    events: list[str] = []
+
+    async def child(i: int) -> None:
+        try:
+            await anyio.sleep_forever()
+        except anyio.get_cancelled_exc_class():
+            with anyio.CancelScope(shield=True):
+                await anyio.sleep(0)
+            events.append(f"cleaned {i}")
+            raise
+
+    with anyio.fail_after(LIMIT):
+        async with WorkerGroup() as group:
+            for i in range(5):
+                group.start(child, i)
+            await anyio.sleep(0)
+            group.cancel()
+    assert sorted(events) == [f"cleaned {i}" for i in range(5)]
+
+
+async def test_a_cancelled_owner_cancels_the_children_and_still_waits_for_them() -> None:
+    events: list[str] = []
+
+    async def child() -> None:
+        try:
+            await anyio.sleep_forever()
+        finally:
+            with anyio.CancelScope(shield=True):
+                await anyio.sleep(0)
+                events.append("child finished")
+
+    with anyio.fail_after(LIMIT):
+        with anyio.CancelScope() as owner:
+            async with WorkerGroup() as group:
+                group.start(child)
+                group.start(child)
+                await anyio.sleep(0)
+                owner.cancel()
+                await anyio.sleep_forever()
+        events.append("owner out")
+    assert owner.cancelled_caught
+    assert events == ["child finished", "child finished", "owner out"]
+
+
+async def test_a_failing_child_cancels_the_others_and_its_error_surfaces() -> None:
+    """(On asyncio the group's body isn't cancelled: its error surfaces when the body
+    leaves the block. The dispatcher's workers never raise on purpose.)"""
+    cancelled: list[int] = []
+
+    async def sleeper(i: int) -> None:
+        try:
+            await anyio.sleep_forever()
+        except anyio.get_cancelled_exc_class():
+            cancelled.append(i)
+            raise
+
+    async def failing() -> None:
+        await anyio.sleep(0)
+        raise ValueError("a worker's bug")
+
+    with anyio.fail_after(LIMIT):
+        with pytest.raises(ValueError, match="a worker's bug"):
+            async with WorkerGroup() as group:
+                for i in range(3):
+                    group.start(sleeper, i)
+                group.start(failing)
+    assert sorted(cancelled) == [0, 1, 2]
+
+
+async def test_an_error_in_the_body_cancels_the_children_and_is_the_one_raised() -> None:
+    cancelled: list[str] = []
+
+    async def sleeper() -> None:
+        try:
+            await anyio.sleep_forever()
+        except anyio.get_cancelled_exc_class():
+            cancelled.append("child")
+            raise
+
+    with anyio.fail_after(LIMIT):
+        with pytest.raises(KeyError, match="the body's"):
+            async with WorkerGroup() as group:
+                group.start(sleeper)
+                await anyio.sleep(0)
+                raise KeyError("the body's")
+    assert cancelled == ["child"]
+
+
+async def test_the_group_knows_its_backend(anyio_backend: str) -> None:
+    async with WorkerGroup() as group:
+        assert group.backend == anyio_backend
+
+
+class S(TypedDict):
+    xs: Annotated[list[int], operator.add]
+
+
+async def test_a_cancelled_run_lets_every_fan_out_task_finish_its_shielded_cleanup() -> None:
+    """Through the public API: an ``ainvoke`` cancelled from outside while three Send
+    tasks wait. Each task's shielded cleanup runs to its end: on asyncio the group used
+    to cancel its workers a second time (when its owner, still cancelled, woke up),
+    which breaks into shielded code."""
+    cleaned: list[int] = []
+
+    async def node(s: S) -> None:
+        try:
+            await anyio.sleep_forever()
+        finally:
+            with anyio.CancelScope(shield=True):
+                await anyio.sleep(0.01)
+                cleaned.append(s["xs"][0])
+
+    g = StateGraph(S)
+    g.add_node("n", node)
+    g.add_conditional_edges(START, lambda s: [Send("n", {"xs": [i]}) for i in range(3)])
+    graph = g.compile()
+    with anyio.fail_after(LIMIT):
+        with anyio.move_on_after(0.1) as scope:
+            await graph.ainvoke({"xs": []})
+    assert scope.cancelled_caught
+    assert sorted(cleaned) == [0, 1, 2]
+
+
+# -- DetachedTask ----------------------------------------------------------------------
+
+
+async def test_a_detached_task_runs_outside_its_creators_cancelled_scope() -> None:
+    events: list[str] = []
+
+    async def body() -> None:
+        await anyio.sleep(0)
+        await anyio.sleep(0)
+        events.append("ran to the end")
+
+    with anyio.CancelScope() as scope:
+        scope.cancel()
+        task = DetachedTask(body)
+    with anyio.fail_after(LIMIT):
+        await task.wait()
+    assert events == ["ran to the end"]
+    assert task.done
+
+
+async def test_a_detached_task_cancelled_before_it_first_runs_is_still_cancelled() -> None:
+    events: list[str] = []
+
+    async def body() -> None:
+        events.append("started")
+        try:
+            await anyio.sleep_forever()
+        finally:
+            events.append("cancelled")
+
+    task = DetachedTask(body)
+    task.cancel()
+    assert not task.done
+    with anyio.fail_after(LIMIT):
+        await task.wait()
+    assert events in (["started", "cancelled"], [])  # its first await is cancelled at once
+    assert task.done
+
+
+async def test_a_detached_task_can_be_cancelled_from_another_task_while_it_runs() -> None:
+    started = anyio.Event()
+    events: list[str] = []
+
+    async def body() -> None:
+        started.set()
+        try:
+            await anyio.sleep_forever()
+        finally:
+            events.append("cleaned up")
+
+    task = DetachedTask(body)
+    with anyio.fail_after(LIMIT):
+        await started.wait()
+
+        async def stop() -> None:
+            task.cancel()
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(stop)
+        await task.wait()
+    assert events == ["cleaned up"]
+
+
+# -- worker threads (asyncio only: the sync calls' private loops) -----------------------
+
+asyncio_only = pytest.mark.parametrize("anyio_backend", ["asyncio"])
+
+
+@asyncio_only
+async def test_run_in_thread_returns_the_result_from_a_worker_thread() -> None:
+    loop_thread = threading.get_ident()
+
+    def work(a: int, b: int) -> tuple[int, int, str]:
+        return a + b, threading.get_ident(), threading.current_thread().name
+
+    with anyio.fail_after(LIMIT):
+        total, thread, name = await run_in_thread(work, 2, 3)
+    assert total == 5
+    assert thread != loop_thread
+    assert name == "actorgraph-node"
+
+
+@asyncio_only
+async def test_run_in_thread_raises_what_the_call_raised() -> None:
+    def broken() -> None:
+        raise LookupError("from the thread")
+
+    with anyio.fail_after(LIMIT), pytest.raises(LookupError, match="from the thread"):
+        await run_in_thread(broken)
+
+
+@asyncio_only
+async def test_a_cancelled_caller_of_run_in_thread_waits_for_the_thread_to_finish() -> None:
+    events: list[str] = []
+    entered, go = threading.Event(), threading.Event()
+
+    def blocking() -> None:
+        entered.set()
+        go.wait(LIMIT)
+        events.append("thread finished")
+
+    async def caller(scope: anyio.CancelScope) -> None:
+        with scope:
+            await run_in_thread(blocking)
+        events.append("caller out")
+
+    scope = anyio.CancelScope()
+    with anyio.fail_after(LIMIT):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(caller, scope)
+            while not entered.is_set():
+                await anyio.sleep(0.001)
+            scope.cancel()
+            for _ in range(20):
+                await anyio.sleep(0)
+            assert events == []  # cancelled, but the thread still runs: the caller waits
+            go.set()
+    assert events == ["thread finished", "caller out"]
+    assert scope.cancelled_caught
+
+
+def test_the_pool_runs_at_most_max_threads_and_queues_the_rest() -> None:
+    pool = _ThreadPool()
+    pool.MAX = 3
+    lock = threading.Lock()
+    running = peak = 0
+    finished = threading.Semaphore(0)
+    go = threading.Event()
+
+    def call(i: int) -> None:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        go.wait(LIMIT)
+        with lock:
+            running -= 1
+        finished.release()
+
+    for i in range(10):
+        pool.submit_call(call, (i,))
+    deadline = time.monotonic() + LIMIT
+    while running < 3 and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert pool._threads == 3
+    go.set()
+    for _ in range(10):
+        assert finished.acquire(timeout=LIMIT)
+    assert peak == 3
+    assert pool._threads == 3
+
+
+def test_idle_threads_retire() -> None:
+    pool = _ThreadPool()
+    pool.IDLE = 0.02
+    done = threading.Semaphore(0)
+    for _ in range(4):
+        pool.submit_call(done.release, ())
+    for _ in range(4):
+        assert done.acquire(timeout=LIMIT)
+    assert 1 <= pool._threads <= 4
+    deadline = time.monotonic() + LIMIT
+    while pool._threads and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert pool._threads == 0
+    # and the pool still works afterwards
+    pool.submit_call(done.release, ())
+    assert done.acquire(timeout=LIMIT)
+
+
+@asyncio_only
+async def test_a_thread_port_delivers_results_put_meanwhile_in_one_batch_on_the_loop() -> None:
+    import asyncio
+
+    loop_thread = threading.get_ident()
+    batches: list[list[Any]] = []
+    delivered: list[tuple[int, int]] = []
+    got_all = anyio.Event()
+
+    def deliver(item: int) -> None:
+        delivered.append((threading.get_ident(), item))
+
+    def on_batch(batch: list[Any]) -> None:
+        batches.append([item for _, item in batch])
+        for fn, item in batch:
+            fn(item)
+        if len(delivered) == 150:
+            got_all.set()
+
+    port = ThreadPort(asyncio.get_running_loop(), on_batch)
+
+    def producer(start: int) -> None:
+        for i in range(start, start + 50):
+            port.put(deliver, i)
+
+    # the loop is blocked while the thread puts 100 items: one wake-up takes them all
+    t = threading.Thread(target=producer, args=(0,))
+    t.start()
+    t.join()
+    t = threading.Thread(target=producer, args=(50,))
+    t.start()
+    t.join()
+    with anyio.fail_after(LIMIT):
+        await anyio.sleep(0)
+        assert batches == [list(range(100))]
+        producer(100)  # from the loop thread as well
+        await got_all.wait()
+    assert batches == [list(range(100)), list(range(100, 150))]
+    assert {t for t, _ in delivered} == {loop_thread}
+
+
+@asyncio_only
+async def test_a_thread_port_of_a_closed_loop_drops_items_quietly() -> None:
+    import asyncio
+
+    loop = asyncio.new_event_loop()
+    loop.close()
+    port = ThreadPort(loop, lambda batch: None)
+    port.put(lambda item: None, 1)  # no error: nobody waits any more
