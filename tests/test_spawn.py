@@ -399,3 +399,23 @@ async def test_a_thread_port_of_a_closed_loop_drops_items_quietly() -> None:
     loop.close()
     port = ThreadPort(loop, lambda batch: None)
     port.put(lambda item: None, 1)  # no error: nobody waits any more
+
+
+def test_calls_that_block_get_threads_of_their_own_however_many_quick_calls_ran_before() -> None:
+    """Quick calls run on a few threads; calls that block each get a thread within
+    milliseconds (four must meet at a barrier), and the count of idle threads stays
+    exact however calls and threads interleaved before (it once over-counted, so queued
+    calls waited for threads that were busy)."""
+    pool = _ThreadPool()
+    done = threading.Semaphore(0)
+    for _ in range(200):  # quick calls, some queued while every thread was busy
+        pool.submit_call(done.release, ())
+    for _ in range(200):
+        assert done.acquire(timeout=LIMIT)
+    assert pool._threads <= pool.EAGER
+    barrier = threading.Barrier(4, timeout=LIMIT)
+    for _ in range(4):
+        pool.submit_call(lambda: (barrier.wait(), done.release()), ())
+    for _ in range(4):
+        assert done.acquire(timeout=LIMIT)
+    assert pool.EAGER <= pool._threads <= 4 + pool.EAGER

@@ -14,6 +14,7 @@ reaches full width in log2(n) loop turns rather than n.
 
 from __future__ import annotations
 
+import weakref
 from collections import deque
 from collections.abc import Callable, Coroutine, Generator
 from contextvars import Context
@@ -22,7 +23,7 @@ from typing import Any
 import anyio
 import msgspec
 
-from actorgraph.actors._spawn import ThreadPort, WorkerGroup, cancel_scope_class, thread_pool
+from actorgraph.actors._spawn import ThreadPort, WorkerGroup, cancel_scope_class, event_class, thread_pool
 
 __all__ = ("Dispatcher", "DispatcherStatistics", "Job")
 
@@ -122,6 +123,7 @@ class Dispatcher:
         "peak_workers",
         "_running",
         "_scope_class",
+        "_event_class",
         "_port",
         "in_thread",
         "threads_run",
@@ -143,6 +145,7 @@ class Dispatcher:
         # root worker counts from the start: jobs submitted before ``run_root`` are its own
         self._running = 1
         self._scope_class = cancel_scope_class(group.backend or "other")
+        self._event_class = event_class(group.backend or "other")
         # sync node tasks running in worker threads (``to_thread``): the run waits for them
         self._port: ThreadPort | None = None
         self.in_thread = 0
@@ -186,23 +189,24 @@ class Dispatcher:
         """Run ``fn(arg)`` (sync code that must not raise) in a worker thread, then
         ``deliver`` its result on the loop thread, as a job is run. No task waits for the
         thread meanwhile: the run ends only once every such call has been delivered.
-        asyncio only (the sync calls' private loops)."""
+        asyncio only (the sync calls' private loops). One port per loop carries the
+        results of all its runs, so results that arrive together wake the loop once."""
         port = self._port
         if port is None:
             import asyncio
 
-            port = self._port = ThreadPort(asyncio.get_running_loop(), self._delivered)
+            port = self._port = loop_port(asyncio.get_running_loop())
         self.in_thread += 1
         self.threads_run += 1
-        thread_pool().submit_call(_call_and_put, (port, fn, arg, deliver))
+        thread_pool().submit_call(_call_and_put, (port, fn, arg, self._deliver_one, deliver))
 
-    def _delivered(self, batch: list[tuple[Callable[[Any], None], Any]]) -> None:
-        self.in_thread -= len(batch)
-        for deliver, item in batch:
-            try:
-                deliver(item)
-            except BaseException as exc:  # deliver handles its own errors: this is a bug
-                self.fail(exc)
+    def _deliver_one(self, delivery: tuple[Callable[[Any], None], Any]) -> None:
+        self.in_thread -= 1
+        deliver, item = delivery
+        try:
+            deliver(item)
+        except BaseException as exc:  # deliver handles its own errors: this is a bug
+            self.fail(exc)
         if self.in_thread == 0:
             # the root waits for this in ``wait_threads`` (cancelled) or at the run's end
             w = self._root_wakeup
@@ -213,7 +217,7 @@ class Dispatcher:
     async def wait_threads(self) -> None:
         """Wait until every ``to_thread`` call has been delivered."""
         while self.in_thread:
-            self._root_wakeup = ev = anyio.Event()
+            self._root_wakeup = ev = self._event_class()
             await ev.wait()
 
     def take(self, job: Job) -> bool:
@@ -281,7 +285,7 @@ class Dispatcher:
         # root's scope was cancelled mid-task: wait for the barrier; and for calls still
         # running in threads (their code may call back into this loop)
         while not self.done or self.in_thread:
-            self._root_wakeup = ev = anyio.Event()
+            self._root_wakeup = ev = self._event_class()
             await ev.wait()
 
     def _grow(self) -> None:
@@ -311,7 +315,7 @@ class Dispatcher:
                 if not queue:
                     if not root or (self.done and not self.in_thread):
                         break
-                    self._root_wakeup = ev = anyio.Event()
+                    self._root_wakeup = ev = self._event_class()
                     self._running -= 1
                     try:
                         await ev.wait()
@@ -360,15 +364,33 @@ class Dispatcher:
             self._workers.discard(w)
 
 
-def _call_and_put(port: ThreadPort, fn: Callable[[Any], Any], arg: Any, deliver: Callable[[Any], None]) -> None:
+def _call_and_put(
+    port: ThreadPort, fn: Callable[[Any], Any], arg: Any, on_loop: Callable[[Any], None], deliver: Callable[[Any], None]
+) -> None:
     # in a worker thread
     try:
         item = fn(arg)
     except BaseException as exc:  # fn catches what user code raises: this is a bug
-        port.put(_reraise, exc)
+        port.put(on_loop, (_reraise, exc))
     else:
-        port.put(deliver, item)
+        port.put(on_loop, (deliver, item))
 
 
 def _reraise(exc: BaseException) -> None:
     raise exc
+
+
+_PORTS: weakref.WeakKeyDictionary[Any, ThreadPort] = weakref.WeakKeyDictionary()
+
+
+def loop_port(loop: Any) -> ThreadPort:
+    """The port that carries worker threads' results to ``loop`` (one per loop)."""
+    port = _PORTS.get(loop)
+    if port is None:
+        port = _PORTS[loop] = ThreadPort(loop, _deliver_batch)
+    return port
+
+
+def _deliver_batch(batch: list[tuple[Callable[[Any], None], Any]]) -> None:
+    for on_loop, delivery in batch:
+        on_loop(delivery)

@@ -13,16 +13,27 @@ cancelling it cancels them.
 
 from __future__ import annotations
 
+import os
 import queue
 from collections import deque
 import sys
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
 
-__all__ = ("WorkerGroup", "DetachedTask", "ThreadPort", "cancel_scope_class", "current_backend", "run_in_thread", "thread_pool")
+__all__ = (
+    "WorkerGroup",
+    "DetachedTask",
+    "ThreadPort",
+    "cancel_scope_class",
+    "current_backend",
+    "event_class",
+    "run_in_thread",
+    "thread_pool",
+)
 
 _SCOPE_CLASSES: dict[str, type[anyio.CancelScope]] = {}
 
@@ -34,6 +45,18 @@ def cancel_scope_class(backend: str) -> type[anyio.CancelScope]:
     cls = _SCOPE_CLASSES.get(backend)
     if cls is None:
         cls = _SCOPE_CLASSES[backend] = type(anyio.CancelScope())
+    return cls
+
+
+_EVENT_CLASSES: dict[str, type[anyio.Event]] = {}
+
+
+def event_class(backend: str) -> type[anyio.Event]:
+    """The running backend's own ``Event`` class (as ``cancel_scope_class``): no lookup of
+    the running backend per event (a wait in each suspended run makes one)."""
+    cls = _EVENT_CLASSES.get(backend)
+    if cls is None:
+        cls = _EVENT_CLASSES[backend] = type(anyio.Event())
     return cls
 
 
@@ -246,42 +269,92 @@ class DetachedTask:
 
 class _ThreadPool:
     """Daemon worker threads for sync nodes of sync calls: a call is queued at once and
-    its result set on the caller's loop. Threads idle for ``IDLE`` seconds exit; at most
-    ``MAX`` run (as anyio's default limiter). Daemon threads: a node stuck forever
-    doesn't hold up the interpreter's exit."""
+    its result set on the caller's loop. Daemon threads: a node stuck forever doesn't
+    hold up the interpreter's exit; threads idle for ``IDLE`` seconds exit.
+
+    How many threads: up to ``EAGER`` (the CPU count) start as calls come; more than
+    that only help calls that block (Python code holds the GIL, and more threads
+    contending for it slow everything down), so beyond ``EAGER`` a watcher adds one
+    thread each ``STARVED`` seconds in which queued calls waited and none finished, up
+    to ``MAX`` (anyio's default limit). A fan-out of quick calls stays on a few threads;
+    blocked ones get threads of their own within milliseconds."""
 
     MAX = 40
+    EAGER = max(2, os.cpu_count() or 2)
+    STARVED = 0.002
     IDLE = 10.0
 
     def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[tuple[Any, Any, Callable[..., Any], tuple[Any, ...]]] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[bool, Any, Any, Callable[..., Any], tuple[Any, ...]]] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._threads = 0
-        # one token per idle thread that no queued call has claimed yet
-        self._idle = threading.Semaphore(0)
+        self._finished = 0  # calls finished (the watcher's measure of progress)
+        self._watching = False
+        # threads waiting for a call that no queued call has claimed yet: a call queued
+        # while one waits claims it (and starts no thread); a thread that gets an
+        # unclaimed call (queued while none waited) un-counts itself
+        self._idle = 0
+
+    @property
+    def threads(self) -> int:
+        return self._threads
 
     def submit(self, loop: Any, fut: Any, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
-        self._queue.put((loop, fut, fn, args))
-        if self._idle.acquire(blocking=False):
-            return  # an idle thread will take it
         with self._lock:
-            if self._threads >= self.MAX:
-                return  # queued until a thread is free
-            self._threads += 1
-        threading.Thread(target=self._work, name="actorgraph-node", daemon=True).start()
+            claimed = self._idle > 0
+            if claimed:
+                self._idle -= 1
+            self._queue.put((claimed, loop, fut, fn, args))
+            if claimed:
+                return  # a waiting thread takes it
+            if self._threads < self.EAGER:
+                self._threads += 1
+                start = self._work
+            elif not self._watching and self._threads < self.MAX:
+                self._watching = True
+                start = self._watch
+            else:
+                return  # queued: a thread takes it when free (or the watcher adds one)
+        threading.Thread(target=start, name="actorgraph-node", daemon=True).start()
+
+    def _watch(self) -> None:
+        """Add a thread whenever queued calls made no progress for ``STARVED`` seconds;
+        stop once the queue is empty."""
+        last = -1
+        while True:
+            time.sleep(self.STARVED)
+            with self._lock:
+                if self._queue.empty() or self._threads >= self.MAX:
+                    self._watching = False
+                    return
+                stalled = self._finished == last
+                last = self._finished
+                if stalled:
+                    self._threads += 1
+            if stalled:
+                threading.Thread(target=self._work, name="actorgraph-node", daemon=True).start()
 
     def _work(self) -> None:
         q = self._queue
+        lock = self._lock
         while True:
-            try:
-                item = q.get(timeout=self.IDLE)
-            except queue.Empty:
-                if self._idle.acquire(blocking=False):  # idle, and unclaimed: retire
-                    with self._lock:
-                        self._threads -= 1
-                    return
-                continue  # a call claimed this thread: its item is on the way
-            loop, fut, fn, args = item
+            with lock:
+                self._idle += 1
+            while True:
+                try:
+                    item = q.get(timeout=self.IDLE)
+                    break
+                except queue.Empty:
+                    with lock:
+                        if self._idle > 0 and q.empty():  # idle, and nothing on its way: retire
+                            self._idle -= 1
+                            self._threads -= 1
+                            return
+                    # a call claimed an idle thread: it is on its way
+            claimed, loop, fut, fn, args = item
+            if not claimed:
+                with lock:
+                    self._idle -= 1
             if fut is None:  # submit_call: fn reports its own outcome
                 try:
                     fn(*args)
@@ -295,8 +368,7 @@ class _ThreadPool:
                 else:
                     _deliver(loop, fut, result, None)
             del item, loop, fut, fn, args
-            self._idle.release()
-
+            self._finished += 1  # (a lost update only delays the watcher's next thread)
 
     def submit_call(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
         """Run ``fn(*args)`` in a worker thread; ``fn`` reports its own outcome."""
