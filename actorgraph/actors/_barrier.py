@@ -641,7 +641,7 @@ class BarrierActor:
             plain=run.messages is None and not run.live_stream and not self.program.retry_policy,
             timeout=timeout,
             live_stream=run.live_stream,
-            saver_caught_up=persistence is None or not persistence.queue,
+            saver_caught_up=persistence is None or persistence.caught_up(),
         )
 
     async def _watch_step(self, step: int) -> None:

@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import threading
+
 import anyio
 import msgspec
 
@@ -26,6 +28,7 @@ from actorgraph.actors._checkpoint import CONTROL_CHANNELS, CheckpointBuilder, S
 from actorgraph.errors import CheckpointConflictError
 from actorgraph.persistence._base import encode_record
 from actorgraph.persistence._model import CheckpointRecord, CheckpointRow
+from actorgraph.persistence._threads import in_thread
 
 if TYPE_CHECKING:
     from actorgraph.actors._run import RunState
@@ -59,6 +62,9 @@ class RunPersistence:
         "failure",
         "shield",
         "head",
+        "save_in_thread",
+        "thread_writing",
+        "_qlock",
     )
 
     def __init__(self, run: RunState, saver: Any, thread: str, durability: str) -> None:
@@ -95,6 +101,12 @@ class RunPersistence:
         # the thread namespace's newest checkpoint as this run last read or wrote it (None:
         # it had none): each save of rows is a compare-and-set on it (DESIGN §4, one head)
         self.head: str | None = None
+        # a saver whose sync ``save`` needs no event loop (SQLite): the writer's worker
+        # thread stores batch after batch, taking what is queued meanwhile itself, so
+        # rows reach the saver even while the loop's thread runs a node
+        self.save_in_thread = getattr(saver, "save_in_thread", None)
+        self.thread_writing = False
+        self._qlock = threading.Lock()
 
     @property
     def thread(self) -> str:
@@ -124,8 +136,11 @@ class RunPersistence:
             return
         if isinstance(self.failure, CheckpointConflictError):
             return  # another run owns the thread now: nothing more of this one is stored
-        self.queue.append((list(rows), list(writes)))
-        self.backlog += len(rows)
+        with self._qlock:
+            self.queue.append((list(rows), list(writes)))
+            self.backlog += len(rows)
+            if self.thread_writing:
+                return  # the writer's thread takes it
         if not self.draining:
             self.draining = True
             self.run.dispatcher.submit(self._drain)
@@ -139,6 +154,11 @@ class RunPersistence:
         """Whether rows are queued for a writer job that hasn't started yet (once it
         starts, our savers have the rows: their own thread stores them)."""
         return bool(self.queue) and not self.writing
+
+    def caught_up(self) -> bool:
+        """Whether every row made so far is in the saver's hands: nothing is queued, or
+        the writer's thread takes what is (it needs no turn of the loop)."""
+        return not self.queue or self.thread_writing
 
     def _exit_row(self, row: CheckpointRow) -> CheckpointRow:
         """``row`` as "exit" mode stores it: its parent is the last stored checkpoint,
@@ -173,11 +193,46 @@ class RunPersistence:
         await self.saver.asave(rows, writes, expect_head=self.head)
         self.head = max(r.checkpoint_id for r in rows)
 
+    def _write_queued(self) -> None:
+        """In the writer's worker thread: store what is queued, batch after batch, until
+        the queue is empty."""
+        assert self.save_in_thread is not None
+        while True:
+            with self._qlock:
+                batch, self.queue = self.queue, []
+                self.backlog = 0
+                self.thread_writing = bool(batch)
+                if not batch:
+                    return
+            rows = [r for rs, _ in batch for r in rs]
+            writes = [w for _, ws in batch for w in ws]
+            try:
+                if rows:
+                    self.save_in_thread(rows, writes, expect_head=self.head)
+                    self.head = max(r.checkpoint_id for r in rows)
+                else:
+                    self.save_in_thread(rows, writes)
+            except BaseException:
+                with self._qlock:
+                    self.thread_writing = False
+                raise
+
     async def _drain(self, _: Any) -> None:
         if self.writing:
             return  # a flush is storing the queue itself
         self.writing = True
         try:
+            while self.save_in_thread is not None and self.queue:
+                try:
+                    with anyio.CancelScope(shield=True):
+                        await in_thread(self._write_queued)
+                except Exception as exc:
+                    if self.failure is None:
+                        self.failure = exc
+                        exc.add_note(f"While saving checkpoints of thread '{self.builder.thread}'")
+                        self.run.stop_with_error(exc)
+                    self.queue = []
+                    return
             while self.queue:
                 batch, self.queue = self.queue, []
                 self.backlog = 0

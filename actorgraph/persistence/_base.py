@@ -423,6 +423,13 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
         cls = type(self)
         return cls._awrite is RowCheckpointSaver._awrite and cls.asave is RowCheckpointSaver.asave
 
+    @property
+    def saves_from_any_thread(self) -> bool:
+        """Whether ``save`` may be called from any thread while the event loop is busy
+        (its I/O needs no loop): the runtime's writer then stores batch after batch from
+        its worker thread, and never waits for the loop to hand over the next one."""
+        return False
+
     # -- damaged rows --------------------------------------------------------------------
     def _skipped(self, error: CheckpointError) -> None:
         """A damaged checkpoint left out of a listing of every thread, logged."""

@@ -154,6 +154,10 @@ class SqliteSaver(_Rows, RowCheckpointSaver):
     event loop) and on any anyio backend.
     """
 
+    @property
+    def saves_from_any_thread(self) -> bool:
+        return True
+
     def __init__(self, conn: sqlite3.Connection, *, serde: SerializerProtocol | None = None) -> None:
         super().__init__(serde=serde)
         self.jsonplus_serde = JsonPlusSerializer()
