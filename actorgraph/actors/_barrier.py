@@ -14,7 +14,6 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 import anyio
-import msgspec
 
 from actorgraph._constants import INPUT, PUSH, START
 from actorgraph.actors._delta import ensure_message_ids
@@ -39,15 +38,7 @@ if TYPE_CHECKING:
     from actorgraph.actors._run import RunState
     from actorgraph.actors._step import StepState
 
-__all__ = ("BarrierActor", "BarrierStatistics")
-
-
-class BarrierStatistics(msgspec.Struct, frozen=True, kw_only=True):
-    step: int
-    steps_closed: int
-    tasks_pending: int
-    mailbox_depth: int
-    pending_sends: int
+__all__ = ("BarrierActor",)
 
 
 class BarrierActor:
@@ -100,16 +91,6 @@ class BarrierActor:
     def step(self) -> int:
         return self.state.step
 
-    def statistics(self) -> BarrierStatistics:
-        return BarrierStatistics(
-            step=self.state.step,
-            steps_closed=self.steps_closed,
-            tasks_pending=self.expected,
-            mailbox_depth=len(self.mailbox),
-            pending_sends=len(self.state.pending_sends),
-        )
-
-    # -- starting ----------------------------------------------------------------------
     def start_input(self, writes: list[tuple[str, Any]], input_step: int) -> Any:
         """A run with new input: apply it as the input step (checkpointed, so an accepted
         input is never lost), then activate the first step."""
@@ -242,11 +223,8 @@ class BarrierActor:
     def turn(self, _: Any) -> Any:
         mailbox = self.mailbox
         while mailbox:
-            msg = mailbox.popleft()
-            match msg:
-                case TaskDone(results=results):
-                    for result in results:
-                        self._on_result(result)
+            for result in mailbox.popleft().results:  # TaskDone, the one message it takes
+                self._on_result(result)
         self.scheduled = False
         if self.expected == 0 and not self.run.stopping:
             return self._close_step()
@@ -634,15 +612,24 @@ class BarrierActor:
     def _placement(self, node: Any, *, alone: bool, timeout: bool) -> Placement:
         run = self.run
         persistence = run.persistence
-        return decide(
-            node,
-            sync_call=run.sync_call,
-            alone=alone,
-            plain=run.messages is None and not run.live_stream and not self.program.retry_policy,
-            timeout=timeout,
-            live_stream=run.live_stream,
-            saver_caught_up=persistence is None or persistence.caught_up(),
-        )
+        caught_up = persistence is None or persistence.caught_up()
+        live = run.live_stream
+        plain = run.messages is None and not live and not self.program.retry_policy
+        key = (node, run.sync_call, alone, plain, timeout, live, caught_up)
+        placements = self.program.placements
+        where = placements.get(key)
+        if where is None:
+            # decide's answer depends on nothing else: remembered for the graph's runs
+            where = placements[key] = decide(
+                node,
+                sync_call=run.sync_call,
+                alone=alone,
+                plain=plain,
+                timeout=timeout,
+                live_stream=live,
+                saver_caught_up=caught_up,
+            )
+        return where
 
     async def _watch_step(self, step: int) -> None:
         """Fail the run with ``TimeoutError`` if step ``step`` is still open after the

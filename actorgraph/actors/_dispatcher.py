@@ -96,6 +96,8 @@ class DispatcherStatistics(msgspec.Struct, frozen=True, kw_only=True):
     """Workers started besides the root (each a task spawn)."""
     threads_run: int
     """Node tasks handed to worker threads."""
+    failed: bool
+    """An actor failed (an internal error): the run stopped."""
 
 
 class _Worker:
@@ -258,6 +260,7 @@ class Dispatcher:
             jobs_run=self.jobs_run,
             spawned=self.spawned,
             threads_run=self.threads_run,
+            failed=self._failure is not None,
         )
 
     @property

@@ -288,10 +288,9 @@ class TracedNodeActor(NodeActor):
 
     __slots__ = ()
 
-    @property
-    def plain(self) -> bool:
-        # traced tasks run in jobs: LangChain's async handlers need the loop
-        return False
+    def __init__(self, node: NodeSpec, run: RunState) -> None:
+        super().__init__(node, run)
+        self.plain = False  # traced tasks run in jobs: LangChain's async handlers need the loop
 
     async def _attempts(self, tctx: TaskContext, inp: Any, inline: bool, first: Any = None) -> None:
         node = self.node

@@ -17,6 +17,7 @@ import msgspec
 
 from actorgraph._constants import PULL
 from actorgraph._types import CachePolicy, RetryPolicy, TimeoutPolicy
+from actorgraph.actors._placement import Placement
 from actorgraph.channels import BaseChannel
 
 __all__ = ("GraphStatistics", "ManagedValue", "NodeSpec", "Program", "ProgramCounters")
@@ -211,7 +212,7 @@ class GraphStatistics(msgspec.Struct, frozen=True, kw_only=True):
 
 class ProgramCounters:
     """Mutable counters behind ``GraphStatistics``; updated once per run, at its end,
-    from the statistics of the run's barrier, node actors and dispatcher."""
+    from the run's dispatcher statistics and its actors' counters."""
 
     __slots__ = (
         "runs",
@@ -234,16 +235,15 @@ class ProgramCounters:
     def record(self, run: Any) -> None:
         dispatcher = run.dispatcher.statistics()
         self.runs += 1
-        if run.error is not None or run.dispatcher.failure is not None:
+        if run.error is not None or dispatcher.failed:
             self.runs_failed += 1
         elif run.outcome is not None and run.outcome.interrupts:
             self.runs_interrupted += 1
-        self.steps += run.barrier.statistics().steps_closed
+        self.steps += run.barrier.steps_closed
         for actors in (run.actors, run.call_actors):
             for actor in actors.values():
-                node = actor.statistics()
-                self.tasks += node.tasks_started
-                self.tasks_failed += node.tasks_failed
+                self.tasks += actor.started
+                self.tasks_failed += actor.failed
         self.tasks_in_threads += dispatcher.threads_run
         self.jobs_run += dispatcher.jobs_run
         self.workers_started += dispatcher.spawned
@@ -349,6 +349,8 @@ class Program:
         self.retry_policy = tuple(retry_policy)
         self.cache_policy = cache_policy
         self.stats = ProgramCounters()
+        # where each node's tasks run, by the facts of the call (``_placement.decide``)
+        self.placements: dict[tuple[Any, ...], Placement] = {}
         # brings a checkpoint dict LangGraph saved in an older channel layout up to this
         # graph's, in place (set by ``StateGraph.compile``; other programs never had one)
         self.migrate: Callable[[dict[str, Any]], None] | None = None
