@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import operator
 import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -195,7 +196,7 @@ class RunPersistence:
                 continue
             value = values[chan]
             try:
-                blobs[chan] = self._blob(chan, value, serde, cid)
+                blobs[chan] = self._blob(chan, value, serde, cid, state.channels.get(chan))
             except SerializationError as exc:
                 raise SerializationError(f"Can't save {_what(chan, value, serde)} of thread '{self.thread}': {exc}") from exc
             self.blob_writers[chan] = cid
@@ -268,7 +269,7 @@ class RunPersistence:
             blobs[chan] = Blob(FULL, data, size=len(data))
             self.blob_writers[chan] = cid
 
-    def _blob(self, chan: str, value: Any, serde: Any, cid: str) -> Blob:
+    def _blob(self, chan: str, value: Any, serde: Any, cid: str, channel: Any = None) -> Blob:
         """A list that only grew (by an append-style reducer) is stored as its new items;
         a full snapshot is taken when those deltas outweigh the last snapshot."""
         prev = self.blob_state.get(chan)
@@ -276,7 +277,8 @@ class RunPersistence:
             old, last = prev
             if type(value) is list and type(old) is list and value is not old and len(value) >= len(old):
                 n = len(old)
-                if all(a is b for a, b in zip(old, value)):
+                # (the channel knows when it extended that very list; else compare, in C)
+                if getattr(channel, "grown_from", None) is old or all(map(operator.is_, old, value)):
                     data = serde.dumps(value[n:])
                     root = last.root if last.kind == DELTA and last.root else self.blob_writers[chan]
                     growth = last.growth + len(data)
