@@ -86,6 +86,7 @@ class RunPersistence:
         "idle",
         "exit_row",
         "exit_writes",
+        "exit_values",
         "failure",
         "user_metadata",
         "delta_channels",
@@ -122,6 +123,8 @@ class RunPersistence:
         self.idle: anyio.Event | None = None
         self.exit_row: CheckpointRow | None = None
         self.exit_writes: list[tuple[str, str, str, WriteRow]] = []
+        # "exit": channel -> its value when it last changed (its blob is _UNENCODED so far)
+        self.exit_values: dict[str, Any] = {}
         self.failure: BaseException | None = None
         self.user_metadata = _user_metadata(run.config)
         # reducer lists are stored as deltas, except for savers that can't rebuild them
@@ -195,6 +198,13 @@ class RunPersistence:
                 self.blob_state.pop(chan, None)
                 continue
             value = values[chan]
+            if self.durability == "exit":
+                # only the run's last checkpoint is stored: a value is encoded then, once,
+                # not at every step that changes it (see _encode_exit_row)
+                blobs[chan] = _UNENCODED
+                self.exit_values[chan] = value
+                self.blob_writers[chan] = cid
+                continue
             try:
                 blobs[chan] = self._blob(chan, value, serde, cid, state.channels.get(chan))
             except SerializationError as exc:
@@ -463,11 +473,31 @@ class RunPersistence:
                 self.idle = None
                 idle.set()
 
+    def _encode_exit_row(self, row: CheckpointRow) -> CheckpointRow:
+        """``row`` with the values of its _UNENCODED blobs encoded (a carried blob's
+        channel didn't change after it was written: its value then is its value now)."""
+        if not any(b is _UNENCODED for b in row.blobs.values()):
+            return row
+        serde = self.saver.serde
+        blobs = dict(row.blobs)
+        for chan, blob in row.blobs.items():
+            if blob is not _UNENCODED:
+                continue
+            value = self.exit_values[chan]
+            try:
+                data = serde.dumps(value)
+            except SerializationError as exc:
+                raise SerializationError(f"Can't save {_what(chan, value, serde)} of thread '{self.thread}': {exc}") from exc
+            blobs[chan] = Blob(FULL, data, size=len(data))
+        self.exit_values = {}
+        return msgspec.structs.replace(row, blobs=blobs)
+
     def drop_exit(self) -> None:
         """Under "exit", forget the checkpoint and writes the end of the run would store."""
         if self.durability == "exit":
             self.exit_row = None
             self.exit_writes = []
+            self.exit_values = {}
 
     async def _writer_idle(self) -> None:
         """Wait while the writer stores a batch."""
@@ -479,6 +509,8 @@ class RunPersistence:
     async def flush(self) -> None:
         """Wait until everything queued is stored (runs the I/O here if nobody is)."""
         if self.durability == "exit":
+            if self.exit_row is not None:
+                self.exit_row = self._encode_exit_row(self.exit_row)
             rows = [self.exit_row] if self.exit_row is not None else []
             writes, self.exit_writes = self.exit_writes, []
             if self.exit_row is not None and self.exit_run is not None:
@@ -509,6 +541,10 @@ class RunPersistence:
         writes = [w for _, ws in batch for w in ws]
         if rows or writes:
             await self.saver.asave(rows, writes)
+
+
+_UNENCODED = Blob(FULL, b"")
+"""The blob of a value an "exit" run encodes when it stores its last checkpoint."""
 
 
 @functools.lru_cache(maxsize=4096)
