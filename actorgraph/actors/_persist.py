@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import operator
 import uuid
 from collections.abc import Sequence
@@ -37,6 +38,7 @@ import msgspec
 from actorgraph.persistence._base import LoadedCheckpoint, encode_record
 from actorgraph.persistence._model import DELTA, FULL, Blob, CheckpointRecord, CheckpointRow, WriteRow, encode_metadata
 from actorgraph.persistence._saver_api import get_checkpoint_metadata
+from actorgraph.persistence._serde import dumps_each
 from actorgraph.errors import SerializationError
 
 if TYPE_CHECKING:
@@ -87,6 +89,7 @@ class RunPersistence:
         "exit_row",
         "exit_writes",
         "exit_values",
+        "write_bytes",
         "failure",
         "user_metadata",
         "delta_channels",
@@ -125,6 +128,9 @@ class RunPersistence:
         self.exit_writes: list[tuple[str, str, str, WriteRow]] = []
         # "exit": channel -> its value when it last changed (its blob is _UNENCODED so far)
         self.exit_values: dict[str, Any] = {}
+        # reducer list channel -> (a list written to it since the last checkpoint, its
+        # bytes): the items a step appends are encoded once, for the write and the blob
+        self.write_bytes: dict[str, tuple[list[Any], bytes]] = {}
         self.failure: BaseException | None = None
         self.user_metadata = _user_metadata(run.config)
         # reducer lists are stored as deltas, except for savers that can't rebuild them
@@ -211,6 +217,7 @@ class RunPersistence:
                 raise SerializationError(f"Can't save {_what(chan, value, serde)} of thread '{self.thread}': {exc}") from exc
             self.blob_writers[chan] = cid
         self.dirty = set()
+        self.write_bytes = {}
         book = self.delta
         if book is not None:
             self._delta_blobs(book, state, changed, cid, blobs, bump)
@@ -289,7 +296,7 @@ class RunPersistence:
                 n = len(old)
                 # (the channel knows when it extended that very list; else compare, in C)
                 if getattr(channel, "grown_from", None) is old or all(map(operator.is_, old, value)):
-                    data = serde.dumps(value[n:])
+                    data = self._dumps_list(chan, value, n, serde)
                     root = last.root if last.kind == DELTA and last.root else self.blob_writers[chan]
                     growth = last.growth + len(data)
                     if growth <= last.size:
@@ -297,11 +304,21 @@ class RunPersistence:
                         self.blob_state[chan] = (value, blob)
                         self.blob_roots[chan] = root
                         return blob
-        data = serde.dumps(value)
+        data = self._dumps_list(chan, value, 0, serde) if type(value) is list else serde.dumps(value)
         blob = Blob(FULL, data, size=len(data))
         self.blob_state[chan] = (value, blob)
         self.blob_roots.pop(chan, None)
         return blob
+
+    def _dumps_list(self, chan: str, value: list[Any], start: int, serde: Any) -> bytes:
+        """``serde.dumps(value[start:])``: the bytes of a write of the very same items
+        when there was one (the items a step appended are usually its one write)."""
+        written = self.write_bytes.get(chan)
+        if written is not None:
+            items, data = written
+            if len(items) == len(value) - start and all(map(operator.is_, items, itertools.islice(value, start, None))):
+                return data
+        return serde.dumps(value[start:] if start else value)
 
     def task_rows(
         self, result: TaskResult, base: str | None = None, handled: bool = False
@@ -372,7 +389,8 @@ class RunPersistence:
         path = "" if spec.id == NULL_TASK_ID else task_path_str(spec.path)  # no task: first
         rows = []
         regular = 0
-        for chan, value in writes:
+        encoded = dumps_each(serde, [v for _, v in writes]) if len(writes) > 1 else None
+        for n, (chan, value) in enumerate(writes):
             special = _WRITE_SLOTS.get(chan)
             if special is None:
                 i = regular
@@ -382,7 +400,7 @@ class RunPersistence:
                 # its writes next to its earlier interrupt or error instead of replacing it
                 i = special
             try:
-                data = serde.dumps(value)
+                data = serde.dumps(value) if encoded is None else encoded[n]
             except SerializationError as exc:
                 what = (
                     f"the result of task '{spec.name}'"
@@ -390,6 +408,8 @@ class RunPersistence:
                     else f"the write of node '{spec.name}' to channel '{chan}'"
                 )
                 raise SerializationError(f"Can't save {what}: {exc}") from exc
+            if type(value) is list and chan in self.delta_channels:
+                self.write_bytes[chan] = (value, data)
             rows.append((self.thread, self.ns, cid, WriteRow(spec.id, i, chan, data, path)))
         return rows
 

@@ -69,6 +69,7 @@ __all__ = (
     "_warned_unreconstructable_types",
     "_warned_unregistered_types",
     "create_msgpack_ext_hook",
+    "dumps_each",
     "register_schema_types",
     "register_type",
 )
@@ -443,6 +444,18 @@ def _msgpack_enc(data: Any) -> bytes:
         raise
     except (OverflowError, TypeError, ValueError) as exc:
         raise SerializationError(f"Can't store {_short(data)}: {exc}") from exc
+
+
+def dumps_each(serde: Any, values: list[Any]) -> list[bytes] | None:
+    """``[serde.dumps(v) for v in values]`` with one look at the types of them all, when
+    ``serde`` is the default serializer and they are plain (or hooked) data; else None
+    (dump them one by one: that also names the one that can't be stored)."""
+    if type(serde) is not JsonPlusSerializer or _route(values) == _PYTHON_ROUTE:
+        return None
+    try:
+        return [_encode_hooked(v) for v in values]
+    except Exception:
+        return None
 
 
 def _short(value: Any) -> str:
