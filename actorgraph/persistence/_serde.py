@@ -1,6 +1,7 @@
 """``JsonPlusSerializer``: how values are stored, in LangGraph's MessagePack format.
 
-Plain data (None, bool, int, float, str, bytes, list, dict) is MessagePack; everything
+Plain data (None, bool, int, float, str, bytes, list, dict) is MessagePack, encoded by
+msgspec in C without a Python call per item (``_route`` decides when that is safe); everything
 else is an extension record naming its class by (module, name) with the arguments that
 rebuild it, exactly as LangGraph writes it (ext codes 0-7: constructor with one
 argument, positional or keyword arguments, a named method, pydantic v1/v2 models, numpy
@@ -29,8 +30,7 @@ import sys
 import uuid
 import zoneinfo
 from collections.abc import Callable, Iterable
-from itertools import chain, compress, repeat
-from operator import is_
+from itertools import chain, compress
 from typing import Any, Literal
 
 import msgspec
@@ -90,7 +90,7 @@ _encoder = msgspec.msgpack.Encoder()
 _encode = _encoder.encode
 _SCALARS: frozenset[type] = frozenset({str, int, float, bool, type(None), bytes})
 _KEY_SCALARS: frozenset[type] = frozenset({str, int, float, bool, type(None), bytes})
-_chain, _compress, _repeat, _is = chain.from_iterable, compress, repeat, is_
+_chain, _compress = chain.from_iterable, compress
 
 
 # -- writing: the walk in C ------------------------------------------------------------------
@@ -111,7 +111,7 @@ _NATIVE_BASES: tuple[type, ...] = (
     msgspec.Struct, msgspec.Raw, msgspec.msgpack.Ext,
 )  # fmt: skip
 _hooked: dict[type, bool] = {}
-_MAX_LEVELS = 64  # deeper (or a cycle): the Python walk takes it, and reports a cycle
+_MAX_LEVELS = 64  # deeper (or a cycle): the Python walk takes it (a cycle is a RecursionError)
 _PLAIN_ROUTE, _HOOK_ROUTE, _PYTHON_ROUTE = 0, 1, 2
 _children = gc.get_referents
 """The items of lists and the values of dicts (and their keys, unless all keys are exact
