@@ -327,3 +327,41 @@ async def test_appended_items_read_back_from_the_saver_whoever_wrote_them(anyio_
     assert same((await fresh.aget_state(cfg)).values["log"], expected)
     history = [snap.values.get("log", []) async for snap in fresh.aget_state_history(cfg)]
     assert all(same(h, expected[: len(h)]) for h in history)
+
+
+async def _messages_keep_their_ids(saver: Any) -> None:
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    from actorgraph.graph import MessagesState
+
+    def talk(s: Any) -> dict[str, Any]:
+        return {"messages": [AIMessage(content=f"reply {len(s['messages'])}")]}
+
+    g = StateGraph(MessagesState)
+    g.add_node("talk", talk)
+    g.add_edge(START, "talk")
+    app = g.compile(checkpointer=saver)
+    cfg = {"configurable": {"thread_id": "ids"}}
+    for turn in range(3):
+        out = await app.ainvoke({"messages": [HumanMessage(content=f"hi {turn}")]}, cfg)
+    assert all(m.id for m in out["messages"]) and len(out["messages"]) == 6
+    stored = (await g.compile(checkpointer=saver).aget_state(cfg)).values["messages"]
+    assert [(m.id, m.content) for m in stored] == [(m.id, m.content) for m in out["messages"]]
+
+
+@pytest.mark.anyio
+async def test_messages_given_ids_by_the_reducer_are_stored_with_their_ids(anyio_backend: str) -> None:
+    """add_messages gives a message without an id its id after the node's write was
+    stored: the checkpoint stores the message as the state holds it, id included."""
+    await _messages_keep_their_ids(InMemorySaver())
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])  # aiosqlite runs on asyncio
+async def test_messages_given_ids_by_the_reducer_are_stored_with_their_ids_in_sqlite(
+    anyio_backend: str, tmp_path: pathlib.Path
+) -> None:
+    from actorgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    async with AsyncSqliteSaver.from_conn_string(str(tmp_path / "ids.db")) as saver:
+        await _messages_keep_their_ids(saver)

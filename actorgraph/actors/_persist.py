@@ -295,8 +295,9 @@ class RunPersistence:
             if type(value) is list and type(old) is list and value is not old and len(value) >= len(old):
                 n = len(old)
                 # (the channel knows when it extended that very list; else compare, in C)
-                if getattr(channel, "grown_from", None) is old or all(map(operator.is_, old, value)):
-                    data = self._dumps_list(chan, value, n, serde)
+                grown_from = getattr(channel, "grown_from", None)
+                if grown_from is old or all(map(operator.is_, old, value)):
+                    data = self._dumps_list(chan, value, n, serde, grown_from is not None)
                     root = last.root if last.kind == DELTA and last.root else self.blob_writers[chan]
                     growth = last.growth + len(data)
                     if growth <= last.size:
@@ -304,16 +305,21 @@ class RunPersistence:
                         self.blob_state[chan] = (value, blob)
                         self.blob_roots[chan] = root
                         return blob
-        data = self._dumps_list(chan, value, 0, serde) if type(value) is list else serde.dumps(value)
+        if type(value) is list:
+            data = self._dumps_list(chan, value, 0, serde, getattr(channel, "grown_from", None) is not None)
+        else:
+            data = serde.dumps(value)
         blob = Blob(FULL, data, size=len(data))
         self.blob_state[chan] = (value, blob)
         self.blob_roots.pop(chan, None)
         return blob
 
-    def _dumps_list(self, chan: str, value: list[Any], start: int, serde: Any) -> bytes:
+    def _dumps_list(self, chan: str, value: list[Any], start: int, serde: Any, extended: bool) -> bytes:
         """``serde.dumps(value[start:])``: the bytes of a write of the very same items
-        when there was one (the items a step appended are usually its one write)."""
-        written = self.write_bytes.get(chan)
+        when there was one (the items a step appended are usually its one write), if the
+        channel only ``extended`` its list (a reducer such as add_messages may change the
+        items it is given, e.g. give a message its id, after they were written)."""
+        written = self.write_bytes.get(chan) if extended else None
         if written is not None:
             items, data = written
             if len(items) == len(value) - start and all(map(operator.is_, items, itertools.islice(value, start, None))):
