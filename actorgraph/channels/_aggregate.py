@@ -180,12 +180,22 @@ class BinaryOperatorAggregate(BaseChannel[Value, Value, Value], Generic[Value]):
         return self.value
 
     def from_checkpoint(self, checkpoint: Any) -> BinaryOperatorAggregate[Value]:
-        new = self.__class__(self.typ, self.operator, self.key)
         if isinstance(checkpoint, _DeltaSnapshot):
             # the key was a delta channel when this was stored
             checkpoint = checkpoint.value
-        if checkpoint is not MISSING:
-            new.value = checkpoint
+        cls = self.__class__
+        if checkpoint is MISSING or cls is not BinaryOperatorAggregate:
+            new = cls(self.typ, self.operator, self.key)
+            if checkpoint is not MISSING:
+                new.value = checkpoint
+            return new
+        # (every step copies channels: skip working out the type's empty value)
+        new = object.__new__(cls)
+        new.typ = self.typ
+        new.key = self.key
+        new.operator = self.operator
+        new.grown_from = None
+        new.value = checkpoint
         return new
 
 

@@ -448,9 +448,12 @@ def _msgpack_enc(data: Any) -> bytes:
 
 def dumps_each(serde: Any, values: list[Any]) -> list[bytes] | None:
     """``[serde.dumps(v) for v in values]`` with one look at the types of them all, when
-    ``serde`` is the default serializer and they are plain (or hooked) data; else None
-    (dump them one by one: that also names the one that can't be stored)."""
-    if type(serde) is not JsonPlusSerializer or _route(values) == _PYTHON_ROUTE:
+    ``serde`` is the default serializer (or a saver's codec of it) and they are plain (or
+    hooked) data; else None (dump them one by one: that also names the one that can't be
+    stored)."""
+    if type(serde) is not JsonPlusSerializer and getattr(serde, "dumps", None) is not _msgpack_enc:
+        return None
+    if _route(values) == _PYTHON_ROUTE:
         return None
     try:
         return [_encode_hooked(v) for v in values]
