@@ -437,6 +437,8 @@ def _replace_surrogates(value: Any) -> Any:
 def _msgpack_enc(data: Any) -> bytes:
     """``data`` as MessagePack bytes (LangGraph's extension records for non-plain data)."""
     try:
+        if type(data) in _PLAIN:
+            return _encode(data)
         return _dump(data)
     except UnicodeEncodeError:
         return _dump(_replace_surrogates(data))
@@ -453,8 +455,8 @@ def dumps_each(serde: Any, values: list[Any]) -> list[bytes] | None:
     stored)."""
     if type(serde) is not JsonPlusSerializer and getattr(serde, "dumps", None) is not _msgpack_enc:
         return None
-    if _route(values) == _PYTHON_ROUTE:
-        return None
+    if _CONTAINERS.isdisjoint(map(type, values)) or _route(values) == _PYTHON_ROUTE:
+        return None  # (scalars alone are as cheap one by one)
     try:
         return [_encode_hooked(v) for v in values]
     except Exception:
