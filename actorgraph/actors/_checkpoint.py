@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
+import operator
 import uuid
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from actorgraph._constants import ERROR, ERROR_SOURCE_NODE, INPUT, INTERRUPT, NO_WRITES, NULL_TASK_ID, PULL, RESUME, RETURN, TASKS
 from actorgraph.actors._delta import COUNTERS_KEY, DeltaBook
@@ -23,6 +27,7 @@ from actorgraph.errors import SerializationError
 from actorgraph.persistence._base import LoadedCheckpoint, encode_record
 from actorgraph.persistence._model import DELTA, FULL, Blob, CheckpointRecord, CheckpointRow, WriteRow, encode_metadata
 from actorgraph.persistence._saver_api import get_checkpoint_metadata
+from actorgraph.persistence._serde import dumps_each
 
 if TYPE_CHECKING:
     from actorgraph.actors._program import Program
@@ -77,6 +82,8 @@ class CheckpointBuilder:
         "exit_run",
         "stored_base",
         "base_parent",
+        "exit_values",
+        "write_bytes",
     )
 
     def __init__(
@@ -128,6 +135,11 @@ class CheckpointBuilder:
         # the parent of the checkpoint the run continues: LangGraph reports it as the
         # parent of the checkpoints a run under "exit" streams but doesn't save yet
         self.base_parent: str | None = None
+        # "exit": channel -> its value when it last changed (its blob is _UNENCODED so far)
+        self.exit_values: dict[str, Any] = {}
+        # reducer list channel -> (a list written to it since the last checkpoint, its
+        # bytes): the items a step appends are encoded once, for the write and the blob
+        self.write_bytes: dict[str, tuple[list[Any], bytes]] = {}
 
     # -- restoring -----------------------------------------------------------------------
     def adopt(self, loaded: LoadedCheckpoint, reapplies: bool = True) -> None:
@@ -180,8 +192,15 @@ class CheckpointBuilder:
                 self.blob_state.pop(chan, None)
                 continue
             value = values[chan]
+            if self.exit_mode:
+                # only the run's last checkpoint is stored: a value is encoded then, once,
+                # not at every step that changes it (see encode_exit_row)
+                blobs[chan] = _UNENCODED
+                self.exit_values[chan] = value
+                self.blob_writers[chan] = cid
+                continue
             try:
-                blobs[chan] = self._blob(chan, value, serde, cid)
+                blobs[chan] = self._blob(chan, value, serde, cid, state.channels.get(chan))
             except SerializationError as exc:
                 raise SerializationError(
                     f"Can't save {_what(chan, value, serde)} of thread '{self.thread}': {exc}",
@@ -189,6 +208,7 @@ class CheckpointBuilder:
                 ) from exc
             self.blob_writers[chan] = cid
         self.dirty = set()
+        self.write_bytes = {}
         book = self.delta
         if book is not None:
             self._delta_blobs(book, state, changed, cid, blobs, bump)
@@ -262,7 +282,7 @@ class CheckpointBuilder:
             blobs[chan] = Blob(FULL, data, size=len(data))
             self.blob_writers[chan] = cid
 
-    def _blob(self, chan: str, value: Any, serde: Any, cid: str) -> Blob:
+    def _blob(self, chan: str, value: Any, serde: Any, cid: str, channel: Any = None) -> Blob:
         """A list that only grew (by an append-style reducer) is stored as its new items;
         a full snapshot is taken when those deltas outweigh the last snapshot."""
         prev = self.blob_state.get(chan)
@@ -270,8 +290,10 @@ class CheckpointBuilder:
             old, last = prev
             if type(value) is list and type(old) is list and value is not old and len(value) >= len(old):
                 n = len(old)
-                if all(a is b for a, b in zip(old, value)):
-                    data = serde.dumps(value[n:])
+                # (the channel knows when it extended that very list; else compare, in C)
+                grown_from = getattr(channel, "grown_from", None)
+                if grown_from is old or all(map(operator.is_, old, value)):
+                    data = self._dumps_list(chan, value, n, serde, grown_from is not None)
                     root = last.root if last.kind == DELTA and last.root else self.blob_writers[chan]
                     growth = last.growth + len(data)
                     if growth <= last.size:
@@ -279,11 +301,48 @@ class CheckpointBuilder:
                         self.blob_state[chan] = (value, blob)
                         self.blob_roots[chan] = root
                         return blob
-        data = serde.dumps(value)
+        if type(value) is list:
+            data = self._dumps_list(chan, value, 0, serde, getattr(channel, "grown_from", None) is not None)
+        else:
+            data = serde.dumps(value)
         blob = Blob(FULL, data, size=len(data))
         self.blob_state[chan] = (value, blob)
         self.blob_roots.pop(chan, None)
         return blob
+
+    def _dumps_list(self, chan: str, value: list[Any], start: int, serde: Any, extended: bool) -> bytes:
+        """``serde.dumps(value[start:])``: the bytes of a write of the very same items
+        when there was one (the items a step appended are usually its one write), if the
+        channel only ``extended`` its list (a reducer such as add_messages may change the
+        items it is given, e.g. give a message its id, after they were written)."""
+        written = self.write_bytes.get(chan) if extended else None
+        if written is not None:
+            items, data = written
+            if len(items) == len(value) - start and all(map(operator.is_, items, itertools.islice(value, start, None))):
+                return data
+        return serde.dumps(value[start:] if start else value)
+
+    def encode_exit_row(self, row: CheckpointRow) -> CheckpointRow:
+        """``row`` with the values of its _UNENCODED blobs encoded (a carried blob's
+        channel didn't change after it was written: its value then is its value now)."""
+        if not any(b is _UNENCODED for b in row.blobs.values()):
+            return row
+        serde = self.serde
+        blobs = dict(row.blobs)
+        for chan, blob in row.blobs.items():
+            if blob is not _UNENCODED:
+                continue
+            value = self.exit_values[chan]
+            try:
+                data = serde.dumps(value)
+            except SerializationError as exc:
+                raise SerializationError(
+                    f"Can't save {_what(chan, value, serde)} of thread '{self.thread}': {exc}",
+                    key=chan, value=exc.value, thread_id=self.thread,
+                ) from exc
+            blobs[chan] = Blob(FULL, data, size=len(data))
+        self.exit_values = {}
+        return msgspec.structs.replace(row, blobs=blobs)
 
     def task_rows(
         self, result: TaskResult, base: str | None = None, handled: bool = False
@@ -354,7 +413,8 @@ class CheckpointBuilder:
         path = "" if spec.id == NULL_TASK_ID else task_path_str(spec.path)  # no task: first
         rows = []
         regular = 0
-        for chan, value in writes:
+        encoded = dumps_each(serde, [v for _, v in writes]) if len(writes) > 1 else None
+        for n, (chan, value) in enumerate(writes):
             special = _WRITE_SLOTS.get(chan)
             if special is None:
                 i = regular
@@ -364,7 +424,7 @@ class CheckpointBuilder:
                 # its writes next to its earlier interrupt or error instead of replacing it
                 i = special
             try:
-                data = serde.dumps(value)
+                data = serde.dumps(value) if encoded is None else encoded[n]
             except SerializationError as exc:
                 what = (
                     f"the result of task '{spec.name}'"
@@ -374,8 +434,14 @@ class CheckpointBuilder:
                 raise SerializationError(
                     f"Can't save {what}: {exc}", key=chan, value=exc.value, thread_id=self.thread, node=spec.name
                 ) from exc
+            if type(value) is list and chan in self.delta_channels:
+                self.write_bytes[chan] = (value, data)
             rows.append((self.thread, self.ns, cid, WriteRow(spec.id, i, chan, data, path)))
         return rows
+
+
+_UNENCODED = Blob(FULL, b"")
+"""The blob of a value an "exit" run encodes when it stores its last checkpoint."""
 
 
 @functools.lru_cache(maxsize=4096)

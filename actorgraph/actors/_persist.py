@@ -263,6 +263,7 @@ class RunPersistence:
         if self.durability == "exit":
             self.exit_row = None
             self.exit_writes = []
+            self.builder.exit_values = {}
 
     async def _writer_idle(self) -> None:
         """Wait while the writer stores a batch."""
@@ -274,6 +275,8 @@ class RunPersistence:
     async def flush(self) -> None:
         """Wait until everything queued is stored (runs the I/O here if nobody is)."""
         if self.durability == "exit":
+            if self.exit_row is not None:
+                self.exit_row = self.builder.encode_exit_row(self.exit_row)
             rows = [self.exit_row] if self.exit_row is not None else []
             writes, self.exit_writes = self.exit_writes, []
             if self.exit_row is not None and self.builder.exit_run is not None:

@@ -63,7 +63,7 @@ class BinaryOperatorAggregate(BaseChannel[Value, Value, Value], Generic[Value]):
     value instead of reducing into it (once per step).
     """
 
-    __slots__ = ("value", "operator")
+    __slots__ = ("value", "operator", "grown_from")
     clears_each_step = False
     waits_for_finish = False
     consumable = False
@@ -71,6 +71,9 @@ class BinaryOperatorAggregate(BaseChannel[Value, Value, Value], Generic[Value]):
     def __init__(self, typ: Any, operator: Callable[[Value, Value], Value], key: str = "") -> None:
         super().__init__(typ, key)
         self.operator = operator
+        # the list the value was last extended from (its items start the value, the same
+        # objects): lets a saver store only the new items without comparing them all
+        self.grown_from: list[Any] | None = None
         concrete = _concrete(typ)
         try:
             self.value: Any = concrete()
@@ -101,6 +104,7 @@ class BinaryOperatorAggregate(BaseChannel[Value, Value, Value], Generic[Value]):
     def update(self, values: Sequence[Value]) -> bool:
         if not values:
             return False
+        self.grown_from = None
         start = 0
         value = self.value
         if value is MISSING:
@@ -156,6 +160,7 @@ class BinaryOperatorAggregate(BaseChannel[Value, Value, Value], Generic[Value]):
                 _fill(exc, key=self.key)
                 raise
         self.value = out
+        self.grown_from = value
         return True
 
     def _after_overwrite(self, values: Sequence[Value], start: int) -> None:
@@ -178,12 +183,22 @@ class BinaryOperatorAggregate(BaseChannel[Value, Value, Value], Generic[Value]):
         return self.value
 
     def from_checkpoint(self, checkpoint: Any) -> BinaryOperatorAggregate[Value]:
-        new = self.__class__(self.typ, self.operator, self.key)
         if isinstance(checkpoint, _DeltaSnapshot):
             # the key was a delta channel when this was stored
             checkpoint = checkpoint.value
-        if checkpoint is not MISSING:
-            new.value = checkpoint
+        cls = self.__class__
+        if checkpoint is MISSING or cls is not BinaryOperatorAggregate:
+            new = cls(self.typ, self.operator, self.key)
+            if checkpoint is not MISSING:
+                new.value = checkpoint
+            return new
+        # (every step copies channels: skip working out the type's empty value)
+        new = object.__new__(cls)
+        new.typ = self.typ
+        new.key = self.key
+        new.operator = self.operator
+        new.grown_from = None
+        new.value = checkpoint
         return new
 
 

@@ -1,6 +1,7 @@
 """``JsonPlusSerializer``: how values are stored, in LangGraph's MessagePack format.
 
-Plain data (None, bool, int, float, str, bytes, list, dict) is MessagePack; everything
+Plain data (None, bool, int, float, str, bytes, list, dict) is MessagePack, encoded by
+msgspec in C without a Python call per item (``_route`` decides when that is safe); everything
 else is an extension record naming its class by (module, name) with the arguments that
 rebuild it, exactly as LangGraph writes it (ext codes 0-7: constructor with one
 argument, positional or keyword arguments, a named method, pydantic v1/v2 models, numpy
@@ -20,6 +21,7 @@ import dataclasses
 import datetime as dt
 import decimal
 import enum
+import gc
 import ipaddress
 import json
 import pathlib
@@ -28,6 +30,7 @@ import sys
 import uuid
 import zoneinfo
 from collections.abc import Callable, Iterable
+from itertools import chain, compress
 from typing import Any, Literal
 
 import msgspec
@@ -66,6 +69,7 @@ __all__ = (
     "_warned_unreconstructable_types",
     "_warned_unregistered_types",
     "create_msgpack_ext_hook",
+    "dumps_each",
     "register_schema_types",
     "register_type",
 )
@@ -86,15 +90,99 @@ _encoder = msgspec.msgpack.Encoder()
 _encode = _encoder.encode
 _SCALARS: frozenset[type] = frozenset({str, int, float, bool, type(None), bytes})
 _KEY_SCALARS: frozenset[type] = frozenset({str, int, float, bool, type(None), bytes})
+_chain, _compress = chain.from_iterable, compress
+
+
+# -- writing: the walk in C ------------------------------------------------------------------
+# msgspec's encoder walks lists, dicts and scalars natively and calls ``enc_hook`` for a type
+# it doesn't know; ``pack`` (below) is that hook. It also knows types we store differently
+# (tuples, sets, dataclasses, enums, datetimes, ...: it would write a tuple or a dataclass
+# as a plain array or map), so before handing it a value, ``_route`` looks at the types
+# inside, one nesting level at a time, with C-level iteration (no Python call per item).
+# Only a value holding such a type somewhere is walked in Python, by ``pack``, as before.
+_PLAIN: frozenset[type] = _SCALARS | {bytearray}
+"""Leaves msgspec writes exactly as ``pack`` does (a bytearray as bytes; it is never a key)."""
+_CONTAINERS: frozenset[type] = frozenset({list, dict})
+_is_container = _CONTAINERS.__contains__
+_PLAIN_OR_CONTAINER = _PLAIN | _CONTAINERS
+_NATIVE_BASES: tuple[type, ...] = (
+    int, float, str, bytes, bytearray, memoryview, list, tuple, dict, set, frozenset,
+    dt.datetime, dt.date, dt.time, dt.timedelta, uuid.UUID, decimal.Decimal, enum.Enum,
+    msgspec.Struct, msgspec.Raw, msgspec.msgpack.Ext,
+)  # fmt: skip
+_hooked: dict[type, bool] = {}
+_MAX_LEVELS = 64  # deeper (or a cycle): the Python walk takes it (a cycle is a RecursionError)
+_PLAIN_ROUTE, _HOOK_ROUTE, _PYTHON_ROUTE = 0, 1, 2
+_children = gc.get_referents
+"""The items of lists and the values of dicts (and their keys, unless all keys are exact
+str: CPython's dicts don't visit those), in one C call: what a level of the walk looks at."""
+
+
+def _is_hooked(t: type) -> bool:
+    """msgspec calls ``enc_hook`` for instances of ``t`` (it has no encoding of its own)."""
+    hooked = _hooked.get(t)
+    if hooked is None:
+        hooked = not (
+            issubclass(t, _NATIVE_BASES) or hasattr(t, "__dataclass_fields__") or hasattr(t, "__attrs_attrs__")
+        )
+        if len(_hooked) < 10_000:
+            _hooked[t] = hooked
+    return hooked
+
+
+def _route(value: Any) -> int:
+    """How ``value`` is encoded: natively (plain data only), natively with ``pack`` as the
+    hook for the types msgspec doesn't know, or walked by ``pack`` in Python first."""
+    t = type(value)
+    if t is not list and t is not dict:
+        if t in _PLAIN:
+            return _PLAIN_ROUTE
+        return _HOOK_ROUTE if _is_hooked(t) else _PYTHON_ROUTE
+    route = _PLAIN_ROUTE
+    level: Any = (value,)
+    kids = _children(value)
+    for _ in range(_MAX_LEVELS):
+        kinds = set(map(type, kids))
+        if _PLAIN.issuperset(kinds):
+            return route
+        if not _PLAIN_OR_CONTAINER.issuperset(kinds):
+            for k in kinds - _PLAIN_OR_CONTAINER:
+                if not _is_hooked(k):
+                    return _PYTHON_ROUTE
+            # such a key would be stored as its record; pack refuses it
+            if not _KEY_SCALARS.issuperset(map(type, _chain(filter(_is_dict, level)))):
+                return _PYTHON_ROUTE
+            route = _HOOK_ROUTE
+            if list not in kinds and dict not in kinds:
+                return route
+            # (not into the hooked objects: msgspec hands them to pack)
+            kids = list(_compress(kids, map(_is_container, map(type, kids))))
+        level = kids
+        # the scalars hold no references: the lists' and dicts' children are the next level
+        kids = _children(*kids)
+    return _PYTHON_ROUTE
+
+
+def _is_dict(obj: Any) -> bool:
+    return type(obj) is dict
+
+
+def _dump(value: Any) -> bytes:
+    """``value`` as MessagePack bytes, walked in C wherever its types allow."""
+    if _route(value) == _PYTHON_ROUTE:
+        return _encode_hooked(pack(value))
+    return _encode_hooked(value)
 
 
 def _ext(code: int, payload: Any) -> msgspec.msgpack.Ext:
-    return _Ext(code, _encode(payload))
+    """An extension record of ``payload`` (not yet packed: it is routed like a value)."""
+    return _Ext(code, _dump(payload))
 
 
-# -- writing -------------------------------------------------------------------------------
+# -- writing: the Python walk, and the records of the types msgspec doesn't write our way ----
 def pack(value: Any) -> Any:
-    """``value`` as MessagePack-native data and extension records."""
+    """``value`` as data msgspec encodes natively: extension records for non-plain types
+    (containers of plain data are returned as they are, for msgspec to walk)."""
     t = type(value)
     if t in _SCALARS:
         return value
@@ -104,12 +192,20 @@ def pack(value: Any) -> Any:
     return packer(value)
 
 
+_encode_hooked = msgspec.msgpack.Encoder(enc_hook=pack).encode
+
+
+def _plain_ext(code: int, payload: Any) -> msgspec.msgpack.Ext:
+    """An extension record of a payload that is plain data already."""
+    return _Ext(code, _encode(payload))
+
+
 def _pack_list(value: list[Any]) -> list[Any]:
     return [x if type(x) in _SCALARS else pack(x) for x in value]
 
 
 def _pack_tuple(value: tuple[Any, ...]) -> msgspec.msgpack.Ext:
-    return _ext(EXT_TUPLE, [x if type(x) in _SCALARS else pack(x) for x in value])
+    return _ext(EXT_TUPLE, list(value))
 
 
 def _pack_dict(value: dict[Any, Any]) -> dict[Any, Any]:
@@ -146,7 +242,7 @@ def _named(obj: Any) -> tuple[str, str]:
 def _pack_single(value: Callable[[Any], Any]) -> Callable[[Any], Any]:
     def packer(obj: Any) -> Any:
         module, name = _named(obj)
-        return _args(module, name, EXT_CONSTRUCTOR_SINGLE_ARG, pack(value(obj)))
+        return _args(module, name, EXT_CONSTRUCTOR_SINGLE_ARG, value(obj))
 
     return packer
 
@@ -154,7 +250,7 @@ def _pack_single(value: Callable[[Any], Any]) -> Callable[[Any], Any]:
 def _pack_positional(args: Callable[[Any], Iterable[Any]]) -> Callable[[Any], Any]:
     def packer(obj: Any) -> Any:
         module, name = _named(obj)
-        return _args(module, name, EXT_CONSTRUCTOR_POS_ARGS, [pack(a) for a in args(obj)])
+        return _args(module, name, EXT_CONSTRUCTOR_POS_ARGS, list(args(obj)))
 
     return packer
 
@@ -162,13 +258,13 @@ def _pack_positional(args: Callable[[Any], Iterable[Any]]) -> Callable[[Any], An
 def _pack_keywords(fields: Callable[[Any], dict[str, Any]]) -> Callable[[Any], Any]:
     def packer(obj: Any) -> Any:
         module, name = _named(obj)
-        return _args(module, name, EXT_CONSTRUCTOR_KW_ARGS, _pack_dict(fields(obj)))
+        return _args(module, name, EXT_CONSTRUCTOR_KW_ARGS, fields(obj))
 
     return packer
 
 
 def _pack_datetime(obj: dt.datetime) -> Any:
-    return _ext(EXT_METHOD_SINGLE_ARG, [type(obj).__module__, type(obj).__name__, obj.isoformat(), "fromisoformat"])
+    return _plain_ext(EXT_METHOD_SINGLE_ARG, [type(obj).__module__, type(obj).__name__, obj.isoformat(), "fromisoformat"])
 
 
 def _time_fields(obj: dt.time) -> dict[str, Any]:
@@ -187,24 +283,24 @@ def _pack_pattern(obj: re.Pattern[Any]) -> Any:
 
 
 def _pack_delta(obj: _DeltaSnapshot) -> Any:
-    return _ext(EXT_DELTA_SNAPSHOT, pack(obj.value))
+    return _ext(EXT_DELTA_SNAPSHOT, obj.value)
 
 
 def _pack_pydantic_v2(obj: Any) -> Any:
     module, name = _named(obj)
-    return _ext(EXT_PYDANTIC_V2, [module, name, pack(obj.model_dump()), "model_validate_json"])
+    return _ext(EXT_PYDANTIC_V2, [module, name, obj.model_dump(), "model_validate_json"])
 
 
 def _pack_pydantic_v1(obj: Any) -> Any:
     module, name = _named(obj)
-    return _ext(EXT_PYDANTIC_V1, [module, name, pack(obj.dict())])
+    return _ext(EXT_PYDANTIC_V1, [module, name, obj.dict()])
 
 
 def _pack_send(obj: Any) -> Any:
-    args = [obj.node, pack(obj.arg)]
+    args = [obj.node, obj.arg]
     timeout = getattr(obj, "timeout", None)
     if timeout is not None:
-        args.append(pack(timeout))
+        args.append(timeout)
     module, name = _named(obj)
     return _args(module, name, EXT_CONSTRUCTOR_POS_ARGS, args)
 
@@ -216,7 +312,7 @@ def _dataclass_fields(obj: Any) -> dict[str, Any]:
 
 def _pack_numpy(obj: Any) -> Any:
     order = "F" if obj.flags.f_contiguous and not obj.flags.c_contiguous else "C"
-    return _ext(EXT_NUMPY_ARRAY, [obj.dtype.str, list(obj.shape), order, obj.tobytes(order=order)])
+    return _plain_ext(EXT_NUMPY_ARRAY, [obj.dtype.str, list(obj.shape), order, obj.tobytes(order=order)])
 
 
 def _pack_exception(obj: BaseException) -> str:
@@ -343,13 +439,30 @@ def _replace_surrogates(value: Any) -> Any:
 def _msgpack_enc(data: Any) -> bytes:
     """``data`` as MessagePack bytes (LangGraph's extension records for non-plain data)."""
     try:
-        return _encode(pack(data))
+        if type(data) in _PLAIN:
+            return _encode(data)
+        return _dump(data)
     except UnicodeEncodeError:
-        return _encode(pack(_replace_surrogates(data)))
+        return _dump(_replace_surrogates(data))
     except SerializationError:
         raise
     except (OverflowError, TypeError, ValueError) as exc:
         raise SerializationError(f"Can't store {_short(data)}: {exc}", value=data) from exc
+
+
+def dumps_each(serde: Any, values: list[Any]) -> list[bytes] | None:
+    """``[serde.dumps(v) for v in values]`` with one look at the types of them all, when
+    ``serde`` is the default serializer (or a saver's codec of it) and they are plain (or
+    hooked) data; else None (dump them one by one: that also names the one that can't be
+    stored)."""
+    if type(serde) is not JsonPlusSerializer and getattr(serde, "dumps", None) is not _msgpack_enc:
+        return None
+    if _CONTAINERS.isdisjoint(map(type, values)) or _route(values) == _PYTHON_ROUTE:
+        return None  # (scalars alone are as cheap one by one)
+    try:
+        return [_encode_hooked(v) for v in values]
+    except Exception:
+        return None
 
 
 def _short(value: Any) -> str:
