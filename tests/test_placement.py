@@ -30,6 +30,7 @@ NEVER_BLOCKS = _node(blocking=False)
 BOOKKEEPING = _node(blocking=False, run_now=True)
 ENTRYPOINT = _node(inline_ok=False)
 RETRIED = _node(retry_policy=[RetryPolicy()])
+SUBGRAPH = _node(is_async=True, is_subgraph=True)
 
 
 @pytest.mark.parametrize(
@@ -51,6 +52,13 @@ RETRIED = _node(retry_policy=[RetryPolicy()])
         (ASYNC, {"sync_call": True, "alone": True}, LOOP),
         (ASYNC, {"sync_call": False, "alone": False}, LOOP),
         (NEVER_BLOCKS, {"sync_call": True, "alone": False}, LOOP),
+        # a subgraph of a sync fan-out: its whole run in a worker thread, on that thread's
+        # own loop - unless something of it must stay on the run's loop
+        (SUBGRAPH, {"sync_call": True, "alone": False, "isolated": True}, WORKER),
+        (SUBGRAPH, {"sync_call": True, "alone": False, "isolated": False}, LOOP),
+        (SUBGRAPH, {"sync_call": True, "alone": True, "isolated": True}, LOOP),
+        (SUBGRAPH, {"sync_call": False, "alone": False, "isolated": True}, LOOP),
+        (SUBGRAPH, {"sync_call": True, "alone": False, "isolated": True, "plain": False}, LOOP),
         # bookkeeping (``__start__``): in the turn unless something async wraps it
         (BOOKKEEPING, {"sync_call": False, "alone": False}, NOW),
         (BOOKKEEPING, {"sync_call": False, "alone": False, "plain": False}, LOOP),
@@ -97,3 +105,30 @@ def test_which_thread_runs_a_sync_node(how: str) -> None:
         assert asyncio.run(main()) == {"log": ["lone"] + ["fan"] * 8}
         assert loop_thread[0] not in seen["lone"]
     assert loop_thread[0] not in seen["fan"]
+
+
+def test_a_subgraph_of_a_sync_fan_out_runs_on_a_worker_thread_with_its_nodes() -> None:
+    """As in LangGraph: each subgraph run of a fan-out runs in a worker thread, and its
+    lone sync nodes run on that thread, never on the loop's."""
+    seen: dict[int, set[int]] = {}
+
+    class Sub(TypedDict):
+        i: int
+        log: Annotated[list, operator.add]
+
+    def inner(name: str) -> Any:
+        def node(s: Sub) -> dict[str, Any]:
+            seen.setdefault(s["i"], set()).add(threading.get_ident())
+            return {"log": [f"{name}{s['i']}"]}
+
+        return node
+
+    sub = StateGraph(Sub).add_node("a", inner("a")).add_node("b", inner("b"))
+    sub.add_edge(START, "a").add_edge("a", "b")
+    g = StateGraph(S).add_node("sub", sub.compile())
+    g.add_conditional_edges(START, lambda s: [Send("sub", {"i": i, "log": []}) for i in range(6)], ["sub"])
+    out = g.compile().invoke({"log": []})
+    assert sorted(out["log"]) == sorted(f"{n}{i}" for i in range(6) for n in "ab")
+    caller = threading.get_ident()
+    for i, threads in seen.items():
+        assert len(threads) == 1 and caller not in threads, (i, threads)

@@ -615,7 +615,8 @@ class BarrierActor:
         caught_up = persistence is None or persistence.caught_up()
         live = run.live_stream
         plain = run.messages is None and not live and not self.program.retry_policy
-        key = (node, run.sync_call, alone, plain, timeout, live, caught_up)
+        isolated = run.trace is None and not run.sink.subgraphs
+        key = (node, run.sync_call, alone, plain, timeout, live, caught_up, isolated)
         placements = self.program.placements
         where = placements.get(key)
         if where is None:
@@ -628,6 +629,7 @@ class BarrierActor:
                 timeout=timeout,
                 live_stream=live,
                 saver_caught_up=caught_up,
+                isolated=isolated,
             )
         return where
 

@@ -25,6 +25,7 @@ from actorgraph._types import Command
 from actorgraph.actors._context import CURRENT, TaskContext
 from actorgraph.actors._dispatcher import Job
 from actorgraph.actors._events import task_retry
+from actorgraph.actors._sync import thread_loop
 from actorgraph.actors._spawn import cancel_scope_class, cancellation_requested, run_in_thread
 from actorgraph.actors._messages import Activate, CommandMsg, RunCall, SendMsg, TaskResult, TaskSpec, TaskStart
 from actorgraph.actors._placement import NOW, WORKER, Placement
@@ -104,6 +105,15 @@ class NodeActor:
         if run.messages is not None:
             run.messages.setup(tctx, ctx)
         if placement is WORKER:
+            if self.node.is_subgraph:
+                # a subgraph of a fan-out: its whole run goes to a worker thread, on that
+                # thread's own loop, where its lone sync tasks run on the thread (as in
+                # LangGraph), rather than each hopping to a thread from this loop
+                if run.loop_token is None:
+                    run.loop_token = anyio.lowlevel.current_token()
+                tctx.alone = True
+                run.dispatcher.to_thread(self._on_own_loop, (tctx, ctx), self._delivered)
+                return
             if self.plain and run.sync_call and spec.timeout is None and run.dispatcher.unbounded:
                 # straight to a worker thread: no job waits for it
                 if run.loop_token is None:
@@ -128,6 +138,38 @@ class NodeActor:
         if self.run.stopping:
             return None
         return ctx.run(self._run_plain, tctx, ctx)
+
+    def _on_own_loop(self, job: tuple[TaskContext, contextvars.Context]) -> Any:
+        """A subgraph node's task, in a worker thread: run it to the end on the thread's
+        own event loop; its ``TaskResult`` (``None`` if the run stopped before it began)."""
+        tctx, ctx = job
+        if self.run.stopping:
+            return None
+        return ctx.run(thread_loop().run, self._subgraph_task(tctx))
+
+    async def _subgraph_task(self, tctx: TaskContext) -> TaskResult:
+        node = self.node
+        self.started += 1
+        error: BaseException | None = None
+        interrupts: tuple[Any, ...] = ()
+        parent_command: CommandMsg | None = None
+        paused = False
+        try:
+            try:
+                result = await node.call(self._input(tctx), tctx)
+            except ParentCommand as pc:
+                result = _as_own_command(pc.command)
+            pending = node.finish(tctx, result)
+            if pending is not None:
+                await pending
+        except GraphInterrupt as gi:
+            interrupts = tuple(gi.interrupts)
+            paused = True
+        except ParentCommand as pc:
+            parent_command = CommandMsg(command=pc.command)
+        except (Exception, GraphDrained) as exc:
+            error = exc
+        return self._outcome(tctx, error, interrupts, paused, parent_command, False)
 
     def _delivered(self, outcome: Any) -> None:
         """On the loop thread: report a ``_run_plain`` task's result."""

@@ -48,6 +48,7 @@ def decide(
     timeout: bool = False,
     live_stream: bool = False,
     saver_caught_up: bool = True,
+    isolated: bool = False,
 ) -> Placement:
     """Where one task of ``node`` runs.
 
@@ -58,10 +59,28 @@ def decide(
     ``timeout``: the task runs under a timeout (sync code under one can only be abandoned,
     in a thread); ``live_stream``: the caller consumes stream chunks while nodes run;
     ``saver_caught_up``: every checkpoint row made so far is in the saver's hands (a
-    thread of its own does the I/O), so blocking the loop can't hold up a save.
+    thread of its own does the I/O), so blocking the loop can't hold up a save;
+    ``isolated``: nothing of the run must stay on its loop (no tracing, no stream of
+    subgraph events).
+
+    A subgraph node of a sync call that isn't alone runs in a worker thread, its whole
+    run on that thread's own loop, where its lone sync tasks then run (as LangGraph runs
+    a subgraph in a thread): otherwise each of them would hop to a thread on its own.
     """
     if node.run_now:
         return NOW if plain else LOOP
+    if (
+        node.is_subgraph
+        and sync_call
+        and not alone
+        and plain
+        and isolated
+        and not timeout
+        and not node.retry_policy
+        and node.cache_policy is None
+        and node.timeout is None
+    ):
+        return WORKER
     if node.is_async or not node.blocking:
         return LOOP
     if sync_call and alone and node.inline_ok and not timeout and not live_stream and saver_caught_up:

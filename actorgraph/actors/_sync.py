@@ -28,7 +28,7 @@ from actorgraph.actors._spawn import current_backend
 
 T = TypeVar("T")
 
-__all__ = ("run_sync", "iterate_sync")
+__all__ = ("iterate_sync", "run_sync", "thread_loop")
 
 
 class _ThreadLoop:
@@ -85,6 +85,11 @@ class _ThreadLoop:
 
 
 _local = threading.local()
+
+
+def thread_loop() -> _ThreadLoop:
+    """This thread's own event loop, reused by its sync calls."""
+    return _runner()
 
 
 def _runner() -> _ThreadLoop:
