@@ -24,7 +24,7 @@ from actorgraph._constants import PUSH
 from actorgraph.actors._context import CURRENT, TaskContext, TaskTrace, current_task
 from actorgraph.actors._ids import path_str, task_id
 from actorgraph.actors._dispatcher import Job
-from actorgraph.actors._messages import RunCall, TaskResult, TaskSpec, TaskStart
+from actorgraph.actors._messages import RunCall, TaskDone, TaskResult, TaskSpec, TaskStart
 from actorgraph.actors._node import post
 from actorgraph.actors._spawn import current_backend
 
@@ -100,7 +100,7 @@ class CallFuture(Generic[T]):
         if run.dispatcher.take(job):
             # never started: it reports to the step as cancelled, its caller gets the error
             self.mark_cancelled()
-            run.post_result(TaskResult(task=tctx.spec, writes=[], sends=[], call=True, cancelled=True))
+            run.barrier.post(TaskDone(step=tctx.spec.step, results=[TaskResult(task=tctx.spec, writes=[], sends=[], call=True, cancelled=True)]))
             return True
         scope = tctx.call_scope
         if scope is None:

@@ -267,20 +267,25 @@ class CheckpointBuilder:
             # as they were; what the branch it starts must snapshot is settled after it
             book.forced.clear()
         due = book.advance(state, changed, snapshot=bump and not self.exit_mode, bump=bump)
-        serde = self.serde
         # (one changed since its last snapshot has no value stored already: the loop over
         # the changed channels dropped it; an unchanged one still reads its snapshot)
         for chan in due:
             value = state.channels[chan].get()
-            try:
-                data = serde.dumps(_DeltaSnapshot(value))
-            except SerializationError as exc:
-                raise SerializationError(
-                    f"Can't save {_what(chan, value, serde)} of thread '{self.thread}': {exc}",
-                    key=chan, value=exc.value, thread_id=self.thread,
-                ) from exc
+            data = self._dumps(chan, value, _DeltaSnapshot(value))
             blobs[chan] = Blob(FULL, data, size=len(data))
             self.blob_writers[chan] = cid
+
+    def _dumps(self, chan: str, value: Any, stored: Any) -> bytes:
+        """``stored`` (``value``, or a wrapper of it) encoded; a value that can't be is a
+        ``SerializationError`` naming the channel (or the input's key) and the thread."""
+        serde = self.serde
+        try:
+            return serde.dumps(stored)  # type: ignore[no-any-return]
+        except SerializationError as exc:
+            raise SerializationError(
+                f"Can't save {_what(chan, value, serde)} of thread '{self.thread}': {exc}",
+                key=chan, value=exc.value, thread_id=self.thread,
+            ) from exc
 
     def _blob(self, chan: str, value: Any, serde: Any, cid: str, channel: Any = None) -> Blob:
         """A list that only grew (by an append-style reducer) is stored as its new items;
@@ -327,19 +332,12 @@ class CheckpointBuilder:
         channel didn't change after it was written: its value then is its value now)."""
         if not any(b is _UNENCODED for b in row.blobs.values()):
             return row
-        serde = self.serde
         blobs = dict(row.blobs)
         for chan, blob in row.blobs.items():
             if blob is not _UNENCODED:
                 continue
             value = self.exit_values[chan]
-            try:
-                data = serde.dumps(value)
-            except SerializationError as exc:
-                raise SerializationError(
-                    f"Can't save {_what(chan, value, serde)} of thread '{self.thread}': {exc}",
-                    key=chan, value=exc.value, thread_id=self.thread,
-                ) from exc
+            data = self._dumps(chan, value, value)
             blobs[chan] = Blob(FULL, data, size=len(data))
         self.exit_values = {}
         return msgspec.structs.replace(row, blobs=blobs)

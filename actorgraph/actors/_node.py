@@ -27,7 +27,7 @@ from actorgraph.actors._dispatcher import Job
 from actorgraph.actors._events import task_retry
 from actorgraph.actors._sync import thread_loop
 from actorgraph.actors._spawn import cancel_scope_class, cancellation_requested, run_in_thread
-from actorgraph.actors._messages import Activate, CommandMsg, RunCall, SendMsg, TaskResult, TaskSpec, TaskStart
+from actorgraph.actors._messages import Activate, CommandMsg, RunCall, SendMsg, TaskDone, TaskResult, TaskSpec, TaskStart
 from actorgraph.actors._placement import NOW, WORKER, Placement
 from actorgraph.actors._policies import (
     CACHE_NS,
@@ -150,10 +150,6 @@ class NodeActor:
     async def _subgraph_task(self, tctx: TaskContext) -> TaskResult:
         node = self.node
         self.started += 1
-        error: BaseException | None = None
-        interrupts: tuple[Any, ...] = ()
-        parent_command: CommandMsg | None = None
-        paused = False
         try:
             try:
                 result = await node.call(self._input(tctx), tctx)
@@ -162,14 +158,9 @@ class NodeActor:
             pending = node.finish(tctx, result)
             if pending is not None:
                 await pending
-        except GraphInterrupt as gi:
-            interrupts = tuple(gi.interrupts)
-            paused = True
-        except ParentCommand as pc:
-            parent_command = CommandMsg(command=pc.command)
-        except (Exception, GraphDrained) as exc:
-            error = exc
-        return self._outcome(tctx, error, interrupts, paused, parent_command, False)
+        except TASK_ENDINGS as exc:
+            return self._ended(tctx, exc)
+        return self._ended(tctx)
 
     def _delivered(self, outcome: Any) -> None:
         """On the loop thread: report a ``_run_plain`` task's result."""
@@ -179,7 +170,11 @@ class NodeActor:
             self.started -= 1  # the job counts it
             self.run.dispatcher.submit_job(outcome)
             return
-        self.run.post_result(outcome)
+        self._report(outcome)
+
+    def _report(self, result: TaskResult) -> None:
+        """Send a finished task's result to the barrier, in a ``TaskDone``."""
+        self.run.barrier.post(TaskDone(step=result.task.step, results=[result]))
 
     def _run_plain(self, tctx: TaskContext, ctx: contextvars.Context) -> Any:
         """Run a task of a plain node right here (the barrier's turn, or a worker thread):
@@ -187,10 +182,6 @@ class NodeActor:
         returned."""
         node = self.node
         self.started += 1
-        error: BaseException | None = None
-        interrupts: tuple[Any, ...] = ()
-        parent_command: CommandMsg | None = None
-        paused = False
         try:
             try:
                 result = node.call(self._input(tctx), tctx)
@@ -200,15 +191,9 @@ class NodeActor:
             if type(result) is not dict and result is not None and inspect.isawaitable(result):
                 return Job(self._run_task, TaskStart(tctx, inline=True, first=result), ctx, True)
             node.finish(tctx, result)
-        except GraphInterrupt as gi:
-            interrupts = tuple(gi.interrupts)
-            paused = True
-        except ParentCommand as pc:
-            parent_command = CommandMsg(command=pc.command)
-        except (Exception, GraphDrained) as exc:
-            # GraphDrained: a subgraph run inside this node was drained; so is this run
-            error = exc
-        return self._outcome(tctx, error, interrupts, paused, parent_command, False)
+        except TASK_ENDINGS as exc:
+            return self._ended(tctx, exc)
+        return self._ended(tctx)
 
     async def _run_task(self, start: TaskStart) -> None:
         """A task as a dispatcher job."""
@@ -220,11 +205,7 @@ class NodeActor:
             return
         spec = tctx.spec
         self.started += 1
-        error: BaseException | None = None
-        interrupts: tuple[Any, ...] = ()
-        parent_command: CommandMsg | None = None
         cached = False
-        paused = False
         try:
             inp = self._input(tctx)
             cache = run.program.cache
@@ -239,15 +220,10 @@ class NodeActor:
                 tctx.call_scope = None
                 if scope.cancelled_caught:
                     tctx.future.mark_cancelled()
-                    run.post_result(TaskResult(task=spec, writes=[], sends=[], call=True, cancelled=True))
+                    self._report(TaskResult(task=spec, writes=[], sends=[], call=True, cancelled=True))
                     return
             else:
                 await self._attempts(tctx, inp, inline, first)
-        except GraphInterrupt as gi:
-            interrupts = tuple(gi.interrupts)
-            paused = True
-        except ParentCommand as pc:
-            parent_command = CommandMsg(command=pc.command)
         except anyio.get_cancelled_exc_class():
             future = tctx.future
             if future is not None and not future.done():
@@ -257,16 +233,29 @@ class NodeActor:
                 # the node's own code raised a cancellation: a failure of this node
                 self.failed += 1
                 err = NodeCancelledError(self.node.name)
-                run.post_result(TaskResult(task=spec, writes=[], sends=[], error=err, call=future is not None))
+                self._report(TaskResult(task=spec, writes=[], sends=[], error=err, call=future is not None))
                 if not cancellation_requested():
                     # nobody cancelled this task: the exception is the node's, not ours to
                     # pass on (it would tear the run down as if the caller cancelled it)
                     return
             raise
-        except (Exception, GraphDrained) as exc:
-            # GraphDrained: a subgraph run inside this node was drained; so is this run
-            error = exc
-        run.post_result(self._outcome(tctx, error, interrupts, paused, parent_command, cached))
+        except TASK_ENDINGS as exc:
+            self._report(self._ended(tctx, exc, cached))
+            return
+        self._report(self._ended(tctx, None, cached))
+
+    def _ended(self, tctx: TaskContext, exc: BaseException | None = None, cached: bool = False) -> TaskResult:
+        """The result of a task that returned (``exc`` None) or raised ``exc``: an
+        interrupt pauses it, a ``Command`` for the parent graph travels up, anything else
+        (``GraphDrained`` too: a subgraph run inside it was drained, so is this run) is
+        its error."""
+        if exc is None:
+            return self._outcome(tctx, None, (), False, None, cached)
+        if isinstance(exc, GraphInterrupt):
+            return self._outcome(tctx, None, tuple(exc.interrupts), True, None, cached)
+        if isinstance(exc, ParentCommand):
+            return self._outcome(tctx, None, (), False, CommandMsg(command=exc.command), cached)
+        return self._outcome(tctx, exc, (), False, None, cached)
 
     def _outcome(
         self,
@@ -428,6 +417,10 @@ class NodeActor:
         if inspect.isawaitable(result):  # a sync callable that returned a coroutine
             result = await result
         return result
+
+
+TASK_ENDINGS = (Exception, GraphDrained, GraphInterrupt, ParentCommand)
+"""What a task's code may raise that ends the task, not the run (``_ended`` sorts it)."""
 
 
 def _as_own_command(cmd: Command[Any]) -> Command[Any]:

@@ -106,7 +106,7 @@ class RunPersistence:
         # rows reach the saver even while the loop's thread runs a node
         self.save_in_thread = getattr(saver, "save_in_thread", None)
         self.thread_writing = False
-        self._qlock = threading.Lock()
+        self._qlock = threading.RLock()
 
     @property
     def thread(self) -> str:
@@ -193,19 +193,23 @@ class RunPersistence:
         await self.saver.asave(rows, writes, expect_head=self.head)
         self.head = max(r.checkpoint_id for r in rows)
 
+    def _take_queue(self) -> tuple[list[CheckpointRow], list[StoredWrite]]:
+        """Everything queued, as one batch (rows, writes); the queue is emptied."""
+        with self._qlock:
+            batch, self.queue = self.queue, []
+            self.backlog = 0
+        return [r for rs, _ in batch for r in rs], [w for _, ws in batch for w in ws]
+
     def _write_queued(self) -> None:
         """In the writer's worker thread: store what is queued, batch after batch, until
         the queue is empty."""
         assert self.save_in_thread is not None
         while True:
             with self._qlock:
-                batch, self.queue = self.queue, []
-                self.backlog = 0
-                self.thread_writing = bool(batch)
-                if not batch:
+                self.thread_writing = bool(self.queue)
+                if not self.queue:
                     return
-            rows = [r for rs, _ in batch for r in rs]
-            writes = [w for _, ws in batch for w in ws]
+                rows, writes = self._take_queue()
             try:
                 if rows:
                     self.save_in_thread(rows, writes, expect_head=self.head)
@@ -222,23 +226,13 @@ class RunPersistence:
             return  # a flush is storing the queue itself
         self.writing = True
         try:
-            while self.save_in_thread is not None and self.queue:
-                try:
-                    with anyio.CancelScope(shield=True):
-                        await in_thread(self._write_queued)
-                except Exception as exc:
-                    if self.failure is None:
-                        self.failure = exc
-                        exc.add_note(f"While saving checkpoints of thread '{self.builder.thread}'")
-                        self.run.stop_with_error(exc)
-                    self.queue = []
-                    return
             while self.queue:
-                batch, self.queue = self.queue, []
-                self.backlog = 0
-                rows = [r for rs, _ in batch for r in rs]
-                writes = [w for _, ws in batch for w in ws]
                 try:
+                    if self.save_in_thread is not None:
+                        with anyio.CancelScope(shield=True):
+                            await in_thread(self._write_queued)
+                        continue
+                    rows, writes = self._take_queue()
                     if self.shield:
                         with anyio.CancelScope(shield=True):
                             await self._store(rows, writes)
@@ -302,9 +296,6 @@ class RunPersistence:
             await self.flush()
             return
         await self._writer_idle()  # a batch being stored finishes first
-        batch, self.queue = self.queue, []
-        self.backlog = 0
-        rows = [r for rs, _ in batch for r in rs]
-        writes = [w for _, ws in batch for w in ws]
+        rows, writes = self._take_queue()
         if rows or writes:
             await self._store(rows, writes)

@@ -40,7 +40,7 @@ from actorgraph.actors._ids import checkpoint_id as new_checkpoint_id
 from actorgraph.actors._ids import own_namespace, stable_namespace
 from actorgraph.actors._log import log_lost_save, run_logger
 from actorgraph.actors._message_stream import MessageStreamer
-from actorgraph.actors._messages import SendMsg, TaskDone, TaskResult, null_result
+from actorgraph.actors._messages import SendMsg, TaskResult, null_result
 from actorgraph.actors._node import NodeActor
 from actorgraph.actors._persist import DURABILITY_MODES, RunPersistence, decode_pending
 from actorgraph.actors._spawn import WorkerGroup
@@ -379,9 +379,6 @@ class RunState:
             trace = self.trace
             actor = self.call_actors[node.name] = NodeActor(node, self) if trace is None else trace.actor(node, self)
         return actor
-
-    def post_result(self, result: TaskResult) -> None:
-        self.barrier.post(TaskDone(step=result.task.step, results=[result]))
 
     def stop_with_error(self, exc: BaseException, failed: TaskResult | None = None) -> Any:
         """Stop the run: cancel tasks in flight, drop queued ones, save what finished (and

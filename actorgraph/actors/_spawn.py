@@ -24,6 +24,8 @@ from typing import Any
 
 import anyio
 
+from actorgraph.persistence._threads import wait_for_thread
+
 __all__ = (
     "WorkerGroup",
     "DetachedTask",
@@ -440,12 +442,4 @@ async def run_in_thread(fn: Callable[..., Any], *args: Any) -> Any:
     loop = asyncio.get_running_loop()
     fut = loop.create_future()
     _POOL.submit(loop, fut, fn, args)
-    try:
-        return await asyncio.shield(fut)
-    except asyncio.CancelledError:
-        with anyio.CancelScope(shield=True):
-            try:
-                await fut
-            except BaseException:
-                pass
-        raise
+    return await wait_for_thread(fut)

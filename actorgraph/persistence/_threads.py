@@ -15,7 +15,7 @@ from typing import TypeVar
 import anyio
 import anyio.to_thread
 
-__all__ = ("in_thread",)
+__all__ = ("in_thread", "wait_for_thread")
 
 T = TypeVar("T")
 
@@ -28,7 +28,13 @@ async def in_thread(fn: Callable[[], T]) -> T:
         loop = asyncio.get_running_loop()
     except RuntimeError:  # Trio: its to_thread hands the call over before suspending
         return await anyio.to_thread.run_sync(fn)
-    fut = loop.run_in_executor(None, fn)
+    return await wait_for_thread(loop.run_in_executor(None, fn))
+
+
+async def wait_for_thread(fut: asyncio.Future[T]) -> T:
+    """The result of ``fut``, a call running in a worker thread. A call can't be
+    stopped: if the caller is cancelled meanwhile, it still waits for the call to end
+    before the cancellation goes on."""
     try:
         return await asyncio.shield(fut)
     except asyncio.CancelledError:
