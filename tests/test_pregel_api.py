@@ -382,7 +382,7 @@ async def test_a_namespace_that_names_no_subgraph_reads_this_graph() -> None:
 
 
 def test_callbacks_bound_with_with_config_join_the_calls_own() -> None:
-    from actorgraph.actors._runnable import merge_configs
+    from actorgraph.pregel._runnable import merge_configs
 
     a, b = object(), object()
     assert merge_configs({"callbacks": [a]}, {"callbacks": [b]})["callbacks"] == [a, b]

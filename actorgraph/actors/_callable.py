@@ -159,9 +159,14 @@ def has_native_async(fn: Any) -> bool:
 def _is_ours(fn: Any) -> bool:
     """Whether ``fn`` is an actorgraph runnable (a compiled graph or entrypoint): those run
     on the engine's loop whatever the call."""
-    from actorgraph.actors._runnable import GraphRunnable
+    return is_our_runnable(fn)
 
-    return isinstance(fn, GraphRunnable)
+
+def is_our_runnable(obj: Any) -> bool:
+    """Whether ``obj`` is an actorgraph runnable (``pregel.GraphRunnable``: a compiled
+    graph or an entrypoint), told by its class's marker: the engine can't import the
+    package above it."""
+    return getattr(type(obj), "is_actorgraph_runnable", False) is True
 
 
 async def _invoke_in_thread(invoke: Callable[..., Any], inp: Any, t: Any) -> Any:

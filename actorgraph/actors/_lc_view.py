@@ -42,8 +42,8 @@ class LangChainView(Runnable[Any, Any]):
 def as_langchain(thing: Any) -> Runnable[Any, Any]:
     """``thing`` as a LangChain runnable: a graph of ours in a view, anything else as
     LangChain coerces it (a function, a dict, a runnable)."""
-    from actorgraph.actors._runnable import GraphRunnable
+    from actorgraph.actors._callable import is_our_runnable
 
-    if isinstance(thing, GraphRunnable):
+    if is_our_runnable(thing):
         return LangChainView(thing)
     return coerce_to_runnable(thing)

@@ -25,7 +25,7 @@ from actorgraph._types import Command
 from actorgraph.actors._context import CURRENT, TaskContext
 from actorgraph.actors._dispatcher import Job
 from actorgraph.actors._events import task_retry
-from actorgraph.actors._sync import thread_loop
+from actorgraph.actors._loops import thread_loop
 from actorgraph.actors._spawn import cancel_scope_class, cancellation_requested, run_in_thread
 from actorgraph.actors._messages import Activate, CommandMsg, RunCall, SendMsg, TaskDone, TaskResult, TaskSpec, TaskStart
 from actorgraph.actors._placement import NOW, WORKER, Placement

@@ -22,7 +22,7 @@ from actorgraph.actors._context_schema import context_coercer
 from actorgraph.actors._messages import SendMsg
 from actorgraph.actors._policies import sync_timeout_unsupported, validate_cache_policy, validate_retry_policy
 from actorgraph.actors._program import NodeSpec, Program
-from actorgraph.actors._runnable import GraphRunnable
+from actorgraph.pregel._runnable import GraphRunnable
 from actorgraph.channels import EphemeralValue, LastValue
 from actorgraph.errors import InvalidUpdateError
 from actorgraph.warnings import LangGraphDeprecatedSinceV05, LangGraphDeprecatedSinceV10

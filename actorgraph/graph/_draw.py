@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from actorgraph._constants import END, START
-from actorgraph.actors._runnable import GraphRunnable
+from actorgraph.pregel._runnable import GraphRunnable
 from actorgraph.draw._drawable import Edge, Graph, RunnableCallableMarker
 from actorgraph.graph._draw_steps import walk_edges
 

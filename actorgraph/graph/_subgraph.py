@@ -18,7 +18,7 @@ _NOTHING = object()
 
 
 def is_compiled_graph(action: Any) -> bool:
-    from actorgraph.actors._runnable import GraphRunnable
+    from actorgraph.pregel._runnable import GraphRunnable
 
     return isinstance(action, GraphRunnable)
 

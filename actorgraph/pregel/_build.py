@@ -92,7 +92,7 @@ def validate_graph(
 
 # -- a node's body ------------------------------------------------------------------------
 def _is_graph(obj: Any) -> bool:
-    from actorgraph.actors._runnable import GraphRunnable
+    from actorgraph.pregel._runnable import GraphRunnable
 
     return isinstance(obj, GraphRunnable)
 

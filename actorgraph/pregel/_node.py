@@ -143,7 +143,7 @@ def _steps(bound: Any) -> tuple[Any, ...]:
 
 
 def _is_graph(obj: Any) -> bool:
-    from actorgraph.actors._runnable import GraphRunnable
+    from actorgraph.pregel._runnable import GraphRunnable
 
     # a graph, or a graph mapped over a list (``graph.map()``)
     return isinstance(obj, GraphRunnable) or isinstance(getattr(obj, "graph", None), GraphRunnable)

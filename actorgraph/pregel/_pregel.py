@@ -18,7 +18,7 @@ from actorgraph._jsonschema import context_jsonschema, value_model
 from actorgraph.warnings import LangGraphDeprecatedSinceV10
 from actorgraph._types import RetryPolicy, Send
 from actorgraph.actors._program import Program
-from actorgraph.actors._runnable import GraphRunnable, merge_configs
+from actorgraph.pregel._runnable import GraphRunnable, merge_configs
 from actorgraph.channels import BaseChannel, Topic
 from actorgraph.pregel._node import NodeBuilder, PregelNode
 from actorgraph.persistence._saver_api import ensure_valid_checkpointer

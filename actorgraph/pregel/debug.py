@@ -9,7 +9,7 @@ from actorgraph.pregel._debug import (
     map_task_result_writes,
     rm_pregel_keys,
 )
-from actorgraph.actors._stream import map_debug_tasks
+from actorgraph.pregel._sinks import map_debug_tasks
 
 __all__ = (
     "COLOR_MAPPING",

@@ -33,7 +33,7 @@ from actorgraph._constants import (
 from actorgraph._stream_types import GraphOutput
 from actorgraph._types import Command, Interrupt, PregelTask, StateSnapshot
 from actorgraph.actors._context import current_task
-from actorgraph.actors._runnable import merge_configs
+from actorgraph.pregel._runnable import merge_configs
 from actorgraph.errors import GraphInterrupt, ParentCommand
 from actorgraph.pregel._remote_run_stream import _AsyncRemoteGraphRunStream, _RemoteGraphRunStream
 

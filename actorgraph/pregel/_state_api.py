@@ -88,7 +88,7 @@ def _program_for(program: Program, ns: str, config: Any, for_update: bool = Fals
     that lends a saver (``__pregel_checkpointer``) addresses this graph itself, as does a
     namespace that names none of its subgraphs (a graph invoked by a tool, say) - except
     for an update, which would write this graph's state into it (``ValueError``)."""
-    from actorgraph.actors._runnable import GraphRunnable
+    from actorgraph.pregel._runnable import GraphRunnable
 
     if not ns or CONFIG_KEY_CHECKPOINTER in ((config or {}).get(CONF) or {}):
         return program

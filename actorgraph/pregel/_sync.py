@@ -24,79 +24,12 @@ from typing import Any, TypeVar
 import anyio.from_thread
 
 from actorgraph.actors._context import CURRENT, current_task
+from actorgraph.actors._loops import thread_loop
 from actorgraph.actors._spawn import current_backend
 
 T = TypeVar("T")
 
-__all__ = ("iterate_sync", "run_sync", "thread_loop")
-
-
-class _ThreadLoop:
-    """An asyncio event loop owned by one thread and reused by its sync calls; closed
-    when the thread's locals go.
-
-    Not ``asyncio.Runner``: its per-call SIGINT handler swap costs ~30 us (each
-    ``signal.getsignal`` formats the task's repr for an enum lookup), about a fifth of a
-    small invoke, and it runs every call in the context captured by its first call.
-    Ctrl-C still stops a call cleanly: the run is cancelled and runs its cleanup before
-    ``KeyboardInterrupt`` reaches the caller.
-    """
-
-    __slots__ = ("loop",)
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-
-    def run(self, coro: Awaitable[T]) -> T:
-        loop = self.loop
-        task: asyncio.Task[T] = loop.create_task(coro, context=contextvars.copy_context())  # type: ignore[arg-type]
-        try:
-            return loop.run_until_complete(task)
-        except BaseException:
-            if not task.done():
-                # interrupted (Ctrl-C) with the run still going: cancel it, let it clean up
-                task.cancel()
-                try:
-                    loop.run_until_complete(task)
-                except BaseException:
-                    pass
-            raise
-
-    def close(self) -> None:
-        loop = self.loop
-        if loop.is_closed() or loop.is_running():
-            return
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            # no loop runs in this thread (the usual case): let async generators finish
-            try:
-                loop.run_until_complete(loop.shutdown_asyncgens())
-            finally:
-                loop.close()
-        else:
-            loop.close()  # collected inside another loop: it can't be driven from here
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
-
-
-_local = threading.local()
-
-
-def thread_loop() -> _ThreadLoop:
-    """This thread's own event loop, reused by its sync calls."""
-    return _runner()
-
-
-def _runner() -> _ThreadLoop:
-    holder = getattr(_local, "holder", None)
-    if holder is None:
-        holder = _local.holder = _ThreadLoop()
-    return holder
+__all__ = ("iterate_sync", "run_sync")
 
 
 def _loop_running_here() -> bool:
@@ -125,8 +58,8 @@ def run_sync(fn: Callable[[], Awaitable[T]]) -> T:
     if token is not None:
         return anyio.from_thread.run(_call, fn, token=token)  # type: ignore[arg-type]
     if not _loop_running_here():
-        return _runner().run(_call(fn))
-    return _in_helper_thread(lambda: _runner().run(_call(fn)))
+        return thread_loop().run(_call(fn))
+    return _in_helper_thread(lambda: thread_loop().run(_call(fn)))
 
 
 async def _call(fn: Callable[[], Awaitable[T]]) -> T:
@@ -170,7 +103,7 @@ def iterate_sync(make: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
         )
         yield from _drive(agen, step)
     elif not _loop_running_here():
-        runner = _runner()
+        runner = thread_loop()
         agen = make()
         yield from _drive(agen, lambda f: runner.run(_call(f)))
     else:

@@ -19,13 +19,14 @@ import anyio
 from actorgraph._constants import CONF, CONFIG_KEY_TASK_ID, INTERRUPT, START
 from actorgraph._stream_types import MESSAGES_V2_FLAG, GraphOutput
 from actorgraph._types import STREAM_MODES, Command, StateSnapshot, StateUpdate
-from actorgraph.actors._state_api import abulk_update_state, aget_state, aget_state_history, aupdate_state
+from actorgraph.pregel._state_api import abulk_update_state, aget_state, aget_state_history, aupdate_state
 from actorgraph.actors._context import current_task
 from actorgraph.actors._program import Program
 from actorgraph.actors._run import DEFAULT_RECURSION_LIMIT, RunInput, RunOutcome, execute, output_with_interrupts
 from actorgraph.actors._spawn import DetachedTask
-from actorgraph.actors._stream import END_OF_STREAM, NULL_SINK, PrintSink, QueueSink, print_event
-from actorgraph.actors._sync import iterate_sync, run_sync
+from actorgraph.actors._stream import NULL_SINK
+from actorgraph.pregel._sinks import END_OF_STREAM, PrintSink, QueueSink, print_event
+from actorgraph.pregel._sync import iterate_sync, run_sync
 from actorgraph.actors._trace import NOT_TRACED, trace_callbacks
 from actorgraph.errors import ConfigError
 
@@ -166,6 +167,9 @@ class GraphRunnable:
 
     program: Program
     name: str
+    is_actorgraph_runnable = True
+    """Marks a runnable of ours for the engine, which sits below this package
+    (``actors._callable.is_our_runnable``)."""
     stream_transformers: tuple[Any, ...] = ()
     """Transformer factories ``compile(transformers=...)`` added to every
     ``stream_events(version="v3")`` run."""
