@@ -23,6 +23,7 @@ from actorgraph.actors._events import StepEvents
 from actorgraph.actors._placement import NOW, Placement, decide
 from actorgraph.actors._messages import Activate, TaskDone, TaskResult, TaskSpec, null_result
 from actorgraph.actors._node import post
+from actorgraph.actors._stream import NULL_SINK
 from actorgraph.errors import (
     ErrorCode,
     GraphDrained,
@@ -60,10 +61,16 @@ class BarrierActor:
         "failure",
         "resumed_failures",
         "events",
+        "loud",
+        "placements",
     )
 
     def __init__(self, run: RunState, state: StepState) -> None:
         self.events = StepEvents(run, state)
+        # some stream takes events (a run nobody streams pays no event calls)
+        self.loud = run.sink is not NULL_SINK
+        # this run's placements by (node, alone, timeout, saver caught up)
+        self.placements: dict[tuple[Any, bool, bool, bool], Placement] = {}
         self.run = run
         self.program = run.program
         self.state = state
@@ -209,7 +216,8 @@ class BarrierActor:
                 )
         if loaded is not None:
             # the stream starts where the run does: at the checkpoint it continues
-            self.events.checkpoint(loaded.row, tasks, loaded.metadata, pending)
+            if self.loud:
+                self.events.checkpoint(loaded.row, tasks, loaded.metadata, pending)
         self.resumed_failures = handled or None
         return self._begin(tasks, done, first=True)
 
@@ -257,7 +265,8 @@ class BarrierActor:
                     run.stop_with_error(exc)
                     return
             if r.error is not None:
-                self.events.task_result(r)
+                if self.loud:
+                    self.events.task_result(r)
             return
         if run.node_finished is not None:
             run.node_finished(r.task.name)
@@ -275,7 +284,8 @@ class BarrierActor:
             if r.cached:
                 chunk["__metadata__"] = {"cached": True}
             sink.emit(ns, "updates", chunk)
-        self.events.task_result(r)
+        if self.loud:
+            self.events.task_result(r)
 
     def _on_result(self, r: TaskResult) -> None:
         run = self.run
@@ -299,7 +309,8 @@ class BarrierActor:
                 # which runs again when the thread is resumed
                 run.stop_with_error(r.error)
                 return
-            self.events.task_result(r)
+            if self.loud:
+                self.events.task_result(r)
             handler = self.program.nodes[r.task.name].error_handler
             if handler is not None and r.task.failure is None:
                 self._handle_failure(r, handler)
@@ -336,7 +347,8 @@ class BarrierActor:
                 ensure_message_ids(self.program.channels, r.writes)
             except Exception as exc:
                 # a message the delta channel can't hold: the run fails as if the node had
-                self.events.task_result(r)
+                if self.loud:
+                    self.events.task_result(r)
                 run.stop_with_error(exc)
                 return
         self.results.append(r)
@@ -398,12 +410,14 @@ class BarrierActor:
         if r.paused:
             self.paused = True
             self.interrupts.extend(r.interrupts)
-        self.events.result(r)
+        if self.loud:
+            self.events.result(r)
 
     def _emit_values(self, written: set[str]) -> None:
         if not self.output_written and not self.program.output_key_set.isdisjoint(written):
             self.output_written = True
-        self.events.values(written)
+        if self.loud:
+            self.events.values(written)
 
     # -- step close --------------------------------------------------------------------
     def _close_step(self) -> Any:
@@ -498,7 +512,8 @@ class BarrierActor:
             except Exception as exc:
                 return run.stop_with_error(exc)
             persistence.save([row], lone_rows)
-            self.events.checkpoint(row, tasks)
+            if self.loud:
+                self.events.checkpoint(row, tasks)
         if over:
             return run.stop_with_error(
                 GraphRecursionError(
@@ -613,6 +628,15 @@ class BarrierActor:
         run = self.run
         persistence = run.persistence
         caught_up = persistence is None or persistence.caught_up()
+        mine = (node, alone, timeout, caught_up)
+        where = self.placements.get(mine)
+        if where is None:
+            where = self.placements[mine] = self._decide(node, alone, timeout, caught_up)
+        return where
+
+    def _decide(self, node: Any, alone: bool, timeout: bool, caught_up: bool) -> Placement:
+        """``decide()``'s answer, with the run's facts; remembered for the graph's runs."""
+        run = self.run
         live = run.live_stream
         plain = run.messages is None and not live and not self.program.retry_policy
         isolated = run.trace is None and not run.sink.subgraphs

@@ -163,14 +163,13 @@ class NodeActor:
         return self._ended(tctx)
 
     def _delivered(self, outcome: Any) -> None:
-        """On the loop thread: report a ``_run_plain`` task's result."""
-        if outcome is None:
-            return
-        if type(outcome) is Job:
+        """On the loop thread: report a ``_run_plain`` task's result (to the barrier, in a
+        ``TaskDone``), or queue the job that finishes it."""
+        if type(outcome) is TaskResult:
+            self.run.barrier.post(TaskDone(step=outcome.task.step, results=[outcome]))
+        elif type(outcome) is Job:
             self.started -= 1  # the job counts it
             self.run.dispatcher.submit_job(outcome)
-            return
-        self._report(outcome)
 
     def _report(self, result: TaskResult) -> None:
         """Send a finished task's result to the barrier, in a ``TaskDone``."""
@@ -193,7 +192,7 @@ class NodeActor:
             node.finish(tctx, result)
         except TASK_ENDINGS as exc:
             return self._ended(tctx, exc)
-        return self._ended(tctx)
+        return self._outcome(tctx, None, (), False, None, False)
 
     async def _run_task(self, start: TaskStart) -> None:
         """A task as a dispatcher job."""

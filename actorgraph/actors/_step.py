@@ -334,6 +334,9 @@ class StepState:
         self.seen[INTERRUPT] = dict(self.versions)
 
     # -- reading -----------------------------------------------------------------------
+    def current_values(self) -> dict[str, Any]:
+        return self.state_values
+
     def fresh_state(self, writes: list[tuple[str, Any]]) -> dict[str, Any]:
         """The state as one task sees it after its own writes (for its conditional edges):
         the step's snapshot with only that task's writes applied, on copies."""
@@ -403,15 +406,10 @@ class StateReader:
     into the barrier): the state as the step started, and that state with only its own
     writes applied (for its conditional edges)."""
 
-    __slots__ = ("_state",)
+    __slots__ = ("values", "fresh")
 
     def __init__(self, state: StepState) -> None:
-        self._state = state
-
-    def values(self) -> dict[str, Any]:
+        self.values: Callable[[], dict[str, Any]] = state.current_values
         """Every state key's value as the step started (do not mutate)."""
-        return self._state.state_values
-
-    def fresh(self, writes: list[tuple[str, Any]]) -> dict[str, Any]:
-        """The step's state with ``writes`` applied, on copies."""
-        return self._state.fresh_state(writes)
+        self.fresh: Callable[[list[tuple[str, Any]]], dict[str, Any]] = state.fresh_state
+        """The step's state with a task's writes applied, on copies."""
