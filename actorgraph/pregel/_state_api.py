@@ -358,14 +358,8 @@ def _input_task_id(builder: CheckpointBuilder) -> str:
 def _finished_results(state: StepState, builder: CheckpointBuilder, ns: str, pending: dict[str, Any]) -> list[TaskResult]:
     """The checkpoint's tasks, with the writes of those that finished (so clearing
     keeps them, as LangGraph's does)."""
-    saved_step = state.step
-    state.step = saved_step + 1
-    try:
-        specs = state.prepare(None, builder.checkpoint_id, ns)
-    finally:
-        state.step = saved_step
     out = []
-    for spec in specs:
+    for spec in _pending_tasks(state, builder, ns):
         entry = pending.get(spec.id)
         if entry is not None and entry["done"]:
             out.append(TaskResult(task=spec, writes=entry["writes"], sends=entry["sends"]))
@@ -376,16 +370,20 @@ def _finished_results(state: StepState, builder: CheckpointBuilder, ns: str, pen
 
 def _prepared_ids(state: StepState, builder: CheckpointBuilder, ns: str) -> dict[str, list[str]]:
     """Ids of the tasks the current checkpoint has pending, by node, in task order."""
+    out: dict[str, list[str]] = {}
+    for spec in _pending_tasks(state, builder, ns):
+        out.setdefault(spec.name, []).append(spec.id)
+    return out
+
+
+def _pending_tasks(state: StepState, builder: CheckpointBuilder, ns: str) -> list[TaskSpec]:
+    """The tasks the current checkpoint has pending (those of the step after it)."""
     saved_step = state.step
     state.step = saved_step + 1
     try:
-        specs = state.prepare(None, builder.checkpoint_id, ns)
+        return state.prepare(None, builder.checkpoint_id, ns)
     finally:
         state.step = saved_step
-    out: dict[str, list[str]] = {}
-    for spec in specs:
-        out.setdefault(spec.name, []).append(spec.id)
-    return out
 
 
 def _fork_row(builder: CheckpointBuilder, state: StepState, loaded: LoadedCheckpoint | None) -> Any:
