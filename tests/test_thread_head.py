@@ -177,10 +177,9 @@ def test_a_save_against_a_stale_head_stores_nothing_of_its_checkpoint(kind: str,
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])  # aiosqlite is asyncio only
 async def test_async_sqlite_saver_compares_the_head_too(tmp_path: Path, anyio_backend: str) -> None:
     """AsyncSqliteSaver (asyncio) and SqliteSaver's async path refuse a stale head."""
-    if anyio_backend != "asyncio":
-        pytest.skip("aiosqlite is asyncio only")
     import msgspec
 
     from actorgraph.actors._ids import checkpoint_id as new_id
