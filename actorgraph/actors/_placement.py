@@ -10,9 +10,12 @@
   around it (retries, a cache, streamed messages) - still on the caller's thread.
 - ``WORKER``: a worker thread, for every other sync node: one of several tasks in flight,
   a task of an ``ainvoke`` (the loop is the caller's, shared with everything else it
-  runs), a run that streams chunks while nodes run, and any lone task while saving
-  lags behind. So user code that blocks never holds up the loop that saves checkpoints,
-  delivers stream events and runs the other tasks.
+  runs), a run that streams chunks while nodes run, and any lone task while rows wait
+  for a saver that needs the loop to take them. A subgraph node of a sync fan-out is
+  placed here too: its whole run goes to the thread, on that thread's own loop, where its
+  lone sync nodes then run (as LangGraph runs a subgraph in a thread). So user code that
+  blocks never holds up the loop that saves checkpoints, delivers stream events and runs
+  the other tasks.
 
 No timing, no statistics: the same node and call always get the same answer.
 """

@@ -30,9 +30,10 @@ class NodeSpec:
     """How to run one node.
 
     ``call(input, tctx)`` runs the user's code and returns its result (or an awaitable
-    when ``is_async``). A sync ``call`` that may block (user code) is ``blocking``: it runs
-    in a worker thread unless it is the only task of a step of a sync call. ``finish(tctx, result)`` turns the result into writes and sends on
-    ``tctx`` and may return an awaitable (async conditional edges).
+    when ``is_async``). A sync ``call`` that may block (user code) is ``blocking``; where
+    its tasks run is ``_placement.decide``'s answer. ``finish(tctx, result)`` turns the
+    result into writes and sends on ``tctx`` and may return an awaitable (async
+    conditional edges).
     """
 
     __slots__ = (
@@ -126,11 +127,10 @@ class NodeSpec:
         self.is_call = is_call
         # whether a lone sync task of a sync call may run on the loop thread
         self.inline_ok = inline_ok
-        # bookkeeping that never blocks or suspends (``__start__``): a lone task of it
-        # runs right in the barrier's turn, not as a job
+        # bookkeeping that never blocks or suspends (``__start__``): placed NOW
         self.run_now = run_now
-        # a sync node with no policies and no async router: a lone task of it in a sync
-        # call may be run by its actor right in the barrier's turn (see ``run_now``)
+        # a sync node with no policies and no async router: the lone task of a sync call
+        # is placed NOW, and in a fan-out it goes straight to a worker thread
         self.direct = (
             not is_async and inline_ok and sync_finish and not retry_policy and cache_policy is None and timeout is None
         )
