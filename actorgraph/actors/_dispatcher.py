@@ -14,7 +14,6 @@ reaches full width in log2(n) loop turns rather than n.
 
 from __future__ import annotations
 
-import weakref
 from collections import deque
 from collections.abc import Callable, Coroutine, Generator
 from contextvars import Context
@@ -23,7 +22,7 @@ from typing import Any
 import anyio
 import msgspec
 
-from actorgraph.actors._spawn import ThreadPort, WorkerGroup, cancel_scope_class, event_class, thread_pool
+from actorgraph.actors._spawn import ThreadPort, WorkerGroup, cancel_scope_class, event_class, loop_port, thread_pool
 
 __all__ = ("Dispatcher", "DispatcherStatistics", "Job")
 
@@ -381,19 +380,3 @@ def _call_and_put(
 
 def _reraise(exc: BaseException) -> None:
     raise exc
-
-
-_PORTS: weakref.WeakKeyDictionary[Any, ThreadPort] = weakref.WeakKeyDictionary()
-
-
-def loop_port(loop: Any) -> ThreadPort:
-    """The port that carries worker threads' results to ``loop`` (one per loop)."""
-    port = _PORTS.get(loop)
-    if port is None:
-        port = _PORTS[loop] = ThreadPort(loop, _deliver_batch)
-    return port
-
-
-def _deliver_batch(batch: list[tuple[Callable[[Any], None], Any]]) -> None:
-    for on_loop, delivery in batch:
-        on_loop(delivery)

@@ -19,6 +19,7 @@ from collections import deque
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -33,6 +34,7 @@ __all__ = (
     "cancel_scope_class",
     "current_backend",
     "event_class",
+    "loop_port",
     "run_in_thread",
     "thread_pool",
 )
@@ -287,7 +289,7 @@ class _ThreadPool:
     IDLE = 10.0
 
     def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[tuple[bool, Any, Any, Callable[..., Any], tuple[Any, ...]]] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[bool, Callable[..., Any], tuple[Any, ...]]] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._threads = 0
         self._finished = 0  # calls finished (the watcher's measure of progress)
@@ -301,12 +303,14 @@ class _ThreadPool:
     def threads(self) -> int:
         return self._threads
 
-    def submit(self, loop: Any, fut: Any, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    def submit_call(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        """Run ``fn(*args)`` in a worker thread; ``fn`` reports its own outcome (through a
+        loop's ``ThreadPort``) and must not raise."""
         with self._lock:
             claimed = self._idle > 0
             if claimed:
                 self._idle -= 1
-            self._queue.put((claimed, loop, fut, fn, args))
+            self._queue.put((claimed, fn, args))
             if claimed:
                 return  # a waiting thread takes it
             if self._threads < self.EAGER:
@@ -353,28 +357,16 @@ class _ThreadPool:
                             self._threads -= 1
                             return
                     # a call claimed an idle thread: it is on its way
-            claimed, loop, fut, fn, args = item
+            claimed, fn, args = item
             if not claimed:
                 with lock:
                     self._idle -= 1
-            if fut is None:  # submit_call: fn reports its own outcome
-                try:
-                    fn(*args)
-                except BaseException:  # pragma: no cover - fn catches everything
-                    pass
-            else:
-                try:
-                    result = fn(*args)
-                except BaseException as exc:  # delivered to the awaiting task
-                    _deliver(loop, fut, None, exc)
-                else:
-                    _deliver(loop, fut, result, None)
-            del item, loop, fut, fn, args
+            try:
+                fn(*args)
+            except BaseException:  # pragma: no cover - fn reports what it raises itself
+                pass
+            del item, fn, args
             self._finished += 1  # (a lost update only delays the watcher's next thread)
-
-    def submit_call(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
-        """Run ``fn(*args)`` in a worker thread; ``fn`` reports its own outcome."""
-        self.submit(None, None, fn, args)
 
 
 class ThreadPort:
@@ -409,14 +401,35 @@ class ThreadPort:
             self._on_batch(batch)
 
 
-def _deliver(loop: Any, fut: Any, result: Any, exc: BaseException | None) -> None:
+_PORTS: weakref.WeakKeyDictionary[Any, ThreadPort] = weakref.WeakKeyDictionary()
+
+
+def loop_port(loop: Any) -> ThreadPort:
+    """The port that carries worker threads' results to ``loop`` (one per loop: results
+    that arrive together, from any run on it, wake it once)."""
+    port = _PORTS.get(loop)
+    if port is None:
+        port = _PORTS[loop] = ThreadPort(loop, _deliver_batch)
+    return port
+
+
+def _deliver_batch(batch: list[tuple[Callable[[Any], None], Any]]) -> None:
+    for deliver, item in batch:
+        deliver(item)
+
+
+def _call_into_future(port: ThreadPort, fut: Any, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    # in a worker thread: ``fut`` (of the port's loop) gets the outcome of ``fn(*args)``
     try:
-        loop.call_soon_threadsafe(_settle, fut, result, exc)
-    except RuntimeError:
-        pass  # the loop is closed: nobody waits any more
+        result = fn(*args)
+    except BaseException as exc:  # delivered to the awaiting task
+        port.put(_settle, (fut, None, exc))
+    else:
+        port.put(_settle, (fut, result, None))
 
 
-def _settle(fut: Any, result: Any, exc: BaseException | None) -> None:
+def _settle(outcome: tuple[Any, Any, BaseException | None]) -> None:
+    fut, result, exc = outcome
     if fut.done():
         return
     if exc is not None:
@@ -441,5 +454,5 @@ async def run_in_thread(fn: Callable[..., Any], *args: Any) -> Any:
 
     loop = asyncio.get_running_loop()
     fut = loop.create_future()
-    _POOL.submit(loop, fut, fn, args)
+    _POOL.submit_call(_call_into_future, (loop_port(loop), fut, fn, args))
     return await wait_for_thread(fut)
