@@ -59,6 +59,8 @@ SUBGRAPH = _node(is_async=True, is_subgraph=True)
         (SUBGRAPH, {"sync_call": True, "alone": True, "isolated": True}, LOOP),
         (SUBGRAPH, {"sync_call": False, "alone": False, "isolated": True}, LOOP),
         (SUBGRAPH, {"sync_call": True, "alone": False, "isolated": True, "plain": False}, LOOP),
+        # max_concurrency counts jobs on the loop: a bounded fan-out's subgraphs stay there
+        (SUBGRAPH, {"sync_call": True, "alone": False, "isolated": True, "bounded": True}, LOOP),
         # bookkeeping (``__start__``): in the turn unless something async wraps it
         (BOOKKEEPING, {"sync_call": False, "alone": False}, NOW),
         (BOOKKEEPING, {"sync_call": False, "alone": False, "plain": False}, LOOP),
@@ -132,3 +134,32 @@ def test_a_subgraph_of_a_sync_fan_out_runs_on_a_worker_thread_with_its_nodes() -
     caller = threading.get_ident()
     for i, threads in seen.items():
         assert len(threads) == 1 and caller not in threads, (i, threads)
+
+
+def test_max_concurrency_bounds_the_subgraph_runs_of_a_sync_fan_out() -> None:
+    """Subgraph runs of a fan-out count against ``max_concurrency`` like any task, even
+    though unbounded ones each run on a worker thread."""
+    import time
+
+    lock = threading.Lock()
+    counts = {"now": 0, "peak": 0}
+
+    class Sub(TypedDict):
+        i: int
+        log: Annotated[list, operator.add]
+
+    def slow(s: Sub) -> dict[str, Any]:
+        with lock:
+            counts["now"] += 1
+            counts["peak"] = max(counts["peak"], counts["now"])
+        time.sleep(0.05)
+        with lock:
+            counts["now"] -= 1
+        return {"log": [s["i"]]}
+
+    sub = StateGraph(Sub).add_node("slow", slow).add_edge(START, "slow").compile()
+    g = StateGraph(S).add_node("sub", sub)
+    g.add_conditional_edges(START, lambda s: [Send("sub", {"i": i, "log": []}) for i in range(6)], ["sub"])
+    graph = g.compile()
+    assert sorted(graph.invoke({"log": []}, {"max_concurrency": 2})["log"]) == list(range(6))
+    assert counts["peak"] == 2

@@ -62,15 +62,12 @@ class BarrierActor:
         "resumed_failures",
         "events",
         "loud",
-        "placements",
     )
 
     def __init__(self, run: RunState, state: StepState) -> None:
         self.events = StepEvents(run, state)
         # some stream takes events (a run nobody streams pays no event calls)
         self.loud = run.sink is not NULL_SINK
-        # this run's placements by (node, alone, timeout, saver caught up)
-        self.placements: dict[tuple[Any, bool, bool, bool], Placement] = {}
         self.run = run
         self.program = run.program
         self.state = state
@@ -625,26 +622,19 @@ class BarrierActor:
             post(run.actor(name), Activate(step=step, tasks=specs, placement=where, alone=alone))
 
     def _placement(self, node: Any, *, alone: bool, timeout: bool) -> Placement:
+        """``decide()``'s answer for a task of ``node`` in this run (remembered for the
+        graph's runs: it depends on nothing else)."""
         run = self.run
         persistence = run.persistence
         caught_up = persistence is None or persistence.caught_up()
-        mine = (node, alone, timeout, caught_up)
-        where = self.placements.get(mine)
-        if where is None:
-            where = self.placements[mine] = self._decide(node, alone, timeout, caught_up)
-        return where
-
-    def _decide(self, node: Any, alone: bool, timeout: bool, caught_up: bool) -> Placement:
-        """``decide()``'s answer, with the run's facts; remembered for the graph's runs."""
-        run = self.run
         live = run.live_stream
         plain = run.messages is None and not live and not self.program.retry_policy
         isolated = run.trace is None and not run.sink.subgraphs
-        key = (node, run.sync_call, alone, plain, timeout, live, caught_up, isolated)
+        bounded = not run.dispatcher.unbounded
+        key = (node, run.sync_call, alone, plain, timeout, live, caught_up, isolated, bounded)
         placements = self.program.placements
         where = placements.get(key)
         if where is None:
-            # decide's answer depends on nothing else: remembered for the graph's runs
             where = placements[key] = decide(
                 node,
                 sync_call=run.sync_call,
@@ -654,6 +644,7 @@ class BarrierActor:
                 live_stream=live,
                 saver_caught_up=caught_up,
                 isolated=isolated,
+                bounded=bounded,
             )
         return where
 

@@ -105,22 +105,21 @@ class NodeActor:
         if run.messages is not None:
             run.messages.setup(tctx, ctx)
         if placement is WORKER:
-            if self.node.is_subgraph:
-                # a subgraph of a fan-out: its whole run goes to a worker thread, on that
-                # thread's own loop, where its lone sync tasks run on the thread (as in
-                # LangGraph), rather than each hopping to a thread from this loop
-                if run.loop_token is None:
-                    run.loop_token = anyio.lowlevel.current_token()
-                tctx.alone = True
-                run.dispatcher.to_thread(self._on_own_loop, (tctx, ctx), self._delivered)
-                return
-            if self.plain and run.sync_call and spec.timeout is None and run.dispatcher.unbounded:
-                # straight to a worker thread: no job waits for it
+            subgraph = self.node.is_subgraph
+            if subgraph or (self.plain and run.sync_call and spec.timeout is None and run.dispatcher.unbounded):
+                # straight to a worker thread, no job waits for it: a plain task, or a
+                # subgraph of a fan-out, whose whole run goes to the thread's own loop, where
+                # its lone sync tasks then run (as in LangGraph) instead of each hopping to
+                # a thread from this loop
                 if run.loop_token is None:
                     # the code in the thread may call back into this loop (task calls,
                     # nested invokes): it needs the loop's token
                     run.loop_token = anyio.lowlevel.current_token()
-                run.dispatcher.to_thread(self._in_thread, (tctx, ctx), self._delivered)
+                if subgraph:
+                    tctx.alone = True
+                    run.dispatcher.to_thread(self._on_own_loop, (tctx, ctx), self._delivered)
+                else:
+                    run.dispatcher.to_thread(self._in_thread, (tctx, ctx), self._delivered)
                 return
             run.dispatcher.submit_task(self._run_task, TaskStart(tctx), ctx)
         elif placement is NOW and self.plain:
@@ -128,7 +127,6 @@ class NodeActor:
             self._delivered(ctx.run(self._run_plain, tctx, ctx))
         else:
             run.dispatcher.submit_task(self._run_task, TaskStart(tctx, inline=True), ctx)
-
 
     # -- one task ----------------------------------------------------------------------
     def _in_thread(self, job: tuple[TaskContext, contextvars.Context]) -> Any:
@@ -166,7 +164,7 @@ class NodeActor:
         """On the loop thread: report a ``_run_plain`` task's result (to the barrier, in a
         ``TaskDone``), or queue the job that finishes it."""
         if type(outcome) is TaskResult:
-            self.run.barrier.post(TaskDone(step=outcome.task.step, results=[outcome]))
+            self._report(outcome)
         elif type(outcome) is Job:
             self.started -= 1  # the job counts it
             self.run.dispatcher.submit_job(outcome)
@@ -192,7 +190,7 @@ class NodeActor:
             node.finish(tctx, result)
         except TASK_ENDINGS as exc:
             return self._ended(tctx, exc)
-        return self._outcome(tctx, None, (), False, None, False)
+        return self._ended(tctx)
 
     async def _run_task(self, start: TaskStart) -> None:
         """A task as a dispatcher job."""

@@ -52,6 +52,7 @@ def decide(
     live_stream: bool = False,
     saver_caught_up: bool = True,
     isolated: bool = False,
+    bounded: bool = False,
 ) -> Placement:
     """Where one task of ``node`` runs.
 
@@ -64,7 +65,8 @@ def decide(
     ``saver_caught_up``: every checkpoint row made so far is in the saver's hands (a
     thread of its own does the I/O), so blocking the loop can't hold up a save;
     ``isolated``: nothing of the run must stay on its loop (no tracing, no stream of
-    subgraph events).
+    subgraph events); ``bounded``: the call sets ``max_concurrency`` (which only jobs on
+    the loop count towards).
 
     A subgraph node of a sync call that isn't alone runs in a worker thread, its whole
     run on that thread's own loop, where its lone sync tasks then run (as LangGraph runs
@@ -78,6 +80,7 @@ def decide(
         and not alone
         and plain
         and isolated
+        and not bounded
         and not timeout
         and not node.retry_policy
         and node.cache_policy is None
