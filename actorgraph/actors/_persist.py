@@ -136,12 +136,10 @@ class RunPersistence:
             return
         if isinstance(self.failure, CheckpointConflictError):
             return  # another run owns the thread now: nothing more of this one is stored
-        with self._qlock:
+        with self._qlock:  # (the writer's thread may be taking the queue)
             self.queue.append((list(rows), list(writes)))
             self.backlog += len(rows)
-            if self.thread_writing:
-                return  # the writer's thread takes it
-        if not self.draining:
+        if not self.draining:  # (while the writer's thread runs, it takes these too)
             self.draining = True
             self.run.dispatcher.submit(self._drain)
 
