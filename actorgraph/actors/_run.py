@@ -740,6 +740,7 @@ async def execute(
     )
     saver = _saver(program, parent, config)
     loaded = None
+    head: str | None = None  # the thread namespace's latest checkpoint, with a saver
     child_mode = ""
     if saver is not None:
         if run.thread_id is None:
@@ -779,11 +780,13 @@ async def execute(
                     thread_id=run.thread_id,
                     checkpoint_id=wanted,
                 )
-        # the head every checkpoint this run saves is compared with
+        # the head every checkpoint this run saves is compared with (read once: whether
+        # the checkpoint asked for is the latest is asked of it below)
         if wanted is not None or child_mode == "replayed":
-            run.persistence.head = await saver.alatest_id(run.thread_id, run.checkpoint_ns)
+            head = await saver.alatest_id(run.thread_id, run.checkpoint_ns)
         else:
-            run.persistence.head = loaded.id if loaded is not None else None
+            head = loaded.id if loaded is not None else None
+        run.persistence.head = head
     elif inp.resume is not NO_RESUME:
         raise ConfigError(
             "Command(resume=...) answers an interrupt saved by a checkpointer: compile the graph "
@@ -822,7 +825,7 @@ async def execute(
         _check_migration(program, loaded, pending, run.thread_id or "")
         if parent is None and inp.resume is not NO_RESUME:
             strict = program.strict or bool((config.get(CONF) or {}).get(CONFIG_KEY_STRICT_RESUME))
-            if strict and wanted is not None and wanted != await saver.alatest_id(run.thread_id, run.checkpoint_ns):
+            if strict and wanted is not None and wanted != head:
                 # an earlier checkpoint: a task that finished after it may run and ask again
                 strict = False
             run.resume_map = _resume_map(inp.resume, pending, run.thread_id or "", strict)
@@ -839,7 +842,7 @@ async def execute(
             run.null_writes = list(null["writes"])
         fork = False
         if parent is None and wanted is not None:
-            superseded = await saver.alatest_id(run.thread_id, run.checkpoint_ns) != loaded.id
+            superseded = head != loaded.id
             if inp.resume is NO_RESUME:
                 # time travel (input None or a Command without an answer, at a checkpoint
                 # named by id): the step's tasks all run again, on a branch of their
@@ -863,7 +866,7 @@ async def execute(
             # time travel into this subgraph: its finished tasks run again, its
             # interrupts ask again
             run.prior_answers = {}
-            superseded = await saver.alatest_id(run.thread_id, run.checkpoint_ns) != loaded.id
+            superseded = head != loaded.id
             fork, rerun = _time_travel(loaded, superseded), True
         if not (fork or rerun):
             done = _done_results(loaded, pending, state, loaded.id, run.checkpoint_ns, handled)
@@ -877,7 +880,7 @@ async def execute(
     if run.persistence is not None and loaded is not None:
         run.persistence.builder.adopt(loaded, reapplies=resuming and not (fork or rerun))
         if run.persistence.builder.delta is not None:
-            latest = wanted is None or await saver.alatest_id(run.thread_id, run.checkpoint_ns) == loaded.id
+            latest = wanted is None or head == loaded.id
             run.persistence.builder.delta_anchor = loaded.id if latest and inp.writes is not None else None
             if run.persistence.builder.exit_run is not None:
                 run.persistence.builder.exit_run.base_latest = latest
