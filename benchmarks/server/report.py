@@ -36,6 +36,7 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "ok_runs": len(ok),
         "failures": [r.get("error", "?") for r in runs if r.get("status") != "ok"],
         "wrong": sum(len(r["throughput"]["wrong"]) for r in ok),
+        "wrong_examples": [w for r in ok for w in r["throughput"]["wrong"]][:3],
         "stream_samples": len(samples),
         "startup_s": _median([r["startup_s"] for r in ok]),
         "cold_first_event_s": _median([r["first"]["cold"]["first_event_s"] for r in ok]),
@@ -55,8 +56,11 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
 def ratio(key: str, lg: dict[str, Any] | None, ag: dict[str, Any] | None) -> float | None:
     """LangGraph / actorgraph, oriented so that above 1 means actorgraph is better: for a
     time or a size ``lg / ag``, for a rate ``ag / lg`` (LangGraph's time per run over
-    actorgraph's). None when a side is missing, failed a run or got a wrong answer."""
-    if not lg or not ag or any(s["failures"] or s["wrong"] for s in (lg, ag)):
+    actorgraph's). None when a side is missing or failed a server run, and for throughput
+    also when a side's background runs returned a wrong result (streams check their own)."""
+    if not lg or not ag or any(s["failures"] for s in (lg, ag)):
+        return None
+    if key == "runs_per_s" and any(s["wrong"] for s in (lg, ag)):
         return None
     a, b = lg.get(key), ag.get(key)
     if not a or not b:
@@ -98,7 +102,8 @@ def markdown(summary: dict[str, dict[str, Any]], info: dict[str, Any]) -> str:
         f"idle, then {cfg['bg_runs']} background runs on new threads, {cfg['concurrency']} in "
         f"flight; {jobs}",
         "- medians; ratio = LangGraph / actorgraph (for throughput: of the time per run), above 1: "
-        "actorgraph is better; blank when a side failed a run or returned a wrong result",
+        "actorgraph is better; blank when a side failed a server run (throughput: or returned a "
+        "wrong result)",
         "",
         "| metric | langgraph | actorgraph | ratio |",
         "|---|---|---|---|",
@@ -116,7 +121,10 @@ def markdown(summary: dict[str, dict[str, Any]], info: dict[str, Any]) -> str:
             first = str(side["failures"][0]).replace("\n", " ")[:300]
             lines.append(f"\n**{name}: {len(side['failures'])}/{side['runs']} runs failed**: {first}")
         if side["wrong"]:
-            lines.append(f"\n**{name}: {side['wrong']} background runs returned a wrong result**")
+            lines.append(
+                f"\n**{name}: {side['wrong']} background runs returned a wrong result**, e.g. "
+                + "; ".join(f"`{w}`" for w in side["wrong_examples"])
+            )
         if side.get("first_event_min_s") is not None:
             lines.append(
                 f"\n{name}: first event over {side['stream_samples']} streams ranged "
