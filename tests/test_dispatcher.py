@@ -1,7 +1,8 @@
 """Unit tests of the dispatcher (``actors._dispatcher``): jobs run eagerly in the worker
 that picks them, a job that suspends keeps its worker while more start, ``_Resume``
 resumes it in its own context and forwards cancellation, ``max_workers``, ``cancel_tasks``,
-``take``, ``fail``, and sync calls handed to worker threads (``to_thread``)."""
+``take``, ``fail``, sync calls handed to worker threads (``to_thread``), and async jobs run to
+their end on worker threads' own loops (``to_own_loop``, a ``ThreadBatch``)."""
 
 from __future__ import annotations
 
@@ -391,6 +392,94 @@ async def test_wait_threads_returns_once_every_thread_call_was_delivered() -> No
 
     await run_dispatcher(lambda d: d.submit(lambda _: waiter()))
     assert disp.in_thread == 0
+
+
+_who: contextvars.ContextVar[str] = contextvars.ContextVar("_who", default="nobody")
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_to_own_loop_runs_each_job_in_its_own_context_on_a_worker_threads_loop() -> None:
+    import asyncio
+
+    n = 300
+    loop_thread = threading.get_ident()
+    seen: list[tuple[int, str, int, bool]] = []
+    delivered: list[tuple[int, Any]] = []
+
+    async def job(i: int) -> int:
+        # every step of the job, also after it suspended, runs in the context it was given
+        before = _who.get()
+        if i % 3 == 0:
+            await asyncio.sleep(0)
+        _who.set(f"changed by {i}")  # stays in the job's context: no other job sees it
+        seen.append((i, before, threading.get_ident(), asyncio.get_running_loop() is not main_loop))
+        return i * 2
+
+    def start(_: Any) -> None:
+        for i in range(n):
+            ctx = contextvars.copy_context()
+            ctx.run(_who.set, f"job {i}")
+            disp.to_own_loop(job, i, ctx, lambda v: delivered.append((threading.get_ident(), v)))
+        assert disp.in_thread == n
+        disp.finish()  # the run still waits for every job
+
+    main_loop = asyncio.get_running_loop()
+    await run_dispatcher(lambda d: d.submit(start))
+    assert sorted(v for _, v in delivered) == [2 * i for i in range(n)]
+    assert {t for t, _ in delivered} == {loop_thread}
+    assert sorted(i for i, *_ in seen) == list(range(n))
+    assert all(before == f"job {i}" for i, before, _, _ in seen)
+    assert all(t != loop_thread and own_loop for _, _, t, own_loop in seen)
+    assert _who.get() == "nobody"
+    assert disp.in_thread == 0
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_to_own_loop_jobs_left_behind_a_blocked_one_still_run_on_other_threads() -> None:
+    # every thread that took a job blocks in it until the last job ran: only threads the
+    # pool adds for the jobs still queued can run that one
+    from actorgraph.actors._spawn import thread_pool
+
+    blockers = thread_pool().EAGER + 2
+    last_ran = threading.Event()
+    delivered: list[str] = []
+
+    async def block(i: int) -> str:
+        assert last_ran.wait(LIMIT), "the job queued behind blocked ones never ran"
+        return f"blocker {i}"
+
+    async def last(_: Any) -> str:
+        last_ran.set()
+        return "last"
+
+    def start(_: Any) -> None:
+        for i in range(blockers):
+            disp.to_own_loop(block, i, contextvars.copy_context(), delivered.append)
+        disp.to_own_loop(last, None, contextvars.copy_context(), delivered.append)
+        disp.finish()
+
+    await run_dispatcher(lambda d: d.submit(start))
+    assert sorted(delivered) == sorted(["last", *(f"blocker {i}" for i in range(blockers))])
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_an_own_loop_job_that_raises_fails_the_dispatcher_and_the_others_are_delivered() -> None:
+    bug = RuntimeError("a bug in the job")
+    delivered: list[int] = []
+
+    async def job(i: int) -> int:
+        if i == 2:
+            raise bug
+        return i
+
+    def start(d: Dispatcher) -> None:
+        for i in range(5):
+            d.to_own_loop(job, i, contextvars.copy_context(), delivered.append)
+
+    d = await run_dispatcher(start)
+    assert d.failure is bug
+    assert sorted(delivered) == [0, 1, 3, 4]
+    assert d.in_thread == 0
 
 
 class S(TypedDict):

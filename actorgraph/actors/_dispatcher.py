@@ -22,9 +22,10 @@ from typing import Any
 import anyio
 import msgspec
 
+from actorgraph.actors._loops import thread_loop
 from actorgraph.actors._spawn import ThreadPort, WorkerGroup, cancel_scope_class, event_class, loop_port, thread_pool
 
-__all__ = ("Dispatcher", "DispatcherStatistics", "Job")
+__all__ = ("Dispatcher", "DispatcherStatistics", "Job", "ThreadBatch")
 
 
 class Job(msgspec.Struct, frozen=True):
@@ -49,7 +50,7 @@ class _Resume:
 
     __slots__ = ("coro", "first", "ctx", "disp")
 
-    def __init__(self, coro: Coroutine[Any, Any, Any], first: Any, ctx: Context | None, disp: Dispatcher) -> None:
+    def __init__(self, coro: Coroutine[Any, Any, Any], first: Any, ctx: Context | None, disp: Dispatcher | None) -> None:
         self.coro = coro
         self.first = first
         self.ctx = ctx
@@ -62,6 +63,9 @@ class _Resume:
         send = coro.send
         throw = coro.throw
         value = self.first
+        if disp is None:
+            # a worker thread's own loop (``ThreadBatch``): no dispatcher to keep moving
+            return (yield from _resume_plain(coro, value, ctx))
         while True:
             disp._park()
             try:
@@ -82,6 +86,27 @@ class _Resume:
                     value = ctx.run(send, sent) if ctx is not None else send(sent)
                 except StopIteration as stop:
                     return stop.value
+
+
+def _resume_plain(coro: Coroutine[Any, Any, Any], value: Any, ctx: Context) -> Generator[Any, Any, Any]:
+    send = coro.send
+    throw = coro.throw
+    while True:
+        try:
+            sent = yield value
+        except GeneratorExit:
+            coro.close()
+            raise
+        except BaseException as exc:
+            try:
+                value = ctx.run(throw, exc)
+            except StopIteration as stop:
+                return stop.value
+        else:
+            try:
+                value = ctx.run(send, sent)
+            except StopIteration as stop:
+                return stop.value
 
 
 class DispatcherStatistics(msgspec.Struct, frozen=True, kw_only=True):
@@ -126,6 +151,7 @@ class Dispatcher:
         "_scope_class",
         "_event_class",
         "_port",
+        "_batch",
         "in_thread",
         "threads_run",
     )
@@ -149,6 +175,7 @@ class Dispatcher:
         self._event_class = event_class(group.backend or "other")
         # sync node tasks running in worker threads (``to_thread``): the run waits for them
         self._port: ThreadPort | None = None
+        self._batch: ThreadBatch | None = None
         self.in_thread = 0
         self.threads_run = 0
 
@@ -192,14 +219,30 @@ class Dispatcher:
         thread meanwhile: the run ends only once every such call has been delivered.
         asyncio only (the sync calls' private loops). One port per loop carries the
         results of all its runs, so results that arrive together wake the loop once."""
+        self.in_thread += 1
+        self.threads_run += 1
+        thread_pool().submit_call(_call_and_put, (self._loop_port(), fn, arg, self._deliver_one, deliver))
+
+    def to_own_loop(
+        self, run: Callable[[Any], Coroutine[Any, Any, Any] | None], arg: Any, context: Context, deliver: Callable[[Any], None]
+    ) -> None:
+        """Run the async job ``run(arg)`` (in ``context``) to its end in a worker thread, on
+        that thread's own event loop, then ``deliver`` its result here, as ``to_thread``
+        does (the jobs of a run share one ``ThreadBatch``)."""
+        batch = self._batch
+        if batch is None:
+            batch = self._batch = ThreadBatch(self._loop_port(), self._deliver_one)
+        self.in_thread += 1
+        self.threads_run += 1
+        batch.add(run, arg, context, deliver)
+
+    def _loop_port(self) -> ThreadPort:
         port = self._port
         if port is None:
             import asyncio
 
             port = self._port = loop_port(asyncio.get_running_loop())
-        self.in_thread += 1
-        self.threads_run += 1
-        thread_pool().submit_call(_call_and_put, (port, fn, arg, self._deliver_one, deliver))
+        return port
 
     def _deliver_one(self, delivery: tuple[Callable[[Any], None], Any]) -> None:
         self.in_thread -= 1
@@ -364,6 +407,61 @@ class Dispatcher:
         finally:
             self._running -= 1
             self._workers.discard(w)
+
+
+class ThreadBatch:
+    """Async jobs of one run that run to their end in worker threads (the subgraph runs of
+    a sync fan-out), each on its thread's own event loop.
+
+    A worker thread that takes one keeps taking the next while any are left, in one turn
+    of its loop, and drives each eagerly in the job's own context: a job that finishes
+    without suspending costs no task, no loop iteration and no trip through the pool's
+    queue. Each result goes to the loop through the port as soon as its job ends. One pool
+    call is queued per job all the same, so when every busy thread's job blocks, the
+    pool's watcher still adds threads for the jobs left (a call that finds the batch empty
+    returns at once)."""
+
+    __slots__ = ("_jobs", "_port", "_on_loop")
+
+    def __init__(self, port: ThreadPort, on_loop: Callable[[Any], None]) -> None:
+        self._jobs: deque[tuple[Callable[[Any], Any], Any, Context, Callable[[Any], None]]] = deque()
+        self._port = port
+        self._on_loop = on_loop
+
+    def add(self, run: Callable[[Any], Any], arg: Any, context: Context, deliver: Callable[[Any], None]) -> None:
+        self._jobs.append((run, arg, context, deliver))
+        thread_pool().submit_call(self._take, ())
+
+    def _take(self) -> None:
+        # in a worker thread
+        if self._jobs:
+            thread_loop().run(self._drain())
+
+    async def _drain(self) -> None:
+        jobs = self._jobs
+        port = self._port
+        on_loop = self._on_loop
+        pool = thread_pool()
+        while True:
+            try:
+                run, arg, ctx, deliver = jobs.popleft()
+            except IndexError:
+                return
+            try:
+                coro = run(arg)
+                result = None
+                if coro is not None:
+                    try:
+                        first = ctx.run(coro.send, None)
+                    except StopIteration as stop:
+                        result = stop.value
+                    else:
+                        result = await _Resume(coro, first, ctx, None)
+            except BaseException as exc:  # jobs catch what user code raises: this is a bug
+                port.put(on_loop, (_reraise, exc))
+            else:
+                port.put(on_loop, (deliver, result))
+            pool.progress()
 
 
 def _call_and_put(

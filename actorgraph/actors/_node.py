@@ -25,7 +25,6 @@ from actorgraph._types import Command
 from actorgraph.actors._context import CURRENT, TaskContext
 from actorgraph.actors._dispatcher import Job
 from actorgraph.actors._events import task_retry
-from actorgraph.actors._loops import thread_loop
 from actorgraph.actors._spawn import cancel_scope_class, cancellation_requested, run_in_thread
 from actorgraph.actors._messages import Activate, CommandMsg, RunCall, SendMsg, TaskDone, TaskResult, TaskSpec, TaskStart
 from actorgraph.actors._placement import NOW, WORKER, Placement
@@ -117,7 +116,7 @@ class NodeActor:
                     run.loop_token = anyio.lowlevel.current_token()
                 if subgraph:
                     tctx.alone = True
-                    run.dispatcher.to_thread(self._on_own_loop, (tctx, ctx), self._delivered)
+                    run.dispatcher.to_own_loop(self._subgraph_job, tctx, ctx, self._delivered)
                 else:
                     run.dispatcher.to_thread(self._in_thread, (tctx, ctx), self._delivered)
                 return
@@ -137,13 +136,13 @@ class NodeActor:
             return None
         return ctx.run(self._run_plain, tctx, ctx)
 
-    def _on_own_loop(self, job: tuple[TaskContext, contextvars.Context]) -> Any:
-        """A subgraph node's task, in a worker thread: run it to the end on the thread's
-        own event loop; its ``TaskResult`` (``None`` if the run stopped before it began)."""
-        tctx, ctx = job
+    def _subgraph_job(self, tctx: TaskContext) -> Any:
+        """A subgraph node's task, in a worker thread on the thread's own event loop (in
+        the task's context): the coroutine that runs it to the end, whose value is its
+        ``TaskResult`` (``None`` if the run stopped before it began)."""
         if self.run.stopping:
             return None
-        return ctx.run(thread_loop().run, self._subgraph_task(tctx))
+        return self._subgraph_task(tctx)
 
     async def _subgraph_task(self, tctx: TaskContext) -> TaskResult:
         node = self.node

@@ -323,6 +323,11 @@ class _ThreadPool:
                 return  # queued: a thread takes it when free (or the watcher adds one)
         threading.Thread(target=start, name="actorgraph-node", daemon=True).start()
 
+    def progress(self) -> None:
+        """A call that runs several jobs (``ThreadBatch``) finished one: the watcher sees
+        progress, not a stalled queue."""
+        self._finished += 1
+
     def _watch(self) -> None:
         """Add a thread whenever queued calls made no progress for ``STARVED`` seconds;
         stop once the queue is empty."""
