@@ -46,16 +46,17 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, folder: Path, *extra: str, port: int | None = None) -> None:
+    def __init__(self, folder: Path, *extra: str, port: int | None = None, env: dict[str, str] | None = None) -> None:
         self.folder = folder
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = folder / "server.log"
         self.extra = extra
+        self.env = env or {}
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30.0) -> Server:
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, "PYTHONPATH": str(ROOT), **self.env}
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "actorgraph.server", "dev", "--no-reload", "--port", str(self.port),

@@ -92,13 +92,20 @@ class SqliteStorage:
             await self._conn.close()
             self._conn = None
 
+    # a read runs to its end in one call on the connection's thread: a statement left open
+    # between two calls would pin an old snapshot, and a BEGIN IMMEDIATE another coroutine
+    # slips in meanwhile would fail with "database is locked"
     async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        async with self.conn.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        return list(await self.conn.execute_fetchall(sql, params))
 
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        async with self.conn.execute(sql, params) as cur:
-            return await cur.fetchone()
+        rows = await self.conn.execute_fetchall(sql, params)
+        return next(iter(rows), None)
+
+    async def _write(self, sql: str, params: Sequence[Any] = ()) -> None:
+        # under the lock: never inside another coroutine's open transaction
+        async with self._lock:
+            await self.conn.execute(sql, params)
 
     async def _tx(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
         async with self._lock:
@@ -269,7 +276,7 @@ class SqliteStorage:
         return None if row is None else _decode(row[0], Thread)
 
     async def thread_put(self, thread: Thread) -> None:
-        await self.conn.execute(*self._thread_row(thread))
+        await self._write(*self._thread_row(thread))
 
     async def thread_delete(self, thread_id: str) -> bool:
         row = await self._one("SELECT 1 FROM srv_threads WHERE thread_id = ?", (thread_id,))
@@ -339,7 +346,7 @@ class SqliteStorage:
     # -- runs ---------------------------------------------------------------------------
 
     async def run_insert(self, run: Run, *, available_at: float) -> None:
-        await self.conn.execute(
+        await self._write(
             "INSERT INTO srv_runs (run_id, thread_id, status, created_at, available_at, doc) VALUES (?, ?, ?, ?, ?, ?)",
             (run.run_id, run.thread_id, run.status, _ts(run.created_at), available_at, _encode(run)),
         )
@@ -421,7 +428,7 @@ class SqliteStorage:
 
     async def run_renew(self, run_ids: Sequence[str], owner: str, lease_until: float) -> None:
         if run_ids:
-            await self.conn.execute(
+            await self._write(
                 f"UPDATE srv_runs SET lease_until = ? WHERE lease_owner = ? AND run_id IN ({','.join('?' * len(run_ids))})",
                 (lease_until, owner, *run_ids),
             )
@@ -453,9 +460,10 @@ class SqliteStorage:
     # -- event log ----------------------------------------------------------------------
 
     async def events_append(self, run_id: str, events: Sequence[tuple[int, str, bytes]]) -> None:
-        await self.conn.executemany(
-            "INSERT OR IGNORE INTO srv_run_events VALUES (?, ?, ?, ?)", [(run_id, s, e, d) for s, e, d in events]
-        )
+        async with self._lock:
+            await self.conn.executemany(
+                "INSERT OR IGNORE INTO srv_run_events VALUES (?, ?, ?, ?)", [(run_id, s, e, d) for s, e, d in events]
+            )
 
     async def events_read(self, run_id: str, after: int = -1) -> list[tuple[int, str, bytes]]:
         rows = await self._rows(
