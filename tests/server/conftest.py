@@ -30,6 +30,7 @@ GRAPHS = {
     "failing": "./graphs.py:failing",
     "factory": "./graphs.py:make_graph",
     "func": "./graphs.py:func",
+    "counted": "./graphs.py:counted",
 }
 
 
@@ -74,6 +75,12 @@ class Server:
                 time.sleep(0.05)
         self.stop()
         raise RuntimeError(f"the server did not answer /ok in {timeout}s:\n{self.log.read_text()[-3000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no cleanup (a crash)."""
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait()
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -1,6 +1,7 @@
 """Small graphs the server tests serve (written as a user would, against actorgraph)."""
 
 import operator
+import os
 import time
 from typing import Annotated, TypedDict
 
@@ -89,6 +90,22 @@ _slow.add_node("slow_step", slow_step)
 _slow.add_edge(START, "slow_step")
 _slow.add_conditional_edges("slow_step", route)
 slow = _slow.compile()
+
+
+def counted_step(state: S) -> dict:
+    """Like slow_step, and notes each finished run of itself in a file (the crash test
+    counts them)."""
+    time.sleep(state.get("sleep", 0.3))
+    with open(os.environ["ACTORGRAPH_TEST_COUNT_FILE"], "a") as f:
+        f.write(f"{state.get('x', 0)}\n")
+    return {"x": state.get("x", 0) + 1, "log": [f"s{state.get('x', 0)}"]}
+
+
+_counted = StateGraph(S)
+_counted.add_node("counted_step", counted_step)
+_counted.add_edge(START, "counted_step")
+_counted.add_conditional_edges("counted_step", lambda s: "counted_step" if s["x"] < 4 else END)
+counted = _counted.compile()
 
 
 def boom(state: S) -> dict:
