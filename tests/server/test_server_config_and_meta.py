@@ -125,7 +125,7 @@ def test_meta_endpoints_openapi_and_docs(tmp_path: Path) -> None:
     srv = Server(folder, "--data-dir", str(data), "--n-jobs-per-worker", "3").start()
     try:
         with httpx.Client(base_url=srv.url) as http:
-            assert http.get("/ok").json() == {"ok": True}
+            assert http.get("/ok").json() == {"ok": True, "services": {}}
             info = http.get("/info").json()
             assert info["graphs"] == ["simple"] and info["metadata"]["n_jobs_per_worker"] == 3 and "flags" in info
             doc = http.get("/openapi.json").json()

@@ -214,6 +214,7 @@ async def test_thread_state_update_history_and_time_travel(server: Server) -> No
     by_meta = await client.threads.get_history(tid, metadata={"source": "update"})
     assert len(by_meta) == len(history)
     async with httpx.AsyncClient(base_url=server.url) as http:
+        assert len((await http.get(f"/threads/{tid}/history")).json()) == 1  # LangGraph's default limit
         got = (await http.get(f"/threads/{tid}/history", params={"limit": 2})).json()
         assert [h["checkpoint_id"] for h in got] == [h["checkpoint_id"] for h in history[:2]]
         bad = await http.post(f"/threads/{tid}/state", json={"values": {"x": 1}, "as_node": "zzz"})

@@ -136,6 +136,16 @@ async def test_interrupt_then_resume_over_http(server: Server) -> None:
     assert t["status"] == "interrupted" and list(t["interrupts"].values())[0][0]["value"] == {"question": "what is x?"}
     state = await client.threads.get_state(tid)
     assert state["next"] == ["ask"] and state["interrupts"][0]["id"] == paused["__interrupt__"][0]["id"]
+    # streamed: the interrupt comes as an update and with the last values (LangGraph's shape)
+    other = (await client.threads.create())["thread_id"]
+    streamed = await collect(client.runs.stream(other, "hitl", input={"x": 1}, stream_mode=["values", "updates"]))
+    interrupt = streamed[2].data["__interrupt__"]
+    assert [(p.event, p.data) for p in streamed[1:]] == [
+        ("values", {"x": 1, "log": []}),
+        ("updates", {"__interrupt__": interrupt}),
+        ("values", {"x": 1, "log": [], "__interrupt__": interrupt}),
+    ]
+    assert interrupt[0]["value"] == {"question": "what is x?"} and interrupt[0]["response_schema"] is None
     parts = await collect(client.runs.stream(tid, "hitl", command={"resume": "9"}, stream_mode="updates"))
     assert {"ask": {"x": 9, "log": ["ask"]}} in [p.data for p in parts]
     final = await client.threads.get(tid)
@@ -381,3 +391,15 @@ def test_sync_client_runs(server: Server) -> None:
     assert client.runs.wait(tid, "simple", input={"x": 1}) == {"x": 20, "log": ["a", "b", "c"]}
     parts = list(client.runs.stream(tid, "simple", input={"x": 1}, stream_mode="updates"))
     assert [p.event for p in parts] == ["metadata", "updates", "updates", "updates"]
+
+
+def test_metrics_in_prometheus_format(server: Server) -> None:
+    client = get_sync_client(url=server.url)
+    client.runs.wait(None, "simple", input={"x": 1})
+    text = httpx.get(server.url + "/metrics").text
+    lines = dict(line.rsplit(" ", 1) for line in text.splitlines() if line and not line.startswith("#"))
+    assert int(lines['actorgraph_runs{status="success"}']) >= 1
+    assert lines["actorgraph_queue_depth"] == "0" and lines["actorgraph_runs_in_flight"] == "0"
+    assert int(lines["actorgraph_run_duration_seconds_count"]) >= 1
+    assert lines['actorgraph_run_duration_seconds_bucket{le="+Inf"}'] == lines["actorgraph_run_duration_seconds_count"]
+    assert "actorgraph_active_streams" in lines

@@ -28,7 +28,7 @@ def _version(name: str) -> str | None:
 
 
 async def ok(request: Request) -> Response:
-    return json_response({"ok": True})
+    return json_response({"ok": True, "services": {}})
 
 
 async def info(request: Request) -> Response:
@@ -44,6 +44,43 @@ async def info(request: Request) -> Response:
             "metadata": {"n_jobs_per_worker": c.n_jobs},
         }
     )
+
+
+async def metrics(request: Request) -> Response:
+    """Prometheus text: runs by status, queue depth, runs in flight, live streams, and a
+    histogram of run durations (this process's since it started)."""
+    from actorgraph.server.runs._manager import LATENCY_BUCKETS
+
+    c = ctx(request)
+    counts = await c.storage.run_counts()
+    stats = c.run_manager.statistics()
+    lines = ["# HELP actorgraph_runs Runs by status.", "# TYPE actorgraph_runs gauge"]
+    for status in ("pending", "running", "success", "error", "interrupted", "timeout"):
+        lines.append(f'actorgraph_runs{{status="{status}"}} {counts.get(status, 0)}')
+    lines += [
+        "# HELP actorgraph_queue_depth Runs waiting for a worker.",
+        "# TYPE actorgraph_queue_depth gauge",
+        f"actorgraph_queue_depth {counts.get('pending', 0)}",
+        "# HELP actorgraph_runs_in_flight Runs this process is executing.",
+        "# TYPE actorgraph_runs_in_flight gauge",
+        f"actorgraph_runs_in_flight {stats.in_flight}",
+        "# HELP actorgraph_workers Runs this process executes at once at most.",
+        "# TYPE actorgraph_workers gauge",
+        f"actorgraph_workers {stats.workers}",
+        "# HELP actorgraph_active_streams Runs with live event streams.",
+        "# TYPE actorgraph_active_streams gauge",
+        f"actorgraph_active_streams {stats.live_streams}",
+        "# HELP actorgraph_run_duration_seconds How long runs took, start to end.",
+        "# TYPE actorgraph_run_duration_seconds histogram",
+    ]
+    for bound, count in zip(LATENCY_BUCKETS, stats.duration_buckets):
+        lines.append(f'actorgraph_run_duration_seconds_bucket{{le="{bound}"}} {count}')
+    lines += [
+        f'actorgraph_run_duration_seconds_bucket{{le="+Inf"}} {stats.finished}',
+        f"actorgraph_run_duration_seconds_sum {stats.duration_sum}",
+        f"actorgraph_run_duration_seconds_count {stats.finished}",
+    ]
+    return Response("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
 
 
 def openapi_document(endpoints: Sequence[Endpoint]) -> dict[str, Any]:
@@ -133,6 +170,7 @@ async def docs(request: Request) -> Response:
 ENDPOINTS = (
     Endpoint(method="GET", path="/ok", handler=ok, summary="Health check", response=dict),
     Endpoint(method="GET", path="/info", handler=info, summary="Server version, flags and graphs", response=dict),
+    Endpoint(method="GET", path="/metrics", handler=metrics, summary="Prometheus metrics"),
 )
 EXTRA = (
     Endpoint(method="GET", path="/openapi.json", handler=openapi, summary="This API's OpenAPI document"),

@@ -8,7 +8,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from actorgraph.server._context import ctx
-from actorgraph.server.api._http import Endpoint, json_response, parse_body, query_bool, require_uuid
+from actorgraph.server._errors import ApiError
+from actorgraph.server.api._http import Endpoint, json_response, parse_body, query_bool, query_int, require_uuid
 from actorgraph.server.schemas import (
     Thread,
     ThreadCount,
@@ -114,10 +115,13 @@ async def history_post(request: Request) -> Response:
 
 async def history_get(request: Request) -> Response:
     q = request.query_params
-    raw = {"limit": int(q["limit"]) if q.get("limit", "").isdigit() else 10}
+    raw = {"limit": query_int(request, "limit", 1)}
     if q.get("before"):
         raw["before"] = q["before"]  # type: ignore[assignment]
-    body = msgspec.convert(raw, ThreadHistory)
+    try:
+        body = msgspec.convert(raw, ThreadHistory)
+    except msgspec.ValidationError as exc:
+        raise ApiError(422, f"Invalid query parameter: {exc}") from None
     return json_response(await svc.history(ctx(request), _tid(request), body))
 
 

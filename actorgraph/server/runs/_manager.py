@@ -30,10 +30,17 @@ log = structlog.get_logger("actorgraph.server.runs")
 LEASE_SECONDS = 30.0
 
 
+# upper bounds (seconds) of the run duration histogram /metrics shows
+LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+
+
 class RunStatistics(msgspec.Struct, frozen=True, kw_only=True):
     workers: int
     in_flight: int
     live_streams: int
+    finished: int
+    duration_sum: float
+    duration_buckets: tuple[int, ...]  # cumulative counts per LATENCY_BUCKETS bound
 
 
 class _Active:
@@ -55,9 +62,26 @@ class RunManager:
         self._active: dict[str, _Active] = {}
         self._closing = False
         self._idle = anyio.Event()
+        self._finished = 0
+        self._duration_sum = 0.0
+        self._buckets = [0] * len(LATENCY_BUCKETS)
 
     def statistics(self) -> RunStatistics:
-        return RunStatistics(workers=self.n_jobs, in_flight=len(self._active), live_streams=self.broker.active_streams())
+        return RunStatistics(
+            workers=self.n_jobs,
+            in_flight=len(self._active),
+            live_streams=self.broker.active_streams(),
+            finished=self._finished,
+            duration_sum=self._duration_sum,
+            duration_buckets=tuple(self._buckets),
+        )
+
+    def _observe(self, seconds: float) -> None:
+        self._finished += 1
+        self._duration_sum += seconds
+        for i, bound in enumerate(LATENCY_BUCKETS):
+            if seconds <= bound:
+                self._buckets[i] += 1
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -130,9 +154,11 @@ class RunManager:
             outcome = Outcome(status="error", error=error, result={"__error__": error})
         with anyio.CancelScope(shield=True):
             await self._finish(run, live, outcome, active.action)
+        duration = time.monotonic() - started
+        self._observe(duration)
         log.info(
             "run finished", run_id=run.run_id, thread_id=run.thread_id, assistant_id=run.assistant_id,
-            status=outcome.status, duration_s=round(time.monotonic() - started, 4),
+            status=outcome.status, duration_s=round(duration, 4),
         )
 
     async def _finish(self, run: Run, live: LiveRun, outcome: Outcome, action: str | None) -> None:
