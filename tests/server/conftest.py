@@ -47,11 +47,13 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, folder: Path, *extra: str, port: int | None = None, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, folder: Path, *extra: str, port: int | None = None, env: dict[str, str] | None = None, log: Path | None = None
+    ) -> None:
         self.folder = folder
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = folder / "server.log"
+        self.log = log or folder / "server.log"
         self.extra = extra
         self.env = env or {}
         self.proc: subprocess.Popen[bytes] | None = None

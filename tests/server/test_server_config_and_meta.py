@@ -15,6 +15,8 @@ import pytest
 
 from actorgraph.errors import ConfigError
 from actorgraph.server.config import load_config, parse_config, read_env_file
+from langgraph_sdk import get_sync_client
+
 from tests.server.conftest import ROOT, Server, free_port, make_app_folder
 
 
@@ -146,3 +148,15 @@ def test_meta_endpoints_openapi_and_docs(tmp_path: Path) -> None:
     finally:
         srv.stop()
     assert (data / "actorgraph.sqlite").is_file()
+
+
+def test_the_readme_example_app_streams_a_run(tmp_path: Path) -> None:
+    folder = ROOT / "actorgraph" / "examples" / "server"
+    srv = Server(folder, "--data-dir", str(tmp_path / "data"), log=tmp_path / "server.log").start()
+    try:
+        parts = list(get_sync_client(url=srv.url).runs.stream(None, "story", input={"topic": "robot"}, stream_mode="updates"))
+    finally:
+        srv.stop()
+    assert [p.event for p in parts] == ["metadata", "updates", "updates", "updates"]
+    assert parts[1].data == {"opening": {"sentences": ["Once upon a time there was a robot."]}}
+    assert not (folder / ".actorgraph").exists()
