@@ -99,6 +99,8 @@ class AssistantLatest(_Body, kw_only=True):
 
 
 class AssistantVersion(msgspec.Struct, kw_only=True):
+    """One version of an assistant (``created_at``: when the version was made)."""
+
     assistant_id: str
     graph_id: str
     config: Json
@@ -110,17 +112,10 @@ class AssistantVersion(msgspec.Struct, kw_only=True):
     description: str | None = None
 
 
-class Assistant(msgspec.Struct, kw_only=True):
-    assistant_id: str
-    graph_id: str
-    config: Json
-    context: Json
-    metadata: Json
-    created_at: datetime
+class Assistant(AssistantVersion, kw_only=True):
+    """An assistant at its latest version (``created_at``: when the assistant was made)."""
+
     updated_at: datetime
-    version: int
-    name: str
-    description: str | None = None
 
 
 class GraphSchemas(msgspec.Struct, kw_only=True):

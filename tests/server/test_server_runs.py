@@ -403,3 +403,30 @@ def test_metrics_in_prometheus_format(server: Server) -> None:
     assert int(lines["actorgraph_run_duration_seconds_count"]) >= 1
     assert lines['actorgraph_run_duration_seconds_bucket{le="+Inf"}'] == lines["actorgraph_run_duration_seconds_count"]
     assert "actorgraph_active_streams" in lines
+
+
+async def test_join_the_threads_stream(server: Server) -> None:
+    client = get_client(url=server.url)
+    tid = (await client.threads.create())["thread_id"]
+    seen: list[Any] = []
+
+    async def follow() -> None:
+        async for part in await client.threads.join_stream(tid):
+            seen.append(part)
+            if part.event == "metadata" and part.data.get("status") == "run_done":
+                return
+
+    import anyio
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(follow)
+        await _sleep(0.3)  # the reader is following (heartbeats meanwhile)
+        run = await client.runs.create(tid, "simple", input={"x": 1}, stream_mode=["updates"])
+    events = [p.event for p in seen]
+    assert events == ["metadata", "updates", "updates", "updates", "metadata"]
+    assert seen[0].data["run_id"] == run["run_id"]
+    assert seen[-1].data == {"status": "run_done", "run_id": run["run_id"]}
+    ids = [int(p.id) for p in seen]
+    assert ids == sorted(ids)
+    with pytest.raises(NotFoundError):
+        await collect(await client.threads.join_stream(str(uuid.uuid4())))

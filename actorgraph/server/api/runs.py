@@ -12,7 +12,7 @@ from starlette.responses import Response, StreamingResponse
 from actorgraph.server._context import ServerContext, ctx
 from actorgraph.server._errors import ApiError
 from actorgraph.server.api._http import Endpoint, json_response, parse_body, query_bool, query_int, require_uuid
-from actorgraph.server.runs._sse import result_body, run_events
+from actorgraph.server.runs._sse import result_body, run_events, thread_events
 from actorgraph.server.schemas import Run, RunCancelMany, RunCreate, StreamModeName
 from actorgraph.server.services.runs import create_run
 
@@ -151,13 +151,7 @@ async def join_stream(request: Request) -> Response:
     c = ctx(request)
     thread_id = require_uuid(str(request.path_params["thread_id"]), "thread ID")
     run_id = _rid(request)
-    last = request.headers.get("last-event-id")
-    after: int | None = None
-    if last:
-        try:
-            after = int(last)
-        except ValueError:
-            raise ApiError(422, f"Invalid Last-Event-ID header: {last!r} is not an event id of this server") from None
+    after = _last_event_id(request)
     modes = _modes(request)
     run = await c.storage.run_get(run_id)
     headers = {**_SSE_HEADERS, "Location": f"/threads/{thread_id}/runs/{run_id}/stream"}
@@ -171,6 +165,24 @@ async def join_stream(request: Request) -> Response:
     on_close = _cancel_unless_finished(c, run_id) if query_bool(request, "cancel_on_disconnect") else None
     events = run_events(c, run_id, after=after, modes=modes, on_close=on_close)
     return StreamingResponse(events, media_type="text/event-stream", headers=headers)
+
+
+def _last_event_id(request: Request) -> int | None:
+    last = request.headers.get("last-event-id")
+    if not last:
+        return None
+    try:
+        return int(last)
+    except ValueError:
+        raise ApiError(422, f"Invalid Last-Event-ID header: {last!r} is not an event id of this server") from None
+
+
+async def thread_stream(request: Request) -> Response:
+    c = ctx(request)
+    thread_id = require_uuid(str(request.path_params["thread_id"]), "thread ID")
+    await _thread_exists(c, thread_id)
+    events = thread_events(c, thread_id, after=_last_event_id(request), modes=_modes(request))
+    return StreamingResponse(events, media_type="text/event-stream", headers=_SSE_HEADERS)
 
 
 def _action(request: Request) -> str:
@@ -236,5 +248,6 @@ ENDPOINTS = (
     Endpoint(method="DELETE", path=_R, handler=delete, summary="Delete a run", status=204),
     Endpoint(method="GET", path=_R + "/join", handler=join, summary="Wait for a run's result", response=Any),
     Endpoint(method="GET", path=_R + "/stream", handler=join_stream, summary="Join a run's event stream", stream=True, query=(("stream_mode", "string"), ("cancel_on_disconnect", "boolean"))),
+    Endpoint(method="GET", path="/threads/{thread_id}/stream", handler=thread_stream, summary="Follow every run on a thread", stream=True, query=(("stream_mode", "string"),)),
     Endpoint(method="POST", path=_R + "/cancel", handler=cancel, summary="Cancel a run", status=202, query=(("wait", "boolean"), ("action", "string"))),
 )

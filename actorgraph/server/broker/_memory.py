@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from collections.abc import Iterator
 
 import anyio
 
-__all__ = ("InProcessBroker", "LiveRun")
+__all__ = ("InProcessBroker", "LiveRun", "ThreadFeed")
 
 Event = tuple[int, str, bytes]
 
@@ -62,11 +63,43 @@ class LiveRun:
             await changed.wait()
 
 
+class ThreadFeed:
+    """The events of every run on one thread, as ``GET /threads/{id}/stream`` follows
+    them: numbered per thread, the last ``size`` kept for readers that reconnect with a
+    ``Last-Event-ID``. It lives while a run goes on or a reader follows it."""
+
+    def __init__(self, size: int = 1000) -> None:
+        self.events: deque[Event] = deque(maxlen=size)
+        self.readers = 0
+        self.running = 0
+        self._seq = 0
+        self._changed = anyio.Event()
+
+    @property
+    def last_seq(self) -> int:
+        return self._seq
+
+    def publish(self, event: str, data: bytes) -> None:
+        self._seq += 1
+        self.events.append((self._seq, event, data))
+        self._changed.set()
+        self._changed = anyio.Event()
+
+    def after(self, seq: int) -> list[Event]:
+        return [e for e in self.events if e[0] > seq]
+
+    async def wait_changed(self, timeout: float) -> None:
+        changed = self._changed
+        with anyio.move_on_after(timeout):
+            await changed.wait()
+
+
 class InProcessBroker:
     def __init__(self, keep_seconds: float = 300.0) -> None:
         self.keep_seconds = keep_seconds
         self._wake = anyio.Event()
         self._live: dict[str, LiveRun] = {}
+        self._feeds: dict[str, ThreadFeed] = {}
 
     # wake-ups --------------------------------------------------------------------------
     def wake_event(self) -> anyio.Event:
@@ -85,6 +118,19 @@ class InProcessBroker:
         if run is None and create:
             run = self._live[run_id] = LiveRun(run_id)
         return run
+
+    # thread feeds -----------------------------------------------------------------------
+    def feed(self, thread_id: str) -> ThreadFeed:
+        feed = self._feeds.get(thread_id)
+        if feed is None:
+            feed = self._feeds[thread_id] = ThreadFeed()
+        return feed
+
+    def release_feed(self, thread_id: str) -> None:
+        """Forget the feed once nobody reads it and no run writes it."""
+        feed = self._feeds.get(thread_id)
+        if feed is not None and feed.readers <= 0 and feed.running <= 0:
+            del self._feeds[thread_id]
 
     def drop(self, run_id: str) -> None:
         self._live.pop(run_id, None)

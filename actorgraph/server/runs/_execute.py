@@ -98,16 +98,20 @@ async def _already_started(graph: Any, run: Run) -> bool:
 
 
 class _Events:
-    """Publishes a run's events live and keeps them in the event log (written in batches)."""
+    """Publishes a run's events live (to its readers and its thread's) and keeps them in
+    the event log (written in batches)."""
 
-    def __init__(self, c: ServerContext, live: LiveRun, run_id: str) -> None:
+    def __init__(self, c: ServerContext, live: LiveRun, run: Run) -> None:
         self.c = c
         self.live = live
-        self.run_id = run_id
+        self.run_id = run.run_id
+        self.feed = c.run_manager.broker.feed(run.thread_id)
         self.pending: list[tuple[int, str, bytes]] = []
 
     async def emit(self, event: str, data: Any) -> None:
-        self.pending.append(self.live.publish(event, dumps(data)))
+        item = self.live.publish(event, dumps(data))
+        self.feed.publish(event, item[2])
+        self.pending.append(item)
         if len(self.pending) >= 64:
             await self.flush()
 
@@ -119,7 +123,7 @@ class _Events:
 
 async def execute(c: ServerContext, run: Run, live: LiveRun, scope: anyio.CancelScope) -> Outcome:
     """Run ``run`` on its graph; ``scope`` is cancelled by a cancel request."""
-    events = _Events(c, live, run.run_id)
+    events = _Events(c, live, run)
     await events.emit("metadata", {"run_id": run.run_id, "attempt": 1})
     assistant = await c.storage.assistant_get(run.assistant_id)
     if assistant is None or assistant.graph_id not in c.graphs:

@@ -140,6 +140,8 @@ class RunManager:
         assert live is not None
         await self._thread_status(run.thread_id, "busy")
         started = time.monotonic()
+        feed = self.broker.feed(run.thread_id)
+        feed.running += 1
         try:
             outcome = await execute(c, run, live, active.scope)
         except anyio.get_cancelled_exc_class():
@@ -152,8 +154,12 @@ class RunManager:
             log.exception("run crashed", run_id=run.run_id)
             error = {"error": type(exc).__name__, "message": str(exc)}
             outcome = Outcome(status="error", error=error, result={"__error__": error})
+        finally:
+            feed.running -= 1
         with anyio.CancelScope(shield=True):
             await self._finish(run, live, outcome, active.action)
+        feed.publish("metadata", dumps({"status": "run_done", "run_id": run.run_id}))
+        self.broker.release_feed(run.thread_id)
         duration = time.monotonic() - started
         self._observe(duration)
         log.info(

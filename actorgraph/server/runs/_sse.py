@@ -110,3 +110,27 @@ async def result_body(c: ServerContext, run_id: str) -> AsyncIterator[bytes]:
             yield b"\n"
     data = await final_result(c, run_id)
     yield data if data is not None else dumps(None)
+
+
+async def thread_events(
+    c: ServerContext, thread_id: str, *, after: int | None, modes: Collection[str] | None = None
+) -> AsyncIterator[bytes]:
+    """Every run's events on a thread, as they happen, until the reader goes away (a
+    ``metadata`` event ``{"status": "run_done"}`` after each run; heartbeats while idle)."""
+    broker = c.run_manager.broker
+    feed = broker.feed(thread_id)
+    feed.readers += 1
+    try:
+        cursor = feed.last_seq if after is None else after
+        while True:
+            for seq, event, data in feed.after(cursor):
+                cursor = seq
+                if _wanted(event, modes):
+                    yield sse_frame(seq, event, data)
+            before = feed.last_seq
+            await feed.wait_changed(HEARTBEAT_SECONDS)
+            if feed.last_seq == before:
+                yield _HEARTBEAT
+    finally:
+        feed.readers -= 1
+        broker.release_feed(thread_id)

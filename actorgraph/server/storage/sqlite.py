@@ -10,7 +10,8 @@ processes on the same file too.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -107,16 +108,22 @@ class SqliteStorage:
         async with self._lock:
             await self.conn.execute(sql, params)
 
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on error); the caller holds
+        ``self._lock``."""
+        await self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            await self.conn.execute("ROLLBACK")
+            raise
+        await self.conn.execute("COMMIT")
+
     async def _tx(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
-        async with self._lock:
-            await self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                for sql, params in statements:
-                    await self.conn.execute(sql, params)
-            except BaseException:
-                await self.conn.execute("ROLLBACK")
-                raise
-            await self.conn.execute("COMMIT")
+        async with self._lock, self._transaction() as conn:
+            for sql, params in statements:
+                await conn.execute(sql, params)
 
     # -- assistants ---------------------------------------------------------------------
 
@@ -146,14 +153,9 @@ class SqliteStorage:
                 if if_exists == "do_nothing":
                     return _decode(row[0], Assistant)
                 raise Conflict(f"Assistant {assistant.assistant_id} already exists")
-            await self.conn.execute("BEGIN IMMEDIATE")
-            try:
+            async with self._transaction() as conn:
                 for sql, params in self._assistant_rows(assistant):
-                    await self.conn.execute(sql, params)
-            except BaseException:
-                await self.conn.execute("ROLLBACK")
-                raise
-            await self.conn.execute("COMMIT")
+                    await conn.execute(sql, params)
         return assistant
 
     async def assistant_get(self, assistant_id: str) -> Assistant | None:
@@ -170,14 +172,9 @@ class SqliteStorage:
                 "SELECT MAX(version) FROM srv_assistant_versions WHERE assistant_id = ?", (assistant_id,)
             )
             updated = msgspec.structs.replace(current, **changes, version=(top[0] or 0) + 1, updated_at=now)
-            await self.conn.execute("BEGIN IMMEDIATE")
-            try:
+            async with self._transaction() as conn:
                 for sql, params in self._assistant_rows(updated):
-                    await self.conn.execute(sql, params)
-            except BaseException:
-                await self.conn.execute("ROLLBACK")
-                raise
-            await self.conn.execute("COMMIT")
+                    await conn.execute(sql, params)
         return updated
 
     async def assistant_delete(self, assistant_id: str) -> bool:
@@ -401,29 +398,22 @@ class SqliteStorage:
     async def run_claim(self, owner: str, lease_until: float, now: float) -> Run | None:
         """The oldest pending run that is due, on a thread with no running run, marked
         ``running`` and leased to ``owner`` (atomically: two workers never claim one run)."""
-        async with self._lock:
-            await self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                row = await self._one(
-                    """SELECT doc FROM srv_runs r WHERE r.status = 'pending' AND r.available_at <= ?
-                       AND NOT EXISTS (SELECT 1 FROM srv_runs o WHERE o.thread_id = r.thread_id
-                                       AND o.status = 'running')
-                       ORDER BY r.seq LIMIT 1""",
-                    (now,),
-                )
-                if row is None:
-                    await self.conn.execute("COMMIT")
-                    return None
-                run = _decode(row[0], Run)
-                run = msgspec.structs.replace(run, status="running", updated_at=datetime.fromtimestamp(now).astimezone())
-                await self.conn.execute(
-                    "UPDATE srv_runs SET status = 'running', lease_owner = ?, lease_until = ?, doc = ? WHERE run_id = ?",
-                    (owner, lease_until, _encode(run), run.run_id),
-                )
-            except BaseException:
-                await self.conn.execute("ROLLBACK")
-                raise
-            await self.conn.execute("COMMIT")
+        async with self._lock, self._transaction() as conn:
+            row = await self._one(
+                """SELECT doc FROM srv_runs r WHERE r.status = 'pending' AND r.available_at <= ?
+                   AND NOT EXISTS (SELECT 1 FROM srv_runs o WHERE o.thread_id = r.thread_id
+                                   AND o.status = 'running')
+                   ORDER BY r.seq LIMIT 1""",
+                (now,),
+            )
+            if row is None:
+                return None
+            run = _decode(row[0], Run)
+            run = msgspec.structs.replace(run, status="running", updated_at=datetime.fromtimestamp(now).astimezone())
+            await conn.execute(
+                "UPDATE srv_runs SET status = 'running', lease_owner = ?, lease_until = ?, doc = ? WHERE run_id = ?",
+                (owner, lease_until, _encode(run), run.run_id),
+            )
         return run
 
     async def run_renew(self, run_ids: Sequence[str], owner: str, lease_until: float) -> None:
