@@ -430,3 +430,16 @@ async def test_join_the_threads_stream(server: Server) -> None:
     assert ids == sorted(ids)
     with pytest.raises(NotFoundError):
         await collect(await client.threads.join_stream(str(uuid.uuid4())))
+
+
+async def test_events_stream_mode(server: Server) -> None:
+    client = get_client(url=server.url)
+    parts = await collect(client.runs.stream(None, "simple", input={"x": 1}, stream_mode=["events", "updates"]))
+    events = [p.data for p in parts if p.event == "events"]
+    assert events[0]["event"] == "on_chain_start" and events[0]["data"]["input"] == {"x": 1}
+    assert events[-1]["event"] == "on_chain_end" and events[-1]["data"]["output"] == {"x": 20, "log": ["a", "b", "c"]}
+    started = [e["name"] for e in events if e["event"] == "on_chain_start" and e["parent_ids"]]
+    assert started == ["a", "b", "c"]
+    assert [p.data for p in parts if p.event == "updates"] == [
+        {"a": {"x": 2, "log": ["a"]}}, {"b": {"x": 20, "log": ["b"]}}, {"c": {"log": ["c"]}}
+    ]

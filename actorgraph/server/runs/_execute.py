@@ -147,17 +147,27 @@ async def execute(c: ServerContext, run: Run, live: LiveRun, scope: anyio.Cancel
         graph_input = _input(kwargs)
         if not kwargs.get("command") and await _already_started(graph, run):
             graph_input = None
+        async def chunk_event(chunk: Any) -> None:
+            if subgraphs:
+                ns, mode, data = chunk
+            else:
+                (mode, data), ns = chunk, ()
+            if modes:
+                name = _MODES.get(mode, mode)
+                await events.emit(f"{name}|{'|'.join(ns)}" if ns else name, data)
+
         with scope:
             try:
-                async for chunk in graph.astream(graph_input, config, **options):
-                    if subgraphs:
-                        ns, mode, data = chunk
-                    else:
-                        (mode, data), ns = chunk, ()
-                    if not modes:
-                        continue
-                    name = _MODES.get(mode, mode)
-                    await events.emit(f"{name}|{'|'.join(ns)}" if ns else name, data)
+                if "events" in requested:
+                    # LangChain's event stream; the graph's own stream parts ride in it as
+                    # the root run's on_chain_stream events
+                    async for ev in graph.astream_events(graph_input, config, version="v2", **options):
+                        if ev.get("event") == "on_chain_stream" and not ev.get("parent_ids"):
+                            await chunk_event(ev["data"]["chunk"])
+                        await events.emit("events", ev)
+                else:
+                    async for chunk in graph.astream(graph_input, config, **options):
+                        await chunk_event(chunk)
             except Exception as exc:
                 error = exc
         cancelled = scope.cancelled_caught

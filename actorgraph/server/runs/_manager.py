@@ -44,12 +44,13 @@ class RunStatistics(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class _Active:
-    __slots__ = ("scope", "action", "run")
+    __slots__ = ("scope", "action", "run", "ending")
 
     def __init__(self, run: Run) -> None:
         self.run = run
         self.scope = anyio.CancelScope()
         self.action: str | None = None
+        self.ending = False  # the graph is done; the outcome is being recorded
 
 
 class RunManager:
@@ -156,6 +157,7 @@ class RunManager:
             outcome = Outcome(status="error", error=error, result={"__error__": error})
         finally:
             feed.running -= 1
+        active.ending = True
         with anyio.CancelScope(shield=True):
             await self._finish(run, live, outcome, active.action)
         feed.publish("metadata", dumps({"status": "run_done", "run_id": run.run_id}))
@@ -214,6 +216,8 @@ class RunManager:
         and what it wrote. False when it isn't pending or running."""
         active = self._active.get(run_id)
         if active is not None:
+            if active.ending:
+                return False  # too late: it has finished
             active.action = action
             active.scope.cancel()
             return True
