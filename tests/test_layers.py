@@ -1,5 +1,6 @@
 """Dependencies flow one way: channels <- actors <- graph/func <- server, persistence is
-reached through a protocol, and only the public re-export modules sit on top."""
+reached through a protocol, and only the public re-export modules sit on top. The server
+is a client of the public API: it never imports the actors, and nothing imports it."""
 
 from __future__ import annotations
 
@@ -35,7 +36,6 @@ ALLOWED = {
     "pregel": {"channels", "actors", "persistence", "draw", "stream"},
     "graph": {"channels", "actors", "persistence", "draw", "stream", "pregel"},
     "func": {"channels", "actors", "persistence", "draw", "stream", "pregel"},
-    "server": {"channels", "actors", "persistence", "graph", "func", "draw", "stream", "prebuilt", "pregel"},
     "prebuilt": {"channels", "actors", "persistence", "graph", "func", "draw", "stream", "pregel"},
 }
 
@@ -94,6 +94,25 @@ def test_no_import_points_back_up() -> None:
                 continue
             violations.append(f"{module}:{line} ({layer}) imports {imported}")
     assert not violations, "imports that point back up the layers:\n" + "\n".join(violations)
+
+
+# the server sits on top: it may import any public module (the LangGraph-compatible paths
+# such as actorgraph.checkpoint.sqlite.aio) but not the engine's insides
+SERVER_FORBIDDEN = ("actorgraph.actors", "actorgraph.persistence", "actorgraph.channels._")
+
+
+def test_the_server_uses_only_the_public_api_and_nothing_imports_it() -> None:
+    violations = []
+    for path in sorted(ROOT.rglob("*.py")):
+        module = _module_name(path)
+        in_server = module == "actorgraph.server" or module.startswith("actorgraph.server.")
+        for line, imported in _runtime_imports(path):
+            if in_server and imported.startswith(SERVER_FORBIDDEN):
+                violations.append(f"{module}:{line} (server) imports the engine's insides: {imported}")
+            if not in_server and (imported == "actorgraph.server" or imported.startswith("actorgraph.server.")):
+                violations.append(f"{module}:{line} imports the server, which sits on top: {imported}")
+    assert (ROOT / "server").is_dir(), "actorgraph/server is missing"
+    assert not violations, "\n".join(violations)
 
 
 def test_the_check_sees_a_violation(tmp_path: Path) -> None:

@@ -1,0 +1,3 @@
+from actorgraph.server.cli import main
+
+main()

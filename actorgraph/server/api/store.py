@@ -1,0 +1,108 @@
+"""``/store``: the graphs' long-term memory (the same store their nodes see)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from actorgraph.server._context import ctx
+from actorgraph.server._errors import ApiError
+from actorgraph.server.api._http import Endpoint, json_response, parse_body, query_bool
+from actorgraph.server.schemas import (
+    Item,
+    ListNamespaces,
+    ListNamespacesResponse,
+    SearchItem,
+    SearchItemsResponse,
+    StoreDelete,
+    StorePut,
+    StoreSearch,
+)
+
+__all__ = ("ENDPOINTS",)
+
+
+def _namespace(labels: list[str] | None, field: str) -> tuple[str, ...]:
+    for label in labels or ():
+        if not label or "." in label:
+            raise ApiError(422, f"Invalid {field}: namespace labels must be non-empty and contain no '.', got {label!r}")
+    return tuple(labels or ())
+
+
+def _item(item: Any) -> Item:
+    return Item(
+        namespace=list(item.namespace), key=item.key, value=item.value, created_at=item.created_at, updated_at=item.updated_at
+    )
+
+
+async def put(request: Request) -> Response:
+    body = await parse_body(request, StorePut)
+    if not body.namespace:
+        raise ApiError(400, "Namespace cannot be empty.")
+    namespace = _namespace(body.namespace, "namespace")
+    kwargs: dict[str, Any] = {}
+    if body.ttl is not None:
+        kwargs["ttl"] = body.ttl
+    await ctx(request).store.aput(namespace, body.key, body.value, index=body.index, **kwargs)
+    return Response(status_code=204)
+
+
+async def get(request: Request) -> Response:
+    q = request.query_params
+    key = q.get("key")
+    if not key:
+        raise ApiError(400, "Key is required (query parameter 'key')")
+    raw_ns = q.get("namespace", "")
+    namespace = _namespace(raw_ns.split("."), "namespace")
+    refresh = query_bool(request, "refresh_ttl", True) if q.get("refresh_ttl") is not None else None
+    item = await ctx(request).store.aget(namespace, key, refresh_ttl=refresh)
+    return json_response(None if item is None else _item(item))
+
+
+async def delete(request: Request) -> Response:
+    body = await parse_body(request, StoreDelete)
+    await ctx(request).store.adelete(_namespace(body.namespace, "namespace"), body.key)
+    return Response(status_code=204)
+
+
+async def search(request: Request) -> Response:
+    body = await parse_body(request, StoreSearch)
+    found = await ctx(request).store.asearch(
+        _namespace(body.namespace_prefix, "namespace_prefix"),
+        query=body.query,
+        filter=body.filter,
+        limit=body.limit,
+        offset=body.offset,
+        refresh_ttl=body.refresh_ttl,
+    )
+    items = [
+        SearchItem(
+            namespace=list(i.namespace), key=i.key, value=i.value, created_at=i.created_at,
+            updated_at=i.updated_at, score=getattr(i, "score", None),
+        )
+        for i in found
+    ]
+    return json_response(SearchItemsResponse(items=items))
+
+
+async def namespaces(request: Request) -> Response:
+    body = await parse_body(request, ListNamespaces)
+    found = await ctx(request).store.alist_namespaces(
+        prefix=_namespace(body.prefix, "prefix") or None,
+        suffix=_namespace(body.suffix, "suffix") or None,
+        max_depth=body.max_depth,
+        limit=body.limit,
+        offset=body.offset,
+    )
+    return json_response(ListNamespacesResponse(namespaces=[list(ns) for ns in found]))
+
+
+ENDPOINTS = (
+    Endpoint(method="PUT", path="/store/items", handler=put, summary="Store an item", body=StorePut, status=204),
+    Endpoint(method="GET", path="/store/items", handler=get, summary="Get an item (null when missing)", response=Item | None, query=(("namespace", "string"), ("key", "string"), ("refresh_ttl", "boolean"))),
+    Endpoint(method="DELETE", path="/store/items", handler=delete, summary="Delete an item", body=StoreDelete, status=204),
+    Endpoint(method="POST", path="/store/items/search", handler=search, summary="Search items", body=StoreSearch, response=SearchItemsResponse),
+    Endpoint(method="POST", path="/store/namespaces", handler=namespaces, summary="List namespaces", body=ListNamespaces, response=ListNamespacesResponse),
+)

@@ -1,0 +1,123 @@
+"""``create_app(config)``: the Starlette app: the route table, error answers, and the
+lifespan that opens the database (records, checkpoints, store), loads the graphs and
+starts the run workers."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import structlog
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from actorgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from actorgraph.server._context import ServerContext
+from actorgraph.server._errors import ApiError
+from actorgraph.server.api import assistants, meta, store, threads
+from actorgraph.server.api._http import Endpoint, json_response
+from actorgraph.server.config import ServerConfig, load_config
+from actorgraph.server.graphs import GraphRegistry
+from actorgraph.server.services.assistants import ensure_system_assistants
+from actorgraph.server.storage import SqliteStorage
+from actorgraph.store.sqlite.aio import AsyncSqliteStore
+
+__all__ = ("create_app", "create_app_from_env", "endpoints")
+
+log = structlog.get_logger("actorgraph.server")
+
+DB_FILE = "actorgraph.sqlite"
+
+
+def endpoints() -> tuple[Endpoint, ...]:
+    from actorgraph.server.api import runs
+
+    return (*meta.ENDPOINTS, *assistants.ENDPOINTS, *threads.ENDPOINTS, *runs.ENDPOINTS, *store.ENDPOINTS)
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return json_response({"detail": exc.detail}, status=exc.status)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return json_response({"detail": exc.detail}, status=exc.status_code, headers=exc.headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("request failed", path=request.url.path, method=request.method)
+    return json_response({"detail": f"{type(exc).__name__}: {exc}"}, status=500)
+
+
+def _route(e: Endpoint) -> Route:
+    return Route(e.path, e.handler, methods=[e.method])
+
+
+def create_app(config: ServerConfig, *, data_dir: str | os.PathLike[str], n_jobs: int = 10) -> Starlette:
+    """The ASGI app serving ``config``'s graphs, keeping its data in ``data_dir``."""
+    from actorgraph.server.runs import RunManager
+
+    graphs = GraphRegistry(config)
+    graphs.load()
+    folder = Path(data_dir)
+    db_path = folder / DB_FILE
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        folder.mkdir(parents=True, exist_ok=True)
+        storage = SqliteStorage(db_path)
+        await storage.setup()
+        c = ServerContext(config, storage, graphs, n_jobs=n_jobs)
+        async with contextlib.AsyncExitStack() as stack:
+            stack.push_async_callback(storage.close)
+            saver_conn = await aiosqlite.connect(str(db_path), isolation_level=None)
+            stack.push_async_callback(saver_conn.close)
+            c.checkpointer = AsyncSqliteSaver(saver_conn)
+            await c.checkpointer.setup()
+            store_conn = await aiosqlite.connect(str(db_path), isolation_level=None)
+            stack.push_async_callback(store_conn.close)
+            store_cfg = config.store or {}
+            c.store = AsyncSqliteStore(store_conn, index=store_cfg.get("index"), ttl=store_cfg.get("ttl"))  # type: ignore[arg-type]
+            await c.store.setup()
+            graphs.attach(c.checkpointer, c.store)
+            await ensure_system_assistants(c)
+            manager = RunManager(c, n_jobs=n_jobs)
+            c.runs = manager
+            app.state.ctx = c
+            async with manager.running():
+                log.info("server ready", graphs=graphs.ids(), data=str(db_path), n_jobs=n_jobs)
+                yield
+
+    table = endpoints()
+    routes = [_route(e) for e in (*table, *meta.EXTRA)]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected},
+    )
+    app.state.openapi = meta.openapi_document(table)
+    return app
+
+
+def create_app_from_env() -> Starlette:
+    """The app ``actorgraph dev`` serves (uvicorn imports it by name, in each reload):
+    its settings come from the ``ACTORGRAPH_SERVER_*`` environment variables the CLI set."""
+    from actorgraph.server.cli import prepare
+
+    config_path = os.environ["ACTORGRAPH_SERVER_CONFIG"]
+    config = load_config(config_path)
+    alias = os.environ.get("ACTORGRAPH_SERVER_ALIAS_LANGGRAPH") == "1"
+    prepare(config, alias_langgraph=alias)
+    data_dir = os.environ["ACTORGRAPH_SERVER_DATA_DIR"]
+    n_jobs = int(os.environ.get("ACTORGRAPH_SERVER_N_JOBS", "10"))
+    return create_app(config, data_dir=data_dir, n_jobs=n_jobs)
+
+

@@ -1,0 +1,191 @@
+"""One run, start to end: build its config from the assistant and the request, drive the
+graph's ``astream``, publish each chunk as an event (live and into the event log), then
+record the outcome on the run and its thread (and the result ``wait``/``join`` return)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import anyio
+import msgspec
+import structlog
+
+from actorgraph.server._context import ServerContext, now
+from actorgraph.server._json import dumps, to_jsonable
+from actorgraph.server.broker import LiveRun
+from actorgraph.server.schemas import Assistant, Run
+from actorgraph.server.services.state import refresh_thread_values, thread_config
+from actorgraph.types import Command
+
+__all__ = ("RESULT_EVENT", "Outcome", "execute", "run_config")
+
+log = structlog.get_logger("actorgraph.server.runs")
+
+# the final answer of a run (what wait/join return) is kept in its event log under this
+# name; SSE readers never see it
+RESULT_EVENT = "__result__"
+
+# engine stream mode -> SSE event name
+_MODES = {
+    "values": "values",
+    "updates": "updates",
+    "custom": "custom",
+    "debug": "debug",
+    "tasks": "tasks",
+    "checkpoints": "checkpoints",
+    "messages-tuple": "messages",
+    "messages": "messages",
+}
+
+
+class Outcome(msgspec.Struct, kw_only=True):
+    status: str  # success, error, interrupted (cancelled), requeued, rolled_back
+    result: Any = None
+    error: dict[str, str] | None = None
+    paused: bool = False  # stopped at an interrupt (or interrupt_before/after): next steps wait
+
+
+def run_config(assistant: Assistant, run: Run) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The config and context a run's graph gets: the assistant's, then the request's,
+    then the server's own keys (ids the checkpoints and nodes can read)."""
+    kwargs = run.kwargs
+    asked: Mapping[str, Any] = kwargs.get("config") or {}
+    ids = {
+        "run_id": run.run_id,
+        "thread_id": run.thread_id,
+        "graph_id": assistant.graph_id,
+        "assistant_id": assistant.assistant_id,
+    }
+    configurable = {**(assistant.config.get("configurable") or {}), **(asked.get("configurable") or {}), **ids}
+    checkpoint = kwargs.get("checkpoint") or {}
+    if checkpoint.get("checkpoint_id"):
+        configurable["checkpoint_id"] = checkpoint["checkpoint_id"]
+        configurable["checkpoint_ns"] = checkpoint.get("checkpoint_ns") or ""
+    if kwargs.get("checkpoint_id"):
+        configurable["checkpoint_id"] = kwargs["checkpoint_id"]
+    metadata = {
+        **(assistant.config.get("metadata") or {}),
+        **(asked.get("metadata") or {}),
+        **run.metadata,
+        **ids,
+    }
+    config = {**assistant.config, **asked, "configurable": configurable, "metadata": metadata}
+    context = {**assistant.context, **(kwargs.get("context") or {})}
+    return config, (context or None)
+
+
+def _input(kwargs: Mapping[str, Any]) -> Any:
+    command = kwargs.get("command")
+    if command:
+        return Command(update=command.get("update"), resume=command.get("resume"), goto=command.get("goto") or ())
+    return kwargs.get("input")
+
+
+def _interrupts_of(snapshot: Any) -> list[Any]:
+    found = list(getattr(snapshot, "interrupts", ()) or ())
+    if not found:
+        for task in snapshot.tasks:
+            found.extend(task.interrupts or ())
+    return [to_jsonable(i) for i in found]
+
+
+async def _already_started(graph: Any, run: Run) -> bool:
+    """A run whose own checkpoint is the thread's head was started before (its worker
+    died): it resumes from there instead of starting over with its input."""
+    snapshot = await graph.aget_state(thread_config(run.thread_id))
+    return bool(snapshot.metadata and snapshot.metadata.get("run_id") == run.run_id and snapshot.next)
+
+
+class _Events:
+    """Publishes a run's events live (to its readers and its thread's) and keeps them in
+    the event log (written in batches)."""
+
+    def __init__(self, c: ServerContext, live: LiveRun, run: Run) -> None:
+        self.c = c
+        self.live = live
+        self.run_id = run.run_id
+        self.feed = c.run_manager.broker.feed(run.thread_id)
+        self.pending: list[tuple[int, str, bytes]] = []
+
+    async def emit(self, event: str, data: Any) -> None:
+        item = self.live.publish(event, dumps(data))
+        self.feed.publish(event, item[2])
+        self.pending.append(item)
+        if len(self.pending) >= 64:
+            await self.flush()
+
+    async def flush(self) -> None:
+        if self.pending:
+            batch, self.pending = self.pending, []
+            await self.c.storage.events_append(self.run_id, batch)
+
+
+async def execute(c: ServerContext, run: Run, live: LiveRun, scope: anyio.CancelScope) -> Outcome:
+    """Run ``run`` on its graph; ``scope`` is cancelled by a cancel request."""
+    events = _Events(c, live, run)
+    await events.emit("metadata", {"run_id": run.run_id, "attempt": 1})
+    assistant = await c.storage.assistant_get(run.assistant_id)
+    if assistant is None or assistant.graph_id not in c.graphs:
+        outcome = Outcome(status="error", error={"error": "NotFound", "message": f"Assistant {run.assistant_id} not found"})
+        await events.emit("error", outcome.error)
+        await events.flush()
+        return outcome
+    kwargs = run.kwargs
+    config, context = run_config(assistant, run)
+    requested = kwargs.get("stream_mode") or ["values"]
+    modes = list(dict.fromkeys(m if m != "messages-tuple" else "messages" for m in requested if m in _MODES))
+    subgraphs = bool(kwargs.get("subgraphs"))
+    options: dict[str, Any] = {"stream_mode": modes or ["values"], "subgraphs": subgraphs}
+    for key in ("interrupt_before", "interrupt_after", "durability"):
+        if kwargs.get(key) is not None:
+            options[key] = kwargs[key]
+    if context is not None:
+        options["context"] = context
+    error: BaseException | None = None
+    async with c.graphs.graph(assistant.graph_id, config) as graph:
+        graph_input = _input(kwargs)
+        if not kwargs.get("command") and await _already_started(graph, run):
+            graph_input = None
+        async def chunk_event(chunk: Any) -> None:
+            if subgraphs:
+                ns, mode, data = chunk
+            else:
+                (mode, data), ns = chunk, ()
+            if modes:
+                name = _MODES.get(mode, mode)
+                await events.emit(f"{name}|{'|'.join(ns)}" if ns else name, data)
+
+        with scope:
+            try:
+                if "events" in requested:
+                    # LangChain's event stream; the graph's own stream parts ride in it as
+                    # the root run's on_chain_stream events
+                    async for ev in graph.astream_events(graph_input, config, version="v2", **options):
+                        if ev.get("event") == "on_chain_stream" and not ev.get("parent_ids"):
+                            await chunk_event(ev["data"]["chunk"])
+                        await events.emit("events", ev)
+                else:
+                    async for chunk in graph.astream(graph_input, config, **options):
+                        await chunk_event(chunk)
+            except Exception as exc:
+                error = exc
+        cancelled = scope.cancelled_caught
+        if error is not None:
+            payload = {"error": type(error).__name__, "message": str(error)}
+            log.info("run failed", run_id=run.run_id, thread_id=run.thread_id, error=payload["error"])
+            await events.emit("error", payload)
+            outcome = Outcome(status="error", error=payload, result={"__error__": payload})
+        else:
+            snapshot = await graph.aget_state(thread_config(run.thread_id))
+            values = to_jsonable(snapshot.values)
+            interrupts = _interrupts_of(snapshot)
+            if interrupts and isinstance(values, dict):
+                values["__interrupt__"] = interrupts
+            outcome = Outcome(
+                status="interrupted" if cancelled else "success", result=values, paused=bool(snapshot.next)
+            )
+        if not kwargs.get("temporary") or kwargs.get("on_completion") == "keep":
+            await refresh_thread_values(c, run.thread_id, graph)
+    await events.flush()
+    return outcome

@@ -1,0 +1,259 @@
+"""The run queue: N workers claim pending runs (oldest first, one at a time per thread)
+with a lease they renew while the run goes on, sleep on pushed wake-ups when there is
+nothing to do, and stop cleanly: on shutdown, runs still going after the grace period
+are put back to ``pending`` for the next start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+import msgspec
+import structlog
+
+from actorgraph.server._context import ServerContext, now
+from actorgraph.server._json import dumps
+from actorgraph.server.broker import InProcessBroker, LiveRun
+from actorgraph.server.runs._execute import RESULT_EVENT, Outcome, execute
+from actorgraph.server.schemas import Run
+
+__all__ = ("RunManager", "RunStatistics")
+
+log = structlog.get_logger("actorgraph.server.runs")
+
+LEASE_SECONDS = 30.0
+
+
+# upper bounds (seconds) of the run duration histogram /metrics shows
+LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+
+
+class RunStatistics(msgspec.Struct, frozen=True, kw_only=True):
+    workers: int
+    in_flight: int
+    live_streams: int
+    finished: int
+    duration_sum: float
+    duration_buckets: tuple[int, ...]  # cumulative counts per LATENCY_BUCKETS bound
+
+
+class _Active:
+    __slots__ = ("scope", "action", "run", "ending")
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self.scope = anyio.CancelScope()
+        self.action: str | None = None
+        self.ending = False  # the graph is done; the outcome is being recorded
+
+
+class RunManager:
+    def __init__(self, c: ServerContext, *, n_jobs: int, grace_seconds: float = 25.0) -> None:
+        self.c = c
+        self.n_jobs = n_jobs
+        self.grace_seconds = grace_seconds
+        self.broker = InProcessBroker()
+        self.owner = f"worker-{uuid.uuid4()}"
+        self._active: dict[str, _Active] = {}
+        self._closing = False
+        self._idle = anyio.Event()
+        self._finished = 0
+        self._duration_sum = 0.0
+        self._buckets = [0] * len(LATENCY_BUCKETS)
+
+    def statistics(self) -> RunStatistics:
+        return RunStatistics(
+            workers=self.n_jobs,
+            in_flight=len(self._active),
+            live_streams=self.broker.active_streams(),
+            finished=self._finished,
+            duration_sum=self._duration_sum,
+            duration_buckets=tuple(self._buckets),
+        )
+
+    def _observe(self, seconds: float) -> None:
+        self._finished += 1
+        self._duration_sum += seconds
+        for i, bound in enumerate(LATENCY_BUCKETS):
+            if seconds <= bound:
+                self._buckets[i] += 1
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        # one server process owns an embedded database: runs left running by a previous
+        # process that died are ours to finish
+        recovered = await self.c.storage.run_requeue_expired(math.inf)
+        if recovered:
+            log.info("runs recovered", run_ids=recovered)
+        async with anyio.create_task_group() as tg:
+            for _ in range(self.n_jobs):
+                tg.start_soon(self._worker)
+            tg.start_soon(self._keep_leases)
+            try:
+                yield
+            finally:
+                self._closing = True
+                self.broker.wake()
+                if self._active:
+                    with anyio.move_on_after(self.grace_seconds, shield=True):
+                        await self._idle.wait()
+                tg.cancel_scope.cancel()
+
+    def wake(self) -> None:
+        self.broker.wake()
+
+    async def _keep_leases(self) -> None:
+        while True:
+            await anyio.sleep(LEASE_SECONDS / 3)
+            await self.c.storage.run_renew(list(self._active), self.owner, time.time() + LEASE_SECONDS)
+
+    async def _worker(self) -> None:
+        storage = self.c.storage
+        while not self._closing:
+            wake = self.broker.wake_event()
+            stamp = time.time()
+            run = await storage.run_claim(self.owner, stamp + LEASE_SECONDS, stamp)
+            if run is None:
+                due = await storage.run_next_available()
+                timeout = due - stamp if due is not None and due > stamp else math.inf
+                with anyio.move_on_after(timeout):
+                    await wake.wait()
+                continue
+            active = self._active[run.run_id] = _Active(run)
+            self._idle = anyio.Event()
+            try:
+                await self._run(run, active)
+            finally:
+                del self._active[run.run_id]
+                if not self._active:
+                    self._idle.set()
+                self.broker.wake()
+
+    async def _run(self, run: Run, active: _Active) -> None:
+        c = self.c
+        live = self.broker.live(run.run_id, create=True)
+        assert live is not None
+        await self._thread_status(run.thread_id, "busy")
+        started = time.monotonic()
+        feed = self.broker.feed(run.thread_id)
+        feed.running += 1
+        try:
+            outcome = await execute(c, run, live, active.scope)
+        except anyio.get_cancelled_exc_class():
+            # the server is stopping: the run goes back to the queue for the next start
+            with anyio.CancelScope(shield=True):
+                await c.storage.run_set_status(run.run_id, "pending", now())
+                live.finish()
+            raise
+        except Exception as exc:  # a bug of ours, not the graph's: the run still ends
+            log.exception("run crashed", run_id=run.run_id)
+            error = {"error": type(exc).__name__, "message": str(exc)}
+            outcome = Outcome(status="error", error=error, result={"__error__": error})
+        finally:
+            feed.running -= 1
+        active.ending = True
+        with anyio.CancelScope(shield=True):
+            await self._finish(run, live, outcome, active.action)
+        feed.publish("metadata", dumps({"status": "run_done", "run_id": run.run_id}))
+        self.broker.release_feed(run.thread_id)
+        duration = time.monotonic() - started
+        self._observe(duration)
+        log.info(
+            "run finished", run_id=run.run_id, thread_id=run.thread_id, assistant_id=run.assistant_id,
+            status=outcome.status, duration_s=round(duration, 4),
+        )
+
+    async def _finish(self, run: Run, live: LiveRun, outcome: Outcome, action: str | None) -> None:
+        c = self.c
+        result = outcome.result
+        live.result = dumps(result)
+        if action == "rollback":
+            await self._rollback(run)
+            live.finish()
+            return
+        await c.storage.events_append(run.run_id, [(live.last_seq + 1, RESULT_EVENT, live.result)])
+        status = {"success": "success", "error": "error", "interrupted": "interrupted"}[outcome.status]
+        await c.storage.run_set_status(run.run_id, status, now())
+        live.finish()
+        kwargs = run.kwargs
+        if kwargs.get("temporary") and kwargs.get("on_completion") != "keep":
+            await c.storage.thread_delete(run.thread_id)
+            await c.checkpointer.adelete_thread(run.thread_id)
+            return
+        if outcome.status == "error":
+            await self._thread_status(run.thread_id, "error", error=outcome.error)
+        elif outcome.status == "interrupted":
+            error = {"error": "UserInterrupt", "message": "interrupt requested via a cancel of run " + run.run_id}
+            await self._thread_status(run.thread_id, "interrupted", error=error)
+        else:
+            await self._thread_status(run.thread_id, "interrupted" if outcome.paused else "idle")
+
+    async def _rollback(self, run: Run) -> None:
+        await self.c.checkpointer.adelete_for_runs([run.run_id])
+        await self.c.storage.run_delete(run.run_id)
+        await self._thread_status(run.thread_id, "idle")
+
+    async def _thread_status(self, thread_id: str, status: str, *, error: Any = None) -> None:
+        thread = await self.c.storage.thread_get(thread_id)
+        if thread is None:
+            return
+        if status != "busy" and any(r.status in ("pending", "running") for r in await self.c.storage.run_active(thread_id)):
+            status = "busy"  # more runs are queued on it
+        await self.c.storage.thread_put(
+            msgspec.structs.replace(thread, status=status, error=error, updated_at=now())  # type: ignore[arg-type]
+        )
+
+    # -- cancellation -------------------------------------------------------------------
+
+    async def cancel(self, run_id: str, action: str = "interrupt") -> bool:
+        """Stop a run: ``interrupt`` keeps its finished steps, ``rollback`` removes the run
+        and what it wrote. False when it isn't pending or running."""
+        active = self._active.get(run_id)
+        if active is not None:
+            if active.ending:
+                return False  # too late: it has finished
+            active.action = action
+            active.scope.cancel()
+            return True
+        run = await self.c.storage.run_get(run_id)
+        if run is None or run.status not in ("pending", "running"):
+            return False
+        live = self.broker.live(run_id, create=True)
+        assert live is not None
+        live.result = dumps(None)
+        if action == "rollback":
+            await self._rollback(run)
+        else:
+            await self.c.storage.run_set_status(run_id, "interrupted", now())
+            await self._thread_status(run.thread_id, "idle")
+        live.finish()
+        return True
+
+    async def cancel_thread(self, thread_id: str) -> None:
+        for run in await self.c.storage.run_active(thread_id):
+            await self.cancel(run.run_id, "interrupt")
+        for run_id, active in list(self._active.items()):
+            if active.run.thread_id == thread_id:
+                await self.wait_done(run_id)
+
+    async def wait_done(self, run_id: str, timeout: float = 60.0) -> None:
+        with anyio.move_on_after(timeout):
+            while True:
+                live = self.broker.live(run_id)
+                if live is not None and live.done:
+                    return
+                run = await self.c.storage.run_get(run_id)
+                if run is None or run.status not in ("pending", "running"):
+                    if live is None:
+                        return
+                if live is not None:
+                    await live.wait_changed(1.0)
+                else:
+                    await anyio.sleep(0.05)
+

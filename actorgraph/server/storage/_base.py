@@ -1,0 +1,120 @@
+"""The one protocol every storage backend implements: assistants (with versions),
+threads, runs (the queue's rows and leases) and the event log of each run.
+
+Records are the response Structs of :mod:`actorgraph.server.schemas`; a backend stores them
+whole and indexes what it filters and sorts by. Checkpoints and the store are not here:
+they are the engine's savers and stores, opened on the same database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from actorgraph.server.schemas import Assistant, AssistantVersion, Run, Thread
+
+__all__ = ("Conflict", "Storage", "matches")
+
+
+class Conflict(Exception):
+    """A record with this id exists already (``if_exists="raise"``)."""
+
+
+def matches(doc: Any, filt: Mapping[str, Any] | None) -> bool:
+    """JSON containment (Postgres ``@>``): every key of ``filt`` is in ``doc`` with a value
+    that contains the filter's value (objects recursively, lists element-wise)."""
+    if not filt:
+        return True
+    if not isinstance(doc, Mapping):
+        return False
+    for key, want in filt.items():
+        if key not in doc:
+            return False
+        have = doc[key]
+        if isinstance(want, Mapping):
+            if not matches(have, want):
+                return False
+        elif isinstance(want, list):
+            if not isinstance(have, list) or not all(
+                any(w == h or (isinstance(w, Mapping) and matches(h, w)) for h in have) for w in want
+            ):
+                return False
+        elif have != want or (type(have) is bool) != (type(want) is bool):
+            return False
+    return True
+
+
+class Storage(Protocol):
+    """What the server keeps about assistants, threads and runs."""
+
+    async def setup(self) -> None: ...
+    async def close(self) -> None: ...
+
+    # assistants
+    async def assistant_insert(self, assistant: Assistant, *, if_exists: str | None) -> Assistant: ...
+    async def assistant_get(self, assistant_id: str) -> Assistant | None: ...
+    async def assistant_update(self, assistant_id: str, changes: Mapping[str, Any], now: datetime) -> Assistant | None: ...
+    async def assistant_delete(self, assistant_id: str) -> bool: ...
+    async def assistant_search(
+        self,
+        *,
+        graph_id: str | None = None,
+        name: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+    ) -> list[Assistant]: ...
+    async def assistant_count(
+        self, *, graph_id: str | None = None, name: str | None = None, metadata: Mapping[str, Any] | None = None
+    ) -> int: ...
+    async def assistant_versions(
+        self, assistant_id: str, *, metadata: Mapping[str, Any] | None = None, limit: int = 10, offset: int = 0
+    ) -> list[AssistantVersion]: ...
+    async def assistant_set_latest(self, assistant_id: str, version: int, now: datetime) -> Assistant | None: ...
+
+    # threads
+    async def thread_insert(self, thread: Thread, *, if_exists: str | None) -> Thread: ...
+    async def thread_get(self, thread_id: str) -> Thread | None: ...
+    async def thread_put(self, thread: Thread) -> None: ...
+    async def thread_delete(self, thread_id: str) -> bool: ...
+    async def thread_search(
+        self,
+        *,
+        ids: Sequence[str] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        values: Mapping[str, Any] | None = None,
+        status: str | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+    ) -> list[Thread]: ...
+    async def thread_count(
+        self,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        values: Mapping[str, Any] | None = None,
+        status: str | None = None,
+    ) -> int: ...
+
+    # runs: rows of the queue
+    async def run_insert(self, run: Run, *, available_at: float) -> None: ...
+    async def run_get(self, run_id: str) -> Run | None: ...
+    async def run_list(
+        self, thread_id: str, *, status: str | None = None, limit: int = 10, offset: int = 0
+    ) -> list[Run]: ...
+    async def run_active(self, thread_id: str) -> list[Run]: ...
+    async def run_set_status(self, run_id: str, status: str, now: datetime) -> Run | None: ...
+    async def run_delete(self, run_id: str) -> bool: ...
+    async def run_claim(self, owner: str, lease_until: float, now: float) -> Run | None: ...
+    async def run_renew(self, run_ids: Sequence[str], owner: str, lease_until: float) -> None: ...
+    async def run_requeue_expired(self, now: float) -> list[str]: ...
+    async def run_next_available(self) -> float | None: ...
+    async def run_counts(self) -> dict[str, int]: ...
+
+    # event log of each run
+    async def events_append(self, run_id: str, events: Sequence[tuple[int, str, bytes]]) -> None: ...
+    async def events_read(self, run_id: str, after: int = -1) -> list[tuple[int, str, bytes]]: ...

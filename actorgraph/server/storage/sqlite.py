@@ -1,0 +1,462 @@
+"""SQLite storage on aiosqlite (WAL): the server's records in the same file as the
+checkpoints and the store, in tables of their own (``srv_*``).
+
+Each record is kept whole as JSON (``doc``) beside the columns the queries filter and sort
+by. One connection; statements that must see each other (a claim, a version bump) run in
+one ``BEGIN IMMEDIATE`` transaction under a lock, so they are atomic against other
+processes on the same file too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiosqlite
+import msgspec
+
+from actorgraph.server.schemas import Assistant, AssistantVersion, Run, Thread
+from actorgraph.server.storage._base import Conflict, matches
+
+__all__ = ("SqliteStorage",)
+
+T = TypeVar("T")
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS srv_assistants (
+        assistant_id TEXT PRIMARY KEY, graph_id TEXT NOT NULL, name TEXT NOT NULL,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL, doc BLOB NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS srv_assistant_versions (
+        assistant_id TEXT NOT NULL, version INTEGER NOT NULL, doc BLOB NOT NULL,
+        PRIMARY KEY (assistant_id, version))""",
+    """CREATE TABLE IF NOT EXISTS srv_threads (
+        thread_id TEXT PRIMARY KEY, status TEXT NOT NULL, created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL, doc BLOB NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS srv_runs (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT UNIQUE NOT NULL, thread_id TEXT NOT NULL,
+        status TEXT NOT NULL, created_at TEXT NOT NULL, available_at REAL NOT NULL,
+        lease_owner TEXT, lease_until REAL, doc BLOB NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS srv_runs_thread ON srv_runs (thread_id, status)",
+    "CREATE INDEX IF NOT EXISTS srv_runs_status ON srv_runs (status, available_at)",
+    """CREATE TABLE IF NOT EXISTS srv_run_events (
+        run_id TEXT NOT NULL, seq INTEGER NOT NULL, event TEXT NOT NULL, data BLOB NOT NULL,
+        PRIMARY KEY (run_id, seq))""",
+)
+
+_encode = msgspec.json.encode
+
+
+def _decode(data: bytes | str, type_: type[T]) -> T:
+    return msgspec.json.decode(data, type=type_)
+
+
+def _ts(value: datetime) -> str:
+    return value.isoformat()
+
+
+def _order(sort_by: str | None, sort_order: str | None, allowed: Mapping[str, str], default: str) -> str:
+    column = allowed.get(sort_by or "", default)
+    direction = "ASC" if (sort_order or "desc").lower() == "asc" else "DESC"
+    return f"{column} {direction}"
+
+
+class SqliteStorage:
+    """:class:`~actorgraph.server.storage.Storage` in a SQLite file."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._conn: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            raise RuntimeError("SqliteStorage.setup() has not run")
+        return self._conn
+
+    async def setup(self) -> None:
+        if self._conn is not None:
+            return
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        for pragma in ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=30000"):
+            await conn.execute(pragma)
+        for statement in _SCHEMA:
+            await conn.execute(statement)
+        self._conn = conn
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+
+    # a read runs to its end in one call on the connection's thread: a statement left open
+    # between two calls would pin an old snapshot, and a BEGIN IMMEDIATE another coroutine
+    # slips in meanwhile would fail with "database is locked"
+    async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        return list(await self.conn.execute_fetchall(sql, params))
+
+    async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        rows = await self.conn.execute_fetchall(sql, params)
+        return next(iter(rows), None)
+
+    async def _write(self, sql: str, params: Sequence[Any] = ()) -> None:
+        # under the lock: never inside another coroutine's open transaction
+        async with self._lock:
+            await self.conn.execute(sql, params)
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on error); the caller holds
+        ``self._lock``."""
+        await self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            await self.conn.execute("ROLLBACK")
+            raise
+        await self.conn.execute("COMMIT")
+
+    async def _tx(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        async with self._lock, self._transaction() as conn:
+            for sql, params in statements:
+                await conn.execute(sql, params)
+
+    # -- assistants ---------------------------------------------------------------------
+
+    @staticmethod
+    def _version_of(a: Assistant) -> AssistantVersion:
+        fields = msgspec.structs.asdict(a)
+        # a version was made when the assistant last changed
+        fields["created_at"] = fields.pop("updated_at")
+        return AssistantVersion(**fields)
+
+    def _assistant_rows(self, a: Assistant) -> list[tuple[str, Sequence[Any]]]:
+        return [
+            (
+                "INSERT OR REPLACE INTO srv_assistants VALUES (?, ?, ?, ?, ?, ?)",
+                (a.assistant_id, a.graph_id, a.name, _ts(a.created_at), _ts(a.updated_at), _encode(a)),
+            ),
+            (
+                "INSERT OR REPLACE INTO srv_assistant_versions VALUES (?, ?, ?)",
+                (a.assistant_id, a.version, _encode(self._version_of(a))),
+            ),
+        ]
+
+    async def assistant_insert(self, assistant: Assistant, *, if_exists: str | None) -> Assistant:
+        async with self._lock:
+            row = await self._one("SELECT doc FROM srv_assistants WHERE assistant_id = ?", (assistant.assistant_id,))
+            if row is not None:
+                if if_exists == "do_nothing":
+                    return _decode(row[0], Assistant)
+                raise Conflict(f"Assistant {assistant.assistant_id} already exists")
+            async with self._transaction() as conn:
+                for sql, params in self._assistant_rows(assistant):
+                    await conn.execute(sql, params)
+        return assistant
+
+    async def assistant_get(self, assistant_id: str) -> Assistant | None:
+        row = await self._one("SELECT doc FROM srv_assistants WHERE assistant_id = ?", (assistant_id,))
+        return None if row is None else _decode(row[0], Assistant)
+
+    async def assistant_update(self, assistant_id: str, changes: Mapping[str, Any], now: datetime) -> Assistant | None:
+        async with self._lock:
+            row = await self._one("SELECT doc FROM srv_assistants WHERE assistant_id = ?", (assistant_id,))
+            if row is None:
+                return None
+            current = _decode(row[0], Assistant)
+            top = await self._one(
+                "SELECT MAX(version) FROM srv_assistant_versions WHERE assistant_id = ?", (assistant_id,)
+            )
+            updated = msgspec.structs.replace(current, **changes, version=(top[0] or 0) + 1, updated_at=now)
+            async with self._transaction() as conn:
+                for sql, params in self._assistant_rows(updated):
+                    await conn.execute(sql, params)
+        return updated
+
+    async def assistant_delete(self, assistant_id: str) -> bool:
+        row = await self._one("SELECT 1 FROM srv_assistants WHERE assistant_id = ?", (assistant_id,))
+        if row is None:
+            return False
+        await self._tx(
+            [
+                ("DELETE FROM srv_assistants WHERE assistant_id = ?", (assistant_id,)),
+                ("DELETE FROM srv_assistant_versions WHERE assistant_id = ?", (assistant_id,)),
+            ]
+        )
+        return True
+
+    async def _assistants(
+        self, graph_id: str | None, name: str | None, order: str = "created_at DESC"
+    ) -> list[Assistant]:
+        where: list[str] = ["1=1"]
+        params: list[Any] = []
+        if graph_id:
+            where.append("graph_id = ?")
+            params.append(graph_id)
+        if name:
+            where.append("name LIKE ?")
+            params.append(f"%{name}%")
+        rows = await self._rows(f"SELECT doc FROM srv_assistants WHERE {' AND '.join(where)} ORDER BY {order}", params)
+        return [_decode(r[0], Assistant) for r in rows]
+
+    async def assistant_search(
+        self,
+        *,
+        graph_id: str | None = None,
+        name: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+    ) -> list[Assistant]:
+        order = _order(
+            sort_by,
+            sort_order,
+            {c: c for c in ("assistant_id", "graph_id", "name", "created_at", "updated_at")},
+            "created_at",
+        )
+        found = [a for a in await self._assistants(graph_id, name, order) if matches(a.metadata, metadata)]
+        return found[offset : offset + limit]
+
+    async def assistant_count(
+        self, *, graph_id: str | None = None, name: str | None = None, metadata: Mapping[str, Any] | None = None
+    ) -> int:
+        return sum(1 for a in await self._assistants(graph_id, name) if matches(a.metadata, metadata))
+
+    async def assistant_versions(
+        self, assistant_id: str, *, metadata: Mapping[str, Any] | None = None, limit: int = 10, offset: int = 0
+    ) -> list[AssistantVersion]:
+        rows = await self._rows(
+            "SELECT doc FROM srv_assistant_versions WHERE assistant_id = ? ORDER BY version DESC", (assistant_id,)
+        )
+        versions = [_decode(r[0], AssistantVersion) for r in rows]
+        return [v for v in versions if matches(v.metadata, metadata)][offset : offset + limit]
+
+    async def assistant_set_latest(self, assistant_id: str, version: int, now: datetime) -> Assistant | None:
+        row = await self._one(
+            "SELECT doc FROM srv_assistant_versions WHERE assistant_id = ? AND version = ?", (assistant_id, version)
+        )
+        current = await self.assistant_get(assistant_id)
+        if row is None or current is None:
+            return None
+        v = _decode(row[0], AssistantVersion)
+        latest = Assistant(**msgspec.structs.asdict(v), updated_at=now)
+        latest = msgspec.structs.replace(latest, created_at=current.created_at)
+        await self._tx([(sql, params) for sql, params in self._assistant_rows(latest)[:1]])
+        return latest
+
+    # -- threads ------------------------------------------------------------------------
+
+    def _thread_row(self, t: Thread) -> tuple[str, Sequence[Any]]:
+        return (
+            "INSERT OR REPLACE INTO srv_threads VALUES (?, ?, ?, ?, ?)",
+            (t.thread_id, t.status, _ts(t.created_at), _ts(t.updated_at), _encode(t)),
+        )
+
+    async def thread_insert(self, thread: Thread, *, if_exists: str | None) -> Thread:
+        async with self._lock:
+            row = await self._one("SELECT doc FROM srv_threads WHERE thread_id = ?", (thread.thread_id,))
+            if row is not None:
+                if if_exists == "do_nothing":
+                    return _decode(row[0], Thread)
+                raise Conflict(f"Thread {thread.thread_id} already exists")
+            await self.conn.execute(*self._thread_row(thread))
+        return thread
+
+    async def thread_get(self, thread_id: str) -> Thread | None:
+        row = await self._one("SELECT doc FROM srv_threads WHERE thread_id = ?", (thread_id,))
+        return None if row is None else _decode(row[0], Thread)
+
+    async def thread_put(self, thread: Thread) -> None:
+        await self._write(*self._thread_row(thread))
+
+    async def thread_delete(self, thread_id: str) -> bool:
+        row = await self._one("SELECT 1 FROM srv_threads WHERE thread_id = ?", (thread_id,))
+        if row is None:
+            return False
+        await self._tx(
+            [
+                ("DELETE FROM srv_threads WHERE thread_id = ?", (thread_id,)),
+                (
+                    "DELETE FROM srv_run_events WHERE run_id IN (SELECT run_id FROM srv_runs WHERE thread_id = ?)",
+                    (thread_id,),
+                ),
+                ("DELETE FROM srv_runs WHERE thread_id = ?", (thread_id,)),
+            ]
+        )
+        return True
+
+    async def _threads(
+        self, ids: Sequence[str] | None, status: str | None, order: str = "created_at DESC"
+    ) -> list[Thread]:
+        where: list[str] = ["1=1"]
+        params: list[Any] = []
+        if ids:
+            where.append(f"thread_id IN ({','.join('?' * len(ids))})")
+            params.extend(ids)
+        if status:
+            where.append("status = ?")
+            params.append(status)
+        rows = await self._rows(f"SELECT doc FROM srv_threads WHERE {' AND '.join(where)} ORDER BY {order}", params)
+        return [_decode(r[0], Thread) for r in rows]
+
+    async def thread_search(
+        self,
+        *,
+        ids: Sequence[str] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        values: Mapping[str, Any] | None = None,
+        status: str | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+    ) -> list[Thread]:
+        order = _order(
+            sort_by,
+            sort_order,
+            {"thread_id": "thread_id", "status": "status", "created_at": "created_at", "updated_at": "updated_at",
+             "state_updated_at": "updated_at"},
+            "created_at",
+        )
+        found = [
+            t for t in await self._threads(ids, status, order) if matches(t.metadata, metadata) and matches(t.values, values)
+        ]
+        return found[offset : offset + limit]
+
+    async def thread_count(
+        self,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        values: Mapping[str, Any] | None = None,
+        status: str | None = None,
+    ) -> int:
+        return sum(
+            1 for t in await self._threads(None, status) if matches(t.metadata, metadata) and matches(t.values, values)
+        )
+
+    # -- runs ---------------------------------------------------------------------------
+
+    async def run_insert(self, run: Run, *, available_at: float) -> None:
+        await self._write(
+            "INSERT INTO srv_runs (run_id, thread_id, status, created_at, available_at, doc) VALUES (?, ?, ?, ?, ?, ?)",
+            (run.run_id, run.thread_id, run.status, _ts(run.created_at), available_at, _encode(run)),
+        )
+
+    async def run_get(self, run_id: str) -> Run | None:
+        row = await self._one("SELECT doc FROM srv_runs WHERE run_id = ?", (run_id,))
+        return None if row is None else _decode(row[0], Run)
+
+    async def run_list(
+        self, thread_id: str, *, status: str | None = None, limit: int = 10, offset: int = 0
+    ) -> list[Run]:
+        where, params = "thread_id = ?", [thread_id]
+        if status:
+            where += " AND status = ?"
+            params.append(status)
+        rows = await self._rows(
+            f"SELECT doc FROM srv_runs WHERE {where} ORDER BY seq DESC LIMIT ? OFFSET ?", [*params, limit, offset]
+        )
+        return [_decode(r[0], Run) for r in rows]
+
+    async def run_active(self, thread_id: str) -> list[Run]:
+        rows = await self._rows(
+            "SELECT doc FROM srv_runs WHERE thread_id = ? AND status IN ('pending', 'running') ORDER BY seq",
+            (thread_id,),
+        )
+        return [_decode(r[0], Run) for r in rows]
+
+    async def run_set_status(self, run_id: str, status: str, now: datetime) -> Run | None:
+        async with self._lock:
+            run = await self.run_get(run_id)
+            if run is None:
+                return None
+            run = msgspec.structs.replace(run, status=status, updated_at=now)  # type: ignore[arg-type]
+            lease = "" if status in ("pending", "running") else ", lease_owner = NULL, lease_until = NULL"
+            await self.conn.execute(
+                f"UPDATE srv_runs SET status = ?, doc = ?{lease} WHERE run_id = ?", (status, _encode(run), run_id)
+            )
+        return run
+
+    async def run_delete(self, run_id: str) -> bool:
+        row = await self._one("SELECT 1 FROM srv_runs WHERE run_id = ?", (run_id,))
+        if row is None:
+            return False
+        await self._tx(
+            [
+                ("DELETE FROM srv_runs WHERE run_id = ?", (run_id,)),
+                ("DELETE FROM srv_run_events WHERE run_id = ?", (run_id,)),
+            ]
+        )
+        return True
+
+    async def run_claim(self, owner: str, lease_until: float, now: float) -> Run | None:
+        """The oldest pending run that is due, on a thread with no running run, marked
+        ``running`` and leased to ``owner`` (atomically: two workers never claim one run)."""
+        async with self._lock, self._transaction() as conn:
+            row = await self._one(
+                """SELECT doc FROM srv_runs r WHERE r.status = 'pending' AND r.available_at <= ?
+                   AND NOT EXISTS (SELECT 1 FROM srv_runs o WHERE o.thread_id = r.thread_id
+                                   AND o.status = 'running')
+                   ORDER BY r.seq LIMIT 1""",
+                (now,),
+            )
+            if row is None:
+                return None
+            run = _decode(row[0], Run)
+            run = msgspec.structs.replace(run, status="running", updated_at=datetime.fromtimestamp(now).astimezone())
+            await conn.execute(
+                "UPDATE srv_runs SET status = 'running', lease_owner = ?, lease_until = ?, doc = ? WHERE run_id = ?",
+                (owner, lease_until, _encode(run), run.run_id),
+            )
+        return run
+
+    async def run_renew(self, run_ids: Sequence[str], owner: str, lease_until: float) -> None:
+        if run_ids:
+            await self._write(
+                f"UPDATE srv_runs SET lease_until = ? WHERE lease_owner = ? AND run_id IN ({','.join('?' * len(run_ids))})",
+                (lease_until, owner, *run_ids),
+            )
+
+    async def run_requeue_expired(self, now: float) -> list[str]:
+        """Running runs whose lease ran out (their worker died) go back to ``pending``."""
+        async with self._lock:
+            rows = await self._rows(
+                "SELECT doc FROM srv_runs WHERE status = 'running' AND (lease_until IS NULL OR lease_until < ?)", (now,)
+            )
+            ids = []
+            for (doc,) in rows:
+                run = msgspec.structs.replace(_decode(doc, Run), status="pending")
+                await self.conn.execute(
+                    "UPDATE srv_runs SET status = 'pending', lease_owner = NULL, lease_until = NULL, doc = ? WHERE run_id = ?",
+                    (_encode(run), run.run_id),
+                )
+                ids.append(run.run_id)
+        return ids
+
+    async def run_next_available(self) -> float | None:
+        row = await self._one("SELECT MIN(available_at) FROM srv_runs WHERE status = 'pending'")
+        return None if row is None else row[0]
+
+    async def run_counts(self) -> dict[str, int]:
+        rows = await self._rows("SELECT status, COUNT(*) FROM srv_runs GROUP BY status")
+        return {status: count for status, count in rows}
+
+    # -- event log ----------------------------------------------------------------------
+
+    async def events_append(self, run_id: str, events: Sequence[tuple[int, str, bytes]]) -> None:
+        async with self._lock:
+            await self.conn.executemany(
+                "INSERT OR IGNORE INTO srv_run_events VALUES (?, ?, ?, ?)", [(run_id, s, e, d) for s, e, d in events]
+            )
+
+    async def events_read(self, run_id: str, after: int = -1) -> list[tuple[int, str, bytes]]:
+        rows = await self._rows(
+            "SELECT seq, event, data FROM srv_run_events WHERE run_id = ? AND seq > ? ORDER BY seq", (run_id, after)
+        )
+        return [(s, e, bytes(d)) for s, e, d in rows]
