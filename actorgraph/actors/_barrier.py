@@ -174,7 +174,7 @@ class BarrierActor:
                     if not fork:
                         # with the updates saved on this step before (they share one
                         # slot, so a save replaces what was there)
-                        saved = null_result(state.step, [*run.null_writes, *result.writes], list(sends))
+                        saved = null_result(state.step, [*run.resume.null_writes, *result.writes], list(sends))
                         persistence.save((), persistence.builder.task_rows(saved))
                     elif persistence.builder.delta is not None:
                         # a branch's first checkpoint holds the update's delta channels
@@ -449,7 +449,7 @@ class BarrierActor:
             return run.stop_with_error(exc)
         self.steps_closed += 1
         if self.steps_closed == 1:
-            run.close_resumed_step()
+            run.resume.close_resumed_step()
         self._emit_values(written)
         log = run.log
         if log is not None:

@@ -284,7 +284,7 @@ def _check_storable(run: RunState, node: NodeSpec, args: tuple[Any, ...], kwargs
 
 
 def _submit(run: RunState, node: NodeSpec, spec: TaskSpec, future: CallFuture, trace_parent: Any = None) -> None:
-    saved = run.saved_returns.get(spec.id)
+    saved = run.resume.saved_returns.get(spec.id)
     if saved is not None:
         # this call finished before the caller was interrupted or failed: reuse it (its
         # start is streamed again, as LangGraph does; its result isn't)

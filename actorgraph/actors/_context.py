@@ -117,7 +117,7 @@ class TaskContext:
         self.writes: list[tuple[str, Any]] = []
         self.sends: list[SendMsg] = []
         self.parent_command: Any = None
-        self.resume: list[Any] = run.resume_for(spec.id)
+        self.resume: list[Any] = run.resume.answers_for(spec.id)
         self.interrupt_counter = 0
         self.attempt = 1
         self.started_at = _time()
@@ -287,11 +287,11 @@ class TaskContext:
         # the id is keyed by how many answers the task has (the slot the answer fills), not
         # by call order, which parallel calls in one task (threads) don't keep stable
         answered = len(self.resume)
-        answer = self.run.take_resume(self, answered)
+        answer = self.run.resume.take(self, answered)
         if answer is not _NO_ANSWER:
             checked = answer if validate is None else validate(answer)
             self.resume.append(answer)
-            self.run.record_resume(self)
+            self.run.resume.record(self)
             return checked
         raise GraphInterrupt(
             (Interrupt(value=value, id=interrupt_id(self.ns, answered), response_schema=response_schema),)

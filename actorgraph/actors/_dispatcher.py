@@ -64,7 +64,9 @@ class _Resume:
         throw = coro.throw
         value = self.first
         if disp is None:
-            # a worker thread's own loop (``ThreadBatch``): no dispatcher to keep moving
+            # a worker thread's own loop (``ThreadBatch``, whose jobs all have a context):
+            # no dispatcher to keep moving
+            assert ctx is not None
             return (yield from _resume_plain(coro, value, ctx))
         while True:
             disp._park()

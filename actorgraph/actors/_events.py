@@ -131,9 +131,9 @@ class StepEvents:
         )
         if row.ns:
             # a subgraph's checkpoint: which checkpoint of each enclosing graph it belongs to
-            conf["checkpoint_map"] = {**run.parent_checkpoints, row.ns: row.checkpoint_id}
+            conf["checkpoint_map"] = {**run.resume.parent_checkpoints, row.ns: row.checkpoint_id}
             if parent_conf is not None:
-                parent_conf["checkpoint_map"] = {**run.parent_checkpoints, row.ns: parent_id}
+                parent_conf["checkpoint_map"] = {**run.resume.parent_checkpoints, row.ns: parent_id}
         parent = {"configurable": parent_conf} if parent_conf is not None else None
         payload = {
             "config": {"configurable": conf},

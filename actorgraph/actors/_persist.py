@@ -76,8 +76,8 @@ class RunPersistence:
             thread,
             run.checkpoint_ns,
             config=run.config,
-            parents=run.parent_checkpoints,
-            answers=run.answers,
+            parents=run.resume.parent_checkpoints,
+            answers=run.resume.answers,
             deltas=getattr(saver, "deltas", True),
             exit_mode=durability == "exit",
         )

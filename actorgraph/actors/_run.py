@@ -34,14 +34,15 @@ from actorgraph._runtime import RunControl, ServerInfo, coerce_parent_runtime, s
 from actorgraph._message_types import langchain_installed
 from actorgraph.actors._barrier import BarrierActor
 from actorgraph.actors._delta import rebuild_delta_channels
-from actorgraph.actors._context import _NO_ANSWER, TaskContext, interrupt_id
+from actorgraph.actors._context import TaskContext
 from actorgraph.actors._dispatcher import Dispatcher
 from actorgraph.actors._ids import checkpoint_id as new_checkpoint_id
-from actorgraph.actors._ids import own_namespace, stable_namespace
+from actorgraph.actors._ids import own_namespace
 from actorgraph.actors._log import log_lost_save, run_logger
 from actorgraph.actors._message_stream import MessageStreamer
 from actorgraph.actors._messages import SendMsg, TaskResult, null_result
 from actorgraph.actors._node import NodeActor
+from actorgraph.actors._resume import ANY_INTERRUPT, Replay, ResumeState
 from actorgraph.actors._persist import DURABILITY_MODES, RunPersistence, decode_pending
 from actorgraph.actors._spawn import WorkerGroup
 from actorgraph.actors._step import StateReader, StepState
@@ -148,16 +149,7 @@ class RunState:
         "persistence",
         "interrupt_before",
         "interrupt_after",
-        "parent_checkpoints",
-        "address_map",
-        "replay",
-        "null_writes",
-        "resumed_step",
-        "resume_map",
-        "prior_answers",
-        "answers",
         "durability",
-        "saved_returns",
         "call_actors",
         "control",
         "server_info",
@@ -167,6 +159,7 @@ class RunState:
         "trace",
         "node_finished",
         "reader",
+        "resume",
     )
 
     def __init__(
@@ -210,10 +203,6 @@ class RunState:
         self.node_finished: Any = configurable.get(CONFIG_KEY_NODE_FINISHED)
         if self.node_finished is None and parent is not None:
             self.node_finished = parent.run.node_finished
-        # the step a resumed run re-runs (its tasks' subgraphs resume too)
-        self.resumed_step: int | None = None
-        # Command updates already saved on the step this run resumes
-        self.null_writes: list[tuple[str, Any]] = []
         if parent is not None:
             prun = parent.run
             nth = parent.subgraphs
@@ -241,12 +230,10 @@ class RunState:
             self.context = context if context is not None else prun.context
             self.store = program.store if program.store is not None else prun.store
             self.durability = durability or prun.durability
-            self.resume_map: dict[str, Any] = prun.resume_map
-            self.parent_checkpoints: dict[str, str] = dict(prun.parent_checkpoints)
-            if prun.persistence is not None and prun.persistence.builder.checkpoint_id is not None:
-                self.parent_checkpoints[prun.checkpoint_ns] = prun.persistence.builder.checkpoint_id
-            self.address_map: dict[str, str] = prun.address_map
-            self.replay: _Replay | None = prun.replay
+            self.resume: ResumeState = prun.resume.child(
+                prun.checkpoint_ns,
+                prun.persistence.builder.checkpoint_id if prun.persistence is not None else None,
+            )
         else:
             self.sink = sink
             self.stream_ns = ()
@@ -260,12 +247,9 @@ class RunState:
             self.context = context
             self.store = program.store
             self.durability = durability or "async"
-            self.resume_map = {}
-            self.parent_checkpoints = {}
-            # checkpoints the caller addressed by namespace (a subgraph's config from
-            # get_state(subgraphs=True) carries one for each enclosing graph)
-            self.address_map = dict((config.get(CONF) or {}).get(CONFIG_KEY_CHECKPOINT_MAP) or {})
-            self.replay = None
+            self.resume = ResumeState(
+                root=True, address_map=dict((config.get(CONF) or {}).get(CONFIG_KEY_CHECKPOINT_MAP) or {})
+            )
         # what a node's Runtime carries besides the context: the drain control (a fresh one
         # is made when a node first asks, see TaskContext.runtime) and the server's info
         self.durability_given: bool = durability is not None or (parent is not None and parent.run.durability_given)
@@ -322,10 +306,6 @@ class RunState:
         self.loop_token: Any = None
         self.loop_thread = 0
         self.persistence: RunPersistence | None = None
-        self.prior_answers: dict[str, list[Any]] = {}
-        self.answers: dict[str, list[Any]] = {}
-        # results of task calls that finished before the saved step paused or failed
-        self.saved_returns: dict[str, tuple[Any]] = {}
         self.call_actors: dict[str, NodeActor] = {}
         self.messages: MessageStreamer | None = None
         sink = self.sink
@@ -520,57 +500,11 @@ class RunState:
                 run = run.parent.run if run.parent is not None else None
         return control
 
-    # -- used by tasks (interrupt / resume) ----------------------------------------------
-    def resume_for(self, task_id: str) -> list[Any]:
-        return list(self.prior_answers.get(task_id, ()))
-
-    def take_resume(self, tctx: TaskContext, answered: int) -> Any:
-        """The answer for the task's next unanswered interrupt (slot ``answered``)."""
-        resume_map = self.resume_map
-        if not resume_map:
-            return _NO_ANSWER
-        answer = resume_map.pop(interrupt_id(tctx.ns, answered), _NO_ANSWER)
-        if answer is _NO_ANSWER and answered:
-            # threads saved by older versions gave all of a task's interrupts the first id
-            answer = resume_map.pop(interrupt_id(tctx.ns, 0), _NO_ANSWER)
-        if answer is _NO_ANSWER:
-            # a plain Command(resume=value): the first interrupt that asks takes it
-            answer = resume_map.pop(_ANY_INTERRUPT, _NO_ANSWER)
-        return answer
-
-    def close_resumed_step(self) -> None:
-        """An answer given without an interrupt id is for the step the run resumes (as
-        LangGraph's): once that step closed, a later interrupt asks again."""
-        if self.parent is None:
-            self.resume_map.pop(_ANY_INTERRUPT, None)
-
-    def record_resume(self, tctx: TaskContext) -> None:
-        self.answers[tctx.spec.id] = list(tctx.resume)
-
 
 def _time_travel(loaded: LoadedCheckpoint, superseded: bool) -> bool:
     """Whether time travel to ``loaded`` forks: always, except at an update (or fork)
     checkpoint nothing was built on yet, which is itself the branch."""
     return superseded or loaded.metadata.get("source") not in ("update", "fork")
-
-
-class _Replay:
-    """A run that time-travels to checkpoint ``before``: the first run of each subgraph
-    in it starts from that subgraph's state as it was then (its last checkpoint older
-    than ``before``); later runs of it (a loop) continue normally."""
-
-    __slots__ = ("before", "seen")
-
-    def __init__(self, before: str) -> None:
-        self.before = before
-        self.seen: set[str] = set()
-
-    def first_visit(self, ns: str) -> bool:
-        key = stable_namespace(ns)
-        if key in self.seen:
-            return False
-        self.seen.add(key)
-        return True
 
 
 async def _latest_before(saver: Any, thread: str, ns: str, before: str) -> LoadedCheckpoint | None:
@@ -601,10 +535,6 @@ _AMBIGUOUS_RESUME = (
     "When there are multiple pending interrupts, you must specify the interrupt id when resuming. "
     "Docs: https://docs.langchain.com/oss/python/langgraph/interrupts#handling-multiple-interrupts."
 )
-
-
-_ANY_INTERRUPT = "*"
-"""The resume-map key of an answer given without an interrupt id."""
 
 
 def _resume_map(resume: Any, pending: dict[str, dict[str, Any]], thread: str, strict: bool) -> dict[str, Any]:
@@ -644,7 +574,7 @@ def _resume_map(resume: Any, pending: dict[str, dict[str, Any]], thread: str, st
     # gets it - whatever id it asks with (a time-travelled step's tasks, or those of a
     # thread saved in an older channel layout, get new ids), and also when none was
     # waiting (a static breakpoint, or a checkpoint whose interrupted task finished since)
-    return {_ANY_INTERRUPT: resume}
+    return {ANY_INTERRUPT: resume}
 
 
 def _looks_like_id(key: str) -> bool:
@@ -755,16 +685,16 @@ async def execute(
         if parent is None:
             # a subgraph's checkpoint config addresses this graph's checkpoint through its
             # map; the run then goes back to it and the subgraph to its own
-            wanted = run.address_map.get("") if conf.get("checkpoint_ns") else conf.get(CONFIG_KEY_CHECKPOINT_ID)
+            wanted = run.resume.address_map.get("") if conf.get("checkpoint_ns") else conf.get(CONFIG_KEY_CHECKPOINT_ID)
             loaded = await saver.aload(run.thread_id, run.checkpoint_ns, wanted)
         else:
-            wanted = run.address_map.get(run.checkpoint_ns)
+            wanted = run.resume.address_map.get(run.checkpoint_ns)
             if wanted is not None:
                 loaded = await saver.aload(run.thread_id, run.checkpoint_ns, wanted)
                 # time travel into this subgraph: its interrupts ask again
                 child_mode = "addressed"
-            elif run.replay is not None and run.replay.first_visit(run.checkpoint_ns):
-                loaded = await _latest_before(saver, run.thread_id, run.checkpoint_ns, run.replay.before)
+            elif run.resume.replay is not None and run.resume.replay.first_visit(run.checkpoint_ns):
+                loaded = await _latest_before(saver, run.thread_id, run.checkpoint_ns, run.resume.replay.before)
                 child_mode = "replayed"
             else:
                 loaded = await saver.aload(run.thread_id, run.checkpoint_ns, None)
@@ -802,7 +732,7 @@ async def execute(
     elif program.checkpointer is True:
         # its lineage spans the parent's runs: it resumes only when the parent task
         # that runs it is itself re-running a step the parent resumed
-        resuming = caller is not None and caller.spec.step == caller.run.resumed_step
+        resuming = caller is not None and caller.spec.step == caller.run.resume.resumed_step
     else:
         resuming = True  # its namespace is its task's: a saved run of it is this task's
     fork = rerun = False
@@ -828,9 +758,9 @@ async def execute(
             if strict and wanted is not None and wanted != head:
                 # an earlier checkpoint: a task that finished after it may run and ask again
                 strict = False
-            run.resume_map = _resume_map(inp.resume, pending, run.thread_id or "", strict)
-        run.prior_answers = {tid: e["resume"] for tid, e in pending.items() if e["resume"]}
-        run.saved_returns = {
+            run.resume.resume_map = _resume_map(inp.resume, pending, run.thread_id or "", strict)
+        run.resume.prior_answers = {tid: e["resume"] for tid, e in pending.items() if e["resume"]}
+        run.resume.saved_returns = {
             tid: (value,) for tid, e in pending.items() for chan, value in e["writes"] if chan == RETURN
         }
         state = await arestore(program, loaded, saver)
@@ -839,7 +769,7 @@ async def execute(
             # a Command's update saved on this step before the run stopped: apply it again
             state.apply_null(null_result(state.step, null["writes"], null["sends"]))
             # (saved again with the next one's, which would replace them)
-            run.null_writes = list(null["writes"])
+            run.resume.null_writes = list(null["writes"])
         fork = False
         if parent is None and wanted is not None:
             superseded = head != loaded.id
@@ -857,20 +787,20 @@ async def execute(
             if inp.resume is NO_RESUME and inp.command is None:
                 # time travel (not answering an interrupt): interrupts ask again, and each
                 # subgraph starts from its state at that point
-                run.prior_answers = {}
+                run.resume.prior_answers = {}
                 before = loaded.id
                 if loaded.metadata.get("source") in ("update", "fork") and loaded.row.parent_id:
                     before = loaded.row.parent_id
-                run.replay = _Replay(before)
+                run.resume.replay = Replay(before)
         elif child_mode == "addressed":
             # time travel into this subgraph: its finished tasks run again, its
             # interrupts ask again
-            run.prior_answers = {}
+            run.resume.prior_answers = {}
             superseded = head != loaded.id
             fork, rerun = _time_travel(loaded, superseded), True
         if not (fork or rerun):
             done = _done_results(loaded, pending, state, loaded.id, run.checkpoint_ns, handled)
-        run.resumed_step = loaded.row.step + 1
+        run.resume.resumed_step = loaded.row.step + 1
     elif loaded is not None:
         state = await arestore(program, loaded, saver)
     else:

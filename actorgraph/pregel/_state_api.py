@@ -249,7 +249,7 @@ async def abulk_update_state(program: Program, config: Any, supersteps: Sequence
     run = RunState(program, {"configurable": {"thread_id": thread}}, sink=NULL_SINK, parent=None, sync_call=False, context=None)
     run.checkpoint_ns = ns
     parents = dict(loaded.metadata.get("parents") or {}) if loaded is not None else {}
-    run.parent_checkpoints = parents  # a subgraph's update belongs to the same parent checkpoints
+    run.resume.parent_checkpoints = parents  # a subgraph's update belongs to the same parent checkpoints
     builder = CheckpointBuilder(
         program,
         saver.serde,
@@ -257,7 +257,7 @@ async def abulk_update_state(program: Program, config: Any, supersteps: Sequence
         ns,
         config=run.config,
         parents=parents,
-        answers=run.answers,
+        answers=run.resume.answers,
         deltas=getattr(saver, "deltas", True),
     )
     if loaded is not None:
