@@ -19,6 +19,7 @@ from actorgraph._constants import PULL
 from actorgraph._types import CachePolicy, RetryPolicy, TimeoutPolicy
 from actorgraph.actors._placement import Placement
 from actorgraph.channels import BaseChannel
+from actorgraph.channels._base import MISSING
 
 __all__ = ("GraphStatistics", "ManagedValue", "NodeSpec", "Program", "ProgramCounters")
 
@@ -233,9 +234,9 @@ class ProgramCounters:
         self.jobs_run = self.workers_started = self.peak_workers = 0
 
     def record(self, run: Any) -> None:
-        dispatcher = run.dispatcher.statistics()
+        dispatcher = run.dispatcher  # (its counters, read directly: no snapshot per run)
         self.runs += 1
-        if run.error is not None or dispatcher.failed:
+        if run.error is not None or dispatcher.failure is not None:
             self.runs_failed += 1
         elif run.outcome is not None and run.outcome.interrupts:
             self.runs_interrupted += 1
@@ -382,8 +383,6 @@ class Program:
 
     def new_channels(self, saved: Mapping[str, Any] | None = None) -> dict[str, BaseChannel[Any, Any, Any]]:
         """Fresh channel instances for one run, restored from ``saved`` values."""
-        from actorgraph.channels._base import MISSING
-
         if not saved:
             return {k: c.from_checkpoint(MISSING) for k, c in self.channels.items()}
         return {
