@@ -403,3 +403,38 @@ async def test_async_batched_store_gathers_concurrent_query_searches_into_one_ba
     ops: list[Op] = [SearchOp(("mem",), None, 1, 0, "cats")]
     [[top]] = await store.abatch(ops)
     assert (top.namespace, top.key) == (("mem", "bob"), "pets")
+
+
+# -- a real embedding model ---------------------------------------------------------------------
+
+_DOCS = {
+    "pets": "I have a cat and a dog at home",
+    "food": "My favourite dish is spaghetti with tomato sauce",
+    "job": "I work as a software engineer writing code",
+    "weather": "It is raining heavily today, bring an umbrella",
+    "music": "She plays the violin in an orchestra",
+}
+_QUERIES = {
+    "kitten and puppy": "pets",
+    "pasta for dinner": "food",
+    "programming computers": "job",
+    "classical concert": "music",
+}
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_a_real_embedding_model_finds_the_memory_a_question_is_about(kind: str, tmp_path: Path) -> None:
+    """A static (model2vec-style) model that ships inside its wheel (the semantic-model
+    extra, in dev): no network, milliseconds per batch."""
+    if os.environ.get("CI") != "true":
+        pytest.importorskip("static_model", reason="the semantic-model extra isn't installed")
+    from static_model import get_embeddings
+
+    index = {"dims": 64, "embed": get_embeddings, "fields": ["text"]}
+    store: BaseStore = InMemoryStore(index=index) if kind == "memory" else SqliteStore(tmp_path / "s.db", index=index)
+    for key, text in _DOCS.items():
+        store.put(("memories", "u1"), key, {"text": text})
+    for question, key in _QUERIES.items():
+        found = store.search(("memories",), query=question, limit=2)
+        assert found[0].key == key, (question, [(i.key, i.score) for i in found])
+        assert found[0].score is not None and found[1].score is not None and found[0].score > found[1].score + 0.1
