@@ -224,17 +224,6 @@ def test_a_query_without_an_index_is_ignored(store: BaseStore) -> None:
     assert _keys(store.search(("users",), query="anything")) == _keys(store.search(("users",)))
 
 
-def test_semantic_search_on_a_sqlite_store_with_an_index_is_not_implemented(tmp_path: Path) -> None:
-    with SqliteStore.from_conn_string(
-        str(tmp_path / "s.db"), index={"dims": 3, "embed": lambda texts: [[1.0, 0.0, 0.0] for _ in texts]}
-    ) as store:
-        store.put(("docs",), "a", {"text": "hi"}, index=["text"])
-        store.put(("docs",), "b", {"text": "yo"}, index=False)
-        assert len(store.search(("docs",))) == 2
-        with pytest.raises(NotImplementedError, match="Semantic search"):
-            store.search(("docs",), query="hello")
-
-
 @pytest.mark.parametrize(
     ("filter", "expected"),
     [

@@ -32,10 +32,10 @@ Differences from LangGraph
   returned or listed, and are purged lazily (no background thread).
 - Negative ``limit``/``offset`` and a ``max_depth`` below 1 are a ``ValueError``.
 - ``SearchItem``'s repr says ``SearchItem(...)``.
-- Semantic search: ``InMemoryStore(index=...)`` embeds values and ranks
-  ``search(query=...)`` by cosine similarity, as LangGraph's; the SQLite stores accept
-  ``index=`` but ``search(query=...)`` on them raises ``NotImplementedError`` (no vector
-  extension). Without an index, ``query`` is ignored, as in LangGraph.
+- Semantic search (``index=``, ``search(query=...)``) ranks as LangGraph's stores do on
+  every store (``_store_vectors`` says how, and where it differs); the SQLite stores use
+  sqlite-vec when it loads and the same SQL with Python functions when it doesn't
+  (``_store_sqlite_vec``). Without an index, ``query`` is ignored, as in LangGraph.
 """
 
 from __future__ import annotations

@@ -4,11 +4,12 @@ turns an embedding function (sync or async) into LangChain's ``Embeddings`` inte
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
+
+import anyio.to_thread
 
 __all__ = ("AEmbeddingsFunc", "Embeddings", "EmbeddingsFunc", "ensure_embeddings", "get_text_at_path", "tokenize_path")
 
@@ -26,10 +27,10 @@ except ImportError:  # LangChain is optional: the same interface, as an ABC of o
             raise NotImplementedError
 
         async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
-            return await asyncio.to_thread(self.embed_documents, texts)
+            return await anyio.to_thread.run_sync(self.embed_documents, texts)
 
         async def aembed_query(self, text: str) -> list[float]:
-            return await asyncio.to_thread(self.embed_query, text)
+            return await anyio.to_thread.run_sync(self.embed_query, text)
 
 
 EmbeddingsFunc = Callable[[Sequence[str]], list[list[float]]]
@@ -60,7 +61,7 @@ class _FunctionEmbeddings(Embeddings):
     async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
         if self.is_async:
             return list(await self.func(texts))
-        return await asyncio.to_thread(self.embed_documents, texts)
+        return await anyio.to_thread.run_sync(self.embed_documents, texts)
 
     async def aembed_query(self, text: str) -> list[float]:
         return (await self.aembed_documents([text]))[0]

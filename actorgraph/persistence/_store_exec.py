@@ -176,7 +176,7 @@ def check_ttl_config(ttl: TTLConfig | None) -> TTLConfig | None:
 
 
 def copy_index(index: IndexConfig | None) -> IndexConfig | None:
-    """A copy of a store's ``index=`` config (kept, so ``search(query=...)`` can refuse it)."""
+    """A copy of a store's ``index=`` config."""
     if not index:
         return None
     if not isinstance(index, Mapping):
@@ -209,12 +209,6 @@ def prepare(
                 raise
             out.append(PPut(ns, key, raw, check_ttl(op.ttl, f"ttl of key {key!r} in {ns!r}")))
         elif isinstance(op, SearchOp):
-            if op.query and index:
-                raise NotImplementedError(
-                    "Semantic search (search(query=...) on a store created with index=...) isn't "
-                    "supported by actorgraph's stores yet. Search with filter= instead, or create the "
-                    "store without index= (query is then ignored, as in LangGraph's store without an index)."
-                )
             prefix = check_labels(op.namespace_prefix, "Namespace prefix")
             if strict_filter_keys and op.filter:
                 for field in op.filter:

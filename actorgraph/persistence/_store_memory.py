@@ -15,13 +15,13 @@ import sys
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
-from typing import Any
+from typing import Any, cast
 
 from actorgraph.persistence import _store_exec as ex
 from actorgraph.persistence._serde import Serializer
 from actorgraph.persistence._store import BaseStore, IndexConfig, Op, Result, TTLConfig
 from actorgraph.persistence._store_exec import PPut, Record
-from actorgraph.persistence._store_vectors import VectorIndex
+from actorgraph.persistence._store_vectors import MemoryVectors, VectorIndex, VectorWrites
 
 __all__ = ("InMemoryStore",)
 
@@ -139,14 +139,17 @@ class InMemoryStore(BaseStore):
         serde: Serializer | None = None,
     ) -> None:
         self.index_config: IndexConfig | None = ex.copy_index(index)
-        self._vectors = VectorIndex(self.index_config) if self.index_config else None
-        self.embeddings: Any = self._vectors.embeddings if self._vectors is not None else None
+        self._index = VectorIndex(self.index_config) if self.index_config else None
+        self._vectors = MemoryVectors()
+        self.embeddings: Any = self._index.embeddings if self._index is not None else None
         self.ttl_config = ex.check_ttl_config(ttl)
         self.serde = serde or Serializer()
         self._mem = _Memory(self.serde)
         self._lock = threading.Lock()
 
-    def _run(self, ops: list[Op], ranked: dict[int, Any], queries: dict[str, list[float]]) -> list[Result]:
+    def _run(
+        self, ops: list[Op], writes: VectorWrites | None, ranked: dict[int, Any], queries: dict[str, list[float]]
+    ) -> list[Result]:
         prepared = ex.prepare(ops, self.serde, None)
         mem = self._mem
         with self._lock:
@@ -155,30 +158,34 @@ class InMemoryStore(BaseStore):
             results, refresh = ex.run(mem, prepared, now)
             if refresh:
                 mem.refresh(refresh, now)
-        if ranked and self._vectors is not None:
-            self._vectors.rank(results, ranked, queries)
+            if writes is not None:
+                self._vectors.apply(writes)
+            if ranked:
+                scores = {i: self._vectors.scores(cast(list, results[i]), queries[op.query]) for i, op in ranked.items()}
+        if ranked:
+            VectorIndex.rank(results, ranked, scores, unscored=True)
         return results
 
     def batch(self, ops: Iterable[Op]) -> list[Result]:
         ops = list(ops)
-        vectors = self._vectors
-        if vectors is None:
-            return self._run(ops, {}, {})
-        plain, ranked = vectors.split(ops)
+        index = self._index
+        if index is None:
+            return self._run(ops, None, {}, {})
+        plain, ranked = index.split(ops)
         ex.prepare(ops, self.serde, None)  # a bad op fails the batch before anything is embedded
-        vectors.index_puts(ops)
-        return self._run(plain, ranked, vectors.query_vectors(ranked))
+        writes = index.embed_puts(ops)
+        return self._run(plain, writes, ranked, index.query_vectors(ranked))
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
         ops = list(ops)
-        vectors = self._vectors
-        if vectors is None:
+        index = self._index
+        if index is None:
             # nothing here blocks on I/O: the lock is held for microseconds
-            return self._run(ops, {}, {})
-        plain, ranked = vectors.split(ops)
+            return self._run(ops, None, {}, {})
+        plain, ranked = index.split(ops)
         ex.prepare(ops, self.serde, None)
-        await vectors.aindex_puts(ops)
-        return self._run(plain, ranked, await vectors.aquery_vectors(ranked))
+        writes = await index.aembed_puts(ops)
+        return self._run(plain, writes, ranked, await index.aquery_vectors(ranked))
 
     def sweep_ttl(self) -> int:
         """Delete the expired items now; returns how many. (Stores also purge lazily.)"""

@@ -37,8 +37,10 @@ import anyio.to_thread
 
 from actorgraph.persistence import _store_exec as ex
 from actorgraph.persistence._serde import Serializer
-from actorgraph.persistence._store import BaseStore, IndexConfig, Op, Result, TTLConfig
+from actorgraph.persistence._store import BaseStore, IndexConfig, Op, PutOp, Result, SearchOp, TTLConfig
 from actorgraph.persistence._store_exec import PList, PPut, Prepared, PSearch, Record
+from actorgraph.persistence._store_sqlite_vec import VECTOR_SCHEMA, install_vector_functions, score_items, write_vectors
+from actorgraph.persistence._store_vectors import Key, VectorIndex, VectorWrites
 
 __all__ = ("AsyncSqliteStore", "SqliteIndexConfig", "SqliteStore")
 
@@ -253,7 +255,11 @@ class SqliteStore(BaseStore):
 
     def _configure(self, index: IndexConfig | None, ttl: TTLConfig | None, serde: Serializer | None) -> None:
         self.index_config: IndexConfig | None = ex.copy_index(index)
-        self.embeddings: Any = None
+        self._index = VectorIndex(self.index_config) if self.index_config else None
+        self.embeddings: Any = self._index.embeddings if self._index is not None else None
+        self.vector_backend: str | None = None
+        """How semantic search scores: ``"sqlite-vec"``, ``"python"`` (the fallback), or
+        ``None`` (no index, or not set up yet)."""
         self.ttl_config = ex.check_ttl_config(ttl)
         self.serde = serde or Serializer()
         self.lock = threading.RLock()
@@ -309,16 +315,48 @@ class SqliteStore(BaseStore):
                 db.isolation_level = None  # transactions are explicit
             for statement in (*_PRAGMAS, *_SCHEMA):
                 db.execute(statement)
+            if self._index is not None:
+                for statement in VECTOR_SCHEMA:
+                    db.execute(statement)
+                self.vector_backend = install_vector_functions(db)
             self.is_setup = True
 
     # -- batches ----------------------------------------------------------------------
+    def _semantic(self, ops: list[Op]) -> tuple[list[Op], dict[int, SearchOp]] | None:
+        """For a batch that embeds (puts, or searches with a query, on a store with an
+        index): the batch with its query searches widened, and those searches."""
+        index = self._index
+        if index is None or not any(isinstance(op, PutOp) or (isinstance(op, SearchOp) and op.query) for op in ops):
+            return None
+        ex.prepare(ops, self.serde, self.index_config, strict_filter_keys=True)  # fail before embedding
+        return index.split(ops)
+
     def batch(self, ops: Iterable[Op]) -> list[Result]:
-        return self._execute(ex.prepare(ops, self.serde, self.index_config, strict_filter_keys=True))
+        ops = list(ops)
+        semantic = self._semantic(ops)
+        if semantic is None:
+            return self._execute(ex.prepare(ops, self.serde, self.index_config, strict_filter_keys=True))
+        plain, ranked = semantic
+        index = cast(VectorIndex, self._index)
+        writes, queries = index.embed_puts(ops), index.query_vectors(ranked)
+        prepared = ex.prepare(plain, self.serde, self.index_config, strict_filter_keys=True)
+        return self._execute(prepared, writes, ranked, queries)
+
+    async def _aprepare(self, ops: Iterable[Op]) -> tuple[Any, ...]:
+        """``_execute``'s arguments for ``ops``, embedding what they need (async)."""
+        ops = list(ops)
+        semantic = self._semantic(ops)
+        if semantic is None:
+            return (ex.prepare(ops, self.serde, self.index_config, strict_filter_keys=True),)
+        plain, ranked = semantic
+        index = cast(VectorIndex, self._index)
+        writes, queries = await index.aembed_puts(ops), await index.aquery_vectors(ranked)
+        return ex.prepare(plain, self.serde, self.index_config, strict_filter_keys=True), writes, ranked, queries
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
-        prepared = ex.prepare(ops, self.serde, self.index_config, strict_filter_keys=True)
+        args = await self._aprepare(ops)
         try:
-            return await anyio.to_thread.run_sync(self._execute, prepared)
+            return await anyio.to_thread.run_sync(self._execute, *args)
         except sqlite3.ProgrammingError as exc:
             if "thread" in str(exc):
                 exc.add_note(
@@ -327,8 +365,15 @@ class SqliteStore(BaseStore):
                 )
             raise
 
-    def _execute(self, prepared: Sequence[Prepared]) -> list[Result]:
+    def _execute(
+        self,
+        prepared: Sequence[Prepared],
+        vectors: VectorWrites | None = None,
+        ranked: dict[int, SearchOp] | None = None,
+        queries: dict[str, list[float]] | None = None,
+    ) -> list[Result]:
         writes = any(isinstance(op, PPut) for op in prepared)
+        scores: dict[int, dict[Key, float]] = {}
         scans = not writes and any(isinstance(op, (PSearch, PList)) for op in prepared)
         with self.lock:
             self._ensure_setup()
@@ -338,6 +383,14 @@ class SqliteStore(BaseStore):
             # later writes can fail with SQLITE_BUSY in WAL mode)
             with self._transaction("BEGIN IMMEDIATE" if writes else "BEGIN"):
                 results, refresh = ex.run(tx, prepared, now)
+                if vectors is not None:
+                    write_vectors(tx.conn, vectors, _text)
+                if ranked:
+                    distance = cast(VectorIndex, self._index).distance_type
+                    for i, op in ranked.items():
+                        where, params = _under(tuple(op.namespace_prefix))
+                        query = cast(dict, queries)[op.query]
+                        scores[i] = score_items(tx.conn, where, params, query, distance, tx._ns)
                 if not (self.ttl_config and self.ttl_config.get("refresh_on_read")):
                     refresh = []  # as LangGraph's: reads refresh only when the store's ttl says so
                 if writes:
@@ -352,6 +405,8 @@ class SqliteStore(BaseStore):
                     tx.refresh(refresh, now)
                     if tx.saw_expired:
                         tx.purge(now)
+        if ranked:
+            VectorIndex.rank(results, ranked, scores, unscored=False)
         return results
 
     @contextlib.contextmanager
@@ -495,8 +550,8 @@ class AsyncSqliteStore(SqliteStore):
         await self._on_conn_thread(self._ensure_setup)
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
-        prepared = ex.prepare(ops, self.serde, self.index_config, strict_filter_keys=True)
-        return await self._on_conn_thread(self._execute, prepared)  # type: ignore[no-any-return]
+        args = await self._aprepare(ops)
+        return await self._on_conn_thread(self._execute, *args)  # type: ignore[no-any-return]
 
     def batch(self, ops: Iterable[Op]) -> list[Result]:
         try:
