@@ -520,3 +520,48 @@ async def test_async_sqlite_sync_methods_work_from_other_threads_only(tmp_path: 
         assert len(await anyio.to_thread.run_sync(lambda: list(saver.list(cfg("t"))))) == 4
         with pytest.raises(RuntimeError, match="aget_tuple"):
             saver.get_tuple(cfg("t"))
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.anyio
+async def test_async_sqlite_concurrent_runs_beside_another_writer_never_lock(tmp_path: Path) -> None:
+    """Many runs at once on one AsyncSqliteSaver while another connection writes to the
+    same file (a store, a server's records): none fails with "database is locked". A read
+    left open on the saver's connection between two of its calls would pin an old
+    snapshot, and another run's BEGIN IMMEDIATE on it would then fail at once."""
+    import aiosqlite
+    import anyio
+
+    path = tmp_path / "shared.db"
+    async with AsyncSqliteSaver.from_conn_string(str(path)) as saver, aiosqlite.connect(
+        str(path), isolation_level=None
+    ) as other:
+        await saver.setup()
+        await other.execute("PRAGMA busy_timeout=30000")
+        await other.execute("CREATE TABLE IF NOT EXISTS other (n INTEGER)")
+        app = chain(saver)
+        done = anyio.Event()
+        failures: list[BaseException] = []
+
+        async def keep_writing() -> None:
+            while not done.is_set():
+                await other.execute("INSERT INTO other VALUES (1)")
+                await anyio.sleep(0)
+
+        async def run(i: int) -> None:
+            try:
+                for j in range(3):
+                    out = await app.ainvoke({"x": [str(j)]}, cfg(f"t{i}"))
+                    assert out["x"][-2:] == ["a", "b"]
+                    assert len(await alist(saver, cfg(f"t{i}"))) == 4 * (j + 1)
+            except Exception as exc:  # collect them all, to name the first
+                failures.append(exc)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(keep_writing)
+            async with anyio.create_task_group() as runs:
+                for i in range(40):
+                    runs.start_soon(run, i)
+            done.set()
+        assert failures == []
+        assert len(await alist(saver, cfg("t7"))) == 3 * 4  # 3 runs of an input checkpoint + 3 steps

@@ -435,8 +435,11 @@ class AsyncSqliteSaver(_Rows, RowCheckpointSaver):
             self.is_setup = True
 
     async def _all(self, sql: str, params: Sequence[Any]) -> list[Any]:
-        async with self.conn.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        # one call on the connection's thread, run to its end: a read left open between
+        # two calls pins an old snapshot, and a BEGIN IMMEDIATE another task slips in on
+        # this connection meanwhile fails at once ("database is locked", SQLITE_BUSY_SNAPSHOT:
+        # the busy timeout can't help) if another connection wrote since that snapshot
+        return list(await self.conn.execute_fetchall(sql, params))
 
     async def _fetch(self, sql: str, params: Sequence[Any]) -> list[Any]:
         with _damaged(params[0] if params else None):
@@ -458,9 +461,8 @@ class AsyncSqliteSaver(_Rows, RowCheckpointSaver):
             try:
                 if head is not None:
                     thread, ns, expected, fallback = head
-                    async with self.conn.execute(_HEAD, (thread, ns)) as cur:
-                        got = await cur.fetchone()
-                    found = got[0] if got else None
+                    got = await self._all(_HEAD, (thread, ns))
+                    found = got[0][0] if got else None
                     if found != expected:
                         statements = fallback
                 for sql, params, many in statements:
@@ -564,7 +566,9 @@ class AsyncSqliteSaver(_Rows, RowCheckpointSaver):
         if not self.is_setup:
             await self.setup()
         chain: list[str] = []
-        async with self.conn.execute(ANCESTORS_SQL, (thread, ns, checkpoint_id, thread, ns)) as cur:
+        # read lazily (a looping chain is endless), so the statement stays open between
+        # calls: under the lock, no write transaction starts on this connection meanwhile
+        async with self.lock, self.conn.execute(ANCESTORS_SQL, (thread, ns, checkpoint_id, thread, ns)) as cur:
             seen: set[str] = set()
             async for cid, _ in cur:
                 if cid in seen:

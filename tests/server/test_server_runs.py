@@ -385,6 +385,31 @@ async def test_a_run_on_an_idle_server_starts_within_milliseconds(server: Server
     assert timings[len(timings) // 2] < 0.2, timings  # LangGraph's polling queue: ~1 s
 
 
+async def test_many_concurrent_runs_all_succeed(server: Server) -> None:
+    """200 background runs on their own threads, 20 in flight, with store writes beside
+    them: the server's records, the checkpoints and the store share one SQLite file
+    through three connections, and no run may fail on it ("database is locked")."""
+    import anyio
+
+    client = get_client(url=server.url)
+    gate = anyio.Semaphore(20)
+    results: dict[int, Any] = {}
+
+    async def one(i: int) -> None:
+        async with gate:
+            tid = (await client.threads.create())["thread_id"]
+            run = await client.runs.create(tid, "simple", input={"x": 1})
+            await client.store.put_item(("load",), str(i), {"i": i})
+            results[i] = (await client.runs.join(tid, run["run_id"]), (await client.runs.get(tid, run["run_id"]))["status"])
+
+    async with anyio.create_task_group() as tg:
+        for i in range(200):
+            tg.start_soon(one, i)
+    wrong = {i: r for i, r in results.items() if r != ({"x": 20, "log": ["a", "b", "c"]}, "success")}
+    assert len(results) == 200 and wrong == {}
+    assert len((await client.store.search_items(("load",), limit=1000))["items"]) == 200
+
+
 def test_sync_client_runs(server: Server) -> None:
     client = get_sync_client(url=server.url)
     tid = client.threads.create()["thread_id"]

@@ -170,17 +170,22 @@ class RunManager:
         )
 
     async def _finish(self, run: Run, live: LiveRun, outcome: Outcome, action: str | None) -> None:
+        live.result = dumps(outcome.result)
+        try:
+            await self._record(run, live, outcome, action)
+        finally:
+            # only now: whoever waits on the run (wait, join, a stream's end) then reads
+            # the run's and its thread's final status, not "busy"
+            live.finish()
+
+    async def _record(self, run: Run, live: LiveRun, outcome: Outcome, action: str | None) -> None:
         c = self.c
-        result = outcome.result
-        live.result = dumps(result)
         if action == "rollback":
             await self._rollback(run)
-            live.finish()
             return
         await c.storage.events_append(run.run_id, [(live.last_seq + 1, RESULT_EVENT, live.result)])
         status = {"success": "success", "error": "error", "interrupted": "interrupted"}[outcome.status]
         await c.storage.run_set_status(run.run_id, status, now())
-        live.finish()
         kwargs = run.kwargs
         if kwargs.get("temporary") and kwargs.get("on_completion") != "keep":
             await c.storage.thread_delete(run.thread_id)
