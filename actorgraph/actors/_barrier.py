@@ -62,6 +62,7 @@ class BarrierActor:
         "resumed_failures",
         "events",
         "loud",
+        "_turn_job",
     )
 
     def __init__(self, run: RunState, state: StepState) -> None:
@@ -73,6 +74,8 @@ class BarrierActor:
         self.state = state
         self.mailbox: deque[TaskDone] = deque()
         self.scheduled = False
+        # the job that gives it a turn (one is queued at a time: made once)
+        self._turn_job: Job | None = Job(self.turn)
         self.expected = 0
         self.tasks: list[TaskSpec] = []
         self.results: list[TaskResult] = []
@@ -223,7 +226,9 @@ class BarrierActor:
         self.mailbox.append(msg)
         if not self.scheduled:
             self.scheduled = True
-            self.run.dispatcher.submit(self.turn)
+            job = self._turn_job
+            assert job is not None  # (None only once the run is closed)
+            self.run.dispatcher.submit_job(job)
 
     def turn(self, _: Any) -> Any:
         mailbox = self.mailbox

@@ -78,22 +78,24 @@ class NodeActor:
         placement is NOW)."""
         mailbox = self.mailbox
         while mailbox:
-            msg = mailbox.popleft()
-            # (a closed set of message types: a type check, not a ``match`` with class
-            # patterns, which costs a microsecond per message on this hot path)
-            if type(msg) is Activate:
-                self.activations += 1
-                placement, alone = msg.placement, msg.alone
-                for spec in msg.tasks:
-                    self._start(spec, placement, alone)
-            else:
-                assert type(msg) is RunCall
-                tctx = msg.task
-                run = self.run
-                job = run.dispatcher.submit_task(self._run_task, TaskStart(tctx), msg.context)
-                tctx.future.track(job, run)
+            self._handle(mailbox.popleft())
         self.scheduled = False
         return None
+
+    def _handle(self, msg: Activate | RunCall) -> None:
+        # (a closed set of message types: a type check, not a ``match`` with class
+        # patterns, which costs a microsecond per message on this hot path)
+        if type(msg) is Activate:
+            self.activations += 1
+            placement, alone = msg.placement, msg.alone
+            for spec in msg.tasks:
+                self._start(spec, placement, alone)
+        else:
+            assert type(msg) is RunCall
+            tctx = msg.task
+            run = self.run
+            job = run.dispatcher.submit_task(self._run_task, TaskStart(tctx), msg.context)
+            tctx.future.track(job, run)
 
     def _start(self, spec: TaskSpec, placement: Placement, alone: bool) -> None:
         run = self.run
@@ -426,15 +428,19 @@ def _as_own_command(cmd: Command[Any]) -> Command[Any]:
 def post(actor: NodeActor, msg: Activate | RunCall) -> None:
     """Deliver ``msg`` to ``actor``: its turn runs at once for a call or a placement of
     NOW (the hop is skipped, not the message), else as a dispatcher job."""
-    actor.mailbox.append(msg)
-    if not actor.scheduled:
+    if actor.scheduled:
+        actor.mailbox.append(msg)  # its turn is queued (or running): it takes this too
+    elif type(msg) is RunCall or msg.placement is NOW:
+        # the turn runs at once, starting with this message (its mailbox is empty); (a
+        # RunCall's turn only queues the call's job: the caller gets a future it can
+        # cancel, or run in place, at once)
         actor.scheduled = True
-        if isinstance(msg, RunCall) or msg.placement is NOW:
-            # (a RunCall's turn only queues the call's job: the caller gets a future it
-            # can cancel, or run in place, at once)
-            actor.turn()
-        else:
-            actor.run.dispatcher.submit(actor.turn)
+        actor._handle(msg)
+        actor.turn()  # (and whatever was posted to it meanwhile)
+    else:
+        actor.mailbox.append(msg)
+        actor.scheduled = True
+        actor.run.dispatcher.submit(actor.turn)
 
 
 async def _cached(cache: Any, full_key: Any, node: str) -> tuple[list[tuple[str, Any]], list[tuple[str, Any]]] | None:

@@ -467,6 +467,7 @@ class RunState:
         self.actors = {}
         self.call_actors = {}
         self.barrier.run = self.barrier.events.run = None  # type: ignore[assignment]
+        self.barrier._turn_job = None  # (it holds the barrier's own turn)
         if self.persistence is not None:
             self.persistence.run = None  # type: ignore[assignment]
 
