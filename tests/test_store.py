@@ -603,6 +603,16 @@ def test_a_batch_may_read_then_delete_an_item_with_a_ttl(store: BaseStore) -> No
     assert store.get(("t",), "k") is None and store.list_namespaces() == []
 
 
+def test_a_huge_ttl_is_kept_as_practically_forever(make_store: MakeStore, clock: Clock) -> None:
+    """A ttl of 1e300 minutes is stored (its expiry stamp is capped to fit SQLite's 64-bit
+    integers), refreshes on read, and the item is there centuries later."""
+    store = make_store(ttl={"refresh_on_read": True})
+    store.put(("t",), "k", {"v": 1}, ttl=1e300)
+    assert store.get(("t",), "k") is not None
+    clock.advance(minutes=60 * 24 * 365 * 1000)
+    assert [i.key for i in store.search(("t",))] == ["k"]
+
+
 @pytest.mark.parametrize("ttl", [0, -1, float("nan"), "5", True])
 def test_a_bad_ttl_is_a_value_error(store: BaseStore, ttl: Any) -> None:
     with pytest.raises(ValueError, match="ttl"):

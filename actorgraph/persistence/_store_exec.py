@@ -64,8 +64,13 @@ def now_us() -> int:
     return time.time_ns() // 1000
 
 
+# a longer ttl expires at this bound (~73,000 years after 1970): expiry stamps stay within
+# SQLite's 64-bit integers, even when added to the current time
+_MAX_TTL_US = 2**61
+
+
 def ttl_us(ttl_minutes: float) -> int:
-    return int(ttl_minutes * _US_PER_MINUTE)
+    return int(min(ttl_minutes * _US_PER_MINUTE, _MAX_TTL_US))
 
 
 def _datetime(us: int) -> dt.datetime:

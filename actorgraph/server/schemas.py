@@ -335,7 +335,7 @@ class StoreSearch(_Body, kw_only=True):
 class ListNamespaces(_Body, kw_only=True):
     prefix: list[str] | None = None
     suffix: list[str] | None = None
-    max_depth: int | None = None
+    max_depth: Annotated[int, msgspec.Meta(ge=1)] | None = None
     limit: Limit = 100
     offset: Offset = 0
 

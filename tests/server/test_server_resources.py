@@ -236,6 +236,14 @@ async def test_thread_state_needs_a_graph_and_a_thread(server: Server) -> None:
         await client.threads.update_state(missing, {"x": 1})
     with pytest.raises(NotFoundError, match=missing):
         await client.threads.get_history(missing)
+    ran = (await client.threads.create())["thread_id"]
+    await client.runs.wait(ran, "simple", input={"x": 1})
+    with pytest.raises(BadRequestError, match="zzz"):
+        await client.threads.update_state(ran, {"x": 1}, as_node="zzz")
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        for method, path in (("POST", f"/threads/{ran}/state"), ("PATCH", f"/threads/{ran}"), ("POST", "/threads")):
+            r = await http.request(method, path, content=b"{x", headers={"content-type": "application/json"})
+            assert r.status_code == 422 and "Invalid JSON" in r.json()["detail"], (path, r.text)
 
 
 async def test_thread_supersteps_copy_prune_search_count(server: Server) -> None:
@@ -315,3 +323,13 @@ async def test_store_bad_input(server: Server) -> None:
         assert r.status_code == 400 and "Key" in r.json()["detail"]
         r = await http.request("DELETE", "/store/items", json={"namespace": ["users"]})
         assert r.status_code == 422 and "key" in r.json()["detail"]
+        r = await http.request("DELETE", "/store/items", json={"key": "k"})
+        assert r.status_code == 400 and "Namespace" in r.json()["detail"]
+        r = await http.put("/store/items", json={"namespace": ["users"], "key": "k", "value": {}, "ttl": -1})
+        assert r.status_code == 422 and "ttl" in r.json()["detail"]
+        r = await http.put("/store/items", json={"namespace": ["users"], "key": "k", "value": {"n": 2**70}})
+        assert r.status_code == 422 and "value" in r.json()["detail"]
+        r = await http.post("/store/namespaces", json={"max_depth": 0})
+        assert r.status_code == 422 and "$.max_depth" in r.json()["detail"]
+        r = await http.put("/store/items", content=b"{x", headers={"content-type": "application/json"})
+        assert r.status_code == 422 and "Invalid JSON" in r.json()["detail"]

@@ -364,6 +364,14 @@ async def test_bad_run_requests(server: Server) -> None:
         ):
             r = await http.post(f"/threads/{tid}/runs/stream", json=body)
             assert r.status_code == 422 and field in r.json()["detail"], (body, r.text)
+        for raw, why in ((b"{x", "Invalid JSON"), (b"", "Invalid JSON"), (b"[1]", "Expected `object`")):
+            r = await http.post(f"/threads/{tid}/runs", content=raw, headers={"content-type": "application/json"})
+            assert r.status_code == 422 and why in r.json()["detail"], (raw, r.text)
+        for path in ("/runs", "/runs/stream", "/runs/wait"):  # resuming needs the thread to resume
+            r = await http.post(path, json={"assistant_id": "simple", "command": {"resume": 1}})
+            assert r.status_code == 400 and "thread_id when resuming" in r.json()["detail"], (path, r.text)
+        r = await http.post("/runs/cancel", json={"thread_id": tid, "run_ids": [str(uuid.uuid4())]})
+        assert r.status_code == 404 and r.json()["detail"] == "No runs found to cancel."
         r = await http.post("/runs/batch", json=[{"assistant_id": "simple"}, {"input": {}}])
         assert r.status_code == 422 and "$[1]" in r.json()["detail"]
         # a graph error is an answer, not a 4xx: as LangGraph's server does

@@ -83,6 +83,18 @@ async def metrics(request: Request) -> Response:
     return Response("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
 
 
+# ids in paths are UUIDs (as in LangGraph's spec); an assistant's path also takes a graph id
+_UUID = {"type": "string", "format": "uuid"}
+_PATH_PARAMS: dict[str, dict[str, Any]] = {"thread_id": _UUID, "run_id": _UUID, "checkpoint_id": _UUID}
+
+
+# one event of a stream (each data line is JSON text)
+_SSE_EVENT = {
+    "type": "object",
+    "properties": {"event": {"type": "string"}, "data": {"type": "string"}, "id": {"type": "string"}},
+}
+
+
 def openapi_document(endpoints: Sequence[Endpoint]) -> dict[str, Any]:
     types: list[Any] = [ErrorBody]
     for e in endpoints:
@@ -98,7 +110,7 @@ def openapi_document(endpoints: Sequence[Endpoint]) -> dict[str, Any]:
         body_schema = next(by_type) if e.body is not None else None
         response_schema = next(by_type) if e.response is not None else None
         params: list[dict[str, Any]] = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            {"name": name, "in": "path", "required": True, "schema": _PATH_PARAMS.get(name, {"type": "string"})}
             for name in re.findall(r"{(\w+)}", e.path)
         ]
         params += [{"name": name, "in": "query", "required": False, "schema": {"type": kind}} for name, kind in e.query]
@@ -109,12 +121,12 @@ def openapi_document(endpoints: Sequence[Endpoint]) -> dict[str, Any]:
             op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body_schema}}}
         responses: dict[str, Any] = {}
         if e.stream:
-            responses[str(e.status)] = {"description": "Server-sent events", "content": {"text/event-stream": {"schema": {"type": "string"}}}}
+            responses[str(e.status)] = {"description": "Server-sent events", "content": {"text/event-stream": {"schema": _SSE_EVENT}}}
         elif response_schema is not None:
             responses[str(e.status)] = {"description": "Success", "content": {"application/json": {"schema": response_schema}}}
         else:
             responses[str(e.status)] = {"description": "Success"}
-        for code, what in (("404", "Not found"), ("409", "Conflict"), ("422", "Invalid input")):
+        for code, what in (("400", "Bad request"), ("404", "Not found"), ("409", "Conflict"), ("422", "Invalid input")):
             responses[code] = {"description": what, "content": {"application/json": {"schema": error_schema}}}
         op["responses"] = responses
         paths.setdefault(e.path, {})[e.method.lower()] = op

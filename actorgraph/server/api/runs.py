@@ -227,7 +227,7 @@ async def cancel_many(request: Request) -> Response:
         for thread in await c.storage.thread_search(status="busy", limit=10**9):
             runs.extend(r for r in await c.storage.run_active(thread.thread_id) if r.status in wanted)
     cancelled = [r for r in runs if await c.run_manager.cancel(r.run_id, action)]
-    if not cancelled and body.status is not None:
+    if (not cancelled and body.status is not None) or (body.run_ids and not runs):
         raise ApiError(404, "No runs found to cancel.")
     return Response(status_code=204)
 

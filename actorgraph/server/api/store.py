@@ -7,6 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from actorgraph.errors import SerializationError
 from actorgraph.server._context import ctx
 from actorgraph.server._errors import ApiError
 from actorgraph.server.api._http import Endpoint, json_response, parse_body, query_bool
@@ -37,15 +38,25 @@ def _item(item: Any) -> Item:
     )
 
 
+def _item_namespace(labels: list[str] | None) -> tuple[str, ...]:
+    # an item lives in a namespace of at least one label (LangGraph: 400, this text)
+    if not labels:
+        raise ApiError(400, "Namespace cannot be empty.")
+    return _namespace(labels, "namespace")
+
+
 async def put(request: Request) -> Response:
     body = await parse_body(request, StorePut)
-    if not body.namespace:
-        raise ApiError(400, "Namespace cannot be empty.")
-    namespace = _namespace(body.namespace, "namespace")
+    namespace = _item_namespace(body.namespace)
     kwargs: dict[str, Any] = {}
     if body.ttl is not None:
         kwargs["ttl"] = body.ttl
-    await ctx(request).store.aput(namespace, body.key, body.value, index=body.index, **kwargs)
+    try:
+        await ctx(request).store.aput(namespace, body.key, body.value, index=body.index, **kwargs)
+    except SerializationError as exc:  # e.g. an integer beyond 64 bits
+        raise ApiError(422, f"Invalid value: {exc}") from None
+    except ValueError as exc:  # the store's own checks, e.g. a ttl <= 0
+        raise ApiError(422, f"Invalid request body: {exc}") from None
     return Response(status_code=204)
 
 
@@ -63,7 +74,7 @@ async def get(request: Request) -> Response:
 
 async def delete(request: Request) -> Response:
     body = await parse_body(request, StoreDelete)
-    await ctx(request).store.adelete(_namespace(body.namespace, "namespace"), body.key)
+    await ctx(request).store.adelete(_item_namespace(body.namespace), body.key)
     return Response(status_code=204)
 
 
