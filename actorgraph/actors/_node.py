@@ -430,7 +430,7 @@ def post(actor: NodeActor, msg: Activate | RunCall) -> None:
     NOW (the hop is skipped, not the message), else as a dispatcher job."""
     if actor.scheduled:
         actor.mailbox.append(msg)  # its turn is queued (or running): it takes this too
-    elif type(msg) is RunCall or msg.placement is NOW:
+    elif isinstance(msg, RunCall) or msg.placement is NOW:
         # the turn runs at once, starting with this message (its mailbox is empty); (a
         # RunCall's turn only queues the call's job: the caller gets a future it can
         # cancel, or run in place, at once)
