@@ -4,6 +4,7 @@ that binds tools (LangChain's ``create_agent``, langgraph-supervisor) gets the s
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,7 +45,8 @@ class ScriptedChatModel(BaseChatModel):
             raise AssertionError(f"the model was called {self.position + 1} times; the script has {len(self.replies)}")
         reply = self.replies[self.position]
         self.position += 1
-        message = AIMessage(content=reply, id=f"ai-{self.position}") if isinstance(reply, str) else reply
+        # ids unique across models: add_messages merges messages by id
+        message = AIMessage(content=reply, id=f"ai-{uuid.uuid4().hex[:12]}") if isinstance(reply, str) else reply
         return ChatResult(generations=[ChatGeneration(message=message)])
 
     def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> ScriptedChatModel:  # type: ignore[override]
