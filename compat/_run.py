@@ -84,6 +84,11 @@ def _shim_passthrough() -> dict[str, str]:
     return out
 
 
+def _library_path(suite: Suite) -> list[str]:
+    """A library suite runs the pinned sdist's own code (its tests are the sdist's too)."""
+    return [str(fetch_sdist(suite.dist, suite.version))] if suite.library else []
+
+
 def _prepare(suite: Suite, mode: str) -> tuple[Path, dict[str, str]]:
     tree = fetch_sdist(suite.dist, suite.version)
     passthrough: dict[str, str] = _shim_passthrough()
@@ -123,7 +128,7 @@ def _run_pytest(
             COMPAT_SKIPS=json.dumps(skips),
             COMPAT_PASSTHROUGH=json.dumps(passthrough),
             NO_DOCKER="true",
-            PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")])),
+            PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), *_library_path(suite), env.get("PYTHONPATH", "")])),
             PYTHONDONTWRITEBYTECODE="1",
         )
         if mode == "reference":

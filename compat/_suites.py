@@ -25,6 +25,10 @@ class Suite:
     without being part of its runtime, loaded from that dist's sdist as they are instead of
     being aliased to actorgraph."""
 
+    library: bool = False
+    """The sdist is a library built on LangGraph: its own code (the pinned version, not
+    whatever the environment has installed) goes first on the path of its test run."""
+
     @property
     def sdist_prefix(self) -> str:
         return f"{self.dist.replace('-', '_')}-{self.version}"
@@ -51,6 +55,9 @@ SUITES: tuple[Suite, ...] = (
         ini=_ASYNCIO_AUTO,
         passthrough=(_CONFORMANCE,),
     ),
+    # libraries built on LangGraph (they import it unmodified, through the alias)
+    Suite("supervisor", "langgraph-supervisor", "0.0.31", library=True),
+    Suite("swarm", "langgraph-swarm", "0.1.0", library=True),
 )
 
 

@@ -21,6 +21,7 @@ BOTTOM = {
     "actorgraph._message_types",
     "actorgraph._stream_types",
     "actorgraph._jsonschema",
+    "actorgraph._typevars",
     "actorgraph._callbacks",
     "actorgraph.errors",
     "actorgraph.warnings",

@@ -85,7 +85,8 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
         set(),
     ),
     "actorgraph.managed": ({"IsLastStep", "RemainingSteps"}, set()),
-    "actorgraph.managed.is_last_step": ({"IsLastStep", "RemainingSteps"}, {"IsLastStepManager", "RemainingStepsManager"}),
+    "actorgraph.managed.is_last_step": ({"IsLastStep", "RemainingSteps", "RemainingStepsManager"}, {"IsLastStepManager"}),
+    "actorgraph.managed.base": ({"ManagedValueSpec", "ManagedValueMapping"}, set()),
     "actorgraph.messages": (
         {
             "AIMessage", "AnyMessage", "BaseMessage", "HumanMessage", "MessageContent", "RemoveMessage",
@@ -177,11 +178,11 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
             "ToolNode", "tools_condition", "InjectedState", "InjectedStore", "ToolRuntime", "ToolCallRequest",
             "ToolCallWrapper", "AsyncToolCallWrapper", "ToolCallWithContext", "ToolInvocationError",
             "msg_content_output", "INVALID_TOOL_NAME_ERROR_TEMPLATE", "TOOL_CALL_ERROR_TEMPLATE",
-            "TOOL_EXECUTION_ERROR_TEMPLATE", "TOOL_INVOCATION_ERROR_TEMPLATE",
+            "TOOL_EXECUTION_ERROR_TEMPLATE", "TOOL_INVOCATION_ERROR_TEMPLATE", "RunnableCallable",
         },
         set(),
     ),
-    "actorgraph.prebuilt.tool_validator": ({"ValidationNode"}, set()),
+    "actorgraph.prebuilt.tool_validator": ({"ValidationNode", "RunnableCallable"}, set()),
     "actorgraph.prebuilt.interrupt": ({"ActionRequest", "HumanInterrupt", "HumanInterruptConfig", "HumanResponse"}, set()),
     "actorgraph.stream": (
         {
@@ -194,17 +195,30 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
     ),
     "actorgraph.stream.stream_channel": ({"StreamChannel"}, set()),
     "actorgraph.stream.run_stream": (
-        {"AsyncGraphRunStream", "AsyncSubgraphRunStream", "GraphRunStream", "SubgraphRunStream"},
+        {
+            "AsyncGraphRunStream", "AsyncSubgraphRunStream", "GraphRunStream", "SubgraphRunStream", "ProtocolEvent",
+            "StreamMux", "convert_to_protocol_event",
+        },
         set(),
     ),
     "actorgraph.stream.transformers": (
         {
             "CheckpointsTransformer", "CustomTransformer", "DebugTransformer", "LifecycleCause", "LifecyclePayload",
             "LifecycleTransformer", "MessagesTransformer", "SubgraphStatus", "SubgraphTransformer",
-            "TasksTransformer", "UpdatesTransformer", "ValuesTransformer",
+            "TasksTransformer", "UpdatesTransformer", "ValuesTransformer", "ProtocolEvent", "StreamTransformer",
         },
         set(),
     ),
+    "actorgraph.typing": (
+        {
+            "StateT", "StateT_co", "StateT_contra", "InputT", "OutputT", "ContextT", "ContextT_contra",
+            "NodeInputT", "NodeInputT_contra",
+        },
+        set(),
+    ),
+    "actorgraph.utils": (set(), set()),
+    "actorgraph.utils.config": ({"ensure_config", "get_config", "get_store", "patch_configurable"}, set()),
+    "actorgraph.utils.runnable": ({"RunnableCallable"}, set()),
 }
 
 

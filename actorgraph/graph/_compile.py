@@ -343,7 +343,7 @@ def _router_input(branch: Branch, state: Any, raw: dict[str, Any], output: Any) 
 def _schema_view(info: Any) -> Any:
     """The state as a router annotated with a narrower schema sees it: that schema's keys,
     as that schema's type."""
-    keys = info.keys
+    keys = tuple(info)
     mapper = info.mapper
 
     def view(raw: dict[str, Any]) -> Any:

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-__all__ = ("IsLastStep", "ManagedValueSpec", "RemainingSteps", "is_managed", "managed_getter")
+__all__ = (
+    "IsLastStep",
+    "IsLastStepManager",
+    "ManagedValueMapping",
+    "ManagedValueSpec",
+    "RemainingSteps",
+    "RemainingStepsManager",
+    "is_managed",
+    "managed_getter",
+)
 
 
 class ManagedValueSpec:
@@ -34,6 +43,9 @@ class IsLastStepManager(ManagedValueSpec):
 
 RemainingSteps = Annotated[int, RemainingStepsManager]
 IsLastStep = Annotated[bool, IsLastStepManager]
+
+ManagedValueMapping = dict[str, type[ManagedValueSpec]]
+"""A schema's managed keys: key -> its manager class."""
 
 
 def is_managed(meta: Any) -> bool:

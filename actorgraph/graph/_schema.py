@@ -13,7 +13,7 @@ import inspect
 import sys
 import typing
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from typing import Annotated, Any, ClassVar, NotRequired, Required, get_args, get_origin, get_type_hints
 
 from actorgraph.channels import BaseChannel, BinaryOperatorAggregate, DeltaChannel, LastValue
@@ -168,17 +168,29 @@ def _missing() -> Any:
     return MISSING
 
 
-@dataclasses.dataclass(slots=True)
-class SchemaInfo:
+@dataclasses.dataclass(slots=True, eq=False)
+class SchemaInfo(Mapping[str, Any]):
+    """One schema's channels and managed values. As a mapping it is what LangGraph's
+    ``builder.schemas[schema]`` is, key -> channel or managed value (libraries read it:
+    langgraph-swarm checks ``"active_agent" in builder.schemas[builder.state_schema]``)."""
+
     schema: Any
     kind: str
     channels: dict[str, BaseChannel[Any, Any, Any]]
     managed: dict[str, Any]
     mapper: Callable[[dict[str, Any]], Any] | None
 
-    @property
-    def keys(self) -> tuple[str, ...]:
-        return (*self.channels, *self.managed)
+    def __getitem__(self, key: str) -> Any:
+        if key in self.channels:
+            return self.channels[key]
+        return self.managed[key]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.channels
+        yield from self.managed
+
+    def __len__(self) -> int:
+        return len(self.channels) + len(self.managed)
 
 
 def analyze_schema(schema: Any) -> SchemaInfo:

@@ -22,6 +22,7 @@ from actorgraph.prebuilt._tool_node import (
     ToolNode,
     tools_condition,
 )
+from actorgraph.prebuilt._runnable import NodeRunnable as RunnableCallable
 from actorgraph.prebuilt._tool_output import msg_content_output
 
 __all__ = (
@@ -32,6 +33,7 @@ __all__ = (
     "AsyncToolCallWrapper",
     "InjectedState",
     "InjectedStore",
+    "RunnableCallable",
     "ToolCallRequest",
     "ToolCallWithContext",
     "ToolCallWrapper",

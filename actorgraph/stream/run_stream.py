@@ -6,5 +6,16 @@ from actorgraph.stream._run_stream import (
     GraphRunStream,
     SubgraphRunStream,
 )
+from actorgraph.stream._convert import convert_to_protocol_event
+from actorgraph.stream._mux import StreamMux
+from actorgraph.stream._types import ProtocolEvent
 
-__all__ = ("AsyncGraphRunStream", "AsyncSubgraphRunStream", "GraphRunStream", "SubgraphRunStream")
+__all__ = (
+    "AsyncGraphRunStream",
+    "AsyncSubgraphRunStream",
+    "GraphRunStream",
+    "ProtocolEvent",
+    "StreamMux",
+    "SubgraphRunStream",
+    "convert_to_protocol_event",
+)

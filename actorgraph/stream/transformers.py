@@ -17,6 +17,7 @@ from actorgraph.stream._transformers import (
     UpdatesTransformer,
     ValuesTransformer,
 )
+from actorgraph.stream._types import ProtocolEvent, StreamTransformer
 
 __all__ = (
     "CheckpointsTransformer",
@@ -26,6 +27,8 @@ __all__ = (
     "LifecyclePayload",
     "LifecycleTransformer",
     "MessagesTransformer",
+    "ProtocolEvent",
+    "StreamTransformer",
     "SubgraphStatus",
     "SubgraphTransformer",
     "TasksTransformer",
