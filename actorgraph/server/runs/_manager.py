@@ -63,6 +63,7 @@ class RunManager:
         self._active: dict[str, _Active] = {}
         self._closing = False
         self._idle = anyio.Event()
+        self._claiming = anyio.Lock()
         self._finished = 0
         self._duration_sum = 0.0
         self._buckets = [0] * len(LATENCY_BUCKETS)
@@ -113,18 +114,29 @@ class RunManager:
             await anyio.sleep(LEASE_SECONDS / 3)
             await self.c.storage.run_renew(list(self._active), self.owner, time.time() + LEASE_SECONDS)
 
-    async def _worker(self) -> None:
+    async def _claim(self) -> Run | None:
+        """The next run to execute (None: the server is stopping). One idle worker at a
+        time looks and sleeps on the wake-up; the others queue on the lock, so a wake-up
+        costs one claim, not one per idle worker."""
         storage = self.c.storage
-        while not self._closing:
-            wake = self.broker.wake_event()
-            stamp = time.time()
-            run = await storage.run_claim(self.owner, stamp + LEASE_SECONDS, stamp)
-            if run is None:
+        async with self._claiming:
+            while not self._closing:
+                wake = self.broker.wake_event()
+                stamp = time.time()
+                run = await storage.run_claim(self.owner, stamp + LEASE_SECONDS, stamp)
+                if run is not None:
+                    return run
                 due = await storage.run_next_available()
                 timeout = due - stamp if due is not None and due > stamp else math.inf
                 with anyio.move_on_after(timeout):
                     await wake.wait()
-                continue
+        return None
+
+    async def _worker(self) -> None:
+        while not self._closing:
+            run = await self._claim()
+            if run is None:
+                return
             active = self._active[run.run_id] = _Active(run)
             self._idle = anyio.Event()
             try:
