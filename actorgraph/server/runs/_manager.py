@@ -182,20 +182,20 @@ class RunManager:
         )
 
     async def _finish(self, run: Run, live: LiveRun, outcome: Outcome, action: str | None) -> None:
-        live.result = dumps(outcome.result)
+        live.result = result = dumps(outcome.result)
         try:
-            await self._record(run, live, outcome, action)
+            await self._record(run, live, outcome, action, result)
         finally:
             # only now: whoever waits on the run (wait, join, a stream's end) then reads
             # the run's and its thread's final status, not "busy"
             live.finish()
 
-    async def _record(self, run: Run, live: LiveRun, outcome: Outcome, action: str | None) -> None:
+    async def _record(self, run: Run, live: LiveRun, outcome: Outcome, action: str | None, result: bytes) -> None:
         c = self.c
         if action == "rollback":
             await self._rollback(run)
             return
-        await c.storage.events_append(run.run_id, [(live.last_seq + 1, RESULT_EVENT, live.result)])
+        await c.storage.events_append(run.run_id, [(live.last_seq + 1, RESULT_EVENT, result)])
         status = {"success": "success", "error": "error", "interrupted": "interrupted"}[outcome.status]
         await c.storage.run_set_status(run.run_id, status, now())
         kwargs = run.kwargs
