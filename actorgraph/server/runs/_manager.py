@@ -182,15 +182,15 @@ class RunManager:
         )
 
     async def _finish(self, run: Run, live: LiveRun, outcome: Outcome, action: str | None) -> None:
-        result = live.result = dumps(outcome.result)
+        live.result = result = dumps(outcome.result)
         try:
-            await self._record(run, live, outcome, result, action)
+            await self._record(run, live, outcome, action, result)
         finally:
             # only now: whoever waits on the run (wait, join, a stream's end) then reads
             # the run's and its thread's final status, not "busy"
             live.finish()
 
-    async def _record(self, run: Run, live: LiveRun, outcome: Outcome, result: bytes, action: str | None) -> None:
+    async def _record(self, run: Run, live: LiveRun, outcome: Outcome, action: str | None, result: bytes) -> None:
         c = self.c
         if action == "rollback":
             await self._rollback(run)
