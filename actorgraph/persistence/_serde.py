@@ -5,8 +5,9 @@ msgspec in C without a Python call per item (``_route`` decides when that is saf
 else is an extension record naming its class by (module, name) with the arguments that
 rebuild it, exactly as LangGraph writes it (ext codes 0-7: constructor with one
 argument, positional or keyword arguments, a named method, pydantic v1/v2 models, numpy
-arrays, delta snapshots). One addition: tuples are an extension of their own (64), so a
-tuple reads back as a tuple, not a list.
+arrays, delta snapshots). Two additions: tuples are an extension of their own (64), so a
+tuple reads back as a tuple, not a list; pandas DataFrames, Series and Indexes are records
+of plain data (65, ``_serde_pandas``), where LangGraph can only pickle them.
 
 Reading is where the safety is (``_serde_policy``): a record is rebuilt only for a safe,
 registered or explicitly allowed class; otherwise its stored fields are returned. Nothing
@@ -38,6 +39,7 @@ import msgspec
 from actorgraph.channels._snapshot import _DeltaSnapshot  # a delta channel's snapshot blob
 from actorgraph.errors import SerializationError
 from actorgraph.persistence import _serde_policy as policy
+from actorgraph.persistence._serde_pandas import EXT_PANDAS, is_pandas_type, pack_pandas, unpack_pandas
 from actorgraph.persistence._serde_policy import (
     _warned_blocked_types,
     _warned_unreconstructable_types,
@@ -57,6 +59,7 @@ __all__ = (
     "EXT_DELTA_SNAPSHOT",
     "EXT_METHOD_SINGLE_ARG",
     "EXT_NUMPY_ARRAY",
+    "EXT_PANDAS",
     "EXT_PYDANTIC_V1",
     "EXT_PYDANTIC_V2",
     "EXT_TUPLE",
@@ -319,6 +322,10 @@ def _pack_exception(obj: BaseException) -> str:
     return repr(obj)
 
 
+def _pack_pandas(obj: Any) -> Any:
+    return _ext(EXT_PANDAS, pack_pandas(obj))
+
+
 def _is_send(obj_type: type) -> bool:
     return all(hasattr(obj_type, a) for a in ("node", "arg")) and obj_type.__hash__ is not None
 
@@ -356,6 +363,8 @@ def _packer_for(t: type) -> Callable[[Any], Any]:
 def _classify(t: type) -> Callable[[Any], Any]:
     if issubclass(t, _DeltaSnapshot):
         return _pack_delta
+    if is_pandas_type(t):
+        return _pack_pandas
     if issubclass(t, msgspec.Struct):
         return _pack_keywords(lambda o: {f: getattr(o, f) for f in o.__struct_fields__})
     if callable(getattr(t, "model_dump", None)):
@@ -531,6 +540,8 @@ class _Reader:
         if code == EXT_NUMPY_ARRAY:
             return _unpack_numpy(decode(data))
         if code > EXT_PYDANTIC_V2:
+            if code == EXT_PANDAS:
+                return unpack_pandas(decode(data))
             raise SerializationError(f"Stored data has an unknown extension code {code}")
         tup: Any = None
         try:
@@ -709,7 +720,9 @@ class JsonPlusSerializer:
             return json.loads(raw, object_hook=self._reviver)
         if type_ == "pickle":
             raise SerializationError(
-                "Stored data is a pickle: actorgraph never unpickles (it can run arbitrary code)"
+                f"Stored data is a pickle{_pickled_type(raw)}: actorgraph never unpickles (it can run "
+                "arbitrary code). LangGraph writes values it can't store otherwise (e.g. pandas "
+                "DataFrames with pickle_fallback=True) this way; store them again with actorgraph"
             )
         raise NotImplementedError(f"Unknown serialization type: {type_}")
 
@@ -723,6 +736,25 @@ class JsonPlusSerializer:
         from actorgraph.persistence._serde_json import revive_lc2
 
         return revive_lc2(self, value)
+
+
+def _pickled_type(raw: bytes) -> str:
+    """' of <module>.<name>' for the first class a pickle names, read from its opcodes
+    without running them ('' when it can't be told)."""
+    import pickletools
+
+    strings: list[Any] = []
+    try:
+        for op, arg, _ in pickletools.genops(raw):
+            if op.name == "GLOBAL":
+                return " of " + str(arg).replace(" ", ".")
+            if op.name == "STACK_GLOBAL" and len(strings) >= 2:
+                return f" of {strings[-2]}.{strings[-1]}"
+            if isinstance(arg, str):
+                strings.append(arg)
+    except Exception:
+        pass
+    return ""
 
 
 Serializer = JsonPlusSerializer
