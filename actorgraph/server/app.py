@@ -14,6 +14,7 @@ import aiosqlite
 import structlog
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -21,6 +22,7 @@ from starlette.routing import Route
 from actorgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from actorgraph.server._context import ServerContext
 from actorgraph.server._errors import ApiError
+from actorgraph.server._logging import AccessLog, configure_logging
 from actorgraph.server.api import assistants, meta, store, threads
 from actorgraph.server.api._http import Endpoint, json_response
 from actorgraph.server.config import ServerConfig, load_config
@@ -101,6 +103,7 @@ def create_app(config: ServerConfig, *, data_dir: str | os.PathLike[str], n_jobs
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
+        middleware=[Middleware(AccessLog)],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected},
     )
     app.state.openapi = meta.openapi_document(table)
@@ -112,6 +115,9 @@ def create_app_from_env() -> Starlette:
     its settings come from the ``ACTORGRAPH_SERVER_*`` environment variables the CLI set."""
     from actorgraph.server.cli import prepare
 
+    configure_logging(
+        os.environ.get("ACTORGRAPH_SERVER_LOG_LEVEL", "info"), os.environ.get("ACTORGRAPH_SERVER_LOG_FORMAT", "console")
+    )
     config_path = os.environ["ACTORGRAPH_SERVER_CONFIG"]
     config = load_config(config_path)
     alias = os.environ.get("ACTORGRAPH_SERVER_ALIAS_LANGGRAPH") == "1"

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from actorgraph.errors import ConfigError
+from actorgraph.server._logging import LOG_FORMATS, configure_logging
 from actorgraph.server.config import ServerConfig, load_config
 
 __all__ = ("main", "prepare")
@@ -58,7 +59,13 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--no-reload", action="store_true", help="do not restart when a file changes")
         p.add_argument("--data-dir", default=None, help="where the database lives (default: .actorgraph/ beside the config)")
         p.add_argument("--alias-langgraph", action="store_true", help="graphs that import langgraph get actorgraph")
-        p.add_argument("--log-level", default="info", help="uvicorn's log level (default: info)")
+        p.add_argument("--log-level", default="info", help="the lowest level logged (default: info)")
+        p.add_argument(
+            "--log-format",
+            choices=LOG_FORMATS,
+            default="console" if name == "dev" else "json",
+            help="structlog entries as JSON lines or console lines (default: console for dev, json for serve)",
+        )
     return parser
 
 
@@ -76,6 +83,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     os.environ["ACTORGRAPH_SERVER_DATA_DIR"] = str(data_dir)
     os.environ["ACTORGRAPH_SERVER_N_JOBS"] = str(args.n_jobs_per_worker)
     os.environ["ACTORGRAPH_SERVER_ALIAS_LANGGRAPH"] = "1" if args.alias_langgraph else "0"
+    os.environ["ACTORGRAPH_SERVER_LOG_LEVEL"] = args.log_level
+    os.environ["ACTORGRAPH_SERVER_LOG_FORMAT"] = args.log_format
+    try:
+        configure_logging(args.log_level, args.log_format)
+    except ValueError as exc:
+        raise SystemExit(f"actorgraph: {exc}") from None
     reload = args.command == "dev" and not args.no_reload
     import uvicorn
 
@@ -88,7 +101,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             app = create_app(config, data_dir=data_dir, n_jobs=args.n_jobs_per_worker)
         except ConfigError as exc:
             raise SystemExit(f"actorgraph: {exc}") from None
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, timeout_graceful_shutdown=30)
+        uvicorn.run(
+            app, host=args.host, port=args.port, log_level=args.log_level, access_log=False, timeout_graceful_shutdown=30
+        )
         return
     uvicorn.run(
         "actorgraph.server.app:create_app_from_env",
@@ -99,6 +114,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         reload_dirs=[config.root],
         reload_excludes=[str(data_dir), "*.sqlite*"],
         log_level=args.log_level,
+        access_log=False,
     )
 
 

@@ -5,6 +5,7 @@ generated from the Structs, ``/docs`` without network, JSON 404/405."""
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -119,6 +120,45 @@ def test_alias_langgraph_serves_graphs_written_against_langgraph(tmp_path: Path)
         srv.stop()
     # the database lives in .actorgraph/ beside langgraph.json by default
     assert (folder / ".actorgraph" / "actorgraph.sqlite").is_file()
+
+
+def test_json_logs_hold_an_access_entry_per_request_and_a_run_entry_per_run(tmp_path: Path) -> None:
+    folder = make_app_folder(tmp_path, {"simple": "./graphs.py:simple"})
+    srv = Server(folder, "--log-level", "info", "--log-format", "json").start()
+    try:
+        client = get_sync_client(url=srv.url)
+        thread = client.threads.create()
+        result = client.runs.wait(thread["thread_id"], "simple", input={"x": 1})
+        assert result["x"] == 20
+        assert httpx.get(srv.url + "/threads/00000000-0000-0000-0000-000000000000").status_code == 404
+    finally:
+        srv.stop()
+    entries = []
+    for line in srv.log.read_text().splitlines():
+        if line.startswith("{"):
+            entries.append(json.loads(line))  # every structlog line is one JSON object
+    access = [e for e in entries if e["event"] == "http.request"]
+    assert {"method": "POST", "path": "/threads", "status": 200} in [
+        {k: e[k] for k in ("method", "path", "status")} for e in access
+    ]
+    missing = [e for e in access if e["path"].startswith("/threads/0000")]
+    assert [(e["method"], e["status"]) for e in missing] == [("GET", 404)]
+    assert all(e["level"] == "info" and e["duration_ms"] >= 0 and "timestamp" in e for e in access)
+    runs = [e for e in entries if e["event"] == "run finished"]
+    assert len(runs) == 1
+    assert runs[0]["thread_id"] == thread["thread_id"] and runs[0]["status"] == "success"
+    assert {"run_id", "assistant_id", "duration_s"} <= runs[0].keys()
+
+
+def test_a_bad_log_level_or_format_is_refused_at_start(tmp_path: Path) -> None:
+    folder = make_app_folder(tmp_path, {"simple": "./graphs.py:simple"})
+    for flags, expected in ((["--log-level", "loud"], "unknown log level 'loud'"), (["--log-format", "xml"], "invalid choice: 'xml'")):
+        out = subprocess.run(
+            [sys.executable, "-m", "actorgraph.server", "dev", "--no-reload", "--port", str(free_port()), *flags],
+            cwd=folder, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=60,
+        )
+        assert out.returncode != 0
+        assert expected in out.stderr
 
 
 def test_meta_endpoints_openapi_and_docs(tmp_path: Path) -> None:
