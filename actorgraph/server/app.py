@@ -115,7 +115,7 @@ def create_app_from_env() -> Starlette:
     config_path = os.environ["ACTORGRAPH_SERVER_CONFIG"]
     config = load_config(config_path)
     alias = os.environ.get("ACTORGRAPH_SERVER_ALIAS_LANGGRAPH") == "1"
-    prepare(config, alias_langgraph=alias)
+    prepare(config, alias_langgraph=alias, log_level=os.environ.get("ACTORGRAPH_SERVER_LOG_LEVEL", "info"))
     data_dir = os.environ["ACTORGRAPH_SERVER_DATA_DIR"]
     n_jobs = int(os.environ.get("ACTORGRAPH_SERVER_N_JOBS", "10"))
     return create_app(config, data_dir=data_dir, n_jobs=n_jobs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import logging
 import os
 import socket
 import sys
@@ -17,9 +18,11 @@ from actorgraph.server.config import ServerConfig, load_config
 __all__ = ("main", "prepare")
 
 
-def prepare(config: ServerConfig, *, alias_langgraph: bool = False) -> None:
-    """Set the config's environment, put its dependencies on ``sys.path`` and, when asked,
-    make ``import langgraph`` load actorgraph: all before a graph is imported."""
+def prepare(config: ServerConfig, *, alias_langgraph: bool = False, log_level: str = "info") -> None:
+    """Set the config's environment, put its dependencies on ``sys.path``, our logs to
+    ``log_level`` and, when asked, make ``import langgraph`` load actorgraph: all before a
+    graph is imported."""
+    _set_log_level(log_level)
     for key, value in config.env.items():
         os.environ.setdefault(key, value)
     root = Path(config.root)
@@ -31,6 +34,16 @@ def prepare(config: ServerConfig, *, alias_langgraph: bool = False) -> None:
         from actorgraph._alias import install_as_langgraph
 
         install_as_langgraph()
+
+
+def _set_log_level(name: str) -> None:
+    """The server's own structlog events (run finished, ...) below ``name`` cost nothing:
+    the level uvicorn's logs get applies to ours too."""
+    import structlog
+
+    level = logging.DEBUG if name.lower() == "trace" else logging.getLevelName(name.upper())
+    if isinstance(level, int):
+        structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(level))
 
 
 def _check_port(host: str, port: int) -> None:
@@ -76,6 +89,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     os.environ["ACTORGRAPH_SERVER_DATA_DIR"] = str(data_dir)
     os.environ["ACTORGRAPH_SERVER_N_JOBS"] = str(args.n_jobs_per_worker)
     os.environ["ACTORGRAPH_SERVER_ALIAS_LANGGRAPH"] = "1" if args.alias_langgraph else "0"
+    os.environ["ACTORGRAPH_SERVER_LOG_LEVEL"] = args.log_level
     reload = args.command == "dev" and not args.no_reload
     import uvicorn
 
@@ -83,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         # import the graphs now, so a broken graph fails before the port is taken
         from actorgraph.server.app import create_app
 
-        prepare(config, alias_langgraph=args.alias_langgraph)
+        prepare(config, alias_langgraph=args.alias_langgraph, log_level=args.log_level)
         try:
             app = create_app(config, data_dir=data_dir, n_jobs=args.n_jobs_per_worker)
         except ConfigError as exc:

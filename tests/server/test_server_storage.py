@@ -110,13 +110,13 @@ async def test_runs_claim_one_at_a_time_per_thread_in_order(storage: Storage) ->
     for r in (first, second, other):
         await storage.run_insert(r, available_at=0)
     now = time.time()
-    got = await storage.run_claim("w1", now + 30, now)
+    got = (await storage.run_claim("w1", now + 30, now)).run
     assert got is not None and got.run_id == first.run_id and got.status == "running"
-    got2 = await storage.run_claim("w1", now + 30, now)
+    got2 = (await storage.run_claim("w1", now + 30, now)).run
     assert got2 is not None and got2.run_id == other.run_id  # t1 is busy: its second run waits
-    assert await storage.run_claim("w1", now + 30, now) is None
+    assert (await storage.run_claim("w1", now + 30, now)).run is None
     await storage.run_set_status(first.run_id, "success", NOW)
-    got3 = await storage.run_claim("w2", now + 30, now)
+    got3 = (await storage.run_claim("w2", now + 30, now)).run
     assert got3 is not None and got3.run_id == second.run_id
     assert [r.run_id for r in await storage.run_active(t1)] == [second.run_id]
     assert (await storage.run_counts()) == {"success": 1, "running": 2}
@@ -127,9 +127,9 @@ async def test_runs_scheduled_later_and_expired_leases(storage: Storage) -> None
     later = run(t)
     now = time.time()
     await storage.run_insert(later, available_at=now + 60)
-    assert await storage.run_claim("w", now + 30, now) is None
+    assert (await storage.run_claim("w", now + 30, now)).run is None
     assert await storage.run_next_available() == pytest.approx(now + 60)
-    got = await storage.run_claim("w", now + 30, now + 61)
+    got = (await storage.run_claim("w", now + 30, now + 61)).run
     assert got is not None
     assert await storage.run_requeue_expired(now + 10) == []
     await storage.run_renew([got.run_id], "w", now + 100)
