@@ -160,3 +160,38 @@ def test_metadata_containment() -> None:
     assert not matches({"a": 1}, {"a": True})
     assert matches({"tags": ["x", "y"]}, {"tags": ["y"]}) and not matches({"tags": ["x"]}, {"tags": ["z"]})
     assert matches(None, None) and not matches(None, {"a": 1})
+
+
+async def test_claim_marks_the_thread_busy_and_knows_a_requeued_run(storage: Storage) -> None:
+    t = await storage.thread_insert(thread(status="idle"), if_exists=None)
+    r = run(t.thread_id)
+    await storage.run_insert(r, available_at=0, thread=thread(thread_id=t.thread_id, status="busy", metadata={"k": 1}))
+    assert (await storage.thread_get(t.thread_id)).metadata == {"k": 1}  # type: ignore[union-attr]
+    await storage.thread_put(thread(thread_id=t.thread_id, status="idle"))
+    now = time.time()
+    first = await storage.run_claim("w1", now + 30, now)
+    assert first.run is not None and first.run.run_id == r.run_id and not first.resumed
+    assert (await storage.thread_get(t.thread_id)).status == "busy"  # type: ignore[union-attr]
+    assert await storage.run_requeue_expired(now + 31) == [r.run_id]
+    again = await storage.run_claim("w2", now + 60, now)
+    assert again.run is not None and again.run.run_id == r.run_id and again.resumed
+    nothing = await storage.run_claim("w2", now + 60, now)
+    assert nothing.run is None and nothing.next_due is None
+
+
+async def test_run_finish_writes_events_status_and_thread_in_one_go(storage: Storage) -> None:
+    t = await storage.thread_insert(thread(status="busy"), if_exists=None)
+    first, queued = run(t.thread_id), run(t.thread_id)
+    for r in (first, queued):
+        await storage.run_insert(r, available_at=0)
+    changes = {"status": "idle", "values": {"x": 1}, "error": None, "updated_at": NOW}
+    await storage.run_finish(first.run_id, "success", NOW, [(1, "values", b"1"), (2, "__result__", b"1")], changes)
+    assert (await storage.run_get(first.run_id)).status == "success"  # type: ignore[union-attr]
+    assert [s for s, _, _ in await storage.events_read(first.run_id)] == [1, 2]
+    got = await storage.thread_get(t.thread_id)
+    assert got is not None and got.values == {"x": 1} and got.status == "busy"  # the queued run keeps it busy
+    await storage.run_set_status(queued.run_id, "interrupted", NOW)
+    await storage.thread_set_status(t.thread_id, "error", {"error": "E", "message": "m"}, NOW)
+    got = await storage.thread_get(t.thread_id)
+    assert got is not None and got.status == "error" and got.error == {"error": "E", "message": "m"}
+    assert got.values == {"x": 1}
