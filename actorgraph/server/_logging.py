@@ -31,7 +31,8 @@ def configure_logging(level: str = "info", fmt: str = "json") -> None:
     ``console``)."""
     if fmt not in LOG_FORMATS:
         raise ValueError(f"log format must be one of {', '.join(LOG_FORMATS)}, got {fmt!r}")
-    number = logging.getLevelName(level.upper())
+    # (uvicorn's "trace" is finer than debug: ours log nothing finer than debug)
+    number = logging.DEBUG if level.lower() == "trace" else logging.getLevelName(level.upper())
     if not isinstance(number, int):
         raise ValueError(f"unknown log level {level!r}")
     renderer: Any = structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer()

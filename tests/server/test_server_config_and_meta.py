@@ -200,3 +200,17 @@ def test_the_readme_example_app_streams_a_run(tmp_path: Path) -> None:
     assert [p.event for p in parts] == ["metadata", "updates", "updates", "updates"]
     assert parts[1].data == {"opening": {"sentences": ["Once upon a time there was a robot."]}}
     assert not (folder / ".actorgraph").exists()
+
+
+@pytest.mark.parametrize(("level", "logged"), [("warning", False), ("info", True)])
+def test_log_level_applies_to_the_servers_own_events(tmp_path: Path, level: str, logged: bool) -> None:
+    folder = make_app_folder(tmp_path)
+    srv = Server(folder, "--log-level", level, log=tmp_path / "server.log").start()
+    try:
+        client = get_sync_client(url=srv.url)
+        thread = client.threads.create()
+        run = client.runs.create(thread["thread_id"], "simple", input={"x": 1})
+        assert client.runs.join(thread["thread_id"], run["run_id"]) == {"x": 20, "log": ["a", "b", "c"]}
+    finally:
+        srv.stop()
+    assert ("run finished" in (tmp_path / "server.log").read_text()) is logged

@@ -110,13 +110,13 @@ async def test_runs_claim_one_at_a_time_per_thread_in_order(storage: Storage) ->
     for r in (first, second, other):
         await storage.run_insert(r, available_at=0)
     now = time.time()
-    got = await storage.run_claim("w1", now + 30, now)
+    got = (await storage.run_claim("w1", now + 30, now)).run
     assert got is not None and got.run_id == first.run_id and got.status == "running"
-    got2 = await storage.run_claim("w1", now + 30, now)
+    got2 = (await storage.run_claim("w1", now + 30, now)).run
     assert got2 is not None and got2.run_id == other.run_id  # t1 is busy: its second run waits
-    assert await storage.run_claim("w1", now + 30, now) is None
+    assert (await storage.run_claim("w1", now + 30, now)).run is None
     await storage.run_set_status(first.run_id, "success", NOW)
-    got3 = await storage.run_claim("w2", now + 30, now)
+    got3 = (await storage.run_claim("w2", now + 30, now)).run
     assert got3 is not None and got3.run_id == second.run_id
     assert [r.run_id for r in await storage.run_active(t1)] == [second.run_id]
     assert (await storage.run_counts()) == {"success": 1, "running": 2}
@@ -127,9 +127,9 @@ async def test_runs_scheduled_later_and_expired_leases(storage: Storage) -> None
     later = run(t)
     now = time.time()
     await storage.run_insert(later, available_at=now + 60)
-    assert await storage.run_claim("w", now + 30, now) is None
+    assert (await storage.run_claim("w", now + 30, now)).run is None
     assert await storage.run_next_available() == pytest.approx(now + 60)
-    got = await storage.run_claim("w", now + 30, now + 61)
+    got = (await storage.run_claim("w", now + 30, now + 61)).run
     assert got is not None
     assert await storage.run_requeue_expired(now + 10) == []
     await storage.run_renew([got.run_id], "w", now + 100)
@@ -160,3 +160,38 @@ def test_metadata_containment() -> None:
     assert not matches({"a": 1}, {"a": True})
     assert matches({"tags": ["x", "y"]}, {"tags": ["y"]}) and not matches({"tags": ["x"]}, {"tags": ["z"]})
     assert matches(None, None) and not matches(None, {"a": 1})
+
+
+async def test_claim_marks_the_thread_busy_and_knows_a_requeued_run(storage: Storage) -> None:
+    t = await storage.thread_insert(thread(status="idle"), if_exists=None)
+    r = run(t.thread_id)
+    await storage.run_insert(r, available_at=0, thread=thread(thread_id=t.thread_id, status="busy", metadata={"k": 1}))
+    assert (await storage.thread_get(t.thread_id)).metadata == {"k": 1}  # type: ignore[union-attr]
+    await storage.thread_put(thread(thread_id=t.thread_id, status="idle"))
+    now = time.time()
+    first = await storage.run_claim("w1", now + 30, now)
+    assert first.run is not None and first.run.run_id == r.run_id and not first.resumed
+    assert (await storage.thread_get(t.thread_id)).status == "busy"  # type: ignore[union-attr]
+    assert await storage.run_requeue_expired(now + 31) == [r.run_id]
+    again = await storage.run_claim("w2", now + 60, now)
+    assert again.run is not None and again.run.run_id == r.run_id and again.resumed
+    nothing = await storage.run_claim("w2", now + 60, now)
+    assert nothing.run is None and nothing.next_due is None
+
+
+async def test_run_finish_writes_events_status_and_thread_in_one_go(storage: Storage) -> None:
+    t = await storage.thread_insert(thread(status="busy"), if_exists=None)
+    first, queued = run(t.thread_id), run(t.thread_id)
+    for r in (first, queued):
+        await storage.run_insert(r, available_at=0)
+    changes = {"status": "idle", "values": {"x": 1}, "error": None, "updated_at": NOW}
+    await storage.run_finish(first.run_id, "success", NOW, [(1, "values", b"1"), (2, "__result__", b"1")], changes)
+    assert (await storage.run_get(first.run_id)).status == "success"  # type: ignore[union-attr]
+    assert [s for s, _, _ in await storage.events_read(first.run_id)] == [1, 2]
+    got = await storage.thread_get(t.thread_id)
+    assert got is not None and got.values == {"x": 1} and got.status == "busy"  # the queued run keeps it busy
+    await storage.run_set_status(queued.run_id, "interrupted", NOW)
+    await storage.thread_set_status(t.thread_id, "error", {"error": "E", "message": "m"}, NOW)
+    got = await storage.thread_get(t.thread_id)
+    assert got is not None and got.status == "error" and got.error == {"error": "E", "message": "m"}
+    assert got.values == {"x": 1}

@@ -128,9 +128,10 @@ async def join(request: Request) -> Response:
     thread_id = require_uuid(str(request.path_params["thread_id"]), "thread ID")
     run_id = _rid(request)
     headers = {"Location": f"/threads/{thread_id}/runs/{run_id}/join", "Content-Location": f"/threads/{thread_id}/runs/{run_id}"}
-    run = await c.storage.run_get(run_id)
+    # a run this process runs (or ran lately) is answered without a read
     live = c.run_manager.broker.live(run_id)
-    if (run is None or run.thread_id != thread_id) and live is None:
+    run = await c.storage.run_get(run_id) if live is None else None
+    if live is None and (run is None or run.thread_id != thread_id):
         # LangGraph's server answers 200 with an error body here
         error = {"__error__": {"error": "HTTPException", "message": "404: Run not found"}}
         return json_response(error, headers=headers)

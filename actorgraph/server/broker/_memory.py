@@ -100,6 +100,7 @@ class InProcessBroker:
         self._wake = anyio.Event()
         self._live: dict[str, LiveRun] = {}
         self._feeds: dict[str, ThreadFeed] = {}
+        self._next_sweep = 0.0
 
     # wake-ups --------------------------------------------------------------------------
     def wake_event(self) -> anyio.Event:
@@ -139,6 +140,11 @@ class InProcessBroker:
         return sum(1 for r in self._live.values() if not r.done)
 
     def _forget_old(self) -> None:
-        horizon = time.monotonic() - self.keep_seconds
+        # a sweep looks at every run kept: at most one a second, not one per look-up
+        stamp = time.monotonic()
+        if stamp < self._next_sweep:
+            return
+        self._next_sweep = stamp + 1.0
+        horizon = stamp - self.keep_seconds
         for run_id in [r for r, live in self._live.items() if live.ended_at < horizon]:
             del self._live[run_id]

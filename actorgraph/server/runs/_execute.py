@@ -1,6 +1,7 @@
 """One run, start to end: build its config from the assistant and the request, drive the
-graph's ``astream``, publish each chunk as an event (live and into the event log), then
-record the outcome on the run and its thread (and the result ``wait``/``join`` return)."""
+graph's ``astream``, publish each chunk as an event (live and into the event log), and
+return its outcome: what the run manager records on the run and its thread in one write
+(with the events not yet in the log and the result ``wait``/``join`` return)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ import msgspec
 import structlog
 
 from actorgraph.server._context import ServerContext, now
-from actorgraph.server._json import dumps, to_jsonable
+from actorgraph.server._json import dumps
 from actorgraph.server.broker import LiveRun
-from actorgraph.server.schemas import Assistant, Run
-from actorgraph.server.services.state import refresh_thread_values, thread_config
+from actorgraph.server.schemas import Assistant, Run, ThreadState
+from actorgraph.server.services.state import snapshot_to_state, thread_config, thread_values
 from actorgraph.types import Command
 
 __all__ = ("RESULT_EVENT", "Outcome", "execute", "run_config")
@@ -44,6 +45,8 @@ class Outcome(msgspec.Struct, kw_only=True):
     result: Any = None
     error: dict[str, str] | None = None
     paused: bool = False  # stopped at an interrupt (or interrupt_before/after): next steps wait
+    events: list[tuple[int, str, bytes]] = []  # published, not yet in the event log
+    thread_values: dict[str, Any] | None = None  # the thread record's values and interrupts
 
 
 def run_config(assistant: Assistant, run: Run) -> tuple[dict[str, Any], dict[str, Any] | None]:
@@ -82,12 +85,12 @@ def _input(kwargs: Mapping[str, Any]) -> Any:
     return kwargs.get("input")
 
 
-def _interrupts_of(snapshot: Any) -> list[Any]:
-    found = list(getattr(snapshot, "interrupts", ()) or ())
-    if not found:
-        for task in snapshot.tasks:
-            found.extend(task.interrupts or ())
-    return [to_jsonable(i) for i in found]
+def _result(state: ThreadState) -> Any:
+    """What wait/join answer: the values, with the pending interrupts under ``__interrupt__``."""
+    interrupts = state.interrupts or [i for task in state.tasks for i in task.interrupts]
+    if interrupts and isinstance(state.values, dict):
+        return {**state.values, "__interrupt__": interrupts}
+    return state.values
 
 
 async def _already_started(graph: Any, run: Run) -> bool:
@@ -121,15 +124,16 @@ class _Events:
             await self.c.storage.events_append(self.run_id, batch)
 
 
-async def execute(c: ServerContext, run: Run, live: LiveRun, scope: anyio.CancelScope) -> Outcome:
-    """Run ``run`` on its graph; ``scope`` is cancelled by a cancel request."""
+async def execute(c: ServerContext, run: Run, live: LiveRun, scope: anyio.CancelScope, *, resumed: bool = False) -> Outcome:
+    """Run ``run`` on its graph; ``scope`` is cancelled by a cancel request. ``resumed``: it
+    was claimed before, so it may have checkpoints to go on from."""
     events = _Events(c, live, run)
     await events.emit("metadata", {"run_id": run.run_id, "attempt": 1})
     assistant = await c.storage.assistant_get(run.assistant_id)
     if assistant is None or assistant.graph_id not in c.graphs:
         outcome = Outcome(status="error", error={"error": "NotFound", "message": f"Assistant {run.assistant_id} not found"})
         await events.emit("error", outcome.error)
-        await events.flush()
+        outcome.events = events.pending
         return outcome
     kwargs = run.kwargs
     config, context = run_config(assistant, run)
@@ -145,7 +149,7 @@ async def execute(c: ServerContext, run: Run, live: LiveRun, scope: anyio.Cancel
     error: BaseException | None = None
     async with c.graphs.graph(assistant.graph_id, config) as graph:
         graph_input = _input(kwargs)
-        if not kwargs.get("command") and await _already_started(graph, run):
+        if resumed and not kwargs.get("command") and await _already_started(graph, run):
             graph_input = None
         async def chunk_event(chunk: Any) -> None:
             if subgraphs:
@@ -171,21 +175,18 @@ async def execute(c: ServerContext, run: Run, live: LiveRun, scope: anyio.Cancel
             except Exception as exc:
                 error = exc
         cancelled = scope.cancelled_caught
-        if error is not None:
-            payload = {"error": type(error).__name__, "message": str(error)}
-            log.info("run failed", run_id=run.run_id, thread_id=run.thread_id, error=payload["error"])
-            await events.emit("error", payload)
-            outcome = Outcome(status="error", error=payload, result={"__error__": payload})
-        else:
-            snapshot = await graph.aget_state(thread_config(run.thread_id))
-            values = to_jsonable(snapshot.values)
-            interrupts = _interrupts_of(snapshot)
-            if interrupts and isinstance(values, dict):
-                values["__interrupt__"] = interrupts
-            outcome = Outcome(
-                status="interrupted" if cancelled else "success", result=values, paused=bool(snapshot.next)
-            )
-        if not kwargs.get("temporary") or kwargs.get("on_completion") == "keep":
-            await refresh_thread_values(c, run.thread_id, graph)
-    await events.flush()
+        keep_thread = not kwargs.get("temporary") or kwargs.get("on_completion") == "keep"
+        # one snapshot serves the result and the thread's record
+        state = snapshot_to_state(await graph.aget_state(thread_config(run.thread_id))) if error is None or keep_thread else None
+    if error is not None:
+        payload = {"error": type(error).__name__, "message": str(error)}
+        log.info("run failed", run_id=run.run_id, thread_id=run.thread_id, error=payload["error"])
+        await events.emit("error", payload)
+        outcome = Outcome(status="error", error=payload, result={"__error__": payload})
+    else:
+        assert state is not None
+        outcome = Outcome(status="interrupted" if cancelled else "success", result=_result(state), paused=bool(state.next))
+    if keep_thread and state is not None:
+        outcome.thread_values = thread_values(state)
+    outcome.events = events.pending
     return outcome

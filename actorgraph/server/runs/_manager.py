@@ -22,6 +22,7 @@ from actorgraph.server._json import dumps
 from actorgraph.server.broker import InProcessBroker, LiveRun
 from actorgraph.server.runs._execute import RESULT_EVENT, Outcome, execute
 from actorgraph.server.schemas import Run
+from actorgraph.server.storage import Claim
 
 __all__ = ("RunManager", "RunStatistics")
 
@@ -114,7 +115,7 @@ class RunManager:
             await anyio.sleep(LEASE_SECONDS / 3)
             await self.c.storage.run_renew(list(self._active), self.owner, time.time() + LEASE_SECONDS)
 
-    async def _claim(self) -> Run | None:
+    async def _claim(self) -> Claim | None:
         """The next run to execute (None: the server is stopping). One idle worker at a
         time looks and sleeps on the wake-up; the others queue on the lock, so a wake-up
         costs one claim, not one per idle worker."""
@@ -123,10 +124,10 @@ class RunManager:
             while not self._closing:
                 wake = self.broker.wake_event()
                 stamp = time.time()
-                run = await storage.run_claim(self.owner, stamp + LEASE_SECONDS, stamp)
-                if run is not None:
-                    return run
-                due = await storage.run_next_available()
+                claim = await storage.run_claim(self.owner, stamp + LEASE_SECONDS, stamp)
+                if claim.run is not None:
+                    return claim
+                due = claim.next_due
                 timeout = due - stamp if due is not None and due > stamp else math.inf
                 with anyio.move_on_after(timeout):
                     await wake.wait()
@@ -134,29 +135,30 @@ class RunManager:
 
     async def _worker(self) -> None:
         while not self._closing:
-            run = await self._claim()
-            if run is None:
+            claim = await self._claim()
+            if claim is None or claim.run is None:
                 return
+            run = claim.run
             active = self._active[run.run_id] = _Active(run)
             self._idle = anyio.Event()
             try:
-                await self._run(run, active)
+                await self._run(run, active, resumed=claim.resumed)
             finally:
                 del self._active[run.run_id]
                 if not self._active:
                     self._idle.set()
                 self.broker.wake()
 
-    async def _run(self, run: Run, active: _Active) -> None:
+    async def _run(self, run: Run, active: _Active, *, resumed: bool) -> None:
         c = self.c
         live = self.broker.live(run.run_id, create=True)
         assert live is not None
-        await self._thread_status(run.thread_id, "busy")
+        # the claim marked the thread busy
         started = time.monotonic()
         feed = self.broker.feed(run.thread_id)
         feed.running += 1
         try:
-            outcome = await execute(c, run, live, active.scope)
+            outcome = await execute(c, run, live, active.scope, resumed=resumed)
         except anyio.get_cancelled_exc_class():
             # the server is stopping: the run goes back to the queue for the next start
             with anyio.CancelScope(shield=True):
@@ -195,21 +197,25 @@ class RunManager:
         if action == "rollback":
             await self._rollback(run)
             return
-        await c.storage.events_append(run.run_id, [(live.last_seq + 1, RESULT_EVENT, result)])
+        events = [*outcome.events, (live.last_seq + 1, RESULT_EVENT, result)]
         status = {"success": "success", "error": "error", "interrupted": "interrupted"}[outcome.status]
-        await c.storage.run_set_status(run.run_id, status, now())
+        stamp = now()
         kwargs = run.kwargs
         if kwargs.get("temporary") and kwargs.get("on_completion") != "keep":
+            await c.storage.run_finish(run.run_id, status, stamp, events, None)
             await c.storage.thread_delete(run.thread_id)
             await c.checkpointer.adelete_thread(run.thread_id)
             return
+        # the run's status, its last events and its thread's values and status: one write
+        thread: dict[str, Any] = {**(outcome.thread_values or {}), "updated_at": stamp}
         if outcome.status == "error":
-            await self._thread_status(run.thread_id, "error", error=outcome.error)
+            thread.update(status="error", error=outcome.error)
         elif outcome.status == "interrupted":
             error = {"error": "UserInterrupt", "message": "interrupt requested via a cancel of run " + run.run_id}
-            await self._thread_status(run.thread_id, "interrupted", error=error)
+            thread.update(status="interrupted", error=error)
         else:
-            await self._thread_status(run.thread_id, "interrupted" if outcome.paused else "idle")
+            thread.update(status="interrupted" if outcome.paused else "idle", error=None)
+        await c.storage.run_finish(run.run_id, status, stamp, events, thread)
 
     async def _rollback(self, run: Run) -> None:
         await self.c.checkpointer.adelete_for_runs([run.run_id])
@@ -217,14 +223,7 @@ class RunManager:
         await self._thread_status(run.thread_id, "idle")
 
     async def _thread_status(self, thread_id: str, status: str, *, error: Any = None) -> None:
-        thread = await self.c.storage.thread_get(thread_id)
-        if thread is None:
-            return
-        if status != "busy" and any(r.status in ("pending", "running") for r in await self.c.storage.run_active(thread_id)):
-            status = "busy"  # more runs are queued on it
-        await self.c.storage.thread_put(
-            msgspec.structs.replace(thread, status=status, error=error, updated_at=now())  # type: ignore[arg-type]
-        )
+        await self.c.storage.thread_set_status(thread_id, status, error, now())
 
     # -- cancellation -------------------------------------------------------------------
 

@@ -96,14 +96,15 @@ async def result_body(c: ServerContext, run_id: str) -> AsyncIterator[bytes]:
     """Newlines every few seconds until the run ends, then its answer."""
     while True:
         live = c.run_manager.broker.live(run_id)
-        if live is not None and live.done:
-            break
-        run = await c.storage.run_get(run_id)
-        if live is None and (run is None or run.status not in ("pending", "running")):
-            break
         if live is None:
+            # run by another process, or ended long ago: its row says when it is over
+            run = await c.storage.run_get(run_id)
+            if run is None or run.status not in ("pending", "running"):
+                break
             await anyio.sleep(0.05)
             continue
+        if live.done:
+            break
         before = live.last_seq
         await live.wait_changed(HEARTBEAT_SECONDS)
         if live.last_seq == before and not live.done:

@@ -14,7 +14,7 @@ from actorgraph.server._errors import ApiError
 from actorgraph.server._json import to_jsonable
 from actorgraph.server.schemas import CheckpointRef, Thread, ThreadState, ThreadTask
 
-__all__ = ("checkpoint_of", "empty_state", "graph_for_thread", "snapshot_to_state", "thread_config")
+__all__ = ("checkpoint_of", "empty_state", "graph_for_thread", "snapshot_to_state", "thread_config", "thread_values")
 
 
 def thread_config(thread_id: str, checkpoint: CheckpointRef | None = None, checkpoint_id: str | None = None) -> dict[str, Any]:
@@ -117,16 +117,15 @@ async def refresh_thread_values(c: ServerContext, thread_id: str, graph: Any) ->
         return None
     snapshot = await graph.aget_state(thread_config(thread_id))
     state = snapshot_to_state(snapshot)
-    interrupts: dict[str, list[Any]] = {}
-    for task in state.tasks:
-        if task.interrupts:
-            interrupts[task.id] = task.interrupts
+    changes = thread_values(state)
     status = thread.status
     if status != "busy":
-        status = "interrupted" if interrupts else ("error" if status == "error" else "idle")
-    await c.storage.thread_put(
-        msgspec.structs.replace(
-            thread, values=state.values, interrupts=interrupts, status=status, updated_at=now(), state_updated_at=now()
-        )
-    )
+        status = "interrupted" if changes["interrupts"] else ("error" if status == "error" else "idle")
+    await c.storage.thread_put(msgspec.structs.replace(thread, **changes, status=status, updated_at=now()))
     return state
+
+
+def thread_values(state: ThreadState) -> dict[str, Any]:
+    """The fields of a thread's record that follow its graph state."""
+    interrupts = {task.id: task.interrupts for task in state.tasks if task.interrupts}
+    return {"values": state.values, "interrupts": interrupts, "state_updated_at": now()}

@@ -12,13 +12,23 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+import msgspec
+
 from actorgraph.server.schemas import Assistant, AssistantVersion, Run, Thread
 
-__all__ = ("Conflict", "Storage", "matches")
+__all__ = ("Claim", "Conflict", "Storage", "matches")
 
 
 class Conflict(Exception):
     """A record with this id exists already (``if_exists="raise"``)."""
+
+
+class Claim(msgspec.Struct, frozen=True, kw_only=True):
+    """What ``run_claim`` found: the run now ``running`` (None: nothing is due)."""
+
+    run: Run | None
+    resumed: bool = False  # the run was claimed before (its worker died or the server stopped)
+    next_due: float | None = None  # with no run: when the earliest pending run becomes due
 
 
 def matches(doc: Any, filt: Mapping[str, Any] | None) -> bool:
@@ -79,6 +89,9 @@ class Storage(Protocol):
     async def thread_insert(self, thread: Thread, *, if_exists: str | None) -> Thread: ...
     async def thread_get(self, thread_id: str) -> Thread | None: ...
     async def thread_put(self, thread: Thread) -> None: ...
+    async def thread_set_status(self, thread_id: str, status: str, error: Any, now: datetime) -> None:
+        """``status`` and ``error`` on the thread; ``busy`` instead while a run on it is
+        pending or running."""
     async def thread_delete(self, thread_id: str) -> bool: ...
     async def thread_search(
         self,
@@ -101,15 +114,27 @@ class Storage(Protocol):
     ) -> int: ...
 
     # runs: rows of the queue
-    async def run_insert(self, run: Run, *, available_at: float) -> None: ...
+    async def run_insert(self, run: Run, *, available_at: float, thread: Thread | None = None) -> None:
+        """The run's row (and ``thread``'s record, in the same transaction)."""
     async def run_get(self, run_id: str) -> Run | None: ...
     async def run_list(
         self, thread_id: str, *, status: str | None = None, limit: int = 10, offset: int = 0
     ) -> list[Run]: ...
     async def run_active(self, thread_id: str) -> list[Run]: ...
     async def run_set_status(self, run_id: str, status: str, now: datetime) -> Run | None: ...
+    async def run_finish(
+        self,
+        run_id: str,
+        status: str,
+        now: datetime,
+        events: Sequence[tuple[int, str, bytes]],
+        thread_changes: Mapping[str, Any] | None,
+    ) -> None:
+        """A run's end in one transaction: its last events appended, its status set, and
+        ``thread_changes`` (fields of :class:`Thread`) replaced on its thread, whose
+        status stays ``busy`` while another run on it is pending or running."""
     async def run_delete(self, run_id: str) -> bool: ...
-    async def run_claim(self, owner: str, lease_until: float, now: float) -> Run | None: ...
+    async def run_claim(self, owner: str, lease_until: float, now: float) -> Claim: ...
     async def run_renew(self, run_ids: Sequence[str], owner: str, lease_until: float) -> None: ...
     async def run_requeue_expired(self, now: float) -> list[str]: ...
     async def run_next_available(self) -> float | None: ...

@@ -2,16 +2,16 @@
 checkpoints and the store, in tables of their own (``srv_*``).
 
 Each record is kept whole as JSON (``doc``) beside the columns the queries filter and sort
-by. One connection; statements that must see each other (a claim, a version bump) run in
-one ``BEGIN IMMEDIATE`` transaction under a lock, so they are atomic against other
-processes on the same file too.
+by. One connection. Statements that must see each other (a claim, a version bump, a run's
+end) run as one function on the connection's thread, in one ``BEGIN IMMEDIATE``
+transaction: one hop to that thread instead of one per statement, atomic against other
+coroutines (nothing runs between them) and other processes on the same file.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Mapping, Sequence
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,7 +20,7 @@ import aiosqlite
 import msgspec
 
 from actorgraph.server.schemas import Assistant, AssistantVersion, Run, Thread
-from actorgraph.server.storage._base import Conflict, matches
+from actorgraph.server.storage._base import Claim, Conflict, matches
 
 __all__ = ("SqliteStorage",)
 
@@ -47,6 +47,8 @@ _SCHEMA = (
         PRIMARY KEY (run_id, seq))""",
 )
 
+_INSERT_EVENT = "INSERT OR IGNORE INTO srv_run_events VALUES (?, ?, ?, ?)"
+
 _encode = msgspec.json.encode
 
 
@@ -56,6 +58,55 @@ def _decode(data: bytes | str, type_: type[T]) -> T:
 
 def _ts(value: datetime) -> str:
     return value.isoformat()
+
+
+def _in_transaction(conn: sqlite3.Connection, fn: Callable[..., T], *args: Any) -> T:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        out = fn(conn, *args)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return out
+
+
+def _first(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> Any:
+    return conn.execute(sql, params).fetchone()
+
+
+def _thread_status(conn: sqlite3.Connection, thread_id: str, changes: Mapping[str, Any], skip_run: str | None) -> None:
+    """Replace ``changes`` on the thread's record; its status stays ``busy`` while a run
+    on it (other than ``skip_run``) is pending or running."""
+    row = _first(conn, "SELECT doc FROM srv_threads WHERE thread_id = ?", (thread_id,))
+    if row is None:
+        return
+    changes = dict(changes)
+    if changes.get("status", "busy") != "busy" and _first(
+        conn,
+        "SELECT 1 FROM srv_runs WHERE thread_id = ? AND status IN ('pending', 'running') AND run_id IS NOT ?",
+        (thread_id, skip_run),
+    ):
+        changes["status"] = "busy"  # more runs are queued on it
+    thread = msgspec.structs.replace(_decode(row[0], Thread), **changes)
+    conn.execute(*_thread_row(thread))
+
+
+def _thread_row(t: Thread) -> tuple[str, Sequence[Any]]:
+    return (
+        "INSERT OR REPLACE INTO srv_threads VALUES (?, ?, ?, ?, ?)",
+        (t.thread_id, t.status, _ts(t.created_at), _ts(t.updated_at), _encode(t)),
+    )
+
+
+def _set_run_status(conn: sqlite3.Connection, run_id: str, status: str, now: datetime) -> Run | None:
+    row = _first(conn, "SELECT doc FROM srv_runs WHERE run_id = ?", (run_id,))
+    if row is None:
+        return None
+    run = msgspec.structs.replace(_decode(row[0], Run), status=status, updated_at=now)  # type: ignore[arg-type]
+    lease = "" if status in ("pending", "running") else ", lease_owner = NULL, lease_until = NULL"
+    conn.execute(f"UPDATE srv_runs SET status = ?, doc = ?{lease} WHERE run_id = ?", (status, _encode(run), run_id))
+    return run
 
 
 def _order(sort_by: str | None, sort_order: str | None, allowed: Mapping[str, str], default: str) -> str:
@@ -70,7 +121,6 @@ class SqliteStorage:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._conn: aiosqlite.Connection | None = None
-        self._lock = asyncio.Lock()
 
     @property
     def conn(self) -> aiosqlite.Connection:
@@ -104,26 +154,19 @@ class SqliteStorage:
         return next(iter(rows), None)
 
     async def _write(self, sql: str, params: Sequence[Any] = ()) -> None:
-        # under the lock: never inside another coroutine's open transaction
-        async with self._lock:
-            await self.conn.execute(sql, params)
+        await self.conn.execute(sql, params)
 
-    @contextlib.asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on error); the caller holds
-        ``self._lock``."""
-        await self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            await self.conn.execute("ROLLBACK")
-            raise
-        await self.conn.execute("COMMIT")
+    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(connection, *args)`` in one transaction, in one call on the connection's
+        thread (aiosqlite's ``_execute``, as the checkpointer does)."""
+        return await self.conn._execute(_in_transaction, self.conn._conn, fn, *args)  # type: ignore[no-any-return]
 
     async def _tx(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
-        async with self._lock, self._transaction() as conn:
+        def run(conn: sqlite3.Connection) -> None:
             for sql, params in statements:
-                await conn.execute(sql, params)
+                conn.execute(sql, params)
+
+        await self._call(run)
 
     # -- assistants ---------------------------------------------------------------------
 
@@ -147,35 +190,35 @@ class SqliteStorage:
         ]
 
     async def assistant_insert(self, assistant: Assistant, *, if_exists: str | None) -> Assistant:
-        async with self._lock:
-            row = await self._one("SELECT doc FROM srv_assistants WHERE assistant_id = ?", (assistant.assistant_id,))
+        def insert(conn: sqlite3.Connection) -> Assistant:
+            row = _first(conn, "SELECT doc FROM srv_assistants WHERE assistant_id = ?", (assistant.assistant_id,))
             if row is not None:
                 if if_exists == "do_nothing":
                     return _decode(row[0], Assistant)
                 raise Conflict(f"Assistant {assistant.assistant_id} already exists")
-            async with self._transaction() as conn:
-                for sql, params in self._assistant_rows(assistant):
-                    await conn.execute(sql, params)
-        return assistant
+            for sql, params in self._assistant_rows(assistant):
+                conn.execute(sql, params)
+            return assistant
+
+        return await self._call(insert)
 
     async def assistant_get(self, assistant_id: str) -> Assistant | None:
         row = await self._one("SELECT doc FROM srv_assistants WHERE assistant_id = ?", (assistant_id,))
         return None if row is None else _decode(row[0], Assistant)
 
     async def assistant_update(self, assistant_id: str, changes: Mapping[str, Any], now: datetime) -> Assistant | None:
-        async with self._lock:
-            row = await self._one("SELECT doc FROM srv_assistants WHERE assistant_id = ?", (assistant_id,))
+        def update(conn: sqlite3.Connection) -> Assistant | None:
+            row = _first(conn, "SELECT doc FROM srv_assistants WHERE assistant_id = ?", (assistant_id,))
             if row is None:
                 return None
             current = _decode(row[0], Assistant)
-            top = await self._one(
-                "SELECT MAX(version) FROM srv_assistant_versions WHERE assistant_id = ?", (assistant_id,)
-            )
+            top = _first(conn, "SELECT MAX(version) FROM srv_assistant_versions WHERE assistant_id = ?", (assistant_id,))
             updated = msgspec.structs.replace(current, **changes, version=(top[0] or 0) + 1, updated_at=now)
-            async with self._transaction() as conn:
-                for sql, params in self._assistant_rows(updated):
-                    await conn.execute(sql, params)
-        return updated
+            for sql, params in self._assistant_rows(updated):
+                conn.execute(sql, params)
+            return updated
+
+        return await self._call(update)
 
     async def assistant_delete(self, assistant_id: str) -> bool:
         row = await self._one("SELECT 1 FROM srv_assistants WHERE assistant_id = ?", (assistant_id,))
@@ -252,28 +295,27 @@ class SqliteStorage:
 
     # -- threads ------------------------------------------------------------------------
 
-    def _thread_row(self, t: Thread) -> tuple[str, Sequence[Any]]:
-        return (
-            "INSERT OR REPLACE INTO srv_threads VALUES (?, ?, ?, ?, ?)",
-            (t.thread_id, t.status, _ts(t.created_at), _ts(t.updated_at), _encode(t)),
-        )
-
     async def thread_insert(self, thread: Thread, *, if_exists: str | None) -> Thread:
-        async with self._lock:
-            row = await self._one("SELECT doc FROM srv_threads WHERE thread_id = ?", (thread.thread_id,))
+        def insert(conn: sqlite3.Connection) -> Thread:
+            row = _first(conn, "SELECT doc FROM srv_threads WHERE thread_id = ?", (thread.thread_id,))
             if row is not None:
                 if if_exists == "do_nothing":
                     return _decode(row[0], Thread)
                 raise Conflict(f"Thread {thread.thread_id} already exists")
-            await self.conn.execute(*self._thread_row(thread))
-        return thread
+            conn.execute(*_thread_row(thread))
+            return thread
+
+        return await self._call(insert)
 
     async def thread_get(self, thread_id: str) -> Thread | None:
         row = await self._one("SELECT doc FROM srv_threads WHERE thread_id = ?", (thread_id,))
         return None if row is None else _decode(row[0], Thread)
 
     async def thread_put(self, thread: Thread) -> None:
-        await self._write(*self._thread_row(thread))
+        await self._write(*_thread_row(thread))
+
+    async def thread_set_status(self, thread_id: str, status: str, error: Any, now: datetime) -> None:
+        await self._call(_thread_status, thread_id, {"status": status, "error": error, "updated_at": now}, None)
 
     async def thread_delete(self, thread_id: str) -> bool:
         row = await self._one("SELECT 1 FROM srv_threads WHERE thread_id = ?", (thread_id,))
@@ -342,11 +384,16 @@ class SqliteStorage:
 
     # -- runs ---------------------------------------------------------------------------
 
-    async def run_insert(self, run: Run, *, available_at: float) -> None:
-        await self._write(
-            "INSERT INTO srv_runs (run_id, thread_id, status, created_at, available_at, doc) VALUES (?, ?, ?, ?, ?, ?)",
-            (run.run_id, run.thread_id, run.status, _ts(run.created_at), available_at, _encode(run)),
-        )
+    async def run_insert(self, run: Run, *, available_at: float, thread: Thread | None = None) -> None:
+        statements: list[tuple[str, Sequence[Any]]] = [
+            (
+                "INSERT INTO srv_runs (run_id, thread_id, status, created_at, available_at, doc) VALUES (?, ?, ?, ?, ?, ?)",
+                (run.run_id, run.thread_id, run.status, _ts(run.created_at), available_at, _encode(run)),
+            )
+        ]
+        if thread is not None:
+            statements.append(_thread_row(thread))
+        await self._tx(statements)
 
     async def run_get(self, run_id: str) -> Run | None:
         row = await self._one("SELECT doc FROM srv_runs WHERE run_id = ?", (run_id,))
@@ -372,16 +419,23 @@ class SqliteStorage:
         return [_decode(r[0], Run) for r in rows]
 
     async def run_set_status(self, run_id: str, status: str, now: datetime) -> Run | None:
-        async with self._lock:
-            run = await self.run_get(run_id)
-            if run is None:
-                return None
-            run = msgspec.structs.replace(run, status=status, updated_at=now)  # type: ignore[arg-type]
-            lease = "" if status in ("pending", "running") else ", lease_owner = NULL, lease_until = NULL"
-            await self.conn.execute(
-                f"UPDATE srv_runs SET status = ?, doc = ?{lease} WHERE run_id = ?", (status, _encode(run), run_id)
-            )
-        return run
+        return await self._call(_set_run_status, run_id, status, now)
+
+    async def run_finish(
+        self,
+        run_id: str,
+        status: str,
+        now: datetime,
+        events: Sequence[tuple[int, str, bytes]],
+        thread_changes: Mapping[str, Any] | None,
+    ) -> None:
+        def finish(conn: sqlite3.Connection) -> None:
+            conn.executemany(_INSERT_EVENT, [(run_id, s, e, d) for s, e, d in events])
+            run = _set_run_status(conn, run_id, status, now)
+            if run is not None and thread_changes is not None:
+                _thread_status(conn, run.thread_id, thread_changes, run_id)
+
+        await self._call(finish)
 
     async def run_delete(self, run_id: str) -> bool:
         row = await self._one("SELECT 1 FROM srv_runs WHERE run_id = ?", (run_id,))
@@ -395,26 +449,37 @@ class SqliteStorage:
         )
         return True
 
-    async def run_claim(self, owner: str, lease_until: float, now: float) -> Run | None:
+    async def run_claim(self, owner: str, lease_until: float, now: float) -> Claim:
         """The oldest pending run that is due, on a thread with no running run, marked
-        ``running`` and leased to ``owner`` (atomically: two workers never claim one run)."""
-        async with self._lock, self._transaction() as conn:
-            row = await self._one(
-                """SELECT doc FROM srv_runs r WHERE r.status = 'pending' AND r.available_at <= ?
+        ``running`` and leased to ``owner``, its thread ``busy`` (atomically: two workers
+        never claim one run)."""
+
+        def claim(conn: sqlite3.Connection) -> Claim:
+            row = _first(
+                conn,
+                """SELECT doc, lease_owner FROM srv_runs r WHERE r.status = 'pending' AND r.available_at <= ?
                    AND NOT EXISTS (SELECT 1 FROM srv_runs o WHERE o.thread_id = r.thread_id
                                    AND o.status = 'running')
                    ORDER BY r.seq LIMIT 1""",
                 (now,),
             )
             if row is None:
-                return None
+                due = _first(conn, "SELECT MIN(available_at) FROM srv_runs WHERE status = 'pending'")
+                return Claim(run=None, next_due=due[0])
             run = _decode(row[0], Run)
             run = msgspec.structs.replace(run, status="running", updated_at=datetime.fromtimestamp(now).astimezone())
-            await conn.execute(
+            conn.execute(
                 "UPDATE srv_runs SET status = 'running', lease_owner = ?, lease_until = ?, doc = ? WHERE run_id = ?",
                 (owner, lease_until, _encode(run), run.run_id),
             )
-        return run
+            # a run that had an owner was started before (its worker died or stopped)
+            resumed = row[1] is not None
+            thread = _first(conn, "SELECT status FROM srv_threads WHERE thread_id = ?", (run.thread_id,))
+            if thread is not None and thread[0] != "busy":
+                _thread_status(conn, run.thread_id, {"status": "busy", "error": None, "updated_at": run.updated_at}, None)
+            return Claim(run=run, resumed=resumed)
+
+        return await self._call(claim)
 
     async def run_renew(self, run_ids: Sequence[str], owner: str, lease_until: float) -> None:
         if run_ids:
@@ -424,20 +489,24 @@ class SqliteStorage:
             )
 
     async def run_requeue_expired(self, now: float) -> list[str]:
-        """Running runs whose lease ran out (their worker died) go back to ``pending``."""
-        async with self._lock:
-            rows = await self._rows(
+        """Running runs whose lease ran out (their worker died) go back to ``pending``
+        (their last owner is kept: a claim then knows they were started before)."""
+
+        def requeue(conn: sqlite3.Connection) -> list[str]:
+            rows = conn.execute(
                 "SELECT doc FROM srv_runs WHERE status = 'running' AND (lease_until IS NULL OR lease_until < ?)", (now,)
-            )
+            ).fetchall()
             ids = []
             for (doc,) in rows:
                 run = msgspec.structs.replace(_decode(doc, Run), status="pending")
-                await self.conn.execute(
-                    "UPDATE srv_runs SET status = 'pending', lease_owner = NULL, lease_until = NULL, doc = ? WHERE run_id = ?",
+                conn.execute(
+                    "UPDATE srv_runs SET status = 'pending', lease_until = NULL, doc = ? WHERE run_id = ?",
                     (_encode(run), run.run_id),
                 )
                 ids.append(run.run_id)
-        return ids
+            return ids
+
+        return await self._call(requeue)
 
     async def run_next_available(self) -> float | None:
         row = await self._one("SELECT MIN(available_at) FROM srv_runs WHERE status = 'pending'")
@@ -450,10 +519,7 @@ class SqliteStorage:
     # -- event log ----------------------------------------------------------------------
 
     async def events_append(self, run_id: str, events: Sequence[tuple[int, str, bytes]]) -> None:
-        async with self._lock:
-            await self.conn.executemany(
-                "INSERT OR IGNORE INTO srv_run_events VALUES (?, ?, ?, ?)", [(run_id, s, e, d) for s, e, d in events]
-            )
+        await self.conn.executemany(_INSERT_EVENT, [(run_id, s, e, d) for s, e, d in events])
 
     async def events_read(self, run_id: str, after: int = -1) -> list[tuple[int, str, bytes]]:
         rows = await self._rows(
