@@ -403,3 +403,21 @@ async def test_async_batched_store_gathers_concurrent_query_searches_into_one_ba
     ops: list[Op] = [SearchOp(("mem",), None, 1, 0, "cats")]
     [[top]] = await store.abatch(ops)
     assert (top.namespace, top.key) == (("mem", "bob"), "pets")
+
+
+def test_a_store_without_an_index_does_not_load_langchain() -> None:
+    """LangChain's Embeddings loads only for a store with an index: a plain SQLite store
+    (the server's, for one) doesn't pay its import time and memory."""
+    script = (
+        "import sys\n"
+        "from actorgraph.store.sqlite import SqliteStore\n"
+        "from actorgraph.store.sqlite.aio import AsyncSqliteStore\n"
+        "from actorgraph.store.memory import InMemoryStore\n"
+        "with SqliteStore.from_conn_string(':memory:') as s:\n"
+        "    s.setup(); s.put(('a',), 'k', {'v': 1}); assert s.get(('a',), 'k').value == {'v': 1}\n"
+        "InMemoryStore().put(('a',), 'k', {'v': 1})\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('langchain_core', 'langchain')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

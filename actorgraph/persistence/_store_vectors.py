@@ -31,7 +31,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from actorgraph.persistence._store import IndexConfig, Op, PutOp, SearchItem, SearchOp
-from actorgraph.persistence._store_embed import ensure_embeddings, get_text_at_path, tokenize_path
 
 __all__ = ("DISTANCE_TYPES", "Key", "MemoryVectors", "VectorIndex", "VectorWrites", "cosine")
 
@@ -60,7 +59,7 @@ class _Plan:
         self.texts: dict[str, int] = {}
 
 
-def _fields(config: IndexConfig) -> list[tuple[str, list[str] | str]]:
+def _fields(config: IndexConfig, tokenize_path: Any) -> list[tuple[str, list[str] | str]]:
     fields = config.get("fields") or config.get("text_fields") or ["$"]  # type: ignore[typeddict-item]
     if isinstance(fields, str):
         fields = [fields]
@@ -73,8 +72,14 @@ class VectorIndex:
     """A store's ``index=`` settings: what to embed and how to rank."""
 
     def __init__(self, config: IndexConfig) -> None:
+        # (only a store with an index loads this: it imports LangChain's Embeddings when
+        # installed, which a store without one, e.g. the server's, shouldn't pay for)
+        from actorgraph.persistence._store_embed import ensure_embeddings, get_text_at_path, tokenize_path
+
+        self.text_at = get_text_at_path
+        self.tokenize_path = tokenize_path
         self.embeddings = ensure_embeddings(config.get("embed"))
-        self.fields = _fields(config)
+        self.fields = _fields(config, tokenize_path)
         self.dims = config.get("dims")
         distance = config.get("distance_type", "cosine")  # type: ignore[typeddict-item]
         # as LangGraph's: an unknown distance type ranks by cosine similarity
@@ -91,9 +96,9 @@ class VectorIndex:
             plan.replaced.append(key)
             if op.value is None or op.index is False:
                 continue
-            paths = self.fields if op.index is None else [(p, tokenize_path(p)) for p in op.index]
+            paths = self.fields if op.index is None else [(p, self.tokenize_path(p)) for p in op.index]
             for name, path in paths:
-                texts = get_text_at_path(op.value, path)  # type: ignore[arg-type]
+                texts = self.text_at(op.value, path)
                 for i, text in enumerate(texts):
                     at = plan.texts.setdefault(text, len(plan.texts))
                     plan.slots.append((key, f"{name}.{i}" if len(texts) > 1 else name, at))
