@@ -5,6 +5,7 @@ starts the run workers."""
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from actorgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from actorgraph.errors import ConfigError
 from actorgraph.server._context import ServerContext
 from actorgraph.server._errors import ApiError
 from actorgraph.server._logging import AccessLog, configure_logging
@@ -35,6 +37,7 @@ __all__ = ("create_app", "create_app_from_env", "endpoints")
 log = structlog.get_logger("actorgraph.server")
 
 DB_FILE = "actorgraph.sqlite"
+DEFAULT_RUN_TIMEOUT = 86400.0  # as LangGraph's server
 
 
 def endpoints() -> tuple[Endpoint, ...]:
@@ -62,10 +65,26 @@ def _route(e: Endpoint) -> Route:
     return Route(e.path, e.handler, methods=[e.method])
 
 
+def run_timeout_from_env() -> float:
+    """``BG_JOB_TIMEOUT_SECS`` (LangGraph's server's name): the seconds a run may take from
+    its start before it ends ``timeout``; a day unless set."""
+    raw = os.environ.get("BG_JOB_TIMEOUT_SECS", "").strip()
+    if not raw:
+        return DEFAULT_RUN_TIMEOUT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not seconds > 0:
+        raise ConfigError(f"BG_JOB_TIMEOUT_SECS must be a number of seconds above 0, got {raw!r}")
+    return seconds
+
+
 def create_app(config: ServerConfig, *, data_dir: str | os.PathLike[str], n_jobs: int = 10) -> Starlette:
     """The ASGI app serving ``config``'s graphs, keeping its data in ``data_dir``."""
     from actorgraph.server.runs import RunManager
 
+    run_timeout = run_timeout_from_env()
     graphs = GraphRegistry(config)
     graphs.load()
     folder = Path(data_dir)
@@ -90,7 +109,7 @@ def create_app(config: ServerConfig, *, data_dir: str | os.PathLike[str], n_jobs
             await c.store.setup()
             graphs.attach(c.checkpointer, c.store)
             await ensure_system_assistants(c)
-            manager = RunManager(c, n_jobs=n_jobs)
+            manager = RunManager(c, n_jobs=n_jobs, run_timeout=run_timeout)
             c.runs = manager
             app.state.ctx = c
             async with manager.running():

@@ -97,7 +97,8 @@ class Server:
 def make_app_folder(tmp: Path, graphs: dict[str, str] | None = None, **config: object) -> Path:
     folder = tmp / "app"
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.copy(APP / "graphs.py", folder / "graphs.py")
+    for module in APP.glob("*.py"):
+        shutil.copy(module, folder / module.name)
     (folder / "langgraph.json").write_text(json.dumps({"graphs": graphs or GRAPHS, "dependencies": ["."], **config}))
     return folder
 

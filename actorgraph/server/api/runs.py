@@ -12,6 +12,7 @@ from starlette.responses import Response, StreamingResponse
 from actorgraph.server._context import ServerContext, ctx
 from actorgraph.server._errors import ApiError
 from actorgraph.server.api._http import Endpoint, json_response, parse_body, query_bool, query_int, require_uuid
+from actorgraph.server.runs._execute import TIMEOUT_ERROR
 from actorgraph.server.runs._sse import result_body, run_events, thread_events
 from actorgraph.server.schemas import Run, RunCancelMany, RunCreate, StreamModeName
 from actorgraph.server.services.runs import create_run
@@ -135,6 +136,11 @@ async def join(request: Request) -> Response:
         # LangGraph's server answers 200 with an error body here
         error = {"__error__": {"error": "HTTPException", "message": "404: Run not found"}}
         return json_response(error, headers=headers)
+    ended = live.status if live is not None and live.done else run.status if run is not None else None
+    if ended == "timeout":
+        # those who waited got the values it reached; LangGraph's server answers a join
+        # after the end from the thread, which holds the timeout as its error
+        return json_response({"__error__": TIMEOUT_ERROR}, headers=headers)
     return StreamingResponse(result_body(c, run_id), media_type="application/json", headers=headers)
 
 

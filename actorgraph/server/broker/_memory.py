@@ -31,6 +31,7 @@ class LiveRun:
         self.done = False
         self.ended_at = math.inf
         self.result: bytes | None = None  # what wait/join answer, once the run ended
+        self.status: str | None = None  # the run's final status, once it ended
         self._changed = anyio.Event()
 
     @property

@@ -5,6 +5,7 @@ return its outcome: what the run manager records on the run and its thread in on
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,13 +20,17 @@ from actorgraph.server.schemas import Assistant, Run, ThreadState
 from actorgraph.server.services.state import snapshot_to_state, thread_config, thread_values
 from actorgraph.types import Command
 
-__all__ = ("RESULT_EVENT", "Outcome", "execute", "run_config")
+__all__ = ("RESULT_EVENT", "TIMEOUT_ERROR", "Outcome", "execute", "run_config")
 
 log = structlog.get_logger("actorgraph.server.runs")
 
 # the final answer of a run (what wait/join return) is kept in its event log under this
 # name; SSE readers never see it
 RESULT_EVENT = "__result__"
+
+# a run past its time limit: its thread's error, and what a join after its end answers
+# (LangGraph's server records asyncio's bare ``TimeoutError()``)
+TIMEOUT_ERROR = {"error": "TimeoutError", "message": ""}
 
 # engine stream mode -> SSE event name
 _MODES = {
@@ -41,7 +46,7 @@ _MODES = {
 
 
 class Outcome(msgspec.Struct, kw_only=True):
-    status: str  # success, error, interrupted (cancelled), requeued, rolled_back
+    status: str  # success, error, interrupted (cancelled), timeout
     result: Any = None
     error: dict[str, str] | None = None
     paused: bool = False  # stopped at an interrupt (or interrupt_before/after): next steps wait
@@ -124,9 +129,13 @@ class _Events:
             await self.c.storage.events_append(self.run_id, batch)
 
 
-async def execute(c: ServerContext, run: Run, live: LiveRun, scope: anyio.CancelScope, *, resumed: bool = False) -> Outcome:
+async def execute(
+    c: ServerContext, run: Run, live: LiveRun, scope: anyio.CancelScope, *, resumed: bool = False, timeout: float = math.inf
+) -> Outcome:
     """Run ``run`` on its graph; ``scope`` is cancelled by a cancel request. ``resumed``: it
-    was claimed before, so it may have checkpoints to go on from."""
+    was claimed before, so it may have checkpoints to go on from. Past ``timeout`` seconds
+    the graph is stopped as a cancel would stop it (its finished steps stay) and the run
+    ends ``timeout``."""
     events = _Events(c, live, run)
     await events.emit("metadata", {"run_id": run.run_id, "attempt": 1})
     assistant = await c.storage.assistant_get(run.assistant_id)
@@ -160,7 +169,7 @@ async def execute(c: ServerContext, run: Run, live: LiveRun, scope: anyio.Cancel
                 name = _MODES.get(mode, mode)
                 await events.emit(f"{name}|{'|'.join(ns)}" if ns else name, data)
 
-        with scope:
+        with scope, anyio.move_on_after(timeout) as limit:
             try:
                 if "events" in requested:
                     # LangChain's event stream; the graph's own stream parts ride in it as
@@ -175,6 +184,7 @@ async def execute(c: ServerContext, run: Run, live: LiveRun, scope: anyio.Cancel
             except Exception as exc:
                 error = exc
         cancelled = scope.cancelled_caught
+        timed_out = limit.cancelled_caught
         keep_thread = not kwargs.get("temporary") or kwargs.get("on_completion") == "keep"
         # one snapshot serves the result and the thread's record
         state = snapshot_to_state(await graph.aget_state(thread_config(run.thread_id))) if error is None or keep_thread else None
@@ -185,7 +195,11 @@ async def execute(c: ServerContext, run: Run, live: LiveRun, scope: anyio.Cancel
         outcome = Outcome(status="error", error=payload, result={"__error__": payload})
     else:
         assert state is not None
-        outcome = Outcome(status="interrupted" if cancelled else "success", result=_result(state), paused=bool(state.next))
+        # a run past its limit answers wait/join with the values it got to, as a stopped one
+        status = "interrupted" if cancelled else "timeout" if timed_out else "success"
+        outcome = Outcome(status=status, result=_result(state), paused=bool(state.next))
+        if timed_out:
+            log.info("run timed out", run_id=run.run_id, thread_id=run.thread_id, limit_s=timeout)
     if keep_thread and state is not None:
         outcome.thread_values = thread_values(state)
     outcome.events = events.pending

@@ -20,7 +20,7 @@ import structlog
 from actorgraph.server._context import ServerContext, now
 from actorgraph.server._json import dumps
 from actorgraph.server.broker import InProcessBroker, LiveRun
-from actorgraph.server.runs._execute import RESULT_EVENT, Outcome, execute
+from actorgraph.server.runs._execute import RESULT_EVENT, TIMEOUT_ERROR, Outcome, execute
 from actorgraph.server.schemas import Run
 from actorgraph.server.storage import Claim
 
@@ -55,9 +55,12 @@ class _Active:
 
 
 class RunManager:
-    def __init__(self, c: ServerContext, *, n_jobs: int, grace_seconds: float = 25.0) -> None:
+    def __init__(
+        self, c: ServerContext, *, n_jobs: int, grace_seconds: float = 25.0, run_timeout: float = math.inf
+    ) -> None:
         self.c = c
         self.n_jobs = n_jobs
+        self.run_timeout = run_timeout  # seconds a run may take from its start, then it ends "timeout"
         self.grace_seconds = grace_seconds
         self.broker = InProcessBroker()
         self.owner = f"worker-{uuid.uuid4()}"
@@ -158,7 +161,7 @@ class RunManager:
         feed = self.broker.feed(run.thread_id)
         feed.running += 1
         try:
-            outcome = await execute(c, run, live, active.scope, resumed=resumed)
+            outcome = await execute(c, run, live, active.scope, resumed=resumed, timeout=self.run_timeout)
         except anyio.get_cancelled_exc_class():
             # the server is stopping: the run goes back to the queue for the next start
             with anyio.CancelScope(shield=True):
@@ -185,6 +188,7 @@ class RunManager:
 
     async def _finish(self, run: Run, live: LiveRun, outcome: Outcome, action: str | None) -> None:
         live.result = result = dumps(outcome.result)
+        live.status = outcome.status
         try:
             await self._record(run, live, outcome, action, result)
         finally:
@@ -198,7 +202,8 @@ class RunManager:
             await self._rollback(run)
             return
         events = [*outcome.events, (live.last_seq + 1, RESULT_EVENT, result)]
-        status = {"success": "success", "error": "error", "interrupted": "interrupted"}[outcome.status]
+        status = outcome.status
+        assert status in ("success", "error", "interrupted", "timeout"), status
         stamp = now()
         kwargs = run.kwargs
         if kwargs.get("temporary") and kwargs.get("on_completion") != "keep":
@@ -210,6 +215,8 @@ class RunManager:
         thread: dict[str, Any] = {**(outcome.thread_values or {}), "updated_at": stamp}
         if outcome.status == "error":
             thread.update(status="error", error=outcome.error)
+        elif outcome.status == "timeout":
+            thread.update(status="error", error=TIMEOUT_ERROR)
         elif outcome.status == "interrupted":
             error = {"error": "UserInterrupt", "message": "interrupt requested via a cancel of run " + run.run_id}
             thread.update(status="interrupted", error=error)

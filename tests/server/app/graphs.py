@@ -1,5 +1,6 @@
 """Small graphs the server tests serve (written as a user would, against actorgraph)."""
 
+import asyncio
 import operator
 import os
 import time
@@ -14,6 +15,7 @@ from actorgraph.types import interrupt
 class S(TypedDict, total=False):
     x: int
     sleep: float
+    until: int
     log: Annotated[list, operator.add]
 
 
@@ -90,6 +92,18 @@ _slow.add_node("slow_step", slow_step)
 _slow.add_edge(START, "slow_step")
 _slow.add_conditional_edges("slow_step", route)
 slow = _slow.compile()
+
+
+async def aslow_step(state: S) -> dict:
+    await asyncio.sleep(state.get("sleep", 0.3))
+    return {"x": state.get("x", 0) + 1, "log": [f"s{state.get('x', 0)}"]}
+
+
+_aslow = StateGraph(S)
+_aslow.add_node("aslow_step", aslow_step)
+_aslow.add_edge(START, "aslow_step")
+_aslow.add_conditional_edges("aslow_step", lambda s: "aslow_step" if s["x"] < s.get("until", 4) else END)
+aslow = _aslow.compile()
 
 
 def counted_step(state: S) -> dict:
