@@ -16,6 +16,7 @@ import structlog
 from actorgraph.server._context import ServerContext, now
 from actorgraph.server._json import dumps
 from actorgraph.server.broker import LiveRun
+from actorgraph.server.runs._messages import MessageFrames
 from actorgraph.server.schemas import Assistant, Run, ThreadState
 from actorgraph.server.services.state import snapshot_to_state, thread_config, thread_values
 from actorgraph.types import Command
@@ -149,6 +150,9 @@ async def execute(
     requested = kwargs.get("stream_mode") or ["values"]
     modes = list(dict.fromkeys(m if m != "messages-tuple" else "messages" for m in requested if m in _MODES))
     subgraphs = bool(kwargs.get("subgraphs"))
+    # "messages" alone is framed as LangGraph's server frames it; with "messages-tuple" the
+    # tuples win, as there
+    framed = MessageFrames() if "messages" in requested and "messages-tuple" not in requested else None
     options: dict[str, Any] = {"stream_mode": modes or ["values"], "subgraphs": subgraphs}
     for key in ("interrupt_before", "interrupt_after", "durability"):
         if kwargs.get(key) is not None:
@@ -165,7 +169,11 @@ async def execute(
                 ns, mode, data = chunk
             else:
                 (mode, data), ns = chunk, ()
-            if modes:
+            if framed is not None and mode == "messages":
+                # no "|ns" on these: LangGraph's server doesn't add one either
+                for name, payload in framed.frames(data):
+                    await events.emit(name, payload)
+            elif modes:
                 name = _MODES.get(mode, mode)
                 await events.emit(f"{name}|{'|'.join(ns)}" if ns else name, data)
 

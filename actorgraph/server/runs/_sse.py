@@ -29,7 +29,9 @@ def _wanted(event: str, modes: Collection[str] | None) -> bool:
         return False
     if not modes or event in ("metadata", "error"):
         return True
-    return event.split("|", 1)[0] in modes
+    mode = event.split("|", 1)[0]
+    # the messages modes take every messages event (messages/partial, ...), as LangGraph's server
+    return mode in modes or (mode.startswith("messages") and ("messages" in modes or "messages-tuple" in modes))
 
 
 async def run_events(
