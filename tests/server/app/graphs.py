@@ -15,7 +15,6 @@ from actorgraph.types import interrupt
 class S(TypedDict, total=False):
     x: int
     sleep: float
-    until: int
     log: Annotated[list, operator.add]
 
 
@@ -94,12 +93,16 @@ _slow.add_conditional_edges("slow_step", route)
 slow = _slow.compile()
 
 
-async def aslow_step(state: S) -> dict:
+class Until(S, total=False):
+    until: int  # the x that ends the loop
+
+
+async def aslow_step(state: Until) -> dict:
     await asyncio.sleep(state.get("sleep", 0.3))
     return {"x": state.get("x", 0) + 1, "log": [f"s{state.get('x', 0)}"]}
 
 
-_aslow = StateGraph(S)
+_aslow = StateGraph(Until)
 _aslow.add_node("aslow_step", aslow_step)
 _aslow.add_edge(START, "aslow_step")
 _aslow.add_conditional_edges("aslow_step", lambda s: "aslow_step" if s["x"] < s.get("until", 4) else END)
