@@ -153,8 +153,10 @@ def _run_once(spec: ServerSpec, args: argparse.Namespace) -> dict[str, Any]:
                 out["throughput"] = asyncio.run(asyncio.wait_for(load.throughput(
                     server.url, args.bg_runs, args.concurrency,
                     cpu_clock=lambda: time.process_time() - rss.cpu_s), args.phase_timeout))
+                cpu1 = tree_cpu_seconds(server.pid)
+                time.sleep(1.0)  # work left after the last join (or idle polling): JSON only
                 out["server_cpu"] = {
-                    "cpu_s": tree_cpu_seconds(server.pid) - cpu0,
+                    "cpu_s": cpu1 - cpu0, "next_1s_cpu_s": tree_cpu_seconds(server.pid) - cpu1,
                     "processes_before": procs0, "processes_after": len(tree_pids(server.pid)),
                 }  # fmt: skip
                 out["rss_peak_mb"] = rss.peak / MIB
@@ -177,7 +179,8 @@ def _progress(lib: str, rep: int, runs: int, res: dict[str, Any]) -> None:
     print(
         f"run {rep}/{runs} {NAMES[lib]}: start-up {res['startup_s']:.2f} s, first event ~{med:.1f} ms, "
         f"{tp['runs_per_s']:.1f} runs/s ({len(tp['wrong'])} wrong), CPU per run: server "
-        f"{cpu['cpu_s'] / tp['runs'] * 1000:.1f} ms ({cpu['processes_after']} processes), client "
+        f"{cpu['cpu_s'] / tp['runs'] * 1000:.1f} ms ({cpu['processes_after']} processes; "
+        f"{cpu['next_1s_cpu_s'] * 1000:.0f} ms in the next second), client "
         f"{tp['client_cpu_s'] / tp['runs'] * 1000:.1f} ms, RSS idle "
         f"{res['rss_idle_mb']:.0f} / peak {res['rss_peak_mb']:.0f} MiB",
         file=sys.stderr,
