@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections.abc import Callable
 from typing import Any
 
 from langgraph_sdk import get_client
@@ -54,10 +55,13 @@ async def first_events(url: str, n: int, idle_s: float, *, seed: int = 0) -> dic
     return {"cold": cold, "samples": samples}
 
 
-async def throughput(url: str, n: int, concurrency: int) -> dict[str, Any]:
+async def throughput(
+    url: str, n: int, concurrency: int, *, cpu_clock: Callable[[], float] = time.process_time
+) -> dict[str, Any]:
     """``n`` background runs, each ``threads.create`` + ``runs.create`` + ``runs.join`` on a new
     thread, at most ``concurrency`` in flight; seconds from the first request to the last run's
-    join, and the runs whose result was not ``EXPECTED``."""
+    join, the client's CPU seconds over the same span (``cpu_clock``: this process's CPU by
+    default), and the runs whose result was not ``EXPECTED``."""
     client = get_client(url=url)
     gate = asyncio.Semaphore(concurrency)
     wrong: list[str] = []
@@ -71,10 +75,10 @@ async def throughput(url: str, n: int, concurrency: int) -> dict[str, Any]:
                 wrong.append(f"run {i}: {result!r}"[:300])
 
     try:
-        t0 = time.perf_counter()
+        cpu0, t0 = cpu_clock(), time.perf_counter()
         await asyncio.gather(*(one(i) for i in range(n)))
-        seconds = time.perf_counter() - t0
+        seconds, client_cpu_s = time.perf_counter() - t0, cpu_clock() - cpu0
     finally:
         await client.aclose()
     return {"runs": n, "concurrency": concurrency, "seconds": seconds, "runs_per_s": n / seconds,
-            "wrong": wrong}  # fmt: skip
+            "client_cpu_s": client_cpu_s, "wrong": wrong}  # fmt: skip

@@ -5,9 +5,15 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-__all__ = ("METRICS", "summarize", "markdown")
+__all__ = ("METRICS", "summarize", "ratio", "markdown")
 
-#: (key, title, unit, better): ``better`` is "low" for times and memory, "high" for rates
+#: the rows measured over the background runs: a side with a wrong result scores none of them
+THROUGHPUT_KEYS = frozenset(
+    {"runs_per_s", "server_cpu_per_run_s", "server_runs_per_cpu_s", "client_cpu_per_run_s"}
+)
+
+#: (key, title, unit, better): ``better`` is "low" for times and memory, "high" for rates,
+#: "" for a figure that scores no ratio (the client's CPU: the same client on both sides)
 METRICS: tuple[tuple[str, str, str, str], ...] = (
     ("startup_s", "start-up (spawn to `/ok` 200)", "s", "low"),
     ("cold_first_event_s", "first stream of the server's life: first event", "ms", "low"),
@@ -15,21 +21,33 @@ METRICS: tuple[tuple[str, str, str, str], ...] = (
     ("first_values_s", "`runs.stream`, idle server: first `values` event", "ms", "low"),
     ("stream_end_s", "`runs.stream`, idle server: stream end", "ms", "low"),
     ("runs_per_s", "background runs (`runs.create` + `join`)", "runs/s", "high"),
+    ("server_cpu_per_run_s", "background runs: server CPU per run (process tree)", "ms", "low"),
+    ("server_runs_per_cpu_s", "background runs: server runs/s per CPU core", "runs/s", "high"),
+    ("client_cpu_per_run_s", "background runs: client (`langgraph-sdk`) CPU per run", "ms", ""),
     ("rss_idle_mb", "server RSS, idle after start-up", "MiB", "low"),
     ("rss_peak_mb", "server RSS, peak under load", "MiB", "low"),
 )
 
 
-def _median(xs: list[float]) -> float | None:
-    xs = [x for x in xs if x is not None]
-    return statistics.median(xs) if xs else None
+def _median(xs: list[float | None]) -> float | None:
+    known = [x for x in xs if x is not None]
+    return statistics.median(known) if known else None
+
+
+def _per_run(cpu_s: float | None, runs: int) -> float | None:
+    return cpu_s / runs if cpu_s is not None and runs else None
 
 
 def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """One side's medians. Stream times are pooled over every sample of every run that
     passed; the other figures are medians of the per-run values. ``failures`` counts runs that
-    errored, and ``wrong`` the background runs whose result was wrong."""
+    errored, and ``wrong`` the background runs whose result was wrong. CPU per background run
+    is the CPU over the load divided by its runs; runs/s per CPU core is 1 / the median of the
+    server's (what the server would do with a core of its own and an instant client)."""
     ok = [r for r in runs if r.get("status") == "ok"]
+    server_cpu = _median([
+        _per_run(r.get("server_cpu", {}).get("cpu_s"), r["throughput"]["runs"]) for r in ok
+    ])  # fmt: skip
     samples = [s for r in ok for s in r["first"]["samples"]]
     out: dict[str, Any] = {
         "runs": len(runs),
@@ -44,6 +62,11 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "first_values_s": _median([s["first_values_s"] for s in samples]),
         "stream_end_s": _median([s["end_s"] for s in samples]),
         "runs_per_s": _median([r["throughput"]["runs_per_s"] for r in ok]),
+        "server_cpu_per_run_s": server_cpu,
+        "server_runs_per_cpu_s": 1 / server_cpu if server_cpu else None,
+        "client_cpu_per_run_s": _median([
+            _per_run(r["throughput"].get("client_cpu_s"), r["throughput"]["runs"]) for r in ok
+        ]),
         "rss_idle_mb": _median([r["rss_idle_mb"] for r in ok]),
         "rss_peak_mb": _median([r["rss_peak_mb"] for r in ok]),
     }
@@ -57,15 +80,16 @@ def ratio(key: str, lg: dict[str, Any] | None, ag: dict[str, Any] | None) -> flo
     """LangGraph / actorgraph, oriented so that above 1 means actorgraph is better: for a
     time or a size ``lg / ag``, for a rate ``ag / lg`` (LangGraph's time per run over
     actorgraph's). None when a side is missing or failed a server run, and for throughput
-    also when a side's background runs returned a wrong result (streams check their own)."""
+    also when a side's background runs returned a wrong result (streams check their own), and
+    for a figure that scores none (``better`` empty)."""
     if not lg or not ag or any(s["failures"] for s in (lg, ag)):
         return None
-    if key == "runs_per_s" and any(s["wrong"] for s in (lg, ag)):
+    if key in THROUGHPUT_KEYS and any(s["wrong"] for s in (lg, ag)):
         return None
     a, b = lg.get(key), ag.get(key)
-    if not a or not b:
-        return None
     better = next(m[3] for m in METRICS if m[0] == key)
+    if not a or not b or not better:
+        return None
     return a / b if better == "low" else b / a
 
 
@@ -75,7 +99,7 @@ def _cell(side: dict[str, Any] | None, key: str, unit: str) -> str:
     v = side[key]
     text = {"ms": f"{v * 1000:.1f} ms", "s": f"{v:.2f} s", "runs/s": f"{v:.1f} runs/s",
             "MiB": f"{v:.1f} MiB"}[unit]  # fmt: skip
-    mark = "✗ " if side["failures"] or (key == "runs_per_s" and side["wrong"]) else ""
+    mark = "✗ " if side["failures"] or (key in THROUGHPUT_KEYS and side["wrong"]) else ""
     return mark + text
 
 
@@ -101,9 +125,13 @@ def markdown(summary: dict[str, dict[str, Any]], info: dict[str, Any]) -> str:
         f"{cfg['streams']} streams one at a time after {cfg['idle_s']:g}-{1.5 * cfg['idle_s']:g} s "
         f"idle, then {cfg['bg_runs']} background runs on new threads, {cfg['concurrency']} in "
         f"flight; {jobs}",
-        "- medians; ratio = LangGraph / actorgraph (for throughput: of the time per run), above 1: "
-        "actorgraph is better; blank when a side failed a server run (throughput: or returned a "
-        "wrong result)",
+        "- medians; ratio = LangGraph / actorgraph (for throughput: of the time per run; per CPU "
+        "core: of the server's CPU per run), above 1: actorgraph is better; blank when a side "
+        "failed a server run (background runs: or returned a wrong result), and for the client's "
+        "CPU (the same client on both sides)",
+        "- CPU per background run: user + system time over the background runs divided by their "
+        "number, for the server's whole process tree (`/proc`) and for the client (this process, "
+        "without its RSS sampler); runs/s per CPU core = 1 / the server's CPU per run",
         "",
         "| metric | langgraph | actorgraph | ratio |",
         "|---|---|---|---|",

@@ -18,7 +18,9 @@ from typing import Any
 from benchmarks import report as bench_report
 from benchmarks.server import load, report
 from benchmarks.server.graphs import GRAPH_ID
-from benchmarks.server.servers import QUIET_ENV, RssSampler, Server, ServerSpec, tree_rss_bytes
+from benchmarks.server.servers import (
+    QUIET_ENV, RssSampler, Server, ServerSpec, tree_cpu_seconds, tree_pids, tree_rss_bytes,
+)  # fmt: skip
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = {"lg": "langgraph", "ag": "actorgraph"}
@@ -145,8 +147,18 @@ def _run_once(spec: ServerSpec, args: argparse.Namespace) -> dict[str, Any]:
             with RssSampler(server.pid) as rss:
                 out["first"] = asyncio.run(asyncio.wait_for(
                     load.first_events(server.url, args.streams, args.idle), args.phase_timeout))
-                out["throughput"] = asyncio.run(asyncio.wait_for(
-                    load.throughput(server.url, args.bg_runs, args.concurrency), args.phase_timeout))
+                # the server tree's CPU around the background runs; the client's is this
+                # process's CPU without the RSS sampler's thread
+                cpu0, procs0 = tree_cpu_seconds(server.pid), len(tree_pids(server.pid))
+                out["throughput"] = asyncio.run(asyncio.wait_for(load.throughput(
+                    server.url, args.bg_runs, args.concurrency,
+                    cpu_clock=lambda: time.process_time() - rss.cpu_s), args.phase_timeout))
+                cpu1 = tree_cpu_seconds(server.pid)
+                time.sleep(1.0)  # work left after the last join (or idle polling): JSON only
+                out["server_cpu"] = {
+                    "cpu_s": cpu1 - cpu0, "next_1s_cpu_s": tree_cpu_seconds(server.pid) - cpu1,
+                    "processes_before": procs0, "processes_after": len(tree_pids(server.pid)),
+                }  # fmt: skip
                 out["rss_peak_mb"] = rss.peak / MIB
             out["rss_after_mb"] = tree_rss_bytes(server.pid) / MIB
             out["status"] = "ok"
@@ -163,10 +175,13 @@ def _progress(lib: str, rep: int, runs: int, res: dict[str, Any]) -> None:
         return
     firsts = sorted(s["first_event_s"] for s in res["first"]["samples"])
     med = firsts[len(firsts) // 2] * 1000 if firsts else float("nan")
-    tp = res["throughput"]
+    tp, cpu = res["throughput"], res["server_cpu"]
     print(
         f"run {rep}/{runs} {NAMES[lib]}: start-up {res['startup_s']:.2f} s, first event ~{med:.1f} ms, "
-        f"{tp['runs_per_s']:.1f} runs/s ({len(tp['wrong'])} wrong), RSS idle "
+        f"{tp['runs_per_s']:.1f} runs/s ({len(tp['wrong'])} wrong), CPU per run: server "
+        f"{cpu['cpu_s'] / tp['runs'] * 1000:.1f} ms ({cpu['processes_after']} processes; "
+        f"{cpu['next_1s_cpu_s'] * 1000:.0f} ms in the next second), client "
+        f"{tp['client_cpu_s'] / tp['runs'] * 1000:.1f} ms, RSS idle "
         f"{res['rss_idle_mb']:.0f} / peak {res['rss_peak_mb']:.0f} MiB",
         file=sys.stderr,
     )

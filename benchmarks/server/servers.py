@@ -17,7 +17,10 @@ from pathlib import Path
 
 from benchmarks.server.graphs import write_app
 
-__all__ = ("ServerSpec", "Server", "ServerFailed", "free_port", "tree_rss_bytes", "RssSampler")
+__all__ = (
+    "ServerSpec", "Server", "ServerFailed", "free_port", "tree_pids", "tree_rss_bytes",
+    "tree_cpu_seconds", "RssSampler",
+)  # fmt: skip
 
 #: what keeps ``langgraph dev`` off the network: no CLI usage report, no LangSmith tracing
 QUIET_ENV = {
@@ -48,45 +51,87 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _children() -> dict[int, list[int]]:
+def _stat_fields(proc: Path, pid: int) -> list[str] | None:
+    """The fields of ``proc/pid/stat`` after the command name (``state`` first), or None when
+    the process is gone. The name may hold spaces and parentheses: fields resume after the
+    last ``)``."""
+    try:
+        stat = (proc / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()
+
+
+def _children_by_scan(proc: Path) -> dict[int, list[int]]:
     kids: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        # the command name may hold spaces and parentheses: fields resume after the last ')'
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        kids.setdefault(ppid, []).append(int(entry))
+    for entry in os.listdir(proc):
+        if entry.isdigit() and (fields := _stat_fields(proc, int(entry))) is not None:
+            kids.setdefault(int(fields[1]), []).append(int(entry))
     return kids
 
 
-def tree_rss_bytes(pid: int) -> int:
-    """Resident set size of ``pid`` and all its descendants, summed (Linux ``/proc``). Pages
-    shared between processes of the tree count once per process, as ``ps`` shows them."""
-    kids = _children()
-    total, todo = 0, [pid]
+def _children_of(proc: Path, pid: int) -> list[int]:
+    """``pid``'s children from ``task/*/children`` (one file per thread that forked)."""
+    kids: list[int] = []
+    for path in (proc / str(pid) / "task").glob("*/children"):
+        try:
+            kids.extend(int(k) for k in path.read_text().split())
+        except (OSError, ValueError):
+            continue
+    return kids
+
+
+def tree_pids(pid: int, *, proc: str | Path = "/proc") -> list[int]:
+    """``pid`` and all its descendants, from ``/proc/<pid>/task/*/children`` where the kernel
+    has them (``CONFIG_PROC_CHILDREN``), else by reading every process's parent id."""
+    proc = Path(proc)
+    has_files = (proc / str(pid) / "task" / str(pid) / "children").exists()
+    by_scan = None if has_files else _children_by_scan(proc)
+    seen: dict[int, None] = {}  # insertion-ordered: pid first
+    todo = [pid]
     while todo:
         p = todo.pop()
-        todo.extend(kids.get(p, ()))
+        if p not in seen:
+            seen[p] = None
+            todo.extend(_children_of(proc, p) if by_scan is None else by_scan.get(p, ()))
+    return list(seen)
+
+
+def tree_rss_bytes(pid: int, *, proc: str | Path = "/proc") -> int:
+    """Resident set size of ``pid`` and all its descendants, summed (Linux ``/proc``). Pages
+    shared between processes of the tree count once per process, as ``ps`` shows them."""
+    pages = 0
+    for p in tree_pids(pid, proc=proc):
         try:
-            with open(f"/proc/{p}/statm") as f:
-                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            pages += int((Path(proc) / str(p) / "statm").read_text().split()[1])
         except (OSError, IndexError, ValueError):
             continue
-    return total
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+def tree_cpu_seconds(pid: int, *, proc: str | Path = "/proc") -> float:
+    """CPU seconds (user + system) spent so far by ``pid`` and its live descendants, each with
+    its reaped children's (``cutime`` + ``cstime``), so a worker that exited and was waited for
+    during the load still counts. A process that exits between the listing and the read is
+    missed; take the difference of two calls around a load."""
+    ticks = 0
+    for p in tree_pids(pid, proc=proc):
+        fields = _stat_fields(Path(proc), p)
+        if fields is not None:  # utime, stime, cutime, cstime: stat fields 14-17
+            ticks += sum(int(x) for x in fields[11:15])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 class RssSampler:
     """Samples ``tree_rss_bytes(pid)`` every ``interval`` seconds on a daemon thread; ``peak``
-    is the largest sample since the last ``reset_peak()``."""
+    is the largest sample since the last ``reset_peak()``. ``cpu_s`` is the CPU the sampling
+    thread has spent (reading ``/proc`` costs a few ms a sample): the harness subtracts it from
+    its own CPU to get the client's."""
 
     def __init__(self, pid: int, interval: float = 0.05) -> None:
         self.pid, self.interval = pid, interval
         self.peak = 0
+        self.cpu_s = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="rss-sampler", daemon=True)
 
@@ -103,8 +148,10 @@ class RssSampler:
         self.peak = tree_rss_bytes(self.pid)
 
     def _loop(self) -> None:
+        t0 = time.thread_time()
         while not self._stop.wait(self.interval):
             self.peak = max(self.peak, tree_rss_bytes(self.pid))
+            self.cpu_s = time.thread_time() - t0
 
 
 def _get(url: str, timeout: float) -> int:
