@@ -29,7 +29,7 @@ _INJECTABLE: dict[str, Callable[[Any], Any]] = {
     "runtime": lambda t: t.runtime,
     "writer": lambda t: t.writer,
     "store": lambda t: t.run.cfg.store,
-    "previous": lambda t: t.run.previous,
+    "previous": lambda t: t.run.resume.previous,
 }
 
 

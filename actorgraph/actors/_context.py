@@ -212,7 +212,7 @@ class TaskContext:
                 store=cfg.store,
                 stream_writer=self.writer,
                 heartbeat=self.progress,
-                previous=run.previous,
+                previous=run.resume.previous,
                 execution_info=ExecutionInfo(
                     checkpoint_id=run.current_checkpoint_id(),
                     checkpoint_ns=self.ns,

@@ -126,7 +126,6 @@ class RunState:
         "cancelling",
         "error",
         "outcome",
-        "previous",
         "checkpoint_id",
         "checkpoint_step",
         "loop_token",
@@ -184,8 +183,11 @@ class RunState:
             if seeded is not None:
                 control = coerce_parent_runtime(seeded).control
         self.control: RunControl | None = control
+        # the last step the recursion limit allows (set again when the barrier starts on
+        # the input or on the resumed step)
         self.stop = cfg.recursion_limit
-        self.backend: str | None = None  # "asyncio" or "trio", once the run starts
+        # "asyncio" or "trio": known once the run's worker group starts, after this
+        self.backend: str | None = None
         self.dispatcher: Dispatcher = None  # type: ignore[assignment]
         self.barrier: BarrierActor = None  # type: ignore[assignment]
         # what the run's tasks may read of its state (set with its StepState)
@@ -195,7 +197,6 @@ class RunState:
         self.cancelling = False
         self.error: BaseException | None = None
         self.outcome: RunOutcome | None = None
-        self.previous: Any = None
         # without a saver: the id of the step's (unsaved) checkpoint, made when a node first
         # asks for it (runtime.execution_info), and the step it belongs to
         self.checkpoint_id = ""
@@ -204,6 +205,8 @@ class RunState:
         self.loop_thread = 0
         self.persistence: RunPersistence | None = None
         self.call_actors: dict[str, NodeActor] = {}
+        # the run's message and tool streamer: it tracks what it streamed (shared with a
+        # caller's run on the same sink) and runs handlers for each task as they go
         self.messages: MessageStreamer | None = None
         sink = cfg.sink
         if cfg.live_stream:
@@ -722,7 +725,7 @@ async def execute(
                 )
     prev = state.channels.get(PREVIOUS)
     if prev is not None and prev.is_available():
-        run.previous = prev.get()
+        run.resume.previous = prev.get()
     if trace is not None and resuming and loaded is not None:
         await trace.resumed(loaded.id, cfg.checkpoint_ns)
     run.barrier = BarrierActor(run, state)
