@@ -45,6 +45,7 @@ __all__ = ("BarrierActor",)
 class BarrierActor:
     __slots__ = (
         "run",
+        "cfg",
         "program",
         "state",
         "mailbox",
@@ -66,11 +67,13 @@ class BarrierActor:
     )
 
     def __init__(self, run: RunState, state: StepState) -> None:
+        # (what the run is, never changed while it runs: read without going through it)
+        self.cfg = cfg = run.cfg
         self.events = StepEvents(run, state)
         # some stream takes events (a run nobody streams pays no event calls)
-        self.loud = run.sink is not NULL_SINK
+        self.loud = cfg.sink is not NULL_SINK
         self.run = run
-        self.program = run.program
+        self.program = cfg.program
         self.state = state
         self.mailbox: deque[TaskDone] = deque()
         self.scheduled = False
@@ -101,19 +104,20 @@ class BarrierActor:
     def start_input(self, writes: list[tuple[str, Any]], input_step: int) -> Any:
         """A run with new input: apply it as the input step (checkpointed, so an accepted
         input is never lost), then activate the first step."""
+        cfg = self.cfg
         state = self.state
         state.step = input_step
         run = self.run
         # the limit counts this run's steps, from its first (``__start__``) on
-        run.stop = input_step + 1 + run.recursion_limit
+        run.stop = input_step + 1 + cfg.recursion_limit
         if self._input_unobserved(writes):
             # no checkpoint or stream shows the input step: skip it, and run __start__
             # on the input at once, as the step after it (a subgraph run's usual case)
             state.step = input_step + 1
-            spec = state.pull_task(START, writes[0][1], run.task_seed(), run.checkpoint_ns)
+            spec = state.pull_task(START, writes[0][1], run.task_seed(), cfg.checkpoint_ns)
             self.tasks = [spec]
             self.expected = 1
-            post(run.actor(START), Activate(step=state.step, tasks=[spec], placement=NOW, alone=run.alone))
+            post(run.actor(START), Activate(step=state.step, tasks=[spec], placement=NOW, alone=cfg.alone))
             return None  # the result comes back in a TaskDone
         if state.versions:
             state.discard_pending()
@@ -127,8 +131,9 @@ class BarrierActor:
         return self._next_step(updated, changed, written, rows, "input", [], first=True)
 
     def _input_unobserved(self, writes: list[tuple[str, Any]]) -> bool:
+        cfg = self.cfg
         run = self.run
-        sink = run.sink
+        sink = cfg.sink
         start = self.program.nodes.get(START)
         return (
             start is not None
@@ -137,9 +142,9 @@ class BarrierActor:
             and writes[0][0] == START
             and run.persistence is None
             and run.messages is None
-            and not (sink.modes and (not run.stream_ns or sink.subgraphs))
-            and not run.interrupt_before
-            and not run.interrupt_after
+            and not (sink.modes and (not cfg.stream_ns or sink.subgraphs))
+            and not cfg.interrupt_before
+            and not cfg.interrupt_after
             and not self.program.retry_policy
         )
 
@@ -159,6 +164,7 @@ class BarrierActor:
         the old branch is kept.
         ``command``: a Command's (writes, sends), applied to the saved step first (saved
         with it, so a crash doesn't lose them) - the tasks they trigger join the step."""
+        cfg = self.cfg
         run = self.run
         state = self.state
         null_written: set[str] = set()
@@ -195,15 +201,15 @@ class BarrierActor:
             self.output_written = program.single_output in state.state_values
         else:
             self.output_written = any(k in state.state_values for k in program.output_keys)
-        if run.sink.wants("values", run.stream_ns) and self.output_written:
-            run.sink.emit(run.stream_ns, "values", state.stream_values())
+        if cfg.sink.wants("values", cfg.stream_ns) and self.output_written:
+            cfg.sink.emit(cfg.stream_ns, "values", state.stream_values())
         if fork:
             state.step += 1
-            run.stop = state.step + 1 + run.recursion_limit
+            run.stop = state.step + 1 + cfg.recursion_limit
             return self._next_step(None, null_changed, null_written, [], "fork", [], first=True)
         state.step += 1
-        run.stop = state.step + 1 + run.recursion_limit
-        tasks = state.prepare(None, run.task_seed(), run.checkpoint_ns)
+        run.stop = state.step + 1 + cfg.recursion_limit
+        tasks = state.prepare(None, run.task_seed(), cfg.checkpoint_ns)
         if command is not None and command[1] and done and run.persistence is not None:
             # the Command's Sends replaced the pending ones: results saved by tasks that
             # are gone aren't part of the step, so its delta channels snapshot rather
@@ -246,12 +252,14 @@ class BarrierActor:
 
     def call_started(self, spec: TaskSpec) -> None:
         """A task call was submitted: the ``tasks``/``debug`` streams get its start event."""
-        sink = self.run.sink
-        ns = self.run.stream_ns
+        cfg = self.cfg
+        sink = cfg.sink
+        ns = cfg.stream_ns
         if sink.wants("tasks", ns) or sink.wants("debug", ns):
             self.events.task_start(spec, {})
 
     def _on_call(self, r: TaskResult) -> None:
+        cfg = self.cfg
         self.expected -= 1
         if r.cancelled:
             return
@@ -270,16 +278,16 @@ class BarrierActor:
                 if self.loud:
                     self.events.task_result(r)
             return
-        if run.node_finished is not None:
-            run.node_finished(r.task.name)
+        if cfg.node_finished is not None:
+            cfg.node_finished(r.task.name)
         if persistence is not None:
             try:
                 persistence.save((), persistence.builder.task_rows(r))
             except Exception as exc:
                 run.stop_with_error(exc)
                 return
-        sink = run.sink
-        ns = run.stream_ns
+        sink = cfg.sink
+        ns = cfg.stream_ns
         value = r.writes[0][1] if r.writes else None
         if sink.wants("updates", ns):
             chunk = {r.task.name: value}
@@ -296,8 +304,9 @@ class BarrierActor:
         if r.call:
             self._on_call(r)
             return
-        if run.log is not None:
-            run.log.debug(
+        cfg = self.cfg
+        if cfg.log is not None:
+            cfg.log.debug(
                 "task.done",
                 step=r.task.step,
                 node=r.task.name,
@@ -330,7 +339,7 @@ class BarrierActor:
                 self.expected -= 1
             return
         if r.parent_command is not None:
-            if run.parent is None and self.program.strict:
+            if cfg.parent is None and self.program.strict:
                 run.stop_with_error(
                     InvalidUpdateError(
                         f"Node '{r.task.name}' returned Command(graph=Command.PARENT), but graph "
@@ -355,8 +364,8 @@ class BarrierActor:
                 return
         self.results.append(r)
         self.expected -= 1
-        if run.node_finished is not None and not (r.interrupts or r.paused) and r.task.name != START:
-            run.node_finished(r.task.name)
+        if cfg.node_finished is not None and not (r.interrupts or r.paused) and r.task.name != START:
+            cfg.node_finished(r.task.name)
         persistence = run.persistence
         if persistence is not None and self.expected > 0:
             # others are still running: save this task's writes now, so a crash from
@@ -396,7 +405,7 @@ class BarrierActor:
         resume its saved text, as in LangGraph)."""
         run = self.run
         return TaskSpec(
-            id=task_id(run.task_seed(), run.checkpoint_ns, failed.step, handler, PUSH, "node_error_handler", failed.id),
+            id=task_id(run.task_seed(), self.cfg.checkpoint_ns, failed.step, handler, PUSH, "node_error_handler", failed.id),
             name=handler,
             path=(*failed.path[:3], "node_error_handler", False),
             order=(*failed.order, "node_error_handler"),
@@ -456,7 +465,7 @@ class BarrierActor:
         if self.steps_closed == 1:
             run.resume.close_resumed_step()
         self._emit_values(written)
-        log = run.log
+        log = self.cfg.log
         if log is not None:
             log.debug(
                 "step.close",
@@ -489,10 +498,11 @@ class BarrierActor:
     ) -> Any:
         """After a step (or the input): work out the next step, take the checkpoint, then
         pause, stop or activate the next step's nodes."""
+        cfg = self.cfg
         run = self.run
         state = self.state
         persistence = run.persistence
-        paused = bool(closed) and state.should_interrupt(run.interrupt_after, closed)
+        paused = bool(closed) and state.should_interrupt(cfg.interrupt_after, closed)
         status = "interrupt_after"
         if paused:
             state.mark_interrupt()
@@ -500,11 +510,11 @@ class BarrierActor:
         state.step += 1
         cid = persistence.builder.reserve_id() if persistence is not None else None
         try:
-            tasks = state.prepare(updated, cid or run.task_seed(), run.checkpoint_ns)
+            tasks = state.prepare(updated, cid or run.task_seed(), cfg.checkpoint_ns)
         except Exception as exc:
             return run.stop_with_error(exc)
         over = not first and state.step > run.stop
-        if not paused and not over and tasks and state.should_interrupt(run.interrupt_before, tasks):
+        if not paused and not over and tasks and state.should_interrupt(cfg.interrupt_before, tasks):
             state.mark_interrupt()
             paused = True
             status = "interrupt_before"
@@ -521,15 +531,15 @@ class BarrierActor:
                 GraphRecursionError(
                     create_error_message(
                         message=(
-                            f"Recursion limit of {run.recursion_limit} reached without "
+                            f"Recursion limit of {cfg.recursion_limit} reached without "
                             "hitting a stop condition. You can increase the limit by setting "
                             "the `recursion_limit` config key, e.g. "
-                            f"graph.invoke(inputs, {{'recursion_limit': {run.recursion_limit * 2}}})."
+                            f"graph.invoke(inputs, {{'recursion_limit': {cfg.recursion_limit * 2}}})."
                         ),
                         error_code=ErrorCode.GRAPH_RECURSION_LIMIT,
                     ),
-                    limit=run.recursion_limit,
-                    thread_id=run.thread_id,
+                    limit=cfg.recursion_limit,
+                    thread_id=cfg.thread_id,
                 )
             )
         if paused:
@@ -538,6 +548,7 @@ class BarrierActor:
         return self._begin(tasks, {}, first, flush=source in ("input", "fork"))
 
     def _begin(self, tasks: list[TaskSpec], done: dict[str, TaskResult], first: bool, flush: bool = False) -> Any:
+        cfg = self.cfg
         run = self.run
         if not tasks:
             return run.finish_ok()
@@ -555,8 +566,8 @@ class BarrierActor:
                 # saving fell too far behind (the run's steps outpace the saver): wait for
                 # it, so a crash loses at most MAX_BACKLOG steps and memory stays bounded
                 waits.append(persistence.flush())
-        if not first and run.sink.backlog():
-            waits.append(run.sink.wait_drained())
+        if not first and cfg.sink.backlog():
+            waits.append(cfg.sink.wait_drained())
         if waits:
             return self._dispatch_after(waits, tasks, done)
         if persistence is not None and persistence.handing_over():
@@ -578,6 +589,7 @@ class BarrierActor:
             self._dispatch(tasks, done)
 
     def _dispatch(self, tasks: list[TaskSpec], done: dict[str, TaskResult]) -> None:
+        cfg = self.cfg
         run = self.run
         self.tasks = tasks
         self.saved = set(done)
@@ -592,8 +604,8 @@ class BarrierActor:
                     todo[i] = self._handler_task(t, handler, failures[t.id])
                     handlers.append(todo[i])
         self.expected = len(todo)
-        sink = run.sink
-        ns = run.stream_ns
+        sink = cfg.sink
+        ns = cfg.stream_ns
         if sink.wants("tasks", ns) or sink.wants("debug", ns):
             nodes = self.program.nodes
             metadata: dict[str, Any] = {}
@@ -620,7 +632,7 @@ class BarrierActor:
         if self.program.step_timeout is not None:
             run.dispatcher.submit_job(Job(self._watch_step, step, None, True))
         # the step's only task may be the only work of its sync call
-        alone = len(todo) == 1 and run.alone and run.sync_call and not run.live_stream
+        alone = len(todo) == 1 and cfg.alone and cfg.sync_call and not cfg.live_stream
         nodes = self.program.nodes
         for name, specs in by_node.items():
             where = self._placement(nodes[name], alone=alone, timeout=specs[0].timeout is not None)
@@ -629,20 +641,21 @@ class BarrierActor:
     def _placement(self, node: Any, *, alone: bool, timeout: bool) -> Placement:
         """``decide()``'s answer for a task of ``node`` in this run (remembered for the
         graph's runs: it depends on nothing else)."""
+        cfg = self.cfg
         run = self.run
         persistence = run.persistence
         caught_up = persistence is None or persistence.caught_up()
-        live = run.live_stream
+        live = cfg.live_stream
         plain = run.messages is None and not live and not self.program.retry_policy
-        isolated = run.trace is None and not run.sink.subgraphs
+        isolated = cfg.trace is None and not cfg.sink.subgraphs
         bounded = not run.dispatcher.unbounded
-        key = (node, run.sync_call, alone, plain, timeout, live, caught_up, isolated, bounded)
+        key = (node, cfg.sync_call, alone, plain, timeout, live, caught_up, isolated, bounded)
         placements = self.program.placements
         where = placements.get(key)
         if where is None:
             where = placements[key] = decide(
                 node,
-                sync_call=run.sync_call,
+                sync_call=cfg.sync_call,
                 alone=alone,
                 plain=plain,
                 timeout=timeout,

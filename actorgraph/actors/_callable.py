@@ -28,8 +28,8 @@ _INJECTABLE: dict[str, Callable[[Any], Any]] = {
     "config": lambda t: t.config,
     "runtime": lambda t: t.runtime,
     "writer": lambda t: t.writer,
-    "store": lambda t: t.run.store,
-    "previous": lambda t: t.run.previous,
+    "store": lambda t: t.run.cfg.store,
+    "previous": lambda t: t.run.resume.previous,
 }
 
 
@@ -93,7 +93,7 @@ def bind_callable(fn: Any, what: str) -> BoundCallable:
             # under a sync invoke/stream, ``ainvoke`` under an async one, as in LangGraph
             # (the two may differ, e.g. a RunnableLambda with a separate ``afunc``)
             async def call_either(inp: Any, t: Any) -> Any:
-                if t.run.sync_call:
+                if t.run.cfg.sync_call:
                     return await _invoke_in_thread(invoke, inp, t)
                 return await ainvoke(inp, t.config)
 

@@ -252,12 +252,12 @@ def call_task(node: NodeSpec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
         input=(args, kwargs),
         triggers=(PUSH,),
     )
-    if run.persistence is not None and run.program.strict:
+    if run.persistence is not None and run.cfg.program.strict:
         # arguments aren't stored (a resumed caller calls again): strict checks them anyway
         _check_storable(run, node, args, kwargs)
     future: CallFuture[Any] = CallFuture(node.name, run.loop_thread)
     # a traced call's run goes under its caller's run
-    trace_parent = parent.config.get("callbacks") if run.trace is not None else None
+    trace_parent = parent.config.get("callbacks") if run.cfg.trace is not None else None
     if threading.get_ident() == run.loop_thread:
         _submit(run, node, spec, future, trace_parent)
     else:
@@ -296,7 +296,7 @@ def _submit(run: RunState, node: NodeSpec, spec: TaskSpec, future: CallFuture, t
         return
     tctx = TaskContext(run, spec, node)
     tctx.future = future
-    if run.trace is not None:
+    if run.cfg.trace is not None:
         tctx.trace = TaskTrace(trace_parent)
     ctx = contextvars.copy_context()
     ctx.run(CURRENT.set, tctx)

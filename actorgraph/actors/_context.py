@@ -109,11 +109,8 @@ class TaskContext:
         self.run = run
         self.spec = spec
         self.node = node
-        self.ns = (
-            f"{run.checkpoint_ns}{NS_SEP}{spec.name}:{spec.id}"
-            if run.checkpoint_ns
-            else f"{spec.name}:{spec.id}"
-        )
+        parent_ns = run.cfg.checkpoint_ns
+        self.ns = f"{parent_ns}{NS_SEP}{spec.name}:{spec.id}" if parent_ns else f"{spec.name}:{spec.id}"
         self.writes: list[tuple[str, Any]] = []
         self.sends: list[SendMsg] = []
         self.parent_command: Any = None
@@ -156,9 +153,10 @@ class TaskContext:
     def writer(self) -> Any:
         w = self._writer
         if w is None:
-            sink = self.run.sink
-            if sink.wants("custom", self.run.stream_ns):
-                ns = self.run.stream_ns
+            cfg = self.run.cfg
+            sink = cfg.sink
+            if sink.wants("custom", cfg.stream_ns):
+                ns = cfg.stream_ns
                 emit = sink.emit
                 streamed = self.progress.streamed
 
@@ -207,34 +205,35 @@ class TaskContext:
         rt = self._runtime
         if rt is None:
             run = self.run
-            run_id = run.run_id
+            cfg = run.cfg
+            run_id = cfg.run_id
             rt = self._runtime = Runtime(
-                context=run.context,
-                store=run.store,
+                context=cfg.context,
+                store=cfg.store,
                 stream_writer=self.writer,
                 heartbeat=self.progress,
-                previous=run.previous,
+                previous=run.resume.previous,
                 execution_info=ExecutionInfo(
                     checkpoint_id=run.current_checkpoint_id(),
                     checkpoint_ns=self.ns,
                     task_id=self.spec.id,
-                    thread_id=run.thread_id,
+                    thread_id=cfg.thread_id,
                     run_id=str(run_id) if run_id else None,
                     node_attempt=self.attempt,
                     node_first_attempt_time=self.started_at,
                 ),
-                server_info=run.server_info,
+                server_info=cfg.server_info,
                 control=run.ensure_control(),
             )
         return rt
 
     def _build_config(self) -> dict[str, Any]:
-        run = self.run
+        run_cfg = self.run.cfg
         spec = self.spec
-        base = run.config
+        base = run_cfg.config
         metadata = propagated_metadata(base)
-        if run.thread_id is not None:
-            metadata.setdefault("thread_id", run.thread_id)
+        if run_cfg.thread_id is not None:
+            metadata.setdefault("thread_id", run_cfg.thread_id)
         metadata.setdefault(CONFIG_KEY_CHECKPOINT_NS, self.ns)
         metadata.update(
             langgraph_step=spec.step,
@@ -245,12 +244,12 @@ class TaskContext:
         )
         if self.node.metadata:
             metadata.update(self.node.metadata)
-        configurable = dict(base.get(CONF) or ())
+        configurable = dict(run_cfg.configurable)
         configurable[CONFIG_KEY_TASK_ID] = spec.id
         configurable[CONFIG_KEY_CHECKPOINT_NS] = self.ns
         configurable[CONFIG_KEY_CHECKPOINT_ID] = None
-        if run.durability_given:
-            configurable[CONFIG_KEY_DURABILITY] = run.durability
+        if run_cfg.durability_given:
+            configurable[CONFIG_KEY_DURABILITY] = run_cfg.durability
         trace = self.trace
         callbacks = trace.callbacks if trace is not None and trace.callbacks is not None else base.get("callbacks")
         if self.extra_callbacks:
@@ -364,7 +363,7 @@ def get_config() -> dict[str, Any]:
 
 def get_store() -> Any:
     """The store the graph was compiled with (or ``None``)."""
-    return _require("get_store").run.store
+    return _require("get_store").run.cfg.store
 
 
 def get_stream_writer() -> Any:

@@ -58,18 +58,19 @@ def _interrupt_dict(i: Any) -> dict[str, Any]:
 class StepEvents:
     """Formats one run's step events for its stream sink."""
 
-    __slots__ = ("run", "program", "state")
+    __slots__ = ("run", "cfg", "program", "state")
 
     def __init__(self, run: RunState, state: StepState) -> None:
         self.run = run
-        self.program = run.program
+        self.cfg = run.cfg
+        self.program = run.cfg.program
         self.state = state
 
     def values(self, written: set[str]) -> None:
         """The state after a step (or the input) that wrote ``written``."""
-        run = self.run
-        if run.sink.wants("values", run.stream_ns) and not self.program.stream_key_set.isdisjoint(written):
-            run.sink.emit(run.stream_ns, "values", self.state.stream_values())
+        cfg = self.cfg
+        if cfg.sink.wants("values", cfg.stream_ns) and not self.program.stream_key_set.isdisjoint(written):
+            cfg.sink.emit(cfg.stream_ns, "values", self.state.stream_values())
 
     def result(self, r: TaskResult) -> None:
         """A task's result: its update (or its interrupts), and its task-result event."""
@@ -77,9 +78,9 @@ class StepEvents:
             if r.interrupts:
                 self.interrupts(r.interrupts)
         else:
-            run = self.run
-            sink = run.sink
-            ns = run.stream_ns
+            cfg = self.cfg
+            sink = cfg.sink
+            ns = cfg.stream_ns
             if sink.wants("updates", ns):
                 program = self.program
                 chunk = {r.task.name: update_view(r.writes, program.stream_key_set, program.stream_single)}
@@ -92,9 +93,9 @@ class StepEvents:
             self.task_result(r)
 
     def interrupts(self, interrupts: tuple[Any, ...]) -> None:
-        run = self.run
-        sink = run.sink
-        ns = run.stream_ns
+        cfg = self.cfg
+        sink = cfg.sink
+        ns = cfg.stream_ns
         if sink.wants("updates", ns):
             sink.emit(ns, "updates", {INTERRUPT: tuple(interrupts)})
         if sink.wants("values", ns):
@@ -112,9 +113,10 @@ class StepEvents:
     ) -> None:
         """A checkpoint event: one just saved, or (``metadata`` and ``pending`` given) the
         saved one a run continues, with what its tasks left (errors, interrupts, results)."""
+        cfg = self.cfg
         run = self.run
-        sink = run.sink
-        ns = run.stream_ns
+        sink = cfg.sink
+        ns = cfg.stream_ns
         if not (sink.wants("checkpoints", ns) or sink.wants("debug", ns)):
             return
         persistence = run.persistence
@@ -180,16 +182,16 @@ class StepEvents:
         if md is _UNSET:
             node = self.program.nodes.get(spec.name)
             md = metadata[spec.name] = task_metadata(
-                self.run.config, getattr(node, "metadata", None), getattr(node, "tags", None)
+                self.cfg.config, getattr(node, "metadata", None), getattr(node, "tags", None)
             )
         if md:
             payload["metadata"] = dict(md)
         self._task_event("task", payload)
 
     def task_result(self, r: TaskResult) -> None:
-        run = self.run
-        sink = run.sink
-        ns = run.stream_ns
+        cfg = self.cfg
+        sink = cfg.sink
+        ns = cfg.stream_ns
         if not (sink.wants("tasks", ns) or sink.wants("debug", ns)):
             return
         program = self.program
@@ -212,9 +214,9 @@ class StepEvents:
         self._task_event("task_result", payload)
 
     def _task_event(self, kind: str, payload: dict[str, Any]) -> None:
-        run = self.run
-        sink = run.sink
-        ns = run.stream_ns
+        cfg = self.cfg
+        sink = cfg.sink
+        ns = cfg.stream_ns
         if sink.wants("tasks", ns):
             sink.emit(ns, "tasks", payload)
         if sink.wants("debug", ns):
@@ -223,6 +225,7 @@ class StepEvents:
 
 def task_retry(run: RunState, spec: TaskSpec, attempt: int, exc: BaseException, delay: float) -> None:
     """A failed attempt that will be retried (``debug`` only)."""
-    if run.sink.wants("debug", run.stream_ns):
+    cfg = run.cfg
+    if cfg.sink.wants("debug", cfg.stream_ns):
         payload = {"id": spec.id, "name": spec.name, "attempt": attempt, "error": exc, "retry_in": delay}
-        run.sink.emit(run.stream_ns, "debug", {"step": spec.step, "timestamp": _now(), "type": "task_retry", "payload": payload})
+        cfg.sink.emit(cfg.stream_ns, "debug", {"step": spec.step, "timestamp": _now(), "type": "task_retry", "payload": payload})

@@ -411,7 +411,7 @@ class _OwnTask:
     def _namespace(self, metadata: dict[str, Any] | None, tags: list[str] | None = None) -> tuple[str, ...] | None:
         if CURRENT.get() is not self.tctx or (tags and TAG_NOSTREAM in tags):
             return None
-        return self.tctx.run.stream_ns
+        return self.tctx.run.cfg.stream_ns
 
     def on_chain_start(self, *args: Any, **kwargs: Any) -> Any:
         return None

@@ -146,7 +146,7 @@ class RunTrace:
             run_id=self.run_manager.run_id,
             status=outcome.status,  # type: ignore[arg-type]
             checkpoint_id=(persistence.builder.checkpoint_id or "") if persistence is not None else "",
-            checkpoint_ns=_ns_tuple(run.checkpoint_ns),
+            checkpoint_ns=_ns_tuple(run.cfg.checkpoint_ns),
             interrupts=tuple(outcome.interrupts),
         )
         await _maybe_await(self.graph_callbacks.on_interrupt(event))
@@ -294,9 +294,9 @@ class TracedNodeActor(NodeActor):
 
     async def _attempts(self, tctx: TaskContext, inp: Any, inline: bool, first: Any = None) -> None:
         node = self.node
-        trace = self.run.trace
+        trace = self.run.cfg.trace
         assert trace is not None
-        policies = node.retry_policy or self.run.program.retry_policy
+        policies = node.retry_policy or self.run.cfg.program.retry_policy
         timeout = tctx.spec.timeout or node.timeout
         attempt = 1
         while True:
@@ -326,7 +326,7 @@ class TracedNodeActor(NodeActor):
                 delay = backoff(policy, attempt)
                 self._emit_retry(tctx, attempt, exc, delay)
                 tctx.reset_for_retry()
-                await sleep_backoff(delay, self.run.sync_call)
+                await sleep_backoff(delay, self.run.cfg.sync_call)
                 attempt += 1
             else:
                 await trace.end_task(node_manager, tctx, result)

@@ -133,7 +133,7 @@ class MessageStreamer:
             return
         run = self.run
         meta = metadata if metadata is not None else tctx.config["metadata"]
-        run.emit_chunk((run.stream_ns, "messages", (message, meta)))
+        run.emit_chunk((run.cfg.stream_ns, "messages", (message, meta)))
 
     def task_output(self, tctx: TaskContext, writes: list[tuple[str, Any]]) -> None:
         """Emit the messages a finished task wrote that weren't seen yet."""
@@ -155,7 +155,7 @@ class MessageStreamer:
         ``ls_integration`` "langgraph"."""
         meta = dict(tctx.config["metadata"])
         run = self.run
-        ns = (run.config.get("configurable") or {}).get("checkpoint_ns") or run.checkpoint_ns
+        ns = (run.cfg.config.get("configurable") or {}).get("checkpoint_ns") or run.cfg.checkpoint_ns
         if ns:
             meta["checkpoint_ns"] = ns
         else:

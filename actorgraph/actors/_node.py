@@ -70,7 +70,7 @@ class NodeActor:
         self.failed = 0
         # its tasks may run without the job's async machinery: a sync node with no
         # policies and a sync router, in a run that streams no messages
-        self.plain = node.direct and run.messages is None and not run.program.retry_policy
+        self.plain = node.direct and run.messages is None and not run.cfg.program.retry_policy
 
     # -- actor turn --------------------------------------------------------------------
     def turn(self, _: Any = None) -> None:
@@ -107,7 +107,7 @@ class NodeActor:
             run.messages.setup(tctx, ctx)
         if placement is WORKER:
             subgraph = self.node.is_subgraph
-            if subgraph or (self.plain and run.sync_call and spec.timeout is None and run.dispatcher.unbounded):
+            if subgraph or (self.plain and run.cfg.sync_call and spec.timeout is None and run.dispatcher.unbounded):
                 # straight to a worker thread, no job waits for it: a plain task, or a
                 # subgraph of a fan-out, whose whole run goes to the thread's own loop, where
                 # its lone sync tasks then run (as in LangGraph) instead of each hopping to
@@ -206,7 +206,7 @@ class NodeActor:
         cached = False
         try:
             inp = self._input(tctx)
-            cache = run.program.cache
+            cache = run.cfg.program.cache
             policy = self.node.cache_policy
             if cache is not None and policy is not None:
                 cached = await self._run_cached(tctx, inp, inline, cache, policy)
@@ -325,7 +325,7 @@ class NodeActor:
         """Run the node (and its ``finish``), retrying per its retry policies (``first``:
         the awaitable the node already returned, for the first attempt)."""
         node = self.node
-        policies = node.retry_policy or self.run.program.retry_policy
+        policies = node.retry_policy or self.run.cfg.program.retry_policy
         timeout = tctx.spec.timeout or node.timeout
         attempt = 1
         while True:
@@ -355,7 +355,7 @@ class NodeActor:
                 delay = backoff(policy, attempt)
                 self._emit_retry(tctx, attempt, exc, delay)
                 tctx.reset_for_retry()
-                await sleep_backoff(delay, self.run.sync_call)
+                await sleep_backoff(delay, self.run.cfg.sync_call)
                 attempt += 1
 
     async def _run_cached(
@@ -382,8 +382,8 @@ class NodeActor:
 
     def _emit_retry(self, tctx: TaskContext, attempt: int, exc: BaseException, delay: float) -> None:
         run = self.run
-        if run.log is not None:
-            run.log.debug("task.retry", node=self.node.name, attempt=attempt, error=repr(exc), delay=delay)
+        if run.cfg.log is not None:
+            run.cfg.log.debug("task.retry", node=self.node.name, attempt=attempt, error=repr(exc), delay=delay)
         task_retry(run, tctx.spec, attempt, exc, delay)
 
     async def _call_with_timeout(self, tctx: TaskContext, inp: Any, timeout: Any) -> Any:
@@ -407,7 +407,7 @@ class NodeActor:
                 # invokes): it needs the loop's token
                 run.loop_token = anyio.lowlevel.current_token()
             ctx = contextvars.copy_context()
-            if run.sync_call and not abandon:
+            if run.cfg.sync_call and not abandon:
                 # a sync call's private asyncio loop: the cheap, immediate thread hop
                 result = await run_in_thread(ctx.run, node.call, inp, tctx)
             else:

@@ -71,11 +71,11 @@ class RunPersistence:
         self.run = run
         self.saver = saver
         self.builder = CheckpointBuilder(
-            run.program,
+            run.cfg.program,
             saver.serde,
             thread,
-            run.checkpoint_ns,
-            config=run.config,
+            run.cfg.checkpoint_ns,
+            config=run.cfg.config,
             parents=run.resume.parent_checkpoints,
             answers=run.resume.answers,
             deltas=getattr(saver, "deltas", True),

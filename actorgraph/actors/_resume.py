@@ -1,6 +1,7 @@
 """What a run continues from: the answers it carries to interrupts, the results its
-resumed step reuses, and where it sits in the thread's lineage (the checkpoints its
-caller addressed, a time-travel replay, its parents' checkpoints).
+resumed step reuses, the entrypoint's previous return value, and where it sits in the
+thread's lineage (the checkpoints its caller addressed, a time-travel replay, its
+parents' checkpoints).
 
 One ``ResumeState`` per run, apart from the run's frozen facts and its live parts: a
 subgraph run shares its parent's answers, addresses and replay, and adds its parent's
@@ -56,6 +57,7 @@ class ResumeState:
         "address_map",
         "parent_checkpoints",
         "root",
+        "previous",
     )
 
     def __init__(
@@ -87,6 +89,8 @@ class ResumeState:
         self.address_map: dict[str, str] = address_map if address_map is not None else {}
         # each enclosing graph's namespace -> its checkpoint this run belongs to
         self.parent_checkpoints: dict[str, str] = parent_checkpoints if parent_checkpoints is not None else {}
+        # what the thread's last run returned (an entrypoint's ``previous``), as restored
+        self.previous: Any = None
 
     def child(self, parent_ns: str, parent_checkpoint: str | None) -> ResumeState:
         """The resume state of a subgraph run of this run (whose checkpoint, if saved, is

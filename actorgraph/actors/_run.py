@@ -5,11 +5,13 @@ leaves nothing behind), restores the thread from its checkpoint saver, starts th
 on the new input or on the saved step, and turns the barrier's verdict into the caller's
 result or exception. Whatever happens, finished tasks' writes are saved before ``execute``
 returns or raises (shielded from cancellation).
+
+A run's ``RunState`` holds its live parts; what the run is, fixed when it starts, is its
+``RunConfig`` (``run.cfg``), and what it continues from its ``ResumeState`` (``run.resume``).
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -22,7 +24,6 @@ from actorgraph._constants import (
     CONFIG_KEY_CHECKPOINTER,
     CONFIG_KEY_CHECKPOINT_MAP,
     CONFIG_KEY_RUNTIME,
-    CONFIG_KEY_NODE_FINISHED,
     CONFIG_KEY_STRICT_RESUME,
     CONFIG_KEY_THREAD_ID,
     INTERRUPT,
@@ -30,23 +31,23 @@ from actorgraph._constants import (
     PREVIOUS,
     RETURN,
 )
-from actorgraph._runtime import RunControl, ServerInfo, coerce_parent_runtime, server_info_from
+from actorgraph._runtime import RunControl, coerce_parent_runtime
 from actorgraph._message_types import langchain_installed
 from actorgraph.actors._barrier import BarrierActor
 from actorgraph.actors._delta import rebuild_delta_channels
 from actorgraph.actors._context import TaskContext
 from actorgraph.actors._dispatcher import Dispatcher
 from actorgraph.actors._ids import checkpoint_id as new_checkpoint_id
-from actorgraph.actors._ids import own_namespace
-from actorgraph.actors._log import log_lost_save, run_logger
+from actorgraph.actors._log import log_lost_save
 from actorgraph.actors._message_stream import MessageStreamer
 from actorgraph.actors._messages import SendMsg, TaskResult, null_result
 from actorgraph.actors._node import NodeActor
 from actorgraph.actors._resume import ANY_INTERRUPT, Replay, ResumeState
-from actorgraph.actors._persist import DURABILITY_MODES, RunPersistence, decode_pending
+from actorgraph.actors._run_config import DEFAULT_RECURSION_LIMIT, RunConfig
+from actorgraph.actors._persist import RunPersistence, decode_pending
 from actorgraph.actors._spawn import WorkerGroup
 from actorgraph.actors._step import StateReader, StepState
-from actorgraph.actors._stream import NULL_SINK, CallbackModesSink, StreamSink, TeeSink
+from actorgraph.actors._stream import NULL_SINK, StreamSink
 from actorgraph.errors import CheckpointNotFoundError, ConfigError, EmptyInputError, GraphDrained, GraphInterrupt, UnknownInterruptError
 from actorgraph.persistence._engine import engine_saver
 
@@ -64,10 +65,6 @@ __all__ = (
     "execute",
     "output_with_interrupts",
 )
-
-# LangGraph's default (and its environment variable to change it)
-DEFAULT_RECURSION_LIMIT = int(os.environ.get("LANGGRAPH_DEFAULT_RECURSION_LIMIT", "10007"))
-
 
 class _NoResume:
     __slots__ = ()
@@ -108,58 +105,31 @@ class RunOutcome:
 
 
 class RunState:
-    """Run-wide facts and plumbing shared by the barrier, the node actors and the tasks."""
-
-    sink: StreamSink
-    stream_ns: tuple[str, ...]
-    checkpoint_ns: str
-    context: Any
-    store: Any
-    durability: str
+    """One run's live parts, shared by the barrier, the node actors and the tasks: what
+    the run is (``cfg``, frozen) and what it resumes from (``resume``) apart, the rest
+    changes as it runs (its workers, actors, persistence, how and why it stops)."""
 
     __slots__ = (
-        "program",
-        "config",
-        "context",
-        "store",
-        "sink",
-        "stream_ns",
-        "checkpoint_ns",
-        "parent",
-        "thread_id",
-        "run_id",
-        "recursion_limit",
+        "cfg",
+        "resume",
         "stop",
-        "sync_call",
-        "alone",
         "backend",
         "dispatcher",
         "barrier",
         "actors",
+        "call_actors",
+        "reader",
+        "persistence",
+        "messages",
+        "control",
         "stopping",
         "cancelling",
         "error",
         "outcome",
-        "previous",
         "checkpoint_id",
+        "checkpoint_step",
         "loop_token",
         "loop_thread",
-        "log",
-        "messages",
-        "persistence",
-        "interrupt_before",
-        "interrupt_after",
-        "durability",
-        "call_actors",
-        "control",
-        "server_info",
-        "durability_given",
-        "checkpoint_step",
-        "live_stream",
-        "trace",
-        "node_finished",
-        "reader",
-        "resume",
     )
 
     def __init__(
@@ -177,118 +147,47 @@ class RunState:
         detached: bool = False,
         control: RunControl | None = None,
         trace: RunTrace | None = None,
+        namespace: str = "",
     ) -> None:
-        self.program = program
-        # the run's LangChain callbacks, when something listens (see _trace)
-        self.trace = trace
-        self.config = config
-        # detached: a graph invoked inside a node with a thread (or checkpoint) of its own
-        # keeps that lineage as a root run does; only its events still go to the caller
         caller = parent
-        if detached:
-            parent = None
-        self.parent = parent
-        # sync_call: the run's event loop is private to a sync call (invoke/stream), so a
-        # sync node may run on it; alone: nothing else of that call runs meanwhile (the
-        # run is top-level, or the task that runs it as a subgraph is alone)
-        self.sync_call: bool = caller.run.sync_call if caller is not None else sync_call
-        self.alone: bool = caller.alone if caller is not None else True
-        self.backend: str | None = None  # "asyncio" or "trio", once the run starts
-        configurable = config.get(CONF) or {}
-        thread = configurable.get(CONFIG_KEY_THREAD_ID)
-        self.thread_id = str(thread) if thread is not None else None
-        self.run_id = config.get("run_id")
-        # LangGraph's private hook: called with a node's name each time one of its tasks
-        # finishes (subgraphs' included)
-        self.node_finished: Any = configurable.get(CONFIG_KEY_NODE_FINISHED)
-        if self.node_finished is None and parent is not None:
-            self.node_finished = parent.run.node_finished
+        cfg = self.cfg = RunConfig(
+            program,
+            config,
+            sink=sink,
+            caller=caller,
+            detached=detached,
+            sync_call=sync_call,
+            context=context,
+            durability=durability,
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
+            trace=trace,
+            namespace=namespace,
+        )
+        parent = cfg.parent
         if parent is not None:
             prun = parent.run
-            nth = parent.subgraphs
-            self.checkpoint_ns = parent.child_namespace()
-            stateful = program.checkpointer is True
-            if stateful:
-                # checkpointer=True: one lineage across the parent's runs, under the node's
-                # name without task ids, so each run continues the last one's state
-                self.checkpoint_ns = own_namespace(self.checkpoint_ns)
-            own = parent.spec.name if stateful else f"{parent.spec.name}:{parent.spec.id}"
-            prefix = (*prun.stream_ns, own, str(nth)) if nth and not stateful else (*prun.stream_ns, own)
-            if sink is NULL_SINK:
-                # a subgraph: its events join the parent's stream under its namespace (the
-                # second and later runs from one task numbered, as their checkpoints are)
-                self.sink = prun.sink
-                self.stream_ns = prefix
-            else:
-                # stream()/astream() called inside a node: the caller consumes the events,
-                # and a parent stream that takes subgraph events gets them too
-                self.sink = sink
-                self.stream_ns = ()
-                if prun.sink.subgraphs and prun.sink.modes:
-                    seen = prun.messages.seen if prun.messages is not None else None
-                    self.sink = TeeSink(sink, prun.sink, prefix, seen)
-            self.context = context if context is not None else prun.context
-            self.store = program.store if program.store is not None else prun.store
-            self.durability = durability or prun.durability
             self.resume: ResumeState = prun.resume.child(
-                prun.checkpoint_ns,
+                prun.cfg.checkpoint_ns,
                 prun.persistence.builder.checkpoint_id if prun.persistence is not None else None,
             )
         else:
-            self.sink = sink
-            self.stream_ns = ()
-            if caller is not None and caller.run.sink.subgraphs:
-                # a graph invoked in a node on a thread of its own is a root run: its
-                # messages and tools still reach a caller's stream that takes subgraphs
-                forward = CallbackModesSink(caller.run.sink)
-                if forward.modes:
-                    self.sink = forward if sink is NULL_SINK else TeeSink(sink, forward, (), None)
-            self.checkpoint_ns = ""
-            self.context = context
-            self.store = program.store
-            self.durability = durability or "async"
-            self.resume = ResumeState(
-                root=True, address_map=dict((config.get(CONF) or {}).get(CONFIG_KEY_CHECKPOINT_MAP) or {})
-            )
-        # what a node's Runtime carries besides the context: the drain control (a fresh one
-        # is made when a node first asks, see TaskContext.runtime) and the server's info
-        self.durability_given: bool = durability is not None or (parent is not None and parent.run.durability_given)
+            self.resume = ResumeState(root=True, address_map=dict(cfg.configurable.get(CONFIG_KEY_CHECKPOINT_MAP) or {}))
+        # the drain control a node's Runtime carries: the caller's (a subgraph, or a graph
+        # with a thread of its own invoked inside a node: the caller's run is still the one
+        # a drain stops), or a fresh one made when a node first asks (see ensure_control)
         if caller is not None:
-            # a subgraph, or a graph with a thread of its own invoked inside a node: the
-            # caller's run is still the one a drain stops, for the same server
-            self.control: RunControl | None = control or caller.run.control
-            self.server_info: ServerInfo | None = (
-                server_info_from(configurable) if detached else None
-            ) or caller.run.server_info
-        else:
-            self.control = control
-            self.server_info = server_info_from(configurable)
-            seeded = configurable.get(CONFIG_KEY_RUNTIME)
+            control = control or caller.run.control
+        elif control is None:
+            seeded = cfg.configurable.get(CONFIG_KEY_RUNTIME)
             if seeded is not None:
-                # a Runtime (or a server's runtime-like object) seeded by the caller: what
-                # this run doesn't set itself, it inherits from there
-                inherited = coerce_parent_runtime(seeded)
-                self.control = self.control or inherited.control
-                self.server_info = self.server_info or inherited.server_info
-                if self.context is None:
-                    self.context = inherited.context
-                seeded_store = getattr(seeded, "store", None)
-                if seeded_store is not None:
-                    self.store = seeded_store
-        if self.durability not in DURABILITY_MODES:
-            if not program.strict:
-                # LangGraph saves as "async" for a value it doesn't know
-                self.durability = "async"
-        if self.durability not in DURABILITY_MODES:
-            raise ConfigError(
-                f"durability must be one of {', '.join(DURABILITY_MODES)}, got {self.durability!r}",
-                key="durability",
-                value=self.durability,
-            )
-        self.interrupt_before = interrupt_before if interrupt_before is not None else program.interrupt_before
-        self.interrupt_after = interrupt_after if interrupt_after is not None else program.interrupt_after
-        self.recursion_limit: int = config.get("recursion_limit", DEFAULT_RECURSION_LIMIT)
-        self.stop = self.recursion_limit
+                control = coerce_parent_runtime(seeded).control
+        self.control: RunControl | None = control
+        # the last step the recursion limit allows (set again when the barrier starts on
+        # the input or on the resumed step)
+        self.stop = cfg.recursion_limit
+        # "asyncio" or "trio": known once the run's worker group starts, after this
+        self.backend: str | None = None
         self.dispatcher: Dispatcher = None  # type: ignore[assignment]
         self.barrier: BarrierActor = None  # type: ignore[assignment]
         # what the run's tasks may read of its state (set with its StepState)
@@ -298,7 +197,6 @@ class RunState:
         self.cancelling = False
         self.error: BaseException | None = None
         self.outcome: RunOutcome | None = None
-        self.previous: Any = None
         # without a saver: the id of the step's (unsaved) checkpoint, made when a node first
         # asks for it (runtime.execution_info), and the step it belongs to
         self.checkpoint_id = ""
@@ -307,15 +205,20 @@ class RunState:
         self.loop_thread = 0
         self.persistence: RunPersistence | None = None
         self.call_actors: dict[str, NodeActor] = {}
+        # the run's message and tool streamer: it tracks what it streamed (shared with a
+        # caller's run on the same sink) and runs handlers for each task as they go
         self.messages: MessageStreamer | None = None
-        sink = self.sink
-        streams_messages = sink.wants("messages", self.stream_ns)
-        streams_tools = sink.wants("tools", self.stream_ns)
+        sink = cfg.sink
+        if cfg.live_stream:
+            streams_messages = sink.wants("messages", cfg.stream_ns)
+            streams_tools = sink.wants("tools", cfg.stream_ns)
+        else:
+            streams_messages = streams_tools = False
         # callbacks given in the config (LangChain's event stream, tracers) reach the LangChain
         # components nodes call only through LangChain's config context, which the
         # streamer sets for each task
         if streams_messages or streams_tools or (config.get("callbacks") and langchain_installed()):
-            shared = caller.run.messages if caller is not None and caller.run.sink is sink else None
+            shared = caller.run.messages if caller is not None and caller.run.cfg.sink is sink else None
             self.messages = MessageStreamer(
                 self,
                 shared.seen if shared is not None else None,
@@ -323,17 +226,11 @@ class RunState:
                 tools=streams_tools,
                 v2=sink.messages_v2,
             )
-        # nodes write to the stream as they run: a sync node must not run on the thread of
-        # the loop that delivers the stream, or its chunks would wait for it to return
-        self.live_stream: bool = streams_messages or streams_tools or sink.wants("custom", self.stream_ns)
-        self.log: Any = run_logger(
-            graph=program.name, run_id=self.run_id, thread_id=self.thread_id, ns=self.checkpoint_ns
-        )
 
     def emit_chunk(self, chunk: tuple[tuple[str, ...], str, Any]) -> None:
         """Stream a ``(namespace, mode, payload)`` chunk (from a LangChain handler)."""
         ns, mode, payload = chunk
-        sink = self.sink
+        sink = self.cfg.sink
         if sink.wants(mode, ns):
             sink.emit(ns, mode, payload)
 
@@ -347,8 +244,8 @@ class RunState:
     def actor(self, name: str) -> NodeActor:
         actor = self.actors.get(name)
         if actor is None:
-            node = self.program.nodes[name]
-            trace = self.trace
+            node = self.cfg.program.nodes[name]
+            trace = self.cfg.trace
             actor = self.actors[name] = NodeActor(node, self) if trace is None else trace.actor(node, self)
         return actor
 
@@ -356,7 +253,7 @@ class RunState:
         """The actor that runs calls of the task ``node`` (one per task function)."""
         actor = self.call_actors.get(node.name)
         if actor is None or actor.node is not node:
-            trace = self.trace
+            trace = self.cfg.trace
             actor = self.call_actors[node.name] = NodeActor(node, self) if trace is None else trace.actor(node, self)
         return actor
 
@@ -394,7 +291,8 @@ class RunState:
         state = barrier.state
         self.outcome = RunOutcome(state.output_values() if barrier.output_written else None, state=state.state_values)
         persistence = self.persistence
-        if persistence is not None and self.parent is not None and self.program.checkpointer is not True:
+        cfg = self.cfg
+        if persistence is not None and cfg.parent is not None and cfg.program.checkpointer is not True:
             # "exit": a subgraph run kept under its task's namespace that finished stores
             # nothing (its parent's checkpoint holds its outcome), as in LangGraph
             persistence.drop_exit()
@@ -406,8 +304,9 @@ class RunState:
     ) -> Any:
         self.stopping = True
         # a subgraph's breakpoint shows as its parent's (which pauses too), not twice
-        if breakpoint and self.parent is None and self.sink.wants("updates", self.stream_ns):
-            self.sink.emit(self.stream_ns, "updates", {INTERRUPT: ()})
+        cfg = self.cfg
+        if breakpoint and cfg.parent is None and cfg.sink.wants("updates", cfg.stream_ns):
+            cfg.sink.emit(cfg.stream_ns, "updates", {INTERRUPT: ()})
         barrier = self.barrier
         state = barrier.state
         # (no output if the run wrote none and didn't resume: LangGraph's invoke returns
@@ -454,7 +353,7 @@ class RunState:
                     "save.failed_after_error",
                     exc,
                     thread_id=p.thread if p is not None else None,
-                    checkpoint_ns=self.checkpoint_ns,
+                    checkpoint_ns=self.cfg.checkpoint_ns,
                     checkpoint_id=p.builder.checkpoint_id if p is not None else None,
                 )
         finally:
@@ -498,7 +397,8 @@ class RunState:
             run: RunState | None = self
             while run is not None and run.control is None:
                 run.control = control
-                run = run.parent.run if run.parent is not None else None
+                parent = run.cfg.parent
+                run = parent.run if parent is not None else None
         return control
 
 
@@ -516,11 +416,11 @@ async def _latest_before(saver: Any, thread: str, ns: str, before: str) -> Loade
     return None
 
 
-def _saver(program: Program, parent: TaskContext | None, config: dict[str, Any]) -> Any:
+def _saver(program: Program, parent: TaskContext | None, configurable: dict[str, Any]) -> Any:
     cp = program.checkpointer
     if cp is False:
         return None
-    lent = (config.get(CONF) or {}).get(CONFIG_KEY_CHECKPOINTER)
+    lent = configurable.get(CONFIG_KEY_CHECKPOINTER)
     if lent is not None:
         # a saver lent through the config (how LangGraph lends a subgraph its parent's)
         cp = lent
@@ -650,11 +550,9 @@ async def execute(
     """Run ``program`` on a thread: from new input, or from the thread's saved step.
 
     ``parent`` is the task running this graph inside it (``None`` at the top);
-    ``detached`` says the graph keeps its own thread's lineage all the same (see RunState).
+    ``detached`` says the graph keeps its own thread's lineage all the same (see RunConfig).
     """
     caller = parent
-    if detached:
-        parent = None
     run = RunState(
         program,
         config,
@@ -669,52 +567,54 @@ async def execute(
         control=control,
         trace=trace,
     )
-    saver = _saver(program, parent, config)
+    cfg = run.cfg
+    parent = cfg.parent
+    saver = _saver(program, parent, cfg.configurable)
     loaded = None
     head: str | None = None  # the thread namespace's latest checkpoint, with a saver
     child_mode = ""
     if saver is not None:
-        if run.thread_id is None:
+        if cfg.thread_id is None:
             raise ConfigError(
                 "Checkpointer requires one or more of the following 'configurable' keys: thread_id, "
                 f"checkpoint_ns, checkpoint_id. Graph '{program.name}' has a checkpointer, so each "
                 "run needs a thread: pass config={'configurable': {'thread_id': '...'}}",
                 key="thread_id",
             )
-        run.persistence = RunPersistence(run, saver, run.thread_id, run.durability)
-        conf = config.get(CONF) or {}
+        run.persistence = RunPersistence(run, saver, cfg.thread_id, cfg.durability)
+        conf = cfg.configurable
         if parent is None:
             # a subgraph's checkpoint config addresses this graph's checkpoint through its
             # map; the run then goes back to it and the subgraph to its own
             wanted = run.resume.address_map.get("") if conf.get("checkpoint_ns") else conf.get(CONFIG_KEY_CHECKPOINT_ID)
-            loaded = await saver.aload(run.thread_id, run.checkpoint_ns, wanted)
+            loaded = await saver.aload(cfg.thread_id, cfg.checkpoint_ns, wanted)
         else:
-            wanted = run.resume.address_map.get(run.checkpoint_ns)
+            wanted = run.resume.address_map.get(cfg.checkpoint_ns)
             if wanted is not None:
-                loaded = await saver.aload(run.thread_id, run.checkpoint_ns, wanted)
+                loaded = await saver.aload(cfg.thread_id, cfg.checkpoint_ns, wanted)
                 # time travel into this subgraph: its interrupts ask again
                 child_mode = "addressed"
-            elif run.resume.replay is not None and run.resume.replay.first_visit(run.checkpoint_ns):
-                loaded = await _latest_before(saver, run.thread_id, run.checkpoint_ns, run.resume.replay.before)
+            elif run.resume.replay is not None and run.resume.replay.first_visit(cfg.checkpoint_ns):
+                loaded = await _latest_before(saver, cfg.thread_id, cfg.checkpoint_ns, run.resume.replay.before)
                 child_mode = "replayed"
             else:
-                loaded = await saver.aload(run.thread_id, run.checkpoint_ns, None)
+                loaded = await saver.aload(cfg.thread_id, cfg.checkpoint_ns, None)
         if loaded is not None:
             loaded.migrate(program.migrate)
         if loaded is None and wanted is not None:
             if parent is None:
                 # never a new root: that would reset the thread's head (LangGraph's does)
-                raise CheckpointNotFoundError(run.thread_id, run.checkpoint_ns, wanted)
+                raise CheckpointNotFoundError(cfg.thread_id, cfg.checkpoint_ns, wanted)
             if inp.writes is None:
                 raise EmptyInputError(
-                    f"Thread '{run.thread_id}' has no checkpoint '{wanted}' to continue from; pass input to start a run",
-                    thread_id=run.thread_id,
+                    f"Thread '{cfg.thread_id}' has no checkpoint '{wanted}' to continue from; pass input to start a run",
+                    thread_id=cfg.thread_id,
                     checkpoint_id=wanted,
                 )
         # the head every checkpoint this run saves is compared with (read once: whether
         # the checkpoint asked for is the latest is asked of it below)
         if wanted is not None or child_mode == "replayed":
-            head = await saver.alatest_id(run.thread_id, run.checkpoint_ns)
+            head = await saver.alatest_id(cfg.thread_id, cfg.checkpoint_ns)
         else:
             head = loaded.id if loaded is not None else None
         run.persistence.head = head
@@ -743,23 +643,23 @@ async def execute(
         if loaded is None:
             if inp.resume is not NO_RESUME:
                 raise UnknownInterruptError(
-                    f"Thread '{run.thread_id}' has nothing to resume: it has no saved run",
+                    f"Thread '{cfg.thread_id}' has nothing to resume: it has no saved run",
                     reason="not_pending",
-                    thread_id=run.thread_id,
+                    thread_id=cfg.thread_id,
                 )
             raise EmptyInputError(
                 f"Received no input for graph '{program.name}': pass the initial state (a dict "
                 "of state keys) to start a run, or resume a saved thread.",
-                thread_id=run.thread_id,
+                thread_id=cfg.thread_id,
             )
         pending = decode_pending(loaded)
-        _check_migration(program, loaded, pending, run.thread_id or "")
+        _check_migration(program, loaded, pending, cfg.thread_id or "")
         if parent is None and inp.resume is not NO_RESUME:
-            strict = program.strict or bool((config.get(CONF) or {}).get(CONFIG_KEY_STRICT_RESUME))
+            strict = program.strict or bool(cfg.configurable.get(CONFIG_KEY_STRICT_RESUME))
             if strict and wanted is not None and wanted != head:
                 # an earlier checkpoint: a task that finished after it may run and ask again
                 strict = False
-            run.resume.resume_map = _resume_map(inp.resume, pending, run.thread_id or "", strict)
+            run.resume.resume_map = _resume_map(inp.resume, pending, cfg.thread_id or "", strict)
         run.resume.prior_answers = {tid: e["resume"] for tid, e in pending.items() if e["resume"]}
         run.resume.saved_returns = {
             tid: (value,) for tid, e in pending.items() for chan, value in e["writes"] if chan == RETURN
@@ -800,7 +700,7 @@ async def execute(
             superseded = head != loaded.id
             fork, rerun = _time_travel(loaded, superseded), True
         if not (fork or rerun):
-            done = _done_results(loaded, pending, state, loaded.id, run.checkpoint_ns, handled)
+            done = _done_results(loaded, pending, state, loaded.id, cfg.checkpoint_ns, handled)
         run.resume.resumed_step = loaded.row.step + 1
     elif loaded is not None:
         state = await arestore(program, loaded, saver)
@@ -825,13 +725,13 @@ async def execute(
                 )
     prev = state.channels.get(PREVIOUS)
     if prev is not None and prev.is_available():
-        run.previous = prev.get()
+        run.resume.previous = prev.get()
     if trace is not None and resuming and loaded is not None:
-        await trace.resumed(loaded.id, run.checkpoint_ns)
+        await trace.resumed(loaded.id, cfg.checkpoint_ns)
     run.barrier = BarrierActor(run, state)
     run.reader = StateReader(state)
     run.loop_thread = threading.get_ident()  # loop_token is taken when a node first goes to a thread
-    log = run.log
+    log = cfg.log
     if log is not None:
         log.debug("run.start", resuming=resuming, fork=fork, checkpoint=loaded.id if loaded else None)
     async with WorkerGroup(caller.run.backend if caller is not None else None) as group:

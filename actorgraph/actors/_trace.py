@@ -86,7 +86,7 @@ def trace_callbacks(config: dict[str, Any], given: Any, parent: TaskContext | No
     subgraph it inherits the parent run's config, but its callbacks are its parent
     task's, so its trace nests under that task's)."""
     if parent is not None:
-        if parent.run.trace is not None:
+        if parent.run.cfg.trace is not None:
             own = given.get("callbacks") if isinstance(given, dict) else None
             return own if own is not None else parent.config.get("callbacks")
         callbacks = given.get("callbacks") if isinstance(given, dict) else None

@@ -247,7 +247,7 @@ def push_message(message: Any, *, state_key: str | None = "messages") -> Any:
             "without an id (give each message, or the chunks of one reply, an id)"
         )
     if state_key is not None:
-        keys = tctx.run.program.state_key_set
+        keys = tctx.run.cfg.program.state_key_set
         if state_key not in keys:
             raise InvalidUpdateError(
                 f"push_message(state_key={state_key!r}) in node '{tctx.spec.name}': the state has "

@@ -198,7 +198,7 @@ def _runs_as_node_of_sync_call(runnable: NodeRunnable) -> bool:
     """Whether ``runnable`` is being run by the engine as the node of a task of a graph
     called synchronously."""
     task = current_task()
-    return task is not None and task.run.sync_call and task.node.call_target is runnable
+    return task is not None and task.run.cfg.sync_call and task.node.call_target is runnable
 
 
 @types.coroutine

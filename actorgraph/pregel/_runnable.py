@@ -274,8 +274,8 @@ class GraphRunnable:
         if parent is None:
             return ensure_config(config)
         if config is None:
-            return parent.run.config  # complete already, and never changed by a run
-        return ensure_config(config, parent.run.config)
+            return parent.run.cfg.config  # complete already, and never changed by a run
+        return ensure_config(config, parent.run.cfg.config)
 
     def _detached(self, config: Any, parent: Any) -> bool:
         """Whether a graph called inside a node keeps a lineage of its own (its config
@@ -378,10 +378,10 @@ class GraphRunnable:
 
         if parent is None:
             sync = opts.sync_call or _backend() != "asyncio"
-        elif parent.run.trace is not None:
-            sync = parent.run.trace.sync  # a subgraph reports as its parent does
+        elif parent.run.cfg.trace is not None:
+            sync = parent.run.cfg.trace.sync  # a subgraph reports as its parent does
         else:
-            sync = parent.run.sync_call or parent.run.backend != "asyncio"
+            sync = parent.run.cfg.sync_call or parent.run.backend != "asyncio"
         trace = await RunTrace.start(callbacks, cfg, given, input, self.name, sync)
         try:
             outcome = await self._execute_run(run_input, cfg, context, sink, parent, opts, detached, trace)

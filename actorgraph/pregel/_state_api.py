@@ -246,8 +246,15 @@ async def abulk_update_state(program: Program, config: Any, supersteps: Sequence
     # the head the update's checkpoints are compared with when saved
     head = await saver.alatest_id(thread, ns) if cid is not None else (loaded.id if loaded is not None else None)
     superseded = loaded is not None and cid is not None and head != loaded.id
-    run = RunState(program, {"configurable": {"thread_id": thread}}, sink=NULL_SINK, parent=None, sync_call=False, context=None)
-    run.checkpoint_ns = ns
+    run = RunState(
+        program,
+        {"configurable": {"thread_id": thread}},
+        sink=NULL_SINK,
+        parent=None,
+        sync_call=False,
+        context=None,
+        namespace=ns,
+    )
     parents = dict(loaded.metadata.get("parents") or {}) if loaded is not None else {}
     run.resume.parent_checkpoints = parents  # a subgraph's update belongs to the same parent checkpoints
     builder = CheckpointBuilder(
@@ -255,7 +262,7 @@ async def abulk_update_state(program: Program, config: Any, supersteps: Sequence
         saver.serde,
         thread,
         ns,
-        config=run.config,
+        config=run.cfg.config,
         parents=parents,
         answers=run.resume.answers,
         deltas=getattr(saver, "deltas", True),

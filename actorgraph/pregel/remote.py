@@ -80,7 +80,7 @@ class _EngineStream:
 
     def __init__(self, run: Any) -> None:
         self.run = run
-        self.modes = set(run.sink.modes)
+        self.modes = set(run.cfg.sink.modes)
 
     def __call__(self, chunk: tuple[tuple[str, ...], str, Any]) -> None:
         self.run.emit_chunk(chunk)
@@ -93,7 +93,7 @@ def _parent_stream(config: Any) -> Any:
     if stream is not None:
         return stream
     tctx = current_task()
-    if tctx is not None and tctx.run.sink.subgraphs and tctx.run.sink.modes:
+    if tctx is not None and tctx.run.cfg.sink.subgraphs and tctx.run.cfg.sink.modes:
         return _EngineStream(tctx.run)
     return None
 
