@@ -50,7 +50,7 @@ class _Resume:
 
     __slots__ = ("coro", "first", "ctx", "disp")
 
-    def __init__(self, coro: Coroutine[Any, Any, Any], first: Any, ctx: Context | None, disp: Dispatcher | None) -> None:
+    def __init__(self, coro: Coroutine[Any, Any, Any], first: Any, ctx: Context | None, disp: Dispatcher | _Alone) -> None:
         self.coro = coro
         self.first = first
         self.ctx = ctx
@@ -63,11 +63,6 @@ class _Resume:
         send = coro.send
         throw = coro.throw
         value = self.first
-        if disp is None:
-            # a worker thread's own loop (``ThreadBatch``, whose jobs all have a context):
-            # no dispatcher to keep moving
-            assert ctx is not None
-            return (yield from _resume_plain(coro, value, ctx))
         while True:
             disp._park()
             try:
@@ -90,25 +85,20 @@ class _Resume:
                     return stop.value
 
 
-def _resume_plain(coro: Coroutine[Any, Any, Any], value: Any, ctx: Context) -> Generator[Any, Any, Any]:
-    send = coro.send
-    throw = coro.throw
-    while True:
-        try:
-            sent = yield value
-        except GeneratorExit:
-            coro.close()
-            raise
-        except BaseException as exc:
-            try:
-                value = ctx.run(throw, exc)
-            except StopIteration as stop:
-                return stop.value
-        else:
-            try:
-                value = ctx.run(send, sent)
-            except StopIteration as stop:
-                return stop.value
+class _Alone:
+    """What ``_Resume`` tells when a job parks and resumes outside any dispatcher (a
+    ``ThreadBatch`` job on a worker thread's own loop): nobody to keep moving."""
+
+    __slots__ = ("_running",)
+
+    def __init__(self) -> None:
+        self._running = 0
+
+    def _park(self) -> None:
+        return None
+
+
+_ALONE = _Alone()
 
 
 class DispatcherStatistics(msgspec.Struct, frozen=True, kw_only=True):
@@ -458,7 +448,7 @@ class ThreadBatch:
                     except StopIteration as stop:
                         result = stop.value
                     else:
-                        result = await _Resume(coro, first, ctx, None)
+                        result = await _Resume(coro, first, ctx, _ALONE)
             except BaseException as exc:  # jobs catch what user code raises: this is a bug
                 port.put(on_loop, (_reraise, exc))
             else:
