@@ -231,20 +231,40 @@ class BarrierActor:
     def post(self, msg: TaskDone) -> None:
         self.mailbox.append(msg)
         if not self.scheduled:
-            self.scheduled = True
-            job = self._turn_job
-            assert job is not None  # (None only once the run is closed)
-            self.run.dispatcher.submit_job(job)
+            self._schedule()
 
     def turn(self, _: Any) -> Any:
+        """Take every ``TaskDone`` in the mailbox; close the step when none is expected.
+
+        ``scheduled`` stays set for the whole turn, so what is posted during it (the
+        result of a task that ran in the turn, placed NOW) waits in the mailbox for this
+        loop instead of queueing another turn: the message still travels, the hop
+        doesn't."""
         mailbox = self.mailbox
-        while mailbox:
-            for result in mailbox.popleft().results:  # TaskDone, the one message it takes
-                self._on_result(result)
+        while True:
+            while mailbox:
+                for result in mailbox.popleft().results:  # TaskDone, the one message it takes
+                    self._on_result(result)
+            if self.expected != 0 or self.run.stopping:
+                break
+            pending = self._close_step()
+            if pending is not None:
+                # the step goes on asynchronously, outside this turn: later posts queue a
+                # turn again (as does one already made meanwhile)
+                self.scheduled = False
+                if mailbox:
+                    self._schedule()
+                return pending
+            if not mailbox:
+                break
         self.scheduled = False
-        if self.expected == 0 and not self.run.stopping:
-            return self._close_step()
         return None
+
+    def _schedule(self) -> None:
+        self.scheduled = True
+        job = self._turn_job
+        assert job is not None  # (None only once the run is closed)
+        self.run.dispatcher.submit_job(job)
 
     def expect_call(self) -> None:
         """A task call joined the step: the step closes after it too."""

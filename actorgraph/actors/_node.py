@@ -125,7 +125,11 @@ class NodeActor:
             run.dispatcher.submit_task(self._run_task, TaskStart(tctx), ctx)
         elif placement is NOW and self.plain:
             # the caller waits for it anyway: run it in this turn
-            self._delivered(ctx.run(self._run_plain, tctx, ctx))
+            outcome = ctx.run(self._run_plain, tctx, ctx)
+            if type(outcome) is TaskResult:
+                run.barrier.post(TaskDone(step=spec.step, results=[outcome]))
+            else:
+                self._delivered(outcome)
         else:
             run.dispatcher.submit_task(self._run_task, TaskStart(tctx, inline=True), ctx)
 
@@ -191,7 +195,7 @@ class NodeActor:
             node.finish(tctx, result)
         except TASK_ENDINGS as exc:
             return self._ended(tctx, exc)
-        return self._ended(tctx)
+        return self._outcome(tctx, None, (), False, None, False)
 
     async def _run_task(self, start: TaskStart) -> None:
         """A task as a dispatcher job."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import sys
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import Future
@@ -33,12 +34,15 @@ __all__ = ("iterate_sync", "run_sync")
 
 
 def _loop_running_here() -> bool:
-    """Whether this thread is inside a running event loop (asyncio or Trio)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return current_backend() != "other"
-    return True
+    """Whether this thread is inside a running event loop (asyncio or Trio). (No
+    exception raised on the usual path, a plain thread: this runs on every sync call.)"""
+    if asyncio._get_running_loop() is not None:
+        return True
+    trio = sys.modules.get("trio")
+    if trio is None:
+        return False
+    in_run = getattr(trio.lowlevel, "in_trio_run", None)
+    return in_run() if in_run is not None else current_backend() == "trio"
 
 
 def _parent_token() -> Any:
@@ -64,6 +68,7 @@ def run_sync(fn: Callable[[], Awaitable[T]]) -> T:
 
 async def _call(fn: Callable[[], Awaitable[T]]) -> T:
     return await fn()
+
 
 
 def _helper_context() -> contextvars.Context:
