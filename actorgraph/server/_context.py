@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from actorgraph.server.graphs import GraphRegistry
     from actorgraph.server.runs import RunManager
     from actorgraph.server.storage import Storage
+    from actorgraph.server.webhooks import Webhooks
 
 __all__ = ("ServerContext", "ctx", "now")
 
@@ -30,6 +31,7 @@ class ServerContext:
         self.checkpointer: Any = None
         self.store: Any = None
         self.runs: RunManager | None = None
+        self.webhooks: Webhooks | None = None  # set by the app's lifespan
 
     @property
     def run_manager(self) -> RunManager:

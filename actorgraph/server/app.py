@@ -30,6 +30,7 @@ from actorgraph.server.config import ServerConfig, load_config
 from actorgraph.server.graphs import GraphRegistry
 from actorgraph.server.services.assistants import ensure_system_assistants
 from actorgraph.server.storage import SqliteStorage
+from actorgraph.server.webhooks import Webhooks, parse_webhook_policy
 from actorgraph.store.sqlite.aio import AsyncSqliteStore
 
 __all__ = ("create_app", "create_app_from_env", "endpoints")
@@ -85,6 +86,7 @@ def create_app(config: ServerConfig, *, data_dir: str | os.PathLike[str], n_jobs
     from actorgraph.server.runs import RunManager
 
     run_timeout = run_timeout_from_env()
+    webhook_policy = parse_webhook_policy(config.webhooks)
     graphs = GraphRegistry(config)
     graphs.load()
     folder = Path(data_dir)
@@ -111,6 +113,9 @@ def create_app(config: ServerConfig, *, data_dir: str | os.PathLike[str], n_jobs
             await ensure_system_assistants(c)
             manager = RunManager(c, n_jobs=n_jobs, run_timeout=run_timeout)
             c.runs = manager
+            # entered before the runs, left after them: runs ending at shutdown still send theirs
+            c.webhooks = Webhooks(webhook_policy, app)
+            await stack.enter_async_context(c.webhooks.running())
             app.state.ctx = c
             async with manager.running():
                 log.info("server ready", graphs=graphs.ids(), data=str(db_path), n_jobs=n_jobs)

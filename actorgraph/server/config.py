@@ -149,6 +149,12 @@ def parse_config(data: Any, root: Path, *, source: str = "langgraph.json") -> Se
         for sub in ("index", "ttl"):
             if store.get(sub) is not None and not isinstance(store[sub], Mapping):
                 raise ConfigError(f"store.{sub} must be an object", key=f"store.{sub}", value=store[sub])
+    webhooks = _optional_mapping(data, "webhooks")
+    if webhooks is not None:
+        from actorgraph.server.webhooks import parse_webhook_policy
+
+        # checked now so a bad key fails at start; the headers' ${{ env.X }} may come from "env"
+        parse_webhook_policy(webhooks, {**os.environ, **env})
     http = _optional_mapping(data, "http")
     auth = _optional_mapping(data, "auth")
     if auth is not None and auth.get("path") is not None and not isinstance(auth["path"], str):
@@ -161,7 +167,7 @@ def parse_config(data: Any, root: Path, *, source: str = "langgraph.json") -> Se
         store=store,
         checkpointer=checkpointer,
         http=http,
-        webhooks=_optional_mapping(data, "webhooks"),
+        webhooks=webhooks,
         auth=auth,
         alias_langgraph=alias,
     )
