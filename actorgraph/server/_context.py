@@ -11,6 +11,7 @@ from starlette.requests import Request
 if TYPE_CHECKING:
     from actorgraph.server.config import ServerConfig
     from actorgraph.server.graphs import GraphRegistry
+    from actorgraph.server.retention import Retention
     from actorgraph.server.runs import RunManager
     from actorgraph.server.storage import Storage
     from actorgraph.server.webhooks import Webhooks
@@ -32,6 +33,7 @@ class ServerContext:
         self.store: Any = None
         self.runs: RunManager | None = None
         self.webhooks: Webhooks | None = None  # set by the app's lifespan
+        self.retention: Retention | None = None  # set by the app's lifespan
 
     @property
     def run_manager(self) -> RunManager:

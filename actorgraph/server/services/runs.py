@@ -123,6 +123,8 @@ async def create_run(c: ServerContext, thread_id: str | None, body: RunCreate) -
     thread_metadata = {**thread.metadata, "graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id}
     busy = msgspec.structs.replace(thread, metadata=thread_metadata, status="busy", updated_at=stamp)
     await c.storage.run_insert(run, available_at=time.time() + (body.after_seconds or 0), thread=busy)
+    if c.retention is not None:
+        await c.retention.run_created(thread_id)
     # the worker's events go to this run's live stream; a stream request reads it from the start
     c.run_manager.broker.live(run.run_id, create=True)
     c.run_manager.wake()
