@@ -246,7 +246,7 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def webhook_body(
+def _webhook_body(
     run: Mapping[str, Any], status: str, values: Any, error: Any, started: datetime, ended: datetime | None
 ) -> dict[str, Any]:
     body = {
@@ -306,7 +306,7 @@ class Webhooks:
         has one, now that its status is final."""
         url = run.kwargs.get("webhook")
         if url:
-            body = webhook_body(msgspec.structs.asdict(run), status, values, error, started, ended)
+            body = _webhook_body(msgspec.structs.asdict(run), status, values, error, started, ended)
             self.send(url, body, run_id=run.run_id)
 
     def send(self, url: str, body: dict[str, Any], *, run_id: str) -> None:
