@@ -204,3 +204,16 @@ def test_a_bad_ttl_setting_fails_at_start_naming_the_key(tmp_path: Path, data: d
     with pytest.raises(ConfigError) as info:
         parse_config({"graphs": {"g": "./a.py:g"}, **data}, tmp_path)
     assert info.value.key == key and key in str(info.value)
+
+
+def test_a_run_restarts_the_thread_clock(sweeping: Server) -> None:
+    client = get_sync_client(url=sweeping.url)
+    tid = client.threads.create(ttl=60)["thread_id"]
+    [(_, strategy, minutes, first)] = _clocks(sweeping, tid)
+    assert (strategy, minutes) == ("delete", 60)
+    client.runs.wait(tid, "simple", input={"x": 1})
+    [(_, _, _, after_run)] = _clocks(sweeping, tid)
+    assert after_run > first
+    # without a ttl of its own or a default, a thread has no clock, runs or not
+    plain = _thread_with_run(client)
+    assert _clocks(sweeping, plain) == []
