@@ -119,19 +119,23 @@ def parse_store_ttl(raw: Mapping[str, Any] | None) -> StoreTTL:
     return StoreTTL(sweep_interval_minutes=_minutes(raw, "sweep_interval_minutes", where, default=None))
 
 
-def thread_ttl_of(raw: Any) -> tuple[str, float] | None:
+def thread_ttl_of(raw: Any, default_strategy: str = "delete") -> tuple[str, float] | None:
     """A request's thread ``ttl`` (``{"strategy": "delete", "ttl": minutes}``, as
-    ``langgraph-sdk`` sends it) as (strategy, minutes); a 422 names what is wrong."""
+    ``langgraph-sdk`` sends it) as (strategy, minutes); None: the default applies. A 422
+    names what is wrong; as LangGraph's server, any number of minutes is taken (one at or
+    below 0 expires at the next sweep) and an object without ``ttl`` gets the default."""
     if raw is None:
         return None
     if not isinstance(raw, Mapping):
         raise ApiError(422, f"Invalid request body: ttl must be an object {{'strategy', 'ttl'}}, got {raw!r}")
-    strategy = raw.get("strategy", "delete")
+    strategy = raw.get("strategy", default_strategy)
     if strategy not in STRATEGIES:
         raise ApiError(422, f"Invalid request body: ttl.strategy must be one of {list(STRATEGIES)}, got {strategy!r}")
     minutes = raw.get("ttl")
-    if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or not minutes > 0 or math.isinf(minutes):
-        raise ApiError(422, f"Invalid request body: ttl.ttl must be a number of minutes above 0, got {minutes!r}")
+    if minutes is None:
+        return None
+    if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or math.isnan(minutes):
+        raise ApiError(422, f"Invalid request body: ttl.ttl must be a number of minutes, got {minutes!r}")
     return strategy, float(minutes)
 
 

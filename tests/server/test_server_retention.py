@@ -131,6 +131,16 @@ def test_a_patched_ttl_expires_the_thread(sweeping: Server) -> None:
     assert eventually(_gone(client, tid))
 
 
+def test_a_ttl_at_or_below_zero_expires_at_the_next_sweep(sweeping: Server) -> None:
+    # LangGraph's server takes any number here
+    client = get_sync_client(url=sweeping.url)
+    tid = client.threads.create(ttl={"strategy": "delete", "ttl": -1})["thread_id"]
+    assert eventually(_gone(client, tid))
+    # an object without "ttl" gets the default: none here
+    kept = client.threads.create(ttl={"strategy": "delete"})["thread_id"]
+    assert _clocks(sweeping, kept) == []
+
+
 def test_expired_store_items_are_swept_and_the_rest_stays(sweeping: Server) -> None:
     client = get_sync_client(url=sweeping.url)
     client.store.put_item(["ret", "a"], "short", {"v": 1}, ttl=SHORT)
@@ -178,7 +188,7 @@ def test_default_ttls_expire_what_was_made_without_one(defaulting: Server) -> No
 def test_a_bad_thread_ttl_is_a_422_naming_it(sweeping: Server) -> None:
     client = get_sync_client(url=sweeping.url)
     with pytest.raises(UnprocessableEntityError, match="ttl.ttl"):
-        client.threads.create(ttl={"strategy": "delete", "ttl": -1})
+        client.threads.create(ttl={"strategy": "delete", "ttl": "soon"})
     with pytest.raises(UnprocessableEntityError, match="ttl.strategy"):
         client.threads.create(ttl={"strategy": "shred", "ttl": 1})
     tid = client.threads.create()["thread_id"]
