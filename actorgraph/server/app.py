@@ -110,9 +110,7 @@ def create_app(config: ServerConfig, *, data_dir: str | os.PathLike[str], n_jobs
             store_conn = await aiosqlite.connect(str(db_path), isolation_level=None)
             stack.push_async_callback(store_conn.close)
             store_cfg = config.store or {}
-            # reads refresh an item's ttl unless said otherwise, as LangGraph's server's store
-            ttl = {"refresh_on_read": True, **store_cfg["ttl"]} if store_cfg.get("ttl") else None
-            c.store = AsyncSqliteStore(store_conn, index=store_cfg.get("index"), ttl=ttl)  # type: ignore[arg-type]
+            c.store = AsyncSqliteStore(store_conn, index=store_cfg.get("index"), ttl=store_ttl.store_config)  # type: ignore[arg-type]
             await c.store.setup()
             graphs.attach(c.checkpointer, c.store)
             await ensure_system_assistants(c)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
+import warnings
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -65,6 +66,9 @@ class StoreTTL(msgspec.Struct, frozen=True, kw_only=True):
     """``store.ttl`` as the server uses it (the store reads the rest of it itself)."""
 
     sweep_interval_minutes: float | None = None  # None: expired items go when met, no sweep
+    # what the store is given: the known keys, reads refreshing a ttl unless said otherwise
+    # (as LangGraph's server's store); None: no ttl config
+    store_config: dict[str, Any] | None = None
 
 
 def _minutes(section: Mapping[str, Any], name: str, where: str, *, default: Any) -> Any:
@@ -77,11 +81,10 @@ def _minutes(section: Mapping[str, Any], name: str, where: str, *, default: Any)
 
 
 def _known(section: Mapping[str, Any], keys: frozenset[str], where: str) -> None:
+    # as for langgraph.json's other keys: an unknown one warns (a newer LangGraph's key, a typo)
     for key in section:
         if key not in keys:
-            raise ConfigError(
-                f"{where}.{key} is not a {where} key (known: {sorted(keys)})", key=f"{where}.{key}", value=section[key]
-            )
+            warnings.warn(f"langgraph.json: unknown key {where}.{key} is ignored (known: {sorted(keys)})", stacklevel=4)
 
 
 def parse_thread_ttl(raw: Mapping[str, Any] | None) -> ThreadTTL:
@@ -116,7 +119,11 @@ def parse_store_ttl(raw: Mapping[str, Any] | None) -> StoreTTL:
             f"{where}.refresh_on_read must be true or false, got {raw['refresh_on_read']!r}",
             key=f"{where}.refresh_on_read", value=raw["refresh_on_read"],
         )
-    return StoreTTL(sweep_interval_minutes=_minutes(raw, "sweep_interval_minutes", where, default=None))
+    keys = ("default_ttl", "refresh_on_read", "sweep_interval_minutes")
+    return StoreTTL(
+        sweep_interval_minutes=_minutes(raw, "sweep_interval_minutes", where, default=None),
+        store_config={"refresh_on_read": True, **{k: raw[k] for k in keys if k in raw}},
+    )
 
 
 def thread_ttl_of(raw: Any, default_strategy: str = "delete") -> tuple[str, float] | None:

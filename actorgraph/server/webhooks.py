@@ -23,6 +23,7 @@ import os
 import random
 import re
 import socket
+import warnings
 from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from typing import Any
@@ -86,6 +87,13 @@ def _fail(key: str, message: str, value: Any) -> ConfigError:
     return ConfigError(f"{key} {message}, got {value!r}", key=key, value=value)
 
 
+def _known(section: Mapping[str, Any], keys: frozenset[str], where: str) -> None:
+    # as for langgraph.json's other keys: an unknown one warns (a newer LangGraph's key, a typo)
+    for key in section:
+        if key not in keys:
+            warnings.warn(f"langgraph.json: unknown key {where}.{key} is ignored (known: {sorted(keys)})", stacklevel=4)
+
+
 def _flag(url: Mapping[str, Any], name: str, default: bool) -> bool:
     value = url.get(name, default)
     if not isinstance(value, bool):
@@ -125,9 +133,7 @@ def parse_webhook_policy(raw: Mapping[str, Any] | None, environ: Mapping[str, st
     if raw is None:
         return WebhookPolicy()
     environ = os.environ if environ is None else environ
-    for key in raw:
-        if key not in _KEYS:
-            raise _fail(f"webhooks.{key}", f"is not a webhooks key (known: {sorted(_KEYS)})", raw[key])
+    _known(raw, _KEYS, "webhooks")
     prefix = raw.get("env_prefix", "LG_WEBHOOK_")
     if not isinstance(prefix, str):
         raise _fail("webhooks.env_prefix", "must be a string", prefix)
@@ -147,9 +153,7 @@ def parse_webhook_policy(raw: Mapping[str, Any] | None, environ: Mapping[str, st
         return WebhookPolicy(**policy)
     if not isinstance(url, Mapping):
         raise _fail("webhooks.url", "must be an object", url)
-    for key in url:
-        if key not in _URL_KEYS:
-            raise _fail(f"webhooks.url.{key}", f"is not a webhooks.url key (known: {sorted(_URL_KEYS)})", url[key])
+    _known(url, _URL_KEYS, "webhooks.url")
     domains = url.get("allowed_domains", [])
     if not isinstance(domains, list) or not all(isinstance(d, str) and d for d in domains):
         raise _fail("webhooks.url.allowed_domains", "must be a list of non-empty host names", domains)

@@ -17,6 +17,7 @@ from langgraph_sdk.errors import NotFoundError, UnprocessableEntityError
 
 from actorgraph.errors import ConfigError
 from actorgraph.server.config import parse_config
+from actorgraph.server.retention import parse_store_ttl
 from tests.server.conftest import Server, make_app_folder
 
 SWEEP = 0.005  # minutes: a sweep every 0.3 s
@@ -203,11 +204,9 @@ def test_a_bad_thread_ttl_is_a_422_naming_it(sweeping: Server) -> None:
         ({"checkpointer": {"ttl": {"default_ttl": -1}}}, "checkpointer.ttl.default_ttl"),
         ({"checkpointer": {"ttl": {"sweep_interval_minutes": "often"}}}, "checkpointer.ttl.sweep_interval_minutes"),
         ({"checkpointer": {"ttl": {"sweep_limit": 0}}}, "checkpointer.ttl.sweep_limit"),
-        ({"checkpointer": {"ttl": {"bogus": 1}}}, "checkpointer.ttl.bogus"),
         ({"store": {"ttl": {"default_ttl": 0}}}, "store.ttl.default_ttl"),
         ({"store": {"ttl": {"refresh_on_read": "yes"}}}, "store.ttl.refresh_on_read"),
         ({"store": {"ttl": {"sweep_interval_minutes": True}}}, "store.ttl.sweep_interval_minutes"),
-        ({"store": {"ttl": {"bogus": 1}}}, "store.ttl.bogus"),
     ],
 )
 def test_a_bad_ttl_setting_fails_at_start_naming_the_key(tmp_path: Path, data: dict, key: str) -> None:
@@ -227,3 +226,12 @@ def test_a_run_restarts_the_thread_clock(sweeping: Server) -> None:
     # without a ttl of its own or a default, a thread has no clock, runs or not
     plain = _thread_with_run(client)
     assert _clocks(sweeping, plain) == []
+
+
+def test_an_unknown_ttl_key_warns(tmp_path: Path) -> None:
+    with pytest.warns(UserWarning, match="checkpointer.ttl.bogus"):
+        parse_config({"graphs": {"g": "./a.py:g"}, "checkpointer": {"ttl": {"bogus": 1}}}, tmp_path)
+    with pytest.warns(UserWarning, match="store.ttl.bogus"):
+        parse_config({"graphs": {"g": "./a.py:g"}, "store": {"ttl": {"bogus": 1}}}, tmp_path)
+    with pytest.warns(UserWarning):  # and the store is not given it
+        assert parse_store_ttl({"bogus": 1, "default_ttl": 2}).store_config == {"refresh_on_read": True, "default_ttl": 2}

@@ -196,7 +196,6 @@ def test_disable_private_ips(default_url_server: Server, open_server: Server) ->
         ({"url": {"disable_loopback": 1}}, "webhooks.url.disable_loopback"),
         ({"url": {"disable_private_ips": None}}, "webhooks.url.disable_private_ips"),
         ({"url": {"max_url_length": -1}}, "webhooks.url.max_url_length"),
-        ({"url": {"bogus": 1}}, "webhooks.url.bogus"),
         ({"url": []}, "webhooks.url"),
         ({"allowed_fields": ["run_id", "password"]}, "webhooks.allowed_fields"),
         ({"headers": {"X": 1}}, "webhooks.headers.X"),
@@ -228,3 +227,8 @@ def test_a_receiver_that_keeps_failing_is_tried_three_times_and_logged(open_serv
     text = re.sub(r"\x1b\[[0-9;]*m", "", open_server.log.read_text())  # the console log's colours
     line = next(line for line in text.splitlines() if path in line)
     assert "webhook failed" in line and "attempts=3" in line
+
+
+def test_an_unknown_webhooks_key_warns(tmp_path: Path) -> None:
+    with pytest.warns(UserWarning, match="webhooks.url.bogus"):
+        parse_config({"graphs": {"g": "./a.py:g"}, "webhooks": {"url": {"bogus": 1}}}, tmp_path)
