@@ -232,3 +232,26 @@ def test_a_receiver_that_keeps_failing_is_tried_three_times_and_logged(open_serv
 def test_an_unknown_webhooks_key_warns(tmp_path: Path) -> None:
     with pytest.warns(UserWarning, match="webhooks.url.bogus"):
         parse_config({"graphs": {"g": "./a.py:g"}, "webhooks": {"url": {"bogus": 1}}}, tmp_path)
+
+
+def test_a_path_webhook_is_posted_to_this_server_when_loopback_is_allowed(open_server: Server) -> None:
+    # a stateless run's webhook to /threads makes a thread from the run's body (its
+    # thread_id, its metadata): the POST reached this server's own route
+    client = get_sync_client(url=open_server.url)
+    marker = uuid.uuid4().hex
+    client.runs.wait(None, "simple", input={"x": 1}, webhook="/threads", metadata={"marker": marker})
+    deadline = time.monotonic() + 20
+    while not (found := client.threads.search(metadata={"marker": marker})) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(found) == 1 and found[0]["metadata"]["marker"] == marker
+
+
+def test_without_a_webhooks_config_loopback_is_refused_and_http_allowed(tmp_path: Path, receiver: Receiver) -> None:
+    # LangGraph's server's defaults: no loopback, http allowed
+    srv = Server(make_app_folder(tmp_path)).start()
+    try:
+        assert "disable_loopback" in _refused(srv, receiver.url + "/ok/x")
+        client = get_sync_client(url=srv.url)
+        assert client.runs.wait(None, "simple", input={"x": 1}, webhook="http://10.1.2.3:9/hook") == {"x": 20, "log": ["a", "b", "c"]}
+    finally:
+        srv.stop()
