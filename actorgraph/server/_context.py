@@ -11,8 +11,10 @@ from starlette.requests import Request
 if TYPE_CHECKING:
     from actorgraph.server.config import ServerConfig
     from actorgraph.server.graphs import GraphRegistry
+    from actorgraph.server.retention import Retention
     from actorgraph.server.runs import RunManager
     from actorgraph.server.storage import Storage
+    from actorgraph.server.webhooks import Webhooks
 
 __all__ = ("ServerContext", "ctx", "now")
 
@@ -30,6 +32,8 @@ class ServerContext:
         self.checkpointer: Any = None
         self.store: Any = None
         self.runs: RunManager | None = None
+        self.webhooks: Webhooks | None = None  # set by the app's lifespan
+        self.retention: Retention | None = None  # set by the app's lifespan
 
     @property
     def run_manager(self) -> RunManager:

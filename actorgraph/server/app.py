@@ -28,8 +28,10 @@ from actorgraph.server.api import assistants, meta, store, threads
 from actorgraph.server.api._http import Endpoint, json_response
 from actorgraph.server.config import ServerConfig, load_config
 from actorgraph.server.graphs import GraphRegistry
+from actorgraph.server.retention import Retention, parse_store_ttl, parse_thread_ttl
 from actorgraph.server.services.assistants import ensure_system_assistants
 from actorgraph.server.storage import SqliteStorage
+from actorgraph.server.webhooks import Webhooks, parse_webhook_policy
 from actorgraph.store.sqlite.aio import AsyncSqliteStore
 
 __all__ = ("create_app", "create_app_from_env", "endpoints")
@@ -85,6 +87,9 @@ def create_app(config: ServerConfig, *, data_dir: str | os.PathLike[str], n_jobs
     from actorgraph.server.runs import RunManager
 
     run_timeout = run_timeout_from_env()
+    webhook_policy = parse_webhook_policy(config.webhooks)
+    thread_ttl = parse_thread_ttl((config.checkpointer or {}).get("ttl"))
+    store_ttl = parse_store_ttl((config.store or {}).get("ttl"))
     graphs = GraphRegistry(config)
     graphs.load()
     folder = Path(data_dir)
@@ -105,12 +110,17 @@ def create_app(config: ServerConfig, *, data_dir: str | os.PathLike[str], n_jobs
             store_conn = await aiosqlite.connect(str(db_path), isolation_level=None)
             stack.push_async_callback(store_conn.close)
             store_cfg = config.store or {}
-            c.store = AsyncSqliteStore(store_conn, index=store_cfg.get("index"), ttl=store_cfg.get("ttl"))  # type: ignore[arg-type]
+            c.store = AsyncSqliteStore(store_conn, index=store_cfg.get("index"), ttl=store_ttl.store_config)  # type: ignore[arg-type]
             await c.store.setup()
             graphs.attach(c.checkpointer, c.store)
             await ensure_system_assistants(c)
             manager = RunManager(c, n_jobs=n_jobs, run_timeout=run_timeout)
             c.runs = manager
+            # entered before the runs, left after them: runs ending at shutdown still send theirs
+            c.webhooks = Webhooks(webhook_policy, app)
+            await stack.enter_async_context(c.webhooks.running())
+            c.retention = Retention(c, db_path, thread_ttl, store_ttl)
+            await stack.enter_async_context(c.retention.running())
             app.state.ctx = c
             async with manager.running():
                 log.info("server ready", graphs=graphs.ids(), data=str(db_path), n_jobs=n_jobs)

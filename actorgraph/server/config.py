@@ -144,11 +144,23 @@ def parse_config(data: Any, root: Path, *, source: str = "langgraph.json") -> Se
         ttl = checkpointer.get("ttl")
         if ttl is not None and not isinstance(ttl, Mapping):
             raise ConfigError("checkpointer.ttl must be an object", key="checkpointer.ttl", value=ttl)
+        from actorgraph.server.retention import parse_thread_ttl
+
+        parse_thread_ttl(ttl)
     store = _optional_mapping(data, "store")
     if store is not None:
         for sub in ("index", "ttl"):
             if store.get(sub) is not None and not isinstance(store[sub], Mapping):
                 raise ConfigError(f"store.{sub} must be an object", key=f"store.{sub}", value=store[sub])
+        from actorgraph.server.retention import parse_store_ttl
+
+        parse_store_ttl(store.get("ttl"))
+    webhooks = _optional_mapping(data, "webhooks")
+    if webhooks is not None:
+        from actorgraph.server.webhooks import parse_webhook_policy
+
+        # checked now so a bad key fails at start; the headers' ${{ env.X }} may come from "env"
+        parse_webhook_policy(webhooks, {**os.environ, **env})
     http = _optional_mapping(data, "http")
     auth = _optional_mapping(data, "auth")
     if auth is not None and auth.get("path") is not None and not isinstance(auth["path"], str):
@@ -161,7 +173,7 @@ def parse_config(data: Any, root: Path, *, source: str = "langgraph.json") -> Se
         store=store,
         checkpointer=checkpointer,
         http=http,
-        webhooks=_optional_mapping(data, "webhooks"),
+        webhooks=webhooks,
         auth=auth,
         alias_langgraph=alias,
     )

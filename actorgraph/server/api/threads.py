@@ -44,7 +44,7 @@ async def get(request: Request) -> Response:
 
 async def patch(request: Request) -> Response:
     body = await parse_body(request, ThreadPatch)
-    thread = await svc.patch(ctx(request), _tid(request), body.metadata)
+    thread = await svc.patch(ctx(request), _tid(request), body.metadata, body.ttl)
     if request.headers.get("prefer", "").lower() == "return=minimal":
         return Response(status_code=204)
     return json_response(thread)

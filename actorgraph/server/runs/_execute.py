@@ -53,6 +53,7 @@ class Outcome(msgspec.Struct, kw_only=True):
     paused: bool = False  # stopped at an interrupt (or interrupt_before/after): next steps wait
     events: list[tuple[int, str, bytes]] = []  # published, not yet in the event log
     thread_values: dict[str, Any] | None = None  # the thread record's values and interrupts
+    values: Any = None  # the state's values at the end (what a webhook sends)
 
 
 def run_config(assistant: Assistant, run: Run) -> tuple[dict[str, Any], dict[str, Any] | None]:
@@ -208,6 +209,8 @@ async def execute(
         outcome = Outcome(status=status, result=_result(state), paused=bool(state.next))
         if timed_out:
             log.info("run timed out", run_id=run.run_id, thread_id=run.thread_id, limit_s=timeout)
+    if state is not None:
+        outcome.values = state.values
     if keep_thread and state is not None:
         outcome.thread_values = thread_values(state)
     outcome.events = events.pending

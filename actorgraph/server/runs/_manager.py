@@ -11,7 +11,8 @@ import math
 import time
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import msgspec
@@ -24,6 +25,9 @@ from actorgraph.server.runs._execute import RESULT_EVENT, TIMEOUT_ERROR, Outcome
 from actorgraph.server.schemas import Run
 from actorgraph.server.storage import Claim
 
+if TYPE_CHECKING:
+    from actorgraph.server.webhooks import Webhooks
+
 __all__ = ("RunManager", "RunStatistics")
 
 log = structlog.get_logger("actorgraph.server.runs")
@@ -33,6 +37,10 @@ LEASE_SECONDS = 30.0
 
 # upper bounds (seconds) of the run duration histogram /metrics shows
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+
+
+def _interrupt_error(run: Run) -> dict[str, str]:
+    return {"error": "UserInterrupt", "message": "interrupt requested via a cancel of run " + run.run_id}
 
 
 class RunStatistics(msgspec.Struct, frozen=True, kw_only=True):
@@ -158,6 +166,7 @@ class RunManager:
         assert live is not None
         # the claim marked the thread busy
         started = time.monotonic()
+        started_at = now()
         feed = self.broker.feed(run.thread_id)
         feed.running += 1
         try:
@@ -174,9 +183,12 @@ class RunManager:
             outcome = Outcome(status="error", error=error, result={"__error__": error})
         finally:
             feed.running -= 1
+        ended_at = now()
         active.ending = True
         with anyio.CancelScope(shield=True):
             await self._finish(run, live, outcome, active.action)
+        if c.webhooks is not None:
+            self._webhook(c.webhooks, run, outcome, active.action, started_at, ended_at)
         feed.publish("metadata", dumps({"status": "run_done", "run_id": run.run_id}))
         self.broker.release_feed(run.thread_id)
         duration = time.monotonic() - started
@@ -185,6 +197,21 @@ class RunManager:
             "run finished", run_id=run.run_id, thread_id=run.thread_id, assistant_id=run.assistant_id,
             status=outcome.status, duration_s=round(duration, 4),
         )
+
+    @staticmethod
+    def _webhook(
+        webhooks: Webhooks, run: Run, outcome: Outcome, action: str | None, started: datetime, ended: datetime
+    ) -> None:
+        """The run's webhook, sent once its status is final (as LangGraph's server: a
+        rolled-back run's says ``rollback``)."""
+        status, error = outcome.status, outcome.error
+        if action == "rollback":
+            status, error = "rollback", {"error": "UserRollback", "message": "rollback requested via a cancel of run " + run.run_id}
+        elif status == "interrupted":
+            error = _interrupt_error(run)
+        elif status == "timeout":
+            error = TIMEOUT_ERROR
+        webhooks.run_ended(run, status, outcome.values, error, started, ended)
 
     async def _finish(self, run: Run, live: LiveRun, outcome: Outcome, action: str | None) -> None:
         live.result = result = dumps(outcome.result)
@@ -218,8 +245,7 @@ class RunManager:
         elif outcome.status == "timeout":
             thread.update(status="error", error=TIMEOUT_ERROR)
         elif outcome.status == "interrupted":
-            error = {"error": "UserInterrupt", "message": "interrupt requested via a cancel of run " + run.run_id}
-            thread.update(status="interrupted", error=error)
+            thread.update(status="interrupted", error=_interrupt_error(run))
         else:
             thread.update(status="interrupted" if outcome.paused else "idle", error=None)
         await c.storage.run_finish(run.run_id, status, stamp, events, thread)

@@ -14,6 +14,7 @@ from actorgraph.server._context import ServerContext, now
 from actorgraph.server._errors import ApiError
 from actorgraph.server.graphs import assistant_id_for_graph
 from actorgraph.server.schemas import Run, RunCreate, Thread
+from actorgraph.server.webhooks import WebhookPolicy, check_webhook_url
 
 __all__ = ("create_run", "resolve_assistant")
 
@@ -77,6 +78,8 @@ async def create_run(c: ServerContext, thread_id: str | None, body: RunCreate) -
         except ValueError:
             raise ApiError(422, f"Invalid thread ID: must be a UUID, got {thread_id!r}") from None
     assistant = await resolve_assistant(c, body.assistant_id)
+    if body.webhook is not None:
+        await check_webhook_url(body.webhook, c.webhooks.policy if c.webhooks is not None else WebhookPolicy())
     stamp = now()
     temporary = thread_id is None
     thread: Thread | None = None
@@ -120,6 +123,8 @@ async def create_run(c: ServerContext, thread_id: str | None, body: RunCreate) -
     thread_metadata = {**thread.metadata, "graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id}
     busy = msgspec.structs.replace(thread, metadata=thread_metadata, status="busy", updated_at=stamp)
     await c.storage.run_insert(run, available_at=time.time() + (body.after_seconds or 0), thread=busy)
+    if c.retention is not None:
+        await c.retention.run_created(thread_id)
     # the worker's events go to this run's live stream; a stream request reads it from the start
     c.run_manager.broker.live(run.run_id, create=True)
     c.run_manager.wake()

@@ -11,6 +11,7 @@ import msgspec
 from actorgraph.errors import CheckpointNotFoundError, InvalidUpdateError
 from actorgraph.server._context import ServerContext, now
 from actorgraph.server._errors import ApiError
+from actorgraph.server.retention import thread_ttl_of
 from actorgraph.server.schemas import (
     CheckpointRef,
     Thread,
@@ -45,6 +46,7 @@ def _thread_id(raw: str | None) -> str:
 
 
 async def create(c: ServerContext, body: ThreadCreate) -> Thread:
+    ttl = thread_ttl_of(body.ttl)
     stamp = now()
     thread = Thread(
         thread_id=_thread_id(body.thread_id),
@@ -59,6 +61,8 @@ async def create(c: ServerContext, body: ThreadCreate) -> Thread:
         created = await c.storage.thread_insert(thread, if_exists=body.if_exists)
     except Conflict:
         raise ApiError(409, f"Thread {thread.thread_id} already exists (if_exists='raise')") from None
+    if created is thread and c.retention is not None:
+        await c.retention.thread_created(created.thread_id, ttl)
     if body.supersteps and created is thread:
         graph_id = graph_for_thread(c, created)
         if graph_id is None:
@@ -75,8 +79,11 @@ async def create(c: ServerContext, body: ThreadCreate) -> Thread:
     return created
 
 
-async def patch(c: ServerContext, thread_id: str, metadata: dict[str, Any] | None) -> Thread:
+async def patch(c: ServerContext, thread_id: str, metadata: dict[str, Any] | None, ttl: Any = None) -> Thread:
+    new_ttl = thread_ttl_of(ttl)
     thread = await get_thread(c, thread_id)
+    if new_ttl is not None and c.retention is not None:
+        await c.retention.set_thread_ttl(thread_id, new_ttl)
     updated = msgspec.structs.replace(thread, metadata={**thread.metadata, **(metadata or {})}, updated_at=now())
     await c.storage.thread_put(updated)
     return updated
@@ -98,6 +105,8 @@ async def copy(c: ServerContext, thread_id: str) -> Thread:
     new = msgspec.structs.replace(source, thread_id=str(uuid.uuid4()), created_at=stamp, updated_at=stamp)
     await c.checkpointer.acopy_thread(thread_id, new.thread_id)
     await c.storage.thread_insert(new, if_exists=None)
+    if c.retention is not None:
+        await c.retention.thread_created(new.thread_id, None)
     return new
 
 
