@@ -23,6 +23,14 @@ from actorgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from actorgraph.errors import ConfigError
 from actorgraph.server._context import ServerContext
 from actorgraph.server._errors import ApiError
+from actorgraph.server._http_options import (
+    app_routes,
+    endpoint_group,
+    finish_openapi,
+    http_middleware,
+    load_user_app,
+    with_user_lifespan,
+)
 from actorgraph.server._logging import AccessLog, configure_logging
 from actorgraph.server.api import assistants, meta, store, threads
 from actorgraph.server.api._http import Endpoint, json_response
@@ -116,15 +124,22 @@ def create_app(config: ServerConfig, *, data_dir: str | os.PathLike[str], n_jobs
                 log.info("server ready", graphs=graphs.ids(), data=str(db_path), n_jobs=n_jobs)
                 yield
 
-    table = endpoints()
-    routes = [_route(e) for e in (*table, *meta.EXTRA)]
+    # langgraph.json's http: groups switched off, the user's app, CORS, prefix, body limit
+    options = config.http_options
+    table = tuple(e for e in endpoints() if options.serves(endpoint_group(e.handler)))
+    routes = [_route(e) for e in table]
+    if options.serves("meta"):
+        routes += [_route(e) for e in meta.EXTRA]
+    else:
+        routes.insert(0, Route("/ok", meta.ok, methods=["GET"]))  # as LangGraph: probes still work
+    user_app = load_user_app(options.app, config.root) if options.app else None
     app = Starlette(
-        routes=routes,
-        lifespan=lifespan,
-        middleware=[Middleware(AccessLog)],
+        routes=app_routes(options, routes, user_app),
+        lifespan=with_user_lifespan(lifespan, user_app),
+        middleware=[Middleware(AccessLog), *http_middleware(options)],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected},
     )
-    app.state.openapi = meta.openapi_document(table)
+    app.state.openapi = finish_openapi(meta.openapi_document(table), options, user_app)
     return app
 
 
