@@ -30,6 +30,7 @@ class ServerContext:
         self.checkpointer: Any = None
         self.store: Any = None
         self.runs: RunManager | None = None
+        self.tracing: Any = None  # a _tracing.Tracing when OTLP export is configured
 
     @property
     def run_manager(self) -> RunManager:

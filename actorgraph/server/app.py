@@ -32,6 +32,7 @@ from actorgraph.server._http_options import (
     with_user_lifespan,
 )
 from actorgraph.server._logging import AccessLog, configure_logging
+from actorgraph.server._tracing import Tracing
 from actorgraph.server.api import assistants, meta, store, threads
 from actorgraph.server.api._http import Endpoint, json_response
 from actorgraph.server.config import ServerConfig, load_config
@@ -116,6 +117,9 @@ def create_app(config: ServerConfig, *, data_dir: str | os.PathLike[str], n_jobs
             c.store = AsyncSqliteStore(store_conn, index=store_cfg.get("index"), ttl=store_cfg.get("ttl"))  # type: ignore[arg-type]
             await c.store.setup()
             graphs.attach(c.checkpointer, c.store)
+            c.tracing = Tracing.from_env()
+            if c.tracing is not None:
+                stack.callback(c.tracing.shutdown)
             await ensure_system_assistants(c)
             manager = RunManager(c, n_jobs=n_jobs, run_timeout=run_timeout)
             c.runs = manager
