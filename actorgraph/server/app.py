@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiosqlite
+import anyio
 import structlog
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -94,6 +95,7 @@ def create_app(config: ServerConfig, *, data_dir: str | os.PathLike[str], n_jobs
     from actorgraph.server.runs import RunManager
 
     run_timeout = run_timeout_from_env()
+    tracing = Tracing.from_env()  # None unless OTEL_* configures an OTLP endpoint
     graphs = GraphRegistry(config)
     graphs.load()
     folder = Path(data_dir)
@@ -117,9 +119,10 @@ def create_app(config: ServerConfig, *, data_dir: str | os.PathLike[str], n_jobs
             c.store = AsyncSqliteStore(store_conn, index=store_cfg.get("index"), ttl=store_cfg.get("ttl"))  # type: ignore[arg-type]
             await c.store.setup()
             graphs.attach(c.checkpointer, c.store)
-            c.tracing = Tracing.from_env()
+            c.tracing = tracing
             if c.tracing is not None:
-                stack.callback(c.tracing.shutdown)
+                # the last spans' export may wait on the collector: not on the event loop
+                stack.push_async_callback(anyio.to_thread.run_sync, c.tracing.shutdown)
             await ensure_system_assistants(c)
             manager = RunManager(c, n_jobs=n_jobs, run_timeout=run_timeout)
             c.runs = manager

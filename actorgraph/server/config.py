@@ -167,7 +167,8 @@ def parse_config(data: Any, root: Path, *, source: str = "langgraph.json") -> Se
         webhooks=_optional_mapping(data, "webhooks"),
         auth=auth,
         alias_langgraph=alias,
-        http_options=parse_http_options(http),
+        # the process's environment wins over the config's env, as ``prepare`` sets it
+        http_options=parse_http_options(http, {**env, **os.environ}),
     )
 
 

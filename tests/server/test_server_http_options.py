@@ -286,3 +286,11 @@ def test_a_custom_app_that_is_not_an_app_fails_at_start(tmp_path: Path) -> None:
     folder = _folder(tmp_path, {"app": "./not_app.py:app"}, {"not_app.py": "app = 3\n"})
     with pytest.raises(RuntimeError, match=r"http\.app.*not a Starlette or FastAPI application"):
         Server(folder).start()
+
+
+def test_the_configs_env_sets_the_body_limit_unless_the_process_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HTTP_MAX_REQUEST_BODY_BYTES", raising=False)
+    data = {"graphs": {"g": "./a.py:g"}, "env": {"HTTP_MAX_REQUEST_BODY_BYTES": "1234"}}
+    assert parse_config(data, tmp_path).http_options.max_request_body_bytes == 1234
+    monkeypatch.setenv("HTTP_MAX_REQUEST_BODY_BYTES", "99")
+    assert parse_config(data, tmp_path).http_options.max_request_body_bytes == 99
