@@ -10,11 +10,8 @@ The keys and their meaning are LangGraph's server's (``HttpConfig``); the body l
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
 import re
-import sys
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
 from pathlib import Path
@@ -226,34 +223,16 @@ def load_user_app(spec: str, root: str | os.PathLike[str]) -> Any:
     be a Starlette application (FastAPI's is one)."""
     from starlette.applications import Starlette
 
-    module_part, _, name = spec.rpartition(":")
-    key = "http.app"
-    if module_part.endswith(".py") or "/" in module_part or os.sep in module_part:
-        path = (Path(root) / module_part).resolve()
-        if not path.is_file():
-            raise ConfigError(f"{key}: no file {module_part!r} (looked in {root})", key=key, value=spec)
-        mod_name = "_actorgraph_http_app_" + re.sub(r"\W", "_", path.stem)
-        loader_spec = importlib.util.spec_from_file_location(mod_name, path)
-        if loader_spec is None or loader_spec.loader is None:
-            raise ConfigError(f"{key}: cannot import {path}", key=key, value=spec)
-        module = importlib.util.module_from_spec(loader_spec)
-        sys.modules[mod_name] = module
-        try:
-            loader_spec.loader.exec_module(module)
-        except BaseException:
-            sys.modules.pop(mod_name, None)
-            raise
-    else:
-        try:
-            module = importlib.import_module(module_part)
-        except ModuleNotFoundError as exc:
-            raise ConfigError(f"{key}: cannot import module {module_part!r}: {exc}", key=key, value=spec) from exc
-    if not hasattr(module, name):
-        raise ConfigError(f"{key}: {module_part!r} has no attribute {name!r}", key=key, value=spec)
-    app = getattr(module, name)
+    from actorgraph.server.config import GraphRef
+    from actorgraph.server.graphs import import_ref
+
+    module, _, name = spec.rpartition(":")
+    is_file = module.endswith(".py") or "/" in module or os.sep in module
+    ref = GraphRef(graph_id="app", module=module, attr=name, file=is_file)
+    app = import_ref(ref, Path(root), key="http.app", prefix="_actorgraph_http_")
     if not isinstance(app, Starlette):
         raise ConfigError(
-            f"{key}: {name!r} is a {type(app).__name__}, not a Starlette or FastAPI application", key=key, value=spec
+            f"http.app: {name!r} is a {type(app).__name__}, not a Starlette or FastAPI application", key="http.app", value=spec
         )
     return app
 

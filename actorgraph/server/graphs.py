@@ -22,7 +22,7 @@ from typing import Any
 from actorgraph.errors import ConfigError
 from actorgraph.server.config import GraphRef, ServerConfig
 
-__all__ = ("ENGINE_LIVE", "ENGINE_TOTALS", "GraphRegistry", "assistant_id_for_graph", "GRAPH_NAMESPACE")
+__all__ = ("ENGINE_LIVE", "ENGINE_TOTALS", "GraphRegistry", "assistant_id_for_graph", "import_ref", "GRAPH_NAMESPACE")
 
 # ``graph.statistics()`` fields the server sums over its graphs: counters since start, and
 # numbers read live
@@ -47,13 +47,15 @@ def _is_compiled(obj: Any) -> bool:
     return callable(getattr(obj, "astream", None)) and callable(getattr(obj, "aget_state", None))
 
 
-def _import(ref: GraphRef, root: Path) -> Any:
-    key = f"graphs.{ref.graph_id}"
+def import_ref(ref: GraphRef, root: Path, *, key: str | None = None, prefix: str = "_actorgraph_graph_") -> Any:
+    """The object ``ref`` names (a file path is taken from ``root``); a missing file, module
+    or attribute is a ``ConfigError`` naming ``key`` (default ``graphs.<id>``)."""
+    key = key or f"graphs.{ref.graph_id}"
     if ref.file:
         path = (root / ref.module).resolve()
         if not path.is_file():
             raise ConfigError(f"{key}: no file {ref.module!r} (looked in {root})", key=key, value=ref.module)
-        name = "_actorgraph_graph_" + re.sub(r"\W", "_", f"{ref.graph_id}_{path.stem}")
+        name = prefix + re.sub(r"\W", "_", f"{ref.graph_id}_{path.stem}")
         spec = importlib.util.spec_from_file_location(name, path)
         if spec is None or spec.loader is None:
             raise ConfigError(f"{key}: cannot import {path}", key=key, value=ref.module)
@@ -125,7 +127,7 @@ class GraphRegistry:
     def load(self) -> None:
         root = Path(self.config.root)
         for graph_id, ref in self.config.graphs.items():
-            self._entries[graph_id] = _Entry(ref, _import(ref, root))
+            self._entries[graph_id] = _Entry(ref, import_ref(ref, root))
 
     def attach(self, checkpointer: Any, store: Any) -> None:
         self.checkpointer = checkpointer

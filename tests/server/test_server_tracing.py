@@ -126,11 +126,17 @@ def _by(spans: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
     return [s for s in spans if s["name"] == name]
 
 
-def test_a_run_is_exported_as_run_step_and_node_spans_with_its_ids(traced: Server, receiver: Receiver) -> None:
-    client = get_sync_client(url=traced.url)
+def _run(server: Server, graph: str, x: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A background run of ``graph`` on a new thread, joined: (thread, run)."""
+    client = get_sync_client(url=server.url)
     thread = client.threads.create()
-    run = client.runs.create(thread["thread_id"], "simple", input={"x": 1})
+    run = client.runs.create(thread["thread_id"], graph, input={"x": x})
     client.runs.join(thread["thread_id"], run["run_id"])
+    return thread, run
+
+
+def test_a_run_is_exported_as_run_step_and_node_spans_with_its_ids(traced: Server, receiver: Receiver) -> None:
+    thread, run = _run(traced, "simple", 1)
     spans = receiver.run_spans(run["run_id"])
     assert receiver.paths and set(receiver.paths) == {"/v1/traces"}
     (root,) = _by(spans, "actorgraph.run")
@@ -156,10 +162,7 @@ def test_a_run_is_exported_as_run_step_and_node_spans_with_its_ids(traced: Serve
 
 
 def test_a_failing_run_marks_its_span_and_the_failing_node_as_errors(traced: Server, receiver: Receiver) -> None:
-    client = get_sync_client(url=traced.url)
-    thread = client.threads.create()
-    run = client.runs.create(thread["thread_id"], "failing", input={"x": 1})
-    client.runs.join(thread["thread_id"], run["run_id"])
+    _, run = _run(traced, "failing", 1)
     spans = receiver.run_spans(run["run_id"])
     error = 2  # STATUS_CODE_ERROR
     (root,) = _by(spans, "actorgraph.run")
@@ -177,10 +180,7 @@ def test_the_trace_only_events_do_not_reach_the_stream(traced: Server) -> None:
 
 
 def test_a_runs_json_logs_carry_its_trace_id(traced: Server, receiver: Receiver) -> None:
-    client = get_sync_client(url=traced.url)
-    thread = client.threads.create()
-    run = client.runs.create(thread["thread_id"], "simple", input={"x": 5})
-    client.runs.join(thread["thread_id"], run["run_id"])
+    _, run = _run(traced, "simple", 5)
     (root,) = _by(receiver.run_spans(run["run_id"]), "actorgraph.run")
     entries = []
     deadline = time.monotonic() + 10
