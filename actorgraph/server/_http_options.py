@@ -242,20 +242,19 @@ def _matches(routes: Iterable[Any], scope: Scope, wanted: Any) -> bool:
 
 
 class UserFirst:
-    """Routes a request to the user's app or to ours, as one route table would with the
-    user's routes first: ``pinned`` (health, metrics, the API document: as LangGraph, a
-    user's app can't shadow them) then the user's routes, then ours; a path only matched
-    for another method goes to the user's app (its 405). The user's middleware wraps our
-    routes too, as it does on LangGraph's server, each request passing it once."""
+    """Routes a request to the user's app or to ours, as LangGraph's server's one route
+    table does: ``pinned`` (health, metrics, the API document: a user's app can't shadow
+    them), then the user's routes, then ours; a path the user's app only has for another
+    method is ours (our 404 or 405, as there). The user's middleware wraps our routes too,
+    as on LangGraph's server, each request passing it once."""
 
     def __init__(self, user_app: Any, pinned: Sequence[Any], ours: Sequence[Any]) -> None:
         from starlette.routing import Match, Router
 
         self.user_app = user_app
         self.pinned = list(pinned)
-        self.ours = list(ours)
-        self._full, self._partial = Match.FULL, Match.PARTIAL
-        inner: ASGIApp = Router(routes=[*self.pinned, *self.ours])
+        self._full = Match.FULL
+        inner: ASGIApp = Router(routes=[*self.pinned, *ours])
         for cls, args, kwargs in reversed(user_app.user_middleware):
             inner = cls(inner, *args, **kwargs)
         self.inner = inner
@@ -264,16 +263,11 @@ class UserFirst:
         await self._pick(scope)(scope, receive, send)
 
     def _pick(self, scope: Scope) -> ASGIApp:
-        if scope["type"] not in ("http", "websocket"):
+        if scope["type"] not in ("http", "websocket") or _matches(self.pinned, scope, self._full):
             return self.inner
-        theirs = self.user_app.router.routes
-        if _matches(self.pinned, scope, self._full):
-            return self.inner
-        if _matches(theirs, scope, self._full):
+        if _matches(self.user_app.router.routes, scope, self._full):
             return self.user_app  # type: ignore[no-any-return]
-        if _matches(self.ours, scope, self._full) or not _matches(theirs, scope, self._partial):
-            return self.inner
-        return self.user_app  # type: ignore[no-any-return]
+        return self.inner
 
 
 # -- the body size limit ------------------------------------------------------------------

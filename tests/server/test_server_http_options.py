@@ -113,8 +113,8 @@ def test_custom_app_wins_on_a_shared_path_but_not_on_health_or_docs(custom: Serv
     assert httpx.get(custom.url + "/ok").json()["ok"] is True  # ours: probes can't be shadowed
     doc = httpx.get(custom.url + "/openapi.json").json()
     assert "/custom/hello" in doc["paths"] and "/threads" in doc["paths"]
-    # a path only theirs, asked with another method: their 405; ours unknown: our JSON 404
-    assert httpx.delete(custom.url + "/custom/hello").status_code == 405
+    # a path only theirs, asked with another method: ours, a 404 (as LangGraph's server)
+    assert httpx.delete(custom.url + "/custom/hello").status_code == 404
     missing = httpx.get(custom.url + "/no/such/path")
     assert missing.status_code == 404 and missing.json() == {"detail": "Not Found"}
 
