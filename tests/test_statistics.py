@@ -5,6 +5,7 @@ prints them; a server's metrics will read them)."""
 from __future__ import annotations
 
 import operator
+import threading
 from typing import Annotated, Any, TypedDict
 
 import anyio
@@ -99,3 +100,63 @@ def test_task_calls_count_as_tasks() -> None:
     assert main.invoke(3) == [0, 1, 4]
     stats = main.statistics()
     assert (stats.runs, stats.steps, stats.tasks) == (1, 1, 4)  # the entrypoint and 3 calls
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("sync", [False, True], ids=["async", "sync-in-thread"])
+async def test_a_run_going_on_is_counted_live_and_no_longer_once_it_ends(sync: bool) -> None:
+    started = anyio.Event()
+    release = threading.Event()
+
+    async def waits(s: S) -> dict[str, list[int]]:
+        started.set()
+        await anyio.to_thread.run_sync(release.wait)
+        return {"xs": s["xs"]}
+
+    def blocks(s: S) -> dict[str, list[int]]:
+        anyio.from_thread.run_sync(started.set)
+        release.wait()
+        return {"xs": s["xs"]}
+
+    graph = fan_out(blocks if sync else waits, n=3)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(graph.ainvoke, {"xs": []})
+        await started.wait()
+        live = graph.statistics()
+        assert live.runs_active == 1 and live.tasks_running >= 1 and live.runs == 0
+        release.set()
+    done = graph.statistics()
+    assert (done.runs_active, done.tasks_running, done.jobs_queued, done.runs) == (0, 0, 0, 1)
+
+
+@pytest.mark.anyio
+async def test_a_cancelled_run_is_no_longer_counted_live() -> None:
+    started = anyio.Event()
+
+    async def hangs(s: S) -> dict[str, list[int]]:
+        started.set()
+        await anyio.sleep_forever()
+        return {}
+
+    graph = fan_out(hangs, n=1)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(graph.ainvoke, {"xs": []})
+        await started.wait()
+        assert graph.statistics().runs_active == 1
+        tg.cancel_scope.cancel()
+    assert (graph.statistics().runs_active, graph.statistics().tasks_running) == (0, 0)
+
+
+def test_a_saver_counts_the_checkpoints_and_bytes_it_wrote() -> None:
+    saver = InMemorySaver()
+    assert (saver.statistics().checkpoints_written, saver.statistics().bytes_written) == (0, 0)
+    graph = fan_out(echo, n=2, checkpointer=saver)
+    graph.invoke({"xs": []}, {"configurable": {"thread_id": "t"}})
+    first = saver.statistics()
+    assert first.checkpoints_written == len(list(saver.list({"configurable": {"thread_id": "t"}})))
+    assert first.bytes_written > 0
+    graph.invoke({"xs": [7] * 1000}, {"configurable": {"thread_id": "t"}})
+    second = saver.statistics()
+    # the second run's input list alone is more than a thousand serialized items
+    assert second.checkpoints_written > first.checkpoints_written
+    assert second.bytes_written - first.bytes_written > 1000

@@ -114,6 +114,8 @@ class DispatcherStatistics(msgspec.Struct, frozen=True, kw_only=True):
     """Node tasks handed to worker threads."""
     failed: bool
     """An actor failed (an internal error): the run stopped."""
+    tasks_running: int = 0
+    """Node tasks started and not finished (suspended in a worker, or in a thread)."""
 
 
 class _Worker:
@@ -295,7 +297,13 @@ class Dispatcher:
             spawned=self.spawned,
             threads_run=self.threads_run,
             failed=self._failure is not None,
+            tasks_running=self.tasks_running(),
         )
+
+    def tasks_running(self) -> int:
+        """Node tasks started and not finished: each suspended in a worker (one waiting on
+        its worker thread included); a task that never suspends is over within a turn."""
+        return sum(1 for w in self._workers if w.in_task)
 
     @property
     def unbounded(self) -> bool:

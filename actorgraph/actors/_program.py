@@ -209,6 +209,12 @@ class GraphStatistics(msgspec.Struct, frozen=True, kw_only=True):
     """Worker tasks spawned besides each run's own (a fan-out whose tasks suspend)."""
     peak_workers: int
     """The most workers one run had at once."""
+    runs_active: int = 0
+    """Runs going on now (read live, not summed at a run's end)."""
+    tasks_running: int = 0
+    """Node tasks of those runs started and not finished."""
+    jobs_queued: int = 0
+    """Dispatcher jobs of those runs waiting for a worker."""
 
 
 class ProgramCounters:
@@ -226,15 +232,27 @@ class ProgramCounters:
         "jobs_run",
         "workers_started",
         "peak_workers",
+        "live",
     )
 
     def __init__(self) -> None:
         self.runs = self.runs_failed = self.runs_interrupted = 0
         self.steps = self.tasks = self.tasks_failed = self.tasks_in_threads = 0
         self.jobs_run = self.workers_started = self.peak_workers = 0
+        # the runs going on (added once a run has its dispatcher, removed at its end):
+        # their live numbers are read when asked, nothing is counted per task
+        self.live: set[Any] = set()
+
+    def begin(self, run: Any) -> None:
+        self.live.add(run)
+
+    def end(self, run: Any) -> None:
+        """A run that stopped without being recorded (cancelled, or it raised)."""
+        self.live.discard(run)
 
     def record(self, run: Any) -> None:
         dispatcher = run.dispatcher  # (its counters, read directly: no snapshot per run)
+        self.live.discard(run)
         self.runs += 1
         if run.error is not None or dispatcher.failure is not None:
             self.runs_failed += 1
@@ -252,7 +270,13 @@ class ProgramCounters:
             self.peak_workers = dispatcher.peak_workers
 
     def snapshot(self) -> GraphStatistics:
-        return GraphStatistics(**{name: getattr(self, name) for name in self.__slots__})
+        live = [run.dispatcher.statistics() for run in list(self.live)]
+        return GraphStatistics(
+            **{name: getattr(self, name) for name in self.__slots__ if name != "live"},
+            runs_active=len(live),
+            tasks_running=sum(d.tasks_running for d in live),
+            jobs_queued=sum(d.queue_depth for d in live),
+        )
 
 
 def _append_style(channel: Any) -> bool:

@@ -746,9 +746,11 @@ async def execute(
             if inp.sends:
                 state.pending_sends = list(inp.sends)
             run.dispatcher.submit(lambda _: run.barrier.start_input(writes, step))
+        program.stats.begin(run)
         try:
             await run.dispatcher.run_root()
         except BaseException:
+            program.stats.end(run)
             run.stopping = run.cancelling = True
             run.dispatcher.cancel_tasks()
             if run.dispatcher.in_thread:

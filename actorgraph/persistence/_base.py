@@ -234,6 +234,19 @@ class SaverStatistics(msgspec.Struct, frozen=True, kw_only=True):
     its values are read from)."""
     conflicts: int
     """Saves refused because another run had moved the thread's head."""
+    checkpoints_written: int = 0
+    """Checkpoints stored by the runtime's saves (``save``/``asave``)."""
+    bytes_written: int = 0
+    """Serialized bytes those saves and ``put_writes`` stored: checkpoint records, channel
+    blobs, metadata and pending writes (keys and the storage's own overhead aside)."""
+
+
+def _written_bytes(rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite]) -> int:
+    """The serialized bytes of ``rows`` and ``writes`` (what ``bytes_written`` counts)."""
+    size = sum(len(w[3].value) for w in writes)
+    for row in rows:
+        size += len(row.record) + len(row.metadata) + sum(len(b.data) for b in row.blobs.values())
+    return size
 
 
 class _Page:
@@ -401,6 +414,8 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
     _loads = 0
     _rows_read = 0
     _conflicts = 0
+    _checkpoints_written = 0
+    _bytes_written = 0
 
     def __init__(self, *, serde: SerializerProtocol | None = None) -> None:
         super().__init__(serde=serde)
@@ -634,7 +649,17 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
 
     def statistics(self) -> SaverStatistics:
         """What this saver has read and refused since it was made."""
-        return SaverStatistics(checkpoints_loaded=self._loads, rows_read=self._rows_read, conflicts=self._conflicts)
+        return SaverStatistics(
+            checkpoints_loaded=self._loads,
+            rows_read=self._rows_read,
+            conflicts=self._conflicts,
+            checkpoints_written=self._checkpoints_written,
+            bytes_written=self._bytes_written,
+        )
+
+    def _written(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite]) -> None:
+        self._checkpoints_written += len(rows)
+        self._bytes_written += _written_bytes(rows, writes)
 
     def _loaded(self, row: CheckpointRow, record: CheckpointRecord, resolver: _Resolver, writes: builtins.list[WriteRow]) -> LoadedCheckpoint:
         deps: dict[str, set[str]] = {}
@@ -669,6 +694,7 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
                 raise
         else:
             self._write(rows, writes)
+        self._written(rows, writes)
 
     async def asave(
         self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite] = (), *, expect_head: Any = ANY_HEAD
@@ -682,6 +708,7 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
                 raise
         else:
             await self._awrite(rows, writes)
+        self._written(rows, writes)
 
     # -- LangGraph's public API ----------------------------------------------------------
     def _require_thread(self, config: Any) -> tuple[str, str, str | None]:
@@ -819,10 +846,12 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
         """Save a task's writes as pending writes of the checkpoint ``config`` names."""
         rows, replace = self._write_rows(config, writes, task_id, task_path)
         self._write([], rows, replace=replace)
+        self._written((), rows)
 
     async def aput_writes(self, config: Any, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = "") -> None:
         rows, replace = self._write_rows(config, writes, task_id, task_path)
         await self._awrite([], rows, replace=replace)
+        self._written((), rows)
 
     # -- delta channels ------------------------------------------------------------------
     def _ancestors(self, thread: str, ns: str, checkpoint_id: str | None) -> Iterator[str]:

@@ -34,6 +34,7 @@ class ServerContext:
         self.runs: RunManager | None = None
         self.webhooks: Webhooks | None = None  # set by the app's lifespan
         self.retention: Retention | None = None  # set by the app's lifespan
+        self.tracing: Any = None  # a _tracing.Tracing when OTLP export is configured
 
     @property
     def run_manager(self) -> RunManager:

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiosqlite
+import anyio
 import structlog
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -23,7 +24,16 @@ from actorgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from actorgraph.errors import ConfigError
 from actorgraph.server._context import ServerContext
 from actorgraph.server._errors import ApiError
+from actorgraph.server._http_options import (
+    app_routes,
+    endpoint_group,
+    finish_openapi,
+    http_middleware,
+    load_user_app,
+    with_user_lifespan,
+)
 from actorgraph.server._logging import AccessLog, configure_logging
+from actorgraph.server._tracing import Tracing
 from actorgraph.server.api import assistants, meta, store, threads
 from actorgraph.server.api._http import Endpoint, json_response
 from actorgraph.server.config import ServerConfig, load_config
@@ -90,6 +100,7 @@ def create_app(config: ServerConfig, *, data_dir: str | os.PathLike[str], n_jobs
     webhook_policy = parse_webhook_policy(config.webhooks)
     thread_ttl = parse_thread_ttl((config.checkpointer or {}).get("ttl"))
     store_ttl = parse_store_ttl((config.store or {}).get("ttl"))
+    tracing = Tracing.from_env()  # None unless OTEL_* configures an OTLP endpoint
     graphs = GraphRegistry(config)
     graphs.load()
     folder = Path(data_dir)
@@ -113,11 +124,15 @@ def create_app(config: ServerConfig, *, data_dir: str | os.PathLike[str], n_jobs
             c.store = AsyncSqliteStore(store_conn, index=store_cfg.get("index"), ttl=store_ttl.store_config)  # type: ignore[arg-type]
             await c.store.setup()
             graphs.attach(c.checkpointer, c.store)
+            c.tracing = tracing
+            if c.tracing is not None:
+                # the last spans' export may wait on the collector: not on the event loop
+                stack.push_async_callback(anyio.to_thread.run_sync, c.tracing.shutdown)
             await ensure_system_assistants(c)
             manager = RunManager(c, n_jobs=n_jobs, run_timeout=run_timeout)
             c.runs = manager
             # entered before the runs, left after them: runs ending at shutdown still send theirs
-            c.webhooks = Webhooks(webhook_policy, app)
+            c.webhooks = Webhooks(webhook_policy, app, enabled=config.http_options.webhooks_enabled)
             await stack.enter_async_context(c.webhooks.running())
             c.retention = Retention(c, db_path, thread_ttl, store_ttl)
             await stack.enter_async_context(c.retention.running())
@@ -126,15 +141,22 @@ def create_app(config: ServerConfig, *, data_dir: str | os.PathLike[str], n_jobs
                 log.info("server ready", graphs=graphs.ids(), data=str(db_path), n_jobs=n_jobs)
                 yield
 
-    table = endpoints()
-    routes = [_route(e) for e in (*table, *meta.EXTRA)]
+    # langgraph.json's http: groups switched off, the user's app, CORS, prefix, body limit
+    options = config.http_options
+    table = tuple(e for e in endpoints() if options.serves(endpoint_group(e.handler)))
+    routes = [_route(e) for e in table]
+    if options.serves("meta"):
+        routes += [_route(e) for e in meta.EXTRA]
+    else:
+        routes.insert(0, Route("/ok", meta.ok, methods=["GET"]))  # as LangGraph: probes still work
+    user_app = load_user_app(options.app, config.root) if options.app else None
     app = Starlette(
-        routes=routes,
-        lifespan=lifespan,
-        middleware=[Middleware(AccessLog)],
+        routes=app_routes(options, routes, user_app),
+        lifespan=with_user_lifespan(lifespan, user_app),
+        middleware=[Middleware(AccessLog), *http_middleware(options)],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected},
     )
-    app.state.openapi = meta.openapi_document(table)
+    app.state.openapi = finish_openapi(meta.openapi_document(table), options, user_app)
     return app
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 
 from actorgraph.errors import ConfigError
+from actorgraph.server._http_options import HttpOptions, parse_http_options
 
 __all__ = ("GraphRef", "ServerConfig", "load_config", "read_env_file")
 
@@ -58,6 +59,8 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True):
     webhooks: dict[str, Any] | None = None
     auth: dict[str, Any] | None = None
     alias_langgraph: bool = False
+    http_options: HttpOptions = msgspec.field(default_factory=HttpOptions)
+    """``http`` typed: the user's app, CORS, mount prefix, disabled route groups, body limit."""
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -176,6 +179,8 @@ def parse_config(data: Any, root: Path, *, source: str = "langgraph.json") -> Se
         webhooks=webhooks,
         auth=auth,
         alias_langgraph=alias,
+        # the process's environment wins over the config's env, as ``prepare`` sets it
+        http_options=parse_http_options(http, {**env, **os.environ}),
     )
 
 

@@ -22,7 +22,17 @@ from typing import Any
 from actorgraph.errors import ConfigError
 from actorgraph.server.config import GraphRef, ServerConfig
 
-__all__ = ("GraphRegistry", "assistant_id_for_graph", "GRAPH_NAMESPACE")
+__all__ = ("ENGINE_LIVE", "ENGINE_TOTALS", "GraphRegistry", "assistant_id_for_graph", "import_ref", "GRAPH_NAMESPACE")
+
+# ``graph.statistics()`` fields the server sums over its graphs: counters since start, and
+# numbers read live
+ENGINE_TOTALS = ("runs", "runs_failed", "runs_interrupted", "steps", "tasks", "tasks_failed")
+ENGINE_LIVE = ("runs_active", "tasks_running", "jobs_queued")
+
+
+def _stats(graph: Any) -> Any:
+    read = getattr(graph, "statistics", None)
+    return read() if callable(read) else None
 
 # LangGraph's server derives each graph's system assistant id as uuid5(this, graph_id): the
 # same ids here, so clients that hard-code them keep working
@@ -37,13 +47,15 @@ def _is_compiled(obj: Any) -> bool:
     return callable(getattr(obj, "astream", None)) and callable(getattr(obj, "aget_state", None))
 
 
-def _import(ref: GraphRef, root: Path) -> Any:
-    key = f"graphs.{ref.graph_id}"
+def import_ref(ref: GraphRef, root: Path, *, key: str | None = None, prefix: str = "_actorgraph_graph_") -> Any:
+    """The object ``ref`` names (a file path is taken from ``root``); a missing file, module
+    or attribute is a ``ConfigError`` naming ``key`` (default ``graphs.<id>``)."""
+    key = key or f"graphs.{ref.graph_id}"
     if ref.file:
         path = (root / ref.module).resolve()
         if not path.is_file():
             raise ConfigError(f"{key}: no file {ref.module!r} (looked in {root})", key=key, value=ref.module)
-        name = "_actorgraph_graph_" + re.sub(r"\W", "_", f"{ref.graph_id}_{path.stem}")
+        name = prefix + re.sub(r"\W", "_", f"{ref.graph_id}_{path.stem}")
         spec = importlib.util.spec_from_file_location(name, path)
         if spec is None or spec.loader is None:
             raise ConfigError(f"{key}: cannot import {path}", key=key, value=ref.module)
@@ -105,11 +117,17 @@ class GraphRegistry:
         self.store: Any = None
         self._entries: dict[str, _Entry] = {}
         self._attached: dict[str, Any] = {}
+        # factory-made graphs handed out now, by identity of what the factory returned:
+        # [graph, times lent, its counters when first lent]; at the last return their
+        # growth since then joins ``_retired`` (a factory that returns one module-level
+        # graph, or a new graph per run, is counted once either way)
+        self._lent: dict[int, list[Any]] = {}
+        self._retired: dict[str, int] = dict.fromkeys(ENGINE_TOTALS, 0)
 
     def load(self) -> None:
         root = Path(self.config.root)
         for graph_id, ref in self.config.graphs.items():
-            self._entries[graph_id] = _Entry(ref, _import(ref, root))
+            self._entries[graph_id] = _Entry(ref, import_ref(ref, root))
 
     def attach(self, checkpointer: Any, store: Any) -> None:
         self.checkpointer = checkpointer
@@ -147,12 +165,50 @@ class GraphRegistry:
             made = await made
         if hasattr(made, "__aenter__"):
             async with made as graph:
-                yield self._with_persistence(self._compiled(graph, graph_id))
+                with self._lending(self._compiled(graph, graph_id)) as lent:
+                    yield lent
         elif hasattr(made, "__enter__") and not _is_compiled(made):
-            with made as graph:
-                yield self._with_persistence(self._compiled(graph, graph_id))
+            with made as graph, self._lending(self._compiled(graph, graph_id)) as lent:
+                yield lent
         else:
-            yield self._with_persistence(self._compiled(made, graph_id))
+            with self._lending(self._compiled(made, graph_id)) as lent:
+                yield lent
+
+    @contextlib.contextmanager
+    def _lending(self, graph: Any) -> Any:
+        key = id(graph)
+        slot = self._lent.get(key)
+        if slot is None:
+            slot = self._lent[key] = [graph, 0, _stats(graph)]
+        slot[1] += 1
+        try:
+            yield self._with_persistence(graph)
+        finally:
+            slot[1] -= 1
+            if slot[1] == 0:
+                del self._lent[key]
+                now, base = _stats(graph), slot[2]
+                if now is not None:
+                    for name in ENGINE_TOTALS:
+                        self._retired[name] += getattr(now, name) - (getattr(base, name) if base is not None else 0)
+
+    def statistics(self) -> dict[str, int]:
+        """The engine's counters summed over the served graphs (``ENGINE_TOTALS``: since the
+        server started, factory-made graphs included; ``ENGINE_LIVE``: now). A subgraph's
+        runs count in its own graph, not here."""
+        totals = dict(self._retired)
+        totals.update(dict.fromkeys(ENGINE_LIVE, 0))
+        static = [(e.graph, None) for e in self._entries.values() if e.graph is not None]
+        lent = [(graph, base) for graph, _, base in list(self._lent.values())]
+        for graph, base in (*static, *lent):
+            stats = _stats(graph)
+            if stats is None:
+                continue
+            for name in ENGINE_TOTALS:
+                totals[name] += getattr(stats, name) - (getattr(base, name) if base is not None else 0)
+            for name in ENGINE_LIVE:
+                totals[name] += getattr(stats, name, 0)
+        return totals
 
     @staticmethod
     def _compiled(obj: Any, graph_id: str) -> Any:

@@ -277,8 +277,10 @@ class Webhooks:
     entered by the app's lifespan): a delivery never holds up a run or a request, and
     those still going when the server stops are cancelled."""
 
-    def __init__(self, policy: WebhookPolicy, app: Any = None) -> None:
+    def __init__(self, policy: WebhookPolicy, app: Any = None, *, enabled: bool = True) -> None:
         self.policy = policy
+        # ``http.disable_webhooks``: URLs are still checked at run creation, never called
+        self.enabled = enabled
         self._app = app
         self._tg: anyio.abc.TaskGroup | None = None
         self._client: httpx.AsyncClient | None = None
@@ -309,7 +311,9 @@ class Webhooks:
         """Send the webhook of ``run`` (a :class:`~actorgraph.server.schemas.Run`), if it
         has one, now that its status is final."""
         url = run.kwargs.get("webhook")
-        if url:
+        if url and not self.enabled:
+            log.info("webhooks disabled (http.disable_webhooks): not called", run_id=run.run_id, webhook=url)
+        elif url:
             body = _webhook_body(msgspec.structs.asdict(run), status, values, error, started, ended)
             self.send(url, body, run_id=run.run_id)
 

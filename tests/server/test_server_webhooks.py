@@ -255,3 +255,24 @@ def test_without_a_webhooks_config_loopback_is_refused_and_http_allowed(tmp_path
         assert client.runs.wait(None, "simple", input={"x": 1}, webhook="http://10.1.2.3:9/hook") == {"x": 20, "log": ["a", "b", "c"]}
     finally:
         srv.stop()
+
+
+def test_disable_webhooks_calls_no_webhook(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver) -> None:
+    """``http.disable_webhooks``: runs still end as usual, and nothing is posted."""
+    policy = {"url": {"require_https": False, "disable_loopback": False}}
+    off_srv = Server(make_app_folder(tmp_path_factory.mktemp("nohooks"), webhooks=policy, http={"disable_webhooks": True}))
+    on_srv = Server(make_app_folder(tmp_path_factory.mktemp("hooks"), webhooks=policy))
+    off, on = _path("off"), _path("ok")
+    try:
+        off_srv.start()
+        on_srv.start()
+        result = get_sync_client(url=off_srv.url).runs.wait(None, "simple", input={"x": 1}, webhook=receiver.url + off)
+        assert result == {"x": 20, "log": ["a", "b", "c"]}
+        # the same run on a server with webhooks on, started after: its delivery arrives
+        # (while the first server still runs), the first one's never does
+        get_sync_client(url=on_srv.url).runs.wait(None, "simple", input={"x": 1}, webhook=receiver.url + on)
+        assert len(receiver.wait_for(on)) == 1
+        assert receiver.to(off) == []
+    finally:
+        off_srv.stop()
+        on_srv.stop()

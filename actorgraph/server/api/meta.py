@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from actorgraph.server._context import ctx
+from actorgraph.server._engine_metrics import engine_metric_lines
 from actorgraph.server.api._http import Endpoint, json_response
 from actorgraph.server.schemas import ErrorBody
 
@@ -80,6 +81,7 @@ async def metrics(request: Request) -> Response:
         f"actorgraph_run_duration_seconds_sum {stats.duration_sum}",
         f"actorgraph_run_duration_seconds_count {stats.finished}",
     ]
+    lines += engine_metric_lines(c.graphs, c.checkpointer)
     return Response("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
 
 

@@ -15,6 +15,7 @@ import structlog
 
 from actorgraph.server._context import ServerContext, now
 from actorgraph.server._json import dumps
+from actorgraph.server._tracing import current_run_trace
 from actorgraph.server.broker import LiveRun
 from actorgraph.server.runs._messages import MessageFrames
 from actorgraph.server.schemas import Assistant, Run, ThreadState
@@ -154,7 +155,14 @@ async def execute(
     # "messages" alone is framed as LangGraph's server frames it; with "messages-tuple" the
     # tuples win, as there
     framed = MessageFrames() if "messages" in requested and "messages-tuple" not in requested else None
-    options: dict[str, Any] = {"stream_mode": modes or ["values"], "subgraphs": subgraphs}
+    engine_modes = modes or ["values"]
+    trace = current_run_trace()
+    if trace is not None:
+        trace.graph(assistant.assistant_id, assistant.graph_id)
+        if "debug" not in engine_modes:
+            # the run's step and node spans are built from the engine's debug events
+            engine_modes = [*engine_modes, "debug"]
+    options: dict[str, Any] = {"stream_mode": engine_modes, "subgraphs": subgraphs}
     for key in ("interrupt_before", "interrupt_after", "durability"):
         if kwargs.get(key) is not None:
             options[key] = kwargs[key]
@@ -165,11 +173,17 @@ async def execute(
         graph_input = _input(kwargs)
         if resumed and not kwargs.get("command") and await _already_started(graph, run):
             graph_input = None
-        async def chunk_event(chunk: Any) -> None:
+        async def chunk_event(chunk: Any) -> bool:
+            """Publish a chunk; False: it was only asked for the run's trace."""
             if subgraphs:
                 ns, mode, data = chunk
             else:
                 (mode, data), ns = chunk, ()
+            if mode == "debug" and trace is not None:
+                if not ns:
+                    trace.on_debug(data)
+                if "debug" not in modes:
+                    return False
             if framed is not None and mode == "messages":
                 # no "|ns" on these: LangGraph's server doesn't add one either
                 for name, payload in framed.frames(data):
@@ -177,6 +191,7 @@ async def execute(
             elif modes:
                 name = _MODES.get(mode, mode)
                 await events.emit(f"{name}|{'|'.join(ns)}" if ns else name, data)
+            return True
 
         with scope, anyio.move_on_after(timeout) as limit:
             try:
@@ -185,7 +200,8 @@ async def execute(
                     # the root run's on_chain_stream events
                     async for ev in graph.astream_events(graph_input, config, version="v2", **options):
                         if ev.get("event") == "on_chain_stream" and not ev.get("parent_ids"):
-                            await chunk_event(ev["data"]["chunk"])
+                            if not await chunk_event(ev["data"]["chunk"]):
+                                continue
                         await events.emit("events", ev)
                 else:
                     async for chunk in graph.astream(graph_input, config, **options):

@@ -20,6 +20,7 @@ import structlog
 
 from actorgraph.server._context import ServerContext, now
 from actorgraph.server._json import dumps
+from actorgraph.server._tracing import note_outcome, run_trace
 from actorgraph.server.broker import InProcessBroker, LiveRun
 from actorgraph.server.runs._execute import RESULT_EVENT, TIMEOUT_ERROR, Outcome, execute
 from actorgraph.server.schemas import Run
@@ -153,7 +154,8 @@ class RunManager:
             active = self._active[run.run_id] = _Active(run)
             self._idle = anyio.Event()
             try:
-                await self._run(run, active, resumed=claim.resumed)
+                with run_trace(self.c.tracing, run):
+                    await self._run(run, active, resumed=claim.resumed)
             finally:
                 del self._active[run.run_id]
                 if not self._active:
@@ -184,6 +186,7 @@ class RunManager:
         finally:
             feed.running -= 1
         ended_at = now()
+        note_outcome(outcome.status, outcome.error)
         active.ending = True
         with anyio.CancelScope(shield=True):
             await self._finish(run, live, outcome, active.action)
