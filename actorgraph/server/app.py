@@ -26,6 +26,7 @@ from actorgraph.server._errors import ApiError
 from actorgraph.server._logging import AccessLog, configure_logging
 from actorgraph.server.api import assistants, meta, store, threads
 from actorgraph.server.api._http import Endpoint, json_response
+from actorgraph.server.auth import AuthMiddleware, load_auth
 from actorgraph.server.config import ServerConfig, load_config
 from actorgraph.server.graphs import GraphRegistry
 from actorgraph.server.services.assistants import ensure_system_assistants
@@ -48,7 +49,7 @@ def endpoints() -> tuple[Endpoint, ...]:
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return json_response({"detail": exc.detail}, status=exc.status)
+    return json_response({"detail": exc.detail}, status=exc.status, headers=exc.headers)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -87,6 +88,7 @@ def create_app(config: ServerConfig, *, data_dir: str | os.PathLike[str], n_jobs
     run_timeout = run_timeout_from_env()
     graphs = GraphRegistry(config)
     graphs.load()
+    server_auth = load_auth(config.auth, config.root)
     folder = Path(data_dir)
     db_path = folder / DB_FILE
 
@@ -121,10 +123,11 @@ def create_app(config: ServerConfig, *, data_dir: str | os.PathLike[str], n_jobs
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(AccessLog)],
+        middleware=[Middleware(AccessLog), Middleware(AuthMiddleware, server=server_auth)],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected},
     )
     app.state.openapi = meta.openapi_document(table)
+    app.state.auth = server_auth
     return app
 
 
