@@ -1,7 +1,7 @@
 """Custom auth as LangGraph's server does it: ``langgraph.json``'s ``auth.path`` names a
 ``langgraph_sdk.Auth`` object; its ``@auth.authenticate`` handler runs on every request
 (:mod:`._authn`) and its ``@auth.on`` handlers authorize each resource and action
-(:mod:`._authz`)."""
+(:mod:`._authz`; the crons API's calls are in :mod:`._crons`)."""
 
 from actorgraph.server.auth._authn import (
     OPEN_PATHS,
@@ -27,6 +27,7 @@ from actorgraph.server.auth._authz import (
     thread_keep,
     threads_allowed,
 )
+from actorgraph.server.auth._crons import check_cron, check_cron_create, cron_keep
 from actorgraph.server.auth._filters import filter_matches
 from actorgraph.server.auth._user import AuthUser, user_from_config
 
@@ -41,11 +42,14 @@ __all__ = (
     "authorize",
     "check_assistant",
     "check_assistant_create",
+    "check_cron",
+    "check_cron_create",
     "check_run_create",
     "check_thread",
     "check_thread_copy",
     "check_thread_create",
     "check_threads",
+    "cron_keep",
     "filter_matches",
     "load_auth",
     "run_configurable",
