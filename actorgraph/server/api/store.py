@@ -64,7 +64,7 @@ def _scoped_filter(asked: dict[str, Any] | None, scope: Any) -> Any:
 
 async def put(request: Request) -> Response:
     body = await parse_body(request, StorePut)
-    v = {"namespace": _item_namespace(body.namespace), "key": body.key, "value": body.value, "index": body.index, "ttl": body.ttl}
+    v: dict[str, Any] = {"namespace": _item_namespace(body.namespace), "key": body.key, "value": body.value, "index": body.index, "ttl": body.ttl}
     await auth.store_access(request, "put", v)
     namespace = _item_namespace(list(v["namespace"]))
     kwargs: dict[str, Any] = {}
@@ -87,7 +87,7 @@ async def get(request: Request) -> Response:
     raw_ns = q.get("namespace", "")
     namespace = _namespace(raw_ns.split("."), "namespace")
     refresh = query_bool(request, "refresh_ttl", True) if q.get("refresh_ttl") is not None else None
-    v = {"namespace": namespace, "key": key, "refresh_ttl": refresh}
+    v: dict[str, Any] = {"namespace": namespace, "key": key, "refresh_ttl": refresh}
     await auth.store_access(request, "get", v)
     namespace = _namespace(list(v["namespace"]), "namespace")
     item = await ctx(request).store.aget(namespace, v["key"], refresh_ttl=v["refresh_ttl"])
@@ -96,7 +96,7 @@ async def get(request: Request) -> Response:
 
 async def delete(request: Request) -> Response:
     body = await parse_body(request, StoreDelete)
-    v = {"namespace": _item_namespace(body.namespace), "key": body.key}
+    v: dict[str, Any] = {"namespace": _item_namespace(body.namespace), "key": body.key}
     await auth.store_access(request, "delete", v)
     await ctx(request).store.adelete(_item_namespace(list(v["namespace"])), v["key"])
     return Response(status_code=204)
@@ -104,7 +104,7 @@ async def delete(request: Request) -> Response:
 
 async def search(request: Request) -> Response:
     body = await parse_body(request, StoreSearch)
-    v = {"namespace": _namespace(body.namespace_prefix, "namespace_prefix"), "filter": body.filter, "limit": body.limit,
+    v: dict[str, Any] = {"namespace": _namespace(body.namespace_prefix, "namespace_prefix"), "filter": body.filter, "limit": body.limit,
          "offset": body.offset, "query": body.query, "refresh_ttl": body.refresh_ttl}
     scoped = _scoped_filter(v["filter"], await auth.store_access(request, "search", v))
     if scoped is _NOTHING:
@@ -129,7 +129,7 @@ async def search(request: Request) -> Response:
 
 async def namespaces(request: Request) -> Response:
     body = await parse_body(request, ListNamespaces)
-    v = {"namespace": _namespace(body.prefix, "prefix") or None, "suffix": _namespace(body.suffix, "suffix") or None,
+    v: dict[str, Any] = {"namespace": _namespace(body.prefix, "prefix") or None, "suffix": _namespace(body.suffix, "suffix") or None,
          "max_depth": body.max_depth, "limit": body.limit, "offset": body.offset}
     await auth.store_access(request, "list_namespaces", v)
     found = await ctx(request).store.alist_namespaces(

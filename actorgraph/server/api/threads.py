@@ -62,7 +62,7 @@ async def delete(request: Request) -> Response:
 
 async def search(request: Request) -> Response:
     body = await parse_body(request, ThreadSearch)
-    keep = await auth.thread_keep(
+    visible = await auth.thread_keep(
         request, {"metadata": body.metadata or {}, "values": body.values or {}, "status": body.status,
                   "limit": body.limit, "offset": body.offset, "ids": body.ids}
     )
@@ -75,7 +75,7 @@ async def search(request: Request) -> Response:
         offset=body.offset,
         sort_by=body.sort_by,
         sort_order=body.sort_order,
-        keep=keep,
+        keep=visible,
     )
     if body.select:
         keep = set(body.select)
