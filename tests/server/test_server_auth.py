@@ -6,6 +6,10 @@ is told it runs for."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +19,7 @@ import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.schema import Command
 
-from tests.server.conftest import GRAPHS, Server, make_app_folder
+from tests.server.conftest import GRAPHS, ROOT, Server, free_port, make_app_folder
 
 pytestmark = pytest.mark.anyio
 
@@ -324,6 +328,9 @@ async def test_a_user_cannot_cancel_anothers_run(clients: Clients) -> None:
     with pytest.raises(httpx.HTTPStatusError) as cancel_many:
         await clients.bob.runs.cancel_many(thread_id=thread_id, run_ids=[run["run_id"]])
     assert status_of(cancel_many) == 404
+    with pytest.raises(httpx.HTTPStatusError) as cancel_all:  # bob has no runs of his own going
+        await clients.bob.runs.cancel_many(status="all")
+    assert status_of(cancel_all) == 404
     await clients.alice.runs.join(thread_id, run["run_id"])
     assert (await clients.alice.runs.get(thread_id, run["run_id"]))["status"] == "success"
 
@@ -351,8 +358,6 @@ async def test_a_user_cannot_delete_anothers_run(clients: Clients) -> None:
 
 
 async def test_a_thread_a_run_creates_belongs_to_the_user_who_ran_it(clients: Clients) -> None:
-    import uuid
-
     thread_id = str(uuid.uuid4())
     await clients.bob.runs.wait(thread_id, "simple", input={"x": 1}, if_not_exists="create")
     assert (await clients.bob.threads.get(thread_id))["metadata"]["owner"] == "bob"
@@ -473,3 +478,46 @@ def test_without_auth_the_server_says_so_and_warns_off_loopback(tmp_path: Path) 
     events = {(entry.get("level"), entry.get("event", "").split(":")[0]) for entry in lines}
     assert ("info", "no auth configured") in events
     assert ("warning", "listening on a non-loopback address without auth") in events
+
+
+@pytest.mark.parametrize(
+    ("auth_source", "path", "named"),
+    [
+        (None, "./missing.py:auth", "no file './missing.py'"),
+        ("auth = object()\n", "./auth.py:auth", "must name a langgraph_sdk.Auth instance"),
+        ("from langgraph_sdk import Auth\nauth = Auth()\n", "./auth.py:auth", "no @auth.authenticate handler"),
+        (
+            "from langgraph_sdk import Auth\nauth = Auth()\n@auth.authenticate\nasync def who(token):\n    return 'x'\n",
+            "./auth.py:auth",
+            "parameter 'token' is not one the server gives",
+        ),
+    ],
+)
+def test_a_bad_auth_setting_stops_the_server_naming_auth_path(
+    tmp_path: Path, auth_source: str | None, path: str, named: str
+) -> None:
+    folder = make_app_folder(tmp_path, {"simple": "./graphs.py:simple"}, auth={"path": path})
+    if auth_source is not None:
+        (folder / "auth.py").write_text(auth_source)
+    done = subprocess.run(
+        [sys.executable, "-m", "actorgraph.server", "dev", "--no-reload", "--port", str(free_port())],
+        cwd=folder, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode != 0
+    assert "auth.path" in done.stderr and named in done.stderr, done.stderr[-2000:]
+
+
+def test_handlers_for_some_actions_only_get_a_warning_naming_the_others(tmp_path: Path) -> None:
+    folder = make_app_folder(tmp_path, {"simple": "./graphs.py:simple"}, auth={"path": "./auth.py:auth"})
+    (folder / "auth.py").write_text(
+        "from langgraph_sdk import Auth\nauth = Auth()\n"
+        "@auth.authenticate\nasync def who(authorization):\n    return 'x'\n"
+        "@auth.on.threads\nasync def threads(ctx, value):\n    return None\n"
+    )
+    srv = Server(folder, "--log-format", "json").start()
+    srv.stop()
+    lines = [json.loads(line) for line in srv.log.read_text().splitlines() if line.startswith("{")]
+    warned = [entry for entry in lines if entry.get("event", "").startswith("custom auth has no handler")]
+    assert len(warned) == 1
+    assert "store.put" in warned[0]["uncovered"] and "assistants.read" in warned[0]["uncovered"]
+    assert not any(name.startswith("threads.") for name in warned[0]["uncovered"])

@@ -108,7 +108,37 @@ def load_auth(config: Mapping[str, Any] | None, root: str | Path) -> ServerAuth 
                 value=spec,
             )
     log.info("custom auth loaded", path=spec)
+    _warn_uncovered(auth)
     return ServerAuth(auth=auth, path=spec, params=frozenset(params))
+
+
+# every (resource, action) the server authorizes
+_ACTIONS = {
+    "threads": ("create", "read", "update", "delete", "search", "create_run"),
+    "assistants": ("create", "read", "update", "delete", "search"),
+    "crons": ("create", "read", "update", "delete", "search"),
+    "store": ("put", "get", "search", "delete", "list_namespaces"),
+}
+
+
+def _warn_uncovered(auth: Any) -> None:
+    """Handlers for some actions but not others leave the others open to every
+    authenticated user: say which, as LangGraph's server does at start."""
+    handlers = auth._handlers
+    if not handlers or auth._global_handlers or ("*", "*") in handlers:
+        return
+    uncovered = [
+        f"{resource}.{action}"
+        for resource, actions in _ACTIONS.items()
+        for action in actions
+        if not {(resource, action), (resource, "*"), ("*", action)} & handlers.keys()
+    ]
+    if uncovered:
+        log.warning(
+            "custom auth has no handler for some actions: any authenticated user may do them "
+            "(add a global @auth.on handler to deny by default)",
+            uncovered=uncovered,
+        )
 
 
 def startup_notice(config: Mapping[str, Any] | None, host: str) -> None:
