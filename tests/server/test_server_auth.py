@@ -335,7 +335,7 @@ async def test_a_user_cannot_cancel_anothers_run(clients: Clients) -> None:
     assert (await clients.alice.runs.get(thread_id, run["run_id"]))["status"] == "success"
 
 
-async def test_a_user_cannot_join_anothers_run_or_its_stream(clients: Clients) -> None:
+async def test_a_user_cannot_join_anothers_run_or_follow_its_streams(clients: Clients) -> None:
     thread_id = await _alices_thread(clients)
     run = await clients.alice.runs.create(thread_id, "simple", input={"x": 1})
     with pytest.raises(httpx.HTTPStatusError) as join:
@@ -344,6 +344,10 @@ async def test_a_user_cannot_join_anothers_run_or_its_stream(clients: Clients) -
     events = [part async for part in clients.bob.runs.join_stream(thread_id, run["run_id"])]
     assert [e.event for e in events] == ["error"]
     assert events[0].data == {"error": "HTTPException", "message": "404: Thread not found"}
+    with pytest.raises(httpx.HTTPStatusError) as follow:  # the thread-wide stream
+        async for _ in await clients.bob.threads.join_stream(thread_id):
+            break
+    assert status_of(follow) == 404
     assert (await clients.alice.runs.join(thread_id, run["run_id"]))["x"] == 20
 
 

@@ -28,12 +28,15 @@ __all__ = (
     "authorize",
     "check_assistant",
     "check_assistant_create",
+    "check_run_assistant",
     "check_run_create",
     "check_thread",
     "check_thread_copy",
     "check_thread_create",
     "check_threads",
+    "request_auth",
     "run_configurable",
+    "server_auth",
     "store_access",
     "thread_keep",
     "threads_allowed",
@@ -43,11 +46,13 @@ Filter = Mapping[str, Any]
 _ID_KEYS = ("thread_id", "run_id", "assistant_id", "cron_id")
 
 
-def _server(request: Request) -> ServerAuth | None:
+def server_auth(request: Request) -> ServerAuth | None:
+    """The app's loaded auth (``None``: the server runs without auth)."""
     return getattr(request.app.state, "auth", None)
 
 
 def request_auth(request: Request) -> RequestAuth | None:
+    """Who made this request, as the authenticate handler said."""
     return request.scope.get(SCOPE_KEY)  # type: ignore[no-any-return]
 
 
@@ -78,7 +83,7 @@ def _handler(server: ServerAuth, resource: str, action: str) -> Any:
 async def authorize(request: Request, resource: str, action: str, value: dict[str, Any]) -> Filter | None:
     """Run the handler for ``resource``/``action`` on ``value`` (which it may change).
     Returns its filter (``None``: no restriction); a rejection raises ``ApiError``."""
-    server = _server(request)
+    server = server_auth(request)
     who = request_auth(request)
     if server is None or who is None:
         return None
@@ -163,7 +168,7 @@ async def threads_allowed(
 async def check_thread_create(request: Request, body: Any, *, thread_id: str | None) -> None:
     """``threads.create``: the handler may fill ``body.metadata`` (an owner); an existing
     thread with this id that the user may not see is a conflict, as in LangGraph."""
-    if _server(request) is None:
+    if server_auth(request) is None:
         return
     metadata = dict(body.metadata or {})
     value = {"thread_id": _as_uuid(thread_id) if thread_id else None, "metadata": metadata,
@@ -181,7 +186,7 @@ async def check_run_create(request: Request, thread_id: str | None, body: Any) -
     run creates gets too); a thread or a user-made assistant the user may not see is
     \"not found\", as LangGraph's server answers. Returns the configurable keys that name
     the user to the run's graph (``None`` without auth)."""
-    if _server(request) is None:
+    if server_auth(request) is None:
         return None
     metadata = dict(body.metadata or {})
     value = {
@@ -203,11 +208,12 @@ async def check_run_create(request: Request, thread_id: str | None, body: Any) -
         thread = await c.storage.thread_get(thread_id)
         if thread is not None and not filter_matches(thread.metadata, filters):
             raise ApiError(404, "Thread or assistant not found.")
-    await _check_run_assistant(request, body.assistant_id)
+    await check_run_assistant(request, body.assistant_id)
     return run_configurable(request)
 
 
-async def _check_run_assistant(request: Request, assistant_id: str) -> None:
+async def check_run_assistant(request: Request, assistant_id: str) -> None:
+    """A user-made assistant a run or cron uses must be one the user may read."""
     from actorgraph.server.services import assistants as svc
 
     c = ctx(request)
@@ -239,7 +245,7 @@ def run_configurable(request: Request) -> dict[str, Any]:
 
 async def check_assistant(request: Request, action: str, assistant_id: str, value: dict[str, Any] | None = None) -> None:
     """The user may ``action`` the assistant: else 404, as if it did not exist."""
-    if _server(request) is None:
+    if server_auth(request) is None:
         return
     from actorgraph.server.services import assistants as svc
 
@@ -256,7 +262,7 @@ async def check_assistant(request: Request, action: str, assistant_id: str, valu
 async def check_assistant_create(request: Request, body: Any) -> None:
     """``assistants.create``: the handler may fill ``body.metadata``; an existing assistant
     with this id that the user may not see is a conflict."""
-    if _server(request) is None:
+    if server_auth(request) is None:
         return
     metadata = dict(body.metadata or {})
     value = {
@@ -301,7 +307,7 @@ async def check_thread_copy(request: Request, thread_id: str) -> None:
     """Copying is reading the thread (LangGraph's server answers 409 when the user may
     not) and creating one like it."""
     await check_thread(request, "read", thread_id, status=409, detail="Conflict")
-    if _server(request) is None:
+    if server_auth(request) is None:
         return
     source = await ctx(request).storage.thread_get(thread_id)
     metadata = dict(source.metadata) if source is not None else {}

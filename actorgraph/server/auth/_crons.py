@@ -22,7 +22,7 @@ from typing import Any
 from starlette.requests import Request
 
 from actorgraph.server._errors import ApiError
-from actorgraph.server.auth._authz import _check_run_assistant, _server, authorize, check_thread, run_configurable
+from actorgraph.server.auth._authz import authorize, check_run_assistant, check_thread, run_configurable, server_auth
 from actorgraph.server.auth._filters import filter_matches
 
 __all__ = ("check_cron", "check_cron_create", "cron_keep")
@@ -33,13 +33,13 @@ MetadataOf = Callable[[str], Awaitable[Mapping[str, Any] | None]]
 async def check_cron_create(request: Request, value: dict[str, Any]) -> dict[str, Any] | None:
     """``crons.create``, then reading the run's assistant and thread, as LangGraph's
     server checks them (404 when the user may not see them)."""
-    if _server(request) is None:
+    if server_auth(request) is None:
         return None
     await authorize(request, "crons", "create", value)
     payload = value.get("payload") or {}
     if payload.get("assistant_id"):
         try:
-            await _check_run_assistant(request, str(payload["assistant_id"]))
+            await check_run_assistant(request, str(payload["assistant_id"]))
         except ApiError:
             raise ApiError(404, f"Assistant '{payload['assistant_id']}' not found") from None
     if value.get("thread_id"):
