@@ -528,3 +528,21 @@ def test_handlers_for_some_actions_only_get_a_warning_naming_the_others(tmp_path
     assert len(warned) == 1
     assert "store.put" in warned[0]["uncovered"] and "assistants.read" in warned[0]["uncovered"]
     assert not any(name.startswith("threads.") for name in warned[0]["uncovered"])
+
+
+def test_a_handlers_filter_reads_as_on_langgraphs_server() -> None:
+    from actorgraph.server.auth import filter_matches
+
+    metadata = {"owner": "alice", "tags": ["x", "y"], "n": 1}
+    assert filter_matches(metadata, {"owner": "alice"})
+    assert filter_matches(metadata, {"owner": {"$eq": "alice"}, "tags": {"$contains": "x"}})
+    assert filter_matches(metadata, {"tags": {"$contains": ["x", "y"]}})
+    assert not filter_matches(metadata, {"tags": {"$contains": ["x", "z"]}})
+    assert not filter_matches(metadata, {"owner": {"$contains": "alice"}})  # not a list
+    assert filter_matches(metadata, {"$or": [{"owner": "bob"}, {"n": 1}]})
+    assert not filter_matches(metadata, {"$and": [{"owner": "alice"}, {"n": 2}]})
+    assert not filter_matches({}, {"owner": "alice"})
+    for bad, named in (({"$or": [{"owner": "alice"}]}, "$or"), ({"owner": {"$gt": 1}}, "$gt")):
+        with pytest.raises(Exception) as refused:
+            filter_matches(metadata, bad)
+        assert getattr(refused.value, "status", None) == 500 and named in str(refused.value)

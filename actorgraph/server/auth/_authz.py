@@ -107,8 +107,10 @@ async def authorize(request: Request, resource: str, action: str, value: dict[st
     if result is False:
         raise ApiError(403, "Forbidden")
     if not isinstance(result, Mapping):
+        # the deployment's handler is at fault, not the request
         raise ApiError(
-            500, f"Auth handler returned invalid result. Expected filter dict, None, or boolean. Got {type(result)} instead."
+            500, f"the auth handler for {resource}.{action} returned a {type(result).__name__}: "
+            "it must return None, True, False or a metadata filter (a dict)",
         )
     return result or None
 

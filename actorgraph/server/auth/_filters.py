@@ -17,7 +17,7 @@ _MAX_DEPTH = 2
 
 def _bad(reason: str) -> ApiError:
     # the deployment's handler is at fault, not the request: a server error naming it
-    return ApiError(500, f"Your auth handler returned an invalid filter: {reason}")
+    return ApiError(500, f"the auth handler's filter is not one the server can apply: {reason}")
 
 
 def _groups(filters: Mapping[str, Any], op: str, depth: int) -> list[Mapping[str, Any]]:
