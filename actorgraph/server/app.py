@@ -36,6 +36,7 @@ from actorgraph.server._logging import AccessLog, configure_logging
 from actorgraph.server._tracing import Tracing
 from actorgraph.server.api import assistants, meta, store, threads
 from actorgraph.server.api._http import Endpoint, json_response
+from actorgraph.server.auth import AuthMiddleware, load_auth
 from actorgraph.server.config import ServerConfig, load_config
 from actorgraph.server.graphs import GraphRegistry
 from actorgraph.server.retention import Retention, parse_store_ttl, parse_thread_ttl
@@ -60,7 +61,7 @@ def endpoints() -> tuple[Endpoint, ...]:
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return json_response({"detail": exc.detail}, status=exc.status)
+    return json_response({"detail": exc.detail}, status=exc.status, headers=exc.headers)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -103,6 +104,7 @@ def create_app(config: ServerConfig, *, data_dir: str | os.PathLike[str], n_jobs
     tracing = Tracing.from_env()  # None unless OTEL_* configures an OTLP endpoint
     graphs = GraphRegistry(config)
     graphs.load()
+    server_auth = load_auth(config.auth, config.root)
     folder = Path(data_dir)
     db_path = folder / DB_FILE
 
@@ -153,10 +155,12 @@ def create_app(config: ServerConfig, *, data_dir: str | os.PathLike[str], n_jobs
     app = Starlette(
         routes=app_routes(options, routes, user_app),
         lifespan=with_user_lifespan(lifespan, user_app),
-        middleware=[Middleware(AccessLog), *http_middleware(options)],
+        # (auth inside CORS and the body limit: a preflight is answered before credentials are asked)
+        middleware=[Middleware(AccessLog), *http_middleware(options), Middleware(AuthMiddleware, server=server_auth, prefix=options.mount_prefix or "")],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected},
     )
     app.state.openapi = finish_openapi(meta.openapi_document(table), options, user_app)
+    app.state.auth = server_auth
     return app
 
 

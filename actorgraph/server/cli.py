@@ -13,6 +13,7 @@ from pathlib import Path
 
 from actorgraph.errors import ConfigError
 from actorgraph.server._logging import LOG_FORMATS, configure_logging
+from actorgraph.server.auth import startup_notice
 from actorgraph.server.config import ServerConfig, load_config
 
 __all__ = ("main", "prepare")
@@ -89,6 +90,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         configure_logging(args.log_level, args.log_format)
     except ValueError as exc:
         raise SystemExit(f"actorgraph: {exc}") from None
+    startup_notice(config.auth, args.host)
     reload = args.command == "dev" and not args.no_reload
     import uvicorn
 

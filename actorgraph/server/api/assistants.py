@@ -7,6 +7,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
+from actorgraph.server import auth
 from actorgraph.server._context import ctx, now
 from actorgraph.server._errors import ApiError
 from actorgraph.server.api._http import Endpoint, json_response, parse_body, query_bool
@@ -32,20 +33,26 @@ def _aid(request: Request) -> str:
 
 async def create(request: Request) -> Response:
     body = await parse_body(request, AssistantCreate)
+    await auth.check_assistant_create(request, body)
     return json_response(await svc.create(ctx(request), body))
 
 
 async def get(request: Request) -> Response:
+    await auth.check_assistant(request, "read", _aid(request))
     return json_response(await svc.get(ctx(request), _aid(request)))
 
 
 async def patch(request: Request) -> Response:
     body = await parse_body(request, AssistantPatch)
+    value = {"assistant_id": _aid(request), "graph_id": body.graph_id, "config": body.config or {},
+             "context": body.context or {}, "metadata": body.metadata or {}, "name": body.name}
+    await auth.check_assistant(request, "update", _aid(request), value)
     return json_response(await svc.update(ctx(request), _aid(request), body))
 
 
 async def delete(request: Request) -> Response:
     c = ctx(request)
+    await auth.check_assistant(request, "delete", _aid(request))
     assistant = await svc.get(c, _aid(request))
     if query_bool(request, "delete_threads"):
         for thread in await c.storage.thread_search(metadata={"assistant_id": assistant.assistant_id}, limit=10**9):
@@ -65,6 +72,9 @@ def _select(items: list[Assistant], select: list[str] | None) -> list[object]:
 async def search(request: Request) -> Response:
     body = await parse_body(request, AssistantSearch)
     c = ctx(request)
+    keep = await auth.assistant_keep(
+        request, {"graph_id": body.graph_id, "metadata": body.metadata or {}, "limit": body.limit, "offset": body.offset}
+    )
     found = await c.storage.assistant_search(
         graph_id=body.graph_id,
         name=body.name,
@@ -73,6 +83,7 @@ async def search(request: Request) -> Response:
         offset=body.offset,
         sort_by=body.sort_by,
         sort_order=body.sort_order,
+        keep=keep,
     )
     headers = {}
     if len(found) > body.limit:
@@ -83,12 +94,14 @@ async def search(request: Request) -> Response:
 
 async def count(request: Request) -> Response:
     body = await parse_body(request, AssistantCount)
-    n = await ctx(request).storage.assistant_count(graph_id=body.graph_id, name=body.name, metadata=body.metadata)
+    keep = await auth.assistant_keep(request, {"graph_id": body.graph_id, "metadata": body.metadata or {}, "limit": 0, "offset": 0})
+    n = await ctx(request).storage.assistant_count(graph_id=body.graph_id, name=body.name, metadata=body.metadata, keep=keep)
     return json_response(n)
 
 
 async def versions(request: Request) -> Response:
     body = await parse_body(request, AssistantVersionsSearch)
+    await auth.check_assistant(request, "read", _aid(request))
     c = ctx(request)
     assistant = await svc.get(c, _aid(request))
     found = await c.storage.assistant_versions(
@@ -99,6 +112,7 @@ async def versions(request: Request) -> Response:
 
 async def latest(request: Request) -> Response:
     body = await parse_body(request, AssistantLatest)
+    await auth.check_assistant(request, "update", _aid(request), {"assistant_id": _aid(request), "version": body.version})
     c = ctx(request)
     assistant = await svc.get(c, _aid(request))
     updated = None
@@ -111,16 +125,19 @@ async def latest(request: Request) -> Response:
 
 async def graph(request: Request) -> Response:
     xray = svc.parse_xray(request.query_params.get("xray"))
+    await auth.check_assistant(request, "read", _aid(request))
     return json_response(await svc.graph_drawing(ctx(request), _aid(request), xray))
 
 
 async def schemas(request: Request) -> Response:
+    await auth.check_assistant(request, "read", _aid(request))
     return json_response(await svc.graph_schemas(ctx(request), _aid(request)))
 
 
 async def subgraphs(request: Request) -> Response:
     namespace = request.path_params.get("namespace")
     recurse = query_bool(request, "recurse")
+    await auth.check_assistant(request, "read", _aid(request))
     return json_response(await svc.subgraph_schemas(ctx(request), _aid(request), namespace, recurse))
 
 

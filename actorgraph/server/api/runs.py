@@ -9,6 +9,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from actorgraph.server import auth
 from actorgraph.server._context import ServerContext, ctx
 from actorgraph.server._errors import ApiError
 from actorgraph.server.api._http import Endpoint, json_response, parse_body, query_bool, query_int, require_uuid
@@ -38,7 +39,7 @@ def _run_path(run: Run) -> str:
 async def create(request: Request) -> Response:
     body = await parse_body(request, RunCreate)
     thread_id = _tid(request)
-    run = await create_run(ctx(request), thread_id, body)
+    run = await create_run(ctx(request), thread_id, body, auth=await auth.check_run_create(request, thread_id, body))
     location = _run_path(run) if thread_id is not None else f"/runs/{run.run_id}"
     return json_response(run, headers={"Content-Location": location})
 
@@ -46,7 +47,7 @@ async def create(request: Request) -> Response:
 async def stream(request: Request) -> Response:
     body = await parse_body(request, RunCreate)
     c = ctx(request)
-    run = await create_run(c, _tid(request), body)
+    run = await create_run(c, _tid(request), body, auth=await auth.check_run_create(request, _tid(request), body))
     on_close = None
     if body.on_disconnect == "cancel":
         on_close = _cancel_unless_finished(c, run.run_id)
@@ -69,7 +70,7 @@ def _cancel_unless_finished(c: ServerContext, run_id: str) -> Any:
 async def wait(request: Request) -> Response:
     body = await parse_body(request, RunCreate)
     c = ctx(request)
-    run = await create_run(c, _tid(request), body)
+    run = await create_run(c, _tid(request), body, auth=await auth.check_run_create(request, _tid(request), body))
     return StreamingResponse(
         result_body(c, run.run_id),
         media_type="application/json",
@@ -80,7 +81,7 @@ async def wait(request: Request) -> Response:
 async def batch(request: Request) -> Response:
     bodies = await parse_body(request, list[RunCreate])
     c = ctx(request)
-    return json_response([await create_run(c, None, b) for b in bodies])
+    return json_response([await create_run(c, None, b, auth=await auth.check_run_create(request, None, b)) for b in bodies])
 
 
 async def _thread_exists(c: ServerContext, thread_id: str) -> None:
@@ -91,6 +92,7 @@ async def _thread_exists(c: ServerContext, thread_id: str) -> None:
 async def list_runs(request: Request) -> Response:
     c = ctx(request)
     thread_id = require_uuid(str(request.path_params["thread_id"]), "thread ID")
+    await auth.check_thread(request, "search", thread_id, {"thread_id": thread_id, "metadata": {}})
     await _thread_exists(c, thread_id)
     status = request.query_params.get("status") or None
     runs = await c.storage.run_list(
@@ -111,11 +113,14 @@ async def _run_of_thread(c: ServerContext, request: Request) -> Run:
 
 
 async def get(request: Request) -> Response:
+    await auth.check_thread(request, "read", require_uuid(str(request.path_params["thread_id"]), "thread ID"))
     return json_response(await _run_of_thread(ctx(request), request))
 
 
 async def delete(request: Request) -> Response:
     c = ctx(request)
+    thread_id, run_id = require_uuid(str(request.path_params["thread_id"]), "thread ID"), _rid(request)
+    await auth.check_thread(request, "delete", thread_id, {"thread_id": thread_id, "run_id": run_id}, detail="Not Found")
     run = await _run_of_thread(c, request)
     if run.status in ("pending", "running"):
         await c.run_manager.cancel(run.run_id, "interrupt")
@@ -128,6 +133,7 @@ async def join(request: Request) -> Response:
     c = ctx(request)
     thread_id = require_uuid(str(request.path_params["thread_id"]), "thread ID")
     run_id = _rid(request)
+    await auth.check_thread(request, "read", thread_id, detail="Thread not found")
     headers = {"Location": f"/threads/{thread_id}/runs/{run_id}/join", "Content-Location": f"/threads/{thread_id}/runs/{run_id}"}
     # a run this process runs (or ran lately) is answered without a read
     live = c.run_manager.broker.live(run_id)
@@ -162,8 +168,14 @@ async def join_stream(request: Request) -> Response:
     modes = _modes(request)
     run = await c.storage.run_get(run_id)
     headers = {**_SSE_HEADERS, "Location": f"/threads/{thread_id}/runs/{run_id}/stream"}
-    if (run is None or run.thread_id != thread_id) and c.run_manager.broker.live(run_id) is None:
-        frame = b'event: error\r\ndata: {"error":"HTTPException","message":"404: Run not found"}\r\n\r\n'
+    try:
+        await auth.check_thread(request, "read", thread_id, detail="Thread not found")
+        missing = (run is None or run.thread_id != thread_id) and c.run_manager.broker.live(run_id) is None
+        what = "Run"
+    except ApiError:  # LangGraph's server answers in the stream here too
+        missing, what = True, "Thread"
+    if missing:
+        frame = b'event: error\r\ndata: {"error":"HTTPException","message":"404: %s not found"}\r\n\r\n' % what.encode()
 
         async def not_found() -> Any:
             yield frame
@@ -187,6 +199,7 @@ def _last_event_id(request: Request) -> int | None:
 async def thread_stream(request: Request) -> Response:
     c = ctx(request)
     thread_id = require_uuid(str(request.path_params["thread_id"]), "thread ID")
+    await auth.check_thread(request, "read", thread_id, detail="Thread not found")
     await _thread_exists(c, thread_id)
     events = thread_events(c, thread_id, after=_last_event_id(request), modes=_modes(request))
     return StreamingResponse(events, media_type="text/event-stream", headers=_SSE_HEADERS)
@@ -204,6 +217,8 @@ async def cancel(request: Request) -> Response:
     action = _action(request)
     thread_id = require_uuid(str(request.path_params["thread_id"]), "thread ID")
     run_id = _rid(request)
+    value = {"thread_id": thread_id, "action": action, "metadata": {"run_ids": [run_id], "status": None}}
+    await auth.check_thread(request, "update", thread_id, value, detail="No runs found to cancel.")
     run = await c.storage.run_get(run_id)
     if run is None or run.thread_id != thread_id:
         raise ApiError(404, "No runs found to cancel.")
@@ -233,6 +248,11 @@ async def cancel_many(request: Request) -> Response:
         wanted = ("pending", "running") if body.status == "all" else (body.status,)
         for thread in await c.storage.thread_search(status="busy", limit=10**9):
             runs.extend(r for r in await c.storage.run_active(thread.thread_id) if r.status in wanted)
+    allowed = await auth.threads_allowed(
+        request, "update",
+        {"thread_id": body.thread_id, "action": action, "metadata": {"run_ids": body.run_ids, "status": body.status}},
+    )
+    runs = [r for r in runs if allowed is None or await allowed(r.thread_id)]
     cancelled = [r for r in runs if await c.run_manager.cancel(r.run_id, action)]
     if (not cancelled and body.status is not None) or (body.run_ids and not runs):
         raise ApiError(404, "No runs found to cancel.")

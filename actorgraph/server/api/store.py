@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from actorgraph.errors import SerializationError
+from actorgraph.server import auth
 from actorgraph.server._context import ctx
 from actorgraph.server._errors import ApiError
 from actorgraph.server.api._http import Endpoint, json_response, parse_body, query_bool
@@ -45,14 +46,32 @@ def _item_namespace(labels: list[str] | None) -> tuple[str, ...]:
     return _namespace(labels, "namespace")
 
 
+_NOTHING: Any = object()
+
+
+def _scoped_filter(asked: dict[str, Any] | None, scope: Any) -> Any:
+    """The request's filter and the auth handler's, both to hold: keys they share must
+    agree (else nothing can match: ``_NOTHING``)."""
+    if not scope:
+        return asked
+    merged = dict(asked or {})
+    for key, want in scope.items():
+        if key in merged and merged[key] != want:
+            return _NOTHING
+        merged[key] = want
+    return merged
+
+
 async def put(request: Request) -> Response:
     body = await parse_body(request, StorePut)
-    namespace = _item_namespace(body.namespace)
+    v: dict[str, Any] = {"namespace": _item_namespace(body.namespace), "key": body.key, "value": body.value, "index": body.index, "ttl": body.ttl}
+    await auth.store_access(request, "put", v)
+    namespace = _item_namespace(list(v["namespace"]))
     kwargs: dict[str, Any] = {}
-    if body.ttl is not None:
-        kwargs["ttl"] = body.ttl
+    if v["ttl"] is not None:
+        kwargs["ttl"] = v["ttl"]
     try:
-        await ctx(request).store.aput(namespace, body.key, body.value, index=body.index, **kwargs)
+        await ctx(request).store.aput(namespace, v["key"], v["value"], index=v["index"], **kwargs)
     except SerializationError as exc:  # e.g. an integer beyond 64 bits
         raise ApiError(422, f"Invalid value: {exc}") from None
     except ValueError as exc:  # the store's own checks, e.g. a ttl <= 0
@@ -68,25 +87,35 @@ async def get(request: Request) -> Response:
     raw_ns = q.get("namespace", "")
     namespace = _namespace(raw_ns.split("."), "namespace")
     refresh = query_bool(request, "refresh_ttl", True) if q.get("refresh_ttl") is not None else None
-    item = await ctx(request).store.aget(namespace, key, refresh_ttl=refresh)
+    v: dict[str, Any] = {"namespace": namespace, "key": key, "refresh_ttl": refresh}
+    await auth.store_access(request, "get", v)
+    namespace = _namespace(list(v["namespace"]), "namespace")
+    item = await ctx(request).store.aget(namespace, v["key"], refresh_ttl=v["refresh_ttl"])
     return json_response(None if item is None else _item(item))
 
 
 async def delete(request: Request) -> Response:
     body = await parse_body(request, StoreDelete)
-    await ctx(request).store.adelete(_item_namespace(body.namespace), body.key)
+    v: dict[str, Any] = {"namespace": _item_namespace(body.namespace), "key": body.key}
+    await auth.store_access(request, "delete", v)
+    await ctx(request).store.adelete(_item_namespace(list(v["namespace"])), v["key"])
     return Response(status_code=204)
 
 
 async def search(request: Request) -> Response:
     body = await parse_body(request, StoreSearch)
+    v: dict[str, Any] = {"namespace": _namespace(body.namespace_prefix, "namespace_prefix"), "filter": body.filter, "limit": body.limit,
+         "offset": body.offset, "query": body.query, "refresh_ttl": body.refresh_ttl}
+    scoped = _scoped_filter(v["filter"], await auth.store_access(request, "search", v))
+    if scoped is _NOTHING:
+        return json_response(SearchItemsResponse(items=[]))
     found = await ctx(request).store.asearch(
-        _namespace(body.namespace_prefix, "namespace_prefix"),
-        query=body.query,
-        filter=body.filter,
-        limit=body.limit,
-        offset=body.offset,
-        refresh_ttl=body.refresh_ttl,
+        _namespace(list(v["namespace"]), "namespace_prefix"),
+        query=v["query"],
+        filter=scoped,
+        limit=v["limit"],
+        offset=v["offset"],
+        refresh_ttl=v["refresh_ttl"],
     )
     items = [
         SearchItem(
@@ -100,12 +129,15 @@ async def search(request: Request) -> Response:
 
 async def namespaces(request: Request) -> Response:
     body = await parse_body(request, ListNamespaces)
+    v: dict[str, Any] = {"namespace": _namespace(body.prefix, "prefix") or None, "suffix": _namespace(body.suffix, "suffix") or None,
+         "max_depth": body.max_depth, "limit": body.limit, "offset": body.offset}
+    await auth.store_access(request, "list_namespaces", v)
     found = await ctx(request).store.alist_namespaces(
-        prefix=_namespace(body.prefix, "prefix") or None,
-        suffix=_namespace(body.suffix, "suffix") or None,
-        max_depth=body.max_depth,
-        limit=body.limit,
-        offset=body.offset,
+        prefix=_namespace(list(v["namespace"] or ()), "prefix") or None,
+        suffix=_namespace(list(v["suffix"] or ()), "suffix") or None,
+        max_depth=v["max_depth"],
+        limit=v["limit"],
+        offset=v["offset"],
     )
     return json_response(ListNamespacesResponse(namespaces=[list(ns) for ns in found]))
 

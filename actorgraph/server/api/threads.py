@@ -7,6 +7,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
+from actorgraph.server import auth
 from actorgraph.server._context import ctx
 from actorgraph.server._errors import ApiError
 from actorgraph.server.api._http import Endpoint, json_response, parse_body, query_bool, query_int, require_uuid
@@ -35,15 +36,18 @@ def _tid(request: Request) -> str:
 
 async def create(request: Request) -> Response:
     body = await parse_body(request, ThreadCreate)
+    await auth.check_thread_create(request, body, thread_id=body.thread_id)
     return json_response(await svc.create(ctx(request), body))
 
 
 async def get(request: Request) -> Response:
+    await auth.check_thread(request, "read", _tid(request))
     return json_response(await get_thread(ctx(request), _tid(request)))
 
 
 async def patch(request: Request) -> Response:
     body = await parse_body(request, ThreadPatch)
+    await auth.check_thread(request, "update", _tid(request), {"thread_id": _tid(request), "metadata": body.metadata or {}})
     thread = await svc.patch(ctx(request), _tid(request), body.metadata, body.ttl)
     if request.headers.get("prefer", "").lower() == "return=minimal":
         return Response(status_code=204)
@@ -51,12 +55,17 @@ async def patch(request: Request) -> Response:
 
 
 async def delete(request: Request) -> Response:
+    await auth.check_thread(request, "delete", _tid(request))
     await svc.delete(ctx(request), _tid(request))
     return Response(status_code=204)
 
 
 async def search(request: Request) -> Response:
     body = await parse_body(request, ThreadSearch)
+    visible = await auth.thread_keep(
+        request, {"metadata": body.metadata or {}, "values": body.values or {}, "status": body.status,
+                  "limit": body.limit, "offset": body.offset, "ids": body.ids}
+    )
     found = await ctx(request).storage.thread_search(
         ids=body.ids,
         metadata=body.metadata,
@@ -66,6 +75,7 @@ async def search(request: Request) -> Response:
         offset=body.offset,
         sort_by=body.sort_by,
         sort_order=body.sort_order,
+        keep=visible,
     )
     if body.select:
         keep = set(body.select)
@@ -75,22 +85,26 @@ async def search(request: Request) -> Response:
 
 async def count(request: Request) -> Response:
     body = await parse_body(request, ThreadCount)
-    n = await ctx(request).storage.thread_count(metadata=body.metadata, values=body.values, status=body.status)
+    keep = await auth.thread_keep(request, {"metadata": body.metadata or {}, "values": body.values or {}, "status": body.status})
+    n = await ctx(request).storage.thread_count(metadata=body.metadata, values=body.values, status=body.status, keep=keep)
     return json_response(n)
 
 
 async def copy(request: Request) -> Response:
+    await auth.check_thread_copy(request, _tid(request))
     return json_response(await svc.copy(ctx(request), _tid(request)))
 
 
 async def prune(request: Request) -> Response:
     body = await parse_body(request, ThreadPrune)
     ids = [require_uuid(t, "thread ID in thread_ids") for t in body.thread_ids]
+    await auth.check_threads(request, "delete", ids)
     return json_response({"pruned_count": await svc.prune(ctx(request), ids, body.strategy)})
 
 
 async def get_state(request: Request) -> Response:
     checkpoint_id = request.path_params.get("checkpoint_id")
+    await auth.check_thread(request, "read", _tid(request))
     state = await svc.get_state(
         ctx(request), _tid(request), checkpoint_id=checkpoint_id, subgraphs=query_bool(request, "subgraphs")
     )
@@ -99,17 +113,20 @@ async def get_state(request: Request) -> Response:
 
 async def get_state_at_checkpoint(request: Request) -> Response:
     body = await parse_body(request, ThreadStateAtCheckpoint)
+    await auth.check_thread(request, "read", _tid(request))
     state = await svc.get_state(ctx(request), _tid(request), checkpoint=body.checkpoint, subgraphs=body.subgraphs)
     return json_response(state)
 
 
 async def update_state(request: Request) -> Response:
     body = await parse_body(request, ThreadStateUpdate)
+    await auth.check_thread(request, "update", _tid(request))
     return json_response(await svc.update_state(ctx(request), _tid(request), body))
 
 
 async def history_post(request: Request) -> Response:
     body = await parse_body(request, ThreadHistory)
+    await auth.check_thread(request, "read", _tid(request))
     return json_response(await svc.history(ctx(request), _tid(request), body))
 
 
@@ -122,6 +139,7 @@ async def history_get(request: Request) -> Response:
         body = msgspec.convert(raw, ThreadHistory)
     except msgspec.ValidationError as exc:
         raise ApiError(422, f"Invalid query parameter: {exc}") from None
+    await auth.check_thread(request, "read", _tid(request))
     return json_response(await svc.history(ctx(request), _tid(request), body))
 
 

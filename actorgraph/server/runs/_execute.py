@@ -16,6 +16,7 @@ import structlog
 from actorgraph.server._context import ServerContext, now
 from actorgraph.server._json import dumps
 from actorgraph.server._tracing import current_run_trace
+from actorgraph.server.auth import user_from_config
 from actorgraph.server.broker import LiveRun
 from actorgraph.server.runs._messages import MessageFrames
 from actorgraph.server.schemas import Assistant, Run, ThreadState
@@ -69,6 +70,9 @@ def run_config(assistant: Assistant, run: Run) -> tuple[dict[str, Any], dict[str
         "assistant_id": assistant.assistant_id,
     }
     configurable = {**(assistant.config.get("configurable") or {}), **(asked.get("configurable") or {}), **ids}
+    user = user_from_config(configurable.get("langgraph_auth_user"))
+    if user is not None:  # the graph reads it as LangGraph's server gives it: user.identity, user["identity"]
+        configurable["langgraph_auth_user"] = user
     checkpoint = kwargs.get("checkpoint") or {}
     if checkpoint.get("checkpoint_id"):
         configurable["checkpoint_id"] = checkpoint["checkpoint_id"]

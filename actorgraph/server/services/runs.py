@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -64,9 +65,23 @@ def _kwargs(body: RunCreate, *, temporary: bool) -> dict[str, Any]:
     }
 
 
-async def create_run(c: ServerContext, thread_id: str | None, body: RunCreate) -> Run:
+# who asked for a run: the server sets these (custom auth), a request can't
+_AUTH_KEYS = ("langgraph_auth_user", "langgraph_auth_user_id", "langgraph_auth_permissions")
+
+
+def _with_auth(kwargs: dict[str, Any], auth: Mapping[str, Any] | None) -> None:
+    config = dict(kwargs["config"])
+    configurable = {k: v for k, v in (config.get("configurable") or {}).items() if k not in _AUTH_KEYS}
+    if auth or configurable or "configurable" in config:
+        config["configurable"] = {**configurable, **(auth or {})}
+    kwargs["config"] = config
+
+
+async def create_run(
+    c: ServerContext, thread_id: str | None, body: RunCreate, *, auth: Mapping[str, Any] | None = None
+) -> Run:
     """The new run's row, ``pending``; raises ``ApiError`` (404/409/422/400) first if the
-    request can't run."""
+    request can't run. ``auth``: the configurable keys naming the user who asked."""
     if thread_id is None and body.command is not None and body.command.resume is not None:
         raise ApiError(400, "You must provide a thread_id when resuming.")
     config = body.config or {}
@@ -90,7 +105,9 @@ async def create_run(c: ServerContext, thread_id: str | None, body: RunCreate) -
     else:
         thread_id = str(uuid.uuid4())
     if thread is None:
-        thread = Thread(thread_id=thread_id, created_at=stamp, updated_at=stamp, metadata={})
+        # as LangGraph's server: a thread a run creates carries the run's metadata (an
+        # auth handler's owner among it)
+        thread = Thread(thread_id=thread_id, created_at=stamp, updated_at=stamp, metadata=dict(body.metadata or {}))
         await c.storage.thread_insert(thread, if_exists="do_nothing")
 
     strategy = body.multitask_strategy or "enqueue"
@@ -109,6 +126,8 @@ async def create_run(c: ServerContext, thread_id: str | None, body: RunCreate) -
         "graph_id": assistant.graph_id,
         "assistant_id": assistant.assistant_id,
     }
+    kwargs = _kwargs(body, temporary=temporary)
+    _with_auth(kwargs, auth)
     run = Run(
         run_id=str(uuid.uuid4()),
         thread_id=thread_id,
@@ -117,7 +136,7 @@ async def create_run(c: ServerContext, thread_id: str | None, body: RunCreate) -
         updated_at=stamp,
         status="pending",
         metadata=metadata,
-        kwargs=_kwargs(body, temporary=temporary),
+        kwargs=kwargs,
         multitask_strategy=strategy,
     )
     thread_metadata = {**thread.metadata, "graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id}

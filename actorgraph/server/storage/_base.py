@@ -8,7 +8,7 @@ they are the engine's savers and stores, opened on the same database.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -16,7 +16,7 @@ import msgspec
 
 from actorgraph.server.schemas import Assistant, AssistantVersion, Run, Thread
 
-__all__ = ("Claim", "Conflict", "Storage", "matches")
+__all__ = ("Claim", "Conflict", "Keep", "Storage", "matches")
 
 
 class Conflict(Exception):
@@ -55,6 +55,11 @@ def matches(doc: Any, filt: Mapping[str, Any] | None) -> bool:
     return True
 
 
+Keep = Callable[[Any], bool]
+"""A search's extra test on each record (the auth handler's filter): only records it
+passes are counted, paged and returned."""
+
+
 class Storage(Protocol):
     """What the server keeps about assistants, threads and runs."""
 
@@ -76,12 +81,15 @@ class Storage(Protocol):
         offset: int = 0,
         sort_by: str | None = None,
         sort_order: str | None = None,
+        keep: Keep | None = None,
     ) -> list[Assistant]: ...
     async def assistant_count(
-        self, *, graph_id: str | None = None, name: str | None = None, metadata: Mapping[str, Any] | None = None
+        self, *, graph_id: str | None = None, name: str | None = None, metadata: Mapping[str, Any] | None = None,
+        keep: Keep | None = None,
     ) -> int: ...
     async def assistant_versions(
-        self, assistant_id: str, *, metadata: Mapping[str, Any] | None = None, limit: int = 10, offset: int = 0
+        self, assistant_id: str, *, metadata: Mapping[str, Any] | None = None, limit: int = 10, offset: int = 0,
+        keep: Keep | None = None,
     ) -> list[AssistantVersion]: ...
     async def assistant_set_latest(self, assistant_id: str, version: int, now: datetime) -> Assistant | None: ...
 
@@ -104,6 +112,7 @@ class Storage(Protocol):
         offset: int = 0,
         sort_by: str | None = None,
         sort_order: str | None = None,
+        keep: Keep | None = None,
     ) -> list[Thread]: ...
     async def thread_count(
         self,
@@ -111,6 +120,7 @@ class Storage(Protocol):
         metadata: Mapping[str, Any] | None = None,
         values: Mapping[str, Any] | None = None,
         status: str | None = None,
+        keep: Keep | None = None,
     ) -> int: ...
 
     # runs: rows of the queue

@@ -20,7 +20,7 @@ import aiosqlite
 import msgspec
 
 from actorgraph.server.schemas import Assistant, AssistantVersion, Run, Thread
-from actorgraph.server.storage._base import Claim, Conflict, matches
+from actorgraph.server.storage._base import Claim, Conflict, Keep, matches
 
 __all__ = ("SqliteStorage",)
 
@@ -256,6 +256,7 @@ class SqliteStorage:
         offset: int = 0,
         sort_by: str | None = None,
         sort_order: str | None = None,
+        keep: Keep | None = None,
     ) -> list[Assistant]:
         order = _order(
             sort_by,
@@ -263,22 +264,28 @@ class SqliteStorage:
             {c: c for c in ("assistant_id", "graph_id", "name", "created_at", "updated_at")},
             "created_at",
         )
-        found = [a for a in await self._assistants(graph_id, name, order) if matches(a.metadata, metadata)]
+        found = [
+            a for a in await self._assistants(graph_id, name, order) if matches(a.metadata, metadata) and (keep is None or keep(a))
+        ]
         return found[offset : offset + limit]
 
     async def assistant_count(
-        self, *, graph_id: str | None = None, name: str | None = None, metadata: Mapping[str, Any] | None = None
+        self, *, graph_id: str | None = None, name: str | None = None, metadata: Mapping[str, Any] | None = None,
+        keep: Keep | None = None,
     ) -> int:
-        return sum(1 for a in await self._assistants(graph_id, name) if matches(a.metadata, metadata))
+        return sum(
+            1 for a in await self._assistants(graph_id, name) if matches(a.metadata, metadata) and (keep is None or keep(a))
+        )
 
     async def assistant_versions(
-        self, assistant_id: str, *, metadata: Mapping[str, Any] | None = None, limit: int = 10, offset: int = 0
+        self, assistant_id: str, *, metadata: Mapping[str, Any] | None = None, limit: int = 10, offset: int = 0,
+        keep: Keep | None = None,
     ) -> list[AssistantVersion]:
         rows = await self._rows(
             "SELECT doc FROM srv_assistant_versions WHERE assistant_id = ? ORDER BY version DESC", (assistant_id,)
         )
         versions = [_decode(r[0], AssistantVersion) for r in rows]
-        return [v for v in versions if matches(v.metadata, metadata)][offset : offset + limit]
+        return [v for v in versions if matches(v.metadata, metadata) and (keep is None or keep(v))][offset : offset + limit]
 
     async def assistant_set_latest(self, assistant_id: str, version: int, now: datetime) -> Assistant | None:
         row = await self._one(
@@ -358,6 +365,7 @@ class SqliteStorage:
         offset: int = 0,
         sort_by: str | None = None,
         sort_order: str | None = None,
+        keep: Keep | None = None,
     ) -> list[Thread]:
         order = _order(
             sort_by,
@@ -367,7 +375,9 @@ class SqliteStorage:
             "created_at",
         )
         found = [
-            t for t in await self._threads(ids, status, order) if matches(t.metadata, metadata) and matches(t.values, values)
+            t
+            for t in await self._threads(ids, status, order)
+            if matches(t.metadata, metadata) and matches(t.values, values) and (keep is None or keep(t))
         ]
         return found[offset : offset + limit]
 
@@ -377,9 +387,12 @@ class SqliteStorage:
         metadata: Mapping[str, Any] | None = None,
         values: Mapping[str, Any] | None = None,
         status: str | None = None,
+        keep: Keep | None = None,
     ) -> int:
         return sum(
-            1 for t in await self._threads(None, status) if matches(t.metadata, metadata) and matches(t.values, values)
+            1
+            for t in await self._threads(None, status)
+            if matches(t.metadata, metadata) and matches(t.values, values) and (keep is None or keep(t))
         )
 
     # -- runs ---------------------------------------------------------------------------
