@@ -10,6 +10,7 @@ from starlette.requests import Request
 
 if TYPE_CHECKING:
     from actorgraph.server.config import ServerConfig
+    from actorgraph.server.crons import CronScheduler
     from actorgraph.server.graphs import GraphRegistry
     from actorgraph.server.runs import RunManager
     from actorgraph.server.storage import Storage
@@ -30,6 +31,7 @@ class ServerContext:
         self.checkpointer: Any = None
         self.store: Any = None
         self.runs: RunManager | None = None
+        self.crons: CronScheduler = None  # type: ignore[assignment]  # set by the app's lifespan, before any request
 
     @property
     def run_manager(self) -> RunManager:

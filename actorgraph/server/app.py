@@ -27,6 +27,7 @@ from actorgraph.server._logging import AccessLog, configure_logging
 from actorgraph.server.api import assistants, meta, store, threads
 from actorgraph.server.api._http import Endpoint, json_response
 from actorgraph.server.config import ServerConfig, load_config
+from actorgraph.server.crons import CronScheduler
 from actorgraph.server.graphs import GraphRegistry
 from actorgraph.server.services.assistants import ensure_system_assistants
 from actorgraph.server.storage import SqliteStorage
@@ -41,9 +42,11 @@ DEFAULT_RUN_TIMEOUT = 86400.0  # as LangGraph's server
 
 
 def endpoints() -> tuple[Endpoint, ...]:
-    from actorgraph.server.api import runs
+    from actorgraph.server.api import crons, runs
 
-    return (*meta.ENDPOINTS, *assistants.ENDPOINTS, *threads.ENDPOINTS, *runs.ENDPOINTS, *store.ENDPOINTS)
+    return (
+        *meta.ENDPOINTS, *assistants.ENDPOINTS, *threads.ENDPOINTS, *runs.ENDPOINTS, *crons.ENDPOINTS, *store.ENDPOINTS
+    )
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
@@ -111,8 +114,9 @@ def create_app(config: ServerConfig, *, data_dir: str | os.PathLike[str], n_jobs
             await ensure_system_assistants(c)
             manager = RunManager(c, n_jobs=n_jobs, run_timeout=run_timeout)
             c.runs = manager
+            c.crons = CronScheduler(c)
             app.state.ctx = c
-            async with manager.running():
+            async with manager.running(), c.crons.running():
                 log.info("server ready", graphs=graphs.ids(), data=str(db_path), n_jobs=n_jobs)
                 yield
 

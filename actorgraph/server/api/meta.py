@@ -39,7 +39,7 @@ async def info(request: Request) -> Response:
             "server": "actorgraph",
             "langgraph_py_version": _version("actorgraph"),
             "python_version": sys.version.split()[0],
-            "flags": {"assistants": True, "crons": False, "langsmith": False, "langsmith_tracing_replicas": False},
+            "flags": {"assistants": True, "crons": True, "langsmith": False, "langsmith_tracing_replicas": False},
             "graphs": c.graphs.ids(),
             "metadata": {"n_jobs_per_worker": c.n_jobs},
         }
@@ -85,7 +85,7 @@ async def metrics(request: Request) -> Response:
 
 # ids in paths are UUIDs (as in LangGraph's spec); an assistant's path also takes a graph id
 _UUID = {"type": "string", "format": "uuid"}
-_PATH_PARAMS: dict[str, dict[str, Any]] = {"thread_id": _UUID, "run_id": _UUID, "checkpoint_id": _UUID}
+_PATH_PARAMS: dict[str, dict[str, Any]] = {"thread_id": _UUID, "run_id": _UUID, "checkpoint_id": _UUID, "cron_id": _UUID}
 
 
 # one event of a stream (each data line is JSON text)

@@ -87,7 +87,10 @@ async def create_run(c: ServerContext, thread_id: str | None, body: RunCreate) -
     else:
         thread_id = str(uuid.uuid4())
     if thread is None:
-        thread = Thread(thread_id=thread_id, created_at=stamp, updated_at=stamp, metadata={})
+        # a thread the run creates carries the run's metadata, as in LangGraph's server
+        config_metadata = config.get("metadata")
+        seeded = {**(config_metadata if isinstance(config_metadata, dict) else {}), **(body.metadata or {})}
+        thread = Thread(thread_id=thread_id, created_at=stamp, updated_at=stamp, metadata=seeded)
         await c.storage.thread_insert(thread, if_exists="do_nothing")
 
     strategy = body.multitask_strategy or "enqueue"

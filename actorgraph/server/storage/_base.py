@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import msgspec
 
 from actorgraph.server.schemas import Assistant, AssistantVersion, Run, Thread
+from actorgraph.server.storage._crons import CronStorage
 
 __all__ = ("Claim", "Conflict", "Storage", "matches")
 
@@ -55,8 +56,8 @@ def matches(doc: Any, filt: Mapping[str, Any] | None) -> bool:
     return True
 
 
-class Storage(Protocol):
-    """What the server keeps about assistants, threads and runs."""
+class Storage(CronStorage, Protocol):
+    """What the server keeps about assistants, threads, runs and crons."""
 
     async def setup(self) -> None: ...
     async def close(self) -> None: ...

@@ -21,6 +21,7 @@ import msgspec
 
 from actorgraph.server.schemas import Assistant, AssistantVersion, Run, Thread
 from actorgraph.server.storage._base import Claim, Conflict, matches
+from actorgraph.server.storage._sqlite_crons import CRON_SCHEMA, SqliteCrons
 
 __all__ = ("SqliteStorage",)
 
@@ -115,8 +116,8 @@ def _order(sort_by: str | None, sort_order: str | None, allowed: Mapping[str, st
     return f"{column} {direction}"
 
 
-class SqliteStorage:
-    """:class:`~actorgraph.server.storage.Storage` in a SQLite file."""
+class SqliteStorage(SqliteCrons):
+    """:class:`~actorgraph.server.storage.Storage` in a SQLite file (crons: :class:`SqliteCrons`)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
@@ -134,7 +135,7 @@ class SqliteStorage:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         for pragma in ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=30000"):
             await conn.execute(pragma)
-        for statement in _SCHEMA:
+        for statement in (*_SCHEMA, *CRON_SCHEMA):
             await conn.execute(statement)
         self._conn = conn
 
