@@ -80,6 +80,10 @@ async def metrics(request: Request) -> Response:
         f"actorgraph_run_duration_seconds_sum {stats.duration_sum}",
         f"actorgraph_run_duration_seconds_count {stats.finished}",
     ]
+    cron = c.crons.statistics()
+    lines += ["# HELP actorgraph_cron_firings Cron firings this process handled, by outcome.",
+              "# TYPE actorgraph_cron_firings counter"]
+    lines += [f'actorgraph_cron_firings{{outcome="{k}"}} {v}' for k, v in msgspec.structs.asdict(cron).items()]
     return Response("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
 
 
