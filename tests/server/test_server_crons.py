@@ -174,6 +174,20 @@ async def test_delete_removes_the_cron(server: Server) -> None:
         assert (await http.get(f"/runs/crons/{cron['cron_id']}")).status_code == 404
 
 
+async def test_deleting_a_thread_or_an_assistant_deletes_its_crons(server: Server) -> None:
+    client = get_client(url=server.url)
+    tid = (await client.threads.create())["thread_id"]
+    assistant = await client.assistants.create("simple")
+    on_thread = await client.crons.create_for_thread(tid, "simple", schedule="0 0 1 1 *")
+    of_assistant = await client.crons.create(assistant["assistant_id"], schedule="0 0 1 1 *")
+    kept = await client.crons.create("simple", schedule="0 0 1 1 *")
+    await client.threads.delete(tid)
+    await client.assistants.delete(assistant["assistant_id"])
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        for cron, status in ((on_thread, 404), (of_assistant, 404), (kept, 200)):
+            assert (await http.get(f"/runs/crons/{cron['cron_id']}")).status_code == status
+
+
 async def test_bad_input_is_a_4xx_naming_the_field(server: Server) -> None:
     client = get_client(url=server.url)
     tid = (await client.threads.create())["thread_id"]

@@ -229,6 +229,8 @@ class SqliteStorage(SqliteCrons):
             [
                 ("DELETE FROM srv_assistants WHERE assistant_id = ?", (assistant_id,)),
                 ("DELETE FROM srv_assistant_versions WHERE assistant_id = ?", (assistant_id,)),
+                # its crons go with it, as on LangGraph's server
+                ("DELETE FROM srv_crons WHERE assistant_id = ?", (assistant_id,)),
             ]
         )
         return True
@@ -330,6 +332,7 @@ class SqliteStorage(SqliteCrons):
                     (thread_id,),
                 ),
                 ("DELETE FROM srv_runs WHERE thread_id = ?", (thread_id,)),
+                ("DELETE FROM srv_crons WHERE thread_id = ?", (thread_id,)),
             ]
         )
         return True
