@@ -67,7 +67,8 @@ async def search(request: Request) -> Response:
         headers["X-Pagination-Next"] = str(body.offset + body.limit)
     if body.select:
         keep = set(body.select)
-        return json_response([{k: v for k, v in msgspec.structs.asdict(c).items() if k in keep} for c in found], headers=headers)
+        chosen = [{k: v for k, v in msgspec.structs.asdict(c).items() if k in keep} for c in found]
+        return json_response(chosen, headers=headers)
     return json_response(found, headers=headers)
 
 

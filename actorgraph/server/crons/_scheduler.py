@@ -11,7 +11,8 @@ looks (at start, for a restart), however many times it was due meanwhile, and it
 schedule then goes on from now. Disabled crons and crons past their ``end_time`` don't
 fire. A process learns of crons another process created when it next looks (its own
 next due time or a change made through it); meanwhile the process that made them fires
-them.
+them. A claimed firing whose process dies before the run is written is lost (claiming
+first, as LangGraph's server does with Postgres, never fires one twice).
 """
 
 from __future__ import annotations

@@ -132,7 +132,9 @@ def _changed(cur: Cron, body: CronPatch, raw: dict[str, Any], stamp: datetime) -
     elif body.enabled and not cur.enabled:
         # enabling again: the schedule goes on from now, firings missed while disabled don't run
         next_date = next_run(schedule, stamp, tz)
-    payload = _with_cron_id({**cur.payload, **raw, "assistant_id": cur.payload.get("assistant_id", cur.assistant_id)}, cur.cron_id)
+    # the assistant stays the cron's; the rest of the patch is merged into the payload
+    merged = {**cur.payload, **raw, "assistant_id": cur.payload.get("assistant_id", cur.assistant_id)}
+    payload = _with_cron_id(merged, cur.cron_id)
     _check_config(payload.get("config"), payload.get("context"), cur.cron_id)
     changes: dict[str, Any] = {
         "schedule": schedule,

@@ -56,7 +56,8 @@ def _row(c: Cron) -> tuple[str, Sequence[Any]]:
 
 
 class SqliteCrons:
-    """:class:`~actorgraph.server.storage._crons.CronStorage` on SQLite; mixed into ``SqliteStorage`` (its connection helpers)."""
+    """:class:`~actorgraph.server.storage._crons.CronStorage` on SQLite; mixed into
+    ``SqliteStorage``, whose connection helpers it uses."""
 
     _rows: Callable[..., Any]
     _one: Callable[..., Any]
