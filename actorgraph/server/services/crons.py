@@ -67,6 +67,8 @@ def _check_config(config: Any, context: Any, cron_id: str) -> None:
     """A run refuses both ``config.configurable`` and ``context``: refuse the cron now
     rather than at each firing (its own ``cron_id`` in configurable doesn't count)."""
     configurable = config.get("configurable") if isinstance(config, Mapping) else None
+    if configurable is not None and not isinstance(configurable, Mapping):
+        raise ApiError(422, "Invalid request body: `$.config.configurable` must be an object")
     own = {k: v for k, v in (configurable or {}).items() if not (k == "cron_id" and v == cron_id)}
     if own and context:
         raise ApiError(400, "Cannot specify both configurable and context. Prefer setting context alone.")
@@ -157,8 +159,10 @@ async def update_cron(c: ServerContext, cron_id: str, body: CronPatch, raw: dict
     cron_id = _cron_uuid(cron_id)
     if not raw:
         raise ApiError(400, "Request body cannot be empty")
+    # checked before the transaction: what is wrong with the request alone
     if body.timezone is not None:
-        check_timezone(body.timezone)  # before the transaction: a bad name is the request's fault
+        check_timezone(body.timezone)
+    _check_config(body.config, None, cron_id)
     stamp = now()
     updated = await c.storage.cron_update(cron_id, lambda cur: _changed(cur, body, raw, stamp))
     if updated is None:
