@@ -331,13 +331,16 @@ async def test_two_server_processes_on_one_database_fire_each_cron_once(tmp_path
 
 
 async def test_a_firing_missed_while_stopped_runs_once_at_start(tmp_path: Path) -> None:
+    """Also for a stateless cron, whose thread is deleted after its run."""
     folder = make_app_folder(tmp_path)
     srv = Server(folder).start()
+    tag = str(uuid.uuid4())
     try:
         client = get_client(url=srv.url)
         tid = (await client.threads.create())["thread_id"]
         schedule, due = _second_schedule(AHEAD + 1)
         cron = await client.crons.create_for_thread(tid, "simple", schedule=schedule, input={"x": 1})
+        await client.crons.create("simple", schedule=schedule, input={"x": 1}, metadata={"tag": tag})
     finally:
         srv.stop()
     assert datetime.now(timezone.utc) < due, "the server took too long to stop"
@@ -352,6 +355,10 @@ async def test_a_firing_missed_while_stopped_runs_once_at_start(tmp_path: Path) 
         assert [c["cron_id"] for c in got] == [cron["cron_id"]]
         assert _at(got[0]["next_run_date"]) == due + timedelta(minutes=1)
         assert len(await client.runs.list(tid)) == 1
+        assert _firings(again.url) == 2  # the thread cron's and the stateless cron's
+        with anyio.fail_after(30):
+            while await client.threads.search(metadata={"tag": tag}):
+                await anyio.sleep(0.1)  # the stateless run's thread goes when its run ends
     finally:
         again.stop()
 
