@@ -10,6 +10,7 @@ from starlette.requests import Request
 
 if TYPE_CHECKING:
     from actorgraph.server.config import ServerConfig
+    from actorgraph.server.crons import CronScheduler
     from actorgraph.server.graphs import GraphRegistry
     from actorgraph.server.retention import Retention
     from actorgraph.server.runs import RunManager
@@ -35,6 +36,7 @@ class ServerContext:
         self.webhooks: Webhooks | None = None  # set by the app's lifespan
         self.retention: Retention | None = None  # set by the app's lifespan
         self.tracing: Any = None  # a _tracing.Tracing when OTLP export is configured
+        self.crons: CronScheduler = None  # type: ignore[assignment]  # set by the app's lifespan, before any request
 
     @property
     def run_manager(self) -> RunManager:

@@ -38,6 +38,7 @@ from actorgraph.server.api import assistants, meta, store, threads
 from actorgraph.server.api._http import Endpoint, json_response
 from actorgraph.server.auth import AuthMiddleware, load_auth
 from actorgraph.server.config import ServerConfig, load_config
+from actorgraph.server.crons import CronScheduler
 from actorgraph.server.graphs import GraphRegistry
 from actorgraph.server.retention import Retention, parse_store_ttl, parse_thread_ttl
 from actorgraph.server.services.assistants import ensure_system_assistants
@@ -54,9 +55,11 @@ DEFAULT_RUN_TIMEOUT = 86400.0  # as LangGraph's server
 
 
 def endpoints() -> tuple[Endpoint, ...]:
-    from actorgraph.server.api import runs
+    from actorgraph.server.api import crons, runs
 
-    return (*meta.ENDPOINTS, *assistants.ENDPOINTS, *threads.ENDPOINTS, *runs.ENDPOINTS, *store.ENDPOINTS)
+    return (
+        *meta.ENDPOINTS, *assistants.ENDPOINTS, *threads.ENDPOINTS, *runs.ENDPOINTS, *crons.ENDPOINTS, *store.ENDPOINTS
+    )
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
@@ -138,8 +141,9 @@ def create_app(config: ServerConfig, *, data_dir: str | os.PathLike[str], n_jobs
             await stack.enter_async_context(c.webhooks.running())
             c.retention = Retention(c, db_path, thread_ttl, store_ttl)
             await stack.enter_async_context(c.retention.running())
+            c.crons = CronScheduler(c)
             app.state.ctx = c
-            async with manager.running():
+            async with manager.running(), c.crons.running():
                 log.info("server ready", graphs=graphs.ids(), data=str(db_path), n_jobs=n_jobs)
                 yield
 

@@ -15,7 +15,8 @@ from msgspec import UNSET, UnsetType
 
 __all__ = (
     "Assistant", "AssistantCount", "AssistantCreate", "AssistantLatest", "AssistantPatch", "AssistantSearch",
-    "AssistantVersion", "AssistantVersionsSearch", "CheckpointRef", "CommandBody", "ErrorBody", "GraphSchemas",
+    "AssistantVersion", "AssistantVersionsSearch", "CheckpointRef", "CommandBody", "Cron", "CronCount", "CronCreate",
+    "CronPatch", "CronSearch", "ErrorBody", "GraphSchemas", "ThreadCronCreate",
     "Item", "ListNamespaces", "ListNamespacesResponse", "Run", "RunCancelMany", "RunCreate", "SearchItem",
     "SearchItemsResponse", "StoreDelete", "StorePut", "StoreSearch", "Thread", "ThreadCount", "ThreadCreate",
     "ThreadHistory", "ThreadPatch", "ThreadPrune", "ThreadSearch", "ThreadState", "ThreadStateAtCheckpoint",
@@ -358,3 +359,103 @@ class SearchItemsResponse(msgspec.Struct, kw_only=True):
 
 class ListNamespacesResponse(msgspec.Struct, kw_only=True):
     namespaces: list[list[str]]
+
+
+# -- crons ------------------------------------------------------------------------------
+
+
+class ThreadCronCreate(_Body, kw_only=True):
+    """A cron whose runs go to one thread. The whole body is kept as the cron's ``payload``
+    (what each run is created from); these are the fields checked at creation."""
+
+    assistant_id: str
+    schedule: str
+    timezone: str | None = None
+    end_time: datetime | None = None
+    input: Any = None
+    metadata: Json | None = None
+    config: Json | None = None
+    context: Json | None = None
+    webhook: str | None = None
+    interrupt_before: Literal["*"] | list[str] | None = None
+    interrupt_after: Literal["*"] | list[str] | None = None
+    multitask_strategy: MultitaskStrategy | None = None
+    enabled: bool | None = None
+    stream_mode: StreamModeName | list[StreamModeName] | None = None
+    stream_subgraphs: bool | None = None
+    stream_resumable: bool | None = None
+    durability: Literal["sync", "async", "exit"] | None = None
+    checkpoint_during: bool | None = None
+
+
+class CronCreate(ThreadCronCreate, kw_only=True):
+    """A stateless cron: each firing runs on a new thread, deleted after the run unless
+    ``on_run_completed`` is ``keep``."""
+
+    on_run_completed: Literal["delete", "keep"] | None = None
+
+
+class CronPatch(_Body, kw_only=True):
+    """Fields to change; ``end_time: null`` clears the end time, an absent field is kept."""
+
+    schedule: str | None = None
+    timezone: str | None = None
+    end_time: datetime | None | UnsetType = UNSET
+    input: Any = None
+    metadata: Json | None = None
+    config: Json | None = None
+    context: Json | None = None
+    webhook: str | None = None
+    interrupt_before: Literal["*"] | list[str] | None = None
+    interrupt_after: Literal["*"] | list[str] | None = None
+    on_run_completed: Literal["delete", "keep"] | None = None
+    enabled: bool | None = None
+    stream_mode: StreamModeName | list[StreamModeName] | None = None
+    stream_subgraphs: bool | None = None
+    stream_resumable: bool | None = None
+    durability: Literal["sync", "async", "exit"] | None = None
+
+
+CronSortBy = Literal["cron_id", "assistant_id", "thread_id", "next_run_date", "end_time", "created_at", "updated_at"]
+CronField = Literal[
+    "cron_id", "assistant_id", "thread_id", "on_run_completed", "end_time", "schedule", "timezone", "created_at",
+    "updated_at", "user_id", "payload", "next_run_date", "metadata", "enabled",
+]
+
+
+class CronSearch(_Body, kw_only=True):
+    assistant_id: str | None = None
+    thread_id: str | None = None
+    enabled: bool | None = None
+    metadata: Json | None = None
+    limit: Limit = 10
+    offset: Offset = 0
+    sort_by: CronSortBy | None = None
+    sort_order: SortOrder | None = None
+    select: list[CronField] | None = None
+
+
+class CronCount(_Body, kw_only=True):
+    assistant_id: str | None = None
+    thread_id: str | None = None
+    metadata: Json | None = None
+
+
+class Cron(msgspec.Struct, kw_only=True):
+    """A cron as LangGraph's server shows it; ``next_run_date`` is when it fires next
+    (null: its schedule has no later time)."""
+
+    cron_id: str
+    assistant_id: str
+    thread_id: str | None
+    user_id: str | None = None
+    end_time: datetime | None
+    schedule: str
+    timezone: str | None
+    payload: Json
+    next_run_date: datetime | None
+    metadata: Json
+    on_run_completed: Literal["delete", "keep"] | None
+    enabled: bool
+    created_at: datetime
+    updated_at: datetime

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from langgraph_sdk import get_client
@@ -570,3 +571,42 @@ def test_auth_under_a_mount_prefix_keeps_open_paths_open_and_answers_preflights(
             assert pre.status_code == 200 and pre.headers["access-control-allow-origin"] == "https://ui.example"
     finally:
         srv.stop()
+
+
+# -- crons ----------------------------------------------------------------------------------
+
+
+async def test_crons_are_stamped_scoped_and_fire_as_their_owner(server: Server, clients: Clients) -> None:
+    tid = await _alices_thread(clients)
+    whoami = await clients.alice.assistants.create("whoami")
+    cron = await clients.alice.crons.create_for_thread(tid, whoami["assistant_id"], schedule="* * * * * */2", input={})
+    cid = cron["cron_id"]
+    assert cron["metadata"]["owner"] == "alice" and cron["user_id"] == "alice"
+    # bob can't make a cron on alice's thread, nor see, change or delete hers
+    with pytest.raises(httpx.HTTPStatusError) as made:
+        await clients.bob.crons.create_for_thread(tid, "simple", schedule="0 0 1 1 *", input={"x": 1})
+    assert status_of(made) == 404
+    assert httpx.get(f"{server.url}/runs/crons/{cid}", headers=HEADERS["bob"]).status_code == 404
+    assert httpx.get(f"{server.url}/runs/crons/{cid}", headers=HEADERS["alice"]).json()["cron_id"] == cid
+    with pytest.raises(httpx.HTTPStatusError) as changed:
+        await clients.bob.crons.update(cid, schedule="0 0 1 1 *")
+    assert status_of(changed) == 404
+    with pytest.raises(httpx.HTTPStatusError) as deleted:
+        await clients.bob.crons.delete(cid)
+    assert status_of(deleted) == 404
+    assert cid not in [c["cron_id"] for c in await clients.bob.crons.search()]
+    assert await clients.bob.crons.count() == 0
+    assert cid in [c["cron_id"] for c in await clients.alice.crons.search(limit=1000)]
+    assert await clients.alice.crons.count() >= 1
+    with pytest.raises(httpx.HTTPStatusError) as anonymous:
+        await clients.anonymous.crons.search()
+    assert status_of(anonymous) == 401
+    # its firing runs as alice: the graph sees her through its config
+    deadline = anyio.current_time() + 20
+    values: dict[str, Any] = {}
+    while anyio.current_time() < deadline and values.get("who") != "alice":
+        await anyio.sleep(0.3)
+        values = (await clients.alice.threads.get_state(tid))["values"] or {}
+    assert values.get("who") == "alice"
+    await clients.alice.crons.delete(cid)
+    assert httpx.get(f"{server.url}/runs/crons/{cid}", headers=HEADERS["alice"]).status_code == 404

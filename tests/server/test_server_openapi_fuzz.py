@@ -68,4 +68,6 @@ def test_every_operation_answers_as_its_openapi_document_says(server: Server) ->
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             _fuzz(operation, mode, server.url, failures)
     assert {"POST /threads/{thread_id}/runs/stream", "PUT /store/items", "POST /assistants"} <= set(labels)
+    assert {"POST /runs/crons", "POST /threads/{thread_id}/runs/crons", "POST /runs/crons/search", "POST /runs/crons/count",
+            "GET /runs/crons/{cron_id}", "PATCH /runs/crons/{cron_id}", "DELETE /runs/crons/{cron_id}"} <= set(labels)
     assert failures == [], "\n\n".join(failures[:5])

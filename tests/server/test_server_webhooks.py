@@ -276,3 +276,15 @@ def test_disable_webhooks_calls_no_webhook(tmp_path_factory: pytest.TempPathFact
     finally:
         off_srv.stop()
         on_srv.stop()
+
+
+def test_a_cron_with_a_refused_webhook_is_refused_when_made(default_url_server: Server) -> None:
+    """A cron's webhook is checked when the cron is made or changed (a 422 naming the
+    policy key), not found wrong at each firing."""
+    client = get_sync_client(url=default_url_server.url)
+    with pytest.raises(UnprocessableEntityError, match=r"webhooks\.url\.require_https"):
+        client.crons.create("simple", schedule="0 0 1 1 *", input={"x": 1}, webhook="http://127.0.0.1:9/hook")
+    cron = client.crons.create("simple", schedule="0 0 1 1 *", input={"x": 1})
+    with pytest.raises(UnprocessableEntityError, match=r"webhooks\.url"):
+        client.crons.update(cron["cron_id"], webhook="https://127.0.0.1:9/hook")
+    client.crons.delete(cron["cron_id"])

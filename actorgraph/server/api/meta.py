@@ -40,7 +40,7 @@ async def info(request: Request) -> Response:
             "server": "actorgraph",
             "langgraph_py_version": _version("actorgraph"),
             "python_version": sys.version.split()[0],
-            "flags": {"assistants": True, "crons": False, "langsmith": False, "langsmith_tracing_replicas": False},
+            "flags": {"assistants": True, "crons": True, "langsmith": False, "langsmith_tracing_replicas": False},
             "graphs": c.graphs.ids(),
             "metadata": {"n_jobs_per_worker": c.n_jobs},
         }
@@ -82,12 +82,16 @@ async def metrics(request: Request) -> Response:
         f"actorgraph_run_duration_seconds_count {stats.finished}",
     ]
     lines += engine_metric_lines(c.graphs, c.checkpointer)
+    cron = c.crons.statistics()
+    lines += ["# HELP actorgraph_cron_firings Cron firings this process handled, by outcome.",
+              "# TYPE actorgraph_cron_firings counter"]
+    lines += [f'actorgraph_cron_firings{{outcome="{k}"}} {v}' for k, v in msgspec.structs.asdict(cron).items()]
     return Response("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
 
 
 # ids in paths are UUIDs (as in LangGraph's spec); an assistant's path also takes a graph id
 _UUID = {"type": "string", "format": "uuid"}
-_PATH_PARAMS: dict[str, dict[str, Any]] = {"thread_id": _UUID, "run_id": _UUID, "checkpoint_id": _UUID}
+_PATH_PARAMS: dict[str, dict[str, Any]] = {"thread_id": _UUID, "run_id": _UUID, "checkpoint_id": _UUID, "cron_id": _UUID}
 
 
 # one event of a stream (each data line is JSON text)

@@ -107,7 +107,9 @@ async def create_run(
     if thread is None:
         # as LangGraph's server: a thread a run creates carries the run's metadata (an
         # auth handler's owner among it)
-        thread = Thread(thread_id=thread_id, created_at=stamp, updated_at=stamp, metadata=dict(body.metadata or {}))
+        config_metadata = config.get("metadata")
+        seeded = {**(config_metadata if isinstance(config_metadata, dict) else {}), **(body.metadata or {})}
+        thread = Thread(thread_id=thread_id, created_at=stamp, updated_at=stamp, metadata=seeded)
         await c.storage.thread_insert(thread, if_exists="do_nothing")
 
     strategy = body.multitask_strategy or "enqueue"

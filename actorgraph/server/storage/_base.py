@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import msgspec
 
 from actorgraph.server.schemas import Assistant, AssistantVersion, Run, Thread
+from actorgraph.server.storage._crons import CronStorage
 
 __all__ = ("Claim", "Conflict", "Keep", "Storage", "matches")
 
@@ -60,8 +61,8 @@ Keep = Callable[[Any], bool]
 passes are counted, paged and returned."""
 
 
-class Storage(Protocol):
-    """What the server keeps about assistants, threads and runs."""
+class Storage(CronStorage, Protocol):
+    """What the server keeps about assistants, threads, runs and crons."""
 
     async def setup(self) -> None: ...
     async def close(self) -> None: ...

@@ -21,6 +21,7 @@ import msgspec
 
 from actorgraph.server.schemas import Assistant, AssistantVersion, Run, Thread
 from actorgraph.server.storage._base import Claim, Conflict, Keep, matches
+from actorgraph.server.storage._sqlite_crons import CRON_SCHEMA, SqliteCrons
 
 __all__ = ("SqliteStorage",)
 
@@ -115,8 +116,8 @@ def _order(sort_by: str | None, sort_order: str | None, allowed: Mapping[str, st
     return f"{column} {direction}"
 
 
-class SqliteStorage:
-    """:class:`~actorgraph.server.storage.Storage` in a SQLite file."""
+class SqliteStorage(SqliteCrons):
+    """:class:`~actorgraph.server.storage.Storage` in a SQLite file (crons: :class:`SqliteCrons`)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
@@ -134,7 +135,7 @@ class SqliteStorage:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         for pragma in ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=30000"):
             await conn.execute(pragma)
-        for statement in _SCHEMA:
+        for statement in (*_SCHEMA, *CRON_SCHEMA):
             await conn.execute(statement)
         self._conn = conn
 
@@ -228,6 +229,8 @@ class SqliteStorage:
             [
                 ("DELETE FROM srv_assistants WHERE assistant_id = ?", (assistant_id,)),
                 ("DELETE FROM srv_assistant_versions WHERE assistant_id = ?", (assistant_id,)),
+                # its crons go with it, as on LangGraph's server
+                ("DELETE FROM srv_crons WHERE assistant_id = ?", (assistant_id,)),
             ]
         )
         return True
@@ -336,6 +339,7 @@ class SqliteStorage:
                     (thread_id,),
                 ),
                 ("DELETE FROM srv_runs WHERE thread_id = ?", (thread_id,)),
+                ("DELETE FROM srv_crons WHERE thread_id = ?", (thread_id,)),
             ]
         )
         return True
