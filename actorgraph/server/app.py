@@ -28,6 +28,7 @@ from actorgraph.server.api import assistants, meta, store, threads
 from actorgraph.server.api._http import Endpoint, json_response
 from actorgraph.server.config import ServerConfig, load_config
 from actorgraph.server.graphs import GraphRegistry
+from actorgraph.server.protocols import mount_a2a, mount_mcp
 from actorgraph.server.services.assistants import ensure_system_assistants
 from actorgraph.server.storage import SqliteStorage
 from actorgraph.store.sqlite.aio import AsyncSqliteStore
@@ -125,7 +126,14 @@ def create_app(config: ServerConfig, *, data_dir: str | os.PathLike[str], n_jobs
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected},
     )
     app.state.openapi = meta.openapi_document(table)
+    mount_agent_protocols(app)
     return app
+
+
+def mount_agent_protocols(app: Starlette) -> None:
+    """MCP (``/mcp``) and A2A (``/a2a/{assistant_id}``) beside the API, as LangGraph's
+    server serves them (each its own call, so a flag can leave one out)."""
+    mount_mcp(app)
 
 
 def create_app_from_env() -> Starlette:
