@@ -134,6 +134,7 @@ def mount_agent_protocols(app: Starlette) -> None:
     """MCP (``/mcp``) and A2A (``/a2a/{assistant_id}``) beside the API, as LangGraph's
     server serves them (each its own call, so a flag can leave one out)."""
     mount_mcp(app)
+    mount_a2a(app)
 
 
 def create_app_from_env() -> Starlette:
