@@ -74,6 +74,11 @@ async def _events(c: ServerContext, params: dict[str, Any], assistant_id: str) -
             if text:
                 message = parts_.agent_message([{"kind": "text", "text": text}], task_id, context_id)
                 yield _status(task_id, context_id, "TASK_STATE_WORKING", final=False, message=message)
+    ended = await c.storage.run_get(run.run_id)
+    if ended is not None and ended.status == "interrupted":  # cancelled (CancelTask) while it streamed
+        message = parts_.agent_message([{"kind": "text", "text": "Task was canceled"}], task_id, context_id)
+        yield _status(task_id, context_id, "TASK_STATE_CANCELED", final=True, message=message)
+        return
     if error is not None:
         name = error.get("message") or error.get("error") if isinstance(error, dict) else error
         message = parts_.agent_message([{"kind": "text", "text": str(name or "")}], task_id, context_id)

@@ -10,6 +10,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from actorgraph.graph import START, MessagesState, StateGraph
+from actorgraph.types import interrupt
 
 
 async def reply(state: MessagesState) -> dict:
@@ -19,6 +20,8 @@ async def reply(state: MessagesState) -> dict:
         await asyncio.sleep(float(text.split()[1]))
     if text == "fail":
         raise RuntimeError("the agent failed on purpose")
+    if text == "ask me":
+        text = f"you said {interrupt('what should I say?')}"
     model = GenericFakeChatModel(messages=iter([AIMessage(content=f"echo: {text}")]))
     return {"messages": [await model.ainvoke(state["messages"])]}
 
