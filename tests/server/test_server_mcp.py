@@ -4,6 +4,7 @@ against a real server; a call runs the assistant and answers with its output or 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 
@@ -135,3 +136,15 @@ async def test_listing_pages_with_a_cursor(server: Server) -> None:
         assert first.next_cursor is None  # fewer than a page of assistants
         later = await s.list_tools(params=types.PaginatedRequestParams(cursor="100"))
     assert later.tools == []
+
+
+def test_without_the_mcp_package_the_server_serves_no_mcp(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The mcp extra is optional: without it ``/mcp`` is left out, the rest is served."""
+    from starlette.applications import Starlette
+
+    from actorgraph.server.protocols import mount_mcp
+
+    monkeypatch.setitem(sys.modules, "mcp", None)  # as if it weren't installed
+    app = Starlette()
+    assert mount_mcp(app) is False
+    assert [getattr(r, "path", None) for r in app.router.routes] == []

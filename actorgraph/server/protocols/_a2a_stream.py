@@ -32,12 +32,11 @@ def _frame(payload: dict[str, Any]) -> bytes:
     return b"event: message\r\ndata: " + data + b"\r\n\r\n"
 
 
-def _text_of(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(b if isinstance(b, str) else b.get("text", "") for b in content if isinstance(b, (str, dict)) and (isinstance(b, str) or b.get("type") == "text"))
-    return "" if content is None else str(content)
+def _text_of(message: Any) -> str:
+    """The text an agent's message says so far ("" for tool output, system prompts)."""
+    if not isinstance(message, dict) or parts_.role_of(message) is None:
+        return ""
+    return "".join(p["text"] for p in parts_.content_parts(message.get("content")) if p.get("kind") == "text")
 
 
 def _status(task_id: str, context_id: str, state: str, *, final: bool, message: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -70,7 +69,7 @@ async def _events(c: ServerContext, params: dict[str, Any], assistant_id: str) -
         elif event == "error":
             error = data
         elif event.startswith("messages") and isinstance(data, list) and data:
-            text = "".join(_text_of(m.get("content")) for m in data if isinstance(m, dict) and parts_.role_of(m) is not None)
+            text = "".join(_text_of(m) for m in data)
             if text:
                 message = parts_.agent_message([{"kind": "text", "text": text}], task_id, context_id)
                 yield _status(task_id, context_id, "TASK_STATE_WORKING", final=False, message=message)
