@@ -175,12 +175,15 @@ async def test_get_and_list_tasks(server: Server) -> None:
         [event] = await events(client, message("remember me"))
         got = await client.get_task(GetTaskRequest(id=event.task.id, history_length=1))
         listed = await client.list_tasks(ListTasksRequest(context_id=event.task.context_id))
+        everywhere = await client.list_tasks(ListTasksRequest(page_size=100))
         with pytest.raises(TaskNotFoundError):
             await client.get_task(GetTaskRequest(id=f"{event.task.context_id}:{uuid.uuid4()}"))
     assert got.id == event.task.id
     assert got.status.state == TaskState.TASK_STATE_COMPLETED
     assert [texts(m.parts) for m in got.history] == [["echo: remember me"]]
     assert [t.id for t in listed.tasks] == [event.task.id]
+    assert event.task.id in [t.id for t in everywhere.tasks]
+    assert all(t.id.partition(":")[0] == t.context_id for t in everywhere.tasks)
 
 
 async def test_an_interrupt_asks_for_input_and_a_reply_resumes_the_task(server: Server) -> None:
