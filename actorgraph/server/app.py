@@ -25,6 +25,7 @@ from actorgraph.errors import ConfigError
 from actorgraph.server._context import ServerContext
 from actorgraph.server._errors import ApiError
 from actorgraph.server._http_options import (
+    HttpOptions,
     app_routes,
     endpoint_group,
     finish_openapi,
@@ -41,6 +42,7 @@ from actorgraph.server.config import ServerConfig, load_config
 from actorgraph.server.crons import CronScheduler
 from actorgraph.server.graphs import GraphRegistry
 from actorgraph.server.retention import Retention, parse_store_ttl, parse_thread_ttl
+from actorgraph.server.protocols import mount_a2a, mount_mcp
 from actorgraph.server.services.assistants import ensure_system_assistants
 from actorgraph.server.storage import SqliteStorage
 from actorgraph.server.webhooks import Webhooks, parse_webhook_policy
@@ -165,7 +167,17 @@ def create_app(config: ServerConfig, *, data_dir: str | os.PathLike[str], n_jobs
     )
     app.state.openapi = finish_openapi(meta.openapi_document(table), options, user_app)
     app.state.auth = server_auth
+    mount_agent_protocols(app, options)
     return app
+
+
+def mount_agent_protocols(app: Starlette, options: HttpOptions) -> None:
+    """MCP (``/mcp``) and A2A (``/a2a/{assistant_id}``) beside the API, as LangGraph's
+    server serves them, unless ``http.disable_mcp`` / ``http.disable_a2a`` leave one out."""
+    if options.mcp_enabled:
+        mount_mcp(app)
+    if options.a2a_enabled:
+        mount_a2a(app)
 
 
 def create_app_from_env() -> Starlette:

@@ -228,6 +228,20 @@ def test_disable_runs_and_meta_and_webhooks(tmp_path: Path) -> None:
         for path in ("/info", "/metrics", "/docs", "/openapi.json"):
             assert httpx.get(srv.url + path).status_code == 404, path
         assert httpx.get(srv.url + "/ok").json()["ok"] is True  # as LangGraph: the probe stays
+        # the agent protocols are left out
+        aid = client.assistants.search(limit=1)[0]["assistant_id"]
+        assert httpx.post(srv.url + "/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"}).status_code == 404
+        assert httpx.get(f"{srv.url}/a2a/{aid}/.well-known/agent-card.json").status_code == 404
+    finally:
+        srv.stop()
+
+
+def test_the_agent_protocols_are_served_unless_disabled(tmp_path: Path) -> None:
+    srv = Server(_folder(tmp_path, {})).start()
+    try:
+        aid = get_sync_client(url=srv.url).assistants.search(limit=1)[0]["assistant_id"]
+        assert httpx.get(f"{srv.url}/a2a/{aid}/.well-known/agent-card.json").status_code == 200
+        assert httpx.get(srv.url + "/mcp").status_code == 405  # the transport takes POSTs
     finally:
         srv.stop()
 
