@@ -264,6 +264,15 @@ class _Page:
         self.prefix: dict[tuple[str, str], tuple[builtins.list[Any], int]] = {}
 
 
+def _stale(page: _Page) -> None:
+    """A load that used a listing's rows failed: a prune (or a delete) since the listing
+    may have rewritten those rows and deleted the ones they read from, so the listing's
+    rows are dropped and the checkpoint is read afresh (gone: ``None``, left out of the
+    listing). A read that fails afresh too is real damage and raises."""
+    page.rows.clear()
+    page.prefix.clear()
+
+
 def _page_for(pages: dict[tuple[str, str], _Page], row: Row) -> _Page:
     """The page of ``row``'s thread namespace, holding ``row`` (read by the listing)."""
     key = (row.thread_id, row.ns)
@@ -600,6 +609,26 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
     ) -> LoadedCheckpoint | None:
         """A checkpoint read back whole (the newest when ``checkpoint_id`` is None);
         ``page``: rows and chains shared with the other loads of a listing."""
+        if page is None:
+            return self._load(thread, ns, checkpoint_id, None)
+        try:
+            return self._load(thread, ns, checkpoint_id, page)
+        except CheckpointError:
+            _stale(page)
+            return self._load(thread, ns, checkpoint_id, None)
+
+    async def aload(
+        self, thread: str, ns: str = "", checkpoint_id: str | None = None, page: _Page | None = None
+    ) -> LoadedCheckpoint | None:
+        if page is None:
+            return await self._aload(thread, ns, checkpoint_id, None)
+        try:
+            return await self._aload(thread, ns, checkpoint_id, page)
+        except CheckpointError:
+            _stale(page)
+            return await self._aload(thread, ns, checkpoint_id, None)
+
+    def _load(self, thread: str, ns: str, checkpoint_id: str | None, page: _Page | None) -> LoadedCheckpoint | None:
         row = page.rows.get(checkpoint_id) if page is not None and checkpoint_id is not None else None
         if row is None:
             row = self._read_row(thread, ns, checkpoint_id)
@@ -622,9 +651,7 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
         writes = self._read_writes(thread, ns, row.checkpoint_id)
         return self._loaded(row, record, resolver, writes)
 
-    async def aload(
-        self, thread: str, ns: str = "", checkpoint_id: str | None = None, page: _Page | None = None
-    ) -> LoadedCheckpoint | None:
+    async def _aload(self, thread: str, ns: str, checkpoint_id: str | None, page: _Page | None) -> LoadedCheckpoint | None:
         row = page.rows.get(checkpoint_id) if page is not None and checkpoint_id is not None else None
         if row is None:
             row = await self._aread_row(thread, ns, checkpoint_id)

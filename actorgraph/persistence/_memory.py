@@ -106,6 +106,24 @@ class InMemorySaver(RowCheckpointSaver):
     async def aprune(self, thread_ids: Sequence[str] | str, *, strategy: str = "keep_latest", keep_last: int = 1) -> None:
         self.prune(thread_ids, strategy=strategy, keep_last=keep_last)
 
+    # a load reads a checkpoint and the ones its values come from in several steps, and a
+    # prune rewrites checkpoints and then deletes others: under the lock, another thread's
+    # load never sees a checkpoint that names a value the prune has already deleted
+    def load(self, thread: str, ns: str = "", checkpoint_id: str | None = None, page: Any = None) -> Any:
+        with self._lock:
+            return super().load(thread, ns, checkpoint_id, page)
+
+    async def aload(self, thread: str, ns: str = "", checkpoint_id: str | None = None, page: Any = None) -> Any:
+        return self.load(thread, ns, checkpoint_id, page)
+
+    def prune(self, thread_ids: Sequence[str] | str, *, strategy: str = "keep_latest", keep_last: int = 1) -> None:
+        with self._lock:
+            super().prune(thread_ids, strategy=strategy, keep_last=keep_last)
+
+    def delete_for_runs(self, run_ids: Sequence[str]) -> None:
+        with self._lock:
+            super().delete_for_runs(run_ids)
+
     async def aget_delta_channel_history(self, *, config: Any, channels: Sequence[str]) -> Any:
         return self.get_delta_channel_history(config=config, channels=channels)
 

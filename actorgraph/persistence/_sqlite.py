@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
+import msgspec
 
 from actorgraph.errors import CheckpointError
-from actorgraph.persistence._base import ANY_HEAD, RowCheckpointSaver, StoredWrite, check_head, kept_on_conflict
+from actorgraph.persistence._base import ANY_HEAD, RowCheckpointSaver, SaverStatistics, StoredWrite, check_head, kept_on_conflict
 from actorgraph.persistence._codec import typed, untyped
 from actorgraph.persistence._model import NATIVE, CheckpointRow, ForeignRow, WriteRow, decode_metadata, encode_metadata, pack_row, unpack_row
 from actorgraph.persistence._saver_api import Checkpoint
@@ -263,6 +264,33 @@ class SqliteSaver(_Rows, RowCheckpointSaver):
             with self.lock:
                 return self.conn.execute(sql, params).fetchall()
 
+    @contextlib.contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """One read transaction: the statements inside see the file as it was at the
+        first (WAL), so a checkpoint and the rows it reads its values from come from one
+        moment, whatever a prune on another connection commits meanwhile."""
+        with _damaged(None):
+            self.setup()
+        with self.lock:
+            if self.conn.in_transaction:  # inside a transaction of ours already
+                yield
+                return
+            with _damaged(None):
+                self.conn.execute("BEGIN")
+            try:
+                yield
+            finally:
+                if self.conn.in_transaction:  # (an error may have ended it)
+                    self.conn.execute("COMMIT")  # only reads: nothing to roll back
+
+    def load(self, thread: str, ns: str = "", checkpoint_id: str | None = None, page: Any = None) -> Any:
+        with self._snapshot():
+            return super().load(thread, ns, checkpoint_id, page)
+
+    async def aload(self, thread: str, ns: str = "", checkpoint_id: str | None = None, page: Any = None) -> Any:
+        # the whole load in one worker thread call: one snapshot, one hop
+        return await anyio.to_thread.run_sync(self.load, thread, ns, checkpoint_id, page)
+
     # -- primitives --------------------------------------------------------------------
     def _write(
         self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True, expect_head: Any = ANY_HEAD
@@ -418,6 +446,7 @@ class AsyncSqliteSaver(_Rows, RowCheckpointSaver):
         self.lock = asyncio.Lock()
         self.is_setup = False
         self._has_task_path = True
+        self._view: SqliteSaver | None = None  # see _reader
         try:
             self.loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
@@ -463,6 +492,40 @@ class AsyncSqliteSaver(_Rows, RowCheckpointSaver):
         # this connection meanwhile fails at once ("database is locked", SQLITE_BUSY_SNAPSHOT:
         # the busy timeout can't help) if another connection wrote since that snapshot
         return list(await self.conn.execute_fetchall(sql, params))
+
+    def _reader(self) -> SqliteSaver:
+        """This saver's reads as sync calls on its connection (for its connection's own
+        thread: see ``aload``), decoding with this saver's serializer."""
+        view = self._view
+        if view is None:
+            view = self._view = SqliteSaver(self.conn._conn)
+            view.is_setup = True
+        view._serde, view._codec, view.jsonplus_serde = self._serde, self._codec, self.jsonplus_serde
+        view._has_task_path = self._has_task_path
+        return view
+
+    async def aload(self, thread: str, ns: str = "", checkpoint_id: str | None = None, page: Any = None) -> Any:
+        """The whole load as one call on the connection's thread, in one read transaction
+        (``SqliteSaver.load`` on the same sqlite3 connection): a consistent snapshot in
+        one hop. Under the lock: no write transaction of this saver, and no open cursor
+        of ``_aancestors``, is in the middle of it."""
+        if not self.is_setup:
+            with _damaged(None):
+                await self.setup()
+        async with self.lock:
+            return await self.conn._execute(self._reader().load, thread, ns, checkpoint_id, page)
+
+    def load(self, thread: str, ns: str = "", checkpoint_id: str | None = None, page: Any = None) -> Any:
+        return self._sync(self.aload(thread, ns, checkpoint_id, page))
+
+    def statistics(self) -> SaverStatistics:
+        own = super().statistics()
+        view = self._view
+        if view is None:
+            return own
+        return msgspec.structs.replace(
+            own, checkpoints_loaded=own.checkpoints_loaded + view._loads, rows_read=own.rows_read + view._rows_read
+        )
 
     async def _fetch(self, sql: str, params: Sequence[Any]) -> list[Any]:
         with _damaged(params[0] if params else None):

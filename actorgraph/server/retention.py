@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import sqlite3
 import time
 import warnings
 from collections.abc import AsyncIterator, Mapping
@@ -36,6 +37,7 @@ import structlog
 
 from actorgraph.errors import ConfigError
 from actorgraph.server._errors import ApiError
+from actorgraph.server.storage.sqlite import delete_thread_rows, has_active_run, in_transaction
 
 if TYPE_CHECKING:
     from actorgraph.server._context import ServerContext
@@ -51,6 +53,7 @@ DEFAULT_SWEEP_LIMIT = 10000
 _SCHEMA = """CREATE TABLE IF NOT EXISTS srv_thread_ttl (
     thread_id TEXT PRIMARY KEY, strategy TEXT NOT NULL, ttl_minutes REAL NOT NULL, expires_at REAL)"""
 _INDEX = "CREATE INDEX IF NOT EXISTS srv_thread_ttl_expiry ON srv_thread_ttl (expires_at)"
+_CHECKPOINT_TABLES = ("checkpoints", "writes")
 
 
 class ThreadTTL(msgspec.Struct, frozen=True, kw_only=True):
@@ -146,6 +149,36 @@ def thread_ttl_of(raw: Any, default_strategy: str = "delete") -> tuple[str, floa
     return strategy, float(minutes)
 
 
+def _expire(conn: sqlite3.Connection, thread_id: str, now: float) -> str:
+    """An expired thread's strategy applied, its checks and its deletes in one write
+    transaction, so a run created meanwhile (stored in its own write transaction, the
+    thread's clock started again just before) is either seen here, and the thread stays,
+    or comes after, and finds the thread gone. What was done: ``delete`` (the thread, its
+    runs and its checkpoints), ``keep_latest`` (its clock stopped, for the caller to
+    prune), ``busy`` (a run is pending or running: a later sweep), ``fresh`` (its clock
+    was started again) or ``gone`` (its thread was deleted: the clock is dropped)."""
+    clock = conn.execute("SELECT strategy, expires_at FROM srv_thread_ttl WHERE thread_id = ?", (thread_id,)).fetchone()
+    if clock is None or clock[1] is None or clock[1] > now:
+        return "fresh"
+    strategy = clock[0]
+    if conn.execute("SELECT 1 FROM srv_threads WHERE thread_id = ?", (thread_id,)).fetchone() is None:
+        conn.execute("DELETE FROM srv_thread_ttl WHERE thread_id = ?", (thread_id,))
+        return "gone"
+    if has_active_run(conn, thread_id):
+        return "busy"
+    if strategy == "keep_latest":
+        # the clock waits for the next run (which starts it again with the same ttl)
+        conn.execute("UPDATE srv_thread_ttl SET expires_at = NULL WHERE thread_id = ?", (thread_id,))
+        return "keep_latest"
+    delete_thread_rows(conn, thread_id)
+    # the checkpoints are in this file too (the saver's LangGraph tables): deleted in this
+    # transaction, a thread of the same id made right after keeps its own
+    for table in _CHECKPOINT_TABLES:
+        conn.execute(f"DELETE FROM {table} WHERE thread_id = ?", (thread_id,))
+    conn.execute("DELETE FROM srv_thread_ttl WHERE thread_id = ?", (thread_id,))
+    return "delete"
+
+
 class Retention:
     """The thread TTLs (a table of their own in the server's database) and the sweeps."""
 
@@ -219,28 +252,19 @@ class Retention:
 
     async def sweep_threads(self) -> int:
         """Handle the threads whose TTL ran out; how many were deleted or pruned."""
-        c = self.c
         rows = await self.conn.execute_fetchall(
-            "SELECT thread_id, strategy FROM srv_thread_ttl WHERE expires_at <= ? ORDER BY expires_at LIMIT ?",
+            "SELECT thread_id FROM srv_thread_ttl WHERE expires_at <= ? ORDER BY expires_at LIMIT ?",
             (time.time(), self.threads.sweep_limit),
         )
         done = 0
-        for thread_id, strategy in rows:
-            if await c.storage.thread_get(thread_id) is not None:
-                if await c.storage.run_active(thread_id):
-                    continue  # busy: swept once its runs end
-                if strategy == "delete":
-                    await c.storage.thread_delete(thread_id)
-                    await c.checkpointer.adelete_thread(thread_id)
-                else:
-                    await c.checkpointer.aprune([thread_id], strategy="keep_latest")
-                done += 1
-            # the clock is done: deleted, pruned (a next run starts it again) or its thread is gone
-            await self.conn.execute("DELETE FROM srv_thread_ttl WHERE thread_id = ? AND expires_at <= ?", (thread_id, time.time()))
+        for (thread_id,) in rows:
+            outcome = await self.conn._execute(in_transaction, self.conn._conn, _expire, thread_id, time.time())
+            if outcome == "keep_latest":
+                await self.c.checkpointer.aprune([thread_id], strategy="keep_latest")
+            done += outcome in ("delete", "keep_latest")
         if done:
             log.info("threads swept", count=done)
         return done
-
     async def sweep_store(self) -> int:
         removed = int(await self.c.store.sweep_ttl())
         if removed:

@@ -82,7 +82,8 @@ def _stored_keys(server: Server) -> set[str]:
 
 
 def _clocks(server: Server, thread_id: str) -> list[Any]:
-    """The thread's TTL clock in the server's database (gone once a sweep handled it)."""
+    """The thread's TTL clock in the server's database: (thread_id, strategy, ttl minutes,
+    expires_at); gone once a sweep deleted the thread, stopped (None) once one pruned it."""
     db = server.folder / ".actorgraph" / "actorgraph.sqlite"
     with sqlite3.connect(db) as conn:
         return conn.execute("SELECT * FROM srv_thread_ttl WHERE thread_id = ?", (thread_id,)).fetchall()
@@ -117,12 +118,15 @@ def test_keep_latest_prunes_old_checkpoints_and_keeps_the_thread(sweeping: Serve
     client.runs.wait(tid, "simple", input={"x": 1})
     values = client.runs.wait(tid, "simple", input={"x": 2})
     assert len(client.threads.get_history(tid, limit=100)) > 1
-    # waits on the database file, not on history reads: a read racing the prune itself can
-    # fail (the saver's reads are not one snapshot; see the report)
-    assert eventually(lambda: not _clocks(sweeping, tid))
-    assert len(client.threads.get_history(tid, limit=100)) == 1
+    # history reads racing the prune answer (each read is one snapshot)
+    assert eventually(lambda: len(client.threads.get_history(tid, limit=100)) == 1)
     assert client.threads.get_state(tid)["values"] == values
     assert client.threads.get(tid)["thread_id"] == tid
+    # its clock waits for the next run, which starts it again with the thread's own ttl
+    assert [(c[1], c[2], c[3]) for c in _clocks(sweeping, tid)] == [("keep_latest", SHORT, None)]
+    last = client.runs.wait(tid, "simple", input={"x": 3})
+    assert eventually(lambda: len(client.threads.get_history(tid, limit=100)) == 1)
+    assert client.threads.get_state(tid)["values"] == last
 
 
 def test_a_patched_ttl_expires_the_thread(sweeping: Server) -> None:

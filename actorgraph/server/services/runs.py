@@ -15,6 +15,7 @@ from actorgraph.server._context import ServerContext, now
 from actorgraph.server._errors import ApiError
 from actorgraph.server.graphs import assistant_id_for_graph
 from actorgraph.server.schemas import Run, RunCreate, Thread
+from actorgraph.server.storage import Gone
 from actorgraph.server.webhooks import WebhookPolicy, check_webhook_url
 
 __all__ = ("create_run", "resolve_assistant")
@@ -110,7 +111,10 @@ async def create_run(
         config_metadata = config.get("metadata")
         seeded = {**(config_metadata if isinstance(config_metadata, dict) else {}), **(body.metadata or {})}
         thread = Thread(thread_id=thread_id, created_at=stamp, updated_at=stamp, metadata=seeded)
-        await c.storage.thread_insert(thread, if_exists="do_nothing")
+        created = await c.storage.thread_insert(thread, if_exists="do_nothing")
+        if created is thread and c.retention is not None:
+            await c.retention.thread_created(thread_id, None)  # not a clock left by an older thread of this id
+        thread = created
 
     strategy = body.multitask_strategy or "enqueue"
     active = await c.storage.run_active(thread_id)
@@ -143,9 +147,14 @@ async def create_run(
     )
     thread_metadata = {**thread.metadata, "graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id}
     busy = msgspec.structs.replace(thread, metadata=thread_metadata, status="busy", updated_at=stamp)
-    await c.storage.run_insert(run, available_at=time.time() + (body.after_seconds or 0), thread=busy)
     if c.retention is not None:
+        # the thread's clock starts again before the run is stored: a sweep from now on
+        # finds it unexpired; one that deleted the thread before makes the insert fail
         await c.retention.run_created(thread_id)
+    try:
+        await c.storage.run_insert(run, available_at=time.time() + (body.after_seconds or 0), thread=busy)
+    except Gone:  # expired and swept since it was read above
+        raise ApiError(404, _NOT_FOUND) from None
     # the worker's events go to this run's live stream; a stream request reads it from the start
     c.run_manager.broker.live(run.run_id, create=True)
     c.run_manager.wake()

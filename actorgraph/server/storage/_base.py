@@ -17,11 +17,16 @@ import msgspec
 from actorgraph.server.schemas import Assistant, AssistantVersion, Run, Thread
 from actorgraph.server.storage._crons import CronStorage
 
-__all__ = ("Claim", "Conflict", "Keep", "Storage", "matches")
+__all__ = ("Claim", "Conflict", "Gone", "Keep", "Storage", "matches")
 
 
 class Conflict(Exception):
     """A record with this id exists already (``if_exists="raise"``)."""
+
+
+class Gone(Exception):
+    """The record a write belongs to was deleted meanwhile (a run's thread, swept by
+    retention between the request's read of it and the run's insert)."""
 
 
 class Claim(msgspec.Struct, frozen=True, kw_only=True):
@@ -126,7 +131,8 @@ class Storage(CronStorage, Protocol):
 
     # runs: rows of the queue
     async def run_insert(self, run: Run, *, available_at: float, thread: Thread | None = None) -> None:
-        """The run's row (and ``thread``'s record, in the same transaction)."""
+        """The run's row (and ``thread``'s record, in the same transaction); ``Gone`` if
+        ``thread`` was deleted meanwhile (nothing is written)."""
     async def run_get(self, run_id: str) -> Run | None: ...
     async def run_list(
         self, thread_id: str, *, status: str | None = None, limit: int = 10, offset: int = 0

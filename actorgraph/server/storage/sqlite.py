@@ -20,10 +20,10 @@ import aiosqlite
 import msgspec
 
 from actorgraph.server.schemas import Assistant, AssistantVersion, Run, Thread
-from actorgraph.server.storage._base import Claim, Conflict, Keep, matches
+from actorgraph.server.storage._base import Claim, Conflict, Gone, Keep, matches
 from actorgraph.server.storage._sqlite_crons import CRON_SCHEMA, SqliteCrons
 
-__all__ = ("SqliteStorage",)
+__all__ = ("SqliteStorage", "delete_thread_rows", "has_active_run", "in_transaction")
 
 T = TypeVar("T")
 
@@ -49,6 +49,7 @@ _SCHEMA = (
 )
 
 _INSERT_EVENT = "INSERT OR IGNORE INTO srv_run_events VALUES (?, ?, ?, ?)"
+_ACTIVE_RUN = "SELECT 1 FROM srv_runs WHERE thread_id = ? AND status IN ('pending', 'running') LIMIT 1"
 
 _encode = msgspec.json.encode
 
@@ -61,7 +62,8 @@ def _ts(value: datetime) -> str:
     return value.isoformat()
 
 
-def _in_transaction(conn: sqlite3.Connection, fn: Callable[..., T], *args: Any) -> T:
+def in_transaction(conn: sqlite3.Connection, fn: Callable[..., T], *args: Any) -> T:
+    """``fn(conn, *args)`` in one ``BEGIN IMMEDIATE`` transaction (rolled back if it raises)."""
     conn.execute("BEGIN IMMEDIATE")
     try:
         out = fn(conn, *args)
@@ -91,6 +93,20 @@ def _thread_status(conn: sqlite3.Connection, thread_id: str, changes: Mapping[st
         changes["status"] = "busy"  # more runs are queued on it
     thread = msgspec.structs.replace(_decode(row[0], Thread), **changes)
     conn.execute(*_thread_row(thread))
+
+
+def has_active_run(conn: sqlite3.Connection, thread_id: str) -> bool:
+    """Whether a run on the thread is pending or running."""
+    return _first(conn, _ACTIVE_RUN, (thread_id,)) is not None
+
+
+def delete_thread_rows(conn: sqlite3.Connection, thread_id: str) -> None:
+    """Delete a thread's record, its runs and their events, and its crons (in the caller's
+    transaction: retention deletes a thread in the same transaction as its checks)."""
+    conn.execute("DELETE FROM srv_threads WHERE thread_id = ?", (thread_id,))
+    conn.execute("DELETE FROM srv_run_events WHERE run_id IN (SELECT run_id FROM srv_runs WHERE thread_id = ?)", (thread_id,))
+    conn.execute("DELETE FROM srv_runs WHERE thread_id = ?", (thread_id,))
+    conn.execute("DELETE FROM srv_crons WHERE thread_id = ?", (thread_id,))
 
 
 def _thread_row(t: Thread) -> tuple[str, Sequence[Any]]:
@@ -160,7 +176,7 @@ class SqliteStorage(SqliteCrons):
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(connection, *args)`` in one transaction, in one call on the connection's
         thread (aiosqlite's ``_execute``, as the checkpointer does)."""
-        return await self.conn._execute(_in_transaction, self.conn._conn, fn, *args)  # type: ignore[no-any-return]
+        return await self.conn._execute(in_transaction, self.conn._conn, fn, *args)  # type: ignore[no-any-return]
 
     async def _tx(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
         def run(conn: sqlite3.Connection) -> None:
@@ -331,17 +347,7 @@ class SqliteStorage(SqliteCrons):
         row = await self._one("SELECT 1 FROM srv_threads WHERE thread_id = ?", (thread_id,))
         if row is None:
             return False
-        await self._tx(
-            [
-                ("DELETE FROM srv_threads WHERE thread_id = ?", (thread_id,)),
-                (
-                    "DELETE FROM srv_run_events WHERE run_id IN (SELECT run_id FROM srv_runs WHERE thread_id = ?)",
-                    (thread_id,),
-                ),
-                ("DELETE FROM srv_runs WHERE thread_id = ?", (thread_id,)),
-                ("DELETE FROM srv_crons WHERE thread_id = ?", (thread_id,)),
-            ]
-        )
+        await self._call(delete_thread_rows, thread_id)
         return True
 
     async def _threads(
@@ -410,7 +416,16 @@ class SqliteStorage(SqliteCrons):
         ]
         if thread is not None:
             statements.append(_thread_row(thread))
-        await self._tx(statements)
+
+        def insert(conn: sqlite3.Connection) -> None:
+            # checked in the insert's transaction: a thread deleted since the request read
+            # it (a retention sweep) is not brought back by its stale record
+            if thread is not None and _first(conn, "SELECT 1 FROM srv_threads WHERE thread_id = ?", (thread.thread_id,)) is None:
+                raise Gone(f"Thread {thread.thread_id} was deleted")
+            for sql, params in statements:
+                conn.execute(sql, params)
+
+        await self._call(insert)
 
     async def run_get(self, run_id: str) -> Run | None:
         row = await self._one("SELECT doc FROM srv_runs WHERE run_id = ?", (run_id,))
