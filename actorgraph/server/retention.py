@@ -259,12 +259,24 @@ class Retention:
         done = 0
         for (thread_id,) in rows:
             outcome = await self.conn._execute(in_transaction, self.conn._conn, _expire, thread_id, time.time())
-            if outcome == "keep_latest":
-                await self.c.checkpointer.aprune([thread_id], strategy="keep_latest")
+            if outcome == "keep_latest" and not await self._prune_idle(thread_id):
+                continue  # a run of it started since the check: its end restarts the clock
             done += outcome in ("delete", "keep_latest")
         if done:
             log.info("threads swept", count=done)
         return done
+    async def _prune_idle(self, thread_id: str) -> bool:
+        """Prune the thread's older checkpoints unless a run of it is in flight (whose next
+        checkpoints build on them); whether it did."""
+        runs = self.c.runs
+        if runs is None:  # (no run manager: nothing runs)
+            await self.c.checkpointer.aprune([thread_id], strategy="keep_latest")
+            return True
+        async with runs.pruning(thread_id) as free:
+            if free:
+                await self.c.checkpointer.aprune([thread_id], strategy="keep_latest")
+            return free
+
     async def sweep_store(self) -> int:
         removed = int(await self.c.store.sweep_ttl())
         if removed:

@@ -25,7 +25,7 @@ async def _raw(request: Request) -> dict[str, Any]:
 
 async def _create(request: Request, thread_id: str | None, body: CronCreate | ThreadCronCreate) -> Response:
     raw = await _raw(request)
-    value = {
+    value: dict[str, Any] = {
         "payload": raw, "schedule": body.schedule, "cron_id": None, "thread_id": thread_id, "user_id": None,
         "end_time": body.end_time, "metadata": dict(body.metadata or {}),
     }  # fmt: skip
@@ -96,8 +96,8 @@ async def search(request: Request) -> Response:
         found = found[: body.limit]
         headers["X-Pagination-Next"] = str(body.offset + body.limit)
     if body.select:
-        keep = set(body.select)
-        chosen = [{k: v for k, v in msgspec.structs.asdict(c).items() if k in keep} for c in found]
+        fields = set(body.select)
+        chosen = [{k: v for k, v in msgspec.structs.asdict(c).items() if k in fields} for c in found]
         return json_response(chosen, headers=headers)
     return json_response(found, headers=headers)
 

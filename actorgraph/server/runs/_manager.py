@@ -77,6 +77,9 @@ class RunManager:
         self._closing = False
         self._idle = anyio.Event()
         self._claiming = anyio.Lock()
+        # threads whose checkpoints are being pruned: a run of one waits for the prune to end
+        # before it starts (``pruning``)
+        self._pruning: dict[str, anyio.Event] = {}
         self._finished = 0
         self._duration_sum = 0.0
         self._buckets = [0] * len(LATENCY_BUCKETS)
@@ -90,6 +93,24 @@ class RunManager:
             duration_sum=self._duration_sum,
             duration_buckets=tuple(self._buckets),
         )
+
+    @contextlib.asynccontextmanager
+    async def pruning(self, thread_id: str) -> AsyncIterator[bool]:
+        """Hold ``thread_id`` for a prune of its checkpoints: yields False (prune nothing)
+        while a run of it is in flight in this process - its next checkpoints build on the
+        ones a prune deletes - else True, and a run of it waits until the prune is over."""
+        feed = self.broker.feed(thread_id)
+        if feed.running > 0 or thread_id in self._pruning:
+            self.broker.release_feed(thread_id)
+            yield False
+            return
+        done = self._pruning[thread_id] = anyio.Event()
+        try:
+            yield True
+        finally:
+            del self._pruning[thread_id]
+            done.set()
+            self.broker.release_feed(thread_id)
 
     def _observe(self, seconds: float) -> None:
         self._finished += 1
@@ -167,6 +188,9 @@ class RunManager:
         live = self.broker.live(run.run_id, create=True)
         assert live is not None
         # the claim marked the thread busy
+        while (prune := self._pruning.get(run.thread_id)) is not None:
+            await prune.wait()
+        # (no await from the check to here: a prune starting now sees the run)
         started = time.monotonic()
         started_at = now()
         feed = self.broker.feed(run.thread_id)

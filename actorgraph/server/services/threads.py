@@ -119,7 +119,10 @@ async def prune(c: ServerContext, thread_ids: list[str], strategy: str) -> int:
         if strategy == "delete":
             await delete(c, thread_id)
         else:
-            await c.checkpointer.aprune([thread_id], strategy="keep_latest")
+            async with c.run_manager.pruning(thread_id) as free:
+                if not free:
+                    continue  # a run of it is in flight: it is pruned by a call after the run
+                await c.checkpointer.aprune([thread_id], strategy="keep_latest")
         pruned += 1
     return pruned
 
