@@ -123,9 +123,9 @@ HEADERS = {
 }
 
 
-def auth_app_folder(tmp: Path) -> Path:
+def auth_app_folder(tmp: Path, graphs: dict[str, str] | None = None) -> Path:
     folder = make_app_folder(
-        tmp, {**GRAPHS, "whoami": "./whoami.py:whoami_graph"}, auth={"path": "./auth.py:auth"}
+        tmp, {**GRAPHS, "whoami": "./whoami.py:whoami_graph", **(graphs or {})}, auth={"path": "./auth.py:auth"}
     )
     (folder / "auth.py").write_text(AUTH_MODULE)
     (folder / "whoami.py").write_text(WHOAMI_MODULE)

@@ -62,8 +62,9 @@ def _accepts(header: str, media_type: str) -> bool:
 
 
 async def agent_card(c: ServerContext, request: Request, assistant_id: str) -> dict[str, Any]:
-    """The agent card of an assistant (``RpcError`` when there is no such assistant)."""
-    assistant = await get_assistant(c, assistant_id)
+    """The agent card of an assistant (``RpcError`` when there is no such assistant, or
+    the user may not read it)."""
+    assistant = await get_assistant(c, request, assistant_id)
     schema = await input_fields(c, assistant)
     properties = schema.get("properties") or {}
     description = assistant.description or f"{assistant.name} assistant"
@@ -176,16 +177,16 @@ async def _answer(request: Request, message: Any) -> Response:
     c = ctx(request)
     assistant_id = str(request.path_params["assistant_id"])
     if method == "SendStreamingMessage":
-        return message_stream(c, params, assistant_id, rpc_id, legacy=legacy)
+        return message_stream(c, request, params, assistant_id, rpc_id, legacy=legacy)
     try:
         if method == "SendMessage":
-            result = await message_send(c, params, assistant_id)
+            result = await message_send(c, request, params, assistant_id)
         elif method == "GetTask":
-            result = await tasks_get(c, params, assistant_id)
+            result = await tasks_get(c, request, params, assistant_id)
         elif method == "CancelTask":
-            result = await tasks_cancel(c, params, assistant_id)
+            result = await tasks_cancel(c, request, params, assistant_id)
         elif method == "ListTasks":
-            result = await list_tasks(c, params, assistant_id)
+            result = await list_tasks(c, request, params, assistant_id)
         else:
             result = await agent_card(c, request, assistant_id)
         body: dict[str, Any] = {"jsonrpc": "2.0", "id": rpc_id, "result": result}

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import structlog
+from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
 from actorgraph.server._context import ServerContext
@@ -51,10 +52,10 @@ def _artifact(task_id: str, context_id: str, artifact: dict[str, Any], **extra: 
     return {"taskId": task_id, "contextId": context_id, "kind": "artifact-update", "artifact": artifact, **extra}
 
 
-async def _events(c: ServerContext, params: dict[str, Any], assistant_id: str) -> AsyncIterator[dict[str, Any]]:
+async def _events(c: ServerContext, request: Request, params: dict[str, Any], assistant_id: str) -> AsyncIterator[dict[str, Any]]:
     """The stream's results: a task first, then status and artifact updates."""
-    p = await prepare_send(c, params, assistant_id)
-    run, task_id = await start(c, p, ["messages", "values"])
+    p = await prepare_send(c, request, params, assistant_id)
+    run, task_id = await start(c, request, p, ["messages", "values"])
     context_id = run.thread_id
     first = {**p.message, "kind": "message", "taskId": task_id, "contextId": context_id}
     yield {"task": {
@@ -100,9 +101,11 @@ async def _events(c: ServerContext, params: dict[str, Any], assistant_id: str) -
     yield _status(task_id, context_id, "TASK_STATE_COMPLETED", final=True)
 
 
-async def _body(c: ServerContext, params: dict[str, Any], assistant_id: str, rpc_id: Any, legacy: bool) -> AsyncIterator[bytes]:
+async def _body(
+    c: ServerContext, request: Request, params: dict[str, Any], assistant_id: str, rpc_id: Any, legacy: bool
+) -> AsyncIterator[bytes]:
     try:
-        async for result in _events(c, params, assistant_id):
+        async for result in _events(c, request, params, assistant_id):
             if legacy:
                 payload = parts_.legacy({"jsonrpc": "2.0", "id": rpc_id, "result": result})
             else:
@@ -116,9 +119,11 @@ async def _body(c: ServerContext, params: dict[str, Any], assistant_id: str, rpc
         yield _frame({"jsonrpc": "2.0", "id": rpc_id, "error": {"code": INTERNAL_ERROR, "message": "Internal server error"}})
 
 
-def message_stream(c: ServerContext, params: dict[str, Any], assistant_id: str, rpc_id: Any, *, legacy: bool) -> StreamingResponse:
+def message_stream(
+    c: ServerContext, request: Request, params: dict[str, Any], assistant_id: str, rpc_id: Any, *, legacy: bool
+) -> StreamingResponse:
     return StreamingResponse(
-        _body(c, params, assistant_id, rpc_id, legacy),
+        _body(c, request, params, assistant_id, rpc_id, legacy),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

@@ -2,7 +2,11 @@
 is a thread, a task is a run (its id ``"{thread_id}:{run_id}"``; a run that continues an
 interrupted task keeps the task's id in its metadata). ``SendMessage`` starts or
 continues a task and waits for it; ``GetTask``, ``CancelTask`` and ``ListTasks`` read and
-stop them. Failures are ``RpcError`` (a JSON-RPC error object), never an HTTP error."""
+stop them. Failures are ``RpcError`` (a JSON-RPC error object), never an HTTP error.
+With custom auth each call acts as the request's user, as LangGraph's server does through
+its HTTP API: the assistant must be one they may read, a task is found only on a thread
+they may read (and cancelled only on one they may update), and a run passes the checks of
+``POST /threads/{thread_id}/runs``."""
 
 from __future__ import annotations
 
@@ -10,8 +14,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.requests import Request
+
 from actorgraph.server._context import ServerContext
 from actorgraph.server._errors import ApiError
+from actorgraph.server.auth import check_assistant, check_thread, thread_keep
 from actorgraph.server.schemas import Assistant, CommandBody, Run, RunCreate, Thread
 from actorgraph.server.services.assistants import graph_schemas
 
@@ -85,7 +92,10 @@ class Task:
     state: str
 
 
-async def resolve_task(c: ServerContext, task_id: str, context_id: str | None, assistant_id: str) -> Task | None:
+async def resolve_task(
+    c: ServerContext, request: Request, task_id: str, context_id: str | None, assistant_id: str
+) -> Task | None:
+    """The task, if it is one of the assistant's on a thread the user may read."""
     parsed, _, run_id = task_id.rpartition(":")
     if parsed and context_id and parsed != context_id:
         return None
@@ -96,6 +106,8 @@ async def resolve_task(c: ServerContext, task_id: str, context_id: str | None, a
         context_id, run_id = str(uuid.UUID(context_id)), str(uuid.UUID(run_id))
     except ValueError:
         return None
+    if not await _readable(request, context_id):
+        return None  # another user's task: as if there were none
     anchor = await c.storage.run_get(run_id)
     thread = await c.storage.thread_get(context_id)
     if anchor is None or thread is None or anchor.thread_id != context_id or anchor.assistant_id != assistant_id:
@@ -108,8 +120,9 @@ async def resolve_task(c: ServerContext, task_id: str, context_id: str | None, a
     return Task(task_id, context_id, latest, run_state(latest, thread if newest_of_thread else None))
 
 
-async def get_assistant(c: ServerContext, assistant_id: str) -> Assistant:
-    """The assistant of an ``/a2a/{assistant_id}`` URL (a UUID, as LangGraph's server)."""
+async def get_assistant(c: ServerContext, request: Request, assistant_id: str) -> Assistant:
+    """The assistant of an ``/a2a/{assistant_id}`` URL (a UUID, as LangGraph's server),
+    if the user may read it."""
     try:
         assistant_id = str(uuid.UUID(assistant_id))
     except ValueError:
@@ -117,6 +130,12 @@ async def get_assistant(c: ServerContext, assistant_id: str) -> Assistant:
     assistant = await c.storage.assistant_get(assistant_id)
     if assistant is None:
         raise RpcError(INVALID_PARAMS, f"Assistant '{assistant_id}' not found")
+    try:
+        await check_assistant(request, "read", assistant_id)
+    except ApiError as exc:
+        if exc.status == 404:
+            raise RpcError(INVALID_PARAMS, f"Assistant '{assistant_id}' not found") from None
+        raise RpcError(INVALID_PARAMS, f"Failed to get assistant '{assistant_id}': {exc.detail}") from None
     return assistant
 
 
@@ -175,7 +194,7 @@ async def _interrupted(c: ServerContext, context_id: str) -> bool:
     return thread is not None and thread.status == "interrupted"
 
 
-async def prepare_send(c: ServerContext, params: dict[str, Any], assistant_id: str) -> Prepared:
+async def prepare_send(c: ServerContext, request: Request, params: dict[str, Any], assistant_id: str) -> Prepared:
     configuration = params.get("configuration")
     if configuration is None:
         configuration = {}
@@ -194,7 +213,7 @@ async def prepare_send(c: ServerContext, params: dict[str, Any], assistant_id: s
         raise RpcError(INVALID_PARAMS, "Invalid params: 'parts' must be an array")
     if not parts:
         raise RpcError(INVALID_PARAMS, "Message must contain at least one part")
-    assistant = await get_assistant(c, assistant_id)
+    assistant = await get_assistant(c, request, assistant_id)
     await _check_takes_messages(c, assistant, parts)
     context_id, task_id = message.get("contextId"), message.get("taskId")
     if context_id is not None and not isinstance(context_id, str):
@@ -202,7 +221,7 @@ async def prepare_send(c: ServerContext, params: dict[str, Any], assistant_id: s
     if task_id is not None and not isinstance(task_id, str):
         raise RpcError(INVALID_PARAMS, "taskId must be a string")
     if task_id is not None:
-        task = await resolve_task(c, task_id, context_id, assistant.assistant_id)
+        task = await resolve_task(c, request, task_id, context_id, assistant.assistant_id)
         if task is None:
             raise RpcError(TASK_NOT_FOUND, f"Task not found: {task_id}")
         if task.state in TERMINAL:
@@ -241,7 +260,7 @@ async def prepare_send(c: ServerContext, params: dict[str, Any], assistant_id: s
     )
 
 
-async def start(c: ServerContext, p: Prepared, stream_mode: list[str] | None = None) -> tuple[Run, str]:
+async def start(c: ServerContext, request: Request, p: Prepared, stream_mode: list[str] | None = None) -> tuple[Run, str]:
     """The run for ``p`` and its task's id."""
     command = CommandBody(**{k: v for k, v in p.command.items() if k in ("update", "resume", "goto")}) if p.command else None
     body = RunCreate(
@@ -254,10 +273,19 @@ async def start(c: ServerContext, p: Prepared, stream_mode: list[str] | None = N
         stream_mode=stream_mode or "values",  # type: ignore[arg-type]
     )
     try:
-        run = await start_run(c, p.context_id, body)
+        run = await start_run(c, request, p.context_id, body)
     except ApiError as exc:
+        if exc.status == 404 and "thread" in exc.detail.lower():
+            # another user's context, with LangGraph's words and data for it
+            raise RpcError(
+                INVALID_PARAMS,
+                f"Thread '{p.context_id}' not found. Please create the thread first before sending messages to it.",
+                {"thread_id": p.context_id, "error_type": "thread_not_found"},
+            ) from None
         if exc.status == 404:
             raise RpcError(INVALID_PARAMS, f"Assistant '{p.assistant.assistant_id}' not found") from None
+        if exc.status == 403:
+            raise RpcError(INVALID_PARAMS, "Access denied to assistant or thread") from None
         raise RpcError(INVALID_PARAMS, f"Invalid request: {exc.detail}") from None
     return run, p.task_id or task_id_for(run.thread_id, run.run_id)
 
@@ -282,9 +310,9 @@ def task_body(task_id: str, context_id: str, result: Any, assistant_id: str, his
     return task
 
 
-async def message_send(c: ServerContext, params: dict[str, Any], assistant_id: str) -> dict[str, Any]:
-    p = await prepare_send(c, params, assistant_id)
-    run, task_id = await start(c, p)
+async def message_send(c: ServerContext, request: Request, params: dict[str, Any], assistant_id: str) -> dict[str, Any]:
+    p = await prepare_send(c, request, params, assistant_id)
+    run, task_id = await start(c, request, p)
     result = await wait_output(c, run.run_id)
     return {"task": task_body(task_id, run.thread_id, result, p.assistant.assistant_id, p.history_length)}
 
@@ -314,10 +342,10 @@ async def _messages(c: ServerContext, context_id: str) -> Any:
     return values.get("messages") if isinstance(values, dict) else None
 
 
-async def tasks_get(c: ServerContext, params: dict[str, Any], assistant_id: str) -> dict[str, Any]:
+async def tasks_get(c: ServerContext, request: Request, params: dict[str, Any], assistant_id: str) -> dict[str, Any]:
     task_id, context_id = _task_ref(params)
-    assistant = await get_assistant(c, assistant_id)
-    task = await resolve_task(c, task_id, context_id, assistant.assistant_id)
+    assistant = await get_assistant(c, request, assistant_id)
+    task = await resolve_task(c, request, task_id, context_id, assistant.assistant_id)
     if task is None:
         where = f" in context '{context_id}'" if context_id else ""
         raise RpcError(TASK_NOT_FOUND, f"Task not found: {task_id}{where}")
@@ -328,10 +356,17 @@ async def tasks_get(c: ServerContext, params: dict[str, Any], assistant_id: str)
     return body
 
 
-async def tasks_cancel(c: ServerContext, params: dict[str, Any], assistant_id: str) -> dict[str, Any]:
+async def tasks_cancel(c: ServerContext, request: Request, params: dict[str, Any], assistant_id: str) -> dict[str, Any]:
     task_id, context_id = _task_ref(params)
-    assistant = await get_assistant(c, assistant_id)
-    task = await resolve_task(c, task_id, context_id, assistant.assistant_id)
+    assistant = await get_assistant(c, request, assistant_id)
+    task = await resolve_task(c, request, task_id, context_id, assistant.assistant_id)
+    if task is not None:
+        # cancelling is what POST /threads/{thread_id}/runs/{run_id}/cancel checks: updating the thread
+        value = {"thread_id": task.context_id, "action": "interrupt", "metadata": {"run_ids": [task.run.run_id], "status": None}}
+        try:
+            await check_thread(request, "update", task.context_id, value)
+        except ApiError:
+            task = None
     if task is None:
         raise RpcError(TASK_NOT_FOUND, f"Task not found: {task_id}")
     if task.state in TERMINAL:
@@ -348,10 +383,10 @@ async def tasks_cancel(c: ServerContext, params: dict[str, Any], assistant_id: s
     return {"kind": "task", "id": task_id, "contextId": task.context_id, "status": status}
 
 
-async def list_tasks(c: ServerContext, params: dict[str, Any], assistant_id: str) -> dict[str, Any]:
-    """The assistant's tasks, newest first (``contextId`` narrows them to one context,
-    ``pageSize`` caps them)."""
-    assistant = await get_assistant(c, assistant_id)
+async def list_tasks(c: ServerContext, request: Request, params: dict[str, Any], assistant_id: str) -> dict[str, Any]:
+    """The assistant's tasks on the threads the user may see, newest first (``contextId``
+    narrows them to one context, ``pageSize`` caps them)."""
+    assistant = await get_assistant(c, request, assistant_id)
     context_id = params.get("contextId")
     page_size = params.get("pageSize", 50)
     if context_id is not None and not isinstance(context_id, str):
@@ -360,9 +395,16 @@ async def list_tasks(c: ServerContext, params: dict[str, Any], assistant_id: str
         raise RpcError(INVALID_PARAMS, "pageSize must be an integer from 1 to 100")
     if context_id is not None:
         thread = await c.storage.thread_get(context_id) if _is_uuid(context_id) else None
+        if thread is not None and not await _readable(request, context_id):
+            thread = None
         threads = [thread] if thread is not None else []
     else:
-        threads = await c.storage.thread_search(metadata={"assistant_id": assistant.assistant_id}, limit=page_size)
+        metadata = {"assistant_id": assistant.assistant_id}
+        try:
+            keep = await thread_keep(request, {"metadata": dict(metadata), "values": {}, "status": None, "limit": page_size, "offset": 0})
+        except ApiError as exc:  # the auth handler refused the search
+            raise RpcError(INVALID_PARAMS, f"Failed to list tasks: {exc.detail}") from None
+        threads = await c.storage.thread_search(metadata=metadata, limit=page_size, keep=keep)
     tasks: list[dict[str, Any]] = []
     for thread in threads:
         seen: set[str] = set()
@@ -378,6 +420,14 @@ async def list_tasks(c: ServerContext, params: dict[str, Any], assistant_id: str
             tasks.append({"kind": "task", "id": task_id, "contextId": thread.thread_id, "status": _status(task)})
     tasks.sort(key=lambda t: t["status"]["timestamp"], reverse=True)
     return {"tasks": tasks[:page_size], "nextPageToken": "", "pageSize": page_size, "totalSize": len(tasks)}
+
+
+async def _readable(request: Request, thread_id: str) -> bool:
+    try:
+        await check_thread(request, "read", thread_id)
+    except ApiError:
+        return False
+    return True
 
 
 def _is_uuid(value: str) -> bool:

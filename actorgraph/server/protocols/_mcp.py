@@ -1,7 +1,9 @@
 """``/mcp``: every assistant as an MCP tool, over MCP's streamable HTTP transport (the
 official ``mcp`` SDK, stateless, JSON answers), as LangGraph's server offers them: the
 tool's name is the assistant's name made tool-safe, its input schema the graph's input
-schema, and a call is a stateless run whose output (or error) is the tool's result."""
+schema, and a call is a stateless run whose output (or error) is the tool's result.
+With custom auth, a user's tools are the assistants the assistants search shows them
+(and they may read), and a call is a run they start, as through the HTTP API."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from mcp.server.lowlevel import Server
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
 from mcp.shared.exceptions import MCPError
 from starlette.applications import Starlette
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
@@ -23,6 +26,7 @@ from starlette.types import Receive, Scope, Send
 from actorgraph import __version__
 from actorgraph.server._context import ServerContext
 from actorgraph.server._errors import ApiError
+from actorgraph.server.auth import assistant_keep, check_assistant
 from actorgraph.server.schemas import Assistant, RunCreate
 from actorgraph.server.services.assistants import graph_schemas
 
@@ -94,7 +98,12 @@ def _tool_schema(input_schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-async def _tool(c: ServerContext, assistant: Assistant, name: str) -> types.Tool | None:
+async def _tool(c: ServerContext, request: Request, assistant: Assistant, name: str) -> types.Tool | None:
+    try:
+        # LangGraph's server reads each tool's schemas as the user: one they may not read is left out
+        await check_assistant(request, "read", assistant.assistant_id)
+    except ApiError:
+        return None
     try:
         schemas = await graph_schemas(c, assistant.assistant_id)
     except Exception as exc:  # a graph that can't be built is left out, not the whole list
@@ -119,14 +128,33 @@ def _offset(cursor: str | None) -> int:
         return 0
 
 
+def _request(rc: Any) -> Request:
+    """The HTTP request an MCP message came in (the SDK hands it to the handlers): who
+    the user is, for the auth checks."""
+    request = getattr(rc, "request", None)
+    if not isinstance(request, Request):
+        raise MCPError(types.INTERNAL_ERROR, "The MCP message came without its HTTP request")
+    return request
+
+
+async def _visible(c: ServerContext, request: Request, limit: int, offset: int) -> list[Assistant]:
+    """What the assistants search shows this user (without auth: every assistant)."""
+    try:
+        keep = await assistant_keep(request, {"graph_id": None, "metadata": {}, "limit": limit, "offset": offset})
+    except ApiError as exc:  # the auth handler refused the search
+        raise MCPError(types.INVALID_REQUEST, exc.detail) from None
+    return await c.storage.assistant_search(limit=limit, offset=offset, keep=keep)
+
+
 def build_server(app: Starlette) -> Server[Any]:
     def ctx() -> ServerContext:
         return app.state.ctx  # type: ignore[no-any-return]
 
-    async def list_tools(_: Any, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+    async def list_tools(rc: Any, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+        request = _request(rc)
         c = ctx()
         offset = _offset(params.cursor if params is not None else None)
-        page = await c.storage.assistant_search(limit=PAGE_SIZE, offset=offset)
+        page = await _visible(c, request, PAGE_SIZE, offset)
         seen: set[str] = set()
         unique: list[tuple[Assistant, str]] = []
         for assistant in page:
@@ -139,7 +167,7 @@ def build_server(app: Starlette) -> Server[Any]:
         tools: list[types.Tool | None] = [None] * len(unique)
 
         async def fill(i: int, assistant: Assistant, name: str) -> None:
-            tools[i] = await _tool(c, assistant, name)
+            tools[i] = await _tool(c, request, assistant, name)
 
         async with anyio.create_task_group() as tg:
             for i, (assistant, name) in enumerate(unique):
@@ -147,17 +175,18 @@ def build_server(app: Starlette) -> Server[Any]:
         next_cursor = str(offset + PAGE_SIZE) if len(page) == PAGE_SIZE else None
         return types.ListToolsResult(tools=[t for t in tools if t is not None], next_cursor=next_cursor)
 
-    async def call_tool(_: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
+    async def call_tool(rc: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
+        request = _request(rc)
         c = ctx()
         name = params.name
-        matches = [a for a in await c.storage.assistant_search(limit=MAX_ASSISTANTS) if name and tool_name(a.name) == name]
+        matches = [a for a in await _visible(c, request, MAX_ASSISTANTS, 0) if name and tool_name(a.name) == name]
         if not matches:
             raise MCPError(types.INVALID_PARAMS, f"Unknown tool: {name}")
         if len(matches) > 1:
             raise MCPError(types.INVALID_PARAMS, "Multiple tools found with the same name.")
         body = RunCreate(assistant_id=matches[0].assistant_id, input=params.arguments or {})
         try:
-            run = await start_run(c, None, body)
+            run = await start_run(c, request, None, body)
         except ApiError as exc:
             raise MCPError(types.INVALID_PARAMS, exc.detail) from None
         output = await wait_output(c, run.run_id)

@@ -1,6 +1,8 @@
 """What MCP and A2A share: start a run through the server's own services, wait for its
 output or follow its events, and add a protocol's background context to the app's
-lifespan (the app's own lifespan stays as it is, the protocol's wraps inside it)."""
+lifespan (the app's own lifespan stays as it is, the protocol's wraps inside it).
+With custom auth, a run a protocol starts passes the same checks as ``POST /runs`` and
+carries the user to its graph."""
 
 from __future__ import annotations
 
@@ -9,9 +11,11 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.requests import Request
 
 from actorgraph.server._context import ServerContext
 from actorgraph.server._json import loads
+from actorgraph.server.auth import check_run_create
 from actorgraph.server.runs._execute import RESULT_EVENT
 from actorgraph.server.runs._sse import HEARTBEAT_SECONDS, result_body
 from actorgraph.server.schemas import Run, RunCreate
@@ -20,9 +24,10 @@ from actorgraph.server.services.runs import create_run
 __all__ = ("add_lifespan", "follow_run", "start_run", "wait_output")
 
 
-async def start_run(c: ServerContext, thread_id: str | None, body: RunCreate) -> Run:
-    """The new run (``ApiError`` when it can't run, as for ``POST /runs``)."""
-    return await create_run(c, thread_id, body)
+async def start_run(c: ServerContext, request: Request, thread_id: str | None, body: RunCreate) -> Run:
+    """The new run for the user who made ``request`` (``ApiError`` when it can't run or
+    the user may not start it, as for ``POST /runs``)."""
+    return await create_run(c, thread_id, body, auth=await check_run_create(request, thread_id, body))
 
 
 async def wait_output(c: ServerContext, run_id: str) -> Any:
