@@ -142,8 +142,9 @@ def test_sync_saver_reads_in_threads_during_prunes_always_answer(tmp_path: Path,
     raises=CheckpointError,
     reason="known: a keep_latest prune while a run of the thread is in flight deletes checkpoints the run's "
     "next checkpoints still read their values from (the run built them from the head as it was before the "
-    "prune rewrote it); the thread then can't be read. Not fixed yet: the server's prune paths and the "
-    "runtime's compare-and-set save don't guard against it",
+    "prune rewrote it); the thread then can't be read. The server's prune paths leave a thread with a run "
+    "in flight alone (tests/server/test_server_prune_reads.py); the savers' compare-and-set save doesn't "
+    "guard against it yet (a prune would have to move the head it compares with)",
 )
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
 @pytest.mark.anyio

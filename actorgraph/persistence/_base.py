@@ -242,10 +242,15 @@ class SaverStatistics(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _written_bytes(rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite]) -> int:
-    """The serialized bytes of ``rows`` and ``writes`` (what ``bytes_written`` counts)."""
-    size = sum(len(w[3].value) for w in writes)
+    """The serialized bytes of ``rows`` and ``writes`` (what ``bytes_written`` counts).
+    (Plain loops: this runs on every save.)"""
+    size = 0
+    for w in writes:
+        size += len(w[3].value)
     for row in rows:
-        size += len(row.record) + len(row.metadata) + sum(len(b.data) for b in row.blobs.values())
+        size += len(row.record) + len(row.metadata)
+        for b in row.blobs.values():
+            size += len(b.data)
     return size
 
 
