@@ -51,7 +51,7 @@ _GROUPS = ("assistants", "threads", "runs", "store", "meta", "ui", "mcp", "a2a")
 # the other keys LangGraph's server reads under ``http``: kept in ``config.http`` for the
 # parts of the server that use them, not warned about
 _OTHER_LANGGRAPH_KEYS = frozenset(
-    {"configurable_headers", "logging_headers", "enable_custom_route_auth", "middleware_order", "disable_event_streaming"}
+    {"configurable_headers", "logging_headers", "middleware_order", "disable_event_streaming"}
 )
 _CORS_LISTS = ("allow_origins", "allow_methods", "allow_headers", "expose_headers")
 
@@ -83,6 +83,9 @@ class HttpOptions(msgspec.Struct, frozen=True, kw_only=True):
     """Route groups switched off: assistants, threads, runs, store, meta, ui, mcp, a2a."""
     disable_webhooks: bool = False
     max_request_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    enable_custom_route_auth: bool = False
+    """Custom auth covers the user's app's routes too (by default, as on LangGraph's
+    server, they answer without it)."""
 
     def serves(self, group: str) -> bool:
         """Whether the routes of ``group`` are served."""
@@ -176,7 +179,10 @@ def parse_http_options(raw: Mapping[str, Any] | None, environ: Mapping[str, str]
     environment's ``MOUNT_PREFIX`` and ``HTTP_MAX_REQUEST_BODY_BYTES`` win over the file."""
     env = os.environ if environ is None else environ
     http = dict(raw or {})
-    known = {"app", "cors", "mount_prefix", "max_request_body_bytes", "disable_webhooks", *(f"disable_{g}" for g in _GROUPS)}
+    known = {
+        "app", "cors", "mount_prefix", "max_request_body_bytes", "disable_webhooks", "enable_custom_route_auth",
+        *(f"disable_{g}" for g in _GROUPS),
+    }  # fmt: skip
     for key in http:
         if key not in known and key not in _OTHER_LANGGRAPH_KEYS:
             warnings.warn(f"langgraph.json: unknown key 'http.{key}' is ignored", stacklevel=4)
@@ -198,6 +204,7 @@ def parse_http_options(raw: Mapping[str, Any] | None, environ: Mapping[str, str]
         mount_prefix=_mount_prefix(env_prefix if env_prefix else http.get("mount_prefix")),
         disabled=frozenset(g for g in _GROUPS if _bool(http, f"disable_{g}")),
         disable_webhooks=_bool(http, "disable_webhooks"),
+        enable_custom_route_auth=_bool(http, "enable_custom_route_auth"),
         max_request_body_bytes=limit,
     )
 
@@ -239,6 +246,28 @@ def load_user_app(spec: str, root: str | os.PathLike[str]) -> Any:
 
 def _matches(routes: Iterable[Any], scope: Scope, wanted: Any) -> bool:
     return any(route.matches(scope)[0] == wanted for route in routes)
+
+
+def custom_route_test(options: HttpOptions, user_app: Any) -> Callable[[Scope], bool] | None:
+    """Whether a request goes to the user's app (for custom auth to leave it alone, as
+    LangGraph's server does unless ``http.enable_custom_route_auth``); None when every
+    request is the server's."""
+    if user_app is None or options.enable_custom_route_auth:
+        return None
+    from starlette.routing import Match
+
+    prefix = options.mount_prefix or ""
+    routes = user_app.router.routes
+
+    def goes_to_user_app(scope: Scope) -> bool:
+        if prefix:
+            path = scope["path"]
+            if path != prefix and not path.startswith(prefix + "/"):
+                return False
+            scope = {**scope, "path": path[len(prefix):] or "/"}
+        return scope["path"] not in PINNED_PATHS and _matches(routes, scope, Match.FULL)
+
+    return goes_to_user_app
 
 
 class UserFirst:

@@ -27,6 +27,7 @@ from actorgraph.server._errors import ApiError
 from actorgraph.server._http_options import (
     HttpOptions,
     app_routes,
+    custom_route_test,
     endpoint_group,
     finish_openapi,
     http_middleware,
@@ -162,7 +163,9 @@ def create_app(config: ServerConfig, *, data_dir: str | os.PathLike[str], n_jobs
         routes=app_routes(options, routes, user_app),
         lifespan=with_user_lifespan(lifespan, user_app),
         # (auth inside CORS and the body limit: a preflight is answered before credentials are asked)
-        middleware=[Middleware(AccessLog), *http_middleware(options), Middleware(AuthMiddleware, server=server_auth, prefix=options.mount_prefix or "")],
+        middleware=[Middleware(AccessLog), *http_middleware(options), Middleware(
+            AuthMiddleware, server=server_auth, prefix=options.mount_prefix or "", skip=custom_route_test(options, user_app)
+        )],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected},
     )
     app.state.openapi = finish_openapi(meta.openapi_document(table), options, user_app)

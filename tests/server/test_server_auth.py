@@ -610,3 +610,37 @@ async def test_crons_are_stamped_scoped_and_fire_as_their_owner(server: Server, 
     assert values.get("who") == "alice"
     await clients.alice.crons.delete(cid)
     assert httpx.get(f"{server.url}/runs/crons/{cid}", headers=HEADERS["alice"]).status_code == 404
+
+
+CUSTOM_APP = '''
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+
+async def hello(request):
+    return JSONResponse({"hello": "world"})
+
+
+app = Starlette(routes=[Route("/hello", hello)])
+'''
+
+
+@pytest.mark.parametrize("enabled", [False, True])
+def test_the_user_apps_routes_skip_auth_unless_enable_custom_route_auth(tmp_path: Path, enabled: bool) -> None:
+    """As on LangGraph's server: a custom app's routes answer without credentials unless
+    ``http.enable_custom_route_auth``; the API asks for them either way."""
+    folder = auth_app_folder(tmp_path)
+    (folder / "my_app.py").write_text(CUSTOM_APP)
+    cfg = json.loads((folder / "langgraph.json").read_text())
+    cfg["http"] = {"app": "./my_app.py:app", "enable_custom_route_auth": enabled}
+    (folder / "langgraph.json").write_text(json.dumps(cfg))
+    srv = Server(folder).start()
+    try:
+        with httpx.Client(base_url=srv.url) as h:
+            assert h.get("/hello").status_code == (401 if enabled else 200)
+            assert h.get("/hello", headers=HEADERS["alice"]).json() == {"hello": "world"}
+            assert h.post("/threads/search", json={}).status_code == 401
+            assert h.post("/threads/search", json={}, headers=HEADERS["alice"]).status_code == 200
+    finally:
+        srv.stop()

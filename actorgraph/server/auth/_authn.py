@@ -212,15 +212,24 @@ class AuthMiddleware:
     """Authenticates each HTTP request outside :data:`OPEN_PATHS`; a rejected one is
     answered here (401/403 or the status the handler raised) and goes no further."""
 
-    def __init__(self, app: ASGIApp, server: ServerAuth | None, prefix: str = "") -> None:
+    def __init__(
+        self, app: ASGIApp, server: ServerAuth | None, prefix: str = "", skip: Callable[[Scope], bool] | None = None
+    ) -> None:
         self.app = app
         self.server = server
+        # requests custom auth doesn't see: the user's own app's (http.enable_custom_route_auth off)
+        self.skip = skip
         # ``http.mount_prefix``: the open paths are open under it too
         self.open_paths = OPEN_PATHS | {prefix + p for p in OPEN_PATHS if p != "/"} if prefix else OPEN_PATHS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         server = self.server
-        if server is None or scope["type"] != "http" or scope["path"] in self.open_paths:
+        if (
+            server is None
+            or scope["type"] != "http"
+            or scope["path"] in self.open_paths
+            or (self.skip is not None and self.skip(scope))
+        ):
             await self.app(scope, receive, send)
             return
         replay: list[Message] = []
