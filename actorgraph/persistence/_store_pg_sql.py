@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from actorgraph.persistence import _store_exec as ex
 from actorgraph.persistence._serde import Serializer
-from actorgraph.persistence._store_exec import PPut, Prepared, Record
+from actorgraph.persistence._store_exec import PGet, PPut, Prepared, Record
 
 __all__ = ("MIGRATIONS", "Db", "Tx", "apply_migrations", "check_text", "ns_text", "under")
 
@@ -109,10 +109,9 @@ def check_text(ops: Iterable[Prepared]) -> None:
     """Postgres text can't hold NUL: refuse such a key before anything runs (labels are
     checked for it by every store)."""
     for op in ops:
-        key = getattr(op, "key", None)
-        if key is not None and "\x00" in key:
+        if isinstance(op, (PGet, PPut)) and "\x00" in op.key:
             raise ValueError(
-                f"Store key {key!r} in namespace {op.namespace!r} contains a NUL character (\\x00), "  # type: ignore[attr-defined]
+                f"Store key {op.key!r} in namespace {op.namespace!r} contains a NUL character (\\x00), "
                 "which Postgres text can't hold; remove it from the key."
             )
 
@@ -147,6 +146,7 @@ class Tx:
                 ([w[0] for w in wanted], [w[1] for w in wanted]),
             )
         rows: dict[tuple[str, str], tuple[Any, ...]] = {}
+        row: tuple[Any, ...] | None
         for row in found:
             if row[6] is not None and row[6] <= now:
                 self.saw_expired = True

@@ -42,7 +42,7 @@ from actorgraph.persistence._store_pg_vec import check_vectors, score_items, set
 from actorgraph.persistence._store_shared import EmbeddingBatches, ThreadSweeper
 from actorgraph.persistence._store_vectors import Key, VectorIndex, VectorWrites
 
-__all__ = ("PoolConfig", "PostgresCore", "PostgresIndexConfig", "PostgresStore", "conn_kwargs")
+__all__ = ("PoolConfig", "PostgresCore", "PostgresIndexConfig", "PostgresStore", "conn_kwargs", "pool_args")
 
 T = TypeVar("T")
 _Followup = tuple[list[tuple[tuple[str, ...], str]], bool, int]
@@ -75,6 +75,17 @@ def conn_kwargs(extra: dict[str, Any] | None = None) -> dict[str, Any]:
     from psycopg.rows import dict_row
 
     return {"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row, **(extra or {})}
+
+
+def pool_args(pool_config: PoolConfig) -> dict[str, Any]:
+    """A pool's arguments from ``from_conn_string(pool_config=...)`` (LangGraph's defaults)."""
+    pc: dict[str, Any] = dict(pool_config)
+    return {
+        "min_size": pc.pop("min_size", 1),
+        "max_size": pc.pop("max_size", None),
+        "kwargs": conn_kwargs(pc.pop("kwargs", None)),
+        **pc,
+    }
 
 
 class _CursorDb:
@@ -243,15 +254,7 @@ class PostgresStore(ThreadSweeper, PostgresCore, BaseStore):
             if pool_config is not None:
                 from psycopg_pool import ConnectionPool
 
-                pc = dict(pool_config)
-                pool = ConnectionPool(
-                    conn_string,
-                    min_size=pc.pop("min_size", 1),
-                    max_size=pc.pop("max_size", None),
-                    kwargs=conn_kwargs(pc.pop("kwargs", None)),
-                    open=True,
-                    **pc,
-                )
+                pool = ConnectionPool(conn_string, open=True, **pool_args(pool_config))
                 stack.enter_context(pool)
                 store = cls(pool, index=index, ttl=ttl, serde=serde)
             else:

@@ -21,7 +21,7 @@ import anyio.to_thread
 from actorgraph.persistence._serde import Serializer
 from actorgraph.persistence._store import Op, Result, TTLConfig
 from actorgraph.persistence._store_batch import AsyncBatchedBaseStore
-from actorgraph.persistence._store_postgres import PoolConfig, PostgresCore, PostgresIndexConfig, conn_kwargs
+from actorgraph.persistence._store_postgres import PoolConfig, PostgresCore, PostgresIndexConfig, conn_kwargs, pool_args
 from actorgraph.persistence._store_shared import TaskSweeper
 
 __all__ = ("AsyncPostgresStore",)
@@ -71,6 +71,7 @@ class AsyncPostgresStore(TaskSweeper, PostgresCore, AsyncBatchedBaseStore):
     ) -> None:
         import psycopg
 
+        self._task = None  # (what AsyncBatchedBaseStore.__del__ reads, should this raise)
         if not (isinstance(conn, psycopg.AsyncConnection) or type(conn).__name__ == "AsyncConnectionPool"):
             raise TypeError(
                 f"AsyncPostgresStore needs a psycopg AsyncConnection or AsyncConnectionPool, got {conn!r}; "
@@ -104,15 +105,7 @@ class AsyncPostgresStore(TaskSweeper, PostgresCore, AsyncBatchedBaseStore):
             if pool_config is not None:
                 from psycopg_pool import AsyncConnectionPool
 
-                pc = dict(pool_config)
-                pool = AsyncConnectionPool(
-                    conn_string,
-                    min_size=pc.pop("min_size", 1),
-                    max_size=pc.pop("max_size", None),
-                    kwargs=conn_kwargs(pc.pop("kwargs", None)),
-                    open=False,
-                    **pc,
-                )
+                pool = AsyncConnectionPool(conn_string, open=False, **pool_args(pool_config))
                 await stack.enter_async_context(pool)
                 store = cls(pool, index=index, ttl=ttl, serde=serde)
             else:
