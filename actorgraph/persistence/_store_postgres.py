@@ -42,7 +42,7 @@ from actorgraph.persistence._store_pg_vec import check_vectors, score_items, set
 from actorgraph.persistence._store_shared import EmbeddingBatches, ThreadSweeper
 from actorgraph.persistence._store_vectors import Key, VectorIndex, VectorWrites
 
-__all__ = ("PoolConfig", "PostgresCore", "PostgresIndexConfig", "PostgresStore", "conn_kwargs", "pool_args")
+__all__ = ("ANNIndexConfig", "PoolConfig", "PostgresCore", "PostgresIndexConfig", "PostgresStore", "conn_kwargs", "import_psycopg", "pool_args")
 
 T = TypeVar("T")
 _Followup = tuple[list[tuple[tuple[str, ...], str]], bool, int]
@@ -59,6 +59,8 @@ class PoolConfig(TypedDict, total=False):
 
 
 class ANNIndexConfig(TypedDict, total=False):
+    """Accepted for LangGraph's configs; scoring is exact, so no approximate index is built."""
+
     kind: Literal["hnsw", "ivfflat", "flat"]
     vector_type: Literal["vector", "halfvec"]
 
@@ -68,6 +70,17 @@ class PostgresIndexConfig(IndexConfig, total=False):
 
     ann_index_config: ANNIndexConfig
     distance_type: Literal["l2", "inner_product", "cosine"]
+
+
+def import_psycopg() -> Any:
+    """psycopg, or an ImportError saying how to install it."""
+    try:
+        import psycopg
+    except ImportError as exc:
+        raise ImportError(
+            "The Postgres stores need psycopg 3: pip install 'actorgraph[postgres]'"
+        ) from exc
+    return psycopg
 
 
 def conn_kwargs(extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -217,8 +230,7 @@ class PostgresStore(ThreadSweeper, PostgresCore, BaseStore):
         ttl: TTLConfig | None = None,
         serde: Serializer | None = None,
     ) -> None:
-        import psycopg
-
+        psycopg = import_psycopg()
         if isinstance(conn, psycopg.AsyncConnection) or type(conn).__name__ == "AsyncConnectionPool":
             raise TypeError(f"PostgresStore needs a sync psycopg connection or pool, got {conn!r}: use AsyncPostgresStore")
         if not (isinstance(conn, psycopg.Connection) or _is_pool(conn)):

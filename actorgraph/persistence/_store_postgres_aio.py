@@ -21,7 +21,7 @@ import anyio.to_thread
 from actorgraph.persistence._serde import Serializer
 from actorgraph.persistence._store import Op, Result, TTLConfig
 from actorgraph.persistence._store_batch import AsyncBatchedBaseStore
-from actorgraph.persistence._store_postgres import PoolConfig, PostgresCore, PostgresIndexConfig, conn_kwargs, pool_args
+from actorgraph.persistence._store_postgres import PoolConfig, PostgresCore, PostgresIndexConfig, conn_kwargs, import_psycopg, pool_args
 from actorgraph.persistence._store_shared import TaskSweeper
 
 __all__ = ("AsyncPostgresStore",)
@@ -69,8 +69,7 @@ class AsyncPostgresStore(TaskSweeper, PostgresCore, AsyncBatchedBaseStore):
         ttl: TTLConfig | None = None,
         serde: Serializer | None = None,
     ) -> None:
-        import psycopg
-
+        psycopg = import_psycopg()
         self._task = None  # (what AsyncBatchedBaseStore.__del__ reads, should this raise)
         if not (isinstance(conn, psycopg.AsyncConnection) or type(conn).__name__ == "AsyncConnectionPool"):
             raise TypeError(
