@@ -36,7 +36,7 @@ from actorgraph.store.base import (
 from actorgraph.store.memory import InMemoryStore
 from actorgraph.store.postgres import PostgresStore
 from actorgraph.store.sqlite import SqliteStore
-from pg_store_helpers import fresh_schema
+from pg_helpers import pg_schema
 
 MakeStore = Callable[..., BaseStore]
 
@@ -54,7 +54,7 @@ def make_store(kind: str, tmp_path: Path) -> Iterator[MakeStore]:
         if kind == "postgres":
             import psycopg
 
-            url = stack.enter_context(fresh_schema())
+            url = stack.enter_context(pg_schema())
 
         def make(**kwargs: Any) -> BaseStore:
             if kind == "memory":

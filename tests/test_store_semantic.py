@@ -33,7 +33,7 @@ from actorgraph.store.base.batch import AsyncBatchedBaseStore
 from actorgraph.store.memory import InMemoryStore
 from actorgraph.store.sqlite import SqliteStore
 from actorgraph.store.sqlite.aio import AsyncSqliteStore
-from pg_store_helpers import fresh_schema
+from pg_helpers import pg_schema
 
 HERE = Path(__file__).parent
 LANGGRAPH_PYTHON = Path(os.environ.get("ACTORGRAPH_LANGGRAPH_PYTHON", "/root/venvs/lg/bin/python"))
@@ -145,7 +145,7 @@ def indexed(tmp_path: Path) -> Iterator[MakeIndexed]:
 
             from actorgraph.store.postgres import PostgresStore
 
-            url = stack.enter_context(fresh_schema())
+            url = stack.enter_context(pg_schema())
             return PostgresStore(stack.enter_context(psycopg.connect(url, autocommit=True)), index=index)
 
         yield make

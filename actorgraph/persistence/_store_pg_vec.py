@@ -8,7 +8,8 @@ by pgvector's distance operators over the query's namespace prefix. Without it t
 is ``real[]`` and the scores are computed in Python over the search's candidate items
 only: the same ranking, slower on large stores. The choice is made when the table is
 created and kept (``store.vector_backend`` says which: ``"pgvector"`` or ``"python"``);
-the first store that falls back logs why, once per process. Scoring is exact in both
+the first store that falls back logs why, once per process. pgvector's names are used
+schema-qualified, so they are found whatever the connection's ``search_path``. Scoring is exact in both
 (no approximate index).
 """
 
@@ -37,55 +38,65 @@ _TABLE = """CREATE TABLE IF NOT EXISTS actorgraph_store_vectors (
     PRIMARY KEY (ns, key, field),
     FOREIGN KEY (ns, key) REFERENCES actorgraph_store (ns, key) ON DELETE CASCADE
 )"""
-_COLUMN_TYPE = """SELECT format_type(atttypid, atttypmod) FROM pg_attribute
-    WHERE attrelid = to_regclass('actorgraph_store_vectors') AND attname = 'embedding'"""
+# the embedding column's type: its name, size (pgvector's typmod) and schema
+_COLUMN_TYPE = """SELECT t.typname, a.atttypmod, n.nspname FROM pg_attribute a
+    JOIN pg_type t ON t.oid = a.atttypid JOIN pg_namespace n ON n.oid = t.typnamespace
+    WHERE a.attrelid = to_regclass('actorgraph_store_vectors') AND a.attname = 'embedding'"""
+_EXTENSION_SCHEMA = """SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+    WHERE e.extname = 'vector'"""
 
 
-def _try_create_extension(db: Db) -> str:
-    """Create pgvector's extension if the server has it; '' or why not."""
-    if db.rows("SELECT to_regtype('vector')")[0][0] is not None:
-        return ""
-    available = db.rows("SELECT installed_version FROM pg_available_extensions WHERE name = 'vector'")
-    if not available:
-        return "the pgvector extension isn't installed on the Postgres server"
-    if available[0][0] is not None:
-        return "the vector extension is installed in a schema outside the connection's search_path"
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _pgvector_schema(db: Db) -> tuple[str | None, str]:
+    """The schema holding pgvector's extension (created if the server has it and the
+    database doesn't yet), or ``None`` and why not. Its names are used schema-qualified,
+    so a connection whose search_path leaves that schema out still finds them."""
+    found = db.rows(_EXTENSION_SCHEMA)
+    if found:
+        return found[0][0], ""
+    if not db.rows("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'"):
+        return None, "the pgvector extension isn't installed on the Postgres server"
     db.run("SAVEPOINT actorgraph_vector")
     try:
         db.run("CREATE EXTENSION IF NOT EXISTS vector")
     except Exception as exc:  # e.g. no privilege to create extensions
         db.run("ROLLBACK TO SAVEPOINT actorgraph_vector")
-        return f"CREATE EXTENSION vector failed: {exc}"
+        return None, f"CREATE EXTENSION vector failed: {exc}"
     db.run("RELEASE SAVEPOINT actorgraph_vector")
-    return ""
+    return db.rows(_EXTENSION_SCHEMA)[0][0], ""
 
 
-def setup_vectors(db: Db, dims: int) -> str:
-    """Create (or find) the vectors table; returns the backend, ``"pgvector"`` or ``"python"``."""
+def setup_vectors(db: Db, dims: int, *, use_pgvector: bool = True) -> str | None:
+    """Create (or find) the vectors table. Returns the quoted schema of the pgvector
+    ``vector`` type it uses, or ``None``: vectors are ``real[]``, scored in Python."""
     found = db.rows(_COLUMN_TYPE)
-    reason = ""
+    reason = "the vectors table was created without pgvector"
     if not found:
-        reason = _try_create_extension(db)
-        column = "real[]" if reason else f"vector({int(dims)})"
+        schema, reason = None, "the store says use_pgvector=False"
+        if use_pgvector:
+            schema, reason = _pgvector_schema(db)
+        column = "real[]" if schema is None else f"{_ident(schema)}.vector({int(dims)})"
         apply_migrations(db, "actorgraph_store_vector_migrations", (_TABLE.format(type=column),))
         found = db.rows(_COLUMN_TYPE)
-    column = found[0][0]
-    if column.startswith("vector("):
-        made = int(column[len("vector(") : -1])
-        if made != dims:
+    type_name, size, type_schema = found[0]
+    if type_name == "vector":
+        if size != dims:
             raise ValueError(
-                f"The store's index has dims={dims}, but its vectors table was created with {made} "
+                f"The store's index has dims={dims}, but its vectors table was created with {size} "
                 "dimensions; use the same dims, or another database schema"
             )
-        return "pgvector"
+        return _ident(type_schema)
     if not _warned.is_set():
         _warned.set()
         _log.warning(
             "store_vectors_in_python",
-            reason=reason or "the vectors table was created without pgvector",
+            reason=reason,
             detail="semantic search scores are computed in Python: same ranking, slower on large stores",
         )
-    return "python"
+    return None
 
 
 def check_vectors(writes: VectorWrites | None, queries: dict[str, list[float]] | None, dims: int | None) -> None:
@@ -113,7 +124,7 @@ def _literal(vector: Sequence[float]) -> str:
     return "[" + ",".join(repr(float(x)) for x in vector) + "]"
 
 
-def write_vectors(db: Db, writes: VectorWrites, backend: str) -> None:
+def write_vectors(db: Db, writes: VectorWrites, schema: str | None) -> None:
     """Apply a batch's vector changes (after its items were written)."""
     if writes.replaced:
         db.run_many(
@@ -121,7 +132,7 @@ def write_vectors(db: Db, writes: VectorWrites, backend: str) -> None:
             sorted((ns_text(ns), key) for ns, key in writes.replaced),
         )
     if writes.rows:
-        cast, encode = ("vector", _literal) if backend == "pgvector" else ("real[]", list)
+        cast, encode = ("real[]", list) if schema is None else (f"{schema}.vector", _literal)
         # a put whose item isn't there (deleted later in the batch) stores no vectors
         db.run_many(
             f"""INSERT INTO actorgraph_store_vectors (ns, key, field, embedding)
@@ -137,29 +148,38 @@ def write_vectors(db: Db, writes: VectorWrites, backend: str) -> None:
 
 _SQL_SCORES = {
     # a zero vector has no direction: pgvector gives NaN, LangGraph's stores similarity 0
-    "cosine": "COALESCE(NULLIF(1 - (embedding <=> %s::vector), 'NaN'::float8), 0)",
-    "l2": "-(embedding <-> %s::vector)",
-    "inner_product": "-(embedding <#> %s::vector)",  # <#> is the negated dot product
+    "cosine": "COALESCE(NULLIF(1 - (embedding OPERATOR({s}.<=>) %s::{s}.vector), 'NaN'::float8), 0)",
+    "l2": "-(embedding OPERATOR({s}.<->) %s::{s}.vector)",
+    "inner_product": "-(embedding OPERATOR({s}.<#>) %s::{s}.vector)",  # <#>: the negated dot product
 }
 
 
 def _py_score(distance_type: str, query: Sequence[float], vector: Sequence[float]) -> float:
     if distance_type == "l2":
-        return -math.dist(query, vector) if len(query) == len(vector) else -math.inf
+        return -math.dist(query, vector)
     if distance_type == "inner_product":
         return math.fsum(q * v for q, v in zip(query, vector))
     return cosine(query, vector)
 
 
 def score_items(
-    db: Db, backend: str, prefix: tuple[str, ...], candidates: list[Any], query: list[float], index: VectorIndex, names: Any
+    db: Db,
+    schema: str | None,
+    prefix: tuple[str, ...],
+    candidates: list[Any],
+    query: list[float],
+    index: VectorIndex,
+    names: Any,
 ) -> dict[Key, float]:
-    """Each candidate item's best score for ``query`` (candidates without vectors are absent)."""
+    """Each candidate item's best score for ``query`` (candidates without vectors are
+    absent): by pgvector in ``schema`` over the prefix, or (``None``) in Python over the
+    candidates."""
     distance = index.distance_type
-    if backend == "pgvector":
+    if schema is not None:
         where, params = under(prefix)
+        score = _SQL_SCORES[distance].replace("{s}", schema)
         rows = db.rows(
-            f"SELECT ns, key, MAX({_SQL_SCORES[distance]}) FROM actorgraph_store_vectors "
+            f"SELECT ns, key, MAX({score}) FROM actorgraph_store_vectors "
             f"WHERE {where} TRUE GROUP BY ns, key",
             (_literal(query), *params),
         )
@@ -175,7 +195,7 @@ def score_items(
     out: dict[Key, float] = {}
     for ns, key, vector in rows:
         k = (names(ns), key)
-        score = _py_score(distance, query, vector)
-        if k not in out or score > out[k]:
-            out[k] = score
+        value = _py_score(distance, query, vector)
+        if k not in out or value > out[k]:
+            out[k] = value
     return out

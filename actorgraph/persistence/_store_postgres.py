@@ -127,6 +127,9 @@ class PostgresCore(EmbeddingBatches):
     supports_ttl = True
     MIGRATIONS = MIGRATIONS
     """The statements ``setup()`` applies, one per schema version."""
+    use_pgvector = True
+    """Whether a new vectors table uses pgvector when the database has it (a subclass may
+    say False to keep vectors as ``real[]``, scored in Python)."""
 
     def _configure(self, index: IndexConfig | None, ttl: TTLConfig | None, serde: Serializer | None) -> None:
         self.index_config: IndexConfig | None = ex.copy_index(index)
@@ -138,17 +141,23 @@ class PostgresCore(EmbeddingBatches):
             if isinstance(dims, bool) or not isinstance(dims, int) or dims < 1:
                 raise ValueError(f"index 'dims' must be the embeddings' number of dimensions (an int >= 1), got {dims!r}")
             self._dims = dims
-        self.vector_backend: str | None = None
-        """How semantic search scores: ``"pgvector"``, ``"python"`` (the fallback), or
-        ``None`` (no index, or not set up yet)."""
+        self._vector_schema: str | None = None
         self.ttl_config = ex.check_ttl_config(ttl)
         self.serde = serde or Serializer()
         self.is_setup = False
 
+    @property
+    def vector_backend(self) -> str | None:
+        """How semantic search scores: ``"pgvector"``, ``"python"`` (the fallback), or
+        ``None`` (no index, or not set up yet)."""
+        if self._dims is None or not self.is_setup:
+            return None
+        return "python" if self._vector_schema is None else "pgvector"
+
     def _setup_in(self, db: Db) -> None:
         apply_migrations(db, "actorgraph_store_migrations", MIGRATIONS)
         if self._dims is not None:
-            self.vector_backend = setup_vectors(db, self._dims)
+            self._vector_schema = setup_vectors(db, self._dims, use_pgvector=self.use_pgvector)
 
     def _check(self, args: tuple[Any, ...]) -> None:
         """Refuse what Postgres can't take, before the transaction opens."""
@@ -170,15 +179,13 @@ class PostgresCore(EmbeddingBatches):
         tx = Tx(db, self.serde)
         results, refresh = ex.run(tx, prepared, now)
         if vectors is not None:
-            write_vectors(db, vectors, cast(str, self.vector_backend))
+            write_vectors(db, vectors, self._vector_schema)
         scores: dict[int, dict[Key, float]] = {}
         for i, op in (ranked or {}).items():
             query = cast(dict, queries)[op.query]
             candidates = cast(list, results[i])
             index = cast(VectorIndex, self._index)
-            scores[i] = score_items(
-                db, cast(str, self.vector_backend), tuple(op.namespace_prefix), candidates, query, index, tx.ns
-            )
+            scores[i] = score_items(db, self._vector_schema, tuple(op.namespace_prefix), candidates, query, index, tx.ns)
         if not (self.ttl_config and self.ttl_config.get("refresh_on_read")):
             refresh = []  # as LangGraph's: reads refresh only when the store's ttl says so
         followup: _Followup | None = None
