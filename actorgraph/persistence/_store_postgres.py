@@ -298,6 +298,15 @@ class PostgresStore(ThreadSweeper, PostgresCore, BaseStore):
         with self._connection() as conn, conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
             return fn(_CursorDb(cur), *args)
 
+    @contextlib.contextmanager
+    def _cursor(self, *, pipeline: bool = False) -> Iterator[Any]:
+        """A dict-row cursor on the store's connection, in a transaction (as LangGraph's
+        ``_cursor``, which code written for its store uses to run its own statements)."""
+        from psycopg.rows import dict_row
+
+        with self._connection() as conn, conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+            yield cur
+
     def setup(self) -> None:
         """Create or migrate the tables (idempotent; runs by itself on first use)."""
         with self._setup_lock:

@@ -135,6 +135,15 @@ class AsyncPostgresStore(TaskSweeper, PostgresCore, AsyncBatchedBaseStore):
         async with self._connection() as conn, conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
             return await anyio.to_thread.run_sync(fn, _BridgeDb(cur), *args)
 
+    @contextlib.asynccontextmanager
+    async def _cursor(self, *, pipeline: bool = False) -> AsyncIterator[Any]:
+        """A dict-row cursor on the store's connection, in a transaction (as LangGraph's
+        ``_cursor``, which code written for its store uses to run its own statements)."""
+        from psycopg.rows import dict_row
+
+        async with self._connection() as conn, conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+            yield cur
+
     async def setup(self) -> None:  # type: ignore[override]
         """Create or migrate the tables (idempotent; runs by itself on first use)."""
         async with self._setup_lock:
