@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -336,6 +337,32 @@ def test_bad_input_errors_name_the_namespace_key_or_field(url: str) -> None:
         store.put(("n",), "ok", {"text": "fine \x00 inside a value"})
         assert [i.key for i in store.search(("n",))] == ["ok"]
         assert store.get(("n",), "ok").value == {"text": "fine \x00 inside a value"}  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("how", ["connection", "pipeline", "pool"])
+def test_a_key_too_long_for_an_index_entry_is_a_value_error_naming_it_and_the_store_goes_on(
+    url: str, how: str
+) -> None:
+    kwargs: dict[str, Any] = {"pipeline": True} if how == "pipeline" else {}
+    if how == "pool":
+        kwargs["pool_config"] = {"max_size": 2}
+    long_key = os.urandom(8000).hex()  # random: Postgres can't compress it into an index entry
+    with PostgresStore.from_conn_string(url, **kwargs) as store:
+        with pytest.raises(ValueError, match=rf"key '{long_key[:60]}'\.\.\. \(16000 characters\) in namespace \('n',\)"):
+            store.batch([PutOp(("n",), "fine", {"v": 1}), PutOp(("n",), long_key, {"v": 2})])
+        assert store.search(("n",)) == []  # nothing of the batch landed
+        store.put(("n",), "after", {"v": 3})
+        assert [i.key for i in store.search(("n",))] == ["after"]
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.anyio
+async def test_the_async_store_names_a_key_too_long_too(url: str, anyio_backend: str) -> None:
+    async with AsyncPostgresStore.from_conn_string(url, pipeline=True) as store:
+        with pytest.raises(ValueError, match=r"\(16000 characters\) in namespace \('n',\) is too long"):
+            await store.aput(("n",), os.urandom(8000).hex(), {"v": 1})
+        await store.aput(("n",), "after", {"v": 3})
+        assert [i.key for i in await store.asearch(("n",))] == ["after"]
 
 
 # -- TTL ----------------------------------------------------------------------------------------

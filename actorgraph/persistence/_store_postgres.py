@@ -42,7 +42,7 @@ from actorgraph.persistence._store_pg_vec import check_vectors, score_items, set
 from actorgraph.persistence._store_shared import EmbeddingBatches, ThreadSweeper
 from actorgraph.persistence._store_vectors import Key, VectorIndex, VectorWrites
 
-__all__ = ("ANNIndexConfig", "PoolConfig", "PostgresCore", "PostgresIndexConfig", "PostgresStore", "conn_kwargs", "import_psycopg", "pool_args")
+__all__ = ("ANNIndexConfig", "PoolConfig", "PostgresCore", "PostgresIndexConfig", "PostgresStore", "conn_kwargs", "import_psycopg", "pool_args", "too_long")
 
 T = TypeVar("T")
 _Followup = tuple[list[tuple[tuple[str, ...], str]], bool, int]
@@ -214,6 +214,21 @@ class PostgresCore(EmbeddingBatches):
         return Tx(db, self.serde).purge(ex.now_us())
 
 
+def too_long(exc: Exception, prepared: Sequence[Prepared]) -> ValueError | None:
+    """A ``ValueError`` naming the longest key of a batch Postgres refused because a key
+    didn't fit an index entry (``None`` for any other error)."""
+    if getattr(exc, "sqlstate", None) != "54000":  # program_limit_exceeded
+        return None
+    keyed = [op for op in prepared if isinstance(op, PPut)]
+    if not keyed:
+        return None
+    op = max(keyed, key=lambda op: len(op.key.encode()) + sum(len(label.encode()) for label in op.namespace))
+    return ValueError(
+        f"Store key {op.key[:60]!r}... ({len(op.key)} characters) in namespace {op.namespace!r:.80} is too long: "
+        f"a namespace and key must fit one Postgres index entry (about 2,700 bytes). Postgres said: {exc}"
+    )
+
+
 def _is_pool(conn: Any) -> bool:
     return callable(getattr(conn, "connection", None)) and hasattr(conn, "max_size")
 
@@ -327,7 +342,13 @@ class PostgresStore(ThreadSweeper, PostgresCore, BaseStore):
     def _execute(self, *args: Any) -> list[Result]:
         self._check(args)
         self._ensure_setup()
-        results, followup = self._transaction(self._run, *args)
+        try:
+            results, followup = self._transaction(self._run, *args)
+        except Exception as exc:
+            explained = too_long(exc, args[0])
+            if explained is None:
+                raise
+            raise explained from exc
         if followup is not None:
             self._transaction(self._followup, followup)
         return results

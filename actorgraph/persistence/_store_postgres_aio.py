@@ -21,7 +21,7 @@ import anyio.to_thread
 from actorgraph.persistence._serde import Serializer
 from actorgraph.persistence._store import Op, Result, TTLConfig
 from actorgraph.persistence._store_batch import AsyncBatchedBaseStore
-from actorgraph.persistence._store_postgres import PoolConfig, PostgresCore, PostgresIndexConfig, conn_kwargs, import_psycopg, pool_args
+from actorgraph.persistence._store_postgres import PoolConfig, PostgresCore, PostgresIndexConfig, conn_kwargs, import_psycopg, pool_args, too_long
 from actorgraph.persistence._store_shared import TaskSweeper
 
 __all__ = ("AsyncPostgresStore",)
@@ -155,7 +155,13 @@ class AsyncPostgresStore(TaskSweeper, PostgresCore, AsyncBatchedBaseStore):
         self._check(args)
         if not self.is_setup:
             await self.setup()
-        results, followup = await self._transaction(self._run, *args)
+        try:
+            results, followup = await self._transaction(self._run, *args)
+        except Exception as exc:
+            explained = too_long(exc, args[0])
+            if explained is None:
+                raise
+            raise explained from exc
         if followup is not None:
             await self._transaction(self._followup, followup)
         return results
