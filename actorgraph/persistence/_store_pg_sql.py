@@ -137,7 +137,8 @@ class Tx:
     def get_many(self, keys: Sequence[tuple[Namespace, str]], now: int) -> list[Record | None]:
         if len(keys) == 1:
             ns, key = keys[0]
-            found = self.db.rows(f"SELECT {_COLUMNS} FROM actorgraph_store WHERE ns = %s AND key = %s", (ns_text(ns), key))
+            sql = f"SELECT {_COLUMNS} FROM actorgraph_store WHERE ns = %s AND key = %s"
+            found = self.db.rows(sql, (ns_text(ns), key))
         else:
             wanted = list(dict.fromkeys((ns_text(ns), key) for ns, key in keys))
             found = self.db.rows(

@@ -17,9 +17,12 @@ Besides those listed in ``actorgraph.persistence._store``:
   LangGraph's store wrote isn't read. No ``deserializer=`` argument (``serde=`` instead).
 - ``setup()`` also runs by itself on first use; migrations are recorded in
   ``actorgraph_store_migrations`` and applied under an advisory lock.
-- Expired items are purged by any write and by a read that meets one, as well as by
-  ``sweep_ttl()`` and the sweeper; reads refresh a TTL only when the store's ttl config
-  says ``refresh_on_read`` (as LangGraph's Postgres store).
+- Expired items are never returned, whatever ``omit_expired`` says (LangGraph's returns
+  them until they are swept unless ``omit_expired=True``), and are purged by any write, by
+  a read that meets one, by ``sweep_ttl()`` and by the sweeper; reads refresh a TTL only
+  when the store's ttl config says ``refresh_on_read`` (as LangGraph's Postgres store).
+- A key too long for an index entry is a ``ValueError`` naming it (LangGraph's raises
+  psycopg's ``ProgramLimitExceeded``); a key holding NUL is a ``ValueError`` up front.
 - Without pgvector, semantic search still works (scores computed in Python); vector
   scoring is exact: ``ann_index_config`` is accepted but builds no approximate index.
 """
@@ -42,7 +45,17 @@ from actorgraph.persistence._store_pg_vec import check_vectors, score_items, set
 from actorgraph.persistence._store_shared import EmbeddingBatches, ThreadSweeper
 from actorgraph.persistence._store_vectors import Key, VectorIndex, VectorWrites
 
-__all__ = ("ANNIndexConfig", "PoolConfig", "PostgresCore", "PostgresIndexConfig", "PostgresStore", "conn_kwargs", "import_psycopg", "pool_args", "too_long")
+__all__ = (
+    "ANNIndexConfig",
+    "PoolConfig",
+    "PostgresCore",
+    "PostgresIndexConfig",
+    "PostgresStore",
+    "conn_kwargs",
+    "import_psycopg",
+    "pool_args",
+    "too_long",
+)
 
 T = TypeVar("T")
 _Followup = tuple[list[tuple[tuple[str, ...], str]], bool, int]
@@ -139,7 +152,9 @@ class PostgresCore(EmbeddingBatches):
         if self._index is not None:
             dims = self._index.dims
             if isinstance(dims, bool) or not isinstance(dims, int) or dims < 1:
-                raise ValueError(f"index 'dims' must be the embeddings' number of dimensions (an int >= 1), got {dims!r}")
+                raise ValueError(
+                    f"index 'dims' must be the embeddings' number of dimensions (an int >= 1), got {dims!r}"
+                )
             self._dims = dims
         self._vector_schema: str | None = None
         self.ttl_config = ex.check_ttl_config(ttl)
@@ -185,7 +200,8 @@ class PostgresCore(EmbeddingBatches):
             query = cast(dict, queries)[op.query]
             candidates = cast(list, results[i])
             index = cast(VectorIndex, self._index)
-            scores[i] = score_items(db, self._vector_schema, tuple(op.namespace_prefix), candidates, query, index, tx.ns)
+            prefix = tuple(op.namespace_prefix)
+            scores[i] = score_items(db, self._vector_schema, prefix, candidates, query, index, tx.ns)
         if not (self.ttl_config and self.ttl_config.get("refresh_on_read")):
             refresh = []  # as LangGraph's: reads refresh only when the store's ttl says so
         followup: _Followup | None = None
@@ -254,7 +270,9 @@ class PostgresStore(ThreadSweeper, PostgresCore, BaseStore):
     ) -> None:
         psycopg = import_psycopg()
         if isinstance(conn, psycopg.AsyncConnection) or type(conn).__name__ == "AsyncConnectionPool":
-            raise TypeError(f"PostgresStore needs a sync psycopg connection or pool, got {conn!r}: use AsyncPostgresStore")
+            raise TypeError(
+                f"PostgresStore needs a sync psycopg connection or pool, got {conn!r}: use AsyncPostgresStore"
+            )
         if not (isinstance(conn, psycopg.Connection) or _is_pool(conn)):
             raise TypeError(
                 f"PostgresStore needs a psycopg Connection or ConnectionPool, got {conn!r}; "

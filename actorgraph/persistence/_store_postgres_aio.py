@@ -21,7 +21,15 @@ import anyio.to_thread
 from actorgraph.persistence._serde import Serializer
 from actorgraph.persistence._store import Op, Result, TTLConfig
 from actorgraph.persistence._store_batch import AsyncBatchedBaseStore
-from actorgraph.persistence._store_postgres import PoolConfig, PostgresCore, PostgresIndexConfig, conn_kwargs, import_psycopg, pool_args, too_long
+from actorgraph.persistence._store_postgres import (
+    PoolConfig,
+    PostgresCore,
+    PostgresIndexConfig,
+    conn_kwargs,
+    import_psycopg,
+    pool_args,
+    too_long,
+)
 from actorgraph.persistence._store_shared import TaskSweeper
 
 __all__ = ("AsyncPostgresStore",)
@@ -108,7 +116,8 @@ class AsyncPostgresStore(TaskSweeper, PostgresCore, AsyncBatchedBaseStore):
                 await stack.enter_async_context(pool)
                 store = cls(pool, index=index, ttl=ttl, serde=serde)
             else:
-                conn = await stack.enter_async_context(await psycopg.AsyncConnection.connect(conn_string, **conn_kwargs()))
+                connect = psycopg.AsyncConnection.connect(conn_string, **conn_kwargs())
+                conn = await stack.enter_async_context(await connect)
                 pipe = await stack.enter_async_context(conn.pipeline()) if pipeline else None
                 store = cls(conn, pipe=pipe, index=index, ttl=ttl, serde=serde)
             stack.push_async_callback(store.stop_ttl_sweeper)
