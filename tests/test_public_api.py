@@ -137,6 +137,12 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
     "actorgraph.store.sqlite": ({"SqliteStore", "AsyncSqliteStore"}, set()),
     "actorgraph.store.sqlite.aio": ({"AsyncSqliteStore"}, set()),
     "actorgraph.store.sqlite.base": ({"SqliteIndexConfig", "SqliteStore"}, set()),
+    "actorgraph.store.postgres": ({"AsyncPostgresStore", "PoolConfig", "PostgresStore"}, set()),
+    "actorgraph.store.postgres.aio": ({"AsyncPostgresStore"}, set()),
+    "actorgraph.store.postgres.base": (
+        {"ANNIndexConfig", "MIGRATIONS", "PoolConfig", "PostgresIndexConfig", "PostgresStore"},
+        set(),
+    ),
     "actorgraph.store.base": (
         {
             "BaseStore", "Item", "SearchItem", "PutOp", "GetOp", "SearchOp", "ListNamespacesOp", "MatchCondition",

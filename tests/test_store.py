@@ -1,10 +1,12 @@
 """Stores: put/get/delete, items and timestamps, search (namespace prefixes, filters,
 paging), list_namespaces, batches applied in order, TTL, namespace and value errors, the
-store inside graph nodes, and SQLite persistence. Shared tests run on InMemoryStore and
-SqliteStore; async tests run on asyncio and trio."""
+store inside graph nodes, and SQLite persistence. Shared tests run on InMemoryStore,
+SqliteStore and PostgresStore (each test in a schema of its own); async tests run on
+asyncio and trio."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sqlite3
 import threading
@@ -32,12 +34,14 @@ from actorgraph.store.base import (
     SearchOp,
 )
 from actorgraph.store.memory import InMemoryStore
+from actorgraph.store.postgres import PostgresStore
 from actorgraph.store.sqlite import SqliteStore
+from pg_helpers import pg_schema
 
 MakeStore = Callable[..., BaseStore]
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
@@ -45,19 +49,22 @@ def kind(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def make_store(kind: str, tmp_path: Path) -> Iterator[MakeStore]:
     """A factory of stores of one kind (keyword arguments go to the constructor); SQLite
-    stores of one test share a file."""
-    opened: list[SqliteStore] = []
+    stores of one test share a file, Postgres stores a schema."""
+    with contextlib.ExitStack() as stack:
+        if kind == "postgres":
+            import psycopg
 
-    def make(**kwargs: Any) -> BaseStore:
-        if kind == "memory":
-            return InMemoryStore(**kwargs)
-        store = SqliteStore(tmp_path / "store.db", **kwargs)
-        opened.append(store)
-        return store
+            url = stack.enter_context(pg_schema())
 
-    yield make
-    for store in opened:
-        store.close()
+        def make(**kwargs: Any) -> BaseStore:
+            if kind == "memory":
+                return InMemoryStore(**kwargs)
+            if kind == "postgres":
+                conn = stack.enter_context(psycopg.connect(url, autocommit=True))
+                return PostgresStore(conn, **kwargs)
+            return stack.enter_context(SqliteStore(tmp_path / "store.db", **kwargs))
+
+        yield make
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """Semantic search in stores (#50): ``index={"dims", "embed", "fields"}`` on InMemoryStore,
-SqliteStore and AsyncSqliteStore, ranked as LangGraph ranks (cosine similarity, an item
+SqliteStore, AsyncSqliteStore and the Postgres stores (tests/test_store_postgres.py), ranked as LangGraph ranks (cosine similarity, an item
 by its best field), per-item ``index=``, filters next to a query, the forms ``embed``
 takes, and the SQLite vectors following their items (delete, expiry, overwrite).
 
@@ -12,6 +12,7 @@ LangGraph itself where a LangGraph virtualenv is available."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import anyio
@@ -31,6 +33,7 @@ from actorgraph.store.base.batch import AsyncBatchedBaseStore
 from actorgraph.store.memory import InMemoryStore
 from actorgraph.store.sqlite import SqliteStore
 from actorgraph.store.sqlite.aio import AsyncSqliteStore
+from pg_helpers import pg_schema
 
 HERE = Path(__file__).parent
 LANGGRAPH_PYTHON = Path(os.environ.get("ACTORGRAPH_LANGGRAPH_PYTHON", "/root/venvs/lg/bin/python"))
@@ -125,6 +128,29 @@ async def _afill(store: BaseStore) -> None:
         await store.aput(ns, key, value, **({} if index is None else {"index": index}))
 
 
+MakeIndexed = Callable[[str, Any], BaseStore]
+
+
+@pytest.fixture
+def indexed(tmp_path: Path) -> Iterator[MakeIndexed]:
+    """A factory of stores of a kind with an ``index`` config, closed after the test."""
+    with contextlib.ExitStack() as stack:
+
+        def make(kind: str, index: Any) -> BaseStore:
+            if kind == "memory":
+                return InMemoryStore(index=index)
+            if kind == "sqlite":
+                return stack.enter_context(SqliteStore(tmp_path / "s.db", index=index))
+            import psycopg
+
+            from actorgraph.store.postgres import PostgresStore
+
+            url = stack.enter_context(pg_schema())
+            return PostgresStore(stack.enter_context(psycopg.connect(url, autocommit=True)), index=index)
+
+        yield make
+
+
 # -- rankings as LangGraph's ------------------------------------------------------------------
 
 
@@ -216,13 +242,13 @@ class _Recording:
         self.embeddings = Recording()
 
 
-@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "postgres"])
 def test_an_embeddings_instance_embeds_documents_once_per_text_and_queries_with_embed_query(
-    kind: str, tmp_path: Path
+    kind: str, indexed: MakeIndexed
 ) -> None:
     rec = _Recording()
     index = {"dims": cases.DIMS, "embed": rec.embeddings, "fields": ["text", "tags[*]"]}
-    store: BaseStore = InMemoryStore(index=index) if kind == "memory" else SqliteStore(tmp_path / "s.db", index=index)
+    store: BaseStore = indexed(kind, index)
     store.batch(
         [
             PutOp(("d",), "a", {"text": "same words", "tags": ["x", "y"]}),
@@ -238,8 +264,6 @@ def test_an_embeddings_instance_embeds_documents_once_per_text_and_queries_with_
     best_a = max(cases.cosine(want, cases.embed_one(t)) for t in ("same words", "x", "y"))
     assert by_key["a"] == pytest.approx(best_a, abs=1e-5)
     assert ("c" in by_key) is (kind == "memory") and by_key.get("c") is None
-    if isinstance(store, SqliteStore):
-        store.close()
 
 
 def test_a_model_named_by_string_needs_langchain_and_says_so() -> None:
@@ -264,12 +288,12 @@ def test_embed_must_be_given_and_usable() -> None:
         InMemoryStore(index={"dims": 3, "embed": 42})
 
 
-@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "postgres"])
 def test_an_embedding_function_returning_too_few_vectors_fails_the_batch_storing_nothing(
-    kind: str, tmp_path: Path
+    kind: str, indexed: MakeIndexed
 ) -> None:
     index = {"dims": 2, "embed": lambda texts: [[1.0, 0.0]]}
-    store: BaseStore = InMemoryStore(index=index) if kind == "memory" else SqliteStore(tmp_path / "s.db", index=index)
+    store: BaseStore = indexed(kind, index)
     with pytest.raises(ValueError, match="returned 1 vectors for 2 texts"):
         store.batch([PutOp(("d",), "a", {"text": "one"}), PutOp(("d",), "b", {"text": "two"})])
     assert store.search(("d",)) == []
@@ -287,10 +311,10 @@ def test_a_sync_embedding_function_serves_the_async_methods_and_an_async_one_ref
 # -- per-item index, overwrite, delete, expiry ------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["memory", "sqlite"])
-def test_putting_an_item_again_replaces_its_vectors(kind: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "postgres"])
+def test_putting_an_item_again_replaces_its_vectors(kind: str, indexed: MakeIndexed) -> None:
     index = {"dims": cases.DIMS, "embed": cases.embed, "fields": ["text"]}
-    store: BaseStore = InMemoryStore(index=index) if kind == "memory" else SqliteStore(tmp_path / "s.db", index=index)
+    store: BaseStore = indexed(kind, index)
     store.put(("d",), "a", {"text": "cats and dogs"})
     store.put(("d",), "b", {"text": "zebra"})
     store.put(("d",), "a", {"text": "zebra stripes"})
@@ -350,10 +374,10 @@ def test_sqlite_distance_types_rank_the_best_first(distance: str, expected: list
 # -- filters next to a query --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["memory", "sqlite"])
-def test_a_query_search_filters_on_nested_fields_with_operators(kind: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "postgres"])
+def test_a_query_search_filters_on_nested_fields_with_operators(kind: str, indexed: MakeIndexed) -> None:
     index = {"dims": cases.DIMS, "embed": cases.embed, "fields": ["text"]}
-    store: BaseStore = InMemoryStore(index=index) if kind == "memory" else SqliteStore(tmp_path / "s.db", index=index)
+    store: BaseStore = indexed(kind, index)
     for i, level in enumerate(["low", "high", "high", "mid"]):
         store.put(("d",), f"k{i}", {"text": f"note {i}", "user": {"level": level, "age": 20 + 10 * i}})
     found = store.search(("d",), query="note 2", filter={"user.level": "high", "user.age": {"$gt": 25, "$lte": 40}})

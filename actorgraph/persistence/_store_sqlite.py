@@ -25,7 +25,6 @@ Besides those listed in ``actorgraph.persistence._store``:
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import os
 import sqlite3
@@ -37,8 +36,9 @@ import anyio.to_thread
 
 from actorgraph.persistence import _store_exec as ex
 from actorgraph.persistence._serde import Serializer
-from actorgraph.persistence._store import BaseStore, IndexConfig, Op, PutOp, Result, SearchOp, TTLConfig
+from actorgraph.persistence._store import BaseStore, IndexConfig, Op, Result, SearchOp, TTLConfig
 from actorgraph.persistence._store_exec import PList, PPut, Prepared, PSearch, Record
+from actorgraph.persistence._store_shared import EmbeddingBatches, TaskSweeper, ThreadSweeper
 from actorgraph.persistence._store_sqlite_vec import VECTOR_SCHEMA, install_vector_functions, score_items, write_vectors
 from actorgraph.persistence._store_vectors import Key, VectorIndex, VectorWrites
 
@@ -221,7 +221,7 @@ class SqliteIndexConfig(IndexConfig, total=False):
     distance_type: str
 
 
-class SqliteStore(BaseStore):
+class SqliteStore(EmbeddingBatches, ThreadSweeper, BaseStore):
     """A store in a SQLite database.
 
     ``SqliteStore("memory.db")`` (the store owns the connection; ``close()`` it, or use
@@ -264,9 +264,7 @@ class SqliteStore(BaseStore):
         self.serde = serde or Serializer()
         self.lock = threading.RLock()
         self.is_setup = False
-        self._sweeper: threading.Thread | None = None
-        self._sweeper_stop = threading.Event()
-        self._sweeper_task: asyncio.Task[None] | None = None
+        self._init_sweepers()
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -322,36 +320,8 @@ class SqliteStore(BaseStore):
             self.is_setup = True
 
     # -- batches ----------------------------------------------------------------------
-    def _semantic(self, ops: list[Op]) -> tuple[list[Op], dict[int, SearchOp]] | None:
-        """For a batch that embeds (puts, or searches with a query, on a store with an
-        index): the batch with its query searches widened, and those searches."""
-        index = self._index
-        if index is None or not any(isinstance(op, PutOp) or (isinstance(op, SearchOp) and op.query) for op in ops):
-            return None
-        ex.prepare(ops, self.serde, self.index_config, strict_filter_keys=True)  # fail before embedding
-        return index.split(ops)
-
     def batch(self, ops: Iterable[Op]) -> list[Result]:
-        ops = list(ops)
-        semantic = self._semantic(ops)
-        if semantic is None:
-            return self._execute(ex.prepare(ops, self.serde, self.index_config, strict_filter_keys=True))
-        plain, ranked = semantic
-        index = cast(VectorIndex, self._index)
-        writes, queries = index.embed_puts(ops), index.query_vectors(ranked)
-        prepared = ex.prepare(plain, self.serde, self.index_config, strict_filter_keys=True)
-        return self._execute(prepared, writes, ranked, queries)
-
-    async def _aprepare(self, ops: Iterable[Op]) -> tuple[Any, ...]:
-        """``_execute``'s arguments for ``ops``, embedding what they need (async)."""
-        ops = list(ops)
-        semantic = self._semantic(ops)
-        if semantic is None:
-            return (ex.prepare(ops, self.serde, self.index_config, strict_filter_keys=True),)
-        plain, ranked = semantic
-        index = cast(VectorIndex, self._index)
-        writes, queries = await index.aembed_puts(ops), await index.aquery_vectors(ranked)
-        return ex.prepare(plain, self.serde, self.index_config, strict_filter_keys=True), writes, ranked, queries
+        return self._execute(*self._prepare_args(ops))
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
         args = await self._aprepare(ops)
@@ -434,55 +404,8 @@ class SqliteStore(BaseStore):
         """Async ``sweep_ttl``."""
         return await anyio.to_thread.run_sync(self.sweep_ttl)
 
-    def start_ttl_sweeper(self, sweep_interval_minutes: float | None = None) -> concurrent.futures.Future[None]:
-        """Sweep expired items every ``sweep_interval_minutes`` (default: the ttl config's
-        ``sweep_interval_minutes``, else 5) on a daemon thread until
-        ``stop_ttl_sweeper()``; the returned future completes when it stops (cancel it
-        to stop it too). A store without a ttl config has nothing to sweep."""
-        future: concurrent.futures.Future[None] = concurrent.futures.Future()
-        if not self.ttl_config:
-            future.set_result(None)
-            return future
-        thread = self._sweeper
-        if thread is not None and thread.is_alive():
-            future.add_done_callback(lambda f: self._sweeper_stop.set() if f.cancelled() else None)
-            return future
-        minutes = float(sweep_interval_minutes or self.ttl_config.get("sweep_interval_minutes") or 5)
-        stop = self._sweeper_stop = threading.Event()
 
-        def sweep() -> None:
-            try:
-                while not stop.wait(minutes * 60):
-                    try:
-                        self.sweep_ttl()
-                    except Exception:  # a busy or closed database: try again next time
-                        if stop.is_set():
-                            break
-                if not future.done():
-                    future.set_result(None)
-            except BaseException as exc:
-                if not future.done():
-                    future.set_exception(exc)
-
-        future.add_done_callback(lambda f: stop.set() if f.cancelled() else None)
-        self._sweeper = threading.Thread(target=sweep, name="actorgraph-store-ttl-sweeper", daemon=True)
-        self._sweeper.start()
-        return future
-
-    def stop_ttl_sweeper(self, timeout: float | None = None) -> bool:
-        """Stop the sweeper thread; True once it has stopped (within ``timeout`` s)."""
-        thread = self._sweeper
-        if thread is None or not thread.is_alive():
-            return True
-        self._sweeper_stop.set()
-        thread.join(timeout)
-        stopped = not thread.is_alive()
-        if stopped:
-            self._sweeper = None
-        return stopped
-
-
-class AsyncSqliteStore(SqliteStore):
+class AsyncSqliteStore(TaskSweeper, SqliteStore):  # type: ignore[misc]
     """``SqliteStore`` on an ``aiosqlite`` connection, for asyncio code (LangGraph's
     ``AsyncSqliteStore``).
 
@@ -568,42 +491,6 @@ class AsyncSqliteStore(SqliteStore):
     async def sweep_ttl(self) -> int:  # type: ignore[override]
         """Delete the expired items now; returns how many (LangGraph's is async here too)."""
         return await self._on_conn_thread(SqliteStore.sweep_ttl, self)  # type: ignore[no-any-return]
-
-    async def start_ttl_sweeper(self, sweep_interval_minutes: float | None = None) -> asyncio.Task[None]:  # type: ignore[override]
-        """Sweep expired items periodically on a task of the store's loop until
-        ``stop_ttl_sweeper()`` (see ``SqliteStore.start_ttl_sweeper``)."""
-        if not self.ttl_config:
-            return asyncio.create_task(asyncio.sleep(0))
-        task = self._sweeper_task
-        if task is not None and not task.done():
-            return task
-        minutes = float(sweep_interval_minutes or self.ttl_config.get("sweep_interval_minutes") or 5)
-
-        async def sweep() -> None:
-            while True:
-                await asyncio.sleep(minutes * 60)
-                try:
-                    await self.sweep_ttl()
-                except Exception:  # a busy database: try again next time
-                    continue
-
-        self._sweeper_task = asyncio.create_task(sweep())
-        return self._sweeper_task
-
-    async def stop_ttl_sweeper(self, timeout: float | None = None) -> bool:  # type: ignore[override]
-        """Stop the sweeper task; True once it has stopped (within ``timeout`` s)."""
-        task = self._sweeper_task
-        if task is None or task.done():
-            return True
-        task.cancel()
-        try:
-            await asyncio.wait_for(asyncio.shield(task), timeout)
-        except asyncio.CancelledError:
-            pass
-        except asyncio.TimeoutError:
-            return False
-        self._sweeper_task = None
-        return True
 
     async def asweep_ttl(self) -> int:
         return await self.sweep_ttl()
