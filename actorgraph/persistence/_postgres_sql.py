@@ -80,7 +80,7 @@ MIGRATIONS: tuple[str, ...] = (
 LOCK_SETUP = "SELECT pg_advisory_xact_lock(hashtextextended('actorgraph.checkpoint.setup', 0))"
 LOCK_HEAD = "SELECT pg_advisory_xact_lock(hashtextextended(%s || chr(1) || %s, 7))"
 
-_COLUMNS = "thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata::text"
+_COLUMNS = "thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, convert_to(metadata::text, 'UTF8')"
 _SELECT = f"SELECT {_COLUMNS} FROM {CHECKPOINTS}"
 BY_ID = f"{_SELECT} WHERE thread_id = %s AND checkpoint_ns = %s AND checkpoint_id = %s"
 BY_IDS = f"{_SELECT} WHERE thread_id = %s AND checkpoint_ns = %s AND checkpoint_id = ANY(%s)"
