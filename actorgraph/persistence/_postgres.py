@@ -23,18 +23,14 @@ from psycopg.rows import tuple_row
 from actorgraph.persistence import _postgres_sql as sql
 from actorgraph.persistence._base import ANY_HEAD, RowCheckpointSaver, StoredWrite, check_head, kept_on_conflict
 from actorgraph.persistence._model import CheckpointRow, WriteRow
+from actorgraph.persistence._postgres_conn import aget_connection, get_connection, is_async_pool, is_pool
 from actorgraph.persistence._saver_api import Checkpoint
 from actorgraph.persistence._saver_bridges import LoopSync, ThreadedAsync
 from actorgraph.persistence._serde import JsonPlusSerializer
 from actorgraph.persistence._serde_protocols import SerializerProtocol
 from actorgraph.persistence._sqlite import _Rows, _writes_from
 
-try:  # psycopg_pool is a separate distribution (in the ``postgres`` extra)
-    from psycopg_pool import AsyncConnectionPool, ConnectionPool
-except ImportError:  # pragma: no cover - the extra installs it
-    AsyncConnectionPool = ConnectionPool = None  # type: ignore[assignment,misc]
-
-__all__ = ("AsyncPostgresSaver", "PostgresSaver")
+__all__ = ("AsyncPostgresSaver", "BasePostgresSaver", "PostgresSaver")
 
 Statement = tuple[str, Any, bool]
 """(sql, params, many): ``many`` runs ``params`` as a list of parameter rows."""
@@ -55,8 +51,8 @@ class _Plan:
         self.cas = cas
 
 
-class _PgRows(_Rows, RowCheckpointSaver):
-    """What both savers share: the transactions their primitives run, as plans."""
+class BasePostgresSaver(_Rows, RowCheckpointSaver):
+    """What both Postgres savers share: the transactions their primitives run, as plans."""
 
     is_setup: bool
 
@@ -170,7 +166,7 @@ def _sync_setup(conn: Connection[Any]) -> None:
                 cur.execute("INSERT INTO actorgraph_checkpoint_migrations (v) VALUES (%s)", (v,))
 
 
-class PostgresSaver(_PgRows, ThreadedAsync):
+class PostgresSaver(BasePostgresSaver, ThreadedAsync):
     """Checkpoints in Postgres through psycopg 3.
 
     ``with PostgresSaver.from_conn_string("postgresql://...") as saver: saver.setup()``, or
@@ -185,7 +181,7 @@ class PostgresSaver(_PgRows, ThreadedAsync):
         return True
 
     def __init__(self, conn: Any, pipe: Any = None, serde: SerializerProtocol | None = None) -> None:
-        if ConnectionPool is not None and isinstance(conn, ConnectionPool) and pipe is not None:
+        if is_pool(conn) and pipe is not None:
             raise ValueError("PostgresSaver(pipe=...) takes a single Connection, not a ConnectionPool")
         self._init(conn, pipe, serde)
         self.lock = threading.Lock()
@@ -203,13 +199,13 @@ class PostgresSaver(_PgRows, ThreadedAsync):
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[Connection[Any]]:
-        if ConnectionPool is not None and isinstance(self.conn, ConnectionPool):
-            with self.conn.connection() as conn:
+        if is_pool(self.conn):
+            with get_connection(self.conn) as conn:
                 yield conn
         else:
             # one transaction at a time on a shared connection
-            with self.lock:
-                yield self.conn
+            with self.lock, get_connection(self.conn) as conn:
+                yield conn
 
     def setup(self) -> None:
         """Apply the migrations this database lacks (creating the tables the first time).
@@ -329,7 +325,7 @@ async def _async_setup(conn: AsyncConnection[Any]) -> None:
                 await cur.execute("INSERT INTO actorgraph_checkpoint_migrations (v) VALUES (%s)", (v,))
 
 
-class AsyncPostgresSaver(_PgRows, LoopSync):
+class AsyncPostgresSaver(BasePostgresSaver, LoopSync):
     """Checkpoints in Postgres through psycopg 3's asyncio connections (asyncio only:
     psycopg's async I/O runs on asyncio, not Trio; use ``PostgresSaver`` there).
 
@@ -340,7 +336,7 @@ class AsyncPostgresSaver(_PgRows, LoopSync):
     """
 
     def __init__(self, conn: Any, pipe: Any = None, serde: SerializerProtocol | None = None) -> None:
-        if AsyncConnectionPool is not None and isinstance(conn, AsyncConnectionPool) and pipe is not None:
+        if is_async_pool(conn) and pipe is not None:
             raise ValueError("AsyncPostgresSaver(pipe=...) takes a single AsyncConnection, not an AsyncConnectionPool")
         self._init(conn, pipe, serde)
         self.lock = asyncio.Lock()
@@ -364,12 +360,12 @@ class AsyncPostgresSaver(_PgRows, LoopSync):
 
     @contextlib.asynccontextmanager
     async def _connection(self) -> AsyncIterator[AsyncConnection[Any]]:
-        if AsyncConnectionPool is not None and isinstance(self.conn, AsyncConnectionPool):
-            async with self.conn.connection() as conn:
+        if is_async_pool(self.conn):
+            async with aget_connection(self.conn) as conn:
                 yield conn
         else:
-            async with self.lock:
-                yield self.conn
+            async with self.lock, aget_connection(self.conn) as conn:
+                yield conn
 
     async def setup(self) -> None:
         """Apply the migrations this database lacks (see ``PostgresSaver.setup``)."""

@@ -1,5 +1,7 @@
-"""Import-compatible path: the Postgres checkpoint saver (psycopg 3; sync and async calls)."""
+"""Import-compatible path: the Postgres checkpoint savers (psycopg 3; sync and async calls)."""
 
-from actorgraph.persistence._postgres import PostgresSaver
+from actorgraph.persistence._postgres import BasePostgresSaver, PostgresSaver
+from actorgraph.persistence._postgres_conn import Conn
+from actorgraph.persistence._postgres_shallow import ShallowPostgresSaver
 
-__all__ = ("PostgresSaver",)
+__all__ = ("BasePostgresSaver", "Conn", "PostgresSaver", "ShallowPostgresSaver")
