@@ -580,3 +580,21 @@ async def test_async_sqlite_concurrent_runs_beside_another_writer_never_lock(tmp
             done.set()
         assert failures == []
         assert len(await alist(saver, cfg("t7"))) == 3 * 4  # 3 runs of an input checkpoint + 3 steps
+
+
+def test_a_checkpoint_of_layout_below_4_reads_its_parents_sends_as_pending_sends(saver: Any) -> None:
+    """A checkpoint LangGraph stored before layout 4 (v < 4) kept its pending Sends as its
+    parent's writes to __pregel_tasks: get_tuple and list show them in its channel values
+    (with a version), as LangGraph reads it; the parent itself shows none."""
+    from actorgraph.checkpoint.base import create_checkpoint, empty_checkpoint
+
+    tasks = "__pregel_tasks"
+    config = saver.put(cfg("old", checkpoint_ns=""), {**empty_checkpoint(), "v": 3}, {}, {})
+    saver.put_writes(config, [(tasks, "send-1"), (tasks, "send-2")], task_id="task-1")
+    saver.put_writes(config, [(tasks, "send-3")], task_id="task-2")
+    assert saver.get_tuple(config).checkpoint["channel_values"] == {}
+    child = saver.put(config, {**create_checkpoint(empty_checkpoint(), {}, 1), "v": 3}, {}, {})
+    got = saver.get_tuple(child).checkpoint
+    assert got["channel_values"] == {tasks: ["send-1", "send-2", "send-3"]} and tasks in got["channel_versions"]
+    listed = list(saver.list(cfg("old")))
+    assert [t.checkpoint["channel_values"] for t in listed] == [{tasks: ["send-1", "send-2", "send-3"]}, {}]

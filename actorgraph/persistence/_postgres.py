@@ -54,6 +54,9 @@ class _Plan:
 class BasePostgresSaver(_Rows, RowCheckpointSaver):
     """What both Postgres savers share: the transactions their primitives run, as plans."""
 
+    MIGRATIONS = sql.MIGRATIONS
+    """The schema's migrations, in order (``setup()`` applies those a database lacks)."""
+
     is_setup: bool
 
     def _init(self, conn: Any, pipe: Any, serde: SerializerProtocol | None) -> None:
