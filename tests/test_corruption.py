@@ -340,12 +340,14 @@ def test_a_history_filter_that_is_not_a_dict_is_a_type_error() -> None:
 # -- history pages --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "postgres"])
 def test_a_history_page_reads_each_delta_chain_once(kind: str, tmp_path: Path) -> None:
     """get_state_history(limit=N) on a long thread of a growing list reads O(N) rows
     (plus one chain), not O(N x chain) as loading each checkpoint alone does; the values
     are the same."""
-    with Stored(kind, tmp_path).saver() as saver:
+    with contextlib.ExitStack() as stack:
+        uri = stack.enter_context(pg_schema()) if kind == "postgres" else None
+        saver = stack.enter_context(Stored(kind, tmp_path, uri).saver())
         app = loop_graph(saver, 2000)
         app.invoke({"log": [], "n": 0}, cfg("t"))
 
