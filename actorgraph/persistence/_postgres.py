@@ -157,10 +157,10 @@ def _sync_tx(conn: Connection[Any], plan: _Plan) -> str | None:
 
 def _sync_setup(conn: Connection[Any]) -> None:
     with conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
-        cur.execute(sql.MIGRATIONS_TABLE)
-    with conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
-        # one setup at a time (several processes may start at once)
+        # one setup at a time (several processes may start at once): CREATE TABLE IF NOT
+        # EXISTS itself is not safe against a concurrent one
         cur.execute(sql.LOCK_SETUP)
+        cur.execute(sql.MIGRATIONS_TABLE)
         cur.execute("SELECT v FROM actorgraph_checkpoint_migrations")
         done = {r[0] for r in cur.fetchall()}
         for v, statement in enumerate(sql.MIGRATIONS):
@@ -317,9 +317,8 @@ async def _async_tx(conn: AsyncConnection[Any], plan: _Plan) -> str | None:
 
 async def _async_setup(conn: AsyncConnection[Any]) -> None:
     async with conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
-        await cur.execute(sql.MIGRATIONS_TABLE)
-    async with conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
         await cur.execute(sql.LOCK_SETUP)
+        await cur.execute(sql.MIGRATIONS_TABLE)
         await cur.execute("SELECT v FROM actorgraph_checkpoint_migrations")
         done = {r[0] for r in await cur.fetchall()}
         for v, statement in enumerate(sql.MIGRATIONS):
