@@ -220,3 +220,18 @@ def test_shallow_savers_keep_only_the_newest_checkpoint_and_it_reads_whole(uri: 
             assert (await saver.aget_tuple(cfg("t"))).checkpoint["channel_values"]["log"] == out["log"]
 
     asyncio.run(main())
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["trio"])
+async def test_the_async_saver_on_trio_says_to_use_the_sync_one(anyio_backend: str, uri: str) -> None:
+    """psycopg's async connections need asyncio: AsyncPostgresSaver under Trio fails with
+    an error naming PostgresSaver (whose async methods run on Trio too)."""
+    with psycopg.connect(uri, autocommit=True) as conn:
+        PostgresSaver(conn).setup()
+    saver = AsyncPostgresSaver(object())  # never reached: refused before any I/O
+    saver.is_setup = True
+    with pytest.raises(RuntimeError, match="asyncio only.*PostgresSaver"):
+        await saver.aget_tuple(cfg("t"))
+    with PostgresSaver.from_conn_string(uri) as sync_saver:
+        assert (await loop(sync_saver, 2).ainvoke({"n": 0}, cfg("t")))["n"] == 2

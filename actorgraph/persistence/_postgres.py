@@ -362,6 +362,13 @@ class AsyncPostgresSaver(BasePostgresSaver, LoopSync):
 
     @contextlib.asynccontextmanager
     async def _connection(self) -> AsyncIterator[AsyncConnection[Any]]:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            raise RuntimeError(
+                "AsyncPostgresSaver runs on asyncio only (psycopg's async connections do): "
+                "under Trio, use PostgresSaver, whose async methods work on any backend"
+            ) from None
         if is_async_pool(self.conn):
             async with aget_connection(self.conn) as conn:
                 yield conn
