@@ -113,7 +113,7 @@ class BasePostgresSaver(_Rows, RowCheckpointSaver):
     def _ancestor_page(found: Sequence[Any], seen: set[str]) -> tuple[list[str], bool]:
         """(new ancestors of a page, whether to read on): a page's first id is where it
         started; the walk ends at the chain's root or at an id seen before (a loop)."""
-        out = []
+        out: list[str] = []
         for (cid,) in found[1:]:
             if cid in seen:
                 return out, False
@@ -282,7 +282,7 @@ class PostgresSaver(BasePostgresSaver, ThreadedAsync):
 
     def _ancestors(self, thread: str, ns: str, checkpoint_id: str | None) -> Iterator[str]:
         start = checkpoint_id if checkpoint_id is not None else self.latest_id(thread, ns)
-        seen = {start}
+        seen: set[str] = {start} if start is not None else set()
         while start is not None:
             found = self._fetch(sql.ANCESTORS, (thread, ns, start, thread, ns, _ANCESTOR_PAGE + 1))
             page, more = self._ancestor_page(found, seen)
@@ -442,7 +442,7 @@ class AsyncPostgresSaver(BasePostgresSaver, LoopSync):
 
     async def _aancestors(self, thread: str, ns: str, checkpoint_id: str | None) -> AsyncIterator[str]:
         start = checkpoint_id if checkpoint_id is not None else await self.alatest_id(thread, ns)
-        seen = {start}
+        seen: set[str] = {start} if start is not None else set()
         while start is not None:
             found = await self._fetch(sql.ANCESTORS, (thread, ns, start, thread, ns, _ANCESTOR_PAGE + 1))
             page, more = self._ancestor_page(found, seen)
