@@ -50,6 +50,12 @@ class _Plan:
         self.statements = statements
         self.cas = cas
 
+    def after_head(self, found: str | None) -> list[Statement]:
+        """The statements to run once the head is read as ``found``."""
+        if self.cas is None or found == self.cas[2]:
+            return self.statements
+        return self.cas[3]  # type: ignore[no-any-return]
+
 
 class BasePostgresSaver(_Rows, RowCheckpointSaver):
     """What both Postgres savers share: the transactions their primitives run, as plans."""
@@ -137,30 +143,28 @@ def _sync_tx(conn: Connection[Any], plan: _Plan) -> str | None:
     pipeline = conn.pipeline() if _HAS_PIPELINE else contextlib.nullcontext()
     found: str | None = None
     with pipeline, conn.transaction(), conn.cursor(row_factory=tuple_row, binary=True) as cur:
-        for thread, ns in plan.locks:
-            cur.execute(sql.LOCK_HEAD, (thread, ns))
-        statements = plan.statements
+        for key in plan.locks:
+            cur.execute(sql.LOCK_HEAD, key)
         if plan.cas is not None:
-            thread, ns, expected, fallback = plan.cas
-            cur.execute(sql.HEAD, (thread, ns))
+            cur.execute(sql.HEAD, plan.cas[:2])
             got = cur.fetchone()
             found = got[0] if got else None
-            if found != expected:
-                statements = fallback
-        for text, params, many in statements:
-            if many:
-                cur.executemany(text, params)
-            else:
-                cur.execute(text, params)
+        for text, params, many in plan.after_head(found):
+            (cur.executemany if many else cur.execute)(text, params)
     return found
 
 
 def _sync_setup(conn: Connection[Any]) -> None:
     with conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
         # one setup at a time (several processes may start at once): CREATE TABLE IF NOT
-        # EXISTS itself is not safe against a concurrent one
+        # EXISTS itself is not safe against a concurrent one. Each result is read before
+        # the next statement: in pipeline mode, the notice an existing table raises would
+        # hand a later fetch an earlier statement's result.
         cur.execute(sql.LOCK_SETUP)
-        cur.execute(sql.MIGRATIONS_TABLE)
+        cur.fetchall()
+        cur.execute(sql.HAS_MIGRATIONS)
+        if not cur.fetchall()[0][0]:
+            cur.execute(sql.MIGRATIONS_TABLE)
         cur.execute("SELECT v FROM actorgraph_checkpoint_migrations")
         done = {r[0] for r in cur.fetchall()}
         for v, statement in enumerate(sql.MIGRATIONS):
@@ -297,28 +301,24 @@ async def _async_tx(conn: AsyncConnection[Any], plan: _Plan) -> str | None:
     pipeline = conn.pipeline() if _HAS_PIPELINE else contextlib.nullcontext()
     found: str | None = None
     async with pipeline, conn.transaction(), conn.cursor(row_factory=tuple_row, binary=True) as cur:  # type: ignore[attr-defined]
-        for thread, ns in plan.locks:
-            await cur.execute(sql.LOCK_HEAD, (thread, ns))
-        statements = plan.statements
+        for key in plan.locks:
+            await cur.execute(sql.LOCK_HEAD, key)
         if plan.cas is not None:
-            thread, ns, expected, fallback = plan.cas
-            await cur.execute(sql.HEAD, (thread, ns))
+            await cur.execute(sql.HEAD, plan.cas[:2])
             got = await cur.fetchone()
             found = got[0] if got else None
-            if found != expected:
-                statements = fallback
-        for text, params, many in statements:
-            if many:
-                await cur.executemany(text, params)
-            else:
-                await cur.execute(text, params)
+        for text, params, many in plan.after_head(found):
+            await (cur.executemany if many else cur.execute)(text, params)
     return found
 
 
 async def _async_setup(conn: AsyncConnection[Any]) -> None:
     async with conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
         await cur.execute(sql.LOCK_SETUP)
-        await cur.execute(sql.MIGRATIONS_TABLE)
+        await cur.fetchall()
+        await cur.execute(sql.HAS_MIGRATIONS)
+        if not (await cur.fetchall())[0][0]:
+            await cur.execute(sql.MIGRATIONS_TABLE)
         await cur.execute("SELECT v FROM actorgraph_checkpoint_migrations")
         done = {r[0] for r in await cur.fetchall()}
         for v, statement in enumerate(sql.MIGRATIONS):

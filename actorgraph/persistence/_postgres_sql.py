@@ -24,6 +24,7 @@ __all__ = (
     "ANCESTORS",
     "BY_ID",
     "BY_IDS",
+    "HAS_MIGRATIONS",
     "COPY",
     "DELETE_IDS",
     "DELETE_THREAD",
@@ -48,6 +49,7 @@ CHECKPOINTS = "actorgraph_checkpoints"
 WRITES_TABLE = "actorgraph_checkpoint_writes"
 
 MIGRATIONS_TABLE = "CREATE TABLE IF NOT EXISTS actorgraph_checkpoint_migrations (v INTEGER PRIMARY KEY)"
+HAS_MIGRATIONS = "SELECT to_regclass('actorgraph_checkpoint_migrations') IS NOT NULL"
 MIGRATIONS: tuple[str, ...] = (
     # v0 and on: append only. A migration is applied once, in order, by ``setup()``; none
     # drops or rewrites data, so any older database upgrades in place.
