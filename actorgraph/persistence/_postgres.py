@@ -342,10 +342,7 @@ class AsyncPostgresSaver(BasePostgresSaver, LoopSync):
             raise ValueError("AsyncPostgresSaver(pipe=...) takes a single AsyncConnection, not an AsyncConnectionPool")
         self._init(conn, pipe, serde)
         self.lock = asyncio.Lock()
-        try:
-            self.loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            self.loop = None
+        self._bind_loop()
 
     @classmethod
     @contextlib.asynccontextmanager

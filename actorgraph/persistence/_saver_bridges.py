@@ -85,6 +85,13 @@ class LoopSync:
     _anamespaces: Any
     _acopy_thread: Any
 
+    def _bind_loop(self) -> None:
+        """Remember the running event loop (the one the saver's connection lives on)."""
+        try:
+            self.loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.loop = None
+
     def _sync(self, coro: Any) -> Any:
         loop = self.loop
         try:

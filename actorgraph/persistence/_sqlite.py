@@ -384,10 +384,7 @@ class AsyncSqliteSaver(_Rows, LoopSync, RowCheckpointSaver):
         self.lock = asyncio.Lock()
         self.is_setup = False
         self._has_task_path = True
-        try:
-            self.loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            self.loop = None
+        self._bind_loop()
 
     @classmethod
     @contextlib.asynccontextmanager
