@@ -416,6 +416,10 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
     _conflicts = 0
     _checkpoints_written = 0
     _bytes_written = 0
+    _sends_from_parent = False
+    """Read the pending Sends of a LangGraph checkpoint of layout < 4 from its parent's
+    ``__pregel_tasks`` writes, as LangGraph's saver of the same kind does (its Postgres
+    saver does; its in-memory and SQLite savers don't)."""
 
     def __init__(self, *, serde: SerializerProtocol | None = None) -> None:
         super().__init__(serde=serde)
@@ -608,7 +612,7 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
                 return None
         self._loads += 1
         if isinstance(row, ForeignRow):
-            if _sends_in_parent(row):
+            if self._sends_from_parent and _sends_in_parent(row):
                 row = _with_sends(row, self._read_writes(thread, ns, row.parent_id), self._codec)  # type: ignore[arg-type]
             return self._from_foreign(row, self._read_writes(thread, ns, row.checkpoint_id))
         record = self._record(row)
@@ -635,7 +639,7 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
                 return None
         self._loads += 1
         if isinstance(row, ForeignRow):
-            if _sends_in_parent(row):
+            if self._sends_from_parent and _sends_in_parent(row):
                 row = _with_sends(row, await self._aread_writes(thread, ns, row.parent_id), self._codec)  # type: ignore[arg-type]
             return self._from_foreign(row, await self._aread_writes(thread, ns, row.checkpoint_id))
         record = self._record(row)

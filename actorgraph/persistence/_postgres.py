@@ -62,6 +62,7 @@ class BasePostgresSaver(_Rows, RowCheckpointSaver):
 
     MIGRATIONS = sql.MIGRATIONS
     """The schema's migrations, in order (``setup()`` applies those a database lacks)."""
+    _sends_from_parent = True
 
     is_setup: bool
 
