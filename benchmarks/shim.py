@@ -22,13 +22,14 @@ FEATURES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
     "graph": [("graph", ("StateGraph", "START", "END")), ("types", ("Send", "Command"))],
     "checkpointer": [("checkpoint.memory", ("InMemorySaver",))],
     "sqlite": [("checkpoint.sqlite", ("SqliteSaver",))],
+    "postgres": [("checkpoint.postgres", ("PostgresSaver",))],
     "func": [("func", ("entrypoint", "task"))],
 }
 
 #: distribution names whose versions the report prints, per library
 DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
     "ag": ("actorgraph", "anyio", "msgspec"),
-    "lg": ("langgraph", "langgraph-checkpoint", "langgraph-checkpoint-sqlite", "langchain-core"),
+    "lg": ("langgraph", "langgraph-checkpoint", "langgraph-checkpoint-sqlite", "langgraph-checkpoint-postgres", "langchain-core"),
 }
 
 
@@ -50,6 +51,7 @@ class Api:
     Command: Any
     InMemorySaver: Any
     SqliteSaver: Any
+    PostgresSaver: Any
     entrypoint: Any
     task: Any
 

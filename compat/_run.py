@@ -100,7 +100,7 @@ def _prepare(suite: Suite, mode: str) -> tuple[Path, dict[str, str]]:
     work.mkdir(parents=True)
     shutil.copytree(tree / "tests", work / "tests")
     overlay = OVERLAYS / suite.name
-    if mode == "actorgraph" and overlay.is_dir():
+    if (mode == "actorgraph" or suite.overlay_always) and overlay.is_dir():
         shutil.copytree(overlay, work / "tests", dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
     ini = ["[pytest]", "addopts = -p compat.plugin -p no:cacheprovider", "markers =", "    flaky: retried by pytest-retry upstream"]
     ini += [f"{k} = {v}" for k, v in suite.ini.items()]

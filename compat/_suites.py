@@ -25,6 +25,10 @@ class Suite:
     without being part of its runtime, loaded from that dist's sdist as they are instead of
     being aliased to actorgraph."""
 
+    overlay_always: bool = False
+    """The overlay only points the suite at a service here (its conftest's database
+    address): laid in the reference run on real LangGraph too."""
+
     library: bool = False
     """The sdist is a library built on LangGraph: its own code (the pinned version, not
     whatever the environment has installed) goes first on the path of its test run."""
@@ -47,6 +51,14 @@ SUITES: tuple[Suite, ...] = (
         "3.1.2",
         ini=_ASYNCIO_AUTO,
         passthrough=(_CONFORMANCE,),
+    ),
+    Suite(
+        "checkpoint-postgres",
+        "langgraph-checkpoint-postgres",
+        "3.2.0",
+        ini=_ASYNCIO_AUTO,
+        passthrough=(_CONFORMANCE,),
+        overlay_always=True,
     ),
     Suite(
         "conformance",

@@ -16,6 +16,7 @@ import pytest
 from actorgraph.config import RunnableConfig
 from actorgraph.checkpoint.memory import InMemorySaver
 from actorgraph.checkpoint.sqlite import SqliteSaver
+from pg_helpers import open_postgres_saver, pg_schema
 from actorgraph.graph import START, StateGraph
 from actorgraph.types import Send
 
@@ -28,10 +29,13 @@ class L(TypedDict):
     log: Annotated[list, operator.add]
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def saver(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     if request.param == "memory":
         yield InMemorySaver()
+    elif request.param == "postgres":
+        with pg_schema() as uri, open_postgres_saver("postgres", uri) as s:
+            yield s
     else:
         with SqliteSaver.from_conn_string(str(tmp_path / "m.db")) as s:
             yield s

@@ -20,6 +20,7 @@ import pytest
 from actorgraph.checkpoint.base import CheckpointError
 from actorgraph.checkpoint.memory import InMemorySaver
 from actorgraph.checkpoint.sqlite import SqliteSaver
+from pg_helpers import open_postgres_saver, pg_schema
 from actorgraph.persistence import SerializationError
 from actorgraph.types import Command
 
@@ -223,10 +224,13 @@ class Opaque:
     """A plain class: not on the serializer's allow-list."""
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def saver(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     if request.param == "memory":
         yield InMemorySaver()
+    elif request.param == "postgres":
+        with pg_schema() as uri, open_postgres_saver("postgres", uri) as s:
+            yield s
     else:
         with sqlite_saver(tmp_path / "state.db") as s:
             yield s

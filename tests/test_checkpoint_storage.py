@@ -18,6 +18,7 @@ import pytest
 from actorgraph.checkpoint.memory import InMemorySaver
 from actorgraph.checkpoint.sqlite import SqliteSaver
 from actorgraph.graph import END, START, StateGraph
+from pg_helpers import open_postgres_saver, pg_schema
 from actorgraph.persistence._model import DELTA, FULL
 
 
@@ -25,12 +26,15 @@ from actorgraph.persistence._model import DELTA, FULL
 def open_saver(kind: str, path: Path) -> Iterator[Any]:
     if kind == "memory":
         yield InMemorySaver()
+    elif kind == "postgres":
+        with pg_schema() as uri, open_postgres_saver(kind, uri) as saver:
+            yield saver
     else:
         with SqliteSaver.from_conn_string(str(path)) as saver:
             yield saver
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def kind(request: pytest.FixtureRequest) -> str:
     return request.param
 

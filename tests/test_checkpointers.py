@@ -1,5 +1,6 @@
 """Checkpoint savers' shared contract, run over every saver: InMemorySaver, SqliteSaver (from
-a connection string and from a ``sqlite3`` connection) and AsyncSqliteSaver (asyncio only).
+a connection string and from a ``sqlite3`` connection), AsyncSqliteSaver (asyncio only),
+PostgresSaver (a connection, a pool, pipeline mode) and AsyncPostgresSaver (asyncio only).
 
 Each behaviour is checked through a compiled StateGraph and through the saver API
 (get_tuple, list, put, put_writes, delete_thread, copy_thread, prune and async twins), with
@@ -22,15 +23,19 @@ from actorgraph.checkpoint.memory import InMemorySaver
 from actorgraph.checkpoint.sqlite import SqliteSaver
 from actorgraph.graph import END, START, StateGraph
 from actorgraph.types import Command, interrupt
+from pg_helpers import open_async_postgres_saver, open_postgres_saver, pg_schema
 
 # -- savers ----------------------------------------------------------------------------
 
-SYNC_KINDS = ("memory", "sqlite_conn_string", "sqlite_connect")
+SYNC_KINDS = ("memory", "sqlite_conn_string", "sqlite_connect", "postgres", "postgres_pool", "postgres_pipeline")
 
 
 @contextlib.contextmanager
 def open_saver(kind: str, path: Path) -> Iterator[Any]:
-    if kind == "memory":
+    if kind.startswith("postgres"):
+        with pg_schema() as uri, open_postgres_saver(kind, uri) as saver:
+            yield saver
+    elif kind == "memory":
         yield InMemorySaver()
     elif kind == "sqlite_conn_string":
         with SqliteSaver.from_conn_string(str(path)) as saver:
@@ -48,6 +53,10 @@ async def open_async_saver(kind: str, path: Path) -> AsyncIterator[Any]:
     if kind == "async_sqlite":
         async with AsyncSqliteSaver.from_conn_string(str(path)) as saver:
             yield saver
+    elif kind.startswith("async_postgres"):
+        with pg_schema() as uri:
+            async with open_async_postgres_saver(kind, uri) as saver:
+                yield saver
     else:
         with open_saver(kind, path) as saver:
             yield saver
@@ -59,7 +68,8 @@ def saver(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
         yield s
 
 
-# aiosqlite is bound to asyncio: AsyncSqliteSaver runs on asyncio only
+# aiosqlite and psycopg's async connections are bound to asyncio: AsyncSqliteSaver and
+# AsyncPostgresSaver run on asyncio only (PostgresSaver's async calls run on both)
 ASYNC_CASES = pytest.mark.parametrize(
     ("kind", "anyio_backend"),
     [
@@ -68,6 +78,11 @@ ASYNC_CASES = pytest.mark.parametrize(
         ("sqlite_conn_string", "asyncio"),
         ("sqlite_conn_string", "trio"),
         ("async_sqlite", "asyncio"),
+        ("postgres", "asyncio"),
+        ("postgres", "trio"),
+        ("async_postgres", "asyncio"),
+        ("async_postgres_pool", "asyncio"),
+        ("async_postgres_pipeline", "asyncio"),
     ],
 )
 
@@ -565,3 +580,25 @@ async def test_async_sqlite_concurrent_runs_beside_another_writer_never_lock(tmp
             done.set()
         assert failures == []
         assert len(await alist(saver, cfg("t7"))) == 3 * 4  # 3 runs of an input checkpoint + 3 steps
+
+
+def test_a_checkpoint_of_layout_below_4_reads_its_parents_sends_as_pending_sends(saver: Any) -> None:
+    """A checkpoint LangGraph stored before layout 4 (v < 4) kept its pending Sends as its
+    parent's writes to __pregel_tasks: the Postgres savers' get_tuple and list show them in
+    its channel values (with a version), as LangGraph's PostgresSaver reads it; the parent
+    itself shows none. The in-memory and SQLite savers, like LangGraph's, leave it as stored."""
+    from actorgraph.checkpoint.base import create_checkpoint, empty_checkpoint
+
+    tasks = "__pregel_tasks"
+    config = saver.put(cfg("old", checkpoint_ns=""), {**empty_checkpoint(), "v": 3}, {}, {})
+    saver.put_writes(config, [(tasks, "send-1"), (tasks, "send-2")], task_id="task-1")
+    saver.put_writes(config, [(tasks, "send-3")], task_id="task-2")
+    assert saver.get_tuple(config).checkpoint["channel_values"] == {}
+    child = saver.put(config, {**create_checkpoint(empty_checkpoint(), {}, 1), "v": 3}, {}, {})
+    got = saver.get_tuple(child).checkpoint
+    if not type(saver).__name__.startswith("Postgres"):
+        assert got["channel_values"] == {} and tasks not in got["channel_versions"]
+        return
+    assert got["channel_values"] == {tasks: ["send-1", "send-2", "send-3"]} and tasks in got["channel_versions"]
+    listed = list(saver.list(cfg("old")))
+    assert [t.checkpoint["channel_values"] for t in listed] == [{tasks: ["send-1", "send-2", "send-3"]}, {}]

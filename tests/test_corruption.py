@@ -15,13 +15,16 @@ from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
 import msgspec
+import psycopg
 import pytest
 from structlog.testing import capture_logs
 
 from actorgraph.cache.memory import InMemoryCache
 from actorgraph.checkpoint.base import CheckpointError
 from actorgraph.checkpoint.memory import InMemorySaver
+from actorgraph.checkpoint.postgres import PostgresSaver
 from actorgraph.checkpoint.sqlite import SqliteSaver
+from pg_helpers import pg_schema
 from actorgraph.errors import ConfigError
 from actorgraph.graph import END, START, StateGraph
 from actorgraph.persistence._cache import SqliteCache
@@ -80,15 +83,20 @@ _packed = msgspec.msgpack.Decoder(tuple[int, str, str, bytes, dict[str, Blob]])
 class Stored:
     """A saver of either kind with its stored rows open to editing."""
 
-    def __init__(self, kind: str, tmp_path: Path) -> None:
+    def __init__(self, kind: str, tmp_path: Path, uri: str | None = None) -> None:
         self.kind = kind
         self.path = tmp_path / "state.db"
+        self.uri = uri
         self.memory = InMemorySaver() if kind == "memory" else None
 
     @contextlib.contextmanager
     def saver(self) -> Iterator[Any]:
         if self.memory is not None:
             yield self.memory
+            return
+        if self.uri is not None:
+            with PostgresSaver.from_conn_string(self.uri) as saver:
+                yield saver
             return
         with SqliteSaver.from_conn_string(str(self.path)) as saver:
             yield saver
@@ -100,6 +108,12 @@ class Stored:
     def get(self, thread: str, cid: str) -> bytes:
         if self.memory is not None:
             return self.memory.storage[thread][""][cid][0][1]  # type: ignore[no-any-return]
+        if self.uri is not None:
+            with psycopg.connect(self.uri) as pg:
+                row = pg.execute(
+                    "SELECT checkpoint FROM actorgraph_checkpoints WHERE thread_id = %s AND checkpoint_id = %s", (thread, cid)
+                ).fetchone()
+            return bytes(row[0])  # type: ignore[index]
         with contextlib.closing(sqlite3.connect(str(self.path))) as conn:
             (packed,) = conn.execute(
                 "SELECT checkpoint FROM checkpoints WHERE thread_id = ? AND checkpoint_id = ?", (thread, cid)
@@ -110,6 +124,13 @@ class Stored:
         if self.memory is not None:
             cp, md, parent = self.memory.storage[thread][""][cid]
             self.memory.storage[thread][""][cid] = ((cp[0], packed), md, parent)
+            return
+        if self.uri is not None:
+            with psycopg.connect(self.uri, autocommit=True) as pg:
+                pg.execute(
+                    "UPDATE actorgraph_checkpoints SET checkpoint = %s WHERE thread_id = %s AND checkpoint_id = %s",
+                    (packed, thread, cid),
+                )
             return
         with contextlib.closing(sqlite3.connect(str(self.path), isolation_level=None)) as conn:
             conn.execute("UPDATE checkpoints SET checkpoint = ? WHERE thread_id = ? AND checkpoint_id = ?", (packed, thread, cid))
@@ -125,14 +146,16 @@ class Stored:
         return [c for c in self.ids(thread) if any(b.kind == 1 for b in _packed.decode(self.get(thread, c))[4].values())]
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def stored(request: pytest.FixtureRequest, tmp_path: Path) -> Stored:
-    st = Stored(request.param, tmp_path)
-    with st.saver() as saver:
-        app = loop_graph(saver, 8)
-        for thread in ("bad", "good"):
-            app.invoke({"log": ["x" * 2000], "n": 0}, cfg(thread))  # a big snapshot: the items after it are deltas
-    return st
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def stored(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stored]:
+    with contextlib.ExitStack() as stack:
+        uri = stack.enter_context(pg_schema()) if request.param == "postgres" else None
+        st = Stored(request.param, tmp_path, uri)
+        with st.saver() as saver:
+            app = loop_graph(saver, 8)
+            for thread in ("bad", "good"):
+                app.invoke({"log": ["x" * 2000], "n": 0}, cfg(thread))  # a big snapshot: the items after it are deltas
+        yield st
 
 
 def reads_fail(saver: Any, app: Any, cid: str) -> None:
@@ -317,12 +340,14 @@ def test_a_history_filter_that_is_not_a_dict_is_a_type_error() -> None:
 # -- history pages --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "postgres"])
 def test_a_history_page_reads_each_delta_chain_once(kind: str, tmp_path: Path) -> None:
     """get_state_history(limit=N) on a long thread of a growing list reads O(N) rows
     (plus one chain), not O(N x chain) as loading each checkpoint alone does; the values
     are the same."""
-    with Stored(kind, tmp_path).saver() as saver:
+    with contextlib.ExitStack() as stack:
+        uri = stack.enter_context(pg_schema()) if kind == "postgres" else None
+        saver = stack.enter_context(Stored(kind, tmp_path, uri).saver())
         app = loop_graph(saver, 2000)
         app.invoke({"log": [], "n": 0}, cfg("t"))
 

@@ -11,6 +11,7 @@ SQLite file, SIGKILLed mid-run, then resumed.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import sqlite3
 from collections import Counter
@@ -22,6 +23,7 @@ import pytest
 from actorgraph.actors._persist import MAX_BACKLOG
 from actorgraph.checkpoint.sqlite import SqliteSaver
 from crash_helpers import run_until_then_kill
+from pg_helpers import pg_schema
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -74,9 +76,16 @@ def build(saver, work: Path, kind: str):
     g.add_conditional_edges(START, lambda s: [Send("worker", {"i": i}) for i in range(s["n"])], ["worker"])
     return g.compile(checkpointer=saver)
 
+def open_saver(work: Path):
+    uri = work / "pg_uri"  # a Postgres database instead of a SQLite file
+    if uri.exists():
+        from actorgraph.checkpoint.postgres import PostgresSaver
+        return PostgresSaver.from_conn_string(uri.read_text())
+    return SqliteSaver.from_conn_string(work / "state.db")
+
 if __name__ == "__main__":
     work, kind, durability = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
-    with SqliteSaver.from_conn_string(work / "state.db") as saver:
+    with open_saver(work) as saver:
         app = build(saver, work, kind)
         (work / "go").touch()  # a warm-up run that blocks nowhere: the node has been fast
         for t in range(3):
@@ -152,12 +161,22 @@ def _cfg() -> dict[str, Any]:
     return {"configurable": {"thread_id": "t"}, "recursion_limit": 100_000}
 
 
+@pytest.mark.parametrize("store", ["sqlite", "postgres"])
 @pytest.mark.parametrize("durability", ["sync", "async"])
 @pytest.mark.parametrize("kind", ["sync", "async"])
-def test_a_fan_out_killed_while_one_task_blocks_reruns_only_that_task(tmp_path: Path, kind: str, durability: str) -> None:
+def test_a_fan_out_killed_while_one_task_blocks_reruns_only_that_task(
+    tmp_path: Path, kind: str, durability: str, store: str
+) -> None:
     """Tasks 0-3 finish, task 4 blocks (a sync node sleeping in its thread, or an async one
     awaiting); a second later the process is SIGKILLed. The siblings' writes were saved as
-    they finished: resuming runs task 4 alone."""
+    they finished (in a SQLite file, or in Postgres): resuming runs task 4 alone."""
+    with contextlib.ExitStack() as stack:
+        if store == "postgres":
+            (tmp_path / "pg_uri").write_text(stack.enter_context(pg_schema()))
+        _fan_out_killed(tmp_path, kind, durability)
+
+
+def _fan_out_killed(tmp_path: Path, kind: str, durability: str) -> None:
     import time
 
     script = _script(tmp_path, FAN_OUT)
@@ -174,7 +193,7 @@ def test_a_fan_out_killed_while_one_task_blocks_reruns_only_that_task(tmp_path: 
     assert Counter((tmp_path / "ran.txt").read_text().split()) == Counter({"0": 1, "1": 1, "2": 1, "3": 1})
     (tmp_path / "go").touch()
     module = _load(script)
-    with SqliteSaver.from_conn_string(tmp_path / "state.db") as saver:
+    with module.open_saver(tmp_path) as saver:
         app = module.build(saver, tmp_path, kind)
         snap = app.get_state(_cfg())
         assert snap.next == ("worker",)

@@ -98,6 +98,9 @@ SURFACE: dict[str, tuple[set[str], set[str]]] = {
     "actorgraph.checkpoint.sqlite": ({"SqliteSaver"}, set()),
     "actorgraph.checkpoint.sqlite.aio": ({"AsyncSqliteSaver"}, set()),
     "actorgraph.checkpoint.sqlite.utils": ({"load_pending_writes", "pending_writes_sql", "search_where"}, set()),
+    "actorgraph.checkpoint.postgres": ({"BasePostgresSaver", "Conn", "PostgresSaver", "ShallowPostgresSaver"}, set()),
+    "actorgraph.checkpoint.postgres.aio": ({"AsyncPostgresSaver", "AsyncShallowPostgresSaver", "Conn"}, set()),
+    "actorgraph.checkpoint.postgres.base": ({"BasePostgresSaver"}, set()),
     "actorgraph.checkpoint.base": (
         {
             "BaseCheckpointSaver", "Checkpoint", "CheckpointError", "CheckpointConflictError", "CheckpointNotFoundError", "CheckpointMetadata", "CheckpointTuple",

@@ -23,6 +23,8 @@ from actorgraph.checkpoint.base import CheckpointConflictError, CheckpointError,
 from actorgraph.checkpoint.memory import InMemorySaver
 from actorgraph.checkpoint.sqlite import SqliteSaver
 from actorgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from actorgraph.checkpoint.postgres import PostgresSaver
+from pg_helpers import open_async_postgres_saver, open_postgres_saver, pg_schema
 from actorgraph.graph import END, START, StateGraph
 from actorgraph.types import Send
 
@@ -123,12 +125,15 @@ def check_one_head(saver: Any, outcomes: dict[str, str], execs: Path, fan: bool)
 def _sync_saver(kind: str, tmp_path: Path) -> Iterator[Any]:
     if kind == "memory":
         yield InMemorySaver()
+    elif kind.startswith("postgres"):
+        with pg_schema() as uri, open_postgres_saver(kind, uri) as saver:
+            yield saver
     else:
         with SqliteSaver.from_conn_string(str(tmp_path / "cas.db")) as saver:
             yield saver
 
 
-@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "postgres"])
 def test_a_save_against_a_stale_head_stores_nothing_of_its_checkpoint(kind: str, tmp_path: Path) -> None:
     """saver.save(rows, writes, expect_head=...) stores the rows only while the head is the
     expected one; else CheckpointConflictError (thread, ns, expected, found), the rows are
@@ -177,14 +182,20 @@ def test_a_save_against_a_stale_head_stores_nothing_of_its_checkpoint(kind: str,
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("anyio_backend", ["asyncio"])  # aiosqlite is asyncio only
-async def test_async_sqlite_saver_compares_the_head_too(tmp_path: Path, anyio_backend: str) -> None:
-    """AsyncSqliteSaver (asyncio) and SqliteSaver's async path refuse a stale head."""
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])  # aiosqlite, psycopg async: asyncio only
+@pytest.mark.parametrize("kind", ["async_sqlite", "async_postgres", "async_postgres_pool"])
+async def test_async_savers_compare_the_head_too(tmp_path: Path, anyio_backend: str, kind: str) -> None:
+    """AsyncSqliteSaver and AsyncPostgresSaver (asyncio) refuse a stale head."""
     import msgspec
 
     from actorgraph.actors._ids import checkpoint_id as new_id
 
-    async with AsyncSqliteSaver.from_conn_string(str(tmp_path / "a.db")) as saver:
+    async with contextlib.AsyncExitStack() as stack:
+        if kind == "async_sqlite":
+            saver = await stack.enter_async_context(AsyncSqliteSaver.from_conn_string(str(tmp_path / "a.db")))
+        else:
+            uri = stack.enter_context(pg_schema())
+            saver = await stack.enter_async_context(open_async_postgres_saver(kind, uri))
         app = build(saver, str(tmp_path / "execs.db"))
         await app.ainvoke({"marker": "m"}, CFG)
         head = (await saver.aget_tuple(CFG)).config["configurable"]["checkpoint_id"]
@@ -269,7 +280,7 @@ def _race_in_threads(app: Any, runs: int, durability: str, prefix: str = "") -> 
 
 @pytest.mark.parametrize("durability", ["sync", "async", "exit"])
 @pytest.mark.parametrize("fan", [False, True], ids=["one-node", "send-fan-out"])
-@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "postgres_pool"])
 def test_os_threads_racing_on_one_thread_id(kind: str, fan: bool, durability: str, tmp_path: Path) -> None:
     """Four OS threads invoke the same thread id at once: each run commits or gets
     CheckpointConflictError; the history is one chain with every committed update."""
@@ -332,13 +343,15 @@ async def test_concurrent_ainvokes_on_one_thread(anyio_backend: str, durability:
 
 WORKER = """
 import json, sys, threading
+from actorgraph.checkpoint.postgres import PostgresSaver
 from actorgraph.checkpoint.sqlite import SqliteSaver
 from actorgraph.errors import CheckpointConflictError
 
 path, execs, proc, fan, durability = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1", sys.argv[5]
 cfg = {"configurable": {"thread_id": "shared"}, "recursion_limit": 10**6}
 outcomes = {}
-with SqliteSaver.from_conn_string(path) as saver:
+Saver = PostgresSaver if path.startswith("postgresql://") else SqliteSaver
+with Saver.from_conn_string(path) as saver:
     app = build(saver, execs, fan=fan)
     start = threading.Barrier(4)
 
@@ -364,15 +377,33 @@ print(json.dumps(outcomes))
 
 
 @pytest.mark.parametrize(
-    ("fan", "durability"), [(False, "sync"), (True, "async"), (True, "exit")], ids=["one-node-sync", "fan-out-async", "fan-out-exit"]
+    ("kind", "fan", "durability"),
+    [
+        ("sqlite", False, "sync"),
+        ("sqlite", True, "async"),
+        ("sqlite", True, "exit"),
+        ("postgres", False, "sync"),
+        ("postgres", True, "async"),
+    ],
+    ids=["one-node-sync", "fan-out-async", "fan-out-exit", "postgres-one-node-sync", "postgres-fan-out-async"],
 )
-def test_processes_and_threads_racing_on_one_thread_id(tmp_path: Path, fan: bool, durability: str) -> None:
-    """3 processes x 4 threads, 3 runs each, all on one thread id of one SQLite file:
-    every run commits or gets CheckpointConflictError; the thread's history is a single
-    chain; every committed run's updates are in the final state; no task ran twice."""
-    path = tmp_path / "state.db"
+def test_processes_and_threads_racing_on_one_thread_id(tmp_path: Path, kind: str, fan: bool, durability: str) -> None:
+    """3 processes x 4 threads, 3 runs each, all on one thread id of one SQLite file (or
+    one Postgres database): every run commits or gets CheckpointConflictError; the
+    thread's history is a single chain; every committed run's updates are in the final
+    state; no task ran twice."""
+    with contextlib.ExitStack() as stack:
+        if kind == "postgres":
+            uri = stack.enter_context(pg_schema())
+            _race_processes(tmp_path, uri, fan, durability, lambda: PostgresSaver.from_conn_string(uri))
+        else:
+            path = str(tmp_path / "state.db")
+            _race_processes(tmp_path, path, fan, durability, lambda: SqliteSaver.from_conn_string(path))
+
+
+def _race_processes(tmp_path: Path, path: str, fan: bool, durability: str, open_saver: Any) -> None:
     execs = tmp_path / "execs.db"
-    with SqliteSaver.from_conn_string(str(path)) as saver:
+    with open_saver() as saver:
         saver.setup()  # the tables exist before the race
     script = tmp_path / "worker.py"
     script.write_text(GRAPH_SOURCE + "\n" + WORKER)
@@ -391,7 +422,7 @@ def test_processes_and_threads_racing_on_one_thread_id(tmp_path: Path, fan: bool
         assert proc.returncode == 0, err
         outcomes.update(json.loads(out))
     assert len(outcomes) == 36
-    with SqliteSaver.from_conn_string(str(path)) as saver:
+    with open_saver() as saver:
         check_one_head(saver, outcomes, execs, fan)
 
 

@@ -430,6 +430,10 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
     _conflicts = 0
     _checkpoints_written = 0
     _bytes_written = 0
+    _sends_from_parent = False
+    """Read the pending Sends of a LangGraph checkpoint of layout < 4 from its parent's
+    ``__pregel_tasks`` writes, as LangGraph's saver of the same kind does (its Postgres
+    saver does; its in-memory and SQLite savers don't)."""
 
     def __init__(self, *, serde: SerializerProtocol | None = None) -> None:
         super().__init__(serde=serde)
@@ -642,6 +646,8 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
                 return None
         self._loads += 1
         if isinstance(row, ForeignRow):
+            if self._sends_from_parent and _sends_in_parent(row):
+                row = _with_sends(row, self._read_writes(thread, ns, row.parent_id), self._codec)  # type: ignore[arg-type]
             return self._from_foreign(row, self._read_writes(thread, ns, row.checkpoint_id))
         record = self._record(row)
         resolver = _Resolver(self, row, record, page)
@@ -665,6 +671,8 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
                 return None
         self._loads += 1
         if isinstance(row, ForeignRow):
+            if self._sends_from_parent and _sends_in_parent(row):
+                row = _with_sends(row, await self._aread_writes(thread, ns, row.parent_id), self._codec)  # type: ignore[arg-type]
             return self._from_foreign(row, await self._aread_writes(thread, ns, row.checkpoint_id))
         record = self._record(row)
         resolver = _Resolver(self, row, record, page)
@@ -1041,6 +1049,33 @@ def from_foreign(row: ForeignRow, writes: builtins.list[WriteRow], codec: Codec)
     loaded = LoadedCheckpoint(synthetic, record, values, decode_writes(row, writes, codec), dict(meta), original=cp)
     loaded.loads = codec.loads
     return loaded
+
+
+def _sends_in_parent(row: ForeignRow) -> bool:
+    """A checkpoint LangGraph stored before layout 4 keeps its pending Sends as its parent's
+    writes to ``__pregel_tasks``, not in its own channel values."""
+    cp = row.checkpoint
+    if row.parent_id is None or not isinstance(cp, Mapping) or TASKS in (cp.get("channel_values") or {}):
+        return False
+    try:
+        return int(cp.get("v", 1) or 1) < 4
+    except (TypeError, ValueError):
+        return False
+
+
+def _with_sends(row: ForeignRow, parent_writes: builtins.list[WriteRow], codec: Codec) -> ForeignRow:
+    """``row`` with its parent's ``__pregel_tasks`` writes as its pending Sends (as LangGraph
+    reads such a checkpoint), versioned like its newest channel."""
+    sends = [w for w in parent_writes if w.channel == TASKS]
+    if not sends:
+        return row
+    cp = dict(row.checkpoint)
+    values = dict(cp.get("channel_values") or {})
+    versions = dict(cp.get("channel_versions") or {})
+    values[TASKS] = [v for _, _, v, _ in decode_writes(row, sends, codec)]
+    versions[TASKS] = max(versions.values()) if versions else 1
+    cp["channel_values"], cp["channel_versions"] = values, versions
+    return row._replace(checkpoint=cp)
 
 
 def _foreign_channels(cp: Any) -> tuple[dict[str, Any], dict[str, int], dict[str, dict[str, int]]]:

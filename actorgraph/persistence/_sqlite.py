@@ -27,9 +27,9 @@ from actorgraph.persistence._base import ANY_HEAD, RowCheckpointSaver, SaverStat
 from actorgraph.persistence._codec import typed, untyped
 from actorgraph.persistence._model import NATIVE, CheckpointRow, ForeignRow, WriteRow, decode_metadata, encode_metadata, pack_row, unpack_row
 from actorgraph.persistence._saver_api import Checkpoint
+from actorgraph.persistence._saver_bridges import LoopSync, ThreadedAsync
 from actorgraph.persistence._serde import JsonPlusSerializer
 from actorgraph.persistence._serde_protocols import SerializerProtocol
-from actorgraph.persistence._threads import in_thread
 from actorgraph.persistence._sqlite_utils import ANCESTORS_SQL, CHECKPOINT_COLUMNS, SCHEMA, pending_writes_sql, search_where
 
 __all__ = ("AsyncSqliteSaver", "SqliteSaver")
@@ -169,7 +169,7 @@ class _Rows:
         return (thread, ns, checkpoint["id"], parent, kind, data, encode_metadata(metadata))
 
 
-class SqliteSaver(_Rows, RowCheckpointSaver):
+class SqliteSaver(_Rows, ThreadedAsync, RowCheckpointSaver):
     """Checkpoints in a SQLite file through the standard ``sqlite3`` module.
 
     ``with SqliteSaver.from_conn_string("state.db") as saver: ...`` or
@@ -397,41 +397,8 @@ class SqliteSaver(_Rows, RowCheckpointSaver):
             for sql in _COPY:
                 cur.execute(sql, (target, source))
 
-    # async calls: the same statements in a worker thread
-    async def _awrite(
-        self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True, expect_head: Any = ANY_HEAD
-    ) -> None:
-        await in_thread(lambda: self._write(rows, writes, replace=replace, expect_head=expect_head))
 
-    async def _aput_foreign(self, *args: Any) -> None:
-        await anyio.to_thread.run_sync(self._put_foreign, *args)
-
-    async def _aread_row(self, thread: str, ns: str, checkpoint_id: str | None) -> Any:
-        return await anyio.to_thread.run_sync(self._read_row, thread, ns, checkpoint_id)
-
-    async def _aread_rows(self, thread: str, ns: str, ids: Sequence[str]) -> dict[str, Any]:
-        return await anyio.to_thread.run_sync(self._read_rows, thread, ns, ids)
-
-    async def _aread_range(self, thread: str, ns: str, lo: str, hi: str) -> dict[str, Any]:
-        return await anyio.to_thread.run_sync(self._read_range, thread, ns, lo, hi)
-
-    async def _aread_writes(self, thread: str, ns: str, checkpoint_id: str) -> list[WriteRow]:
-        return await anyio.to_thread.run_sync(self._read_writes, thread, ns, checkpoint_id)
-
-    async def _alist_rows(self, *args: Any) -> list[Any]:
-        return await anyio.to_thread.run_sync(self._list_rows, *args)
-
-    async def _adelete(self, thread: str, ns: str | None, ids: Sequence[str] | None) -> None:
-        await anyio.to_thread.run_sync(self._delete, thread, ns, ids)
-
-    async def _anamespaces(self, thread: str) -> list[str]:
-        return await anyio.to_thread.run_sync(self._namespaces, thread)
-
-    async def _acopy_thread(self, source: str, target: str) -> None:
-        await anyio.to_thread.run_sync(self._copy_thread, source, target)
-
-
-class AsyncSqliteSaver(_Rows, RowCheckpointSaver):
+class AsyncSqliteSaver(_Rows, LoopSync, RowCheckpointSaver):
     """Checkpoints in a SQLite file through ``aiosqlite`` (asyncio only).
 
     ``async with AsyncSqliteSaver.from_conn_string("state.db") as saver: ...`` or
@@ -447,10 +414,7 @@ class AsyncSqliteSaver(_Rows, RowCheckpointSaver):
         self.is_setup = False
         self._has_task_path = True
         self._view: SqliteSaver | None = None  # see _reader
-        try:
-            self.loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            self.loop = None
+        self._bind_loop()
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -651,50 +615,3 @@ class AsyncSqliteSaver(_Rows, RowCheckpointSaver):
 
     async def _acopy_thread(self, source: str, target: str) -> None:
         await self._tx([(sql, (target, source), False) for sql in _COPY])
-
-    # -- sync primitives: hop onto the saver's loop ----------------------------------
-    def _sync(self, coro: Any) -> Any:
-        loop = self.loop
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if loop is None or running is loop:
-            coro.close()
-            raise RuntimeError(
-                "AsyncSqliteSaver's sync methods can't run on its own event loop thread: use the "
-                "async ones (aget_tuple, alist, ...), or use SqliteSaver for sync code"
-            )
-        return asyncio.run_coroutine_threadsafe(coro, loop).result()
-
-    def _write(
-        self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True, expect_head: Any = ANY_HEAD
-    ) -> None:
-        self._sync(self._awrite(rows, writes, replace=replace, expect_head=expect_head))
-
-    def _put_foreign(self, *args: Any) -> None:
-        self._sync(self._aput_foreign(*args))
-
-    def _read_row(self, thread: str, ns: str, checkpoint_id: str | None) -> Any:
-        return self._sync(self._aread_row(thread, ns, checkpoint_id))
-
-    def _read_rows(self, thread: str, ns: str, ids: Sequence[str]) -> dict[str, Any]:
-        return self._sync(self._aread_rows(thread, ns, ids))  # type: ignore[no-any-return]
-
-    def _read_range(self, thread: str, ns: str, lo: str, hi: str) -> dict[str, Any]:
-        return self._sync(self._aread_range(thread, ns, lo, hi))  # type: ignore[no-any-return]
-
-    def _read_writes(self, thread: str, ns: str, checkpoint_id: str) -> list[WriteRow]:
-        return self._sync(self._aread_writes(thread, ns, checkpoint_id))  # type: ignore[no-any-return]
-
-    def _list_rows(self, *args: Any) -> list[Any]:
-        return self._sync(self._alist_rows(*args))  # type: ignore[no-any-return]
-
-    def _delete(self, thread: str, ns: str | None, ids: Sequence[str] | None) -> None:
-        self._sync(self._adelete(thread, ns, ids))
-
-    def _namespaces(self, thread: str) -> list[str]:
-        return self._sync(self._anamespaces(thread))  # type: ignore[no-any-return]
-
-    def _copy_thread(self, source: str, target: str) -> None:
-        self._sync(self._acopy_thread(source, target))
