@@ -43,6 +43,7 @@ __all__ = (
     "PSearch",
     "Prepared",
     "Record",
+    "SerializedValues",
     "check_ttl_config",
     "copy_index",
     "matches",
@@ -450,6 +451,28 @@ class Backend(Protocol):
     def namespaces(self, prefix: Namespace, now: int) -> Iterable[Namespace]:
         """Namespaces holding live items (those under ``prefix`` at least)."""
         ...
+
+
+class SerializedValues:
+    """``peek`` and ``user_value`` for a backend whose records carry the serialized value
+    (``raw``) and a ``serde`` to decode it with: a value is decoded at most once per read."""
+
+    __slots__ = ()
+    serde: Any
+
+    def peek(self, record: Record) -> dict[str, Any]:
+        value = record.value
+        if value is None:
+            value = record.value = self.serde.loads(record.raw)
+        return value
+
+    def user_value(self, record: Record) -> dict[str, Any]:
+        # a record is read for one op only, so a value decoded for its filter is handed on
+        value = record.value
+        if value is None:
+            return self.serde.loads(record.raw)  # type: ignore[no-any-return]
+        record.value = None
+        return value
 
 
 def run(backend: Backend, ops: Sequence[Prepared], now: int) -> tuple[list[Result], list[tuple[Namespace, str]]]:

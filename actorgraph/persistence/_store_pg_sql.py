@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from actorgraph.persistence import _store_exec as ex
 from actorgraph.persistence._serde import Serializer
-from actorgraph.persistence._store_exec import PGet, PPut, Prepared, Record
+from actorgraph.persistence._store_exec import SerializedValues, PGet, PPut, Prepared, Record
 
 __all__ = ("MIGRATIONS", "Db", "Tx", "apply_migrations", "check_text", "ns_text", "under")
 
@@ -116,7 +116,7 @@ def check_text(ops: Iterable[Prepared]) -> None:
             )
 
 
-class Tx:
+class Tx(SerializedValues):
     """The interpreter's backend for one batch: statements through ``db``."""
 
     __slots__ = ("db", "serde", "saw_expired", "_names")
@@ -193,20 +193,6 @@ class Tx:
         )
         names = self.ns
         return iter([Record(names(r[0]), r[1], None, r[2], r[3], r[4], r[5], r[6]) for r in rows])
-
-    def peek(self, record: Record) -> dict[str, Any]:
-        value = record.value
-        if value is None:
-            value = record.value = self.serde.loads(record.raw)
-        return value
-
-    def user_value(self, record: Record) -> dict[str, Any]:
-        # a record is read for one op only, so a value decoded for its filter is handed on
-        value = record.value
-        if value is None:
-            return self.serde.loads(record.raw)  # type: ignore[no-any-return]
-        record.value = None
-        return value
 
     def namespaces(self, prefix: Namespace, now: int) -> Iterable[Namespace]:
         where, params = under(prefix)

@@ -37,7 +37,7 @@ import anyio.to_thread
 from actorgraph.persistence import _store_exec as ex
 from actorgraph.persistence._serde import Serializer
 from actorgraph.persistence._store import BaseStore, IndexConfig, Op, Result, SearchOp, TTLConfig
-from actorgraph.persistence._store_exec import PList, PPut, Prepared, PSearch, Record
+from actorgraph.persistence._store_exec import SerializedValues, PList, PPut, Prepared, PSearch, Record
 from actorgraph.persistence._store_shared import EmbeddingBatches, TaskSweeper, ThreadSweeper
 from actorgraph.persistence._store_sqlite_vec import VECTOR_SCHEMA, install_vector_functions, score_items, write_vectors
 from actorgraph.persistence._store_vectors import Key, VectorIndex, VectorWrites
@@ -102,7 +102,7 @@ def _under(prefix: Namespace) -> tuple[str, tuple[str, ...]]:
     return "ns >= ? AND ns < ? AND (ns = ? OR ns >= ?) AND ", (text, text + "/", text, text + ".")
 
 
-class _Tx:
+class _Tx(SerializedValues):
     """The interpreter's backend for one batch: statements on the store's connection,
     inside the batch's transaction."""
 
@@ -182,20 +182,6 @@ class _Tx:
                 yield Record(self._ns(text), key, None, raw, created, updated, ttl, expires)
         finally:
             cur.close()
-
-    def peek(self, record: Record) -> dict[str, Any]:
-        value = record.value
-        if value is None:
-            value = record.value = self.serde.loads(record.raw)
-        return value
-
-    def user_value(self, record: Record) -> dict[str, Any]:
-        # a record is read for one op only, so a value decoded for its filter is handed on
-        value = record.value
-        if value is None:
-            return self.serde.loads(record.raw)  # type: ignore[no-any-return]
-        record.value = None
-        return value
 
     def namespaces(self, prefix: Namespace, now: int) -> Iterable[Namespace]:
         where, params = _under(prefix)
