@@ -20,7 +20,7 @@ from typing import Any, cast
 from actorgraph.persistence import _store_exec as ex
 from actorgraph.persistence._serde import Serializer
 from actorgraph.persistence._store import BaseStore, IndexConfig, Op, Result, TTLConfig
-from actorgraph.persistence._store_exec import PPut, Record
+from actorgraph.persistence._store_exec import PPut, Record, SerializedValues
 from actorgraph.persistence._store_vectors import MemoryVectors, VectorIndex, VectorWrites
 
 __all__ = ("InMemoryStore",)
@@ -29,7 +29,7 @@ Namespace = tuple[str, ...]
 _NEVER = sys.maxsize
 
 
-class _Memory:
+class _Memory(SerializedValues):
     """The storage behind ``InMemoryStore`` (the interpreter's backend); every method
     runs under the store's lock."""
 
@@ -83,14 +83,10 @@ class _Memory:
         )
         return islice(found, offset, None if limit is None else offset + limit)
 
-    def peek(self, record: Record) -> dict[str, Any]:
-        value = record.value
-        if value is None:
-            # decoded once, on the first filtered search, and never handed out
-            value = record.value = self.serde.loads(record.raw)
-        return value
+    # (``peek``: decoded once, on the first filtered search, and kept with the record)
 
     def user_value(self, record: Record) -> dict[str, Any]:
+        # records live on between reads: the value kept for filtering is never handed out
         value: dict[str, Any] = self.serde.loads(record.raw)
         return value
 
