@@ -5,7 +5,7 @@ responses, and the error type handlers raise."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import msgspec
@@ -15,7 +15,7 @@ from starlette.responses import Response
 from actorgraph.server._errors import ApiError
 from actorgraph.server._json import dumps
 
-__all__ = ("ApiError", "Endpoint", "json_response", "parse_body", "query_bool", "query_int", "require_uuid")
+__all__ = ("ApiError", "Endpoint", "json_response", "page_response", "parse_body", "query_bool", "query_int", "require_uuid")
 
 T = TypeVar("T")
 Handler = Callable[[Request], Awaitable[Response]]
@@ -35,6 +35,20 @@ class Endpoint(msgspec.Struct, frozen=True, kw_only=True):
 
 def json_response(content: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     return Response(dumps(content), status_code=status, headers=dict(headers or {}), media_type="application/json")
+
+
+def page_response(found: Sequence[Any], limit: int, offset: int, select: Sequence[str] | None = None) -> Response:
+    """A search's answer from ``found`` (fetched with ``limit + 1``, so one more than the
+    page says there is a next one: ``X-Pagination-Next``, as LangGraph's server sends),
+    each record cut to the ``select``ed fields when asked."""
+    headers = {}
+    if len(found) > limit:
+        found = found[:limit]
+        headers["X-Pagination-Next"] = str(offset + limit)
+    if select:
+        fields = set(select)
+        return json_response([{k: v for k, v in msgspec.structs.asdict(r).items() if k in fields} for r in found], headers=headers)
+    return json_response(list(found), headers=headers)
 
 
 def _field_path(message: str) -> str:

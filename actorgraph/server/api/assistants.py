@@ -3,14 +3,13 @@ set latest, and the graph behind an assistant (drawing, schemas, subgraphs)."""
 
 from __future__ import annotations
 
-import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
 from actorgraph.server import auth
 from actorgraph.server._context import ctx, now
 from actorgraph.server._errors import ApiError
-from actorgraph.server.api._http import Endpoint, json_response, parse_body, query_bool
+from actorgraph.server.api._http import Endpoint, json_response, page_response, parse_body, query_bool
 from actorgraph.server.schemas import (
     Assistant,
     AssistantCount,
@@ -63,12 +62,6 @@ async def delete(request: Request) -> Response:
     return Response(status_code=204)
 
 
-def _select(items: list[Assistant], select: list[str] | None) -> list[object]:
-    if not select:
-        return list(items)
-    return [{k: v for k, v in msgspec.structs.asdict(a).items() if k in select} for a in items]
-
-
 async def search(request: Request) -> Response:
     body = await parse_body(request, AssistantSearch)
     c = ctx(request)
@@ -85,11 +78,7 @@ async def search(request: Request) -> Response:
         sort_order=body.sort_order,
         keep=keep,
     )
-    headers = {}
-    if len(found) > body.limit:
-        found = found[: body.limit]
-        headers["X-Pagination-Next"] = str(body.offset + body.limit)
-    return json_response(_select(found, body.select), headers=headers)
+    return page_response(found, body.limit, body.offset, body.select)
 
 
 async def count(request: Request) -> Response:

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from actorgraph.server import auth
 from actorgraph.server._context import ServerContext, ctx
-from actorgraph.server.api._http import Endpoint, json_response, parse_body, require_uuid
+from actorgraph.server.api._http import Endpoint, json_response, page_response, parse_body, require_uuid
 from actorgraph.server.schemas import Cron, CronCount, CronCreate, CronPatch, CronSearch, ThreadCronCreate
 from actorgraph.server.services import crons
 
@@ -91,15 +91,7 @@ async def search(request: Request) -> Response:
         sort_order=body.sort_order,
         keep=keep,
     )
-    headers = {}
-    if len(found) > body.limit:
-        found = found[: body.limit]
-        headers["X-Pagination-Next"] = str(body.offset + body.limit)
-    if body.select:
-        fields = set(body.select)
-        chosen = [{k: v for k, v in msgspec.structs.asdict(c).items() if k in fields} for c in found]
-        return json_response(chosen, headers=headers)
-    return json_response(found, headers=headers)
+    return page_response(found, body.limit, body.offset, body.select)
 
 
 async def count(request: Request) -> Response:
