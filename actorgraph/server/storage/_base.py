@@ -29,6 +29,12 @@ class Gone(Exception):
     retention between the request's read of it and the run's insert)."""
 
 
+class Unavailable(Exception):
+    """The database cannot be reached (refused, timed out, shut down, connection lost
+    mid-call). Raised fast, after a few seconds at most; the same storage works again once
+    the database is back (a call may still fail once while its pool reconnects)."""
+
+
 class Claim(msgspec.Struct, frozen=True, kw_only=True):
     """What ``run_claim`` found: the run now ``running`` (None: nothing is due)."""
 
