@@ -116,10 +116,13 @@ class RunManager:
     @contextlib.asynccontextmanager
     async def pruning(self, thread_id: str) -> AsyncIterator[bool]:
         """Hold ``thread_id`` for a prune of its checkpoints: yields False (prune nothing)
-        while a run of it is in flight in this process - its next checkpoints build on the
-        ones a prune deletes - else True, and a run of it waits until the prune is over."""
+        while a run of it is in flight - its next checkpoints build on the ones a prune
+        deletes - else True, and a run of it in this process waits until the prune is over
+        (one another process claims meanwhile does not: a small window, shared databases only)."""
+        # on a shared database a run of it may be in flight in another process
+        elsewhere = self.broker.shared and any(r.status == "running" for r in await self.c.storage.run_active(thread_id))
         feed = self.broker.feed(thread_id)
-        if feed.running > 0 or thread_id in self._pruning:
+        if feed.running > 0 or thread_id in self._pruning or elsewhere:
             self.broker.release_feed(thread_id)
             yield False
             return
