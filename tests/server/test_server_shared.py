@@ -194,3 +194,39 @@ def test_a_database_away_gets_503_fast_and_the_run_in_flight_resumes_after(
     finally:
         server.stop()
         proxy.cut()
+
+
+def test_redis_going_away_slows_things_down_but_loses_nothing(tmp_path: Path, database: str, redis_uri: str) -> None:
+    from tests.server.tcp_proxy import TcpProxy
+
+    host_port = redis_uri.split("://", 1)[1].split("/", 1)[0]
+    host, port = host_port.rsplit(":", 1)
+    proxy = TcpProxy(host, int(port)).start()
+    via_proxy = f"redis://127.0.0.1:{proxy.port}/0"
+    folder = make_app_folder(tmp_path, {**GRAPHS, "where": "./graphs.py:where"})
+    a, b, blocker_thread, blocker = _pair(folder, database, via_proxy, {"ACTORGRAPH_LEASE_SECONDS": "3"})
+    try:
+        ca = get_sync_client(url=a.url)
+        b_pid = b.proc.pid  # type: ignore[union-attr]
+        tid = ca.threads.create()["thread_id"]
+        run = ca.runs.create(tid, "where", input={"sleep": 0.3, "until": 4})
+        _wait_for(lambda: _status(ca, tid, run["run_id"]) == "running", what="the run to start")
+        proxy.cut()  # mid-run: its events, its end and the next wake-ups don't go through Redis
+        assert ca.runs.join(tid, run["run_id"])["pids"] == [b_pid] * 4
+        # created while Redis is away: found by B's fallback poll, its end seen through the database
+        assert ca.runs.wait(tid, "where", input={"x": 0, "sleep": 0.01, "until": 2})["x"] == 2
+        long = ca.runs.create(tid, "where", input={"x": 0, "sleep": 0.3, "until": 1000})
+        _wait_for(lambda: _status(ca, tid, long["run_id"]) == "running", what="the long run to start")
+        ca.runs.cancel(tid, long["run_id"], wait=True)  # reaches B at its lease renewal
+        assert _status(ca, tid, long["run_id"]) == "interrupted"
+        proxy.restore()
+        # Redis back: a stream on A shows B's events as they happen again
+        parts = list(ca.runs.stream(tid, "where", input={"x": 0, "sleep": 0.1, "until": 2}, stream_mode="custom"))
+        assert [p.data["pid"] for p in parts if p.event == "custom"] == [b_pid, b_pid]
+        ca.runs.cancel(blocker_thread, blocker, wait=True)
+        statuses = {r["run_id"]: r["status"] for r in ca.runs.list(tid)}
+        assert statuses[run["run_id"]] == "success" and statuses[long["run_id"]] == "interrupted"
+        assert sorted(statuses.values()) == ["interrupted", "success", "success", "success"]
+    finally:
+        _stop(a, b)
+        proxy.cut()
