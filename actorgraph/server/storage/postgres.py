@@ -28,7 +28,13 @@ from actorgraph.persistence._postgres_sql import CHECKPOINTS, DELETE_THREAD
 from actorgraph.server.schemas import Assistant, AssistantVersion, Run, Thread
 from actorgraph.server.storage._base import Claim, Conflict, Gone, Keep, Renewal, Unavailable, matches
 from actorgraph.server.storage._postgres_crons import PostgresCrons
-from actorgraph.server.storage._postgres_sql import LOCK_SETUP, MIGRATIONS, MIGRATIONS_TABLE, is_connection_failure
+from actorgraph.server.storage._postgres_sql import (
+    LOCK_SETUP,
+    MIGRATIONS,
+    MIGRATIONS_TABLE,
+    is_connection_failure,
+    jsonb,
+)
 
 __all__ = ("PostgresStorage",)
 
@@ -52,10 +58,6 @@ def _decode(data: bytes, type_: type[T]) -> T:
     return msgspec.json.decode(data, type=type_)
 
 
-def _jsonb(value: Any) -> str | None:
-    return None if value is None else _encode(value).decode()
-
-
 def _timeout() -> float:
     return float(os.environ.get("ACTORGRAPH_DB_TIMEOUT_SECONDS", "5"))
 
@@ -72,7 +74,7 @@ def _contains(where: list[str], params: list[Any], column: str, filt: Mapping[st
     # ``@>`` narrows the rows; ``matches`` then decides, so results equal SQLite's
     if filt:
         where.append(f"{column} @> %s::jsonb")
-        params.append(_jsonb(filt))
+        params.append(jsonb(filt))
 
 
 async def _first(cur: Cursor, sql: str, params: Sequence[Any] = ()) -> Any:
@@ -87,7 +89,7 @@ _UPSERT_THREAD = """ON CONFLICT (thread_id) DO UPDATE SET status = EXCLUDED.stat
 async def _put_thread(cur: Cursor, t: Thread, on_conflict: str = _UPSERT_THREAD) -> None:
     await cur.execute(
         f"INSERT INTO srv_threads VALUES (%s, %s, %s, %s, %s::jsonb, %s::jsonb, %s) {on_conflict}",
-        (t.thread_id, t.status, t.created_at, t.updated_at, _jsonb(t.metadata or {}), _jsonb(t.values), _encode(t)),
+        (t.thread_id, t.status, t.created_at, t.updated_at, jsonb(t.metadata or {}), jsonb(t.values), _encode(t)),
     )
 
 
@@ -110,15 +112,15 @@ async def _thread_status(cur: Cursor, thread_id: str, changes: Mapping[str, Any]
 
 async def _delete_thread_rows(cur: Cursor, thread_id: str) -> bool:
     """Delete a thread's record, its runs and their events, and its crons; whether the
-    thread existed."""
-    await cur.execute("DELETE FROM srv_threads WHERE thread_id = %s", (thread_id,))
-    existed = cur.rowcount > 0
+    thread existed. The runs' rows go first: a run's end locks its row, then its
+    thread's, and this takes them in that order too (no deadlock)."""
     await cur.execute(
         "DELETE FROM srv_run_events WHERE run_id IN (SELECT run_id FROM srv_runs WHERE thread_id = %s)", (thread_id,)
     )
     await cur.execute("DELETE FROM srv_runs WHERE thread_id = %s", (thread_id,))
     await cur.execute("DELETE FROM srv_crons WHERE thread_id = %s", (thread_id,))
-    return existed
+    await cur.execute("DELETE FROM srv_threads WHERE thread_id = %s", (thread_id,))
+    return cur.rowcount > 0
 
 
 async def _set_run_status(cur: Cursor, run_id: str, status: str, now: datetime, owner: str | None) -> Run | None:
@@ -192,7 +194,8 @@ class PostgresStorage(PostgresCrons):
     """:class:`~actorgraph.server.storage.Storage` in Postgres (crons: :class:`PostgresCrons`).
 
     ``conninfo``: a libpq connection string or URI; ``min_size``/``max_size``: the pool's
-    connections. Set ``application_name`` in ``conninfo`` to tell its connections apart."""
+    connections (``application_name`` defaults to ``actorgraph-server``, ``connect_timeout``
+    to the pool's timeout, unless ``conninfo`` sets them)."""
 
     shared = True
 
@@ -202,6 +205,8 @@ class PostgresStorage(PostgresCrons):
         self.timeout = _timeout()
         params = conninfo_to_dict(conninfo)
         self.where = f"{params.get('host', 'localhost')}:{params.get('port', 5432)}/{params.get('dbname', '')}"
+        defaults = {"application_name": "actorgraph-server", "connect_timeout": max(2, math.ceil(self.timeout))}
+        self._kwargs = {k: v for k, v in defaults.items() if k not in params}
         self._pool: AsyncConnectionPool[Any] | None = None
 
     @property
@@ -220,7 +225,7 @@ class PostgresStorage(PostgresCrons):
             min_size=self.min_size,
             max_size=self.max_size,
             timeout=self.timeout,
-            kwargs={"connect_timeout": max(2, math.ceil(self.timeout))},
+            kwargs=self._kwargs,
             # a connection the server dropped (restart, failover) is replaced on checkout
             check=AsyncConnectionPool.check_connection,
             open=False,
@@ -291,7 +296,7 @@ class PostgresStorage(PostgresCrons):
             metadata = EXCLUDED.metadata, doc = EXCLUDED.doc"""
         await cur.execute(
             f"INSERT INTO srv_assistants VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s) ON CONFLICT {on_conflict}",
-            (a.assistant_id, a.graph_id, a.name, a.created_at, a.updated_at, _jsonb(a.metadata or {}), _encode(a)),
+            (a.assistant_id, a.graph_id, a.name, a.created_at, a.updated_at, jsonb(a.metadata or {}), _encode(a)),
         )
         if cur.rowcount == 0:
             return False
@@ -299,7 +304,7 @@ class PostgresStorage(PostgresCrons):
             await cur.execute(
                 """INSERT INTO srv_assistant_versions VALUES (%s, %s, %s::jsonb, %s) ON CONFLICT (assistant_id, version)
                    DO UPDATE SET metadata = EXCLUDED.metadata, doc = EXCLUDED.doc""",
-                (a.assistant_id, a.version, _jsonb(a.metadata or {}), _encode(self._version_of(a))),
+                (a.assistant_id, a.version, jsonb(a.metadata or {}), _encode(self._version_of(a))),
             )
         return True
 
