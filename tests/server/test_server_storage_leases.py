@@ -67,8 +67,10 @@ async def test_a_finish_fenced_by_a_lost_lease_writes_nothing(storage: Storage) 
     await storage.run_insert(r, available_at=0)
     await storage.run_claim("w1", now + 30, now)
     await storage.run_requeue_expired(now + 31)  # w1 stalled past its lease
-    assert (await storage.run_claim("w2", now + 60, now + 31)).run is not None
     changes = {"status": "idle", "values": {"x": 1}, "updated_at": NOW}
+    # lost once requeued, before anyone claims it again: it will run again, resumed
+    assert not await storage.run_finish(r.run_id, "success", NOW, [], changes, owner="w1")
+    assert (await storage.run_claim("w2", now + 60, now + 31)).run is not None
     assert not await storage.run_finish(r.run_id, "success", NOW, [(0, "values", b"1")], changes, owner="w1")
     assert await storage.run_set_status(r.run_id, "error", NOW, owner="w1") is None
     got = await storage.run_get(r.run_id)

@@ -17,7 +17,7 @@ import math
 import os
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import msgspec
 from psycopg import AsyncCursor
@@ -39,7 +39,7 @@ from actorgraph.server.storage._postgres_sql import (
 __all__ = ("PostgresStorage",)
 
 T = TypeVar("T")
-Cursor = AsyncCursor[Any]
+Cursor: TypeAlias = "AsyncCursor[Any]"
 
 _ACTIVE_RUN = "SELECT 1 FROM srv_runs WHERE thread_id = %s AND status IN ('pending', 'running') LIMIT 1"
 _INSERT_EVENT = "INSERT INTO srv_run_events VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING"
@@ -124,8 +124,11 @@ async def _delete_thread_rows(cur: Cursor, thread_id: str) -> bool:
 
 
 async def _set_run_status(cur: Cursor, run_id: str, status: str, now: datetime, owner: str | None) -> Run | None:
-    row = await _first(cur, "SELECT doc, lease_owner FROM srv_runs WHERE run_id = %s FOR UPDATE", (run_id,))
-    if row is None or (owner is not None and row[1] != owner):
+    row = await _first(
+        cur, "SELECT doc, lease_owner, status FROM srv_runs WHERE run_id = %s FOR UPDATE", (run_id,)
+    )
+    # fenced: the run must still be running under ``owner`` (as ``run_renew`` keeps it)
+    if row is None or (owner is not None and (row[1] != owner or row[2] != "running")):
         return None
     run = msgspec.structs.replace(_decode(row[0], Run), status=status, updated_at=now)  # type: ignore[arg-type]
     lease = "" if status in ("pending", "running") else ", lease_owner = NULL, lease_until = NULL, cancel = NULL"
