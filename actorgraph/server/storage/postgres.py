@@ -24,7 +24,6 @@ from psycopg import AsyncCursor
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import AsyncConnectionPool
 
-from actorgraph.persistence._postgres_sql import CHECKPOINTS, DELETE_THREAD
 from actorgraph.server.schemas import Assistant, AssistantVersion, Run, Thread
 from actorgraph.server.storage._base import Claim, Conflict, Gone, Keep, Renewal, Unavailable, matches
 from actorgraph.server.storage._postgres_crons import PostgresCrons
@@ -50,6 +49,10 @@ _CANDIDATES = """SELECT thread_id FROM srv_runs r WHERE status = 'pending' AND a
     GROUP BY thread_id ORDER BY MIN(seq) LIMIT 50"""
 # per schema: tests (and tenants) sharing one database don't contend
 _LOCK_THREAD = "SELECT pg_try_advisory_xact_lock(hashtextextended(current_schema() || ':' || %s, 1))"
+
+# the engine's Postgres saver's tables (actorgraph.checkpoint.postgres), deleted with an
+# expired thread when the saver keeps them in this database
+_CHECKPOINT_TABLES = ("actorgraph_checkpoints", "actorgraph_checkpoint_writes")
 
 _encode = msgspec.json.encode
 
@@ -184,11 +187,10 @@ async def _expire(cur: Cursor, thread_id: str, now: float) -> str:
         await cur.execute("UPDATE srv_thread_ttl SET expires_at = NULL WHERE thread_id = %s", (thread_id,))
         return "keep_latest"
     await _delete_thread_rows(cur, thread_id)
-    # the engine's checkpoints in this database (if its saver made its tables here),
     # deleted in this transaction: a thread of the same id made right after keeps its own
-    if (await _first(cur, "SELECT to_regclass(%s) IS NOT NULL", (CHECKPOINTS,)))[0]:
-        for statement in DELETE_THREAD:
-            await cur.execute(statement, (thread_id,))
+    for table in _CHECKPOINT_TABLES:
+        if (await _first(cur, "SELECT to_regclass(%s) IS NOT NULL", (table,)))[0]:
+            await cur.execute(f"DELETE FROM {table} WHERE thread_id = %s", (thread_id,))
     await cur.execute("DELETE FROM srv_thread_ttl WHERE thread_id = %s", (thread_id,))
     return "delete"
 
