@@ -5,12 +5,14 @@ thread's clock decides what a sweep does."""
 
 from __future__ import annotations
 
+import sqlite3
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
-from actorgraph.server.storage import Renewal, Storage
+from actorgraph.server.storage import Renewal, SqliteStorage, Storage
 from tests.server.test_server_storage import NOW, run, storage, thread  # noqa: F401  (the suite's fixture)
 
 pytestmark = pytest.mark.anyio
@@ -113,3 +115,23 @@ async def test_thread_clocks_decide_what_an_expired_thread_gets(storage: Storage
     assert not await storage.ttl_restart(doomed.thread_id, now)
     await storage.ttl_clear(fresh.thread_id)
     assert await storage.ttl_expired(now + 61, 10) == [busy.thread_id, kept.thread_id]
+
+
+async def test_a_sqlite_file_from_before_cancel_requests_gets_them(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as conn:  # srv_runs as it was made before
+        conn.execute(
+            """CREATE TABLE srv_runs (seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT UNIQUE NOT NULL,
+               thread_id TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL, available_at REAL NOT NULL,
+               lease_owner TEXT, lease_until REAL, doc BLOB NOT NULL)"""
+        )
+    old = SqliteStorage(path)
+    await old.setup()
+    try:
+        r = run(str(uuid.uuid4()))
+        await old.run_insert(r, available_at=0)
+        await old.run_claim("w", time.time() + 30, time.time())
+        assert await old.run_request_cancel(r.run_id, "interrupt")
+        assert (await old.run_renew([r.run_id], "w", time.time() + 60)).cancels == {r.run_id: "interrupt"}
+    finally:
+        await old.close()

@@ -62,6 +62,18 @@ async def test_setups_at_once_apply_each_migration_once(uri: str) -> None:
     assert versions == list(range(len(versions))) and len(versions) > 5
 
 
+async def test_setup_upgrades_an_older_schema_in_place_and_keeps_its_data(uri: str) -> None:
+    async with storages(uri, 1) as (s,):
+        t = await s.thread_insert(thread(metadata={"k": 1}), if_exists=None)
+    with psycopg.connect(uri, autocommit=True) as conn:  # as a database from before the indexes
+        conn.execute("DROP INDEX srv_threads_metadata")
+        conn.execute("DELETE FROM srv_migrations WHERE v >= (SELECT MAX(v) - 1 FROM srv_migrations)")
+    async with storages(uri, 2) as (s, _):
+        assert await s.thread_get(t.thread_id) == t and await s.thread_count(metadata={"k": 1}) == 1
+    with psycopg.connect(uri) as conn:
+        assert conn.execute("SELECT to_regclass('srv_threads_metadata') IS NOT NULL").fetchone() == (True,)
+
+
 async def test_concurrent_claims_take_each_run_once_and_one_run_per_thread(uri: str) -> None:
     """60 runs on 5 threads, 16 claimers on 4 pools: every run is claimed exactly once,
     and no thread ever has two running runs (checked by the claimers and in the table)."""
