@@ -217,6 +217,10 @@ async def test_searches_match_alike_on_every_backend(storage: Storage) -> None:
     assert [t.thread_id for t in await storage.thread_search(values={"s": "a\x00b"})] == [nul.thread_id]
     assert await storage.thread_count(metadata={"k": "\x00"}) == 1 and await storage.thread_count(metadata={"k": ""}) == 0
     assert await storage.thread_get(nul.thread_id) == nul and await storage.thread_get(nested.thread_id) == nested
+    # an extra test (custom auth's) is applied before paging
+    only_nul = {"keep": lambda t: t.thread_id == nul.thread_id}
+    assert [t.thread_id for t in await storage.thread_search(limit=1, **only_nul)] == [nul.thread_id]
+    assert await storage.thread_count(**only_nul) == 1 and await storage.thread_count() == 2
     a = await storage.assistant_insert(assistant(metadata={"l": [{"a": 1, "b": 2}]}), if_exists=None)
     assert [x.assistant_id for x in await storage.assistant_search(metadata={"l": [{"a": 1}]})] == [a.assistant_id]
     assert await storage.assistant_count(metadata={"l": [{"a": 2}]}) == 0

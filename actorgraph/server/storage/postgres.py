@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import math
+import operator
 import os
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeAlias, TypeVar
 
@@ -55,6 +56,8 @@ _LOCK_THREAD = "SELECT pg_try_advisory_xact_lock(hashtextextended(current_schema
 _CHECKPOINT_TABLES = ("actorgraph_checkpoints", "actorgraph_checkpoint_writes")
 
 _encode = msgspec.json.encode
+_metadata = operator.attrgetter("metadata")
+_values = operator.attrgetter("values")
 
 
 def _decode(data: bytes, type_: type[T]) -> T:
@@ -73,11 +76,47 @@ def _order(sort_by: str | None, sort_order: str | None, allowed: Mapping[str, st
     return f"{column}{collate} {direction}"
 
 
-def _contains(where: list[str], params: list[Any], column: str, filt: Mapping[str, Any] | None) -> None:
-    # ``@>`` narrows the rows; ``matches`` then decides, so results equal SQLite's
-    if filt:
-        where.append(f"{column} @> %s::jsonb")
-        params.append(jsonb(filt))
+def _exact(filt: Any, in_list: bool = False) -> bool:
+    """Whether ``@>`` decides a filter just as ``matches`` does. It does unless a list in
+    it holds a list (Postgres tests the inner lists for containment, ``matches`` for
+    equality), a string holds NUL (see ``jsonb``) or a number is not finite."""
+    if isinstance(filt, Mapping):
+        return all(_exact(k) and _exact(v) for k, v in filt.items())
+    if isinstance(filt, list):
+        return not in_list and all(_exact(v, True) for v in filt)
+    if isinstance(filt, str):
+        return "\x00" not in filt
+    return not isinstance(filt, float) or math.isfinite(filt)
+
+
+class _Where:
+    """A search's WHERE clause. Its ``@>`` filters narrow the rows; when one of them is
+    not ``exact``, ``matches`` decides on each record, so results equal SQLite's."""
+
+    def __init__(self, clause: str = "TRUE", *params: Any) -> None:
+        self.clauses, self.params = [clause], list(params)
+        self.exact = True
+
+    def add(self, clause: str, value: Any) -> None:
+        self.clauses.append(clause)
+        self.params.append(value)
+
+    def contains(self, column: str, filt: Mapping[str, Any] | None) -> None:
+        if filt:
+            self.add(f"{column} @> %s::jsonb", jsonb(filt))
+            self.exact = self.exact and _exact(filt)
+
+    @property
+    def sql(self) -> str:
+        return " AND ".join(self.clauses)
+
+
+def _record_test(where: _Where, keep: Keep | None, *checks: tuple[Callable[[Any], Any], Mapping[str, Any] | None]) -> Keep | None:
+    """What a search tests on each record: None when ``where`` decides alone; else the
+    ``matches`` of each (field, filter) and ``keep``."""
+    if where.exact and keep is None:
+        return None
+    return lambda x: all(matches(field(x), filt) for field, filt in checks) and (keep is None or keep(x))
 
 
 async def _first(cur: Cursor, sql: str, params: Sequence[Any] = ()) -> Any:
@@ -284,6 +323,24 @@ class PostgresStorage(PostgresCrons):
             await cur.execute(sql, params)
             return cur.rowcount
 
+    async def _search(
+        self, what: str, table: str, type_: type[T], where: _Where, test: Keep | None, *, order: str, limit: int, offset: int,
+    ) -> list[T]:
+        """A page of records that pass ``test`` (None: ``where`` decides alone, and
+        Postgres pages; else ``matches`` and the caller's ``keep`` on each record)."""
+        sql = f"SELECT doc FROM {table} WHERE {where.sql} ORDER BY {order}"
+        if test is None:
+            rows = await self._rows(what, f"{sql} LIMIT %s OFFSET %s", [*where.params, limit, offset])
+            return [_decode(r[0], type_) for r in rows]
+        found = [x for x in (_decode(r[0], type_) for r in await self._rows(what, sql, where.params)) if test(x)]
+        return found[offset : offset + limit]
+
+    async def _count(self, what: str, table: str, type_: type[Any], where: _Where, test: Keep | None) -> int:
+        if test is None:
+            return (await self._one(what, f"SELECT COUNT(*) FROM {table} WHERE {where.sql}", where.params))[0]  # type: ignore[no-any-return]
+        rows = await self._rows(what, f"SELECT doc FROM {table} WHERE {where.sql}", where.params)
+        return sum(1 for r in rows if test(_decode(r[0], type_)))
+
     # -- assistants ---------------------------------------------------------------------
 
     @staticmethod
@@ -348,22 +405,17 @@ class PostgresStorage(PostgresCrons):
             await cur.execute("DELETE FROM srv_crons WHERE assistant_id = %s", (assistant_id,))
             return True
 
-    async def _assistants(
-        self, graph_id: str | None, name: str | None, metadata: Mapping[str, Any] | None, order: str = "created_at DESC"
-    ) -> list[Assistant]:
-        where: list[str] = ["TRUE"]
-        params: list[Any] = []
+    @staticmethod
+    def _assistants(
+        graph_id: str | None, name: str | None, metadata: Mapping[str, Any] | None, keep: Keep | None
+    ) -> tuple[_Where, Keep | None]:
+        where = _Where()
         if graph_id:
-            where.append("graph_id = %s")
-            params.append(graph_id)
+            where.add("graph_id = %s", graph_id)
         if name:
-            where.append("strpos(lower(name), lower(%s)) > 0")  # as SQLite's LIKE: no case
-            params.append(name)
-        _contains(where, params, "metadata", metadata)
-        rows = await self._rows(
-            "assistant_search", f"SELECT doc FROM srv_assistants WHERE {' AND '.join(where)} ORDER BY {order}", params
-        )
-        return [_decode(r[0], Assistant) for r in rows]
+            where.add("strpos(lower(name), lower(%s)) > 0", name)  # as SQLite's LIKE: no case
+        where.contains("metadata", metadata)
+        return where, _record_test(where, keep, (_metadata, metadata))
 
     async def assistant_search(
         self,
@@ -383,32 +435,30 @@ class PostgresStorage(PostgresCrons):
             {c: c for c in ("assistant_id", "graph_id", "name", "created_at", "updated_at")},
             "created_at",
         )
-        found = [
-            a for a in await self._assistants(graph_id, name, metadata, order)
-            if matches(a.metadata, metadata) and (keep is None or keep(a))
-        ]  # fmt: skip
-        return found[offset : offset + limit]
+        where, test = self._assistants(graph_id, name, metadata, keep)
+        return await self._search(
+            "assistant_search", "srv_assistants", Assistant, where, test,
+            order=f"{order}, assistant_id", limit=limit, offset=offset,
+        )  # fmt: skip
 
     async def assistant_count(
         self, *, graph_id: str | None = None, name: str | None = None, metadata: Mapping[str, Any] | None = None,
         keep: Keep | None = None,
     ) -> int:
-        found = await self._assistants(graph_id, name, metadata)
-        return sum(1 for a in found if matches(a.metadata, metadata) and (keep is None or keep(a)))
+        where, test = self._assistants(graph_id, name, metadata, keep)
+        return await self._count("assistant_count", "srv_assistants", Assistant, where, test)
 
     async def assistant_versions(
         self, assistant_id: str, *, metadata: Mapping[str, Any] | None = None, limit: int = 10, offset: int = 0,
         keep: Keep | None = None,
     ) -> list[AssistantVersion]:
-        where, params = ["assistant_id = %s"], [assistant_id]
-        _contains(where, params, "metadata", metadata)
-        rows = await self._rows(
-            "assistant_versions",
-            f"SELECT doc FROM srv_assistant_versions WHERE {' AND '.join(where)} ORDER BY version DESC",
-            params,
-        )
-        versions = [_decode(r[0], AssistantVersion) for r in rows]
-        return [v for v in versions if matches(v.metadata, metadata) and (keep is None or keep(v))][offset : offset + limit]
+        where = _Where("assistant_id = %s", assistant_id)
+        where.contains("metadata", metadata)
+        test = _record_test(where, keep, (_metadata, metadata))
+        return await self._search(
+            "assistant_versions", "srv_assistant_versions", AssistantVersion, where, test,
+            order="version DESC", limit=limit, offset=offset,
+        )  # fmt: skip
 
     async def assistant_set_latest(self, assistant_id: str, version: int, now: datetime) -> Assistant | None:
         async with self._tx("assistant_set_latest") as cur:
@@ -452,28 +502,22 @@ class PostgresStorage(PostgresCrons):
         async with self._tx("thread_delete") as cur:
             return await _delete_thread_rows(cur, thread_id)
 
-    async def _threads(
-        self,
+    @staticmethod
+    def _threads(
         ids: Sequence[str] | None,
         metadata: Mapping[str, Any] | None,
         values: Mapping[str, Any] | None,
         status: str | None,
-        order: str = "created_at DESC",
-    ) -> list[Thread]:
-        where: list[str] = ["TRUE"]
-        params: list[Any] = []
+        keep: Keep | None,
+    ) -> tuple[_Where, Keep | None]:
+        where = _Where()
         if ids:
-            where.append("thread_id = ANY(%s)")
-            params.append(list(ids))
+            where.add("thread_id = ANY(%s)", list(ids))
         if status:
-            where.append("status = %s")
-            params.append(status)
-        _contains(where, params, "metadata", metadata)
-        _contains(where, params, "vals", values)
-        rows = await self._rows(
-            "thread_search", f"SELECT doc FROM srv_threads WHERE {' AND '.join(where)} ORDER BY {order}", params
-        )
-        return [_decode(r[0], Thread) for r in rows]
+            where.add("status = %s", status)
+        where.contains("metadata", metadata)
+        where.contains("vals", values)
+        return where, _record_test(where, keep, (_metadata, metadata), (_values, values))
 
     async def thread_search(
         self,
@@ -495,12 +539,10 @@ class PostgresStorage(PostgresCrons):
              "state_updated_at": "updated_at"},
             "created_at",
         )
-        found = [
-            t
-            for t in await self._threads(ids, metadata, values, status, order)
-            if matches(t.metadata, metadata) and matches(t.values, values) and (keep is None or keep(t))
-        ]
-        return found[offset : offset + limit]
+        where, test = self._threads(ids, metadata, values, status, keep)
+        return await self._search(
+            "thread_search", "srv_threads", Thread, where, test, order=f"{order}, thread_id", limit=limit, offset=offset
+        )
 
     async def thread_count(
         self,
@@ -510,11 +552,8 @@ class PostgresStorage(PostgresCrons):
         status: str | None = None,
         keep: Keep | None = None,
     ) -> int:
-        return sum(
-            1
-            for t in await self._threads(None, metadata, values, status)
-            if matches(t.metadata, metadata) and matches(t.values, values) and (keep is None or keep(t))
-        )
+        where, test = self._threads(None, metadata, values, status, keep)
+        return await self._count("thread_count", "srv_threads", Thread, where, test)
 
     # -- runs ---------------------------------------------------------------------------
 
