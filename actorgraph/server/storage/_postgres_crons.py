@@ -78,7 +78,8 @@ class PostgresCrons:
             return updated
 
     async def cron_delete(self, cron_id: str) -> bool:
-        return await self._write("cron_delete", "DELETE FROM srv_crons WHERE cron_id = %s", (cron_id,)) > 0  # type: ignore[no-any-return]
+        count = await self._write("cron_delete", "DELETE FROM srv_crons WHERE cron_id = %s", (cron_id,))
+        return count > 0  # type: ignore[no-any-return]
 
     async def _crons(
         self,

@@ -111,7 +111,9 @@ class _Where:
         return " AND ".join(self.clauses)
 
 
-def _record_test(where: _Where, keep: Keep | None, *checks: tuple[Callable[[Any], Any], Mapping[str, Any] | None]) -> Keep | None:
+def _record_test(
+    where: _Where, keep: Keep | None, *checks: tuple[Callable[[Any], Any], Mapping[str, Any] | None]
+) -> Keep | None:
     """What a search tests on each record: None when ``where`` decides alone; else the
     ``matches`` of each (field, filter) and ``keep``."""
     if where.exact and keep is None:
@@ -337,7 +339,8 @@ class PostgresStorage(PostgresCrons):
 
     async def _count(self, what: str, table: str, type_: type[Any], where: _Where, test: Keep | None) -> int:
         if test is None:
-            return (await self._one(what, f"SELECT COUNT(*) FROM {table} WHERE {where.sql}", where.params))[0]  # type: ignore[no-any-return]
+            row = await self._one(what, f"SELECT COUNT(*) FROM {table} WHERE {where.sql}", where.params)
+            return int(row[0])
         rows = await self._rows(what, f"SELECT doc FROM {table} WHERE {where.sql}", where.params)
         return sum(1 for r in rows if test(_decode(r[0], type_)))
 
