@@ -159,10 +159,14 @@ class Storage(CronStorage, Protocol):
         self, thread_id: str, *, status: str | None = None, limit: int = 10, offset: int = 0
     ) -> list[Run]: ...
     async def run_active(self, thread_id: str) -> list[Run]: ...
-    async def run_set_status(self, run_id: str, status: str, now: datetime, *, owner: str | None = None) -> Run | None:
+    async def run_set_status(
+        self, run_id: str, status: str, now: datetime, *, owner: str | None = None, expect: str | None = None
+    ) -> Run | None:
         """The run with its new status (None: no such run, or ``owner`` is given and the
-        run is no longer running under it, as in ``run_finish``: nothing is written). A
-        status other than pending or running ends its lease and drops its cancel request."""
+        run is no longer running under it, as in ``run_finish``, or ``expect`` is given
+        and the run's status is another - a pending run claimed meanwhile: nothing is
+        written). A status other than pending or running ends its lease and drops its
+        cancel request."""
     async def run_finish(
         self,
         run_id: str,

@@ -167,13 +167,17 @@ async def _delete_thread_rows(cur: Cursor, thread_id: str) -> bool:
     return cur.rowcount > 0
 
 
-async def _set_run_status(cur: Cursor, run_id: str, status: str, now: datetime, owner: str | None) -> Run | None:
+async def _set_run_status(
+    cur: Cursor, run_id: str, status: str, now: datetime, owner: str | None, expect: str | None = None
+) -> Run | None:
     row = await _first(
         cur, "SELECT doc, lease_owner, status FROM srv_runs WHERE run_id = %s FOR UPDATE", (run_id,)
     )
     # fenced: the run must still be running under ``owner`` (as ``run_renew`` keeps it)
     if row is None or (owner is not None and (row[1] != owner or row[2] != "running")):
         return None
+    if expect is not None and row[2] != expect:
+        return None  # it moved on meanwhile (a pending run claimed)
     run = msgspec.structs.replace(_decode(row[0], Run), status=status, updated_at=now)  # type: ignore[arg-type]
     lease = "" if status in ("pending", "running") else ", lease_owner = NULL, lease_until = NULL, cancel = NULL"
     await cur.execute(f"UPDATE srv_runs SET status = %s, doc = %s{lease} WHERE run_id = %s", (status, _encode(run), run_id))
@@ -602,9 +606,11 @@ class PostgresStorage(PostgresCrons):
         )
         return [_decode(r[0], Run) for r in rows]
 
-    async def run_set_status(self, run_id: str, status: str, now: datetime, *, owner: str | None = None) -> Run | None:
+    async def run_set_status(
+        self, run_id: str, status: str, now: datetime, *, owner: str | None = None, expect: str | None = None
+    ) -> Run | None:
         async with self._tx("run_set_status") as cur:
-            return await _set_run_status(cur, run_id, status, now, owner)
+            return await _set_run_status(cur, run_id, status, now, owner, expect)
 
     async def run_finish(
         self,
