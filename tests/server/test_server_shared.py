@@ -230,3 +230,40 @@ def test_redis_going_away_slows_things_down_but_loses_nothing(tmp_path: Path, da
     finally:
         _stop(a, b)
         proxy.cut()
+
+
+def test_a_thread_stream_on_one_process_shows_runs_another_executes(tmp_path: Path, database: str, redis_uri: str) -> None:
+    import threading
+
+    folder = make_app_folder(tmp_path, {**GRAPHS, "where": "./graphs.py:where"})
+    a, b, blocker_thread, blocker = _pair(folder, database, redis_uri)
+    try:
+        ca = get_sync_client(url=a.url)
+        b_pid = b.proc.pid  # type: ignore[union-attr]
+        tid = ca.threads.create()["thread_id"]
+        seen: list = []
+        following = threading.Event()
+
+        def follow() -> None:
+            client = get_sync_client(url=a.url)
+            following.set()
+            for part in client.threads.join_stream(tid, stream_mode=["custom"]):
+                seen.append(part)
+                if part.event == "metadata" and part.data.get("status") == "run_done":
+                    return
+
+        reader = threading.Thread(target=follow, daemon=True)
+        reader.start()
+        following.wait(5)
+        time.sleep(0.5)  # the reader is following
+        run = ca.runs.create(tid, "where", input={"sleep": 0.05, "until": 2}, stream_mode=["custom"])
+        reader.join(30)
+        assert not reader.is_alive(), seen
+        assert [p.event for p in seen] == ["metadata", "custom", "custom", "metadata"]
+        assert seen[0].data["run_id"] == run["run_id"] and seen[-1].data == {"status": "run_done", "run_id": run["run_id"]}
+        assert [p.data["pid"] for p in seen if p.event == "custom"] == [b_pid, b_pid]
+        ids = [int(p.id) for p in seen]
+        assert ids == sorted(ids)
+        ca.runs.cancel(blocker_thread, blocker, wait=True)
+    finally:
+        _stop(a, b)
