@@ -61,6 +61,7 @@ class RunPersistence:
         "exit_unsaved",
         "failure",
         "shield",
+        "inline",
         "head",
         "save_in_thread",
         "thread_writing",
@@ -105,6 +106,9 @@ class RunPersistence:
         # thread stores batch after batch, taking what is queued meanwhile itself, so
         # rows reach the saver even while the loop's thread runs a node
         self.save_in_thread = getattr(saver, "save_in_thread", None)
+        # a saver that stores in memory (it can't suspend and does no I/O): each save is
+        # stored at once, with no writer job (saving keeps pace with the run by itself)
+        self.inline = not self.shield and self.save_in_thread is None
         self.thread_writing = False
         self._qlock = threading.RLock()
 
@@ -136,12 +140,36 @@ class RunPersistence:
             return
         if isinstance(self.failure, CheckpointConflictError):
             return  # another run owns the thread now: nothing more of this one is stored
+        if self.inline and not self.queue and not self.writing:
+            # a saver that stores in this process without suspending (in memory): stored
+            # now, as a writer job would store it, without the job
+            self._store_now(list(rows), list(writes))
+            return
         with self._qlock:  # (the writer's thread may be taking the queue)
             self.queue.append((list(rows), list(writes)))
             self.backlog += len(rows)
         if not self.draining:  # (while the writer's thread runs, it takes these too)
             self.draining = True
             self.run.dispatcher.submit(self._drain)
+
+    def _store_now(self, rows: list[CheckpointRow], writes: list[StoredWrite]) -> None:
+        try:
+            if rows:
+                self.saver.save(rows, writes, expect_head=self.head)
+                self.head = max(r.checkpoint_id for r in rows)
+            else:
+                self.saver.save(rows, writes)
+        except Exception as exc:
+            self._failed(exc)
+
+    def _failed(self, exc: Exception) -> None:
+        """A store failed: the run stops with the error (the first one), nothing more of it
+        is stored."""
+        if self.failure is None:
+            self.failure = exc
+            exc.add_note(f"While saving checkpoints of thread '{self.builder.thread}'")
+            self.run.stop_with_error(exc)
+        self.queue = []
 
     def lagging(self) -> bool:
         """Whether the writer has fallen ``MAX_BACKLOG`` checkpoints behind (the run then
@@ -237,11 +265,7 @@ class RunPersistence:
                     else:
                         await self._store(rows, writes)
                 except Exception as exc:
-                    if self.failure is None:
-                        self.failure = exc
-                        exc.add_note(f"While saving checkpoints of thread '{self.builder.thread}'")
-                        self.run.stop_with_error(exc)
-                    self.queue = []
+                    self._failed(exc)
                     return
         finally:
             self.draining = self.writing = False

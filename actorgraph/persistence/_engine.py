@@ -96,6 +96,7 @@ class RowEngine:
         self.alist = saver.alist
         self.next_version = saver_next_version(saver)
         self.stores_without_suspending = saver.stores_without_suspending
+        self.save = saver.save
         # a sync ``save`` that works from any thread with no event loop (a SQLite file
         # through sqlite3): the run's writer keeps storing from its worker thread
         self.save_in_thread = saver.save if saver.saves_from_any_thread else None
