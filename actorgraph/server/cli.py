@@ -111,6 +111,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     os.environ["ACTORGRAPH_SERVER_LOG_LEVEL"] = args.log_level
     os.environ["ACTORGRAPH_SERVER_LOG_FORMAT"] = args.log_format
     database_uri, redis_uri = _uris(args, config)
+    if redis_uri and not database_uri:
+        raise SystemExit(
+            "actorgraph: --redis-uri (REDIS_URI) needs --database-uri (DATABASE_URI): Redis carries signals "
+            "between server processes that share one Postgres database"
+        )
     os.environ["ACTORGRAPH_SERVER_DATABASE_URI"] = database_uri or ""
     os.environ["ACTORGRAPH_SERVER_REDIS_URI"] = redis_uri or ""
     try:

@@ -267,3 +267,27 @@ def test_a_thread_stream_on_one_process_shows_runs_another_executes(tmp_path: Pa
         ca.runs.cancel(blocker_thread, blocker, wait=True)
     finally:
         _stop(a, b)
+
+
+def test_bad_database_or_redis_settings_stop_the_start_clearly(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.server.conftest import ROOT, free_port
+
+    folder = make_app_folder(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "ACTORGRAPH_DB_TIMEOUT_SECONDS": "1"}
+
+    def serve(*flags: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "actorgraph.server", "serve", "--port", str(free_port()), "--log-format", "console", *flags],
+            cwd=folder, env=env, capture_output=True, text=True, timeout=60,
+        )
+
+    alone = serve("--redis-uri", "redis://127.0.0.1:6379")
+    assert alone.returncode != 0 and "--redis-uri (REDIS_URI) needs --database-uri" in alone.stderr
+    unreachable = serve("--database-uri", "postgresql://someone:s3cret@127.0.0.1:1/nowhere")
+    assert unreachable.returncode != 0
+    out = unreachable.stdout + unreachable.stderr
+    assert "cannot open the database postgresql://someone@127.0.0.1:1/nowhere" in out
+    assert "s3cret" not in out
