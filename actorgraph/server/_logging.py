@@ -14,7 +14,7 @@ from typing import Any
 
 import structlog
 
-__all__ = ("LOG_FORMATS", "AccessLog", "configure_logging")
+__all__ = ("AccessLog", "LOG_FORMATS", "configure_logging", "redact")
 
 LOG_FORMATS = ("json", "console")
 
@@ -82,3 +82,14 @@ class AccessLog:
                 status=status,
                 duration_ms=round((time.perf_counter() - start) * 1000, 2),
             )
+
+
+def redact(uri: str | None) -> str | None:
+    """A database or Redis URI without its password, for the log and error messages."""
+    if not uri:
+        return uri
+    scheme, sep, rest = uri.partition("://")
+    if not sep or "@" not in rest:
+        return uri
+    user, _, host = rest.rpartition("@")
+    return f"{scheme}://{user.partition(':')[0]}@{host}"

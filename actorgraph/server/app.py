@@ -10,7 +10,6 @@ import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aiosqlite
 import anyio
 import structlog
 from starlette.applications import Starlette
@@ -20,7 +19,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from actorgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from actorgraph.errors import ConfigError
 from actorgraph.server._context import ServerContext
 from actorgraph.server._errors import ApiError
@@ -34,7 +32,8 @@ from actorgraph.server._http_options import (
     load_user_app,
     with_user_lifespan,
 )
-from actorgraph.server._logging import AccessLog, configure_logging
+from actorgraph.server._databases import DB_FILE, open_databases
+from actorgraph.server._logging import AccessLog, configure_logging, redact
 from actorgraph.server._tracing import Tracing
 from actorgraph.server.api import assistants, meta, store, threads
 from actorgraph.server.api._http import Endpoint, json_response
@@ -45,15 +44,13 @@ from actorgraph.server.graphs import GraphRegistry
 from actorgraph.server.retention import Retention, parse_store_ttl, parse_thread_ttl
 from actorgraph.server.protocols import mount_a2a, mount_mcp
 from actorgraph.server.services.assistants import ensure_system_assistants
-from actorgraph.server.storage import SqliteStorage
+from actorgraph.server.storage import is_unavailable
 from actorgraph.server.webhooks import Webhooks, parse_webhook_policy
-from actorgraph.store.sqlite.aio import AsyncSqliteStore
 
 __all__ = ("create_app", "create_app_from_env", "endpoints")
 
 log = structlog.get_logger("actorgraph.server")
 
-DB_FILE = "actorgraph.sqlite"
 DEFAULT_RUN_TIMEOUT = 86400.0  # as LangGraph's server
 
 
@@ -76,6 +73,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
+    if is_unavailable(exc):
+        # the database is away (restarting): a fast 503 the client may retry, not a 500
+        log.warning("request failed: database unavailable", path=request.url.path, error=str(exc))
+        return json_response({"detail": f"Database unavailable, retry later: {exc}"}, status=503, headers={"Retry-After": "1"})
     log.exception("request failed", path=request.url.path, method=request.method)
     return json_response({"detail": f"{type(exc).__name__}: {exc}"}, status=500)
 
@@ -99,8 +100,17 @@ def run_timeout_from_env() -> float:
     return seconds
 
 
-def create_app(config: ServerConfig, *, data_dir: str | os.PathLike[str], n_jobs: int = 10) -> Starlette:
-    """The ASGI app serving ``config``'s graphs, keeping its data in ``data_dir``."""
+def create_app(
+    config: ServerConfig,
+    *,
+    data_dir: str | os.PathLike[str],
+    n_jobs: int = 10,
+    database_uri: str | None = None,
+    redis_uri: str | None = None,
+) -> Starlette:
+    """The ASGI app serving ``config``'s graphs, keeping its data in ``data_dir`` (an
+    embedded SQLite file), or in the Postgres database ``database_uri`` that other server
+    processes may share, with ``redis_uri`` carrying signals between them."""
     from actorgraph.server.runs import RunManager
 
     run_timeout = run_timeout_from_env()
@@ -116,28 +126,22 @@ def create_app(config: ServerConfig, *, data_dir: str | os.PathLike[str], n_jobs
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        folder.mkdir(parents=True, exist_ok=True)
-        storage = SqliteStorage(db_path)
-        await storage.setup()
-        c = ServerContext(config, storage, graphs, n_jobs=n_jobs)
         async with contextlib.AsyncExitStack() as stack:
-            stack.push_async_callback(storage.close)
-            saver_conn = await aiosqlite.connect(str(db_path), isolation_level=None)
-            stack.push_async_callback(saver_conn.close)
-            c.checkpointer = AsyncSqliteSaver(saver_conn)
-            await c.checkpointer.setup()
-            store_conn = await aiosqlite.connect(str(db_path), isolation_level=None)
-            stack.push_async_callback(store_conn.close)
-            store_cfg = config.store or {}
-            c.store = AsyncSqliteStore(store_conn, index=store_cfg.get("index"), ttl=store_ttl.store_config)  # type: ignore[arg-type]
-            await c.store.setup()
+            dbs = await stack.enter_async_context(
+                open_databases(
+                    folder, database_uri=database_uri, redis_uri=redis_uri, index=(config.store or {}).get("index"),
+                    store_ttl=store_ttl.store_config, pool_size=n_jobs + 5,
+                )
+            )
+            c = ServerContext(config, dbs.storage, graphs, n_jobs=n_jobs)
+            c.checkpointer, c.store = dbs.checkpointer, dbs.store
             graphs.attach(c.checkpointer, c.store)
             c.tracing = tracing
             if c.tracing is not None:
                 # the last spans' export may wait on the collector: not on the event loop
                 stack.push_async_callback(anyio.to_thread.run_sync, c.tracing.shutdown)
             await ensure_system_assistants(c)
-            manager = RunManager(c, n_jobs=n_jobs, run_timeout=run_timeout)
+            manager = RunManager(c, n_jobs=n_jobs, run_timeout=run_timeout, broker=dbs.broker)
             c.runs = manager
             # entered before the runs, left after them: runs ending at shutdown still send theirs
             c.webhooks = Webhooks(webhook_policy, app, enabled=config.http_options.webhooks_enabled)
@@ -147,7 +151,10 @@ def create_app(config: ServerConfig, *, data_dir: str | os.PathLike[str], n_jobs
             c.crons = CronScheduler(c)
             app.state.ctx = c
             async with manager.running(), c.crons.running():
-                log.info("server ready", graphs=graphs.ids(), data=str(db_path), n_jobs=n_jobs)
+                log.info(
+                    "server ready", graphs=graphs.ids(), data=dbs.where, n_jobs=n_jobs,
+                    redis=redact(redis_uri) if dbs.broker.shared else None,
+                )
                 yield
 
     # langgraph.json's http: groups switched off, the user's app, CORS, prefix, body limit
@@ -197,6 +204,10 @@ def create_app_from_env() -> Starlette:
     prepare(config, alias_langgraph=alias)
     data_dir = os.environ["ACTORGRAPH_SERVER_DATA_DIR"]
     n_jobs = int(os.environ.get("ACTORGRAPH_SERVER_N_JOBS", "10"))
-    return create_app(config, data_dir=data_dir, n_jobs=n_jobs)
+    return create_app(
+        config, data_dir=data_dir, n_jobs=n_jobs,
+        database_uri=os.environ.get("ACTORGRAPH_SERVER_DATABASE_URI") or None,
+        redis_uri=os.environ.get("ACTORGRAPH_SERVER_REDIS_URI") or None,
+    )
 
 

@@ -59,6 +59,19 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--n-jobs-per-worker", type=int, default=10, help="runs executed at once (default: 10)")
         p.add_argument("--no-reload", action="store_true", help="do not restart when a file changes")
         p.add_argument("--data-dir", default=None, help="where the database lives (default: .actorgraph/ beside the config)")
+        env_note = " (default: $%s)" if name == "serve" else ""
+        p.add_argument(
+            "--database-uri",
+            default=os.environ.get("DATABASE_URI") if name == "serve" else None,
+            help="a Postgres database to keep everything in, which several server processes may share, "
+            "instead of the embedded SQLite file" + (env_note % "DATABASE_URI"),
+        )
+        p.add_argument(
+            "--redis-uri",
+            default=os.environ.get("REDIS_URI") if name == "serve" else None,
+            help="a Redis for wake-ups, cancels and live events between server processes on one database"
+            + (env_note % "REDIS_URI"),
+        )
         p.add_argument("--alias-langgraph", action="store_true", help="graphs that import langgraph get actorgraph")
         p.add_argument("--log-level", default="info", help="the lowest level logged (default: info)")
         p.add_argument(
@@ -68,6 +81,17 @@ def _parser() -> argparse.ArgumentParser:
             help="structlog entries as JSON lines or console lines (default: console for dev, json for serve)",
         )
     return parser
+
+
+def _uris(args: argparse.Namespace, config: ServerConfig) -> tuple[str | None, str | None]:
+    """The database and Redis to use: the flags, else (``serve``) the ``DATABASE_URI`` and
+    ``REDIS_URI`` of the environment or of ``langgraph.json``'s ``env``. ``dev`` uses them
+    only when given as flags: a graph's own DATABASE_URI is not the server's."""
+    database_uri, redis_uri = args.database_uri, args.redis_uri
+    if args.command == "serve":
+        database_uri = database_uri or config.env.get("DATABASE_URI")
+        redis_uri = redis_uri or config.env.get("REDIS_URI")
+    return database_uri or None, redis_uri or None
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -86,6 +110,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     os.environ["ACTORGRAPH_SERVER_ALIAS_LANGGRAPH"] = "1" if args.alias_langgraph else "0"
     os.environ["ACTORGRAPH_SERVER_LOG_LEVEL"] = args.log_level
     os.environ["ACTORGRAPH_SERVER_LOG_FORMAT"] = args.log_format
+    database_uri, redis_uri = _uris(args, config)
+    os.environ["ACTORGRAPH_SERVER_DATABASE_URI"] = database_uri or ""
+    os.environ["ACTORGRAPH_SERVER_REDIS_URI"] = redis_uri or ""
     try:
         configure_logging(args.log_level, args.log_format)
     except ValueError as exc:
@@ -100,7 +127,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         prepare(config, alias_langgraph=args.alias_langgraph)
         try:
-            app = create_app(config, data_dir=data_dir, n_jobs=args.n_jobs_per_worker)
+            app = create_app(
+                config, data_dir=data_dir, n_jobs=args.n_jobs_per_worker, database_uri=database_uri, redis_uri=redis_uri
+            )
         except ConfigError as exc:
             raise SystemExit(f"actorgraph: {exc}") from None
         uvicorn.run(

@@ -16,28 +16,27 @@ store keeps per-item expiry); ``store.ttl.sweep_interval_minutes`` makes the ser
 them too.
 
 Each sweep is a loop in a task group the app's lifespan owns, sleeping between sweeps; a
-sweep deletes thread by thread in short transactions, so requests go on meanwhile.
+sweep deletes thread by thread in short transactions, so requests go on meanwhile. The
+clocks and the deletes are the storage's (``ttl_*``), so retention works alike on every
+backend, and several server processes on one database can sweep at once.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
-import sqlite3
 import time
 import warnings
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import aiosqlite
 import anyio
 import msgspec
 import structlog
 
 from actorgraph.errors import ConfigError
 from actorgraph.server._errors import ApiError
-from actorgraph.server.storage.sqlite import delete_thread_rows, has_active_run, in_transaction
 
 if TYPE_CHECKING:
     from actorgraph.server._context import ServerContext
@@ -49,11 +48,6 @@ log = structlog.get_logger("actorgraph.server.retention")
 STRATEGIES = ("delete", "keep_latest")
 DEFAULT_SWEEP_MINUTES = 5.0
 DEFAULT_SWEEP_LIMIT = 10000
-
-_SCHEMA = """CREATE TABLE IF NOT EXISTS srv_thread_ttl (
-    thread_id TEXT PRIMARY KEY, strategy TEXT NOT NULL, ttl_minutes REAL NOT NULL, expires_at REAL)"""
-_INDEX = "CREATE INDEX IF NOT EXISTS srv_thread_ttl_expiry ON srv_thread_ttl (expires_at)"
-_CHECKPOINT_TABLES = ("checkpoints", "writes")
 
 
 class ThreadTTL(msgspec.Struct, frozen=True, kw_only=True):
@@ -149,69 +143,27 @@ def thread_ttl_of(raw: Any, default_strategy: str = "delete") -> tuple[str, floa
     return strategy, float(minutes)
 
 
-def _expire(conn: sqlite3.Connection, thread_id: str, now: float) -> str:
-    """An expired thread's strategy applied, its checks and its deletes in one write
-    transaction, so a run created meanwhile (stored in its own write transaction, the
-    thread's clock started again just before) is either seen here, and the thread stays,
-    or comes after, and finds the thread gone. What was done: ``delete`` (the thread, its
-    runs and its checkpoints), ``keep_latest`` (its clock stopped, for the caller to
-    prune), ``busy`` (a run is pending or running: a later sweep), ``fresh`` (its clock
-    was started again) or ``gone`` (its thread was deleted: the clock is dropped)."""
-    clock = conn.execute("SELECT strategy, expires_at FROM srv_thread_ttl WHERE thread_id = ?", (thread_id,)).fetchone()
-    if clock is None or clock[1] is None or clock[1] > now:
-        return "fresh"
-    strategy = clock[0]
-    if conn.execute("SELECT 1 FROM srv_threads WHERE thread_id = ?", (thread_id,)).fetchone() is None:
-        conn.execute("DELETE FROM srv_thread_ttl WHERE thread_id = ?", (thread_id,))
-        return "gone"
-    if has_active_run(conn, thread_id):
-        return "busy"
-    if strategy == "keep_latest":
-        # the clock waits for the next run (which starts it again with the same ttl)
-        conn.execute("UPDATE srv_thread_ttl SET expires_at = NULL WHERE thread_id = ?", (thread_id,))
-        return "keep_latest"
-    delete_thread_rows(conn, thread_id)
-    # the checkpoints are in this file too (the saver's LangGraph tables): deleted in this
-    # transaction, a thread of the same id made right after keeps its own
-    for table in _CHECKPOINT_TABLES:
-        conn.execute(f"DELETE FROM {table} WHERE thread_id = ?", (thread_id,))
-    conn.execute("DELETE FROM srv_thread_ttl WHERE thread_id = ?", (thread_id,))
-    return "delete"
-
-
 class Retention:
-    """The thread TTLs (a table of their own in the server's database) and the sweeps."""
+    """The thread TTLs (kept by the server's storage: ``c.storage``) and the sweeps.
 
-    def __init__(self, c: ServerContext, db_path: str | Path, threads: ThreadTTL, store: StoreTTL) -> None:
+    ``_db_path`` is not used any more (the storage holds the clocks); it stays until the
+    app stops passing it."""
+
+    def __init__(self, c: ServerContext, _db_path: str | Path | None, threads: ThreadTTL, store: StoreTTL) -> None:
         self.c = c
-        self.db_path = str(db_path)
         self.threads = threads
         self.store = store
-        self._conn: aiosqlite.Connection | None = None
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        conn = await aiosqlite.connect(self.db_path, isolation_level=None)
-        try:
-            for statement in ("PRAGMA busy_timeout=30000", _SCHEMA, _INDEX):
-                await conn.execute(statement)
-            self._conn = conn
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(self._every, self.threads.sweep_interval_minutes, self.sweep_threads)
-                if self.store.sweep_interval_minutes is not None:
-                    tg.start_soon(self._every, self.store.sweep_interval_minutes, self.sweep_store)
-                try:
-                    yield
-                finally:
-                    tg.cancel_scope.cancel()
-        finally:
-            self._conn = None
-            await conn.close()
-
-    @property
-    def conn(self) -> aiosqlite.Connection:
-        assert self._conn is not None, "Retention.running() has not started"
-        return self._conn
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self._every, self.threads.sweep_interval_minutes, self.sweep_threads)
+            if self.store.sweep_interval_minutes is not None:
+                tg.start_soon(self._every, self.store.sweep_interval_minutes, self.sweep_store)
+            try:
+                yield
+            finally:
+                tg.cancel_scope.cancel()
 
     async def _every(self, minutes: float, sweep: Any) -> None:
         while True:
@@ -230,41 +182,32 @@ class Retention:
         if ttl is not None:
             await self.set_thread_ttl(thread_id, ttl)
         else:  # a clock left by a deleted thread of the same id is not this one's
-            await self.conn.execute("DELETE FROM srv_thread_ttl WHERE thread_id = ?", (thread_id,))
+            await self.c.storage.ttl_clear(thread_id)
 
     async def set_thread_ttl(self, thread_id: str, ttl: tuple[str, float]) -> None:
         strategy, minutes = ttl
-        await self.conn.execute(
-            "INSERT OR REPLACE INTO srv_thread_ttl VALUES (?, ?, ?, ?)",
-            (thread_id, strategy, minutes, time.time() + minutes * 60),
-        )
+        await self.c.storage.ttl_set(thread_id, strategy, minutes, time.time() + minutes * 60)
 
     async def run_created(self, thread_id: str) -> None:
         """A run on the thread starts its clock again (with the default TTL if it had none)."""
-        stamp = time.time()
-        cursor = await self.conn.execute(
-            "UPDATE srv_thread_ttl SET expires_at = ? + ttl_minutes * 60 WHERE thread_id = ?", (stamp, thread_id)
-        )
-        if cursor.rowcount == 0 and self.threads.default_ttl is not None:
+        if not await self.c.storage.ttl_restart(thread_id, time.time()) and self.threads.default_ttl is not None:
             await self.set_thread_ttl(thread_id, (self.threads.strategy, self.threads.default_ttl))
 
     # -- sweeps -------------------------------------------------------------------------------
 
     async def sweep_threads(self) -> int:
         """Handle the threads whose TTL ran out; how many were deleted or pruned."""
-        rows = await self.conn.execute_fetchall(
-            "SELECT thread_id FROM srv_thread_ttl WHERE expires_at <= ? ORDER BY expires_at LIMIT ?",
-            (time.time(), self.threads.sweep_limit),
-        )
+        storage = self.c.storage
         done = 0
-        for (thread_id,) in rows:
-            outcome = await self.conn._execute(in_transaction, self.conn._conn, _expire, thread_id, time.time())
+        for thread_id in await storage.ttl_expired(time.time(), self.threads.sweep_limit):
+            outcome = await storage.ttl_expire(thread_id, time.time())
             if outcome == "keep_latest" and not await self._prune_idle(thread_id):
                 continue  # a run of it started since the check: its end restarts the clock
             done += outcome in ("delete", "keep_latest")
         if done:
             log.info("threads swept", count=done)
         return done
+
     async def _prune_idle(self, thread_id: str) -> bool:
         """Prune the thread's older checkpoints unless a run of it is in flight (whose next
         checkpoints build on them); whether it did."""

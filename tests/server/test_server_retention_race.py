@@ -1,7 +1,8 @@
 """A retention sweep never loses a run created while it decides what to do with an
 expired thread, driven step by step against a real SQLite file (the server's storage,
-checkpoint saver and retention, each on its own connection as in the server; the run made
-through a second storage on its own connection, as another request or worker process).
+which retention sweeps through, and checkpoint saver, each on its own connection as in
+the server; the run made through a second storage on its own connection, as another
+request or worker process).
 
 The interleaving is explicit, not timed: sqlite3's trace callback on the sweep's
 connections runs the run's insert at the moment the sweep's first write transaction
@@ -114,7 +115,7 @@ async def _on_first_write(parts: Parts, action: Callable[[], Any]) -> list[str]:
 
         return trace
 
-    for name, conn in (("storage", parts.storage.conn), ("retention", parts.retention.conn), ("saver", parts.saver.conn)):
+    for name, conn in (("storage", parts.storage.conn), ("saver", parts.saver.conn)):
         await conn.set_trace_callback(tracer(name))
     return fired
 
@@ -138,7 +139,7 @@ async def test_a_run_created_as_the_sweep_starts_deleting_is_kept_with_its_threa
     assert swept == 0
     # once the run is over the thread is swept (its clock was not touched here)
     await parts.storage.run_set_status(run.run_id, "success", datetime.now(timezone.utc))
-    for conn in (parts.storage.conn, parts.retention.conn, parts.saver.conn):
+    for conn in (parts.storage.conn, parts.saver.conn):
         await conn.set_trace_callback(None)
     assert await parts.retention.sweep_threads() == 1
     if strategy == "delete":
@@ -155,10 +156,10 @@ async def test_a_clock_started_again_as_the_sweep_starts_keeps_the_thread(parts:
     as the sweep begins its write: the sweep finds the clock running and leaves the thread."""
     thread = await parts.expired_thread("delete")
     # a ttl of an hour whose clock ran out (the run's request starts it again)
-    await parts.retention.conn.execute(
-        "UPDATE srv_thread_ttl SET ttl_minutes = 60, expires_at = ? WHERE thread_id = ?", (time.time() - 1, thread.thread_id)
-    )
-    other = Retention(parts.retention.c, parts.path, ThreadTTL(sweep_interval_minutes=60), StoreTTL())
+    await parts.storage.ttl_set(thread.thread_id, "delete", 60, time.time() - 1)
+    # another process's retention, on the other storage connection
+    c = ServerContext(None, parts.other, None)  # type: ignore[arg-type]
+    other = Retention(c, None, ThreadTTL(sweep_interval_minutes=60), StoreTTL())
     async with other.running():
         fired = await _on_first_write(parts, lambda: other.run_created(thread.thread_id))
         swept = await parts.retention.sweep_threads()

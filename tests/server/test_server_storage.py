@@ -1,8 +1,9 @@
-"""The storage protocol's conformance suite: every implementation (SQLite now; Postgres
-later) passes the same tests, through the protocol only."""
+"""The storage protocol's conformance suite: every implementation (SQLite, Postgres)
+passes the same tests, through the protocol only (Postgres: a fresh schema per test)."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -13,20 +14,28 @@ import pytest
 
 from actorgraph.server.schemas import Assistant, Run, Thread
 from actorgraph.server.storage import Conflict, SqliteStorage, Storage, matches
+from tests.pg_helpers import pg_schema
 
 pytestmark = pytest.mark.anyio
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", "postgres"])
 async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
-    impl: Storage = SqliteStorage(tmp_path / "db.sqlite")
-    await impl.setup()
-    try:
-        yield impl
-    finally:
-        await impl.close()
+    with contextlib.ExitStack() as stack:
+        impl: Storage
+        if request.param == "postgres":
+            from actorgraph.server.storage.postgres import PostgresStorage
+
+            impl = PostgresStorage(stack.enter_context(pg_schema()))
+        else:
+            impl = SqliteStorage(tmp_path / "db.sqlite")
+        await impl.setup()
+        try:
+            yield impl
+        finally:
+            await impl.close()
 
 
 def assistant(graph_id: str = "g", **kw: object) -> Assistant:

@@ -1,6 +1,8 @@
 """Wake-ups, cancel signals and live events between the parts of a server: in-process
-(the default, one server process); Redis comes with the multi-process issue."""
+(the default, one server process owns an embedded database) or shared (several processes
+on one Postgres database, with Redis carrying what must be fast between them)."""
 
-from actorgraph.server.broker._memory import InProcessBroker, LiveRun, ThreadFeed
+from actorgraph.server.broker._memory import RESULT_EVENT, InProcessBroker, LiveRun, RunReader, ThreadFeed
+from actorgraph.server.broker._shared import SharedBroker
 
-__all__ = ("InProcessBroker", "LiveRun", "ThreadFeed")
+__all__ = ("RESULT_EVENT", "InProcessBroker", "LiveRun", "RunReader", "SharedBroker", "ThreadFeed")

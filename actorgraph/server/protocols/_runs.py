@@ -16,7 +16,7 @@ from starlette.requests import Request
 from actorgraph.server._context import ServerContext
 from actorgraph.server._json import loads
 from actorgraph.server.auth import check_run_create
-from actorgraph.server.runs._execute import RESULT_EVENT
+from actorgraph.server.broker import RESULT_EVENT
 from actorgraph.server.runs._sse import HEARTBEAT_SECONDS, result_body
 from actorgraph.server.schemas import Run, RunCreate
 from actorgraph.server.services.runs import create_run
@@ -41,9 +41,9 @@ async def wait_output(c: ServerContext, run_id: str) -> Any:
 async def follow_run(c: ServerContext, run_id: str) -> AsyncIterator[tuple[str, Any]]:
     """The run's ``(event, data)`` pairs from its start until it ends, as ``/runs/stream``
     sends them (decoded)."""
-    live = c.run_manager.broker.live(run_id)
+    live = await c.run_manager.broker.follow(run_id)
     if live is None:
-        # another process runs it: its event log is complete once the run is over
+        # not live here: its event log is complete once the run is over
         await wait_output(c, run_id)
         for _, event, data in await c.storage.events_read(run_id):
             if event != RESULT_EVENT:
@@ -57,6 +57,12 @@ async def follow_run(c: ServerContext, run_id: str) -> AsyncIterator[tuple[str, 
                 yield event, loads(data)
         if live.done:
             return
+        if live.moved:  # it goes on in another worker: follow it there
+            moved = await c.run_manager.broker.follow(run_id)
+            if moved is None:
+                return
+            live = moved
+            continue
         await live.wait_changed(HEARTBEAT_SECONDS)
 
 

@@ -17,19 +17,16 @@ from actorgraph.server._context import ServerContext, now
 from actorgraph.server._json import dumps
 from actorgraph.server._tracing import current_run_trace
 from actorgraph.server.auth import user_from_config
-from actorgraph.server.broker import LiveRun
+from actorgraph.server.broker import RESULT_EVENT, LiveRun
 from actorgraph.server.runs._messages import MessageFrames
 from actorgraph.server.schemas import Assistant, Run, ThreadState
 from actorgraph.server.services.state import snapshot_to_state, thread_config, thread_values
+from actorgraph.server.storage import is_unavailable
 from actorgraph.types import Command
 
 __all__ = ("RESULT_EVENT", "TIMEOUT_ERROR", "Outcome", "execute", "run_config")
 
 log = structlog.get_logger("actorgraph.server.runs")
-
-# the final answer of a run (what wait/join return) is kept in its event log under this
-# name; SSE readers never see it
-RESULT_EVENT = "__result__"
 
 # a run past its time limit: its thread's error, and what a join after its end answers
 # (LangGraph's server records asyncio's bare ``TimeoutError()``)
@@ -56,6 +53,7 @@ class Outcome(msgspec.Struct, kw_only=True):
     events: list[tuple[int, str, bytes]] = []  # published, not yet in the event log
     thread_values: dict[str, Any] | None = None  # the thread record's values and interrupts
     values: Any = None  # the state's values at the end (what a webhook sends)
+    unavailable: bool = False  # the database went away under the run: it goes back to the queue
 
 
 def run_config(assistant: Assistant, run: Run) -> tuple[dict[str, Any], dict[str, Any] | None]:
@@ -107,9 +105,10 @@ def _result(state: ThreadState) -> Any:
 
 async def _already_started(graph: Any, run: Run) -> bool:
     """A run whose own checkpoint is the thread's head was started before (its worker
-    died): it resumes from there instead of starting over with its input."""
+    died or lost its lease): it resumes from there instead of starting over with its
+    input - and if that checkpoint is its last, nothing runs again."""
     snapshot = await graph.aget_state(thread_config(run.thread_id))
-    return bool(snapshot.metadata and snapshot.metadata.get("run_id") == run.run_id and snapshot.next)
+    return bool(snapshot.metadata and snapshot.metadata.get("run_id") == run.run_id)
 
 
 class _Events:
@@ -216,7 +215,11 @@ async def execute(
         timed_out = limit.cancelled_caught
         keep_thread = not kwargs.get("temporary") or kwargs.get("on_completion") == "keep"
         # one snapshot serves the result and the thread's record
-        state = snapshot_to_state(await graph.aget_state(thread_config(run.thread_id))) if error is None or keep_thread else None
+        lost = error is not None and is_unavailable(error)
+        wanted = (error is None or keep_thread) and not lost
+        state = snapshot_to_state(await graph.aget_state(thread_config(run.thread_id))) if wanted else None
+    if lost:
+        return Outcome(status="error", unavailable=True, events=events.pending)
     if error is not None:
         payload = {"error": type(error).__name__, "message": str(error)}
         log.info("run failed", run_id=run.run_id, thread_id=run.thread_id, error=payload["error"])

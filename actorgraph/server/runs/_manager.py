@@ -2,12 +2,19 @@
 with a lease they renew while the run goes on, sleep on pushed wake-ups when there is
 nothing to do, and stop cleanly: on shutdown, runs still going after the grace period
 are put back to ``pending`` for the next start.
+
+On a database several processes share, a run whose worker died is recovered by any
+process once its lease expires (from its last checkpoint), a worker that lost a lease
+stops that run without recording anything, a cancel sent to another process reaches the
+run's worker through the broker (or its next lease renewal), and a database that goes
+away makes workers wait and retry instead of failing runs.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+import os
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -21,10 +28,10 @@ import structlog
 from actorgraph.server._context import ServerContext, now
 from actorgraph.server._json import dumps
 from actorgraph.server._tracing import note_outcome, run_trace
-from actorgraph.server.broker import InProcessBroker, LiveRun
-from actorgraph.server.runs._execute import RESULT_EVENT, TIMEOUT_ERROR, Outcome, execute
+from actorgraph.server.broker import RESULT_EVENT, InProcessBroker, LiveRun
+from actorgraph.server.runs._execute import TIMEOUT_ERROR, Outcome, execute
 from actorgraph.server.schemas import Run
-from actorgraph.server.storage import Claim
+from actorgraph.server.storage import Claim, is_unavailable
 
 if TYPE_CHECKING:
     from actorgraph.server.webhooks import Webhooks
@@ -33,7 +40,12 @@ __all__ = ("RunManager", "RunStatistics")
 
 log = structlog.get_logger("actorgraph.server.runs")
 
-LEASE_SECONDS = 30.0
+# how long a claimed run is a worker's without a renewal (a third of it between renewals)
+LEASE_SECONDS = float(os.environ.get("ACTORGRAPH_LEASE_SECONDS", "30"))
+# a worker that finds the database away waits this long (doubling, up to the max) between tries
+RETRY_SECONDS, RETRY_MAX_SECONDS = 0.2, 5.0
+# a cancel's action when the run's lease was lost: stop it, record nothing (its new owner does)
+LOST = "lost"
 
 
 # upper bounds (seconds) of the run duration histogram /metrics shows
@@ -65,13 +77,20 @@ class _Active:
 
 class RunManager:
     def __init__(
-        self, c: ServerContext, *, n_jobs: int, grace_seconds: float = 25.0, run_timeout: float = math.inf
+        self,
+        c: ServerContext,
+        *,
+        n_jobs: int,
+        grace_seconds: float = 25.0,
+        run_timeout: float = math.inf,
+        broker: InProcessBroker | None = None,
     ) -> None:
         self.c = c
         self.n_jobs = n_jobs
         self.run_timeout = run_timeout  # seconds a run may take from its start, then it ends "timeout"
         self.grace_seconds = grace_seconds
-        self.broker = InProcessBroker()
+        self.broker = broker or InProcessBroker()
+        self.broker.on_cancel = self._cancel_here
         self.owner = f"worker-{uuid.uuid4()}"
         self._active: dict[str, _Active] = {}
         self._closing = False
@@ -122,11 +141,10 @@ class RunManager:
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
         # one server process owns an embedded database: runs left running by a previous
-        # process that died are ours to finish
-        recovered = await self.c.storage.run_requeue_expired(math.inf)
-        if recovered:
-            log.info("runs recovered", run_ids=recovered)
-        async with anyio.create_task_group() as tg:
+        # process that died are ours to finish now; on a shared one, only those whose
+        # lease ran out (the others' workers are alive elsewhere)
+        await self._requeue_expired(math.inf if not self.broker.shared else time.time())
+        async with self.broker.running(), anyio.create_task_group() as tg:
             for _ in range(self.n_jobs):
                 tg.start_soon(self._worker)
             tg.start_soon(self._keep_leases)
@@ -143,26 +161,57 @@ class RunManager:
     def wake(self) -> None:
         self.broker.wake()
 
+    async def _requeue_expired(self, before: float) -> None:
+        recovered = await self.c.storage.run_requeue_expired(before)
+        if recovered:
+            log.info("runs recovered", run_ids=recovered)
+            self.broker.wake()
+
     async def _keep_leases(self) -> None:
+        """Renew this process's leases; stop runs whose lease was lost, pass on cancels
+        asked through the database; on a shared database, requeue runs of dead workers."""
         while True:
             await anyio.sleep(LEASE_SECONDS / 3)
-            await self.c.storage.run_renew(list(self._active), self.owner, time.time() + LEASE_SECONDS)
+            try:
+                ids = list(self._active)
+                renewal = await self.c.storage.run_renew(ids, self.owner, time.time() + LEASE_SECONDS)
+                for run_id in set(ids) - set(renewal.kept):
+                    log.warning("run lease lost: stopping it here", run_id=run_id)
+                    self._cancel_here(run_id, LOST)
+                for run_id, action in renewal.cancels.items():
+                    self._cancel_here(run_id, action)
+                if self.broker.shared:
+                    await self._requeue_expired(time.time())
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    raise
+                log.warning("database unavailable: leases not renewed", error=str(exc))
 
     async def _claim(self) -> Claim | None:
         """The next run to execute (None: the server is stopping). One idle worker at a
         time looks and sleeps on the wake-up; the others queue on the lock, so a wake-up
         costs one claim, not one per idle worker."""
         storage = self.c.storage
+        pause = RETRY_SECONDS
         async with self._claiming:
             while not self._closing:
                 wake = self.broker.wake_event()
                 stamp = time.time()
-                claim = await storage.run_claim(self.owner, stamp + LEASE_SECONDS, stamp)
+                try:
+                    claim = await storage.run_claim(self.owner, stamp + LEASE_SECONDS, stamp)
+                except Exception as exc:
+                    if not is_unavailable(exc):
+                        raise
+                    log.warning("database unavailable: no run claimed", error=str(exc))
+                    await anyio.sleep(pause)
+                    pause = min(pause * 2, RETRY_MAX_SECONDS)
+                    continue
+                pause = RETRY_SECONDS
                 if claim.run is not None:
                     return claim
                 due = claim.next_due
                 timeout = due - stamp if due is not None and due > stamp else math.inf
-                with anyio.move_on_after(timeout):
+                with anyio.move_on_after(min(timeout, self.broker.poll_seconds)):
                     await wake.wait()
         return None
 
@@ -187,6 +236,12 @@ class RunManager:
         c = self.c
         live = self.broker.live(run.run_id, create=True)
         assert live is not None
+        if resumed:
+            # its events go on after those its last worker published
+            logged = await c.storage.events_read(run.run_id)
+            last = max(logged[-1][0] if logged else 0, await self.broker.last_published(run.run_id))
+            if not live.events:
+                live.first_seq = last + 1
         # the claim marked the thread busy
         while (prune := self._pruning.get(run.thread_id)) is not None:
             await prune.wait()
@@ -200,15 +255,26 @@ class RunManager:
         except anyio.get_cancelled_exc_class():
             # the server is stopping: the run goes back to the queue for the next start
             with anyio.CancelScope(shield=True):
-                await c.storage.run_set_status(run.run_id, "pending", now())
-                live.finish()
+                with contextlib.suppress(Exception):  # else its lease runs out: the same
+                    await c.storage.run_set_status(run.run_id, "pending", now(), owner=self.owner)
+                if self.broker.shared:
+                    self._hand_off(live)
+                else:
+                    live.finish()
             raise
         except Exception as exc:  # a bug of ours, not the graph's: the run still ends
-            log.exception("run crashed", run_id=run.run_id)
-            error = {"error": type(exc).__name__, "message": str(exc)}
-            outcome = Outcome(status="error", error=error, result={"__error__": error})
+            if is_unavailable(exc):
+                outcome = Outcome(status="error", unavailable=True)
+            else:
+                log.exception("run crashed", run_id=run.run_id)
+                error = {"error": type(exc).__name__, "message": str(exc)}
+                outcome = Outcome(status="error", error=error, result={"__error__": error})
         finally:
             feed.running -= 1
+        if active.action == LOST or outcome.unavailable:
+            with anyio.CancelScope(shield=True):
+                await self._give_back(run, live, active.action == LOST)
+            return
         ended_at = now()
         note_outcome(outcome.status, outcome.error)
         active.ending = True
@@ -240,11 +306,43 @@ class RunManager:
             error = TIMEOUT_ERROR
         webhooks.run_ended(run, status, outcome.values, error, started, ended)
 
+    def _hand_off(self, live: LiveRun) -> None:
+        self.broker.drop(live.run_id)  # whoever runs it next publishes its events
+        live.hand_off()
+
+    async def _give_back(self, run: Run, live: LiveRun, lost: bool) -> None:
+        """The run stops here without an outcome: its lease went to another worker
+        (``lost``), or the database went away under it - then it goes back to the queue
+        once the database answers, to resume from its last checkpoint (or its lease runs
+        out first, which comes to the same)."""
+        self._hand_off(live)
+        if lost:
+            return
+        log.warning("database unavailable mid-run: the run goes back to the queue", run_id=run.run_id)
+        await self._retrying(lambda: self.c.storage.run_set_status(run.run_id, "pending", now(), owner=self.owner))
+        self.broker.wake()
+
+    async def _retrying(self, write: Any) -> None:
+        """``await write()`` until the database takes it, for at most a lease (then the run
+        is another worker's to recover)."""
+        pause = RETRY_SECONDS
+        with anyio.move_on_after(LEASE_SECONDS):
+            while True:
+                try:
+                    await write()
+                    return
+                except Exception as exc:
+                    if not is_unavailable(exc):
+                        raise
+                    await anyio.sleep(pause)
+                    pause = min(pause * 2, RETRY_MAX_SECONDS)
+        log.error("database unavailable: a run's end not recorded here (its lease expires, it is recovered)")
+
     async def _finish(self, run: Run, live: LiveRun, outcome: Outcome, action: str | None) -> None:
         live.result = result = dumps(outcome.result)
         live.status = outcome.status
         try:
-            await self._record(run, live, outcome, action, result)
+            await self._retrying(lambda: self._record(run, live, outcome, action, result))
         finally:
             # only now: whoever waits on the run (wait, join, a stream's end) then reads
             # the run's and its thread's final status, not "busy"
@@ -261,7 +359,8 @@ class RunManager:
         stamp = now()
         kwargs = run.kwargs
         if kwargs.get("temporary") and kwargs.get("on_completion") != "keep":
-            await c.storage.run_finish(run.run_id, status, stamp, events, None)
+            if not await c.storage.run_finish(run.run_id, status, stamp, events, None, owner=self.owner):
+                return
             await c.storage.thread_delete(run.thread_id)
             await c.checkpointer.adelete_thread(run.thread_id)
             return
@@ -275,7 +374,8 @@ class RunManager:
             thread.update(status="interrupted", error=_interrupt_error(run))
         else:
             thread.update(status="interrupted" if outcome.paused else "idle", error=None)
-        await c.storage.run_finish(run.run_id, status, stamp, events, thread)
+        if not await c.storage.run_finish(run.run_id, status, stamp, events, thread, owner=self.owner):
+            log.warning("run lease lost before its end was recorded: its new worker records it", run_id=run.run_id)
 
     async def _rollback(self, run: Run) -> None:
         await self.c.checkpointer.adelete_for_runs([run.run_id])
@@ -300,6 +400,15 @@ class RunManager:
         run = await self.c.storage.run_get(run_id)
         if run is None or run.status not in ("pending", "running"):
             return False
+        if self.broker.shared and run.status == "running":
+            # another process runs it: asked durably (its worker sees it at its next lease
+            # renewal) and relayed now
+            if await self.c.storage.run_request_cancel(run_id, action):
+                await self.broker.send_cancel(run_id, action)
+                return True
+            run = await self.c.storage.run_get(run_id)  # it ended or went back to pending meanwhile
+            if run is None or run.status != "pending":
+                return False
         live = self.broker.live(run_id, create=True)
         assert live is not None
         live.result = dumps(None)
@@ -311,25 +420,33 @@ class RunManager:
         live.finish()
         return True
 
+    def _cancel_here(self, run_id: str, action: str) -> None:
+        """A cancel relayed by another process (or the lease renewal) for a run of ours."""
+        active = self._active.get(run_id)
+        if active is not None and not active.ending and active.action is None:
+            active.action = action
+            active.scope.cancel()
+
     async def cancel_thread(self, thread_id: str) -> None:
-        for run in await self.c.storage.run_active(thread_id):
+        """Stop every run of the thread (wherever it runs) and wait until they have."""
+        active = await self.c.storage.run_active(thread_id)
+        for run in active:
             await self.cancel(run.run_id, "interrupt")
-        for run_id, active in list(self._active.items()):
-            if active.run.thread_id == thread_id:
-                await self.wait_done(run_id)
+        for run in active:
+            await self.wait_done(run.run_id)
 
     async def wait_done(self, run_id: str, timeout: float = 60.0) -> None:
         with anyio.move_on_after(timeout):
             while True:
-                live = self.broker.live(run_id)
-                if live is not None and live.done:
-                    return
+                reader = await self.broker.follow(run_id)
+                if reader is not None:
+                    while not reader.done and not reader.moved:
+                        await reader.wait_changed(1.0)
+                    if reader.done:
+                        return
+                    continue
                 run = await self.c.storage.run_get(run_id)
                 if run is None or run.status not in ("pending", "running"):
-                    if live is None:
-                        return
-                if live is not None:
-                    await live.wait_changed(1.0)
-                else:
-                    await anyio.sleep(0.05)
+                    return
+                await anyio.sleep(0.05)
 

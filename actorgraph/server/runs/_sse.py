@@ -11,7 +11,7 @@ import anyio
 
 from actorgraph.server._context import ServerContext
 from actorgraph.server._json import dumps
-from actorgraph.server.runs._execute import RESULT_EVENT
+from actorgraph.server.broker import RESULT_EVENT, RunReader
 
 __all__ = ("HEARTBEAT_SECONDS", "result_body", "run_events", "sse_frame")
 
@@ -47,7 +47,7 @@ async def run_events(
     runs when the reader goes away (``finished``: the run had ended)."""
     finished = False
     try:
-        live = c.run_manager.broker.live(run_id)
+        live = await c.run_manager.broker.follow(run_id)
         if live is None:
             if after is not None:
                 for seq, event, data in await c.storage.events_read(run_id, after):
@@ -72,6 +72,13 @@ async def run_events(
             if live.done:
                 finished = True
                 return
+            if live.moved:  # it goes on in another worker: follow it there
+                moved = await c.run_manager.broker.follow(run_id)
+                if moved is None:
+                    finished = True
+                    return
+                live = moved
+                continue
             before = live.last_seq
             await live.wait_changed(HEARTBEAT_SECONDS)
             if live.last_seq == before and not live.done:
@@ -84,8 +91,7 @@ async def run_events(
                     await result  # type: ignore[misc]
 
 
-async def final_result(c: ServerContext, run_id: str) -> bytes | None:
-    live = c.run_manager.broker.live(run_id)
+async def final_result(c: ServerContext, run_id: str, live: RunReader | None) -> bytes | None:
     if live is not None and live.done and live.result is not None:
         return live.result
     for _, event, data in reversed(await c.storage.events_read(run_id)):
@@ -96,10 +102,12 @@ async def final_result(c: ServerContext, run_id: str) -> bytes | None:
 
 async def result_body(c: ServerContext, run_id: str) -> AsyncIterator[bytes]:
     """Newlines every few seconds until the run ends, then its answer."""
+    live = None
     while True:
-        live = c.run_manager.broker.live(run_id)
+        if live is None or live.moved:
+            live = await c.run_manager.broker.follow(run_id)
         if live is None:
-            # run by another process, or ended long ago: its row says when it is over
+            # not live here yet (a run recovered at start) or ended long ago: its row says
             run = await c.storage.run_get(run_id)
             if run is None or run.status not in ("pending", "running"):
                 break
@@ -111,7 +119,7 @@ async def result_body(c: ServerContext, run_id: str) -> AsyncIterator[bytes]:
         await live.wait_changed(HEARTBEAT_SECONDS)
         if live.last_seq == before and not live.done:
             yield b"\n"
-    data = await final_result(c, run_id)
+    data = await final_result(c, run_id, live)
     yield data if data is not None else dumps(None)
 
 
@@ -120,10 +128,7 @@ async def thread_events(
 ) -> AsyncIterator[bytes]:
     """Every run's events on a thread, as they happen, until the reader goes away (a
     ``metadata`` event ``{"status": "run_done"}`` after each run; heartbeats while idle)."""
-    broker = c.run_manager.broker
-    feed = broker.feed(thread_id)
-    feed.readers += 1
-    try:
+    async with c.run_manager.broker.follow_thread(thread_id, after) as feed:
         cursor = feed.last_seq if after is None else after
         while True:
             for seq, event, data in feed.after(cursor):
@@ -134,6 +139,3 @@ async def thread_events(
             await feed.wait_changed(HEARTBEAT_SECONDS)
             if feed.last_seq == before:
                 yield _HEARTBEAT
-    finally:
-        feed.readers -= 1
-        broker.release_feed(thread_id)

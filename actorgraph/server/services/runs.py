@@ -155,7 +155,7 @@ async def create_run(
         await c.storage.run_insert(run, available_at=time.time() + (body.after_seconds or 0), thread=busy)
     except Gone:  # expired and swept since it was read above
         raise ApiError(404, _NOT_FOUND) from None
-    # the worker's events go to this run's live stream; a stream request reads it from the start
-    c.run_manager.broker.live(run.run_id, create=True)
+    # a stream request reads the worker's events from the start
+    c.run_manager.broker.expect(run.run_id)
     c.run_manager.wake()
     return run

@@ -1,5 +1,6 @@
 """The one protocol every storage backend implements: assistants (with versions),
-threads, runs (the queue's rows and leases) and the event log of each run.
+threads, runs (the queue's rows and leases), the event log of each run, and the thread
+TTL clocks retention sweeps by.
 
 Records are the response Structs of :mod:`actorgraph.server.schemas`; a backend stores them
 whole and indexes what it filters and sorts by. Checkpoints and the store are not here:
@@ -17,7 +18,7 @@ import msgspec
 from actorgraph.server.schemas import Assistant, AssistantVersion, Run, Thread
 from actorgraph.server.storage._crons import CronStorage
 
-__all__ = ("Claim", "Conflict", "Gone", "Keep", "Storage", "matches")
+__all__ = ("Claim", "Conflict", "Gone", "Keep", "Renewal", "Storage", "Unavailable", "matches")
 
 
 class Conflict(Exception):
@@ -29,12 +30,27 @@ class Gone(Exception):
     retention between the request's read of it and the run's insert)."""
 
 
+class Unavailable(Exception):
+    """The database cannot be reached (refused, timed out, shut down, connection lost
+    mid-call). Raised fast, after a few seconds at most; the same storage works again once
+    the database is back (a call may still fail once while its pool reconnects)."""
+
+
 class Claim(msgspec.Struct, frozen=True, kw_only=True):
     """What ``run_claim`` found: the run now ``running`` (None: nothing is due)."""
 
     run: Run | None
     resumed: bool = False  # the run was claimed before (its worker died or the server stopped)
     next_due: float | None = None  # with no run: when the earliest pending run becomes due
+
+
+class Renewal(msgspec.Struct, frozen=True, kw_only=True):
+    """What ``run_renew`` did: the runs still leased to the caller (renewed) and the
+    cancel requests recorded for them; a run given but not kept was lost (its lease ran
+    out and it was requeued, maybe claimed elsewhere): its owner must stop running it."""
+
+    kept: tuple[str, ...] = ()
+    cancels: dict[str, str] = {}  # run_id -> "interrupt" | "rollback"
 
 
 def matches(doc: Any, filt: Mapping[str, Any] | None) -> bool:
@@ -67,7 +83,12 @@ passes are counted, paged and returned."""
 
 
 class Storage(CronStorage, Protocol):
-    """What the server keeps about assistants, threads, runs and crons."""
+    """What the server keeps about assistants, threads, runs and crons.
+
+    ``shared``: whether several server processes may use one database at once (their
+    queues, leases and cancel requests then meet in it)."""
+
+    shared: bool
 
     async def setup(self) -> None: ...
     async def close(self) -> None: ...
@@ -138,7 +159,10 @@ class Storage(CronStorage, Protocol):
         self, thread_id: str, *, status: str | None = None, limit: int = 10, offset: int = 0
     ) -> list[Run]: ...
     async def run_active(self, thread_id: str) -> list[Run]: ...
-    async def run_set_status(self, run_id: str, status: str, now: datetime) -> Run | None: ...
+    async def run_set_status(self, run_id: str, status: str, now: datetime, *, owner: str | None = None) -> Run | None:
+        """The run with its new status (None: no such run, or ``owner`` is given and the
+        run is no longer leased to it: nothing is written). A status other than pending or
+        running ends its lease and drops its cancel request."""
     async def run_finish(
         self,
         run_id: str,
@@ -146,13 +170,23 @@ class Storage(CronStorage, Protocol):
         now: datetime,
         events: Sequence[tuple[int, str, bytes]],
         thread_changes: Mapping[str, Any] | None,
-    ) -> None:
+        *,
+        owner: str | None = None,
+    ) -> bool:
         """A run's end in one transaction: its last events appended, its status set, and
         ``thread_changes`` (fields of :class:`Thread`) replaced on its thread, whose
-        status stays ``busy`` while another run on it is pending or running."""
+        status stays ``busy`` while another run on it is pending or running. With
+        ``owner`` the end is fenced: if the run is no longer leased to ``owner`` (its
+        lease ran out and another worker took it) nothing is written. Whether it was
+        written (without ``owner``: whether the run exists)."""
     async def run_delete(self, run_id: str) -> bool: ...
     async def run_claim(self, owner: str, lease_until: float, now: float) -> Claim: ...
-    async def run_renew(self, run_ids: Sequence[str], owner: str, lease_until: float) -> None: ...
+    async def run_renew(self, run_ids: Sequence[str], owner: str, lease_until: float) -> Renewal:
+        """Extend the leases of the given runs still running under ``owner``; see :class:`Renewal`."""
+    async def run_request_cancel(self, run_id: str, action: str) -> bool:
+        """Record durably that a running run should stop (``action``: "interrupt" or
+        "rollback"); its owner learns it at its next ``run_renew``, in whichever process.
+        False: the run is not running. The request is dropped when the run ends."""
     async def run_requeue_expired(self, now: float) -> list[str]: ...
     async def run_next_available(self) -> float | None: ...
     async def run_counts(self) -> dict[str, int]: ...
@@ -160,3 +194,19 @@ class Storage(CronStorage, Protocol):
     # event log of each run
     async def events_append(self, run_id: str, events: Sequence[tuple[int, str, bytes]]) -> None: ...
     async def events_read(self, run_id: str, after: int = -1) -> list[tuple[int, str, bytes]]: ...
+
+    # thread TTL clocks (retention): epoch seconds
+    async def ttl_set(self, thread_id: str, strategy: str, minutes: float, expires_at: float | None) -> None: ...
+    async def ttl_clear(self, thread_id: str) -> None: ...
+    async def ttl_restart(self, thread_id: str, now: float) -> bool:
+        """The thread's clock starts again (expires ``now`` + its ttl); False: it has none."""
+    async def ttl_expired(self, now: float, limit: int) -> list[str]:
+        """Threads whose clock ran out by ``now``, the longest expired first."""
+    async def ttl_expire(self, thread_id: str, now: float) -> str:
+        """An expired thread's strategy applied, its checks and deletes in one transaction
+        (so a run created meanwhile is either seen, and the thread stays, or comes after and
+        finds the thread gone: ``Gone``). What was done: ``delete`` (the thread, its runs,
+        events and crons, its checkpoints in the engine's tables of this database, its
+        clock), ``keep_latest`` (its clock stopped until the next run: the caller prunes),
+        ``busy`` (a run is pending or running: a later sweep), ``fresh`` (its clock runs
+        again) or ``gone`` (no such thread: its clock is dropped)."""

@@ -20,10 +20,10 @@ import aiosqlite
 import msgspec
 
 from actorgraph.server.schemas import Assistant, AssistantVersion, Run, Thread
-from actorgraph.server.storage._base import Claim, Conflict, Gone, Keep, matches
+from actorgraph.server.storage._base import Claim, Conflict, Gone, Keep, Renewal, matches
 from actorgraph.server.storage._sqlite_crons import CRON_SCHEMA, SqliteCrons
 
-__all__ = ("SqliteStorage", "delete_thread_rows", "has_active_run", "in_transaction")
+__all__ = ("SqliteStorage",)
 
 T = TypeVar("T")
 
@@ -40,13 +40,18 @@ _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS srv_runs (
         seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT UNIQUE NOT NULL, thread_id TEXT NOT NULL,
         status TEXT NOT NULL, created_at TEXT NOT NULL, available_at REAL NOT NULL,
-        lease_owner TEXT, lease_until REAL, doc BLOB NOT NULL)""",
+        lease_owner TEXT, lease_until REAL, doc BLOB NOT NULL, cancel TEXT)""",
     "CREATE INDEX IF NOT EXISTS srv_runs_thread ON srv_runs (thread_id, status)",
     "CREATE INDEX IF NOT EXISTS srv_runs_status ON srv_runs (status, available_at)",
     """CREATE TABLE IF NOT EXISTS srv_run_events (
         run_id TEXT NOT NULL, seq INTEGER NOT NULL, event TEXT NOT NULL, data BLOB NOT NULL,
         PRIMARY KEY (run_id, seq))""",
+    """CREATE TABLE IF NOT EXISTS srv_thread_ttl (
+        thread_id TEXT PRIMARY KEY, strategy TEXT NOT NULL, ttl_minutes REAL NOT NULL, expires_at REAL)""",
+    "CREATE INDEX IF NOT EXISTS srv_thread_ttl_expiry ON srv_thread_ttl (expires_at)",
 )
+# the engine's checkpoint tables in this file (the SQLite saver's), deleted with an expired thread
+_CHECKPOINT_TABLES = ("checkpoints", "writes")
 
 _INSERT_EVENT = "INSERT OR IGNORE INTO srv_run_events VALUES (?, ?, ?, ?)"
 _ACTIVE_RUN = "SELECT 1 FROM srv_runs WHERE thread_id = ? AND status IN ('pending', 'running') LIMIT 1"
@@ -95,12 +100,7 @@ def _thread_status(conn: sqlite3.Connection, thread_id: str, changes: Mapping[st
     conn.execute(*_thread_row(thread))
 
 
-def has_active_run(conn: sqlite3.Connection, thread_id: str) -> bool:
-    """Whether a run on the thread is pending or running."""
-    return _first(conn, _ACTIVE_RUN, (thread_id,)) is not None
-
-
-def delete_thread_rows(conn: sqlite3.Connection, thread_id: str) -> None:
+def _delete_thread_rows(conn: sqlite3.Connection, thread_id: str) -> None:
     """Delete a thread's record, its runs and their events, and its crons (in the caller's
     transaction: retention deletes a thread in the same transaction as its checks)."""
     conn.execute("DELETE FROM srv_threads WHERE thread_id = ?", (thread_id,))
@@ -116,12 +116,38 @@ def _thread_row(t: Thread) -> tuple[str, Sequence[Any]]:
     )
 
 
-def _set_run_status(conn: sqlite3.Connection, run_id: str, status: str, now: datetime) -> Run | None:
-    row = _first(conn, "SELECT doc FROM srv_runs WHERE run_id = ?", (run_id,))
-    if row is None:
+def _expire(conn: sqlite3.Connection, thread_id: str, now: float) -> str:
+    """``ttl_expire`` in the caller's transaction (a ``BEGIN IMMEDIATE``: a run's insert
+    is wholly before or after it)."""
+    clock = _first(conn, "SELECT strategy, expires_at FROM srv_thread_ttl WHERE thread_id = ?", (thread_id,))
+    if clock is None or clock[1] is None or clock[1] > now:
+        return "fresh"
+    if _first(conn, "SELECT 1 FROM srv_threads WHERE thread_id = ?", (thread_id,)) is None:
+        conn.execute("DELETE FROM srv_thread_ttl WHERE thread_id = ?", (thread_id,))
+        return "gone"
+    if _first(conn, _ACTIVE_RUN, (thread_id,)) is not None:
+        return "busy"
+    if clock[0] == "keep_latest":
+        # the clock waits for the next run (which starts it again with the same ttl)
+        conn.execute("UPDATE srv_thread_ttl SET expires_at = NULL WHERE thread_id = ?", (thread_id,))
+        return "keep_latest"
+    _delete_thread_rows(conn, thread_id)
+    # deleted in this transaction, a thread of the same id made right after keeps its own
+    for table in _CHECKPOINT_TABLES:
+        if _first(conn, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)):
+            conn.execute(f"DELETE FROM {table} WHERE thread_id = ?", (thread_id,))
+    conn.execute("DELETE FROM srv_thread_ttl WHERE thread_id = ?", (thread_id,))
+    return "delete"
+
+
+def _set_run_status(
+    conn: sqlite3.Connection, run_id: str, status: str, now: datetime, owner: str | None = None
+) -> Run | None:
+    row = _first(conn, "SELECT doc, lease_owner FROM srv_runs WHERE run_id = ?", (run_id,))
+    if row is None or (owner is not None and row[1] != owner):
         return None
     run = msgspec.structs.replace(_decode(row[0], Run), status=status, updated_at=now)  # type: ignore[arg-type]
-    lease = "" if status in ("pending", "running") else ", lease_owner = NULL, lease_until = NULL"
+    lease = "" if status in ("pending", "running") else ", lease_owner = NULL, lease_until = NULL, cancel = NULL"
     conn.execute(f"UPDATE srv_runs SET status = ?, doc = ?{lease} WHERE run_id = ?", (status, _encode(run), run_id))
     return run
 
@@ -133,7 +159,10 @@ def _order(sort_by: str | None, sort_order: str | None, allowed: Mapping[str, st
 
 
 class SqliteStorage(SqliteCrons):
-    """:class:`~actorgraph.server.storage.Storage` in a SQLite file (crons: :class:`SqliteCrons`)."""
+    """:class:`~actorgraph.server.storage.Storage` in a SQLite file (crons: :class:`SqliteCrons`).
+    It never raises ``Unavailable``: the file is local, one process owns it."""
+
+    shared = False
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
@@ -153,6 +182,9 @@ class SqliteStorage(SqliteCrons):
             await conn.execute(pragma)
         for statement in (*_SCHEMA, *CRON_SCHEMA):
             await conn.execute(statement)
+        # a file made before cancel requests were kept
+        if "cancel" not in {row[1] for row in await conn.execute_fetchall("PRAGMA table_info(srv_runs)")}:
+            await conn.execute("ALTER TABLE srv_runs ADD COLUMN cancel TEXT")
         self._conn = conn
 
     async def close(self) -> None:
@@ -347,7 +379,7 @@ class SqliteStorage(SqliteCrons):
         row = await self._one("SELECT 1 FROM srv_threads WHERE thread_id = ?", (thread_id,))
         if row is None:
             return False
-        await self._call(delete_thread_rows, thread_id)
+        await self._call(_delete_thread_rows, thread_id)
         return True
 
     async def _threads(
@@ -450,8 +482,8 @@ class SqliteStorage(SqliteCrons):
         )
         return [_decode(r[0], Run) for r in rows]
 
-    async def run_set_status(self, run_id: str, status: str, now: datetime) -> Run | None:
-        return await self._call(_set_run_status, run_id, status, now)
+    async def run_set_status(self, run_id: str, status: str, now: datetime, *, owner: str | None = None) -> Run | None:
+        return await self._call(_set_run_status, run_id, status, now, owner)
 
     async def run_finish(
         self,
@@ -460,14 +492,19 @@ class SqliteStorage(SqliteCrons):
         now: datetime,
         events: Sequence[tuple[int, str, bytes]],
         thread_changes: Mapping[str, Any] | None,
-    ) -> None:
-        def finish(conn: sqlite3.Connection) -> None:
+        *,
+        owner: str | None = None,
+    ) -> bool:
+        def finish(conn: sqlite3.Connection) -> bool:
+            run = _set_run_status(conn, run_id, status, now, owner)
+            if run is None:
+                return False
             conn.executemany(_INSERT_EVENT, [(run_id, s, e, d) for s, e, d in events])
-            run = _set_run_status(conn, run_id, status, now)
-            if run is not None and thread_changes is not None:
+            if thread_changes is not None:
                 _thread_status(conn, run.thread_id, thread_changes, run_id)
+            return True
 
-        await self._call(finish)
+        return await self._call(finish)
 
     async def run_delete(self, run_id: str) -> bool:
         row = await self._one("SELECT 1 FROM srv_runs WHERE run_id = ?", (run_id,))
@@ -513,12 +550,22 @@ class SqliteStorage(SqliteCrons):
 
         return await self._call(claim)
 
-    async def run_renew(self, run_ids: Sequence[str], owner: str, lease_until: float) -> None:
-        if run_ids:
-            await self._write(
-                f"UPDATE srv_runs SET lease_until = ? WHERE lease_owner = ? AND run_id IN ({','.join('?' * len(run_ids))})",
-                (lease_until, owner, *run_ids),
-            )
+    async def run_renew(self, run_ids: Sequence[str], owner: str, lease_until: float) -> Renewal:
+        if not run_ids:
+            return Renewal()
+        rows = await self._rows(
+            f"""UPDATE srv_runs SET lease_until = ? WHERE status = 'running' AND lease_owner = ?
+                AND run_id IN ({','.join('?' * len(run_ids))}) RETURNING run_id, cancel""",
+            (lease_until, owner, *run_ids),
+        )
+        return Renewal(kept=tuple(r[0] for r in rows), cancels={r[0]: r[1] for r in rows if r[1] is not None})
+
+    async def run_request_cancel(self, run_id: str, action: str) -> bool:
+        def request(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute("UPDATE srv_runs SET cancel = ? WHERE run_id = ? AND status = 'running'", (action, run_id))
+            return cursor.rowcount == 1
+
+        return await self._call(request)
 
     async def run_requeue_expired(self, now: float) -> list[str]:
         """Running runs whose lease ran out (their worker died) go back to ``pending``
@@ -558,3 +605,26 @@ class SqliteStorage(SqliteCrons):
             "SELECT seq, event, data FROM srv_run_events WHERE run_id = ? AND seq > ? ORDER BY seq", (run_id, after)
         )
         return [(s, e, bytes(d)) for s, e, d in rows]
+
+    # -- thread TTL clocks ------------------------------------------------------------------
+
+    async def ttl_set(self, thread_id: str, strategy: str, minutes: float, expires_at: float | None) -> None:
+        await self._write("INSERT OR REPLACE INTO srv_thread_ttl VALUES (?, ?, ?, ?)", (thread_id, strategy, minutes, expires_at))
+
+    async def ttl_clear(self, thread_id: str) -> None:
+        await self._write("DELETE FROM srv_thread_ttl WHERE thread_id = ?", (thread_id,))
+
+    async def ttl_restart(self, thread_id: str, now: float) -> bool:
+        cursor = await self.conn.execute(
+            "UPDATE srv_thread_ttl SET expires_at = ? + ttl_minutes * 60 WHERE thread_id = ?", (now, thread_id)
+        )
+        return cursor.rowcount > 0
+
+    async def ttl_expired(self, now: float, limit: int) -> list[str]:
+        rows = await self._rows(
+            "SELECT thread_id FROM srv_thread_ttl WHERE expires_at <= ? ORDER BY expires_at LIMIT ?", (now, limit)
+        )
+        return [r[0] for r in rows]
+
+    async def ttl_expire(self, thread_id: str, now: float) -> str:
+        return await self._call(_expire, thread_id, now)

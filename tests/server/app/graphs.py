@@ -153,3 +153,21 @@ def make_graph(config: dict):
 @entrypoint()
 def func(inputs: dict) -> dict:
     return {"doubled": inputs.get("x", 0) * 2}
+
+
+class Where(Until, total=False):
+    pids: Annotated[list, operator.add]  # the server process each step ran in
+
+
+async def where_step(state: Where) -> dict:
+    """Says which server process runs it (a custom event, then in the state)."""
+    get_stream_writer()({"pid": os.getpid(), "x": state.get("x", 0)})
+    await asyncio.sleep(state.get("sleep", 0.3))
+    return {"x": state.get("x", 0) + 1, "pids": [os.getpid()]}
+
+
+_where = StateGraph(Where)
+_where.add_node("where_step", where_step)
+_where.add_edge(START, "where_step")
+_where.add_conditional_edges("where_step", lambda s: "where_step" if s["x"] < s.get("until", 4) else END)
+where = _where.compile()
