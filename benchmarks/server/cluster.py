@@ -134,7 +134,10 @@ class PrivatePostgres:
         return self
 
     def start(self) -> PrivatePostgres:
-        opts = f"-p {self.port} -h 127.0.0.1 -k {self._dir.name} -c fsync=off -c synchronous_commit=off -c max_connections=200"
+        # fsync off: a killed server's writes are still in the OS's cache. synchronous_commit
+        # stays on: off, a commit answered just before a crash may be lost, and a run the
+        # server said it accepted would vanish
+        opts = f"-p {self.port} -h 127.0.0.1 -k {self._dir.name} -c fsync=off -c max_connections=200"
         self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", opts, "-l", f"{self._dir.name}/log", "-w",
                   "start")  # fmt: skip
         return self
