@@ -192,7 +192,7 @@ def _log_problems(facts: ThreadFacts, attempts: list[Attempt]) -> list[str]:
         if status.get(a.tag) == "success" and isinstance(a.result, dict):
             tail = a.result.get("log", [])[-STEPS:]
             if tail != [f"{a.tag}:{i}" for i in range(STEPS)]:
-                out.append(f"run {a.tag}: joined result ends with {tail}, not its own steps")
+                out.append(f"run {a.tag}: joined result ends with {tail}, not its own steps ({str(a.result)[:200]})")
     return out
 
 

@@ -208,6 +208,11 @@ class DoubleTexting:
             attempt.end_s = time.perf_counter()
             return at
 
+    def unfinished(self) -> list[Attempt]:
+        """Attempts still waiting for an answer or for their run to be final (after a
+        timeout: what hung)."""
+        return [a for a in self.attempts if a.end_s is None]
+
     def latencies(self) -> list[float]:
         """Create to final status, seconds, of every run created and joined."""
         return [a.end_s - a.start_s for a in self.attempts if a.outcome == "created" and a.end_s is not None]
