@@ -107,7 +107,7 @@ class Attempt:
     run_id: str | None = None
     created_at: str | None = None  # the server's, from the create's answer
     start_s: float = 0.0  # perf_counter at the create
-    end_s: float | None = None  # perf_counter when the run was final (joined) or rejected
+    end_s: float | None = None  # perf_counter when the run was final (joined), rejected, or the answer lost
     result: Any = None  # the joined values; None when the run was gone (rolled back)
     error: str | None = None
 
@@ -177,6 +177,7 @@ class DoubleTexting:
                     )  # fmt: skip
                 except Exception as exc:  # noqa: BLE001 (what happened is the record)
                     if _lost(exc) and time.perf_counter() < deadline:
+                        attempt.end_s = time.perf_counter()  # settled: retried as a new attempt
                         at = (at + 1) % len(sdk)
                         await asyncio.sleep(0.2)
                         continue
