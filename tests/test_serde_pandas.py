@@ -152,8 +152,22 @@ def test_tampered_data_naming_a_dtype_outside_the_allow_list_is_refused() -> Non
 def test_a_pickled_frame_written_by_langgraph_is_refused_naming_its_type_without_unpickling() -> None:
     raw = pickle.dumps(pd.DataFrame({"a": [1]}))
     # (the class as the pickle names it: older pandas pickles it under pandas.core.frame)
-    with pytest.raises(SerializationError, match=r"pickle of pandas\.(core\.frame\.)?DataFrame: actorgraph never unpickles"):
-        JsonPlusSerializer(pickle_fallback=True).loads_typed(("pickle", raw))
+    with pytest.raises(SerializationError, match=r"pickle of pandas\.(core\.frame\.)?DataFrame: actorgraph unpickles only"):
+        JsonPlusSerializer().loads_typed(("pickle", raw))
+
+
+def test_pickle_fallback_is_the_callers_choice_and_then_works_as_in_langgraph() -> None:
+    """``pickle_fallback=True``, LangGraph's opt-in: pandas values and what MessagePack
+    can't hold are pickled, and pickles (LangGraph's among them) are read back."""
+    serde = JsonPlusSerializer(pickle_fallback=True)
+    frame = pd.DataFrame({"a": [1, 2], "b": ["x", None]})
+    kind, raw = serde.dumps_typed(frame)
+    assert kind == "pickle"
+    assert serde.loads_typed((kind, raw)).equals(frame)
+    assert serde.loads_typed(("pickle", pickle.dumps(frame))).equals(frame)  # as LangGraph wrote it
+    assert serde.dumps_typed({"a": 1})[0] == "msgpack"  # what MessagePack holds stays MessagePack
+    # the default still never pickles: the same frame as plain data
+    assert JsonPlusSerializer().dumps_typed(frame)[0] == "msgpack"
 
 
 def test_importing_actorgraph_and_storing_plain_data_does_not_import_pandas() -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import sys
 import threading
+from asyncio import events
 from collections.abc import Awaitable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -32,8 +34,11 @@ class ThreadLoop:
 
     def run(self, coro: Awaitable[T]) -> T:
         loop = self.loop
+        eager = not loop._ready  # type: ignore[attr-defined]
         task: asyncio.Task[T] = loop.create_task(coro, context=contextvars.copy_context())  # type: ignore[arg-type]
         try:
+            if eager and self._first_step(task):
+                return task.result()
             return loop.run_until_complete(task)
         except BaseException:
             if not task.done():
@@ -44,6 +49,25 @@ class ThreadLoop:
                 except BaseException:
                     pass
             raise
+
+    def _first_step(self, task: asyncio.Task[Any]) -> bool:
+        """Run the task's first step now, as the loop would (the task current, the loop
+        running, its async generator hooks on), without a turn of the loop: True when that
+        finished the task and left nothing else to run. A small sync call - its run never
+        waits - then costs no loop iteration (about a tenth of a three-node invoke); one
+        that waits goes on in the loop as any task."""
+        loop = self.loop
+        ready = loop._ready  # type: ignore[attr-defined]
+        step = ready.pop()  # the task's first step, just scheduled
+        hooks = sys.get_asyncgen_hooks()
+        sys.set_asyncgen_hooks(firstiter=loop._asyncgen_firstiter_hook, finalizer=loop._asyncgen_finalizer_hook)  # type: ignore[attr-defined]
+        events._set_running_loop(loop)
+        try:
+            step._run()
+        finally:
+            events._set_running_loop(None)
+            sys.set_asyncgen_hooks(*hooks)
+        return task.done() and not ready
 
     def close(self) -> None:
         loop = self.loop

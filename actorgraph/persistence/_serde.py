@@ -25,6 +25,7 @@ import enum
 import gc
 import ipaddress
 import json
+import pickle
 import pathlib
 import re
 import sys
@@ -627,9 +628,14 @@ class JsonPlusSerializer:
     besides the safe and registered ones; ``True`` (the default unless
     ``LANGGRAPH_STRICT_MSGPACK`` is set) also rebuilds data classes of loaded modules with
     a warning; ``None`` rebuilds nothing else. ``allowed_json_modules``: the same for
-    LangChain's JSON constructor records (``("json", ...)`` data). ``pickle_fallback`` is
-    accepted and ignored: actorgraph never pickles. ``dumps``/``loads`` are the MessagePack
-    bytes alone.
+    LangChain's JSON constructor records (``("json", ...)`` data). ``dumps``/``loads`` are
+    the MessagePack bytes alone.
+
+    ``pickle_fallback=True`` is the caller's explicit choice, as in LangGraph: what
+    MessagePack can't hold - and a pandas value, which LangGraph can only pickle - is
+    pickled, and ``"pickle"`` data is unpickled (which runs whatever code the data names:
+    only for data this program wrote). Without it (the default) nothing is ever pickled,
+    and pickled data is refused naming its class.
     """
 
     def __init__(
@@ -704,6 +710,13 @@ class JsonPlusSerializer:
             return "bytes", obj
         if isinstance(obj, bytearray):
             return "bytearray", obj  # type: ignore[return-value]
+        if self.pickle_fallback:
+            if type(obj).__module__.partition(".")[0] == "pandas":
+                return "pickle", pickle.dumps(obj)  # as LangGraph stores them
+            try:
+                return "msgpack", _msgpack_enc(obj)
+            except SerializationError:
+                return "pickle", pickle.dumps(obj)
         return "msgpack", _msgpack_enc(obj)
 
     def loads_typed(self, data: tuple[str, bytes]) -> Any:
@@ -719,10 +732,13 @@ class JsonPlusSerializer:
         if type_ == "json":
             return json.loads(raw, object_hook=self._reviver)
         if type_ == "pickle":
+            if self.pickle_fallback:
+                return pickle.loads(raw)  # the caller chose to trust its pickles
             raise SerializationError(
-                f"Stored data is a pickle{_pickled_type(raw)}: actorgraph never unpickles (it can run "
-                "arbitrary code). LangGraph writes values it can't store otherwise (e.g. pandas "
-                "DataFrames with pickle_fallback=True) this way; store them again with actorgraph"
+                f"Stored data is a pickle{_pickled_type(raw)}: actorgraph unpickles only for a "
+                "serializer made with JsonPlusSerializer(pickle_fallback=True) (unpickling runs "
+                "whatever code the data names: only for data you wrote). LangGraph writes values "
+                "it can't store otherwise (e.g. pandas DataFrames with pickle_fallback=True) this way"
             )
         raise NotImplementedError(f"Unknown serialization type: {type_}")
 

@@ -32,7 +32,7 @@ from actorgraph.server._http_options import (
     load_user_app,
     with_user_lifespan,
 )
-from actorgraph.server._databases import DB_FILE, open_databases
+from actorgraph.server._databases import open_databases
 from actorgraph.server._logging import AccessLog, configure_logging, redact
 from actorgraph.server._tracing import Tracing
 from actorgraph.server.api import assistants, meta, store, threads
@@ -122,7 +122,6 @@ def create_app(
     graphs.load()
     server_auth = load_auth(config.auth, config.root)
     folder = Path(data_dir)
-    db_path = folder / DB_FILE
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -146,7 +145,7 @@ def create_app(
             # entered before the runs, left after them: runs ending at shutdown still send theirs
             c.webhooks = Webhooks(webhook_policy, app, enabled=config.http_options.webhooks_enabled)
             await stack.enter_async_context(c.webhooks.running())
-            c.retention = Retention(c, db_path, thread_ttl, store_ttl)
+            c.retention = Retention(c, thread_ttl, store_ttl)
             await stack.enter_async_context(c.retention.running())
             c.crons = CronScheduler(c)
             app.state.ctx = c

@@ -59,18 +59,18 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--n-jobs-per-worker", type=int, default=10, help="runs executed at once (default: 10)")
         p.add_argument("--no-reload", action="store_true", help="do not restart when a file changes")
         p.add_argument("--data-dir", default=None, help="where the database lives (default: .actorgraph/ beside the config)")
-        env_note = " (default: $%s)" if name == "serve" else ""
+        serve = name == "serve"
         p.add_argument(
             "--database-uri",
-            default=os.environ.get("DATABASE_URI") if name == "serve" else None,
+            default=os.environ.get("DATABASE_URI") if serve else None,
             help="a Postgres database to keep everything in, which several server processes may share, "
-            "instead of the embedded SQLite file" + (env_note % "DATABASE_URI"),
+            "instead of the embedded SQLite file" + (" (default: $DATABASE_URI)" if serve else ""),
         )
         p.add_argument(
             "--redis-uri",
-            default=os.environ.get("REDIS_URI") if name == "serve" else None,
+            default=os.environ.get("REDIS_URI") if serve else None,
             help="a Redis for wake-ups, cancels and live events between server processes on one database"
-            + (env_note % "REDIS_URI"),
+            + (" (default: $REDIS_URI)" if serve else ""),
         )
         p.add_argument("--alias-langgraph", action="store_true", help="graphs that import langgraph get actorgraph")
         p.add_argument("--log-level", default="info", help="the lowest level logged (default: info)")

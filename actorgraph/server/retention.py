@@ -28,7 +28,6 @@ import math
 import time
 import warnings
 from collections.abc import AsyncIterator, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -144,12 +143,9 @@ def thread_ttl_of(raw: Any, default_strategy: str = "delete") -> tuple[str, floa
 
 
 class Retention:
-    """The thread TTLs (kept by the server's storage: ``c.storage``) and the sweeps.
+    """The thread TTLs (kept by the server's storage: ``c.storage``) and the sweeps."""
 
-    ``_db_path`` is not used any more (the storage holds the clocks); it stays until the
-    app stops passing it."""
-
-    def __init__(self, c: ServerContext, _db_path: str | Path | None, threads: ThreadTTL, store: StoreTTL) -> None:
+    def __init__(self, c: ServerContext, threads: ThreadTTL, store: StoreTTL) -> None:
         self.c = c
         self.threads = threads
         self.store = store

@@ -81,7 +81,7 @@ async def parts(tmp_path: Path) -> AsyncIterator[Parts]:
     c = ServerContext(None, storage, None)  # type: ignore[arg-type]  # a sweep reads neither
     c.checkpointer = saver
     # the sweep's own loop waits an hour: the test calls sweep_threads itself
-    retention = Retention(c, path, ThreadTTL(sweep_interval_minutes=60), StoreTTL())
+    retention = Retention(c, ThreadTTL(sweep_interval_minutes=60), StoreTTL())
     try:
         async with retention.running():
             yield Parts(path, storage, other, saver, retention)
@@ -159,7 +159,7 @@ async def test_a_clock_started_again_as_the_sweep_starts_keeps_the_thread(parts:
     await parts.storage.ttl_set(thread.thread_id, "delete", 60, time.time() - 1)
     # another process's retention, on the other storage connection
     c = ServerContext(None, parts.other, None)  # type: ignore[arg-type]
-    other = Retention(c, None, ThreadTTL(sweep_interval_minutes=60), StoreTTL())
+    other = Retention(c, ThreadTTL(sweep_interval_minutes=60), StoreTTL())
     async with other.running():
         fired = await _on_first_write(parts, lambda: other.run_created(thread.thread_id))
         swept = await parts.retention.sweep_threads()

@@ -204,3 +204,24 @@ async def test_run_finish_writes_events_status_and_thread_in_one_go(storage: Sto
     got = await storage.thread_get(t.thread_id)
     assert got is not None and got.status == "error" and got.error == {"error": "E", "message": "m"}
     assert got.values == {"x": 1}
+
+
+async def test_searches_match_alike_on_every_backend(storage: Storage) -> None:
+    """Containment as ``matches`` says, even where Postgres' ``@>`` alone would differ
+    (nested lists, a scalar against a list); a NUL character is stored and found."""
+    nested = await storage.thread_insert(thread(values={"x": [[1, 2]], "tags": ["a"]}), if_exists=None)
+    nul = await storage.thread_insert(thread(values={"s": "a\x00b"}, metadata={"k": "\x00"}), if_exists=None)
+    assert await storage.thread_count(values={"x": [[1]]}) == 0  # @> says yes, matches says no
+    assert await storage.thread_count(values={"x": [[1, 2]]}) == 1
+    assert await storage.thread_count(values={"tags": "a"}) == 0
+    assert [t.thread_id for t in await storage.thread_search(values={"s": "a\x00b"})] == [nul.thread_id]
+    assert await storage.thread_count(metadata={"k": "\x00"}) == 1 and await storage.thread_count(metadata={"k": ""}) == 0
+    assert await storage.thread_get(nul.thread_id) == nul and await storage.thread_get(nested.thread_id) == nested
+    # an extra test (custom auth's) is applied before paging
+    only_nul = {"keep": lambda t: t.thread_id == nul.thread_id}
+    assert [t.thread_id for t in await storage.thread_search(limit=1, **only_nul)] == [nul.thread_id]
+    assert await storage.thread_count(**only_nul) == 1 and await storage.thread_count() == 2
+    a = await storage.assistant_insert(assistant(metadata={"l": [{"a": 1, "b": 2}]}), if_exists=None)
+    assert [x.assistant_id for x in await storage.assistant_search(metadata={"l": [{"a": 1}]})] == [a.assistant_id]
+    assert await storage.assistant_count(metadata={"l": [{"a": 2}]}) == 0
+    assert [v.version for v in await storage.assistant_versions(a.assistant_id, metadata={"l": [{"b": 2}]})] == [1]

@@ -44,6 +44,8 @@ log = structlog.get_logger("actorgraph.server.runs")
 LEASE_SECONDS = float(os.environ.get("ACTORGRAPH_LEASE_SECONDS", "30"))
 # a worker that finds the database away waits this long (doubling, up to the max) between tries
 RETRY_SECONDS, RETRY_MAX_SECONDS = 0.2, 5.0
+# cancels remembered for runs not running here (see ``_cancel_here``)
+EARLY_CANCELS_KEPT = 1000
 # a cancel's action when the run's lease was lost: stop it, record nothing (its new owner does)
 LOST = "lost"
 
@@ -93,6 +95,9 @@ class RunManager:
         self.broker.on_cancel = self._cancel_here
         self.owner = f"worker-{uuid.uuid4()}"
         self._active: dict[str, _Active] = {}
+        # cancels for runs not (yet) running here: a run claimed by a worker of ours a
+        # moment before its cancel came starts cancelled
+        self._early: dict[str, str] = {}
         self._closing = False
         self._idle = anyio.Event()
         self._claiming = anyio.Lock()
@@ -116,10 +121,13 @@ class RunManager:
     @contextlib.asynccontextmanager
     async def pruning(self, thread_id: str) -> AsyncIterator[bool]:
         """Hold ``thread_id`` for a prune of its checkpoints: yields False (prune nothing)
-        while a run of it is in flight in this process - its next checkpoints build on the
-        ones a prune deletes - else True, and a run of it waits until the prune is over."""
+        while a run of it is in flight - its next checkpoints build on the ones a prune
+        deletes - else True, and a run of it in this process waits until the prune is over
+        (one another process claims meanwhile does not: a small window, shared databases only)."""
+        # on a shared database a run of it may be in flight in another process
+        elsewhere = self.broker.shared and any(r.status == "running" for r in await self.c.storage.run_active(thread_id))
         feed = self.broker.feed(thread_id)
-        if feed.running > 0 or thread_id in self._pruning:
+        if feed.running > 0 or thread_id in self._pruning or elsewhere:
             self.broker.release_feed(thread_id)
             yield False
             return
@@ -222,6 +230,10 @@ class RunManager:
                 return
             run = claim.run
             active = self._active[run.run_id] = _Active(run)
+            early = self._early.pop(run.run_id, None)
+            if early is not None:  # cancelled between its claim and now
+                active.action = early
+                active.scope.cancel()
             self._idle = anyio.Event()
             try:
                 with run_trace(self.c.tracing, run):
@@ -390,40 +402,50 @@ class RunManager:
     async def cancel(self, run_id: str, action: str = "interrupt") -> bool:
         """Stop a run: ``interrupt`` keeps its finished steps, ``rollback`` removes the run
         and what it wrote. False when it isn't pending or running."""
-        active = self._active.get(run_id)
-        if active is not None:
-            if active.ending:
-                return False  # too late: it has finished
-            active.action = action
-            active.scope.cancel()
-            return True
-        run = await self.c.storage.run_get(run_id)
-        if run is None or run.status not in ("pending", "running"):
-            return False
-        if self.broker.shared and run.status == "running":
-            # another process runs it: asked durably (its worker sees it at its next lease
-            # renewal) and relayed now
-            if await self.c.storage.run_request_cancel(run_id, action):
-                await self.broker.send_cancel(run_id, action)
+        storage = self.c.storage
+        for _ in range(3):  # (a pending run claimed meanwhile is looked at again, as running)
+            active = self._active.get(run_id)
+            if active is not None:
+                if active.ending:
+                    return False  # too late: it has finished
+                active.action = action
+                active.scope.cancel()
                 return True
-            run = await self.c.storage.run_get(run_id)  # it ended or went back to pending meanwhile
-            if run is None or run.status != "pending":
+            run = await storage.run_get(run_id)
+            if run is None or run.status not in ("pending", "running"):
                 return False
-        live = self.broker.live(run_id, create=True)
-        assert live is not None
-        live.result = dumps(None)
-        if action == "rollback":
-            await self._rollback(run)
-        else:
-            await self.c.storage.run_set_status(run_id, "interrupted", now())
-            await self._thread_status(run.thread_id, "idle")
-        live.finish()
-        return True
+            if run.status == "running":
+                # its worker is in another process, or one of ours that claimed it a moment
+                # ago: asked durably (seen at the worker's next lease renewal) and relayed now
+                if await storage.run_request_cancel(run_id, action):
+                    self._cancel_here(run_id, action)
+                    await self.broker.send_cancel(run_id, action)
+                    return True
+                continue  # it ended, or went back to pending, meanwhile
+            # pending: stopped before a worker takes it, atomically (a claim first wins)
+            if await storage.run_set_status(run_id, "interrupted", now(), expect="pending") is None:
+                continue
+            live = self.broker.live(run_id, create=True)
+            assert live is not None
+            live.result = dumps(None)
+            if action == "rollback":
+                await self._rollback(run)
+            else:
+                await self._thread_status(run.thread_id, "idle")
+            live.finish()
+            return True
+        return False
 
     def _cancel_here(self, run_id: str, action: str) -> None:
-        """A cancel relayed by another process (or the lease renewal) for a run of ours."""
+        """A cancel for a run this process may be running: relayed by another process, seen
+        at a lease renewal, or asked here for a run a worker of ours has just claimed (kept
+        for it until it starts)."""
         active = self._active.get(run_id)
-        if active is not None and not active.ending and active.action is None:
+        if active is None:
+            self._early[run_id] = action
+            while len(self._early) > EARLY_CANCELS_KEPT:  # mostly other processes' runs
+                del self._early[next(iter(self._early))]
+        elif not active.ending and active.action is None:
             active.action = action
             active.scope.cancel()
 

@@ -159,10 +159,14 @@ class Storage(CronStorage, Protocol):
         self, thread_id: str, *, status: str | None = None, limit: int = 10, offset: int = 0
     ) -> list[Run]: ...
     async def run_active(self, thread_id: str) -> list[Run]: ...
-    async def run_set_status(self, run_id: str, status: str, now: datetime, *, owner: str | None = None) -> Run | None:
+    async def run_set_status(
+        self, run_id: str, status: str, now: datetime, *, owner: str | None = None, expect: str | None = None
+    ) -> Run | None:
         """The run with its new status (None: no such run, or ``owner`` is given and the
-        run is no longer leased to it: nothing is written). A status other than pending or
-        running ends its lease and drops its cancel request."""
+        run is no longer running under it, as in ``run_finish``, or ``expect`` is given
+        and the run's status is another - a pending run claimed meanwhile: nothing is
+        written). A status other than pending or running ends its lease and drops its
+        cancel request."""
     async def run_finish(
         self,
         run_id: str,
@@ -176,9 +180,10 @@ class Storage(CronStorage, Protocol):
         """A run's end in one transaction: its last events appended, its status set, and
         ``thread_changes`` (fields of :class:`Thread`) replaced on its thread, whose
         status stays ``busy`` while another run on it is pending or running. With
-        ``owner`` the end is fenced: if the run is no longer leased to ``owner`` (its
-        lease ran out and another worker took it) nothing is written. Whether it was
-        written (without ``owner``: whether the run exists)."""
+        ``owner`` the end is fenced: if the run is no longer running under ``owner`` (its
+        lease ran out: it was requeued, maybe claimed by another worker, as ``run_renew``
+        would have said) nothing is written. Whether it was written (without ``owner``:
+        whether the run exists)."""
     async def run_delete(self, run_id: str) -> bool: ...
     async def run_claim(self, owner: str, lease_until: float, now: float) -> Claim: ...
     async def run_renew(self, run_ids: Sequence[str], owner: str, lease_until: float) -> Renewal:

@@ -17,6 +17,7 @@ import msgspec
 
 from actorgraph.server.schemas import Cron
 from actorgraph.server.storage._base import Keep, matches
+from actorgraph.server.storage._postgres_sql import jsonb
 
 __all__ = ("PostgresCrons",)
 
@@ -46,7 +47,7 @@ def _cron(doc: bytes, next_run: float | None) -> Cron:
 def _params(c: Cron) -> Sequence[Any]:
     return (
         c.cron_id, c.assistant_id, c.thread_id, c.enabled, _ts(c.next_run_date), _ts(c.end_time),
-        c.created_at, c.updated_at, msgspec.json.encode(c.metadata or {}).decode(), msgspec.json.encode(c),
+        c.created_at, c.updated_at, jsonb(c.metadata or {}), msgspec.json.encode(c),
     )
 
 
@@ -77,7 +78,8 @@ class PostgresCrons:
             return updated
 
     async def cron_delete(self, cron_id: str) -> bool:
-        return await self._write("cron_delete", "DELETE FROM srv_crons WHERE cron_id = %s", (cron_id,)) > 0  # type: ignore[no-any-return]
+        count = await self._write("cron_delete", "DELETE FROM srv_crons WHERE cron_id = %s", (cron_id,))
+        return count > 0  # type: ignore[no-any-return]
 
     async def _crons(
         self,
@@ -95,7 +97,7 @@ class PostgresCrons:
                 params.append(value)
         if metadata:  # narrows the rows; ``matches`` decides (as SQLite)
             where.append("metadata @> %s::jsonb")
-            params.append(msgspec.json.encode(metadata).decode())
+            params.append(jsonb(metadata))
         rows = await self._rows(
             "cron_search",
             f"SELECT doc, next_run FROM srv_crons WHERE {' AND '.join(where)} ORDER BY {order}, cron_id",

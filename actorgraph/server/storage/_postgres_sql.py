@@ -9,9 +9,12 @@ containment (metadata, a thread's values) is a JSONB copy.
 
 from __future__ import annotations
 
+from typing import Any
+
+import msgspec
 import psycopg
 
-__all__ = ("LOCK_SETUP", "MIGRATIONS", "MIGRATIONS_TABLE", "is_connection_failure")
+__all__ = ("LOCK_SETUP", "MIGRATIONS", "MIGRATIONS_TABLE", "is_connection_failure", "jsonb")
 
 MIGRATIONS_TABLE = "CREATE TABLE IF NOT EXISTS srv_migrations (v INTEGER PRIMARY KEY)"
 # one setup at a time across processes: CREATE TABLE IF NOT EXISTS races on the catalog
@@ -66,3 +69,10 @@ def is_connection_failure(exc: BaseException) -> bool:
     # no SQLSTATE: raised by the client (connect failed, connection lost, pool timeout)
     state = exc.sqlstate
     return state is None or state.startswith("08") or state in _UNREACHABLE
+
+
+def jsonb(value: Any) -> str | None:
+    """The JSONB copy of a record's field that searches filter (a filter goes through it
+    too). JSONB has no NUL character: it becomes U+FFFD in both, so ``@>`` still finds
+    every match (``matches`` then decides, on the record itself)."""
+    return None if value is None else msgspec.json.encode(value).decode().replace("\\u0000", "\\ufffd")

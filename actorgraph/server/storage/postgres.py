@@ -14,26 +14,32 @@ from __future__ import annotations
 
 import contextlib
 import math
+import operator
 import os
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import msgspec
 from psycopg import AsyncCursor
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import AsyncConnectionPool
 
-from actorgraph.persistence._postgres_sql import CHECKPOINTS, DELETE_THREAD
 from actorgraph.server.schemas import Assistant, AssistantVersion, Run, Thread
 from actorgraph.server.storage._base import Claim, Conflict, Gone, Keep, Renewal, Unavailable, matches
 from actorgraph.server.storage._postgres_crons import PostgresCrons
-from actorgraph.server.storage._postgres_sql import LOCK_SETUP, MIGRATIONS, MIGRATIONS_TABLE, is_connection_failure
+from actorgraph.server.storage._postgres_sql import (
+    LOCK_SETUP,
+    MIGRATIONS,
+    MIGRATIONS_TABLE,
+    is_connection_failure,
+    jsonb,
+)
 
 __all__ = ("PostgresStorage",)
 
 T = TypeVar("T")
-Cursor = AsyncCursor[Any]
+Cursor: TypeAlias = "AsyncCursor[Any]"
 
 _ACTIVE_RUN = "SELECT 1 FROM srv_runs WHERE thread_id = %s AND status IN ('pending', 'running') LIMIT 1"
 _INSERT_EVENT = "INSERT INTO srv_run_events VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING"
@@ -45,15 +51,17 @@ _CANDIDATES = """SELECT thread_id FROM srv_runs r WHERE status = 'pending' AND a
 # per schema: tests (and tenants) sharing one database don't contend
 _LOCK_THREAD = "SELECT pg_try_advisory_xact_lock(hashtextextended(current_schema() || ':' || %s, 1))"
 
+# the engine's Postgres saver's tables (actorgraph.checkpoint.postgres), deleted with an
+# expired thread when the saver keeps them in this database
+_CHECKPOINT_TABLES = ("actorgraph_checkpoints", "actorgraph_checkpoint_writes")
+
 _encode = msgspec.json.encode
+_metadata = operator.attrgetter("metadata")
+_values = operator.attrgetter("values")
 
 
 def _decode(data: bytes, type_: type[T]) -> T:
     return msgspec.json.decode(data, type=type_)
-
-
-def _jsonb(value: Any) -> str | None:
-    return None if value is None else _encode(value).decode()
 
 
 def _timeout() -> float:
@@ -68,11 +76,49 @@ def _order(sort_by: str | None, sort_order: str | None, allowed: Mapping[str, st
     return f"{column}{collate} {direction}"
 
 
-def _contains(where: list[str], params: list[Any], column: str, filt: Mapping[str, Any] | None) -> None:
-    # ``@>`` narrows the rows; ``matches`` then decides, so results equal SQLite's
-    if filt:
-        where.append(f"{column} @> %s::jsonb")
-        params.append(_jsonb(filt))
+def _exact(filt: Any, in_list: bool = False) -> bool:
+    """Whether ``@>`` decides a filter just as ``matches`` does. It does unless a list in
+    it holds a list (Postgres tests the inner lists for containment, ``matches`` for
+    equality), a string holds NUL (see ``jsonb``) or a number is not finite."""
+    if isinstance(filt, Mapping):
+        return all(_exact(k) and _exact(v) for k, v in filt.items())
+    if isinstance(filt, list):
+        return not in_list and all(_exact(v, True) for v in filt)
+    if isinstance(filt, str):
+        return "\x00" not in filt
+    return not isinstance(filt, float) or math.isfinite(filt)
+
+
+class _Where:
+    """A search's WHERE clause. Its ``@>`` filters narrow the rows; when one of them is
+    not ``exact``, ``matches`` decides on each record, so results equal SQLite's."""
+
+    def __init__(self, clause: str = "TRUE", *params: Any) -> None:
+        self.clauses, self.params = [clause], list(params)
+        self.exact = True
+
+    def add(self, clause: str, value: Any) -> None:
+        self.clauses.append(clause)
+        self.params.append(value)
+
+    def contains(self, column: str, filt: Mapping[str, Any] | None) -> None:
+        if filt:
+            self.add(f"{column} @> %s::jsonb", jsonb(filt))
+            self.exact = self.exact and _exact(filt)
+
+    @property
+    def sql(self) -> str:
+        return " AND ".join(self.clauses)
+
+
+def _record_test(
+    where: _Where, keep: Keep | None, *checks: tuple[Callable[[Any], Any], Mapping[str, Any] | None]
+) -> Keep | None:
+    """What a search tests on each record: None when ``where`` decides alone; else the
+    ``matches`` of each (field, filter) and ``keep``."""
+    if where.exact and keep is None:
+        return None
+    return lambda x: all(matches(field(x), filt) for field, filt in checks) and (keep is None or keep(x))
 
 
 async def _first(cur: Cursor, sql: str, params: Sequence[Any] = ()) -> Any:
@@ -87,7 +133,7 @@ _UPSERT_THREAD = """ON CONFLICT (thread_id) DO UPDATE SET status = EXCLUDED.stat
 async def _put_thread(cur: Cursor, t: Thread, on_conflict: str = _UPSERT_THREAD) -> None:
     await cur.execute(
         f"INSERT INTO srv_threads VALUES (%s, %s, %s, %s, %s::jsonb, %s::jsonb, %s) {on_conflict}",
-        (t.thread_id, t.status, t.created_at, t.updated_at, _jsonb(t.metadata or {}), _jsonb(t.values), _encode(t)),
+        (t.thread_id, t.status, t.created_at, t.updated_at, jsonb(t.metadata or {}), jsonb(t.values), _encode(t)),
     )
 
 
@@ -110,21 +156,28 @@ async def _thread_status(cur: Cursor, thread_id: str, changes: Mapping[str, Any]
 
 async def _delete_thread_rows(cur: Cursor, thread_id: str) -> bool:
     """Delete a thread's record, its runs and their events, and its crons; whether the
-    thread existed."""
-    await cur.execute("DELETE FROM srv_threads WHERE thread_id = %s", (thread_id,))
-    existed = cur.rowcount > 0
+    thread existed. The runs' rows go first: a run's end locks its row, then its
+    thread's, and this takes them in that order too (no deadlock)."""
     await cur.execute(
         "DELETE FROM srv_run_events WHERE run_id IN (SELECT run_id FROM srv_runs WHERE thread_id = %s)", (thread_id,)
     )
     await cur.execute("DELETE FROM srv_runs WHERE thread_id = %s", (thread_id,))
     await cur.execute("DELETE FROM srv_crons WHERE thread_id = %s", (thread_id,))
-    return existed
+    await cur.execute("DELETE FROM srv_threads WHERE thread_id = %s", (thread_id,))
+    return cur.rowcount > 0
 
 
-async def _set_run_status(cur: Cursor, run_id: str, status: str, now: datetime, owner: str | None) -> Run | None:
-    row = await _first(cur, "SELECT doc, lease_owner FROM srv_runs WHERE run_id = %s FOR UPDATE", (run_id,))
-    if row is None or (owner is not None and row[1] != owner):
+async def _set_run_status(
+    cur: Cursor, run_id: str, status: str, now: datetime, owner: str | None, expect: str | None = None
+) -> Run | None:
+    row = await _first(
+        cur, "SELECT doc, lease_owner, status FROM srv_runs WHERE run_id = %s FOR UPDATE", (run_id,)
+    )
+    # fenced: the run must still be running under ``owner`` (as ``run_renew`` keeps it)
+    if row is None or (owner is not None and (row[1] != owner or row[2] != "running")):
         return None
+    if expect is not None and row[2] != expect:
+        return None  # it moved on meanwhile (a pending run claimed)
     run = msgspec.structs.replace(_decode(row[0], Run), status=status, updated_at=now)  # type: ignore[arg-type]
     lease = "" if status in ("pending", "running") else ", lease_owner = NULL, lease_until = NULL, cancel = NULL"
     await cur.execute(f"UPDATE srv_runs SET status = %s, doc = %s{lease} WHERE run_id = %s", (status, _encode(run), run_id))
@@ -179,11 +232,10 @@ async def _expire(cur: Cursor, thread_id: str, now: float) -> str:
         await cur.execute("UPDATE srv_thread_ttl SET expires_at = NULL WHERE thread_id = %s", (thread_id,))
         return "keep_latest"
     await _delete_thread_rows(cur, thread_id)
-    # the engine's checkpoints in this database (if its saver made its tables here),
     # deleted in this transaction: a thread of the same id made right after keeps its own
-    if (await _first(cur, "SELECT to_regclass(%s) IS NOT NULL", (CHECKPOINTS,)))[0]:
-        for statement in DELETE_THREAD:
-            await cur.execute(statement, (thread_id,))
+    for table in _CHECKPOINT_TABLES:
+        if (await _first(cur, "SELECT to_regclass(%s) IS NOT NULL", (table,)))[0]:
+            await cur.execute(f"DELETE FROM {table} WHERE thread_id = %s", (thread_id,))
     await cur.execute("DELETE FROM srv_thread_ttl WHERE thread_id = %s", (thread_id,))
     return "delete"
 
@@ -192,7 +244,8 @@ class PostgresStorage(PostgresCrons):
     """:class:`~actorgraph.server.storage.Storage` in Postgres (crons: :class:`PostgresCrons`).
 
     ``conninfo``: a libpq connection string or URI; ``min_size``/``max_size``: the pool's
-    connections. Set ``application_name`` in ``conninfo`` to tell its connections apart."""
+    connections (``application_name`` defaults to ``actorgraph-server``, ``connect_timeout``
+    to the pool's timeout, unless ``conninfo`` sets them)."""
 
     shared = True
 
@@ -202,6 +255,8 @@ class PostgresStorage(PostgresCrons):
         self.timeout = _timeout()
         params = conninfo_to_dict(conninfo)
         self.where = f"{params.get('host', 'localhost')}:{params.get('port', 5432)}/{params.get('dbname', '')}"
+        defaults = {"application_name": "actorgraph-server", "connect_timeout": max(2, math.ceil(self.timeout))}
+        self._kwargs = {k: v for k, v in defaults.items() if k not in params}
         self._pool: AsyncConnectionPool[Any] | None = None
 
     @property
@@ -220,7 +275,7 @@ class PostgresStorage(PostgresCrons):
             min_size=self.min_size,
             max_size=self.max_size,
             timeout=self.timeout,
-            kwargs={"connect_timeout": max(2, math.ceil(self.timeout))},
+            kwargs=self._kwargs,
             # a connection the server dropped (restart, failover) is replaced on checkout
             check=AsyncConnectionPool.check_connection,
             open=False,
@@ -274,6 +329,25 @@ class PostgresStorage(PostgresCrons):
             await cur.execute(sql, params)
             return cur.rowcount
 
+    async def _search(
+        self, what: str, table: str, type_: type[T], where: _Where, test: Keep | None, *, order: str, limit: int, offset: int,
+    ) -> list[T]:
+        """A page of records that pass ``test`` (None: ``where`` decides alone, and
+        Postgres pages; else ``matches`` and the caller's ``keep`` on each record)."""
+        sql = f"SELECT doc FROM {table} WHERE {where.sql} ORDER BY {order}"
+        if test is None:
+            rows = await self._rows(what, f"{sql} LIMIT %s OFFSET %s", [*where.params, limit, offset])
+            return [_decode(r[0], type_) for r in rows]
+        found = [x for x in (_decode(r[0], type_) for r in await self._rows(what, sql, where.params)) if test(x)]
+        return found[offset : offset + limit]
+
+    async def _count(self, what: str, table: str, type_: type[Any], where: _Where, test: Keep | None) -> int:
+        if test is None:
+            row = await self._one(what, f"SELECT COUNT(*) FROM {table} WHERE {where.sql}", where.params)
+            return int(row[0])
+        rows = await self._rows(what, f"SELECT doc FROM {table} WHERE {where.sql}", where.params)
+        return sum(1 for r in rows if test(_decode(r[0], type_)))
+
     # -- assistants ---------------------------------------------------------------------
 
     @staticmethod
@@ -291,7 +365,7 @@ class PostgresStorage(PostgresCrons):
             metadata = EXCLUDED.metadata, doc = EXCLUDED.doc"""
         await cur.execute(
             f"INSERT INTO srv_assistants VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s) ON CONFLICT {on_conflict}",
-            (a.assistant_id, a.graph_id, a.name, a.created_at, a.updated_at, _jsonb(a.metadata or {}), _encode(a)),
+            (a.assistant_id, a.graph_id, a.name, a.created_at, a.updated_at, jsonb(a.metadata or {}), _encode(a)),
         )
         if cur.rowcount == 0:
             return False
@@ -299,7 +373,7 @@ class PostgresStorage(PostgresCrons):
             await cur.execute(
                 """INSERT INTO srv_assistant_versions VALUES (%s, %s, %s::jsonb, %s) ON CONFLICT (assistant_id, version)
                    DO UPDATE SET metadata = EXCLUDED.metadata, doc = EXCLUDED.doc""",
-                (a.assistant_id, a.version, _jsonb(a.metadata or {}), _encode(self._version_of(a))),
+                (a.assistant_id, a.version, jsonb(a.metadata or {}), _encode(self._version_of(a))),
             )
         return True
 
@@ -338,22 +412,17 @@ class PostgresStorage(PostgresCrons):
             await cur.execute("DELETE FROM srv_crons WHERE assistant_id = %s", (assistant_id,))
             return True
 
-    async def _assistants(
-        self, graph_id: str | None, name: str | None, metadata: Mapping[str, Any] | None, order: str = "created_at DESC"
-    ) -> list[Assistant]:
-        where: list[str] = ["TRUE"]
-        params: list[Any] = []
+    @staticmethod
+    def _assistants(
+        graph_id: str | None, name: str | None, metadata: Mapping[str, Any] | None, keep: Keep | None
+    ) -> tuple[_Where, Keep | None]:
+        where = _Where()
         if graph_id:
-            where.append("graph_id = %s")
-            params.append(graph_id)
+            where.add("graph_id = %s", graph_id)
         if name:
-            where.append("strpos(lower(name), lower(%s)) > 0")  # as SQLite's LIKE: no case
-            params.append(name)
-        _contains(where, params, "metadata", metadata)
-        rows = await self._rows(
-            "assistant_search", f"SELECT doc FROM srv_assistants WHERE {' AND '.join(where)} ORDER BY {order}", params
-        )
-        return [_decode(r[0], Assistant) for r in rows]
+            where.add("strpos(lower(name), lower(%s)) > 0", name)  # as SQLite's LIKE: no case
+        where.contains("metadata", metadata)
+        return where, _record_test(where, keep, (_metadata, metadata))
 
     async def assistant_search(
         self,
@@ -373,32 +442,30 @@ class PostgresStorage(PostgresCrons):
             {c: c for c in ("assistant_id", "graph_id", "name", "created_at", "updated_at")},
             "created_at",
         )
-        found = [
-            a for a in await self._assistants(graph_id, name, metadata, order)
-            if matches(a.metadata, metadata) and (keep is None or keep(a))
-        ]  # fmt: skip
-        return found[offset : offset + limit]
+        where, test = self._assistants(graph_id, name, metadata, keep)
+        return await self._search(
+            "assistant_search", "srv_assistants", Assistant, where, test,
+            order=f"{order}, assistant_id", limit=limit, offset=offset,
+        )  # fmt: skip
 
     async def assistant_count(
         self, *, graph_id: str | None = None, name: str | None = None, metadata: Mapping[str, Any] | None = None,
         keep: Keep | None = None,
     ) -> int:
-        found = await self._assistants(graph_id, name, metadata)
-        return sum(1 for a in found if matches(a.metadata, metadata) and (keep is None or keep(a)))
+        where, test = self._assistants(graph_id, name, metadata, keep)
+        return await self._count("assistant_count", "srv_assistants", Assistant, where, test)
 
     async def assistant_versions(
         self, assistant_id: str, *, metadata: Mapping[str, Any] | None = None, limit: int = 10, offset: int = 0,
         keep: Keep | None = None,
     ) -> list[AssistantVersion]:
-        where, params = ["assistant_id = %s"], [assistant_id]
-        _contains(where, params, "metadata", metadata)
-        rows = await self._rows(
-            "assistant_versions",
-            f"SELECT doc FROM srv_assistant_versions WHERE {' AND '.join(where)} ORDER BY version DESC",
-            params,
-        )
-        versions = [_decode(r[0], AssistantVersion) for r in rows]
-        return [v for v in versions if matches(v.metadata, metadata) and (keep is None or keep(v))][offset : offset + limit]
+        where = _Where("assistant_id = %s", assistant_id)
+        where.contains("metadata", metadata)
+        test = _record_test(where, keep, (_metadata, metadata))
+        return await self._search(
+            "assistant_versions", "srv_assistant_versions", AssistantVersion, where, test,
+            order="version DESC", limit=limit, offset=offset,
+        )  # fmt: skip
 
     async def assistant_set_latest(self, assistant_id: str, version: int, now: datetime) -> Assistant | None:
         async with self._tx("assistant_set_latest") as cur:
@@ -442,28 +509,22 @@ class PostgresStorage(PostgresCrons):
         async with self._tx("thread_delete") as cur:
             return await _delete_thread_rows(cur, thread_id)
 
-    async def _threads(
-        self,
+    @staticmethod
+    def _threads(
         ids: Sequence[str] | None,
         metadata: Mapping[str, Any] | None,
         values: Mapping[str, Any] | None,
         status: str | None,
-        order: str = "created_at DESC",
-    ) -> list[Thread]:
-        where: list[str] = ["TRUE"]
-        params: list[Any] = []
+        keep: Keep | None,
+    ) -> tuple[_Where, Keep | None]:
+        where = _Where()
         if ids:
-            where.append("thread_id = ANY(%s)")
-            params.append(list(ids))
+            where.add("thread_id = ANY(%s)", list(ids))
         if status:
-            where.append("status = %s")
-            params.append(status)
-        _contains(where, params, "metadata", metadata)
-        _contains(where, params, "vals", values)
-        rows = await self._rows(
-            "thread_search", f"SELECT doc FROM srv_threads WHERE {' AND '.join(where)} ORDER BY {order}", params
-        )
-        return [_decode(r[0], Thread) for r in rows]
+            where.add("status = %s", status)
+        where.contains("metadata", metadata)
+        where.contains("vals", values)
+        return where, _record_test(where, keep, (_metadata, metadata), (_values, values))
 
     async def thread_search(
         self,
@@ -485,12 +546,10 @@ class PostgresStorage(PostgresCrons):
              "state_updated_at": "updated_at"},
             "created_at",
         )
-        found = [
-            t
-            for t in await self._threads(ids, metadata, values, status, order)
-            if matches(t.metadata, metadata) and matches(t.values, values) and (keep is None or keep(t))
-        ]
-        return found[offset : offset + limit]
+        where, test = self._threads(ids, metadata, values, status, keep)
+        return await self._search(
+            "thread_search", "srv_threads", Thread, where, test, order=f"{order}, thread_id", limit=limit, offset=offset
+        )
 
     async def thread_count(
         self,
@@ -500,11 +559,8 @@ class PostgresStorage(PostgresCrons):
         status: str | None = None,
         keep: Keep | None = None,
     ) -> int:
-        return sum(
-            1
-            for t in await self._threads(None, metadata, values, status)
-            if matches(t.metadata, metadata) and matches(t.values, values) and (keep is None or keep(t))
-        )
+        where, test = self._threads(None, metadata, values, status, keep)
+        return await self._count("thread_count", "srv_threads", Thread, where, test)
 
     # -- runs ---------------------------------------------------------------------------
 
@@ -550,9 +606,11 @@ class PostgresStorage(PostgresCrons):
         )
         return [_decode(r[0], Run) for r in rows]
 
-    async def run_set_status(self, run_id: str, status: str, now: datetime, *, owner: str | None = None) -> Run | None:
+    async def run_set_status(
+        self, run_id: str, status: str, now: datetime, *, owner: str | None = None, expect: str | None = None
+    ) -> Run | None:
         async with self._tx("run_set_status") as cur:
-            return await _set_run_status(cur, run_id, status, now, owner)
+            return await _set_run_status(cur, run_id, status, now, owner, expect)
 
     async def run_finish(
         self,

@@ -141,11 +141,14 @@ def _expire(conn: sqlite3.Connection, thread_id: str, now: float) -> str:
 
 
 def _set_run_status(
-    conn: sqlite3.Connection, run_id: str, status: str, now: datetime, owner: str | None = None
+    conn: sqlite3.Connection, run_id: str, status: str, now: datetime, owner: str | None = None, expect: str | None = None
 ) -> Run | None:
-    row = _first(conn, "SELECT doc, lease_owner FROM srv_runs WHERE run_id = ?", (run_id,))
-    if row is None or (owner is not None and row[1] != owner):
+    row = _first(conn, "SELECT doc, lease_owner, status FROM srv_runs WHERE run_id = ?", (run_id,))
+    # fenced: the run must still be running under ``owner`` (as ``run_renew`` keeps it)
+    if row is None or (owner is not None and (row[1] != owner or row[2] != "running")):
         return None
+    if expect is not None and row[2] != expect:
+        return None  # it moved on meanwhile (a pending run claimed)
     run = msgspec.structs.replace(_decode(row[0], Run), status=status, updated_at=now)  # type: ignore[arg-type]
     lease = "" if status in ("pending", "running") else ", lease_owner = NULL, lease_until = NULL, cancel = NULL"
     conn.execute(f"UPDATE srv_runs SET status = ?, doc = ?{lease} WHERE run_id = ?", (status, _encode(run), run_id))
@@ -482,8 +485,10 @@ class SqliteStorage(SqliteCrons):
         )
         return [_decode(r[0], Run) for r in rows]
 
-    async def run_set_status(self, run_id: str, status: str, now: datetime, *, owner: str | None = None) -> Run | None:
-        return await self._call(_set_run_status, run_id, status, now, owner)
+    async def run_set_status(
+        self, run_id: str, status: str, now: datetime, *, owner: str | None = None, expect: str | None = None
+    ) -> Run | None:
+        return await self._call(_set_run_status, run_id, status, now, owner, expect)
 
     async def run_finish(
         self,
