@@ -29,19 +29,6 @@ from tests.server.conftest import ROOT
 
 pytestmark = pytest.mark.anyio
 
-CANCEL_RACE = (
-    "RunManager.cancel of a run it reads as pending races the run's claim: the run starts anyway, "
-    "then is marked interrupted (the thread's next run starts beside it: CheckpointConflictError) "
-    "or deleted (its steps stay in the thread)"
-)
-
-
-ROLLBACK_AT_THE_END = (
-    "a rollback that reaches a run as it finishes deletes the run but not its checkpoints: "
-    "its steps stay in the thread"
-)
-
-
 def _spec(**env: str) -> ServerSpec:
     return ServerSpec("ag", (sys.executable, "-m", "actorgraph.server.cli"), {"PYTHONPATH": str(ROOT), **env}, 10)
 
@@ -124,7 +111,6 @@ async def _threads_of(url: str, scripts: list[list[tuple[float, str, float]]]) -
     return thread_ids, attempts
 
 
-@pytest.mark.xfail(reason=CANCEL_RACE, strict=True)
 async def test_interrupt_or_rollback_of_a_queue_never_runs_two_runs_of_a_thread_at_once(sqlite_server: Server) -> None:
     """A thread runs one run and has six queued; a seventh run with ``interrupt`` (or
     ``rollback``) stops them all. Stopping the queued ones while the running one ends (and
@@ -137,10 +123,10 @@ async def test_interrupt_or_rollback_of_a_queue_never_runs_two_runs_of_a_thread_
     assert await _violations(sqlite_server.url, found, [sqlite_server]) == []
 
 
-@pytest.mark.xfail(reason=ROLLBACK_AT_THE_END, strict=True)
-async def test_a_run_rolled_back_as_it_finishes_leaves_no_step_behind(sqlite_server: Server) -> None:
-    """A run of four 50 ms steps, rolled back by a new run 150 to 350 ms after its create:
-    some rollbacks land as it finishes. Each rolled-back run is gone with all it wrote."""
+async def test_a_rolled_back_run_leaves_no_step_behind(sqlite_server: Server) -> None:
+    """80 threads, each a run of four 50 ms steps rolled back by a new run 150 to 350 ms
+    after its create: with 10 workers, rollbacks land on runs queued, being claimed, running
+    and finishing. Each rolled-back run is gone with all it wrote."""
     scripts = [[(0.05, "enqueue", 0.15 + i * 0.0025), (0.0, "rollback", 0.0)] for i in range(80)]
     found = await _threads_of(sqlite_server.url, scripts)
     assert await _violations(sqlite_server.url, found, [sqlite_server]) == []
@@ -148,16 +134,14 @@ async def test_a_run_rolled_back_as_it_finishes_leaves_no_step_behind(sqlite_ser
 
 async def test_one_sqlite_process_killed_and_restarted_under_a_queueing_load(sqlite_server: Server) -> None:
     """The embedded database, one process: SIGKILLed mid-load and restarted on its port and
-    data; its runs are recovered, each run's steps are kept once. (Queueing strategies only:
-    interrupt and rollback hit the race above.)"""
+    data; its runs are recovered, each run's steps are kept once."""
 
     def crash() -> None:
         sqlite_server.kill()
         time.sleep(0.3)
         sqlite_server.start()
 
-    load = DoubleTexting([sqlite_server.url], 60, clients=10, threads=8, mix={"enqueue": 3, "reject": 1},
-                         step_sleep=0.05, give_up_s=60)  # fmt: skip
+    load = DoubleTexting([sqlite_server.url], 60, clients=10, threads=8, step_sleep=0.05, give_up_s=60)
     await _under_faults(load, [(20, crash)], timeout=90, servers=[sqlite_server])
     assert await _violations(sqlite_server.url, load, [sqlite_server]) == []
     assert sum(a.outcome == "created" for a in load.attempts) >= 40
@@ -177,8 +161,7 @@ def services() -> Iterator[tuple[PrivateRedis, PrivatePostgres]]:
     "mix",
     [
         pytest.param({"enqueue": 3, "reject": 1}, id="queueing"),
-        pytest.param({"enqueue": 4, "reject": 2, "interrupt": 2, "rollback": 2}, id="all-strategies",
-                     marks=pytest.mark.xfail(reason=CANCEL_RACE, strict=True)),
+        pytest.param({"enqueue": 4, "reject": 2, "interrupt": 2, "rollback": 2}, id="all-strategies"),
     ],
 )  # fmt: skip
 async def test_three_processes_survive_a_kill_and_redis_and_postgres_restarts(
