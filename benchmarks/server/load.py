@@ -110,6 +110,7 @@ class Attempt:
     end_s: float | None = None  # perf_counter when the run was final (joined), rejected, or the answer lost
     result: Any = None  # the joined values; None when the run was gone (rolled back)
     error: str | None = None
+    url: str | None = None  # the server of the last request about it
 
 
 def _http_status(exc: BaseException) -> int | None:
@@ -170,6 +171,7 @@ class DoubleTexting:
             for retry in itertools.count():
                 attempt = Attempt(f"c{k}-{i}-{retry}", thread_id, strategy, start_s=time.perf_counter())
                 self.attempts.append(attempt)
+                attempt.url = self.urls[at]
                 try:
                     run = await sdk[at].runs.create(
                         thread_id, STEPS_GRAPH_ID, input={"run": attempt.tag, "sleep": self.step_sleep},
@@ -195,6 +197,7 @@ class DoubleTexting:
         next."""
         assert attempt.run_id is not None
         while True:
+            attempt.url = self.urls[at]
             try:
                 attempt.result = await sdk[at].runs.join(attempt.thread_id, attempt.run_id)
             except Exception as exc:  # noqa: BLE001

@@ -49,16 +49,16 @@ async def _violations(url: str, load_or_attempts: DoubleTexting | tuple[list[str
     return invariants.violations(facts, attempts) + dead
 
 
-def _log_lines(servers: list[Server], words: list[str], limit: int = 40) -> str:
-    """The servers' log lines that mention any of ``words`` (run ids), for a failure's message."""
+def _log_lines(servers: list[Server], run_id: str, limit: int = 6) -> list[str]:
+    """The servers' last log lines about ``run_id``, for a failure's message."""
     lines = []
     for server in servers:
         try:
             text = server.log_path.read_text(errors="replace")
         except OSError:
             continue
-        lines += [f"[{server.port}] {line[:300]}" for line in text.splitlines() if any(w in line for w in words)]
-    return "\n".join(lines[-limit:])
+        lines += [f"  [{server.url}] {line[:300]}" for line in text.splitlines() if run_id in line]
+    return lines[-limit:]
 
 
 async def _under_faults(
@@ -76,10 +76,11 @@ async def _under_faults(
     try:
         await asyncio.wait_for(load.run(), timeout)
     except TimeoutError:
-        stuck = load.unfinished()
-        hung = [f"{a.tag} ({a.strategy}, {a.outcome}, run {a.run_id}, thread {a.thread_id})" for a in stuck]
-        logs = _log_lines(servers, [a.run_id for a in stuck if a.run_id] + [a.thread_id for a in stuck])
-        raise AssertionError(f"the load did not end in {timeout:g} s; waiting on: {hung[:10]}\n{logs}") from None
+        hung = []
+        for a in load.unfinished()[:5]:
+            hung.append(f"{a.tag} ({a.strategy}, {a.outcome}, run {a.run_id}, thread {a.thread_id}), last asked {a.url}")
+            hung += _log_lines(servers, a.run_id) if a.run_id else []
+        raise AssertionError(f"the load did not end in {timeout:g} s; waiting on:\n" + "\n".join(hung)) from None
     finally:
         if not task.done():
             task.cancel()
