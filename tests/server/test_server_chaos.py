@@ -12,6 +12,7 @@ binaries the cluster test skips (fails under CI=true)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import sys
 import time
@@ -39,14 +40,15 @@ def sqlite_server() -> Iterator[Server]:
         yield cluster.servers[0]
 
 
-async def _violations(url: str, load_or_attempts: DoubleTexting | tuple[list[str], list[Attempt]], servers: list[Server]) -> list[str]:
-    thread_ids, attempts = (
-        (load_or_attempts.thread_ids, load_or_attempts.attempts)
-        if isinstance(load_or_attempts, DoubleTexting) else load_or_attempts
-    )  # fmt: skip
+async def _check(url: str, found: DoubleTexting | tuple[list[str], list[Attempt]], servers: list[Server]) -> None:
+    """The invariants hold and every server is alive; else a message with each broken rule
+    and the story (attempts, runs, log) of the threads that broke one."""
+    thread_ids, attempts = (found.thread_ids, found.attempts) if isinstance(found, DoubleTexting) else found
     facts = await invariants.collect(url, thread_ids, attempts)
-    dead = [f"server {s.port} died:\n{s.log_tail()}" for s in servers if s.proc is not None and s.proc.poll() is not None]
-    return invariants.violations(facts, attempts) + dead
+    bad = invariants.violations(facts, attempts)
+    bad += [f"server {s.url} died:\n{s.log_tail()}" for s in servers if s.proc is not None and s.proc.poll() is not None]
+    stories = [json.dumps(invariants.explain(f, attempts)) for f in facts if any(f.thread_id in v for v in bad)]
+    assert not bad, "\n".join(bad + stories[:3])
 
 
 def _log_lines(servers: list[Server], run_id: str, limit: int = 6) -> list[str]:
@@ -121,7 +123,7 @@ async def test_interrupt_or_rollback_of_a_queue_never_runs_two_runs_of_a_thread_
         for strategy in ("interrupt", "rollback") for _ in range(8)
     ]  # fmt: skip
     found = await _threads_of(sqlite_server.url, scripts)
-    assert await _violations(sqlite_server.url, found, [sqlite_server]) == []
+    await _check(sqlite_server.url, found, [sqlite_server])
 
 
 async def test_a_rolled_back_run_leaves_no_step_behind(sqlite_server: Server) -> None:
@@ -130,7 +132,7 @@ async def test_a_rolled_back_run_leaves_no_step_behind(sqlite_server: Server) ->
     and finishing. Each rolled-back run is gone with all it wrote."""
     scripts = [[(0.05, "enqueue", 0.15 + i * 0.0025), (0.0, "rollback", 0.0)] for i in range(80)]
     found = await _threads_of(sqlite_server.url, scripts)
-    assert await _violations(sqlite_server.url, found, [sqlite_server]) == []
+    await _check(sqlite_server.url, found, [sqlite_server])
 
 
 async def test_one_sqlite_process_killed_and_restarted_under_a_queueing_load(sqlite_server: Server) -> None:
@@ -144,7 +146,7 @@ async def test_one_sqlite_process_killed_and_restarted_under_a_queueing_load(sql
 
     load = DoubleTexting([sqlite_server.url], 60, clients=10, threads=8, step_sleep=0.05, give_up_s=60)
     await _under_faults(load, [(20, crash)], timeout=90, servers=[sqlite_server])
-    assert await _violations(sqlite_server.url, load, [sqlite_server]) == []
+    await _check(sqlite_server.url, load, [sqlite_server])
     assert sum(a.outcome == "created" for a in load.attempts) >= 40
 
 
@@ -184,5 +186,5 @@ async def test_three_processes_survive_a_kill_and_redis_and_postgres_restarts(
         load = DoubleTexting(cluster.urls, 150, clients=15, threads=15, mix=mix, step_sleep=0.05, give_up_s=60)
         faults = [(25, crash), (65, lambda: redis.restart(down_s=1.0)), (105, lambda: pg.restart(down_s=1.0))]
         await _under_faults(load, faults, timeout=150, servers=cluster.servers)
-        assert await _violations(cluster.urls[0], load, cluster.servers) == []
+        await _check(cluster.urls[0], load, cluster.servers)
         assert sum(a.outcome == "created" for a in load.attempts) >= 100
