@@ -11,9 +11,13 @@ import json
 import re
 from pathlib import Path
 
-__all__ = ("GRAPH_ID", "GRAPH_SOURCE", "INPUT", "EXPECTED", "swap_imports", "app_source", "write_app")
+__all__ = (
+    "GRAPH_ID", "GRAPH_SOURCE", "INPUT", "EXPECTED", "STEPS_GRAPH_ID", "STEPS", "STEPS_SOURCE",
+    "swap_imports", "app_source", "write_app",
+)  # fmt: skip
 
 GRAPH_ID = "bench"
+STEPS_GRAPH_ID = "steps"
 
 #: three nodes in a line, a reducer key and a custom-stream write: the shape of a small agent
 #: step without the model call
@@ -54,6 +58,46 @@ builder.add_edge("report", END)
 graph = builder.compile()
 '''
 
+#: nodes of the ``steps`` graph: one checkpoint each
+STEPS = 4
+
+#: ``STEPS`` nodes in a line, each a super-step (a checkpoint), appending ``"<run>:<i>"`` to
+#: ``log`` and 1 to ``count``: a thread's final state tells which steps of which run were kept,
+#: so a lost or doubled step shows (the load of ``benchmarks.server.scale``). ``sleep`` (seconds
+#: per step, from the input) keeps runs in flight long enough for double-texting to collide.
+STEPS_SOURCE = f'''\
+import asyncio
+import operator
+from typing import Annotated, TypedDict
+
+from langgraph.graph import END, START, StateGraph
+
+
+class State(TypedDict, total=False):
+    run: str
+    sleep: float
+    log: Annotated[list, operator.add]
+    count: Annotated[int, operator.add]
+
+
+def make_step(i: int):
+    async def step(state: State):
+        await asyncio.sleep(state.get("sleep", 0.0))
+        return {{"log": [f"{{state['run']}}:{{i}}"], "count": 1}}
+
+    return step
+
+
+builder = StateGraph(State)
+previous = START
+for i in range({STEPS}):
+    builder.add_node(f"s{{i}}", make_step(i))
+    builder.add_edge(previous, f"s{{i}}")
+    previous = f"s{{i}}"
+builder.add_edge(previous, END)
+graph = builder.compile()
+'''
+
 INPUT = {"x": 1}
 #: the final state of one run from INPUT: a run that ends with anything else does not count
 EXPECTED = {"x": 20, "log": ["plan", "act", "report"]}
@@ -75,10 +119,12 @@ def app_source(lib: str) -> str:
 
 
 def write_app(folder: Path, lib: str) -> Path:
-    """``folder/graph.py`` and ``folder/langgraph.json`` serving it as ``GRAPH_ID``; returns the
-    config path."""
+    """``folder/graph.py``, ``folder/steps.py`` and ``folder/langgraph.json`` serving them as
+    ``GRAPH_ID`` and ``STEPS_GRAPH_ID``; returns the config path."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "graph.py").write_text(app_source(lib))
+    (folder / "steps.py").write_text(swap_imports(STEPS_SOURCE, lib))
     config = folder / "langgraph.json"
-    config.write_text(json.dumps({"dependencies": ["."], "graphs": {GRAPH_ID: "./graph.py:graph"}}))
+    graphs = {GRAPH_ID: "./graph.py:graph", STEPS_GRAPH_ID: "./steps.py:graph"}
+    config.write_text(json.dumps({"dependencies": ["."], "graphs": graphs}))
     return config

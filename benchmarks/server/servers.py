@@ -3,6 +3,7 @@ folder, wait for ``/ok``, sample the resident memory of its process tree, stop i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -37,12 +38,16 @@ class ServerFailed(RuntimeError):
 @dataclass(frozen=True)
 class ServerSpec:
     """How to start one side: ``lib`` is ``"lg"`` or ``"ag"``; ``argv`` is the command up to
-    (not including) ``dev``'s options; ``env`` is added to this process's environment."""
+    (not including) ``dev``'s options; ``env`` is added to this process's environment.
+    ``command`` is ``dev`` or ``serve``; ``extra`` goes after the options the harness sets
+    (say ``--database-uri ...``)."""
 
     lib: str
     argv: tuple[str, ...]
     env: dict[str, str] = field(default_factory=dict)
     n_jobs_per_worker: int | None = None
+    command: str = "dev"
+    extra: tuple[str, ...] = ()
 
 
 def free_port() -> int:
@@ -160,12 +165,14 @@ def _get(url: str, timeout: float) -> int:
 
 
 class Server:
-    """One running server: ``with Server(spec) as s: s.url, s.pid, s.startup_s``."""
+    """One running server: ``with Server(spec) as s: s.url, s.pid, s.startup_s``. ``kill()``
+    then ``start()`` is a crash and a restart on the same port, folder and data."""
 
     def __init__(self, spec: ServerSpec, *, ready_timeout: float = 90.0) -> None:
         self.spec, self.ready_timeout = spec, ready_timeout
         self._tmp = tempfile.TemporaryDirectory(prefix=f"agsrvbench-{spec.lib}-")
         self.folder = Path(self._tmp.name)
+        self.config: Path | None = None
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -188,18 +195,23 @@ class Server:
         return "\n".join(lines[-n:])
 
     def command(self, config: Path) -> list[str]:
-        argv = [*self.spec.argv, "dev", "--no-reload", "--port", str(self.port), "--config", str(config)]
+        argv = [*self.spec.argv, self.spec.command, "--no-reload", "--port", str(self.port), "--config", str(config)]
         if self.spec.lib == "lg":
             argv.append("--no-browser")
         if self.spec.n_jobs_per_worker is not None:
             argv += ["--n-jobs-per-worker", str(self.spec.n_jobs_per_worker)]
-        return argv
+        return [*argv, *self.spec.extra]
 
     def __enter__(self) -> Server:
-        lib = "langgraph" if self.spec.lib == "lg" else "actorgraph"
-        config = write_app(self.folder / "app", lib)
+        return self.start()
+
+    def start(self) -> Server:
+        """Spawn the server (the app folder is written on the first start) and wait for ``/ok``."""
+        if self.config is None:
+            self.config = write_app(self.folder / "app", "langgraph" if self.spec.lib == "lg" else "actorgraph")
+        config = self.config
         env = {**os.environ, **QUIET_ENV, **self.spec.env, "PYTHONUNBUFFERED": "1"}
-        log = open(self.log_path, "wb")  # noqa: SIM115 (closed with the process)
+        log = open(self.log_path, "ab")  # noqa: SIM115 (closed with the process)
         t0 = time.perf_counter()
         try:
             self.proc = subprocess.Popen(
@@ -217,6 +229,13 @@ class Server:
             self.stop()
             raise
         return self
+
+    def kill(self) -> None:
+        """SIGKILL to the server's process group: no shutdown, no cleanup (a crash)."""
+        if self.proc is not None and self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
 
     def _wait_ready(self, t0: float) -> None:
         assert self.proc is not None
