@@ -423,15 +423,18 @@ class RunManager:
                     return True
                 continue  # it ended, or went back to pending, meanwhile
             # pending: stopped before a worker takes it, atomically (a claim first wins)
+            if action == "rollback":
+                # what it wrote (started before, its worker died) goes while it still holds
+                # the thread: the thread's next run must not build on it
+                await self.c.checkpointer.adelete_for_runs([run_id])
             if await storage.run_set_status(run_id, "interrupted", now(), expect="pending") is None:
                 continue
             live = self.broker.live(run_id, create=True)
             assert live is not None
             live.result = dumps(None)
             if action == "rollback":
-                await self._rollback(run)
-            else:
-                await self._thread_status(run.thread_id, "idle")
+                await storage.run_delete(run_id)
+            await self._thread_status(run.thread_id, "idle")
             live.finish()
             return True
         return False
@@ -442,7 +445,8 @@ class RunManager:
         for it until it starts)."""
         active = self._active.get(run_id)
         if active is None:
-            self._early[run_id] = action
+            if action != LOST:  # (a lost run that ended meanwhile: nothing to stop)
+                self._early[run_id] = action
             while len(self._early) > EARLY_CANCELS_KEPT:  # mostly other processes' runs
                 del self._early[next(iter(self._early))]
         elif not active.ending and active.action is None:
