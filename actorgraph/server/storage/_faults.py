@@ -17,7 +17,8 @@ def is_unavailable(exc: BaseException) -> bool:
     kinds: list[type[BaseException]] = [Unavailable]
     psycopg = sys.modules.get("psycopg")
     if psycopg is not None:
-        kinds.append(psycopg.OperationalError)
+        # (InterfaceError: the pool handed out a connection the restart closed)
+        kinds += [psycopg.OperationalError, psycopg.InterfaceError]
     pool = sys.modules.get("psycopg_pool")
     if pool is not None:
         kinds.append(pool.PoolTimeout)
