@@ -238,6 +238,14 @@ class RunManager:
             try:
                 with run_trace(self.c.tracing, run):
                     await self._run(run, active, resumed=claim.resumed)
+            except Exception:
+                # a bug of ours, or the database gone at a step that can't wait for it: the
+                # worker goes on; the run is recovered once its lease runs out, and its
+                # readers here follow it there
+                log.exception("run not finished here: recovered after its lease", run_id=run.run_id)
+                live = self.broker.live(run.run_id)
+                if live is not None and not live.done:
+                    self._hand_off(live)
             finally:
                 del self._active[run.run_id]
                 if not self._active:
@@ -250,7 +258,14 @@ class RunManager:
         assert live is not None
         if resumed:
             # its events go on after those its last worker published
-            logged = await c.storage.events_read(run.run_id)
+            try:
+                logged = await c.storage.events_read(run.run_id)
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    raise
+                with anyio.CancelScope(shield=True):
+                    await self._give_back(run, live, False)
+                return
             last = max(logged[-1][0] if logged else 0, await self.broker.last_published(run.run_id))
             if not live.events:
                 live.first_seq = last + 1
