@@ -58,6 +58,15 @@ def _interrupt_error(run: Run) -> dict[str, str]:
     return {"error": "UserInterrupt", "message": "interrupt requested via a cancel of run " + run.run_id}
 
 
+def _log_failure(exc: Exception, what: str) -> None:
+    """A background loop's failed round: a warning while the database is away, else the
+    whole traceback (a bug); the loop goes on either way."""
+    if is_unavailable(exc):
+        log.warning(f"database unavailable: {what}", error=str(exc))
+    else:
+        log.exception(what)
+
+
 class RunStatistics(msgspec.Struct, frozen=True, kw_only=True):
     workers: int
     in_flight: int
@@ -191,9 +200,8 @@ class RunManager:
                 if self.broker.shared:
                     await self._requeue_expired(time.time())
             except Exception as exc:
-                if not is_unavailable(exc):
-                    raise
-                log.warning("database unavailable: leases not renewed", error=str(exc))
+                # never fatal: this loop dying would stop every worker of the process
+                _log_failure(exc, "leases not renewed")
 
     async def _claim(self) -> Claim | None:
         """The next run to execute (None: the server is stopping). One idle worker at a
@@ -207,10 +215,8 @@ class RunManager:
                 stamp = time.time()
                 try:
                     claim = await storage.run_claim(self.owner, stamp + LEASE_SECONDS, stamp)
-                except Exception as exc:
-                    if not is_unavailable(exc):
-                        raise
-                    log.warning("database unavailable: no run claimed", error=str(exc))
+                except Exception as exc:  # (never fatal, as above)
+                    _log_failure(exc, "no run claimed")
                     await anyio.sleep(pause)
                     pause = min(pause * 2, RETRY_MAX_SECONDS)
                     continue
