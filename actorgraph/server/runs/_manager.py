@@ -305,6 +305,7 @@ class RunManager:
         finally:
             feed.running -= 1
         if active.action == LOST or outcome.unavailable:
+            self.broker.release_feed(run.thread_id)
             with anyio.CancelScope(shield=True):
                 await self._give_back(run, live, active.action == LOST)
             return
