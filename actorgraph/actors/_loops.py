@@ -34,7 +34,9 @@ class ThreadLoop:
 
     def run(self, coro: Awaitable[T]) -> T:
         loop = self.loop
-        eager = not loop._ready  # type: ignore[attr-defined]
+        # (not when another loop runs in this thread: run_until_complete refuses that, and
+        # its callers rely on the refusal)
+        eager = not loop._ready and events._get_running_loop() is None  # type: ignore[attr-defined]
         task: asyncio.Task[T] = loop.create_task(coro, context=contextvars.copy_context())  # type: ignore[arg-type]
         try:
             if eager and self._first_step(task):
