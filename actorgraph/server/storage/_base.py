@@ -18,7 +18,7 @@ import msgspec
 from actorgraph.server.schemas import Assistant, AssistantVersion, Run, Thread
 from actorgraph.server.storage._crons import CronStorage
 
-__all__ = ("Claim", "Conflict", "Gone", "Keep", "Renewal", "Storage", "Unavailable", "matches")
+__all__ = ("ASSISTANT_SORT", "DEFAULT_SORT", "THREAD_SORT", "Claim", "Conflict", "Gone", "Keep", "Renewal", "Storage", "Unavailable", "matches", "sort_direction")
 
 
 class Conflict(Exception):
@@ -75,6 +75,17 @@ def matches(doc: Any, filt: Mapping[str, Any] | None) -> bool:
         elif have != want or (type(have) is bool) != (type(want) is bool):
             return False
     return True
+
+
+# the columns a search may sort by (LangGraph's names -> ours), and what it sorts by otherwise
+ASSISTANT_SORT = {c: c for c in ("assistant_id", "graph_id", "name", "created_at", "updated_at")}
+THREAD_SORT = {c: c for c in ("thread_id", "status", "created_at", "updated_at")} | {"state_updated_at": "updated_at"}
+DEFAULT_SORT = "created_at"
+
+
+def sort_direction(sort_order: str | None) -> str:
+    """``ASC`` or ``DESC`` (the default) for a search's ``sort_order``."""
+    return "ASC" if (sort_order or "desc").lower() == "asc" else "DESC"
 
 
 Keep = Callable[[Any], bool]

@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 
 from actorgraph.server.schemas import Cron
-from actorgraph.server.storage._base import Keep, matches
+from actorgraph.server.storage._base import Keep, matches, sort_direction
 from actorgraph.server.storage._postgres_sql import jsonb
 
 __all__ = ("PostgresCrons",)
@@ -118,7 +118,7 @@ class PostgresCrons:
         sort_order: str | None = None,
         keep: Keep | None = None,
     ) -> list[Cron]:
-        direction = "ASC" if (sort_order or "desc").lower() == "asc" else "DESC"
+        direction = sort_direction(sort_order)
         # NULLs sort as SQLite's do: first ascending, last descending
         order = f"{_SORT.get(sort_by or '', 'created_at')} {direction} NULLS {'FIRST' if direction == 'ASC' else 'LAST'}"
         found = [

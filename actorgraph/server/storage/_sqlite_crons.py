@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 
 from actorgraph.server.schemas import Cron
-from actorgraph.server.storage._base import Keep, matches
+from actorgraph.server.storage._base import Keep, matches, sort_direction
 
 __all__ = ("CRON_SCHEMA", "SqliteCrons")
 
@@ -118,7 +118,7 @@ class SqliteCrons:
         sort_order: str | None = None,
         keep: Keep | None = None,
     ) -> list[Cron]:
-        direction = "ASC" if (sort_order or "desc").lower() == "asc" else "DESC"
+        direction = sort_direction(sort_order)
         order = f"{_SORT.get(sort_by or '', 'created_at')} {direction}"
         found = [
             c for c in await self._crons(assistant_id, thread_id, enabled, order)

@@ -26,7 +26,19 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import AsyncConnectionPool
 
 from actorgraph.server.schemas import Assistant, AssistantVersion, Run, Thread
-from actorgraph.server.storage._base import Claim, Conflict, Gone, Keep, Renewal, Unavailable, matches
+from actorgraph.server.storage._base import (
+    ASSISTANT_SORT,
+    DEFAULT_SORT,
+    THREAD_SORT,
+    Claim,
+    Conflict,
+    Gone,
+    Keep,
+    Renewal,
+    Unavailable,
+    matches,
+    sort_direction,
+)
 from actorgraph.server.storage._postgres_crons import PostgresCrons
 from actorgraph.server.storage._postgres_sql import (
     LOCK_SETUP,
@@ -68,9 +80,9 @@ def _timeout() -> float:
     return float(os.environ.get("ACTORGRAPH_DB_TIMEOUT_SECONDS", "5"))
 
 
-def _order(sort_by: str | None, sort_order: str | None, allowed: Mapping[str, str], default: str) -> str:
-    column = allowed.get(sort_by or "", default)
-    direction = "ASC" if (sort_order or "desc").lower() == "asc" else "DESC"
+def _order(sort_by: str | None, sort_order: str | None, allowed: Mapping[str, str]) -> str:
+    column = allowed.get(sort_by or "", DEFAULT_SORT)
+    direction = sort_direction(sort_order)
     # text in byte order, as SQLite sorts it (not the database's locale)
     collate = "" if column in ("created_at", "updated_at") else ' COLLATE "C"'
     return f"{column}{collate} {direction}"
@@ -436,12 +448,7 @@ class PostgresStorage(PostgresCrons):
         sort_order: str | None = None,
         keep: Keep | None = None,
     ) -> list[Assistant]:
-        order = _order(
-            sort_by,
-            sort_order,
-            {c: c for c in ("assistant_id", "graph_id", "name", "created_at", "updated_at")},
-            "created_at",
-        )
+        order = _order(sort_by, sort_order, ASSISTANT_SORT)
         where, test = self._assistants(graph_id, name, metadata, keep)
         return await self._search(
             "assistant_search", "srv_assistants", Assistant, where, test,
@@ -539,13 +546,7 @@ class PostgresStorage(PostgresCrons):
         sort_order: str | None = None,
         keep: Keep | None = None,
     ) -> list[Thread]:
-        order = _order(
-            sort_by,
-            sort_order,
-            {"thread_id": "thread_id", "status": "status", "created_at": "created_at", "updated_at": "updated_at",
-             "state_updated_at": "updated_at"},
-            "created_at",
-        )
+        order = _order(sort_by, sort_order, THREAD_SORT)
         where, test = self._threads(ids, metadata, values, status, keep)
         return await self._search(
             "thread_search", "srv_threads", Thread, where, test, order=f"{order}, thread_id", limit=limit, offset=offset

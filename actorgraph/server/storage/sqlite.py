@@ -20,7 +20,18 @@ import aiosqlite
 import msgspec
 
 from actorgraph.server.schemas import Assistant, AssistantVersion, Run, Thread
-from actorgraph.server.storage._base import Claim, Conflict, Gone, Keep, Renewal, matches
+from actorgraph.server.storage._base import (
+    ASSISTANT_SORT,
+    DEFAULT_SORT,
+    THREAD_SORT,
+    Claim,
+    Conflict,
+    Gone,
+    Keep,
+    Renewal,
+    matches,
+    sort_direction,
+)
 from actorgraph.server.storage._sqlite_crons import CRON_SCHEMA, SqliteCrons
 
 __all__ = ("SqliteStorage",)
@@ -155,9 +166,9 @@ def _set_run_status(
     return run
 
 
-def _order(sort_by: str | None, sort_order: str | None, allowed: Mapping[str, str], default: str) -> str:
-    column = allowed.get(sort_by or "", default)
-    direction = "ASC" if (sort_order or "desc").lower() == "asc" else "DESC"
+def _order(sort_by: str | None, sort_order: str | None, allowed: Mapping[str, str]) -> str:
+    column = allowed.get(sort_by or "", DEFAULT_SORT)
+    direction = sort_direction(sort_order)
     return f"{column} {direction}"
 
 
@@ -312,12 +323,7 @@ class SqliteStorage(SqliteCrons):
         sort_order: str | None = None,
         keep: Keep | None = None,
     ) -> list[Assistant]:
-        order = _order(
-            sort_by,
-            sort_order,
-            {c: c for c in ("assistant_id", "graph_id", "name", "created_at", "updated_at")},
-            "created_at",
-        )
+        order = _order(sort_by, sort_order, ASSISTANT_SORT)
         found = [
             a for a in await self._assistants(graph_id, name, order) if matches(a.metadata, metadata) and (keep is None or keep(a))
         ]
@@ -412,13 +418,7 @@ class SqliteStorage(SqliteCrons):
         sort_order: str | None = None,
         keep: Keep | None = None,
     ) -> list[Thread]:
-        order = _order(
-            sort_by,
-            sort_order,
-            {"thread_id": "thread_id", "status": "status", "created_at": "created_at", "updated_at": "updated_at",
-             "state_updated_at": "updated_at"},
-            "created_at",
-        )
+        order = _order(sort_by, sort_order, THREAD_SORT)
         found = [
             t
             for t in await self._threads(ids, status, order)
