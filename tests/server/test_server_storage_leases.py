@@ -87,6 +87,33 @@ async def test_a_finish_fenced_by_a_lost_lease_writes_nothing(storage: Storage) 
     assert not await storage.run_finish(str(uuid.uuid4()), "error", NOW, [], None)
 
 
+async def test_a_rollback_delete_fenced_by_a_lost_lease_keeps_the_run(storage: Storage) -> None:  # noqa: F811
+    # a rolled-back run's worker stalled past its lease (the database was away); the run's
+    # new worker runs it on: the old worker's delete must not free the thread under it
+    now = time.time()
+    t = await storage.thread_insert(thread(status="busy"), if_exists=None)
+    r = run(t.thread_id)
+    await storage.run_insert(r, available_at=0)
+    await storage.run_claim("w1", now + 30, now)
+    await storage.events_append(r.run_id, [(0, "values", b"1")])
+    await storage.run_requeue_expired(now + 31)
+    assert not await storage.run_delete(r.run_id, owner="w1")  # pending: nobody's
+    assert (await storage.run_claim("w2", now + 60, now + 31)).run is not None
+    assert not await storage.run_delete(r.run_id, owner="w1")
+    got = await storage.run_get(r.run_id)
+    assert got is not None and got.status == "running"
+    assert await storage.events_read(r.run_id) == [(0, "values", b"1")]
+    assert await storage.run_active(t.thread_id) == [got]
+    # its owner's delete lands, and so does one without an owner
+    assert await storage.run_delete(r.run_id, owner="w2")
+    assert await storage.run_get(r.run_id) is None and await storage.events_read(r.run_id) == []
+    assert not await storage.run_delete(r.run_id)
+    other = run(t.thread_id, status="success")
+    await storage.run_insert(other, available_at=0)
+    assert await storage.run_delete(other.run_id)
+
+
+
 async def test_thread_clocks_decide_what_an_expired_thread_gets(storage: Storage) -> None:  # noqa: F811
     now = time.time()
     doomed, kept, busy, fresh = [await storage.thread_insert(thread(), if_exists=None) for _ in range(4)]

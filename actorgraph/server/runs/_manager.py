@@ -412,9 +412,17 @@ class RunManager:
             log.warning("run lease lost before its end was recorded: its new worker records it", run_id=run.run_id)
 
     async def _rollback(self, run: Run) -> None:
+        """What the run wrote deleted, then the run, while it is still ours: if its lease
+        ran out meanwhile (the database was away), its new worker may be running it on
+        from those checkpoints, and rolls it back itself (the request is durable)."""
+        storage = self.c.storage
+        renewal = await storage.run_renew([run.run_id], self.owner, time.time() + LEASE_SECONDS)
+        if run.run_id not in renewal.kept:
+            log.warning("run lease lost before its rollback: its new worker rolls it back", run_id=run.run_id)
+            return
         await self.c.checkpointer.adelete_for_runs([run.run_id])
-        await self.c.storage.run_delete(run.run_id)
-        await self._thread_status(run.thread_id, "idle")
+        if await storage.run_delete(run.run_id, owner=self.owner):
+            await self._thread_status(run.thread_id, "idle")
 
     async def _thread_status(self, thread_id: str, status: str, *, error: Any = None) -> None:
         await self.c.storage.thread_set_status(thread_id, status, error, now())

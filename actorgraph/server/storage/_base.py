@@ -195,7 +195,9 @@ class Storage(CronStorage, Protocol):
         lease ran out: it was requeued, maybe claimed by another worker, as ``run_renew``
         would have said) nothing is written. Whether it was written (without ``owner``:
         whether the run exists)."""
-    async def run_delete(self, run_id: str) -> bool: ...
+    async def run_delete(self, run_id: str, *, owner: str | None = None) -> bool:
+        """The run and its events deleted; whether it existed. With ``owner``, fenced as
+        ``run_finish``: only while the run is running under ``owner``."""
     async def run_claim(self, owner: str, lease_until: float, now: float) -> Claim: ...
     async def run_renew(self, run_ids: Sequence[str], owner: str, lease_until: float) -> Renewal:
         """Extend the leases of the given runs still running under ``owner``; see :class:`Renewal`."""

@@ -633,9 +633,14 @@ class PostgresStorage(PostgresCrons):
                 await _thread_status(cur, run.thread_id, thread_changes, run_id)
             return True
 
-    async def run_delete(self, run_id: str) -> bool:
+    async def run_delete(self, run_id: str, *, owner: str | None = None) -> bool:
         async with self._tx("run_delete") as cur:
-            await cur.execute("DELETE FROM srv_runs WHERE run_id = %s", (run_id,))
+            if owner is None:
+                await cur.execute("DELETE FROM srv_runs WHERE run_id = %s", (run_id,))
+            else:
+                await cur.execute(
+                    "DELETE FROM srv_runs WHERE run_id = %s AND status = 'running' AND lease_owner = %s", (run_id, owner)
+                )
             if cur.rowcount == 0:
                 return False
             await cur.execute("DELETE FROM srv_run_events WHERE run_id = %s", (run_id,))

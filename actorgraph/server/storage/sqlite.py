@@ -511,17 +511,20 @@ class SqliteStorage(SqliteCrons):
 
         return await self._call(finish)
 
-    async def run_delete(self, run_id: str) -> bool:
-        row = await self._one("SELECT 1 FROM srv_runs WHERE run_id = ?", (run_id,))
-        if row is None:
-            return False
-        await self._tx(
-            [
-                ("DELETE FROM srv_runs WHERE run_id = ?", (run_id,)),
-                ("DELETE FROM srv_run_events WHERE run_id = ?", (run_id,)),
-            ]
-        )
-        return True
+    async def run_delete(self, run_id: str, *, owner: str | None = None) -> bool:
+        def delete(conn: sqlite3.Connection) -> bool:
+            if owner is None:
+                cursor = conn.execute("DELETE FROM srv_runs WHERE run_id = ?", (run_id,))
+            else:
+                cursor = conn.execute(
+                    "DELETE FROM srv_runs WHERE run_id = ? AND status = 'running' AND lease_owner = ?", (run_id, owner)
+                )
+            if cursor.rowcount == 0:
+                return False
+            conn.execute("DELETE FROM srv_run_events WHERE run_id = ?", (run_id,))
+            return True
+
+        return await self._call(delete)
 
     async def run_claim(self, owner: str, lease_until: float, now: float) -> Claim:
         """The oldest pending run that is due, on a thread with no running run, marked
