@@ -42,6 +42,11 @@ for it: a crash loses at most these and the batch being stored (2 x 64 steps).""
 _record_decoder = msgspec.msgpack.Decoder(CheckpointRecord)
 
 
+def _newest(rows: Sequence[CheckpointRow]) -> str:
+    """The newest checkpoint id of a batch (ids sort by time)."""
+    return rows[0].checkpoint_id if len(rows) == 1 else max(r.checkpoint_id for r in rows)
+
+
 class RunPersistence:
     """The writer of one run (one thread namespace): a queue of rows, the job that drains
     it into the saver, and ``flush``."""
@@ -156,7 +161,7 @@ class RunPersistence:
         try:
             if rows:
                 self.saver.save(rows, writes, expect_head=self.head)
-                self.head = max(r.checkpoint_id for r in rows)
+                self.head = _newest(rows)
             else:
                 self.saver.save(rows, writes)
         except Exception as exc:
@@ -217,7 +222,7 @@ class RunPersistence:
             await self.saver.asave(rows, writes)
             return
         await self.saver.asave(rows, writes, expect_head=self.head)
-        self.head = max(r.checkpoint_id for r in rows)
+        self.head = _newest(rows)
 
     def _take_queue(self) -> tuple[list[CheckpointRow], list[StoredWrite]]:
         """Everything queued, as one batch (rows, writes); the queue is emptied."""
@@ -239,7 +244,7 @@ class RunPersistence:
             try:
                 if rows:
                     self.save_in_thread(rows, writes, expect_head=self.head)
-                    self.head = max(r.checkpoint_id for r in rows)
+                    self.head = _newest(rows)
                 else:
                     self.save_in_thread(rows, writes)
             except BaseException:

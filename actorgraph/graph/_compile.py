@@ -335,7 +335,7 @@ def _router_input(branch: Branch, state: Any, raw: dict[str, Any], output: Any) 
     its own also sees the keys the node returned that the reading left out (LangGraph's
     passthrough)."""
     arg = state if branch.view is None else branch.view(raw)
-    if branch.input_schema is None and type(output) is dict and type(arg) is dict:
+    if branch.input_schema is None and type(output) is dict and type(arg) is dict and not output.keys() <= arg.keys():
         return {**output, **arg}
     return arg
 

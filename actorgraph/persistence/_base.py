@@ -241,19 +241,6 @@ class SaverStatistics(msgspec.Struct, frozen=True, kw_only=True):
     blobs, metadata and pending writes (keys and the storage's own overhead aside)."""
 
 
-def _written_bytes(rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite]) -> int:
-    """The serialized bytes of ``rows`` and ``writes`` (what ``bytes_written`` counts).
-    (Plain loops: this runs on every save.)"""
-    size = 0
-    for w in writes:
-        size += len(w[3].value)
-    for row in rows:
-        size += len(row.record) + len(row.metadata)
-        for b in row.blobs.values():
-            size += len(b.data)
-    return size
-
-
 class _Page:
     """What the loads of one listing share, per thread namespace: the rows fetched so far
     and every delta chain resolved so far. A list channel's value at a checkpoint of a
@@ -698,8 +685,16 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
         )
 
     def _written(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite]) -> None:
+        # (inline: this runs on every save)
+        size = 0
+        for w in writes:
+            size += len(w[3].value)
+        for row in rows:
+            size += len(row.record) + len(row.metadata)
+            for b in row.blobs.values():
+                size += len(b.data)
         self._checkpoints_written += len(rows)
-        self._bytes_written += _written_bytes(rows, writes)
+        self._bytes_written += size
 
     def _loaded(self, row: CheckpointRow, record: CheckpointRecord, resolver: _Resolver, writes: builtins.list[WriteRow]) -> LoadedCheckpoint:
         deps: dict[str, set[str]] = {}
@@ -726,7 +721,8 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
         (None: it found none); the rows are stored only if it is still the newest (a
         compare-and-set on the thread's head), else ``CheckpointConflictError``."""
         if rows and expect_head is not ANY_HEAD:
-            head_of(rows)
+            if len(rows) > 1:
+                head_of(rows)
             try:
                 self._write(rows, writes, expect_head=expect_head)
             except CheckpointConflictError:
@@ -740,7 +736,8 @@ class RowCheckpointSaver(BaseCheckpointSaver[int]):
         self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite] = (), *, expect_head: Any = ANY_HEAD
     ) -> None:
         if rows and expect_head is not ANY_HEAD:
-            head_of(rows)
+            if len(rows) > 1:
+                head_of(rows)
             try:
                 await self._awrite(rows, writes, expect_head=expect_head)
             except CheckpointConflictError:
