@@ -13,6 +13,7 @@ import anyio
 import msgspec
 import structlog
 
+from actorgraph.errors import CheckpointConflictError
 from actorgraph.server._context import ServerContext, now
 from actorgraph.server._json import dumps
 from actorgraph.server._tracing import current_run_trace
@@ -54,6 +55,7 @@ class Outcome(msgspec.Struct, kw_only=True):
     thread_values: dict[str, Any] | None = None  # the thread record's values and interrupts
     values: Any = None  # the state's values at the end (what a webhook sends)
     unavailable: bool = False  # the database went away under the run: it goes back to the queue
+    conflict: bool = False  # (so did a step refused because the thread's head moved)
 
 
 def run_config(assistant: Assistant, run: Run) -> tuple[dict[str, Any], dict[str, Any] | None]:
@@ -136,12 +138,21 @@ class _Events:
 
 
 async def execute(
-    c: ServerContext, run: Run, live: LiveRun, scope: anyio.CancelScope, *, resumed: bool = False, timeout: float = math.inf
+    c: ServerContext,
+    run: Run,
+    live: LiveRun,
+    scope: anyio.CancelScope,
+    *,
+    resumed: bool = False,
+    timeout: float = math.inf,
+    retry_conflict: bool = False,
 ) -> Outcome:
     """Run ``run`` on its graph; ``scope`` is cancelled by a cancel request. ``resumed``: it
     was claimed before, so it may have checkpoints to go on from. Past ``timeout`` seconds
     the graph is stopped as a cancel would stop it (its finished steps stay) and the run
-    ends ``timeout``."""
+    ends ``timeout``. ``retry_conflict``: a step refused because the thread's head moved
+    (a worker that lost the run's lease wrote a step of it meanwhile) sends the run back to
+    the queue, to go on from the thread's head, instead of ending it in error."""
     events = _Events(c, live, run)
     await events.emit("metadata", {"run_id": run.run_id, "attempt": 1})
     assistant = await c.storage.assistant_get(run.assistant_id)
@@ -215,11 +226,12 @@ async def execute(
         timed_out = limit.cancelled_caught
         keep_thread = not kwargs.get("temporary") or kwargs.get("on_completion") == "keep"
         # one snapshot serves the result and the thread's record
-        lost = error is not None and is_unavailable(error)
+        conflict = retry_conflict and isinstance(error, CheckpointConflictError)
+        lost = error is not None and (is_unavailable(error) or conflict)
         wanted = (error is None or keep_thread) and not lost
         state = snapshot_to_state(await graph.aget_state(thread_config(run.thread_id))) if wanted else None
     if lost:
-        return Outcome(status="error", unavailable=True, events=events.pending)
+        return Outcome(status="error", unavailable=True, conflict=conflict, events=events.pending)
     if error is not None:
         payload = {"error": type(error).__name__, "message": str(error)}
         log.info("run failed", run_id=run.run_id, thread_id=run.thread_id, error=payload["error"])

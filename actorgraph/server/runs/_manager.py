@@ -46,6 +46,9 @@ LEASE_SECONDS = float(os.environ.get("ACTORGRAPH_LEASE_SECONDS", "30"))
 RETRY_SECONDS, RETRY_MAX_SECONDS = 0.2, 5.0
 # cancels remembered for runs not running here (see ``_cancel_here``)
 EARLY_CANCELS_KEPT = 1000
+CONFLICT_RETRIES = 3
+"""How often a run goes back to the queue because a step of it was refused (the thread's
+head moved: a worker that had lost its lease wrote meanwhile) before it ends in error."""
 # a cancel's action when the run's lease was lost: stop it, record nothing (its new owner does)
 LOST = "lost"
 
@@ -77,13 +80,16 @@ class RunStatistics(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class _Active:
-    __slots__ = ("scope", "action", "run", "ending")
+    __slots__ = ("scope", "action", "run", "ending", "held_until")
 
-    def __init__(self, run: Run) -> None:
+    def __init__(self, run: Run, held_until: float) -> None:
         self.run = run
         self.scope = anyio.CancelScope()
         self.action: str | None = None
         self.ending = False  # the graph is done; the outcome is being recorded
+        # until when its lease surely holds (the end its last claim or renewal asked for,
+        # computed before the request went out)
+        self.held_until = held_until
 
 
 class RunManager:
@@ -107,6 +113,8 @@ class RunManager:
         # cancels for runs not (yet) running here: a run claimed by a worker of ours a
         # moment before its cancel came starts cancelled
         self._early: dict[str, str] = {}
+        # runs sent back to the queue after a step was refused (``CONFLICT_RETRIES`` at most)
+        self._conflicts: dict[str, int] = {}
         self._closing = False
         self._idle = anyio.Event()
         self._claiming = anyio.Lock()
@@ -191,19 +199,39 @@ class RunManager:
             await anyio.sleep(LEASE_SECONDS / 3)
             try:
                 ids = list(self._active)
-                renewal = await self.c.storage.run_renew(ids, self.owner, time.time() + LEASE_SECONDS)
-                for run_id in set(ids) - set(renewal.kept):
-                    log.warning("run lease lost: stopping it here", run_id=run_id)
-                    self._cancel_here(run_id, LOST)
-                for run_id, action in renewal.cancels.items():
-                    self._cancel_here(run_id, action)
+                until = time.time() + LEASE_SECONDS
+                renewal = None
+                with anyio.move_on_after(LEASE_SECONDS / 3):
+                    renewal = await self.c.storage.run_renew(ids, self.owner, until)
+                if renewal is not None:
+                    for run_id in renewal.kept:
+                        active = self._active.get(run_id)
+                        if active is not None:
+                            active.held_until = until
+                    for run_id in set(ids) - set(renewal.kept):
+                        log.warning("run lease lost: stopping it here", run_id=run_id)
+                        self._cancel_here(run_id, LOST)
+                    for run_id, action in renewal.cancels.items():
+                        self._cancel_here(run_id, action)
                 if self.broker.shared:
                     await self._requeue_expired(time.time())
             except Exception as exc:
                 # never fatal: this loop dying would stop every worker of the process
                 _log_failure(exc, "leases not renewed")
+            finally:
+                self._fence(time.time())
 
-    async def _claim(self) -> Claim | None:
+    def _fence(self, now: float) -> None:
+        """Stop the runs whose lease may run out before the next renewal could keep it
+        (the database didn't answer the last ones): once it has, another process may take
+        a run over, and this one must not write a step of it meanwhile. Each goes back to
+        the queue when its lease ends, and resumes from its last checkpoint."""
+        for run_id, active in list(self._active.items()):
+            if active.held_until - now <= LEASE_SECONDS / 2 and not active.ending and active.action is None:
+                log.warning("run lease not renewed in time: stopping it here", run_id=run_id)
+                self._cancel_here(run_id, LOST)
+
+    async def _claim(self) -> tuple[Claim, float] | None:
         """The next run to execute (None: the server is stopping). One idle worker at a
         time looks and sleeps on the wake-up; the others queue on the lock, so a wake-up
         costs one claim, not one per idle worker."""
@@ -222,7 +250,7 @@ class RunManager:
                     continue
                 pause = RETRY_SECONDS
                 if claim.run is not None:
-                    return claim
+                    return claim, stamp + LEASE_SECONDS
                 due = claim.next_due
                 timeout = due - stamp if due is not None and due > stamp else math.inf
                 with anyio.move_on_after(min(timeout, self.broker.poll_seconds)):
@@ -231,11 +259,13 @@ class RunManager:
 
     async def _worker(self) -> None:
         while not self._closing:
-            claim = await self._claim()
-            if claim is None or claim.run is None:
+            claimed = await self._claim()
+            if claimed is None:
                 return
+            claim, held_until = claimed
             run = claim.run
-            active = self._active[run.run_id] = _Active(run)
+            assert run is not None
+            active = self._active[run.run_id] = _Active(run, held_until)
             early = self._early.pop(run.run_id, None)
             if early is not None:  # cancelled between its claim and now
                 active.action = early
@@ -284,7 +314,10 @@ class RunManager:
         feed = self.broker.feed(run.thread_id)
         feed.running += 1
         try:
-            outcome = await execute(c, run, live, active.scope, resumed=resumed, timeout=self.run_timeout)
+            retry = self._conflicts.get(run.run_id, 0) < CONFLICT_RETRIES
+            outcome = await execute(
+                c, run, live, active.scope, resumed=resumed, timeout=self.run_timeout, retry_conflict=retry
+            )
         except anyio.get_cancelled_exc_class():
             # the server is stopping: the run goes back to the queue for the next start
             with anyio.CancelScope(shield=True):
@@ -310,10 +343,13 @@ class RunManager:
                 await self._give_back(run, live, active.action == LOST)
             return
         ended_at = now()
-        note_outcome(outcome.status, outcome.error)
         active.ending = True
         with anyio.CancelScope(shield=True):
-            await self._finish(run, live, outcome, active.action)
+            recorded = await self._finish(run, live, outcome, active.action)
+        if not recorded:
+            self.broker.release_feed(run.thread_id)
+            return
+        note_outcome(outcome.status, outcome.error)
         if c.webhooks is not None:
             self._webhook(c.webhooks, run, outcome, active.action, started_at, ended_at)
         feed.publish("metadata", dumps({"status": "run_done", "run_id": run.run_id}))
@@ -352,41 +388,51 @@ class RunManager:
         self._hand_off(live)
         if lost:
             return
-        log.warning("database unavailable mid-run: the run goes back to the queue", run_id=run.run_id)
+        log.warning("run stopped mid-way: it goes back to the queue", run_id=run.run_id)
         await self._retrying(lambda: self.c.storage.run_set_status(run.run_id, "pending", now(), owner=self.owner))
         self.broker.wake()
 
-    async def _retrying(self, write: Any) -> None:
+    async def _retrying(self, write: Any) -> Any:
         """``await write()`` until the database takes it, for at most a lease (then the run
-        is another worker's to recover)."""
+        is another worker's to recover): what it returned, or None if it never got in."""
         pause = RETRY_SECONDS
         with anyio.move_on_after(LEASE_SECONDS):
             while True:
                 try:
-                    await write()
-                    return
+                    return await write()
                 except Exception as exc:
                     if not is_unavailable(exc):
                         raise
                     await anyio.sleep(pause)
                     pause = min(pause * 2, RETRY_MAX_SECONDS)
         log.error("database unavailable: a run's end not recorded here (its lease expires, it is recovered)")
+        return None
 
-    async def _finish(self, run: Run, live: LiveRun, outcome: Outcome, action: str | None) -> None:
+    async def _finish(self, run: Run, live: LiveRun, outcome: Outcome, action: str | None) -> bool:
+        """The run's end recorded, then told to its readers; False: it wasn't recorded (the
+        run is another worker's now), its readers follow it there."""
         live.result = result = dumps(outcome.result)
         live.status = outcome.status
+        recorded: bool | None = True
         try:
-            await self._retrying(lambda: self._record(run, live, outcome, action, result))
+            recorded = await self._retrying(lambda: self._record(run, live, outcome, action, result))
         finally:
-            # only now: whoever waits on the run (wait, join, a stream's end) then reads
-            # the run's and its thread's final status, not "busy"
-            live.finish()
+            if recorded:
+                # only now: whoever waits on the run (wait, join, a stream's end) then
+                # reads the run's and its thread's final status, not "busy"
+                live.finish()
+            else:
+                # not recorded: the run was (or will be) taken over by another worker,
+                # whose end is the run's: readers follow it there, never get this one
+                live.result = live.status = None
+                self._hand_off(live)
+        return bool(recorded)
 
-    async def _record(self, run: Run, live: LiveRun, outcome: Outcome, action: str | None, result: bytes) -> None:
+    async def _record(self, run: Run, live: LiveRun, outcome: Outcome, action: str | None, result: bytes) -> bool:
+        """The run's end written (fenced by its lease); whether it was."""
         c = self.c
         if action == "rollback":
-            await self._rollback(run)
-            return
+            return await self._rollback(run)
         events = [*outcome.events, (live.last_seq + 1, RESULT_EVENT, result)]
         status = outcome.status
         assert status in ("success", "error", "interrupted", "timeout"), status
@@ -394,10 +440,10 @@ class RunManager:
         kwargs = run.kwargs
         if kwargs.get("temporary") and kwargs.get("on_completion") != "keep":
             if not await c.storage.run_finish(run.run_id, status, stamp, events, None, owner=self.owner):
-                return
+                return False
             await c.storage.thread_delete(run.thread_id)
             await c.checkpointer.adelete_thread(run.thread_id)
-            return
+            return True
         # the run's status, its last events and its thread's values and status: one write
         thread: dict[str, Any] = {**(outcome.thread_values or {}), "updated_at": stamp}
         if outcome.status == "error":
@@ -410,8 +456,10 @@ class RunManager:
             thread.update(status="interrupted" if outcome.paused else "idle", error=None)
         if not await c.storage.run_finish(run.run_id, status, stamp, events, thread, owner=self.owner):
             log.warning("run lease lost before its end was recorded: its new worker records it", run_id=run.run_id)
+            return False
+        return True
 
-    async def _rollback(self, run: Run) -> None:
+    async def _rollback(self, run: Run) -> bool:
         """What the run wrote deleted, then the run, while it is still ours: if its lease
         ran out meanwhile (the database was away), its new worker may be running it on
         from those checkpoints, and rolls it back itself (the request is durable)."""
@@ -419,10 +467,12 @@ class RunManager:
         renewal = await storage.run_renew([run.run_id], self.owner, time.time() + LEASE_SECONDS)
         if run.run_id not in renewal.kept:
             log.warning("run lease lost before its rollback: its new worker rolls it back", run_id=run.run_id)
-            return
+            return False
         await self.c.checkpointer.adelete_for_runs([run.run_id])
-        if await storage.run_delete(run.run_id, owner=self.owner):
-            await self._thread_status(run.thread_id, "idle")
+        if not await storage.run_delete(run.run_id, owner=self.owner):
+            return False
+        await self._thread_status(run.thread_id, "idle")
+        return True
 
     async def _thread_status(self, thread_id: str, status: str, *, error: Any = None) -> None:
         await self.c.storage.thread_set_status(thread_id, status, error, now())
