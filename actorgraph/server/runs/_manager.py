@@ -80,7 +80,7 @@ class RunStatistics(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class _Active:
-    __slots__ = ("scope", "action", "run", "ending", "held_until")
+    __slots__ = ("scope", "action", "run", "ending", "held_until", "gone")
 
     def __init__(self, run: Run, held_until: float) -> None:
         self.run = run
@@ -90,6 +90,7 @@ class _Active:
         # until when its lease surely holds (the end its last claim or renewal asked for,
         # computed before the request went out)
         self.held_until = held_until
+        self.gone = anyio.Event()  # its worker is done with it
 
 
 class RunManager:
@@ -265,6 +266,13 @@ class RunManager:
             claim, held_until = claimed
             run = claim.run
             assert run is not None
+            previous = self._active.get(run.run_id)
+            if previous is not None:
+                # a worker of ours is still winding the run down (stopped when its lease
+                # lapsed, and the run came back to this process): it is done first
+                previous.scope.cancel()
+                await previous.gone.wait()
+                held_until = max(held_until, previous.held_until)
             active = self._active[run.run_id] = _Active(run, held_until)
             early = self._early.pop(run.run_id, None)
             if early is not None:  # cancelled between its claim and now
@@ -283,7 +291,9 @@ class RunManager:
                 if live is not None and not live.done:
                     self._hand_off(live)
             finally:
-                del self._active[run.run_id]
+                if self._active.get(run.run_id) is active:
+                    del self._active[run.run_id]
+                active.gone.set()
                 if not self._active:
                     self._idle.set()
                 self.broker.wake()
