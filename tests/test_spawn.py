@@ -419,3 +419,96 @@ def test_calls_that_block_get_threads_of_their_own_however_many_quick_calls_ran_
     for _ in range(4):
         assert done.acquire(timeout=LIMIT)
     assert pool.EAGER <= pool._threads <= 4 + pool.EAGER
+
+
+@asyncio_only
+async def test_deferred_puts_wake_the_loop_a_few_times_and_none_is_left_behind() -> None:
+    """``put(..., defer=True)`` while the loop polls the port anyway: a burst of results
+    costs a few wake-ups, not one each, and a deferred result put last, with nothing
+    after it, still arrives (the poll takes it)."""
+    import asyncio
+
+    batches: list[list[int]] = []
+    got: list[int] = []
+    arrived = anyio.Event()
+
+    def on_batch(batch: list[Any]) -> None:
+        batches.append([item for _, item in batch])
+        for fn, item in batch:
+            fn(item)
+
+    def deliver(item: int) -> None:
+        got.append(item)
+        if len(got) == 301:
+            arrived.set()
+
+    port = ThreadPort(asyncio.get_running_loop(), on_batch)
+
+    def producer() -> None:
+        port.put(deliver, 0)  # wakes the loop, which then polls for a moment
+        time.sleep(0.05)
+        for i in range(1, 301):
+            port.put(deliver, i, defer=True)
+            if i % 30 == 0:
+                time.sleep(0.001)
+
+    with anyio.fail_after(LIMIT):
+        await anyio.to_thread.run_sync(producer)
+        await arrived.wait()
+    assert got == list(range(301))
+    assert len(batches) < 100  # one per deferred put would be 300
+
+
+@asyncio_only
+async def test_deferred_puts_from_racing_threads_all_arrive() -> None:
+    import asyncio
+
+    got: list[int] = []
+    port = ThreadPort(asyncio.get_running_loop(), lambda batch: [fn(item) for fn, item in batch])
+
+    def producer(start: int) -> None:
+        for i in range(start, start + 2000):
+            port.put(got.append, i, defer=i % 7 != 0)
+            if i % 500 == 0:
+                time.sleep(0.003)  # past the poll: the next deferred put must still arrive
+
+    threads = [threading.Thread(target=producer, args=(k * 2000,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    with anyio.fail_after(LIMIT):
+        while any(t.is_alive() for t in threads) or len(got) < 8000:
+            await anyio.sleep(0.001)
+    assert sorted(got) == list(range(8000))
+
+
+def test_a_subgraph_of_a_sync_fan_out_that_blocks_gets_its_siblings_run_beside_it() -> None:
+    """The subgraph runs of a sync fan-out are drained by one worker thread while it keeps
+    up; when one blocks (here: until a sibling sets an event, which works in LangGraph,
+    whose tasks run in parallel threads), other threads take the rest."""
+    ready = threading.Event()
+
+    class Sub(TypedDict):
+        x: int
+        seen: Annotated[list[int], operator.add]
+
+    def step(s: Sub) -> dict[str, Any]:
+        if s["x"] == 0:
+            assert ready.wait(LIMIT), "the sibling never ran"
+        if s["x"] == 7:
+            ready.set()
+        return {"seen": [s["x"]]}
+
+    sub = StateGraph(Sub)
+    sub.add_node("step", step)
+    sub.add_edge(START, "step")
+
+    class Parent(TypedDict):
+        seen: Annotated[list[int], operator.add]
+
+    g = StateGraph(Parent)
+    g.add_node("sub", sub.compile())
+    g.add_conditional_edges(START, lambda s: [Send("sub", {"x": i, "seen": []}) for i in range(40)])
+    started = time.monotonic()
+    out = g.compile().invoke({"seen": []})
+    assert sorted(out["seen"]) == list(range(40))
+    assert time.monotonic() - started < LIMIT

@@ -19,6 +19,8 @@ from collections.abc import Callable, Coroutine, Generator
 from contextvars import Context
 from typing import Any
 
+import time
+
 import anyio
 import msgspec
 
@@ -416,17 +418,24 @@ class ThreadBatch:
     A worker thread that takes one keeps taking the next while any are left, in one turn
     of its loop, and drives each eagerly in the job's own context: a job that finishes
     without suspending costs no task, no loop iteration and no trip through the pool's
-    queue. Each result goes to the loop through the port as soon as its job ends. One pool
-    call is queued per job all the same, so when every busy thread's job blocks, the
-    pool's watcher still adds threads for the jobs left (a call that finds the batch empty
-    returns at once)."""
+    queue. Each result goes to the loop through the port as its job ends (while more jobs
+    follow, the port may hold it a moment, to wake the loop once for several). One thread
+    drains the batch while it keeps up: Python code holds the GIL, and a second thread
+    running jobs beside it only slows both down. Another thread joins in when the batch
+    made no progress for ``STALL`` seconds (a job blocks): one pool call is queued per
+    job, so when every busy thread's job blocks, the pool's watcher adds threads for the
+    jobs left (a call that finds the batch empty returns at once)."""
 
-    __slots__ = ("_jobs", "_port", "_on_loop")
+    __slots__ = ("_jobs", "_port", "_on_loop", "_draining", "_progress")
+
+    STALL = 0.002
 
     def __init__(self, port: ThreadPort, on_loop: Callable[[Any], None]) -> None:
         self._jobs: deque[tuple[Callable[[Any], Any], Any, Context, Callable[[Any], None]]] = deque()
         self._port = port
         self._on_loop = on_loop
+        self._draining = 0  # threads draining the batch
+        self._progress = 0.0  # when one last started or finished a job (monotonic)
 
     def add(self, run: Callable[[Any], Any], arg: Any, context: Context, deliver: Callable[[Any], None]) -> None:
         self._jobs.append((run, arg, context, deliver))
@@ -434,34 +443,47 @@ class ThreadBatch:
 
     def _take(self) -> None:
         # in a worker thread
-        if self._jobs:
+        jobs = self._jobs
+        while jobs:
+            if self._draining and time.monotonic() - self._progress < self.STALL:
+                time.sleep(self.STALL)  # the thread draining it keeps up
+                continue
             thread_loop().run(self._drain())
+            return
 
     async def _drain(self) -> None:
         jobs = self._jobs
         port = self._port
         on_loop = self._on_loop
         pool = thread_pool()
-        while True:
-            try:
-                run, arg, ctx, deliver = jobs.popleft()
-            except IndexError:
-                return
-            try:
-                coro = run(arg)
-                result = None
-                if coro is not None:
-                    try:
-                        first = ctx.run(coro.send, None)
-                    except StopIteration as stop:
-                        result = stop.value
-                    else:
-                        result = await _Resume(coro, first, ctx, _ALONE)
-            except BaseException as exc:  # jobs catch what user code raises: this is a bug
-                port.put(on_loop, (_reraise, exc))
-            else:
-                port.put(on_loop, (deliver, result))
-            pool.progress()
+        clock = time.monotonic
+        self._draining += 1  # (under the GIL: a lost update only makes a helper wait or join early)
+        try:
+            while True:
+                try:
+                    run, arg, ctx, deliver = jobs.popleft()
+                except IndexError:
+                    return
+                self._progress = clock()
+                try:
+                    coro = run(arg)
+                    result = None
+                    if coro is not None:
+                        try:
+                            first = ctx.run(coro.send, None)
+                        except StopIteration as stop:
+                            result = stop.value
+                        else:
+                            result = await _Resume(coro, first, ctx, _ALONE)
+                except BaseException as exc:  # jobs catch what user code raises: this is a bug
+                    port.put(on_loop, (_reraise, exc))
+                else:
+                    # (the loop gets it now, or in a moment with the next ones if more follow)
+                    port.put(on_loop, (deliver, result), defer=bool(jobs))
+                self._progress = clock()
+                pool.progress()
+        finally:
+            self._draining -= 1
 
 
 def _call_and_put(

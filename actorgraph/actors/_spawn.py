@@ -377,19 +377,29 @@ class _ThreadPool:
 class ThreadPort:
     """Carries results from worker threads to one event loop: ``put`` from any thread;
     the loop runs each item's ``deliver(item)``, a batch per wake-up (one
-    ``call_soon_threadsafe`` for however many results arrive meanwhile)."""
+    ``call_soon_threadsafe`` for however many results arrive meanwhile).
 
-    __slots__ = ("_loop", "_items", "_scheduled", "_on_batch")
+    A thread with more results on their way may ``put(..., defer=True)``: while the loop
+    looks at the port again within ``DEFER`` seconds anyway (it does after each batch that
+    had items), the item waits for that look instead of waking the loop now - every
+    wake-up hands the GIL over twice, and a burst of results then costs a few of them,
+    not one per result."""
+
+    __slots__ = ("_loop", "_items", "_scheduled", "_on_batch", "_polling")
+
+    DEFER = 0.002
 
     def __init__(self, loop: Any, on_batch: Callable[[list[tuple[Callable[[Any], None], Any]]], None]) -> None:
         self._loop = loop
         self._items: deque[tuple[Callable[[Any], None], Any]] = deque()
         self._scheduled = False
         self._on_batch = on_batch
+        self._polling = False  # the loop looks at the port again within DEFER seconds
 
-    def put(self, deliver: Callable[[Any], None], item: Any) -> None:
+    def put(self, deliver: Callable[[Any], None], item: Any, *, defer: bool = False) -> None:
         self._items.append((deliver, item))
-        if not self._scheduled:
+        # (read after the append: a poll that clears the flag looks at the items after)
+        if not self._scheduled and not (defer and self._polling):
             self._scheduled = True
             try:
                 self._loop.call_soon_threadsafe(self._drain)
@@ -403,7 +413,15 @@ class ThreadPort:
         while items:
             batch.append(items.popleft())
         if batch:
+            if not self._polling:
+                self._polling = True
+                self._loop.call_later(self.DEFER, self._poll)
             self._on_batch(batch)
+
+    def _poll(self) -> None:
+        self._polling = False  # (cleared before the look: see put)
+        if self._items:
+            self._drain()
 
 
 _PORTS: weakref.WeakKeyDictionary[Any, ThreadPort] = weakref.WeakKeyDictionary()
