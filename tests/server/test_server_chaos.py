@@ -30,12 +30,6 @@ from tests.server.conftest import ROOT
 
 pytestmark = pytest.mark.anyio
 
-ROLLBACK_UNDER_FAULTS = (
-    "known bug, about one load in six: a rollback landing while a process is killed and Redis and "
-    "Postgres restart can leave a hole in its thread's checkpoint chain (the thread's next run built "
-    "on the rolled-back run's checkpoints before they were deleted)"
-)
-
 
 def _spec(**env: str) -> ServerSpec:
     return ServerSpec("ag", (sys.executable, "-m", "actorgraph.server.cli"), {"PYTHONPATH": str(ROOT), **env}, 10)
@@ -171,13 +165,7 @@ def services() -> Iterator[tuple[PrivateRedis, PrivatePostgres]]:
     "mix",
     [
         pytest.param({"enqueue": 3, "reject": 1}, id="queueing"),
-        pytest.param(
-            {"enqueue": 4, "reject": 2, "interrupt": 2, "rollback": 2},
-            id="all-strategies",
-            # not strict: it holds in most loads (and always without faults, see
-            # benchmarks.server.scale); the README's known gaps has the bug
-            marks=pytest.mark.xfail(reason=ROLLBACK_UNDER_FAULTS, strict=False),
-        ),
+        pytest.param({"enqueue": 4, "reject": 2, "interrupt": 2, "rollback": 2}, id="all-strategies"),
     ],
 )  # fmt: skip
 async def test_three_processes_survive_a_kill_and_redis_and_postgres_restarts(
