@@ -222,3 +222,36 @@ async def test_a_call_cancelled_before_it_starts_never_runs() -> None:
     with anyio.fail_after(LIMIT):
         assert await main.ainvoke(1) == {"kept": 1}
     assert ran == [1]
+
+
+@pytest.mark.anyio
+async def test_an_awaiter_that_gives_up_leaves_the_call_and_its_other_awaiters_alone() -> None:
+    """Two tasks await one call; one stops waiting (its scope times out): the call goes
+    on, and the other gets its result (on asyncio each awaiter waits on a future of its
+    own: cancelling one must not cancel the others')."""
+
+    @task
+    async def slow(x: int) -> int:
+        await anyio.sleep(0.1)
+        return x + 1
+
+    @entrypoint()
+    async def main(x: int) -> list[Any]:
+        fut = slow(x)
+        got: list[Any] = []
+
+        async def impatient() -> None:
+            with anyio.move_on_after(0.01):
+                got.append(("impatient", await fut))
+
+        async def patient() -> None:
+            got.append(("patient", await fut))
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(impatient)
+            tg.start_soon(patient)
+        got.append(("again", await fut))
+        return got
+
+    with anyio.fail_after(LIMIT):
+        assert await main.ainvoke(1) == [("patient", 2), ("again", 2)]

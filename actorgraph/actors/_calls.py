@@ -10,6 +10,7 @@ caller - gets the saved result and doesn't run again.
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import contextvars
 import threading
@@ -26,7 +27,7 @@ from actorgraph.actors._ids import path_str, task_id
 from actorgraph.actors._dispatcher import Job
 from actorgraph.actors._messages import RunCall, TaskDone, TaskResult, TaskSpec, TaskStart
 from actorgraph.actors._node import post
-from actorgraph.actors._spawn import current_backend
+from actorgraph.actors._spawn import current_backend, event_class
 
 if TYPE_CHECKING:
     from actorgraph.actors._program import NodeSpec
@@ -68,7 +69,9 @@ class CallFuture(Generic[T]):
         self.name = name
         self._value: Any = _PENDING
         self._error: BaseException | None = None
-        self._event: anyio.Event | None = None
+        # who awaits it: a future per awaiting task on asyncio (a cancelled awaiter cancels
+        # only its own), else one anyio Event
+        self._event: list[asyncio.Future[None]] | anyio.Event | None = None
         self._waiter: threading.Event | None = None
         self._callbacks: list[Callable[[CallFuture], Any]] | None = None
         self._loop_thread = loop_thread
@@ -138,7 +141,12 @@ class CallFuture(Generic[T]):
         event = self._event
         if event is not None:
             self._event = None
-            event.set()
+            if type(event) is list:
+                for fut in event:
+                    if not fut.done():
+                        fut.set_result(None)
+            else:
+                event.set()
         callbacks = self._callbacks
         if callbacks is not None:
             self._callbacks = None
@@ -211,9 +219,21 @@ class CallFuture(Generic[T]):
 
     def __await__(self) -> Generator[Any, None, T]:
         if not self.done():
-            if self._event is None:
-                self._event = anyio.Event()
-            yield from self._event.wait().__await__()
+            run = self._run
+            backend = run.backend if run is not None else None
+            waiters = self._event
+            if backend == "asyncio" and (waiters is None or type(waiters) is list):
+                fut = asyncio.get_running_loop().create_future()
+                if waiters is None:
+                    self._event = [fut]
+                else:
+                    waiters.append(fut)
+                yield from fut.__await__()
+            else:
+                if self._event is None:
+                    # (the backend's class itself: anyio.Event() looks the backend up each time)
+                    self._event = event_class(backend)() if backend else anyio.Event()
+                yield from self._event.wait().__await__()  # type: ignore[union-attr]
         if self._cancelled and current_backend() == "asyncio":
             # as awaiting a cancelled asyncio future does
             raise anyio.get_cancelled_exc_class()(f"task '{self.name}' was cancelled")
