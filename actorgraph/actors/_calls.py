@@ -141,7 +141,7 @@ class CallFuture(Generic[T]):
         event = self._event
         if event is not None:
             self._event = None
-            if type(event) is list:
+            if isinstance(event, list):
                 for fut in event:
                     if not fut.done():
                         fut.set_result(None)
@@ -233,7 +233,9 @@ class CallFuture(Generic[T]):
                 if self._event is None:
                     # (the backend's class itself: anyio.Event() looks the backend up each time)
                     self._event = event_class(backend)() if backend else anyio.Event()
-                yield from self._event.wait().__await__()  # type: ignore[union-attr]
+                event = self._event
+                assert not isinstance(event, list)
+                yield from event.wait().__await__()
         if self._cancelled and current_backend() == "asyncio":
             # as awaiting a cancelled asyncio future does
             raise anyio.get_cancelled_exc_class()(f"task '{self.name}' was cancelled")
