@@ -162,3 +162,22 @@ async def test_a_sqlite_file_from_before_cancel_requests_gets_them(tmp_path: Pat
         assert (await old.run_renew([r.run_id], "w", time.time() + 60)).cancels == {r.run_id: "interrupt"}
     finally:
         await old.close()
+
+
+async def test_a_pending_run_taken_to_be_ended_blocks_its_thread_and_is_never_claimed(storage: Storage) -> None:  # noqa: F811
+    # a rollback of a pending run takes it (as a worker would) before deleting what it wrote
+    now = time.time()
+    t = str(uuid.uuid4())
+    doomed, after = run(t), run(t)
+    for r in (doomed, after):
+        await storage.run_insert(r, available_at=0)
+    taken = await storage.run_take(doomed.run_id, "canceller", now + 30, NOW)
+    assert taken is not None and taken.status == "running"
+    assert await storage.run_take(doomed.run_id, "other", now + 30, NOW) is None  # once
+    assert (await storage.run_claim("w1", now + 30, now)).run is None  # nor the thread's next run
+    assert (await storage.run_renew([doomed.run_id], "canceller", now + 60)).kept == (doomed.run_id,)
+    assert await storage.run_delete(doomed.run_id, owner="canceller")
+    claimed = (await storage.run_claim("w1", now + 30, now)).run
+    assert claimed is not None and claimed.run_id == after.run_id
+    assert await storage.run_take(after.run_id, "canceller", now + 30, NOW) is None  # claimed first
+    assert await storage.run_take(str(uuid.uuid4()), "canceller", now + 30, NOW) is None

@@ -514,16 +514,18 @@ class RunManager:
                 continue  # it ended, or went back to pending, meanwhile
             # pending: stopped before a worker takes it, atomically (a claim first wins)
             if action == "rollback":
-                # what it wrote (started before, its worker died) goes while it still holds
-                # the thread: the thread's next run must not build on it
+                # taken out of the queue as a worker takes a run (so neither it nor its
+                # thread's next run can start), then what it wrote (started before, its
+                # worker died) is deleted, then the run: the next run never builds on it
+                if await storage.run_take(run_id, self.owner, time.time() + LEASE_SECONDS, now()) is None:
+                    continue
                 await self.c.checkpointer.adelete_for_runs([run_id])
-            if await storage.run_set_status(run_id, "interrupted", now(), expect="pending") is None:
+                await storage.run_delete(run_id, owner=self.owner)
+            elif await storage.run_set_status(run_id, "interrupted", now(), expect="pending") is None:
                 continue
             live = self.broker.live(run_id, create=True)
             assert live is not None
             live.result = dumps(None)
-            if action == "rollback":
-                await storage.run_delete(run_id)
             await self._thread_status(run.thread_id, "idle")
             live.finish()
             return True

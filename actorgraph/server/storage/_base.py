@@ -199,6 +199,10 @@ class Storage(CronStorage, Protocol):
         """The run and its events deleted; whether it existed. With ``owner``, fenced as
         ``run_finish``: only while the run is running under ``owner``."""
     async def run_claim(self, owner: str, lease_until: float, now: float) -> Claim: ...
+    async def run_take(self, run_id: str, owner: str, lease_until: float, now: datetime) -> Run | None:
+        """A pending run taken out of the queue to be ended, not executed: ``running``,
+        leased to ``owner`` (so no worker claims it, nor the next run of its thread, until
+        ``owner`` deletes or finishes it). None: it isn't pending (a worker claimed it)."""
     async def run_renew(self, run_ids: Sequence[str], owner: str, lease_until: float) -> Renewal:
         """Extend the leases of the given runs still running under ``owner``; see :class:`Renewal`."""
     async def run_request_cancel(self, run_id: str, action: str) -> bool:

@@ -660,6 +660,18 @@ class PostgresStorage(PostgresCrons):
             due = await _first(cur, "SELECT MIN(available_at) FROM srv_runs WHERE status = 'pending'")
             return Claim(run=None, next_due=due[0])
 
+    async def run_take(self, run_id: str, owner: str, lease_until: float, now: datetime) -> Run | None:
+        async with self._tx("run_take") as cur:
+            row = await _first(cur, "SELECT doc FROM srv_runs WHERE run_id = %s AND status = 'pending' FOR UPDATE", (run_id,))
+            if row is None:
+                return None
+            run = msgspec.structs.replace(_decode(row[0], Run), status="running", updated_at=now)
+            await cur.execute(
+                "UPDATE srv_runs SET status = 'running', lease_owner = %s, lease_until = %s, doc = %s WHERE run_id = %s",
+                (owner, lease_until, _encode(run), run_id),
+            )
+            return run
+
     async def run_renew(self, run_ids: Sequence[str], owner: str, lease_until: float) -> Renewal:
         if not run_ids:
             return Renewal()

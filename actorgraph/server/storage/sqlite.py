@@ -558,6 +558,20 @@ class SqliteStorage(SqliteCrons):
 
         return await self._call(claim)
 
+    async def run_take(self, run_id: str, owner: str, lease_until: float, now: datetime) -> Run | None:
+        def take(conn: sqlite3.Connection) -> Run | None:
+            row = _first(conn, "SELECT doc FROM srv_runs WHERE run_id = ? AND status = 'pending'", (run_id,))
+            if row is None:
+                return None
+            run = msgspec.structs.replace(_decode(row[0], Run), status="running", updated_at=now)
+            conn.execute(
+                "UPDATE srv_runs SET status = 'running', lease_owner = ?, lease_until = ?, doc = ? WHERE run_id = ?",
+                (owner, lease_until, _encode(run), run_id),
+            )
+            return run
+
+        return await self._call(take)
+
     async def run_renew(self, run_ids: Sequence[str], owner: str, lease_until: float) -> Renewal:
         if not run_ids:
             return Renewal()
