@@ -268,11 +268,22 @@ class RunManager:
             assert run is not None
             previous = self._active.get(run.run_id)
             if previous is not None:
-                # a worker of ours is still winding the run down (stopped when its lease
-                # lapsed, and the run came back to this process): it is done first
+                # a worker of ours still has the run (its lease lapsed, and the run came back
+                # to this process): it stops without an outcome, and is done first
+                if not previous.ending and previous.action is None:
+                    previous.action = LOST
                 previous.scope.cancel()
                 await previous.gone.wait()
                 held_until = max(held_until, previous.held_until)
+                # it may have recorded the run's end meanwhile (the lease fence is this
+                # process's, as ours is): then nothing is left to run
+                try:
+                    current = await self.c.storage.run_get(run.run_id)
+                except Exception as exc:  # (its lease runs out: it is claimed again)
+                    _log_failure(exc, "a run taken back not started")
+                    continue
+                if current is None or current.status != "running":
+                    continue
             active = self._active[run.run_id] = _Active(run, held_until)
             early = self._early.pop(run.run_id, None)
             if early is not None:  # cancelled between its claim and now
