@@ -220,7 +220,8 @@ class RunManager:
                 # never fatal: this loop dying would stop every worker of the process
                 _log_failure(exc, "leases not renewed")
             finally:
-                self._fence(time.time())
+                if self.broker.shared:  # (alone on its database, no other process takes a run over)
+                    self._fence(time.time())
 
     def _fence(self, now: float) -> None:
         """Stop the runs whose lease may run out before the next renewal could keep it
