@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from actorgraph.server.schemas import Run, Thread
 from actorgraph.server.storage import Renewal, SqliteStorage, Storage
 from tests.server.test_server_storage import NOW, run, storage, thread  # noqa: F401  (the suite's fixture)
 
@@ -62,13 +63,19 @@ async def test_a_cancel_request_reaches_the_owner_at_renewal(storage: Storage) -
     assert await storage.run_renew([first.run_id], "w3", now + 120) == Renewal(kept=(first.run_id,), cancels={})
 
 
-async def test_a_finish_fenced_by_a_lost_lease_writes_nothing(storage: Storage) -> None:  # noqa: F811
-    now = time.time()
+async def _stalled(storage: Storage, now: float) -> tuple[Thread, Run]:
+    """A busy thread's run claimed by ``w1``, which stalled past its lease: requeued."""
     t = await storage.thread_insert(thread(status="busy"), if_exists=None)
     r = run(t.thread_id)
     await storage.run_insert(r, available_at=0)
     await storage.run_claim("w1", now + 30, now)
-    await storage.run_requeue_expired(now + 31)  # w1 stalled past its lease
+    await storage.run_requeue_expired(now + 31)
+    return t, r
+
+
+async def test_a_finish_fenced_by_a_lost_lease_writes_nothing(storage: Storage) -> None:  # noqa: F811
+    now = time.time()
+    t, r = await _stalled(storage, now)
     changes = {"status": "idle", "values": {"x": 1}, "updated_at": NOW}
     # lost once requeued, before anyone claims it again: it will run again, resumed
     assert not await storage.run_finish(r.run_id, "success", NOW, [], changes, owner="w1")
@@ -91,12 +98,8 @@ async def test_a_rollback_delete_fenced_by_a_lost_lease_keeps_the_run(storage: S
     # a rolled-back run's worker stalled past its lease (the database was away); the run's
     # new worker runs it on: the old worker's delete must not free the thread under it
     now = time.time()
-    t = await storage.thread_insert(thread(status="busy"), if_exists=None)
-    r = run(t.thread_id)
-    await storage.run_insert(r, available_at=0)
-    await storage.run_claim("w1", now + 30, now)
+    t, r = await _stalled(storage, now)
     await storage.events_append(r.run_id, [(0, "values", b"1")])
-    await storage.run_requeue_expired(now + 31)
     assert not await storage.run_delete(r.run_id, owner="w1")  # pending: nobody's
     assert (await storage.run_claim("w2", now + 60, now + 31)).run is not None
     assert not await storage.run_delete(r.run_id, owner="w1")
