@@ -463,6 +463,52 @@ async def test_to_own_loop_jobs_left_behind_a_blocked_one_still_run_on_other_thr
 
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_own_loop_jobs_that_keep_up_run_on_one_thread_and_a_later_wave_still_runs() -> None:
+    """Jobs that never block are drained by a thread or two with a few pool calls (not
+    one call per job: each call parked beside a busy drainer wakes to look at it, taking
+    the GIL from it); jobs added after the batch ran dry - while its stand-by call may
+    still be looking - are taken at once, not left behind."""
+    from actorgraph.actors._spawn import thread_pool
+
+    n = 2000
+    ran_on: dict[int, int] = {}
+    delivered: list[int] = []
+    pool = thread_pool()
+    calls = 0
+    submit = pool.submit_call
+
+    def counted(fn: Any, args: tuple[Any, ...]) -> None:
+        nonlocal calls
+        calls += 1
+        submit(fn, args)
+
+    async def job(i: int) -> int:
+        ran_on[i] = threading.get_ident()
+        return i
+
+    def deliver(i: int) -> None:
+        delivered.append(i)
+        if len(delivered) == n:
+            # the first wave is in: a second one, from the loop, as a next step's would be
+            for k in range(n, n + 10):
+                disp.to_own_loop(job, k, contextvars.copy_context(), deliver)
+            disp.finish()
+
+    def start(_: Any) -> None:
+        for i in range(n):
+            disp.to_own_loop(job, i, contextvars.copy_context(), deliver)
+
+    pool.submit_call = counted  # type: ignore[method-assign]
+    try:
+        await run_dispatcher(lambda d: d.submit(start))
+    finally:
+        del pool.submit_call
+    assert sorted(delivered) == list(range(n + 10))
+    assert len({ran_on[i] for i in range(n)}) <= 2
+    assert calls < 50
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
 async def test_an_own_loop_job_that_raises_fails_the_dispatcher_and_the_others_are_delivered() -> None:
     bug = RuntimeError("a bug in the job")
     delivered: list[int] = []

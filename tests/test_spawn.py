@@ -460,6 +460,41 @@ async def test_deferred_puts_wake_the_loop_a_few_times_and_none_is_left_behind()
 
 
 @asyncio_only
+async def test_a_steady_stream_of_deferred_puts_is_looked_at_less_and_less_often() -> None:
+    """A thread putting results for a while (a long fan-out): each look at the port finds
+    more, so the next comes later (up to ``DEFER_MAX``) - a few dozen looks, each taking
+    the GIL from the producing thread, instead of one every ``DEFER``; all arrive."""
+    import asyncio
+
+    batches: list[int] = []
+    got: list[int] = []
+    n = 3000
+
+    def on_batch(batch: list[Any]) -> None:
+        batches.append(len(batch))
+        for fn, item in batch:
+            fn(item)
+
+    port = ThreadPort(asyncio.get_running_loop(), on_batch)
+
+    def producer() -> None:
+        started = time.monotonic()
+        port.put(got.append, 0)
+        for i in range(1, n):
+            port.put(got.append, i, defer=i < n - 1)
+            if i % 10 == 0:
+                time.sleep(0.001)  # ~300 ms of results: 150 looks at one per DEFER
+        assert time.monotonic() - started > 0.25
+
+    with anyio.fail_after(LIMIT):
+        await anyio.to_thread.run_sync(producer)
+        while len(got) < n:
+            await anyio.sleep(0.001)
+    assert got == list(range(n))
+    assert len(batches) < 60
+
+
+@asyncio_only
 async def test_deferred_puts_from_racing_threads_all_arrive() -> None:
     import asyncio
 

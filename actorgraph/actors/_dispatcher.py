@@ -19,6 +19,7 @@ from collections.abc import Callable, Coroutine, Generator
 from contextvars import Context
 from typing import Any
 
+import threading
 import time
 
 import anyio
@@ -419,16 +420,21 @@ class ThreadBatch:
     of its loop, and drives each eagerly in the job's own context: a job that finishes
     without suspending costs no task, no loop iteration and no trip through the pool's
     queue. Each result goes to the loop through the port as its job ends (while more jobs
-    follow, the port may hold it a moment, to wake the loop once for several). One thread
-    drains the batch while it keeps up: Python code holds the GIL, and a second thread
-    running jobs beside it only slows both down. Another thread joins in when the batch
-    made no progress for ``STALL`` seconds (a job blocks): one pool call is queued per
-    job, so when every busy thread's job blocks, the pool's watcher adds threads for the
-    jobs left (a call that finds the batch empty returns at once)."""
+    follow, the port may hold it a moment, to wake the loop once for several).
 
-    __slots__ = ("_jobs", "_port", "_on_loop", "_draining", "_progress")
+    One thread drains the batch while it keeps up: Python code holds the GIL, and a second
+    thread running jobs beside it only slows both down. Beside the drainers, one pool call
+    stands by: it looks at the batch's progress, more rarely the longer the drainers keep
+    up (``STALL`` seconds at first, doubling up to ``PATIENCE``: each look takes the GIL
+    from a drainer), and joins in when no job started or finished for ``STALL`` seconds
+    (a job blocks), queueing a new stand-by first. So threads are added one per stall
+    while every drainer is blocked (the pool adds threads for queued calls that wait),
+    and a fan-out that keeps up wakes no other thread."""
+
+    __slots__ = ("_jobs", "_port", "_on_loop", "_draining", "_progress", "_standby", "_cond")
 
     STALL = 0.002
+    PATIENCE = 0.02
 
     def __init__(self, port: ThreadPort, on_loop: Callable[[Any], None]) -> None:
         self._jobs: deque[tuple[Callable[[Any], Any], Any, Context, Callable[[Any], None]]] = deque()
@@ -436,20 +442,44 @@ class ThreadBatch:
         self._on_loop = on_loop
         self._draining = 0  # threads draining the batch
         self._progress = 0.0  # when one last started or finished a job (monotonic)
+        self._standby = False  # a stand-by call is queued or looking (see the class)
+        self._cond = threading.Condition(threading.Lock())
 
     def add(self, run: Callable[[Any], Any], arg: Any, context: Context, deliver: Callable[[Any], None]) -> None:
         self._jobs.append((run, arg, context, deliver))
+        with self._cond:
+            if self._standby:
+                if not self._draining:
+                    self._cond.notify()  # nobody drains: the stand-by takes it now
+                return
+            self._standby = True
         thread_pool().submit_call(self._take, ())
 
     def _take(self) -> None:
-        # in a worker thread
+        # in a worker thread: the stand-by call
         jobs = self._jobs
-        while jobs:
-            if self._draining and time.monotonic() - self._progress < self.STALL:
-                time.sleep(self.STALL)  # the thread draining it keeps up
-                continue
+        cond = self._cond
+        wait = self.STALL
+        with cond:
+            while True:
+                if not jobs:
+                    self._standby = False
+                    return
+                if not self._draining or time.monotonic() - self._progress >= self.STALL:
+                    break
+                cond.wait(wait)  # the drainers keep up: look again later
+                wait = min(wait * 2, self.PATIENCE)
+            # this thread drains too; another call stands by for when it stalls
+            self._draining += 1
+            self._progress = time.monotonic()
+        thread_pool().submit_call(self._take, ())
+        try:
             thread_loop().run(self._drain())
-            return
+        finally:
+            with cond:
+                self._draining -= 1
+                if not self._draining and jobs:
+                    cond.notify()  # (jobs added as it finished: the stand-by takes them)
 
     async def _drain(self) -> None:
         jobs = self._jobs
@@ -457,33 +487,29 @@ class ThreadBatch:
         on_loop = self._on_loop
         pool = thread_pool()
         clock = time.monotonic
-        self._draining += 1  # (under the GIL: a lost update only makes a helper wait or join early)
-        try:
-            while True:
-                try:
-                    run, arg, ctx, deliver = jobs.popleft()
-                except IndexError:
-                    return
-                self._progress = clock()
-                try:
-                    coro = run(arg)
-                    result = None
-                    if coro is not None:
-                        try:
-                            first = ctx.run(coro.send, None)
-                        except StopIteration as stop:
-                            result = stop.value
-                        else:
-                            result = await _Resume(coro, first, ctx, _ALONE)
-                except BaseException as exc:  # jobs catch what user code raises: this is a bug
-                    port.put(on_loop, (_reraise, exc))
-                else:
-                    # (the loop gets it now, or in a moment with the next ones if more follow)
-                    port.put(on_loop, (deliver, result), defer=bool(jobs))
-                self._progress = clock()
-                pool.progress()
-        finally:
-            self._draining -= 1
+        while True:
+            try:
+                run, arg, ctx, deliver = jobs.popleft()
+            except IndexError:
+                return
+            self._progress = clock()
+            try:
+                coro = run(arg)
+                result = None
+                if coro is not None:
+                    try:
+                        first = ctx.run(coro.send, None)
+                    except StopIteration as stop:
+                        result = stop.value
+                    else:
+                        result = await _Resume(coro, first, ctx, _ALONE)
+            except BaseException as exc:  # jobs catch what user code raises: this is a bug
+                port.put(on_loop, (_reraise, exc))
+            else:
+                # (the loop gets it now, or in a moment with the next ones if more follow)
+                port.put(on_loop, (deliver, result), defer=bool(jobs))
+            self._progress = clock()
+            pool.progress()
 
 
 def _call_and_put(

@@ -380,21 +380,26 @@ class ThreadPort:
     ``call_soon_threadsafe`` for however many results arrive meanwhile).
 
     A thread with more results on their way may ``put(..., defer=True)``: while the loop
-    looks at the port again within ``DEFER`` seconds anyway (it does after each batch that
-    had items), the item waits for that look instead of waking the loop now - every
-    wake-up hands the GIL over twice, and a burst of results then costs a few of them,
-    not one per result."""
+    looks at the port again soon anyway (it does after each batch that had items), the
+    item waits for that look instead of waking the loop now - every wake-up hands the GIL
+    over twice, and a burst of results then costs a few of them, not one per result. The
+    look comes ``DEFER`` seconds after a batch, and twice as late each time it finds more
+    (a steady stream of results), up to ``DEFER_MAX``: so a deferred result waits at most
+    that long, and a long fan-out takes the GIL from its threads a few dozen times a
+    second, not hundreds."""
 
-    __slots__ = ("_loop", "_items", "_scheduled", "_on_batch", "_polling")
+    __slots__ = ("_loop", "_items", "_scheduled", "_on_batch", "_polling", "_wait")
 
     DEFER = 0.002
+    DEFER_MAX = 0.032
 
     def __init__(self, loop: Any, on_batch: Callable[[list[tuple[Callable[[Any], None], Any]]], None]) -> None:
         self._loop = loop
         self._items: deque[tuple[Callable[[Any], None], Any]] = deque()
         self._scheduled = False
         self._on_batch = on_batch
-        self._polling = False  # the loop looks at the port again within DEFER seconds
+        self._polling = False  # the loop looks at the port again within ``_wait`` seconds
+        self._wait = self.DEFER
 
     def put(self, deliver: Callable[[Any], None], item: Any, *, defer: bool = False) -> None:
         self._items.append((deliver, item))
@@ -415,13 +420,16 @@ class ThreadPort:
         if batch:
             if not self._polling:
                 self._polling = True
-                self._loop.call_later(self.DEFER, self._poll)
+                self._loop.call_later(self._wait, self._poll)
             self._on_batch(batch)
 
     def _poll(self) -> None:
         self._polling = False  # (cleared before the look: see put)
         if self._items:
+            self._wait = min(self._wait * 2, self.DEFER_MAX)
             self._drain()
+        else:
+            self._wait = self.DEFER
 
 
 _PORTS: weakref.WeakKeyDictionary[Any, ThreadPort] = weakref.WeakKeyDictionary()
