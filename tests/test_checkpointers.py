@@ -22,7 +22,7 @@ from actorgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from actorgraph.checkpoint.memory import InMemorySaver
 from actorgraph.checkpoint.sqlite import SqliteSaver
 from actorgraph.graph import END, START, StateGraph
-from actorgraph.types import Command, interrupt
+from actorgraph.types import Command, Send, interrupt
 from pg_helpers import open_async_postgres_saver, open_postgres_saver, pg_schema
 
 # -- savers ----------------------------------------------------------------------------
@@ -602,3 +602,64 @@ def test_a_checkpoint_of_layout_below_4_reads_its_parents_sends_as_pending_sends
     assert got["channel_values"] == {tasks: ["send-1", "send-2", "send-3"]} and tasks in got["channel_versions"]
     listed = list(saver.list(cfg("old")))
     assert [t.checkpoint["channel_values"] for t in listed] == [{tasks: ["send-1", "send-2", "send-3"]}, {}]
+
+
+class Wide(TypedDict, total=False):
+    n: int
+    done: Annotated[list, operator.add]
+
+
+def wide_fan_out(checkpointer: Any, runs: dict[int, int], fail: set[int]) -> Any:
+    """``Send`` to 300 tasks; those in ``fail`` raise; ``runs`` counts each task's runs."""
+
+    def work(arg: dict[str, int]) -> dict[str, Any]:
+        i = arg["i"]
+        runs[i] = runs.get(i, 0) + 1
+        if i in fail:
+            raise ValueError(f"task {i} failed")
+        finished.add(i)
+        return {"done": [i]}
+
+    finished: set[int] = runs.setdefault(-1, set())  # type: ignore[assignment]
+
+    g = StateGraph(Wide)
+    g.add_node("work", work)
+    g.add_conditional_edges(START, lambda s: [Send("work", {"i": i}) for i in range(s["n"])])
+    g.add_edge("work", END)
+    return g.compile(checkpointer=checkpointer)
+
+
+def test_a_wide_steps_writes_are_all_saved_so_a_retry_runs_only_the_failed_task(saver: Any) -> None:
+    """300 tasks in one step, saved as they finish (SQLite stores a batch of them in a few
+    multi-row statements): after one fails, every other task's writes read back, and the
+    retry runs only the failed one."""
+    runs: dict[int, int] = {}
+    fail = {137}
+    app = wide_fan_out(saver, runs, fail)
+    with pytest.raises(ValueError, match="task 137 failed"):
+        app.invoke({"n": 300, "done": []}, cfg("wide"))
+    state = app.get_state(cfg("wide"))
+    assert len(state.tasks) == 300
+    assert [t.name for t in state.tasks if t.error is not None] == ["work"]
+    fail.clear()
+    out = app.invoke(None, cfg("wide"))
+    assert sorted(out["done"]) == list(range(300))
+    assert runs.pop(-1) == set(range(300))
+    assert runs == {i: (2 if i == 137 else 1) for i in range(300)}
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.anyio
+async def test_a_wide_steps_writes_are_all_saved_by_the_async_sqlite_saver(tmp_path: Path) -> None:
+    """The same wide step through AsyncSqliteSaver: each task's writes are stored as it
+    finishes, and all 300 read back as the pending writes of the step's checkpoint."""
+    runs: dict[int, int] = {}
+    async with open_async_saver("async_sqlite", tmp_path / "state.db") as saver:
+        app = wide_fan_out(saver, runs, set())
+        out = await app.ainvoke({"n": 300, "done": []}, cfg("wide"))
+        assert sorted(out["done"]) == list(range(300))
+        history = await alist(saver, cfg("wide"))
+        (fanned,) = [t for t in history if t.metadata["step"] == 0]
+        writes = [w for w in fanned.pending_writes if w[1] == "done"]
+        assert sorted(v for _, _, (v,) in writes) == list(range(300))
+        assert len({task for task, _, _ in writes}) == 300

@@ -72,6 +72,31 @@ def _damaged(thread: Any) -> Iterator[None]:
         raise CheckpointError(f"The checkpoint database is damaged{where}: {exc}") from exc
 
 
+def _insert_many(db: sqlite3.Connection | sqlite3.Cursor, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """``executemany(sql, rows)`` for an ``INSERT ... VALUES (?, ...)``, as a few
+    multi-row statements: each statement is one trip out of the GIL and back, and from the
+    run's writer thread each way back waits while the run's own thread holds the GIL (up
+    to the interpreter's switch interval), so a batch costs a few waits, not one per row.
+    Other statements (a ``DELETE`` per id) go to ``executemany``."""
+    head, _, one = sql.rpartition(" VALUES ")
+    if not head:
+        db.executemany(sql, rows)
+        return
+    if len(rows) <= 1:
+        if rows:
+            db.execute(sql, rows[0])
+        return
+    width = len(rows[0])
+    per = max(1, _MAX_VARIABLES // width)
+    for start in range(0, len(rows), per):
+        chunk = rows[start : start + per]
+        db.execute(f"{head} VALUES {','.join([one] * len(chunk))}", [v for row in chunk for v in row])
+
+
+_MAX_VARIABLES = 999
+"""Parameters per statement: SQLite's smallest default limit (newer builds allow 32,766)."""
+
+
 def _transaction(db: sqlite3.Connection, statements: Sequence[tuple[str, Any, bool]], head: Any) -> str | None:
     """``AsyncSqliteSaver._tx``'s body, on the connection's own thread."""
     db.execute("BEGIN IMMEDIATE")
@@ -85,7 +110,7 @@ def _transaction(db: sqlite3.Connection, statements: Sequence[tuple[str, Any, bo
                 statements = fallback
         for sql, params, many in statements:
             if many:
-                db.executemany(sql, params)
+                _insert_many(db, sql, params)
             else:
                 db.execute(sql, params)
         db.execute("COMMIT")
@@ -309,9 +334,9 @@ class SqliteSaver(_Rows, ThreadedAsync, RowCheckpointSaver):
                     conflict = (thread, ns, found_id)
                     writes, rows = kept_on_conflict(rows, writes), ()
             if rows:
-                cur.executemany(_INSERT_ROW, [_row_params(r) for r in rows])
+                _insert_many(cur, _INSERT_ROW, [_row_params(r) for r in rows])
             if writes:
-                cur.executemany(_INSERT_WRITE if replace else _INSERT_WRITE_KEEP, _write_params(writes))
+                _insert_many(cur, _INSERT_WRITE if replace else _INSERT_WRITE_KEEP, _write_params(writes))
         if conflict is not None:
             check_head(conflict[0], conflict[1], expect_head, conflict[2])
 
