@@ -64,6 +64,7 @@ class BarrierActor:
         "events",
         "loud",
         "_turn_job",
+        "_profile",
     )
 
     def __init__(self, run: RunState, state: StepState) -> None:
@@ -79,6 +80,8 @@ class BarrierActor:
         self.scheduled = False
         # the job that gives it a turn (one is queued at a time: made once)
         self._turn_job: Job | None = Job(self.turn)
+        # what placements depend on that is fixed for the run (see _placement)
+        self._profile: tuple[bool, bool, bool, bool, bool] | None = None
         self.expected = 0
         self.tasks: list[TaskSpec] = []
         self.results: list[TaskResult] = []
@@ -661,21 +664,28 @@ class BarrierActor:
     def _placement(self, node: Any, *, alone: bool, timeout: bool) -> Placement:
         """``decide()``'s answer for a task of ``node`` in this run (remembered for the
         graph's runs: it depends on nothing else)."""
-        cfg = self.cfg
-        run = self.run
-        persistence = run.persistence
+        persistence = self.run.persistence
         caught_up = persistence is None or persistence.caught_up()
-        live = cfg.live_stream
-        plain = run.messages is None and not live and not self.program.retry_policy
-        isolated = cfg.trace is None and not cfg.sink.subgraphs
-        bounded = not run.dispatcher.unbounded
-        key = (node, cfg.sync_call, alone, plain, timeout, live, caught_up, isolated, bounded)
+        profile = self._profile
+        if profile is None:
+            cfg = self.cfg
+            run = self.run
+            live = cfg.live_stream
+            profile = self._profile = (
+                cfg.sync_call,
+                run.messages is None and not live and not self.program.retry_policy,  # plain
+                live,
+                cfg.trace is None and not cfg.sink.subgraphs,  # isolated
+                not run.dispatcher.unbounded,  # bounded
+            )
+        key = (node, profile, alone, timeout, caught_up)
         placements = self.program.placements
         where = placements.get(key)
         if where is None:
+            sync_call, plain, live, isolated, bounded = profile
             where = placements[key] = decide(
                 node,
-                sync_call=cfg.sync_call,
+                sync_call=sync_call,
                 alone=alone,
                 plain=plain,
                 timeout=timeout,

@@ -98,12 +98,14 @@ class CheckpointBuilder:
         answers: dict[str, list[Any]],
         deltas: bool = True,
         exit_mode: bool = False,
+        user_metadata: dict[str, Any] | None = None,
     ) -> None:
         """``parents``: the enclosing graphs' checkpoints by namespace (the metadata's
         ``parents``); ``answers``: resume values by task id, saved with each task's writes
         (a live dict: the run adds to it); ``deltas``: reducer lists may be stored as
         deltas (not for savers that can't rebuild them); ``exit_mode``: only the run's
-        last checkpoint will be stored (``durability="exit"``)."""
+        last checkpoint will be stored (``durability="exit"``); ``user_metadata``: what
+        ``config`` adds to the metadata, when the caller has it already."""
         self.program = program
         self.serde = serde
         self.thread = thread
@@ -111,7 +113,7 @@ class CheckpointBuilder:
         self.parents = parents
         self.answers = answers
         self.exit_mode = exit_mode
-        self.user_metadata = _user_metadata(config)
+        self.user_metadata = _user_metadata(config) if user_metadata is None else user_metadata
         self.checkpoint_id: str | None = None
         self.parent_id: str | None = None
         self.blob_writers: dict[str, str] = {}

@@ -76,7 +76,12 @@ class RunPersistence:
     def __init__(self, run: RunState, saver: Any, thread: str, durability: str) -> None:
         self.run = run
         self.saver = saver
-        self.builder = CheckpointBuilder(
+        # a subgraph run with its parent's config adds the same metadata as the parent
+        caller = run.cfg.parent
+        inherited = None
+        if caller is not None and caller.run.persistence is not None and caller.run.cfg.config is run.cfg.config:
+            inherited = caller.run.persistence.builder.user_metadata
+        self.builder: CheckpointBuilder = CheckpointBuilder(
             run.cfg.program,
             saver.serde,
             thread,
@@ -86,6 +91,7 @@ class RunPersistence:
             answers=run.resume.answers,
             deltas=getattr(saver, "deltas", True),
             exit_mode=durability == "exit",
+            user_metadata=inherited,
         )
         self.durability = durability
         # a batch taken off the queue is stored even if the run is cancelled meanwhile
