@@ -462,7 +462,9 @@ class BarrierActor:
         if self.step_watch is not None:
             self.step_watch.cancel()
             self.step_watch = None
-        results = sorted(self.results, key=_order)
+        results = self.results
+        if len(results) > 1:
+            results = sorted(results, key=_order)
         if self.paused:
             unsaved = self._unsaved(results)
             finished = [r for r in results if not r.paused]
@@ -525,7 +527,7 @@ class BarrierActor:
         run = self.run
         state = self.state
         persistence = run.persistence
-        paused = bool(closed) and state.should_interrupt(cfg.interrupt_after, closed)
+        paused = bool(closed and cfg.interrupt_after) and state.should_interrupt(cfg.interrupt_after, closed)
         status = "interrupt_after"
         if paused:
             state.mark_interrupt()
@@ -537,7 +539,7 @@ class BarrierActor:
         except Exception as exc:
             return run.stop_with_error(exc)
         over = not first and state.step > run.stop
-        if not paused and not over and tasks and state.should_interrupt(cfg.interrupt_before, tasks):
+        if not paused and not over and tasks and cfg.interrupt_before and state.should_interrupt(cfg.interrupt_before, tasks):
             state.mark_interrupt()
             paused = True
             status = "interrupt_before"
@@ -589,7 +591,7 @@ class BarrierActor:
                 # saving fell too far behind (the run's steps outpace the saver): wait for
                 # it, so a crash loses at most MAX_BACKLOG steps and memory stays bounded
                 waits.append(persistence.flush())
-        if not first and cfg.sink.backlog():
+        if not first and self.loud and cfg.sink.backlog():
             waits.append(cfg.sink.wait_drained())
         if waits:
             return self._dispatch_after(waits, tasks, done)
@@ -615,8 +617,12 @@ class BarrierActor:
         cfg = self.cfg
         run = self.run
         self.tasks = tasks
-        self.saved = set(done)
-        todo = [t for t in tasks if t.id not in done]
+        if done:
+            self.saved = set(done)
+            todo = [t for t in tasks if t.id not in done]
+        else:
+            self.saved = set()
+            todo = list(tasks)
         handlers: list[TaskSpec] = []
         failures = self.resumed_failures
         if failures:
@@ -627,30 +633,36 @@ class BarrierActor:
                     todo[i] = self._handler_task(t, handler, failures[t.id])
                     handlers.append(todo[i])
         self.expected = len(todo)
-        sink = cfg.sink
-        ns = cfg.stream_ns
-        if sink.wants("tasks", ns) or sink.wants("debug", ns):
-            nodes = self.program.nodes
-            metadata: dict[str, Any] = {}
-            for t in (*tasks, *handlers):
-                if not nodes[t.name].hidden:
-                    self.events.task_start(t, metadata)
-        for t in tasks:
-            r = done.get(t.id)
-            if r is not None:
-                # its writes were saved before: use them, don't run it again
-                self.results.append(r)
-                self._emit_result(r)
+        if self.loud:
+            sink = cfg.sink
+            ns = cfg.stream_ns
+            if sink.wants("tasks", ns) or sink.wants("debug", ns):
+                nodes = self.program.nodes
+                metadata: dict[str, Any] = {}
+                for t in (*tasks, *handlers):
+                    if not nodes[t.name].hidden:
+                        self.events.task_start(t, metadata)
+        if done:
+            for t in tasks:
+                r = done.get(t.id)
+                if r is not None:
+                    # its writes were saved before: use them, don't run it again
+                    self.results.append(r)
+                    self._emit_result(r)
         if not todo:
             self.run.dispatcher.submit(self._close_now)
             return
-        by_node: dict[str, list[TaskSpec]] = {}
-        for t in todo:
-            lst = by_node.get(t.name)
-            if lst is None:
-                by_node[t.name] = [t]
-            else:
-                lst.append(t)
+        by_node: dict[str, list[TaskSpec]]
+        if len(todo) == 1:
+            by_node = {todo[0].name: todo}
+        else:
+            by_node = {}
+            for t in todo:
+                lst = by_node.get(t.name)
+                if lst is None:
+                    by_node[t.name] = [t]
+                else:
+                    lst.append(t)
         step = self.state.step
         if self.program.step_timeout is not None:
             run.dispatcher.submit_job(Job(self._watch_step, step, None, True))

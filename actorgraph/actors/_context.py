@@ -83,7 +83,7 @@ class TaskContext:
         "run",
         "spec",
         "node",
-        "ns",
+        "_ns",
         "writes",
         "sends",
         "parent_command",
@@ -109,8 +109,7 @@ class TaskContext:
         self.run = run
         self.spec = spec
         self.node = node
-        parent_ns = run.cfg.checkpoint_ns
-        self.ns = f"{parent_ns}{NS_SEP}{spec.name}:{spec.id}" if parent_ns else f"{spec.name}:{spec.id}"
+        self._ns: str | None = None
         self.writes: list[tuple[str, Any]] = []
         self.sends: list[SendMsg] = []
         self.parent_command: Any = None
@@ -138,6 +137,17 @@ class TaskContext:
         self._config: dict[str, Any] | None = None
         self._runtime: Runtime[Any] | None = None
         self._writer: Any = None
+
+    @property
+    def ns(self) -> str:
+        """The task's checkpoint namespace (its subgraphs' run under it; its interrupts'
+        ids derive from it): made when first asked for."""
+        ns = self._ns
+        if ns is None:
+            spec = self.spec
+            parent_ns = self.run.cfg.checkpoint_ns
+            ns = self._ns = f"{parent_ns}{NS_SEP}{spec.name}:{spec.id}" if parent_ns else f"{spec.name}:{spec.id}"
+        return ns
 
     @property
     def progress(self) -> Progress:

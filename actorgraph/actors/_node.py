@@ -102,6 +102,15 @@ class NodeActor:
         tctx = TaskContext(run, spec, self.node)
         tctx.alone = alone
         ctx = contextvars.copy_context()
+        if placement is NOW and self.plain:  # (plain: no message streamer to set up)
+            # the caller waits for it anyway: run it in this turn (in its context, which
+            # the same call enters first)
+            outcome = ctx.run(self._run_now, tctx, ctx)
+            if type(outcome) is TaskResult:
+                run.barrier.post(TaskDone(step=spec.step, results=[outcome]))
+            else:
+                self._delivered(outcome)
+            return
         ctx.run(CURRENT.set, tctx)
         if run.messages is not None:
             run.messages.setup(tctx, ctx)
@@ -123,13 +132,6 @@ class NodeActor:
                     run.dispatcher.to_thread(self._in_thread, (tctx, ctx), self._delivered)
                 return
             run.dispatcher.submit_task(self._run_task, TaskStart(tctx), ctx)
-        elif placement is NOW and self.plain:
-            # the caller waits for it anyway: run it in this turn
-            outcome = ctx.run(self._run_plain, tctx, ctx)
-            if type(outcome) is TaskResult:
-                run.barrier.post(TaskDone(step=spec.step, results=[outcome]))
-            else:
-                self._delivered(outcome)
         else:
             run.dispatcher.submit_task(self._run_task, TaskStart(tctx, inline=True), ctx)
 
@@ -177,6 +179,11 @@ class NodeActor:
     def _report(self, result: TaskResult) -> None:
         """Send a finished task's result to the barrier, in a ``TaskDone``."""
         self.run.barrier.post(TaskDone(step=result.task.step, results=[result]))
+
+    def _run_now(self, tctx: TaskContext, ctx: contextvars.Context) -> Any:
+        """``_run_plain`` in the task's context, entered here (``CURRENT`` set first)."""
+        CURRENT.set(tctx)
+        return self._run_plain(tctx, ctx)
 
     def _run_plain(self, tctx: TaskContext, ctx: contextvars.Context) -> Any:
         """Run a task of a plain node right here (the barrier's turn, or a worker thread):
