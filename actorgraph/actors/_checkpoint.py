@@ -8,7 +8,6 @@ synchronously, so a value that can't be stored fails at once, naming its channel
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import itertools
 import operator
@@ -20,6 +19,7 @@ import msgspec
 from actorgraph._constants import ERROR, ERROR_SOURCE_NODE, INPUT, INTERRUPT, NO_WRITES, NULL_TASK_ID, PULL, RESUME, RETURN, TASKS
 from actorgraph.actors._delta import COUNTERS_KEY, DeltaBook
 from actorgraph.actors._ids import checkpoint_id as new_checkpoint_id
+from actorgraph.actors._ids import now_iso
 from actorgraph.actors._messages import SendMsg, TaskResult, TaskSpec
 from actorgraph.actors._persist_exit import ExitRun
 from actorgraph.channels._snapshot import _DeltaSnapshot
@@ -52,10 +52,6 @@ def _user_metadata(config: dict[str, Any]) -> dict[str, Any]:
     except AttributeError:
         return {}  # a config whose parts aren't dicts adds nothing
     return {k: v for k, v in meta.items() if k not in _OWN_METADATA}
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat()
 
 
 class CheckpointBuilder:
@@ -247,7 +243,7 @@ class CheckpointBuilder:
             parent_id=self.checkpoint_id,
             step=step,
             source=source,
-            created_at=_now(),
+            created_at=now_iso(),
             record=encode_record(record),
             blobs=blobs,
             metadata=encode_metadata(metadata),

@@ -352,14 +352,12 @@ def _message_objects_with_ids(value: Any) -> Any:
 # -- LangGraph-shaped checkpoints --------------------------------------------------------------
 def empty_checkpoint() -> dict[str, Any]:
     """A checkpoint with nothing in it, in LangGraph's layout."""
-    import datetime as dt
-
-    from actorgraph.actors._ids import checkpoint_id
+    from actorgraph.actors._ids import checkpoint_id, now_iso
 
     return {
         "v": 4,
         "id": checkpoint_id(),
-        "ts": dt.datetime.now(dt.timezone.utc).isoformat(),
+        "ts": now_iso(),
         "channel_values": {},
         "channel_versions": {},
         "versions_seen": {},

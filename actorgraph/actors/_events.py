@@ -6,11 +6,10 @@ the run's stream sink, and does nothing for a mode nobody streams.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from actorgraph._constants import INTERRUPT
-from actorgraph.actors._ids import subgraph_namespace
+from actorgraph.actors._ids import now_iso, subgraph_namespace
 from actorgraph.actors._messages import TaskResult, TaskSpec
 from actorgraph.actors._stream import task_metadata, task_result_view
 from actorgraph.persistence._model import decode_metadata
@@ -21,10 +20,6 @@ if TYPE_CHECKING:
     from actorgraph.persistence._model import CheckpointRow
 
 __all__ = ("StepEvents", "task_retry", "update_view")
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
 
 
 def update_view(writes: list[tuple[str, Any]], keys: frozenset[str], single: str | None = None) -> Any:
@@ -220,7 +215,7 @@ class StepEvents:
         if sink.wants("tasks", ns):
             sink.emit(ns, "tasks", payload)
         if sink.wants("debug", ns):
-            sink.emit(ns, "debug", {"step": self.state.step, "timestamp": _now(), "type": kind, "payload": payload})
+            sink.emit(ns, "debug", {"step": self.state.step, "timestamp": now_iso(), "type": kind, "payload": payload})
 
 
 def task_retry(run: RunState, spec: TaskSpec, attempt: int, exc: BaseException, delay: float) -> None:
@@ -228,4 +223,4 @@ def task_retry(run: RunState, spec: TaskSpec, attempt: int, exc: BaseException, 
     cfg = run.cfg
     if cfg.sink.wants("debug", cfg.stream_ns):
         payload = {"id": spec.id, "name": spec.name, "attempt": attempt, "error": exc, "retry_in": delay}
-        cfg.sink.emit(cfg.stream_ns, "debug", {"step": spec.step, "timestamp": _now(), "type": "task_retry", "payload": payload})
+        cfg.sink.emit(cfg.stream_ns, "debug", {"step": spec.step, "timestamp": now_iso(), "type": "task_retry", "payload": payload})

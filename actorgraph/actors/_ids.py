@@ -1,4 +1,5 @@
-"""Identifiers: deterministic task ids and time-ordered checkpoint ids.
+"""Identifiers: deterministic task ids and time-ordered checkpoint ids (and the time a
+checkpoint was made).
 
 A task id is a hash of (checkpoint id, namespace, step, node, path), so a resumed step
 computes the same ids and can match the writes saved for it. A run without a checkpointer
@@ -9,6 +10,7 @@ ids are UUIDv6 (time first), so sorting them sorts checkpoints by creation.
 from __future__ import annotations
 
 import binascii
+import datetime as dt
 import hashlib
 import itertools
 import os
@@ -20,7 +22,18 @@ import xxhash
 
 from actorgraph._constants import NS_END, NS_SEP
 
-__all__ = ("checkpoint_id", "format_uuid", "fresh_task_id", "own_namespace", "path_str", "stable_namespace", "subgraph_namespace", "task_id", "task_id_v1")
+__all__ = (
+    "checkpoint_id",
+    "format_uuid",
+    "fresh_task_id",
+    "now_iso",
+    "own_namespace",
+    "path_str",
+    "stable_namespace",
+    "subgraph_namespace",
+    "task_id",
+    "task_id_v1",
+)
 
 _lock = threading.Lock()
 _last_ts = 0
@@ -90,13 +103,29 @@ def checkpoint_id() -> str:
         if ts <= _last_ts:
             ts = _last_ts + 1
         _last_ts = ts
-        seq = _clock_seq
-    time_high = (ts >> 28) & 0xFFFFFFFF
-    time_mid = (ts >> 12) & 0xFFFF
-    time_low_and_version = (ts & 0x0FFF) | 0x6000
-    clock = (seq & 0x3FFF) | 0x8000
-    value = (time_high << 96) | (time_mid << 80) | (time_low_and_version << 64) | (clock << 48) | _node
-    return format_uuid(f"{value:032x}")
+    # time high (8 hex digits), mid (4), the version (6) and time low (3); then the
+    # process's clock sequence and node (the timestamp has 15 hex digits since 1660)
+    h = f"{ts:015x}" if ts < 0x100000000000000 else hex(ts)[2:]
+    return h[:8] + "-" + h[8:12] + "-6" + h[12:] + _id_tail
+
+
+_id_tail = f"-{(_clock_seq & 0x3FFF) | 0x8000:04x}-{_node:012x}"
+
+
+# (the second now_iso last formatted, and its text up to the seconds)
+_iso_second: tuple[int, str] = (-1, "")
+
+
+def now_iso() -> str:
+    """The time now in UTC, as ``datetime.now(timezone.utc).isoformat()`` writes it (a
+    checkpoint's ``created_at``), formatting the date only when the second changes."""
+    global _iso_second
+    second, micro = divmod(time.time_ns() // 1000, 1_000_000)
+    cached, prefix = _iso_second
+    if second != cached:
+        prefix = dt.datetime.fromtimestamp(second, dt.timezone.utc).isoformat()[:19]
+        _iso_second = (second, prefix)
+    return f"{prefix}.{micro:06d}+00:00" if micro else f"{prefix}+00:00"
 
 
 def stable_namespace(ns: str) -> str:

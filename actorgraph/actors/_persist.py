@@ -153,8 +153,9 @@ class RunPersistence:
             return  # another run owns the thread now: nothing more of this one is stored
         if self.inline and not self.queue and not self.writing:
             # a saver that stores in this process without suspending (in memory): stored
-            # now, as a writer job would store it, without the job
-            self._store_now(list(rows), list(writes))
+            # now, as a writer job would store it, without the job (nor copies: the saver
+            # is done with the lists when this returns)
+            self._store_now(rows, writes)
             return
         with self._qlock:  # (the writer's thread may be taking the queue)
             self.queue.append((list(rows), list(writes)))
@@ -163,7 +164,7 @@ class RunPersistence:
             self.draining = True
             self.run.dispatcher.submit(self._drain)
 
-    def _store_now(self, rows: list[CheckpointRow], writes: list[StoredWrite]) -> None:
+    def _store_now(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite]) -> None:
         try:
             if rows:
                 self.saver.save(rows, writes, expect_head=self.head)
@@ -298,6 +299,13 @@ class RunPersistence:
             if self.idle is None:
                 self.idle = anyio.Event()
             await self.idle.wait()
+
+    def settled(self) -> bool:
+        """Whether everything the run saved is stored and stored well: ``flush`` would
+        have nothing to wait for, store or raise."""
+        return (
+            self.durability != "exit" and not self.queue and not self.draining and not self.writing and self.failure is None
+        )
 
     async def flush(self) -> None:
         """Wait until everything queued is stored (runs the I/O here if nobody is)."""

@@ -9,13 +9,13 @@ step order, so a reader replays them; the snapshots are decided once, at the end
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from actorgraph._constants import NULL_TASK_ID
 from actorgraph.actors._delta import COUNTERS_KEY, delta_channels_to_snapshot, exit_delta_late_task_id, exit_delta_task_id
+from actorgraph.actors._ids import now_iso
 from actorgraph.channels._base import MISSING
 from actorgraph.channels._snapshot import _DeltaSnapshot
 from actorgraph.persistence._base import encode_record
@@ -145,7 +145,7 @@ class ExitRun:
             parent_id=None,
             step=-2,
             source="",
-            created_at=dt.datetime.now(dt.timezone.utc).isoformat(),
+            created_at=now_iso(),
             record=encode_record(record),
             blobs={},
             metadata=encode_metadata({"step": -2}),

@@ -329,7 +329,7 @@ class RunState:
         return None
 
     def _flush_then_end(self) -> None:
-        if self.persistence is None:
+        if self.persistence is None or self.persistence.settled():
             self._end()
             return
         # the run ends once what it saved is stored: the flush runs as a job of its own, so

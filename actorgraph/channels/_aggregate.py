@@ -50,6 +50,10 @@ def _concrete(typ: Any) -> Any:
     return typ
 
 
+# the empty values a fresh channel copies by their type
+_EMPTIES = (list, dict, set)
+
+
 def _reducer_name(op: Callable[..., Any]) -> str:
     return getattr(op, "__qualname__", None) or getattr(op, "__name__", None) or repr(op)
 
@@ -187,11 +191,15 @@ class BinaryOperatorAggregate(BaseChannel[Value, Value, Value], Generic[Value]):
             # the key was a delta channel when this was stored
             checkpoint = checkpoint.value
         cls = self.__class__
-        if checkpoint is MISSING or cls is not BinaryOperatorAggregate:
+        if cls is not BinaryOperatorAggregate or (checkpoint is MISSING and type(self.value) not in _EMPTIES):
             new = cls(self.typ, self.operator, self.key)
             if checkpoint is not MISSING:
                 new.value = checkpoint
             return new
+        if checkpoint is MISSING:
+            # (each run starts from fresh channels: a new empty list, dict or set, as the
+            # type made it, without working the type out again)
+            checkpoint = type(self.value)()
         # (every step copies channels: skip working out the type's empty value)
         new = object.__new__(cls)
         new.typ = self.typ

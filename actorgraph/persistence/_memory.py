@@ -23,8 +23,8 @@ from contextlib import ExitStack
 from typing import Any
 
 
-from actorgraph.errors import CheckpointError
-from actorgraph.persistence._base import ANY_HEAD, RowCheckpointSaver, StoredWrite, check_head, kept_on_conflict
+from actorgraph.errors import CheckpointConflictError, CheckpointError
+from actorgraph.persistence._base import ANY_HEAD, RowCheckpointSaver, StoredWrite, check_head, head_of, kept_on_conflict
 from actorgraph.persistence._codec import typed, untyped
 from actorgraph.persistence._model import NATIVE, CheckpointRow, ForeignRow, WriteRow, decode_metadata, pack_row, unpack_row
 from actorgraph.persistence._saver_api import Checkpoint
@@ -174,32 +174,61 @@ class InMemorySaver(RowCheckpointSaver):
         if head is not None and cid > head:
             self._heads[(thread, ns)] = cid
 
+    def save(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite] = (), *, expect_head: Any = ANY_HEAD) -> None:
+        # (the runtime's save of every step: what ``RowCheckpointSaver.save`` does, with
+        # the byte count taken from the values as they are stored)
+        if len(rows) > 1 and expect_head is not ANY_HEAD:
+            head_of(rows)
+        try:
+            size = self._store(rows, writes, True, expect_head)
+        except CheckpointConflictError:
+            self._conflicts += 1
+            raise
+        self._checkpoints_written += len(rows)
+        self._bytes_written += size
+
     def _write(
         self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], *, replace: bool = True, expect_head: Any = ANY_HEAD
     ) -> None:
+        self._store(rows, writes, replace, expect_head)
+
+    def _store(self, rows: Sequence[CheckpointRow], writes: Sequence[StoredWrite], replace: bool, expect_head: Any) -> int:
+        """Store rows and writes under the lock (rows only if ``expect_head`` is still the
+        thread namespace's head); the bytes stored."""
+        size = 0
         with self._lock:
-            if rows and expect_head is not ANY_HEAD:
-                thread, ns = rows[0].thread_id, rows[0].ns
-                found = self._head(thread, ns)
-                if found != expect_head:
-                    self._write((), kept_on_conflict(rows, writes), replace=replace)
-                    check_head(thread, ns, expect_head, found)
-            for row in rows:
-                self.storage[row.thread_id][row.ns][row.checkpoint_id] = (
-                    (NATIVE, pack_row(row)),
-                    ("json", row.metadata),
-                    row.parent_id,
-                )
-                self._note_head(row.thread_id, row.ns, row.checkpoint_id)
-            for thread, ns, cid, w in writes:
-                key = (thread, ns, cid)
-                bucket = self.writes.get(key)
-                if bucket is None:
-                    bucket = self.writes[key] = {}
-                inner = (w.task_id, w.idx)
-                if not replace and w.idx >= 0 and inner in bucket:
-                    continue
-                bucket[inner] = (w.task_id, w.channel, typed(w.value), w.task_path)
+            if rows:
+                if expect_head is not ANY_HEAD:
+                    thread, ns = rows[0].thread_id, rows[0].ns
+                    found = self._head(thread, ns)
+                    if found != expect_head:
+                        self._store((), kept_on_conflict(rows, writes), replace, ANY_HEAD)
+                        check_head(thread, ns, expect_head, found)
+                storage = self.storage
+                heads = self._heads
+                for row in rows:
+                    packed = pack_row(row)
+                    cid = row.checkpoint_id
+                    storage[row.thread_id][row.ns][cid] = ((NATIVE, packed), ("json", row.metadata), row.parent_id)
+                    key = (row.thread_id, row.ns)
+                    head = heads.get(key)
+                    if head is not None and cid > head:
+                        heads[key] = cid
+                    size += len(packed) + len(row.metadata)
+            if writes:
+                stored = self.writes
+                for thread, ns, cid, w in writes:
+                    at = (thread, ns, cid)
+                    bucket = stored.get(at)
+                    if bucket is None:
+                        bucket = stored[at] = {}
+                    inner = (w.task_id, w.idx)
+                    if not replace and w.idx >= 0 and inner in bucket:
+                        continue
+                    value = w.value
+                    bucket[inner] = (w.task_id, w.channel, typed(value), w.task_path)
+                    size += len(value)
+        return size
 
     def _put_foreign(
         self, thread: str, ns: str, parent: str | None, checkpoint: Checkpoint, metadata: dict[str, Any], new_versions: dict[str, Any]
