@@ -105,7 +105,7 @@ class NodeActor:
         if placement is NOW and self.plain:  # (plain: no message streamer to set up)
             # the caller waits for it anyway: run it in this turn (in its context, which
             # the same call enters first)
-            outcome = ctx.run(self._run_now, tctx, ctx)
+            outcome = ctx.run(self._run_plain, tctx, ctx)
             if type(outcome) is TaskResult:
                 run.barrier.post(TaskDone(step=spec.step, results=[outcome]))
             else:
@@ -180,15 +180,12 @@ class NodeActor:
         """Send a finished task's result to the barrier, in a ``TaskDone``."""
         self.run.barrier.post(TaskDone(step=result.task.step, results=[result]))
 
-    def _run_now(self, tctx: TaskContext, ctx: contextvars.Context) -> Any:
-        """``_run_plain`` in the task's context, entered here (``CURRENT`` set first)."""
-        CURRENT.set(tctx)
-        return self._run_plain(tctx, ctx)
-
     def _run_plain(self, tctx: TaskContext, ctx: contextvars.Context) -> Any:
-        """Run a task of a plain node right here (the barrier's turn, or a worker thread):
-        its ``TaskResult``, or the ``Job`` that finishes the awaitable a sync callable
+        """Run a task of a plain node right here (the barrier's turn, or a worker thread),
+        in its context (``ctx``, entered by the caller; ``CURRENT`` is set here): its
+        ``TaskResult``, or the ``Job`` that finishes the awaitable a sync callable
         returned."""
+        CURRENT.set(tctx)
         node = self.node
         self.started += 1
         try:

@@ -66,7 +66,15 @@ class LastValue(BaseChannel[Value, Value, Value], Generic[Value]):
         return self.value
 
     def from_checkpoint(self, checkpoint: Any) -> LastValue[Value]:
-        new = self.__class__(self.typ, self.key)
+        cls = self.__class__
+        if cls is LastValue or cls is AnyValue:
+            # (every run and step copies channels: the three slots, without the calls of
+            # the constructors; a subclass may set more in its own)
+            new = object.__new__(cls)
+            new.typ = self.typ
+            new.key = self.key
+        else:
+            new = cls(self.typ, self.key)
         new.value = checkpoint
         return new
 
