@@ -4,6 +4,7 @@ against a real server; a call runs the assistant and answers with its output or 
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -148,3 +149,19 @@ def test_without_the_mcp_package_the_server_serves_no_mcp(monkeypatch: pytest.Mo
     app = Starlette()
     assert mount_mcp(app) is False
     assert [getattr(r, "path", None) for r in app.router.routes] == []
+
+
+def test_the_mcp_package_is_loaded_with_the_first_mcp_message_not_at_start() -> None:
+    """A server nobody asks over MCP doesn't pay for the package (~55 MiB, ~0.3 s): the
+    app mounts ``/mcp`` without importing it; the tests above show the first message
+    then loads it and is answered."""
+    code = (
+        "import sys\n"
+        "from starlette.applications import Starlette\n"
+        "from actorgraph.server.protocols import mount_mcp\n"
+        "app = Starlette()\n"
+        "assert mount_mcp(app) is True\n"
+        "print([getattr(r, 'path', None) for r in app.router.routes], 'mcp' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['/mcp'] False"

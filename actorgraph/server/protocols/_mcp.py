@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import anyio
@@ -19,9 +21,7 @@ from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, Streamable
 from mcp.shared.exceptions import MCPError
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from actorgraph import __version__
 from actorgraph.server._context import ServerContext
@@ -30,9 +30,9 @@ from actorgraph.server.auth import assistant_keep, check_assistant
 from actorgraph.server.schemas import Assistant, RunCreate
 from actorgraph.server.services.assistants import graph_schemas
 
-from ._runs import add_lifespan, start_run, wait_output
+from ._runs import start_run, wait_output
 
-__all__ = ("mount_mcp", "tool_name")
+__all__ = ("mcp_app", "tool_name")
 
 log = structlog.get_logger("actorgraph.server.mcp")
 
@@ -203,23 +203,8 @@ def build_server(app: Starlette) -> Server[Any]:
     )
 
 
-class _Endpoint:
-    """The SDK's ASGI app, but GET: without sessions there is no server-to-client stream,
-    so GET says so (405, as the spec allows and LangGraph's server does) instead of
-    holding an idle stream open."""
-
-    def __init__(self, sdk: StreamableHTTPASGIApp) -> None:
-        self.sdk = sdk
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["method"] == "GET":
-            await Response(status_code=405, headers={"Allow": "POST, DELETE"})(scope, receive, send)
-            return
-        await self.sdk(scope, receive, send)
-
-
-def mount_mcp(app: Starlette) -> None:
-    """Serve ``/mcp`` on ``app`` (its session manager runs with the app's lifespan)."""
+def mcp_app(app: Starlette) -> tuple[ASGIApp, Callable[[], AbstractAsyncContextManager[Any]]]:
+    """The ``/mcp`` endpoint of ``app`` (POST and DELETE; the caller answers GET) and
+    the context its session manager must run in while it serves."""
     manager = StreamableHTTPSessionManager(build_server(app), stateless=True, json_response=True)
-    app.router.routes.append(Route("/mcp", _Endpoint(StreamableHTTPASGIApp(manager)), methods=["GET", "POST", "DELETE"]))
-    add_lifespan(app, manager.run)
+    return StreamableHTTPASGIApp(manager), manager.run
