@@ -205,15 +205,10 @@ class InMemorySaver(RowCheckpointSaver):
                         self._store((), kept_on_conflict(rows, writes), replace, ANY_HEAD)
                         check_head(thread, ns, expect_head, found)
                 storage = self.storage
-                heads = self._heads
                 for row in rows:
                     packed = pack_row(row)
-                    cid = row.checkpoint_id
-                    storage[row.thread_id][row.ns][cid] = ((NATIVE, packed), ("json", row.metadata), row.parent_id)
-                    key = (row.thread_id, row.ns)
-                    head = heads.get(key)
-                    if head is not None and cid > head:
-                        heads[key] = cid
+                    storage[row.thread_id][row.ns][row.checkpoint_id] = ((NATIVE, packed), ("json", row.metadata), row.parent_id)
+                    self._note_head(row.thread_id, row.ns, row.checkpoint_id)
                     size += len(packed) + len(row.metadata)
             if writes:
                 stored = self.writes
