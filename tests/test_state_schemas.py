@@ -470,3 +470,43 @@ async def test_parallel_nodes_see_the_same_remaining_steps() -> None:
 def test_managed_values_are_not_in_the_output() -> None:
     g = StateGraph(Managed).add_node("n", lambda s: {"log": ["n"]}).add_edge(START, "n")
     assert g.compile().invoke({"log": []}) == {"log": ["n"]}
+
+
+# -- key order ------------------------------------------------------------------------
+
+
+class ABC(TypedDict, total=False):
+    a: int
+    b: int
+    c: int
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "writes",
+    [
+        [{"a": 1}, {"b": 2}, {"c": 3}],  # in the schema's order: each new key goes last
+        [{"c": 3}, {"a": 1}, {"b": 2}],  # a key before the last one present
+        [{"b": 2}, {"c": 3, "a": 1}, {}],  # two new keys in one step, one of them before
+    ],
+)
+async def test_state_keys_keep_the_schemas_order_whatever_order_they_are_written_in(writes: list[dict]) -> None:
+    seen: list[list[str]] = []
+
+    def step(i: int) -> Any:
+        def node(state: ABC) -> dict:
+            seen.append(list(state))
+            return writes[i]
+
+        return node
+
+    g = StateGraph(ABC)
+    for i in range(3):
+        g.add_node(f"n{i}", step(i))
+    g.add_edge(START, "n0").add_edge("n0", "n1").add_edge("n1", "n2").add_edge("n2", END)
+    out = await g.compile().ainvoke({})
+    assert list(out) == ["a", "b", "c"]
+    assert out == {"a": 1, "b": 2, "c": 3}
+    # what each node saw was ordered too
+    for keys in seen:
+        assert keys == [k for k in ("a", "b", "c") if k in keys]

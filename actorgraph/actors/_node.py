@@ -444,7 +444,10 @@ def post(actor: NodeActor, msg: Activate | RunCall) -> None:
         # cancel, or run in place, at once)
         actor.scheduled = True
         actor._handle(msg)
-        actor.turn()  # (and whatever was posted to it meanwhile)
+        if actor.mailbox:
+            actor.turn()  # what was posted to it meanwhile
+        else:
+            actor.scheduled = False
     else:
         actor.mailbox.append(msg)
         actor.scheduled = True

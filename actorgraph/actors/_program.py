@@ -346,6 +346,7 @@ class Program:
             chan.key = key
         self.state_keys = tuple(state_keys)
         self.state_key_set = frozenset(state_keys)
+        self.state_key_order = {k: i for i, k in enumerate(self.state_keys)}
         self.output_keys = tuple(output_keys)
         self.output_key_set = frozenset(output_keys)
         # what the values/updates streams show: every state key (private ones included,

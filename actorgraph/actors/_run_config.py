@@ -187,7 +187,7 @@ class RunConfig:
         self.recursion_limit: int = config.get("recursion_limit", DEFAULT_RECURSION_LIMIT)
         # nodes write to the stream as they run: a sync node must not run on the thread of
         # the loop that delivers the stream, or its chunks would wait for it to return
-        self.live_stream: bool = (
+        self.live_stream: bool = sink is not NULL_SINK and (
             sink.wants("messages", stream_ns) or sink.wants("tools", stream_ns) or sink.wants("custom", stream_ns)
         )
         self.log: Any = run_logger(

@@ -125,7 +125,7 @@ class StepState:
         # set before applying: deferred nodes wait while Sends are pending
         self.pending_sends = sends
         try:
-            updated, written, changed = self.apply_writes(writes, bump=True, version=next_version)
+            updated, written, changed = self.apply_writes(writes, True, next_version)
         except InvalidUpdateError as exc:
             raise _explain_conflict(exc, results, self.step) from None
         if consumed:
@@ -186,7 +186,12 @@ class StepState:
                     changed.add(c)
                     if channels[c].is_available():
                         updated.add(c)
-            self.live_clear = {c for c in by_chan if c in clear and c in channels and channels[c].is_available()}
+            live: set[str] = set()
+            if clear:
+                for c in by_chan:
+                    if c in clear and channels[c].is_available():
+                        live.add(c)
+            self.live_clear = live
             if program.finish_channels and not self.pending_sends:
                 triggers = program.trigger_to_nodes
                 if not any(c in triggers for c in updated):
@@ -198,21 +203,23 @@ class StepState:
                                 updated.add(c)
         else:
             self.live_clear.update(c for c in by_chan if c in program.step_clear_channels)
+        # keys keep the schema's order (what LangGraph's state dicts show), not the order
+        # they were first written in: a new key that sorts before the last one present
+        # means rebuilding the dict
         state_keys = program.state_key_set
         sv = self.state_values
-        added = False
+        reorder = False
         for c in changed:
             if c in state_keys:
                 ch = channels[c]
                 if ch.is_available():
-                    if c not in sv:
-                        added = True
+                    if not reorder and sv and c not in sv:
+                        order = program.state_key_order
+                        reorder = order[c] < order[next(reversed(sv))]
                     sv[c] = ch.get()
                 else:
                     sv.pop(c, None)
-        if added:
-            # keys keep the schema's order (what LangGraph's state dicts show), not the
-            # order they were first written in
+        if reorder:
             self.state_values = {k: sv[k] for k in program.state_keys if k in sv}
         return updated, set(by_chan), changed
 

@@ -255,22 +255,22 @@ class GraphRunnable:
         return self.program.stats.snapshot()
 
     # -- input -------------------------------------------------------------------------
-    def _input(self, input: Any) -> RunInput:
+    def _input(self, input: Any, program: Program) -> RunInput:
         if input is None:
             return RunInput(None)
         if isinstance(input, Command):
             # on a saved thread, update/goto apply to its pending step, which then runs
-            command = self.program.command_writes(input) if input.update is not None or input.goto else None
+            command = program.command_writes(input) if input.update is not None or input.goto else None
             if input.resume is not None:
                 return RunInput(None, resume=input.resume, command=command)
-            writes, sends = self.program.map_command(input)
+            writes, sends = program.map_command(input)
             return RunInput(writes, sends, command=command)
-        return RunInput(self.program.map_input(input))
+        return RunInput(program.map_input(input))
 
-    def _config(self, config: Any) -> dict[str, Any]:
+    def _config(self, config: Any, parent: Any) -> dict[str, Any]:
+        """The run's complete config (``parent``: the calling task, if any)."""
         if self.config:
             config = merge_configs(self.config, config)
-        parent = current_task()
         if parent is None:
             return ensure_config(config)
         if config is None:
@@ -299,14 +299,14 @@ class GraphRunnable:
         return False
 
     async def _execute(self, input: Any, config: Any, opts: _Options, sink: Any) -> RunOutcome:
-        cfg = self._config(config)
         parent = current_task()
+        program = self.program
         return await self._run(
             input,
             config,
-            cfg,
-            self._input(input),
-            self.program.coerce_context(opts.context),
+            self._config(config, parent),
+            self._input(input, program),
+            program.coerce_context(opts.context),
             sink,
             parent,
             opts,
@@ -498,13 +498,13 @@ class GraphRunnable:
         printed = frozenset(opts.print_mode)
         sink = QueueSink(frozenset(modes) | printed, opts.subgraphs)
         parent = current_task()
-        cfg = self._config(config)
+        cfg = self._config(config, parent)
         mappers: tuple[Any, Any] = (None, None)
         if opts.version == "v2":
             mappers = self._v2_mappers()
             # a stream_events(version="v3") run: chat models stream protocol events
             sink.messages_v2 = bool(cfg[CONF].get(MESSAGES_V2_FLAG))
-        run_input = self._input(input)
+        run_input = self._input(input, self.program)
         ctx_value = self.program.coerce_context(opts.context)
         detached = self._detached(config, parent)
         result: list[Any] = []
