@@ -159,6 +159,8 @@ class RunConfig:
             # a subgraph, or a graph with a thread of its own invoked inside a node: for
             # the same server as the caller's run
             self.server_info = (server_info_from(configurable) if detached else None) or caller.run.cfg.server_info
+        elif not configurable:
+            self.server_info = None
         else:
             self.server_info = server_info_from(configurable)
             seeded = configurable.get(CONFIG_KEY_RUNTIME)

@@ -175,7 +175,16 @@ class EphemeralValue(BaseChannel[Value, Value, Value], Generic[Value]):
         return self.value
 
     def from_checkpoint(self, checkpoint: Any) -> EphemeralValue[Value]:
-        new = self.__class__(self.typ, self.guard, self.key)
+        cls = self.__class__
+        if cls is EphemeralValue:
+            # (the trigger channel of every edge, copied each run: its four slots, without
+            # the calls of the constructors; a subclass may set more in its own)
+            new = object.__new__(cls)
+            new.typ = self.typ
+            new.key = self.key
+            new.guard = self.guard
+        else:
+            new = cls(self.typ, self.guard, self.key)
         new.value = checkpoint
         return new
 
