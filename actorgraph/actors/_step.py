@@ -55,9 +55,9 @@ class StepState:
     ) -> None:
         self.program = program
         self.channels = channels
-        self.versions: dict[str, int] = dict(versions or {})
-        self.seen: dict[str, dict[str, int]] = {k: dict(v) for k, v in (seen or {}).items()}
-        self.version = max(self.versions.values(), default=0)
+        self.versions: dict[str, int] = dict(versions) if versions else {}
+        self.seen: dict[str, dict[str, int]] = {k: dict(v) for k, v in seen.items()} if seen else {}
+        self.version = max(self.versions.values()) if versions else 0
         self.state_values: dict[str, Any] = {
             k: channels[k].get() for k in program.state_keys if channels[k].is_available()
         }

@@ -419,8 +419,8 @@ class GraphRunnable:
     async def run_as_node(self, input: Any) -> Any:
         """Run as a node of a parent graph (the calling task): same thread, config,
         stream and checkpointer, in the task's namespace."""
-        opts = _Options(None, "values", False, "v1", None, None, None, False, None)
-        return await self._ainvoke(input, None, opts)
+        outcome = await self._execute(input, None, _AS_NODE, NULL_SINK)
+        return self._output(outcome, _AS_NODE)
 
     async def _ainvoke(self, input: Any, config: Any, opts: _Options) -> Any:
         if opts.stream_mode != "values":
@@ -805,6 +805,11 @@ def _backend() -> str:
         return sniffio.current_async_library()
     except sniffio.AsyncLibraryNotFoundError:
         return "asyncio"
+
+
+_AS_NODE = _Options(None, "values", False, "v1", None, None, None, False, None)
+"""How a graph runs as a node of its parent (``run_as_node``): shared by every such run,
+never changed."""
 
 
 def _deprecated_kwargs(kwargs: dict[str, Any], durability: str | None) -> str | None:
