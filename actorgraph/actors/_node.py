@@ -73,14 +73,13 @@ class NodeActor:
         self.plain = node.direct and run.messages is None and not run.cfg.program.retry_policy
 
     # -- actor turn --------------------------------------------------------------------
-    def turn(self, _: Any = None) -> None:
-        """Handle every message in the mailbox (a dispatcher job, or inline when the
-        placement is NOW)."""
+    def turn(self) -> None:
+        """Handle every message in the mailbox: what was posted to the actor while its
+        turn ran (see ``post``)."""
         mailbox = self.mailbox
         while mailbox:
             self._handle(mailbox.popleft())
         self.scheduled = False
-        return None
 
     def _handle(self, msg: Activate | RunCall) -> None:
         # (a closed set of message types: a type check, not a ``match`` with class
@@ -434,24 +433,21 @@ def _as_own_command(cmd: Command[Any]) -> Command[Any]:
 
 
 def post(actor: NodeActor, msg: Activate | RunCall) -> None:
-    """Deliver ``msg`` to ``actor``: its turn runs at once for a call or a placement of
-    NOW (the hop is skipped, not the message), else as a dispatcher job."""
+    """Deliver ``msg`` to ``actor``, whose turn runs at once unless one is already queued
+    or running (the hop is skipped, not the message): a turn only places tasks - it
+    queues their jobs, or hands them to threads - except a task placed NOW, which the
+    caller waits for anyway. (A RunCall's caller gets a future it can cancel, or run in
+    place, at once.)"""
     if actor.scheduled:
         actor.mailbox.append(msg)  # its turn is queued (or running): it takes this too
-    elif isinstance(msg, RunCall) or msg.placement is NOW:
-        # the turn runs at once, starting with this message (its mailbox is empty); (a
-        # RunCall's turn only queues the call's job: the caller gets a future it can
-        # cancel, or run in place, at once)
+    else:
+        # the turn starts with this message (its mailbox is empty)
         actor.scheduled = True
         actor._handle(msg)
         if actor.mailbox:
             actor.turn()  # what was posted to it meanwhile
         else:
             actor.scheduled = False
-    else:
-        actor.mailbox.append(msg)
-        actor.scheduled = True
-        actor.run.dispatcher.submit(actor.turn)
 
 
 async def _cached(cache: Any, full_key: Any, node: str) -> tuple[list[tuple[str, Any]], list[tuple[str, Any]]] | None:
