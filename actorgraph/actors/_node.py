@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextvars
 import inspect
-from collections import deque
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -62,7 +61,8 @@ class NodeActor:
     def __init__(self, node: NodeSpec, run: RunState) -> None:
         self.node = node
         self.run = run
-        self.mailbox: deque[Activate | RunCall] = deque()
+        # (what is posted while its turn runs: rare, so a list, not a deque per actor per run)
+        self.mailbox: list[Activate | RunCall] = []
         self.scheduled = False
         self.activations = 0
         self.started = 0
@@ -78,7 +78,7 @@ class NodeActor:
         turn ran (see ``post``)."""
         mailbox = self.mailbox
         while mailbox:
-            self._handle(mailbox.popleft())
+            self._handle(mailbox.pop(0))
         self.scheduled = False
 
     def _handle(self, msg: Activate | RunCall) -> None:
