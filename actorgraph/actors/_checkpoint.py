@@ -223,11 +223,12 @@ class CheckpointBuilder:
             raise SerializationError(
                 f"Can't save the pending Sends of thread '{self.thread}': {exc}", value=exc.value, thread_id=self.thread
             ) from exc
+        # (encoded below, at once: it holds the live dicts, not copies of them)
         record = CheckpointRecord(
-            channel_versions=dict(state.versions),
-            blob_writers=dict(self.blob_writers),
-            blob_roots=dict(self.blob_roots),
-            versions_seen={k: dict(v) for k, v in state.seen.items()},
+            channel_versions=state.versions,
+            blob_writers=self.blob_writers,
+            blob_roots=self.blob_roots,
+            versions_seen=state.seen,
             pending_sends=sends_bytes,
             updated_channels=sorted(written),
         )
