@@ -256,10 +256,41 @@ async def test_run_in_thread_returns_the_result_from_a_worker_thread() -> None:
         return a + b, threading.get_ident(), threading.current_thread().name
 
     with anyio.fail_after(LIMIT):
-        total, thread, name = await run_in_thread(work, 2, 3)
+        total, thread, name = await run_in_thread(None, work, 2, 3)
     assert total == 5
     assert thread != loop_thread
     assert name == "actorgraph-node"
+
+
+@asyncio_only
+async def test_code_run_in_thread_reaches_the_callers_loop_through_anyio_without_a_token() -> None:
+    # as from one of anyio's own worker threads: from_thread.run_sync / run find the loop,
+    # check_cancelled never fires (the call is waited for, not abandoned); a thread given
+    # no token is not one
+    loop_thread = threading.get_ident()
+    seen: list[Any] = []
+
+    async def on_loop() -> int:
+        await anyio.sleep(0)
+        return threading.get_ident()
+
+    def work() -> str:
+        seen.append(anyio.from_thread.run_sync(threading.get_ident))
+        seen.append(anyio.from_thread.run(on_loop))
+        anyio.from_thread.check_cancelled()
+        return "done"
+
+    def tokenless() -> None:
+        anyio.from_thread.run_sync(threading.get_ident)
+
+    with anyio.fail_after(LIMIT):
+        assert await run_in_thread(anyio.lowlevel.current_token(), work) == "done"
+        with pytest.raises(RuntimeError, match="token"):
+            await run_in_thread(None, tokenless)
+        # the token doesn't outlive its call: the same pool thread, no token, fails again
+        with pytest.raises(RuntimeError, match="token"):
+            await run_in_thread(None, tokenless)
+    assert seen == [loop_thread, loop_thread]
 
 
 @asyncio_only
@@ -268,7 +299,7 @@ async def test_run_in_thread_raises_what_the_call_raised() -> None:
         raise LookupError("from the thread")
 
     with anyio.fail_after(LIMIT), pytest.raises(LookupError, match="from the thread"):
-        await run_in_thread(broken)
+        await run_in_thread(None, broken)
 
 
 @asyncio_only
@@ -283,7 +314,7 @@ async def test_a_cancelled_caller_of_run_in_thread_waits_for_the_thread_to_finis
 
     async def caller(scope: anyio.CancelScope) -> None:
         with scope:
-            await run_in_thread(blocking)
+            await run_in_thread(None, blocking)
         events.append("caller out")
 
     scope = anyio.CancelScope()

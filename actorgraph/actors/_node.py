@@ -414,9 +414,10 @@ class NodeActor:
                 # invokes): it needs the loop's token
                 run.loop_token = anyio.lowlevel.current_token()
             ctx = contextvars.copy_context()
-            if run.cfg.sync_call and not abandon:
-                # a sync call's private asyncio loop: the cheap, immediate thread hop
-                result = await run_in_thread(ctx.run, node.call, inp, tctx)
+            if not abandon and run.backend == "asyncio":
+                # asyncio (a sync call's private loop, or a shared one: the server's, an
+                # ainvoke's): the cheap, immediate thread hop (~4x cheaper than anyio's)
+                result = await run_in_thread(run.loop_token, ctx.run, node.call, inp, tctx)
             else:
                 result = await anyio.to_thread.run_sync(ctx.run, node.call, inp, tctx, abandon_on_cancel=abandon)
         if inspect.isawaitable(result):  # a sync callable that returned a coroutine

@@ -25,6 +25,12 @@ from typing import Any
 
 import anyio
 
+_ANYIO_THREAD: Any
+try:  # where anyio's worker threads keep their loop's token, for ``anyio.from_thread``
+    from anyio._core._eventloop import threadlocals as _ANYIO_THREAD
+except ImportError:  # pragma: no cover - a future anyio: from_thread then needs token=
+    _ANYIO_THREAD = None
+
 from actorgraph.persistence._threads import wait_for_thread
 
 __all__ = (
@@ -449,14 +455,22 @@ def _deliver_batch(batch: list[tuple[Callable[[Any], None], Any]]) -> None:
         deliver(item)
 
 
-def _call_into_future(port: ThreadPort, fut: Any, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+def _call_into_future(
+    port: ThreadPort, fut: Any, fn: Callable[..., Any], args: tuple[Any, ...], token: Any
+) -> None:
     # in a worker thread: ``fut`` (of the port's loop) gets the outcome of ``fn(*args)``
+    claimed = token is not None and _ANYIO_THREAD is not None
+    if claimed:  # (no cancel scope: the call is waited for, never abandoned)
+        _ANYIO_THREAD.current_token, _ANYIO_THREAD.current_cancel_scope = token, None
     try:
         result = fn(*args)
     except BaseException as exc:  # delivered to the awaiting task
         port.put(_settle, (fut, None, exc))
     else:
         port.put(_settle, (fut, result, None))
+    finally:
+        if claimed:
+            del _ANYIO_THREAD.current_token, _ANYIO_THREAD.current_cancel_scope
 
 
 def _settle(outcome: tuple[Any, Any, BaseException | None]) -> None:
@@ -477,13 +491,15 @@ def thread_pool() -> _ThreadPool:
     return _POOL
 
 
-async def run_in_thread(fn: Callable[..., Any], *args: Any) -> Any:
+async def run_in_thread(token: Any, fn: Callable[..., Any], *args: Any) -> Any:
     """Run ``fn(*args)`` in a worker thread from asyncio and return its result. If the
     caller is cancelled meanwhile, the call (which can't be stopped) is waited for
-    before the cancellation goes on, as with ``anyio.to_thread.run_sync``."""
+    before the cancellation goes on, as with ``anyio.to_thread.run_sync``. ``token``
+    (``anyio.lowlevel.current_token()`` of the caller's loop, or None): ``fn`` may call
+    ``anyio.from_thread`` without a token, as from one of anyio's worker threads."""
     import asyncio
 
     loop = asyncio.get_running_loop()
     fut = loop.create_future()
-    _POOL.submit_call(_call_into_future, (loop_port(loop), fut, fn, args))
+    _POOL.submit_call(_call_into_future, (loop_port(loop), fut, fn, args, token))
     return await wait_for_thread(fut)
