@@ -4,6 +4,11 @@
 reducer lists holding 10,000 items in all, and each step appends to 4 of them. A saver that
 serializes only the channels a step changed, and walks those values in C, does ~4 lists of
 work per step; one that walks every value in Python does much more.
+
+``ainvoke_sync_nodes_1000`` is ``sync_invoke_1000`` through ``ainvoke``: what an async web
+service (or the server) does with a graph of plain sync functions. The loop is shared, so
+every node's call hops to a worker thread and back (user code never blocks the loop); the
+hop is what it measures.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import operator
 from typing import Annotated, Any, TypedDict
 
 from benchmarks.registry import Case, expect, scenario
+from benchmarks.scenarios.core import build_small, small_expected
 from benchmarks.shim import Api
 
 GROUP = "issue11"
@@ -77,3 +83,17 @@ def big_wide_state(api: Api, n: int) -> Case:
         expect(graph.get_state(config).values, expected, "saved state")
 
     return Case(run=lambda: graph.invoke(start, config), check=check)
+
+
+@scenario(
+    "ainvoke_sync_nodes_1000",
+    title="1,000 sequential ainvokes of the same small graph, sync nodes (each hops to a thread)",
+    unit="invoke", n=1000, quick_n=100, group=GROUP,
+)
+def ainvoke_sync_nodes(api: Api, n: int) -> Case:
+    graph = build_small(api, use_async=False)
+
+    async def run() -> list[Any]:
+        return [await graph.ainvoke({"x": i}) for i in range(n)]
+
+    return Case(run=run, check=lambda out: expect(out, small_expected(n)), graphs=(graph,))
