@@ -1,11 +1,12 @@
-"""Spawning worker tasks cheaply, sync calls' worker threads, and the one detached task
+"""Spawning worker tasks cheaply, sync nodes' worker threads, and the one detached task
 behind ``astream``.
 
 This is the only engine module that talks to asyncio or Trio directly. anyio's task group
 costs ~20-25 us per spawn here, the native spawn 4-6 us (PERF-NOTES); a fan-out that
 suspends spawns one worker per task, so the difference is the product. Likewise a sync
 node's thread hop: ``anyio.to_thread`` costs ~75 us (it yields to the loop before handing
-the call over), ``run_in_thread`` hands it over at once for ~20 us. Everything else
+the call over), ``run_in_thread`` hands it over at once for ~20 us (on asyncio; Trio and
+calls abandoned at a timeout keep anyio's). Everything else
 (events, cancel scopes) goes through anyio, and the structure stays the same: a
 ``WorkerGroup`` is a nursery someone owns, it never exits before its children, and
 cancelling it cancels them.
@@ -278,7 +279,7 @@ class DetachedTask:
 
 
 class _ThreadPool:
-    """Daemon worker threads for sync nodes of sync calls: a call is queued at once and
+    """Daemon worker threads for sync nodes (on asyncio): a call is queued at once and
     its result set on the caller's loop. Daemon threads: a node stuck forever doesn't
     hold up the interpreter's exit; threads idle for ``IDLE`` seconds exit.
 
