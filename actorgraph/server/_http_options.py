@@ -10,6 +10,7 @@ The keys and their meaning are LangGraph's server's (``HttpConfig``); the body l
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import warnings
@@ -302,13 +303,19 @@ class UserFirst:
 # -- the body size limit ------------------------------------------------------------------
 
 
-def _too_large(limit: int) -> Exception:
+@functools.cache
+def _too_large_type() -> type[Exception]:
+    """The 413 this middleware raises (one class, made once: not one per request)."""
     from starlette.exceptions import HTTPException
 
     class TooLarge(HTTPException):
         pass
 
-    return TooLarge(
+    return TooLarge
+
+
+def _too_large(limit: int) -> Exception:
+    return _too_large_type()(
         413,
         f"Request body too large: the limit is {limit} bytes "
         "(HTTP_MAX_REQUEST_BODY_BYTES, or http.max_request_body_bytes in langgraph.json)",
@@ -339,11 +346,11 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_large = _too_large(self.limit)
+        limit = self.limit
         for name, value in scope.get("headers") or ():
             if name == b"content-length":
-                if value.isdigit() and int(value) > self.limit:
-                    await self._refuse(send, too_large)
+                if value.isdigit() and int(value) > limit:
+                    await self._refuse(send, _too_large(limit))
                     return
                 break
         seen = 0
@@ -354,8 +361,8 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise too_large
+                if seen > limit:
+                    raise _too_large(limit)
             return message
 
         async def noting(message: Message) -> None:
@@ -365,10 +372,10 @@ class BodyLimit:
 
         try:
             await self.app(scope, counted, noting)
-        except* type(too_large):
+        except* _too_large_type():
             if started:
                 raise
-            await self._refuse(send, too_large)
+            await self._refuse(send, _too_large(limit))
 
 
 # -- putting it together ------------------------------------------------------------------
