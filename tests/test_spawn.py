@@ -332,6 +332,56 @@ async def test_a_cancelled_caller_of_run_in_thread_waits_for_the_thread_to_finis
     assert scope.cancelled_caught
 
 
+@asyncio_only
+async def test_for_a_shared_loop_task_cancel_leaves_the_call_to_finish_but_a_scope_still_waits() -> None:
+    # as anyio.to_thread.run_sync there (and LangGraph's ainvoke): Task.cancel() returns at
+    # once and the call runs on, its result dropped; a cancel scope's cancellation waits
+    import asyncio
+
+    entered, go, finished = threading.Event(), threading.Event(), threading.Event()
+
+    def blocking() -> str:
+        entered.set()
+        go.wait(LIMIT)
+        finished.set()
+        return "late"
+
+    async def wait_entered() -> None:
+        while not entered.is_set():
+            await anyio.sleep(0.001)
+
+    with anyio.fail_after(LIMIT):
+        task = asyncio.ensure_future(run_in_thread(None, blocking, task_cancel_orphans=True))
+        await wait_entered()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert not finished.is_set()  # orphaned: still running
+        go.set()
+        while not finished.is_set():
+            await anyio.sleep(0.001)
+        await anyio.sleep(0.01)  # its result reaches a cancelled future: dropped quietly
+
+        entered.clear(), go.clear(), finished.clear()
+        events: list[str] = []
+
+        async def caller(scope: anyio.CancelScope) -> None:
+            with scope:
+                await run_in_thread(None, blocking, task_cancel_orphans=True)
+            events.append("caller out")
+
+        scope = anyio.CancelScope()
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(caller, scope)
+            await wait_entered()
+            scope.cancel()
+            for _ in range(20):
+                await anyio.sleep(0)
+            assert events == []  # the scope's cancellation waits for the call
+            go.set()
+        assert events == ["caller out"] and finished.is_set() and scope.cancelled_caught
+
+
 def test_the_pool_runs_at_most_max_threads_and_queues_the_rest() -> None:
     pool = _ThreadPool()
     pool.MAX = 3

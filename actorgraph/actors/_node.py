@@ -417,7 +417,9 @@ class NodeActor:
             if not abandon and run.backend == "asyncio":
                 # asyncio (a sync call's private loop, or a shared one: the server's, an
                 # ainvoke's): the cheap, immediate thread hop (~4x cheaper than anyio's)
-                result = await run_in_thread(run.loop_token, ctx.run, node.call, inp, tctx)
+                result = await run_in_thread(
+                    run.loop_token, ctx.run, node.call, inp, tctx, task_cancel_orphans=not run.cfg.sync_call
+                )
             else:
                 result = await anyio.to_thread.run_sync(ctx.run, node.call, inp, tctx, abandon_on_cancel=abandon)
         if inspect.isawaitable(result):  # a sync callable that returned a coroutine

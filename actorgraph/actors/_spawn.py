@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 
 _ANYIO_THREAD: Any
 try:  # where anyio's worker threads keep their loop's token, for ``anyio.from_thread``
@@ -492,15 +493,25 @@ def thread_pool() -> _ThreadPool:
     return _POOL
 
 
-async def run_in_thread(token: Any, fn: Callable[..., Any], *args: Any) -> Any:
+async def run_in_thread(token: Any, fn: Callable[..., Any], *args: Any, task_cancel_orphans: bool = False) -> Any:
     """Run ``fn(*args)`` in a worker thread from asyncio and return its result. If the
     caller is cancelled meanwhile, the call (which can't be stopped) is waited for
     before the cancellation goes on, as with ``anyio.to_thread.run_sync``. ``token``
     (``anyio.lowlevel.current_token()`` of the caller's loop, or None): ``fn`` may call
-    ``anyio.from_thread`` without a token, as from one of anyio's worker threads."""
+    ``anyio.from_thread`` without a token, as from one of anyio's worker threads.
+
+    ``task_cancel_orphans`` (a shared loop's run): as ``anyio.to_thread.run_sync`` there, a
+    cancel scope's cancellation waits for the call, but the caller's ``Task.cancel()`` ends
+    the wait at once; the call then finishes on its own and its result is dropped (as
+    LangGraph's ``ainvoke`` leaves a sync node's executor thread)."""
     import asyncio
 
     loop = asyncio.get_running_loop()
     fut = loop.create_future()
     _POOL.submit_call(_call_into_future, (loop_port(loop), fut, fn, args, token))
+    if task_cancel_orphans:
+        with anyio.CancelScope(shield=True):
+            result = await fut
+        await anyio.lowlevel.checkpoint_if_cancelled()  # a scope cancelled meanwhile: now
+        return result
     return await wait_for_thread(fut)
