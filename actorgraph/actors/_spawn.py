@@ -462,7 +462,7 @@ def _call_into_future(
 ) -> None:
     # in a worker thread: ``fut`` (of the port's loop) gets the outcome of ``fn(*args)``
     claimed = token is not None and _ANYIO_THREAD is not None
-    if claimed:  # (no cancel scope: the call is waited for, never abandoned)
+    if claimed:  # (no cancel scope: anyio's check_cancelled never stops the call)
         _ANYIO_THREAD.current_token, _ANYIO_THREAD.current_cancel_scope = token, None
     try:
         result = fn(*args)
