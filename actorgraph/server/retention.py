@@ -172,21 +172,22 @@ class Retention:
     # -- thread clocks ----------------------------------------------------------------------
 
     async def thread_created(self, thread_id: str, ttl: tuple[str, float] | None) -> None:
-        """Start a new thread's clock (its own ``ttl``, else the default, else none)."""
+        """Start a new thread's clock (its own ``ttl``, else the default, else none: its
+        insert dropped any clock a deleted thread of the same id left)."""
         if ttl is None and self.threads.default_ttl is not None:
             ttl = (self.threads.strategy, self.threads.default_ttl)
         if ttl is not None:
             await self.set_thread_ttl(thread_id, ttl)
-        else:  # a clock left by a deleted thread of the same id is not this one's
-            await self.c.storage.ttl_clear(thread_id)
 
     async def set_thread_ttl(self, thread_id: str, ttl: tuple[str, float]) -> None:
         strategy, minutes = ttl
         await self.c.storage.ttl_set(thread_id, strategy, minutes, time.time() + minutes * 60)
 
-    async def run_created(self, thread_id: str) -> None:
-        """A run on the thread starts its clock again (with the default TTL if it had none)."""
-        if not await self.c.storage.ttl_restart(thread_id, time.time()) and self.threads.default_ttl is not None:
+    async def run_created(self, thread_id: str, clocked: bool) -> None:
+        """A run on the thread was stored, its insert starting the thread's clock again
+        (``run_insert(ttl_from=...)``); a thread that had none (``clocked`` False) gets
+        the default TTL, if there is one."""
+        if not clocked and self.threads.default_ttl is not None:
             await self.set_thread_ttl(thread_id, (self.threads.strategy, self.threads.default_ttl))
 
     # -- sweeps -------------------------------------------------------------------------------

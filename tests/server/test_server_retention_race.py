@@ -152,21 +152,29 @@ async def test_a_run_created_as_the_sweep_starts_deleting_is_kept_with_its_threa
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
 async def test_a_clock_started_again_as_the_sweep_starts_keeps_the_thread(parts: Parts) -> None:
-    """A run's request starts the thread's clock again (before it stores the run) just
-    as the sweep begins its write: the sweep finds the clock running and leaves the thread."""
+    """A run stored just as the sweep begins its write starts the thread's clock again
+    in its own insert: the sweep leaves the thread, and once the run is over the clock
+    still runs (an hour from the run's insert), so the next sweep leaves it too."""
     thread = await parts.expired_thread("delete")
-    # a ttl of an hour whose clock ran out (the run's request starts it again)
+    # a ttl of an hour whose clock ran out (the run's insert starts it again)
     await parts.storage.ttl_set(thread.thread_id, "delete", 60, time.time() - 1)
-    # another process's retention, on the other storage connection
-    c = ServerContext(None, parts.other, None)  # type: ignore[arg-type]
-    other = Retention(c, ThreadTTL(sweep_interval_minutes=60), StoreTTL())
-    async with other.running():
-        fired = await _on_first_write(parts, lambda: other.run_created(thread.thread_id))
-        swept = await parts.retention.sweep_threads()
-    assert fired
+    run, busy = _pending_run(thread)
+    clocked: list[bool] = []
+
+    async def insert() -> None:  # another process's request, on the other connection
+        clocked.append(await parts.other.run_insert(run, available_at=time.time(), thread=busy, ttl_from=time.time()))
+
+    fired = await _on_first_write(parts, insert)
+    swept = await parts.retention.sweep_threads()
+    assert fired and clocked == [True]
     assert await parts.storage.thread_get(thread.thread_id) is not None
     assert await parts.checkpoints(thread.thread_id) > 1
     assert swept == 0
+    await parts.storage.run_set_status(run.run_id, "success", datetime.now(timezone.utc))
+    for conn in (parts.storage.conn, parts.saver.conn):
+        await conn.set_trace_callback(None)
+    assert await parts.retention.sweep_threads() == 0
+    assert await parts.storage.thread_get(thread.thread_id) is not None
 
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])

@@ -184,8 +184,16 @@ async def test_claim_marks_the_thread_busy_and_knows_a_requeued_run(storage: Sto
     assert await storage.run_requeue_expired(now + 31) == [r.run_id]
     again = await storage.run_claim("w2", now + 60, now)
     assert again.run is not None and again.run.run_id == r.run_id and again.resumed
+    assert again.next_due is None  # no other run is pending
     nothing = await storage.run_claim("w2", now + 60, now)
     assert nothing.run is None and nothing.next_due is None
+    # a claim says when the earliest other pending run is due (the worker after it naps
+    # until then unless woken, instead of claiming at once)
+    t2 = str(uuid.uuid4())
+    await storage.run_insert(run(t2), available_at=0)
+    await storage.run_insert(run(t2), available_at=now + 5)
+    claimed = await storage.run_claim("w3", now + 60, now)
+    assert claimed.run is not None and claimed.run.thread_id == t2 and claimed.next_due == pytest.approx(now + 5)
 
 
 async def test_run_finish_writes_events_status_and_thread_in_one_go(storage: Storage) -> None:

@@ -139,11 +139,21 @@ async def test_thread_clocks_decide_what_an_expired_thread_gets(storage: Storage
     assert await storage.thread_get(kept.thread_id) is not None
     # only the busy thread is still due; a stopped clock waits for a restart
     assert await storage.ttl_expired(now, 10) == [busy.thread_id]
-    assert await storage.ttl_restart(kept.thread_id, now)
+    # a run's insert starts its thread's clock again (and says whether there was one)
+    assert await storage.run_insert(run(kept.thread_id, status="success"), available_at=0, ttl_from=now)
     assert await storage.ttl_expire(kept.thread_id, now) == "fresh"
     assert await storage.ttl_expired(now + 61, 10) == [busy.thread_id, fresh.thread_id, kept.thread_id]
-    assert not await storage.ttl_restart(doomed.thread_id, now)
-    await storage.ttl_clear(fresh.thread_id)
+    assert not await storage.run_insert(run(doomed.thread_id, status="success"), available_at=0, ttl_from=now)
+    assert not await storage.run_insert(run(fresh.thread_id, status="success"), available_at=0)
+    assert await storage.ttl_expired(now + 61, 10) == [busy.thread_id, fresh.thread_id, kept.thread_id]
+    # a thread deleted keeps its clock until a sweep drops it; a new thread of its id
+    # starts without it
+    assert await storage.thread_delete(fresh.thread_id)
+    assert await storage.ttl_expired(now + 61, 10) == [busy.thread_id, fresh.thread_id, kept.thread_id]
+    assert await storage.thread_insert(thread(thread_id=fresh.thread_id), if_exists=None)
+    assert await storage.ttl_expired(now + 61, 10) == [busy.thread_id, kept.thread_id]
+    # an existing thread returned by if_exists="do_nothing" keeps its clock
+    assert (await storage.thread_insert(thread(thread_id=kept.thread_id), if_exists="do_nothing")).thread_id == kept.thread_id
     assert await storage.ttl_expired(now + 61, 10) == [busy.thread_id, kept.thread_id]
 
 

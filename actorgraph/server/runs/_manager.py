@@ -119,6 +119,9 @@ class RunManager:
         self._closing = False
         self._idle = anyio.Event()
         self._claiming = anyio.Lock()
+        # the wake-up event taken before the last claim that left no run pending; while it
+        # is not set, nothing was queued since (see ``_claim``, ``_worker``)
+        self._quiet: anyio.Event | None = None
         # threads whose checkpoints are being pruned: a run of one waits for the prune to end
         # before it starts (``pruning``)
         self._pruning: dict[str, anyio.Event] = {}
@@ -236,11 +239,19 @@ class RunManager:
     async def _claim(self) -> tuple[Claim, float] | None:
         """The next run to execute (None: the server is stopping). One idle worker at a
         time looks and sleeps on the wake-up; the others queue on the lock, so a wake-up
-        costs one claim, not one per idle worker."""
+        costs one claim, not one per idle worker. A worker that gets the lock after a
+        claim that left no run pending (``_quiet``) sleeps first: a claim now would find
+        nothing unless a wake-up came since (every queued run wakes the workers)."""
         storage = self.c.storage
         pause = RETRY_SECONDS
         async with self._claiming:
             while not self._closing:
+                quiet = self._quiet
+                if quiet is not None and not quiet.is_set():
+                    with anyio.move_on_after(self.broker.poll_seconds):
+                        await quiet.wait()
+                    self._quiet = None  # woken, or polling: look now
+                    continue
                 wake = self.broker.wake_event()
                 stamp = time.time()
                 try:
@@ -251,10 +262,15 @@ class RunManager:
                     pause = min(pause * 2, RETRY_MAX_SECONDS)
                     continue
                 pause = RETRY_SECONDS
+                due = claim.next_due
+                self._quiet = wake if due is None else None
                 if claim.run is not None:
                     return claim, stamp + LEASE_SECONDS
-                due = claim.next_due
-                timeout = due - stamp if due is not None and due > stamp else math.inf
+                if due is None:
+                    continue  # nothing pending: sleep on the wake-up above
+                # pending runs, none claimable yet: the first due later, or behind a
+                # running run of its thread (whose end wakes the workers)
+                timeout = due - stamp if due > stamp else math.inf
                 with anyio.move_on_after(min(timeout, self.broker.poll_seconds)):
                     await wake.wait()
         return None
@@ -308,7 +324,11 @@ class RunManager:
                 active.gone.set()
                 if not self._active:
                     self._idle.set()
-                self.broker.wake()
+                # a run of its thread queued behind it can start now: wake the workers -
+                # unless no run was pending at the last claim and none was queued since
+                quiet = self._quiet
+                if quiet is None or quiet.is_set():
+                    self.broker.wake()
 
     async def _run(self, run: Run, active: _Active, *, resumed: bool) -> None:
         c = self.c

@@ -113,7 +113,7 @@ async def create_run(
         thread = Thread(thread_id=thread_id, created_at=stamp, updated_at=stamp, metadata=seeded)
         created = await c.storage.thread_insert(thread, if_exists="do_nothing")
         if created is thread and c.retention is not None:
-            await c.retention.thread_created(thread_id, None)  # not a clock left by an older thread of this id
+            await c.retention.thread_created(thread_id, None)
         thread = created
 
     strategy = body.multitask_strategy or "enqueue"
@@ -147,14 +147,18 @@ async def create_run(
     )
     thread_metadata = {**thread.metadata, "graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id}
     busy = msgspec.structs.replace(thread, metadata=thread_metadata, status="busy", updated_at=stamp)
-    if c.retention is not None:
-        # the thread's clock starts again before the run is stored: a sweep from now on
-        # finds it unexpired; one that deleted the thread before makes the insert fail
-        await c.retention.run_created(thread_id)
+    # the thread's clock starts again in the run's insert: a sweep is wholly before it (the
+    # thread is gone: the insert fails) or after it (the thread is busy, its clock running)
+    stamp_s = time.time()
     try:
-        await c.storage.run_insert(run, available_at=time.time() + (body.after_seconds or 0), thread=busy)
+        clocked = await c.storage.run_insert(
+            run, available_at=stamp_s + (body.after_seconds or 0), thread=busy,
+            ttl_from=stamp_s if c.retention is not None else None,
+        )  # fmt: skip
     except Gone:  # expired and swept since it was read above
         raise ApiError(404, _NOT_FOUND) from None
+    if c.retention is not None:
+        await c.retention.run_created(thread_id, clocked)
     # a stream request reads the worker's events from the start
     c.run_manager.broker.expect(run.run_id)
     c.run_manager.wake()

@@ -41,7 +41,9 @@ class Claim(msgspec.Struct, frozen=True, kw_only=True):
 
     run: Run | None
     resumed: bool = False  # the run was claimed before (its worker died or the server stopped)
-    next_due: float | None = None  # with no run: when the earliest pending run becomes due
+    # when the earliest pending run (other than the one claimed) becomes due; None: no run
+    # is pending
+    next_due: float | None = None
 
 
 class Renewal(msgspec.Struct, frozen=True, kw_only=True):
@@ -132,7 +134,10 @@ class Storage(CronStorage, Protocol):
     async def assistant_set_latest(self, assistant_id: str, version: int, now: datetime) -> Assistant | None: ...
 
     # threads
-    async def thread_insert(self, thread: Thread, *, if_exists: str | None) -> Thread: ...
+    async def thread_insert(self, thread: Thread, *, if_exists: str | None) -> Thread:
+        """``thread`` stored; one of that id already there is returned (``if_exists``
+        ``do_nothing``) or a ``Conflict``. A new thread has no TTL clock: one an earlier
+        thread of its id left is dropped in the same transaction."""
     async def thread_get(self, thread_id: str) -> Thread | None: ...
     async def thread_put(self, thread: Thread) -> None: ...
     async def thread_set_status(self, thread_id: str, status: str, error: Any, now: datetime) -> None:
@@ -162,9 +167,14 @@ class Storage(CronStorage, Protocol):
     ) -> int: ...
 
     # runs: rows of the queue
-    async def run_insert(self, run: Run, *, available_at: float, thread: Thread | None = None) -> None:
+    async def run_insert(
+        self, run: Run, *, available_at: float, thread: Thread | None = None, ttl_from: float | None = None
+    ) -> bool:
         """The run's row (and ``thread``'s record, in the same transaction); ``Gone`` if
-        ``thread`` was deleted meanwhile (nothing is written)."""
+        ``thread`` was deleted meanwhile (nothing is written). With ``ttl_from`` (epoch
+        seconds) the thread's TTL clock, if it has one, starts again from then in the
+        same transaction, so a retention sweep is wholly before or after both; whether
+        it had one."""
     async def run_get(self, run_id: str) -> Run | None: ...
     async def run_list(
         self, thread_id: str, *, status: str | None = None, limit: int = 10, offset: int = 0
@@ -219,9 +229,6 @@ class Storage(CronStorage, Protocol):
 
     # thread TTL clocks (retention): epoch seconds
     async def ttl_set(self, thread_id: str, strategy: str, minutes: float, expires_at: float | None) -> None: ...
-    async def ttl_clear(self, thread_id: str) -> None: ...
-    async def ttl_restart(self, thread_id: str, now: float) -> bool:
-        """The thread's clock starts again (expires ``now`` + its ttl); False: it has none."""
     async def ttl_expired(self, now: float, limit: int) -> list[str]:
         """Threads whose clock ran out by ``now``, the longest expired first."""
     async def ttl_expire(self, thread_id: str, now: float) -> str:

@@ -498,6 +498,7 @@ class PostgresStorage(PostgresCrons):
                 if if_exists == "do_nothing":
                     return _decode(row[0], Thread)
                 raise Conflict(f"Thread {thread.thread_id} already exists")
+            await cur.execute("DELETE FROM srv_thread_ttl WHERE thread_id = %s", (thread.thread_id,))
             return thread
 
     async def thread_get(self, thread_id: str) -> Thread | None:
@@ -565,8 +566,18 @@ class PostgresStorage(PostgresCrons):
 
     # -- runs ---------------------------------------------------------------------------
 
-    async def run_insert(self, run: Run, *, available_at: float, thread: Thread | None = None) -> None:
+    async def run_insert(
+        self, run: Run, *, available_at: float, thread: Thread | None = None, ttl_from: float | None = None
+    ) -> bool:
         async with self._tx("run_insert") as cur:
+            clocked = False
+            if ttl_from is not None:
+                # the clock's row locked first, then the thread's, as a sweep locks them
+                await cur.execute(
+                    "UPDATE srv_thread_ttl SET expires_at = %s + ttl_minutes * 60 WHERE thread_id = %s",
+                    (ttl_from, run.thread_id),
+                )
+                clocked = cur.rowcount > 0
             # the thread's row locked: a retention sweep deleting it is wholly before (Gone)
             # or after (it sees this run) this insert
             if thread is not None and not await _first(
@@ -580,6 +591,7 @@ class PostgresStorage(PostgresCrons):
             )
             if thread is not None:
                 await _put_thread(cur, thread)
+            return clocked
 
     async def run_get(self, run_id: str) -> Run | None:
         row = await self._one("run_get", "SELECT doc FROM srv_runs WHERE run_id = %s", (run_id,))
@@ -653,11 +665,14 @@ class PostgresStorage(PostgresCrons):
         one run is never claimed twice and a thread never has two running runs."""
         async with self._tx("run_claim") as cur:
             await cur.execute(_CANDIDATES, (now,))
+            claim = None
             for (thread_id,) in await cur.fetchall():
                 claim = await _claim_on(cur, thread_id, owner, lease_until, now)
                 if claim is not None:
-                    return claim
+                    break
             due = await _first(cur, "SELECT MIN(available_at) FROM srv_runs WHERE status = 'pending'")
+            if claim is not None:
+                return msgspec.structs.replace(claim, next_due=due[0])
             return Claim(run=None, next_due=due[0])
 
     async def run_take(self, run_id: str, owner: str, lease_until: float, now: datetime) -> Run | None:
@@ -739,17 +754,6 @@ class PostgresStorage(PostgresCrons):
                SET strategy = EXCLUDED.strategy, ttl_minutes = EXCLUDED.ttl_minutes, expires_at = EXCLUDED.expires_at""",
             (thread_id, strategy, minutes, expires_at),
         )
-
-    async def ttl_clear(self, thread_id: str) -> None:
-        await self._write("ttl_clear", "DELETE FROM srv_thread_ttl WHERE thread_id = %s", (thread_id,))
-
-    async def ttl_restart(self, thread_id: str, now: float) -> bool:
-        count = await self._write(
-            "ttl_restart",
-            "UPDATE srv_thread_ttl SET expires_at = %s + ttl_minutes * 60 WHERE thread_id = %s",
-            (now, thread_id),
-        )
-        return count > 0
 
     async def ttl_expired(self, now: float, limit: int) -> list[str]:
         rows = await self._rows(

@@ -66,6 +66,8 @@ _CHECKPOINT_TABLES = ("checkpoints", "writes")
 
 _INSERT_EVENT = "INSERT OR IGNORE INTO srv_run_events VALUES (?, ?, ?, ?)"
 _ACTIVE_RUN = "SELECT 1 FROM srv_runs WHERE thread_id = ? AND status IN ('pending', 'running') LIMIT 1"
+_CLEAR_CLOCK = "DELETE FROM srv_thread_ttl WHERE thread_id = ?"
+_RESTART_CLOCK = "UPDATE srv_thread_ttl SET expires_at = ? + ttl_minutes * 60 WHERE thread_id = ?"
 
 _encode = msgspec.json.encode
 
@@ -370,6 +372,7 @@ class SqliteStorage(SqliteCrons):
                     return _decode(row[0], Thread)
                 raise Conflict(f"Thread {thread.thread_id} already exists")
             conn.execute(*_thread_row(thread))
+            conn.execute(_CLEAR_CLOCK, (thread.thread_id,))
             return thread
 
         return await self._call(insert)
@@ -442,7 +445,9 @@ class SqliteStorage(SqliteCrons):
 
     # -- runs ---------------------------------------------------------------------------
 
-    async def run_insert(self, run: Run, *, available_at: float, thread: Thread | None = None) -> None:
+    async def run_insert(
+        self, run: Run, *, available_at: float, thread: Thread | None = None, ttl_from: float | None = None
+    ) -> bool:
         statements: list[tuple[str, Sequence[Any]]] = [
             (
                 "INSERT INTO srv_runs (run_id, thread_id, status, created_at, available_at, doc) VALUES (?, ?, ?, ?, ?, ?)",
@@ -452,15 +457,17 @@ class SqliteStorage(SqliteCrons):
         if thread is not None:
             statements.append(_thread_row(thread))
 
-        def insert(conn: sqlite3.Connection) -> None:
+        def insert(conn: sqlite3.Connection) -> bool:
             # checked in the insert's transaction: a thread deleted since the request read
             # it (a retention sweep) is not brought back by its stale record
             if thread is not None and _first(conn, "SELECT 1 FROM srv_threads WHERE thread_id = ?", (thread.thread_id,)) is None:
                 raise Gone(f"Thread {thread.thread_id} was deleted")
+            clocked = ttl_from is not None and conn.execute(_RESTART_CLOCK, (ttl_from, run.thread_id)).rowcount > 0
             for sql, params in statements:
                 conn.execute(sql, params)
+            return clocked
 
-        await self._call(insert)
+        return await self._call(insert)
 
     async def run_get(self, run_id: str) -> Run | None:
         row = await self._one("SELECT doc FROM srv_runs WHERE run_id = ?", (run_id,))
@@ -554,7 +561,8 @@ class SqliteStorage(SqliteCrons):
             thread = _first(conn, "SELECT status FROM srv_threads WHERE thread_id = ?", (run.thread_id,))
             if thread is not None and thread[0] != "busy":
                 _thread_status(conn, run.thread_id, {"status": "busy", "error": None, "updated_at": run.updated_at}, None)
-            return Claim(run=run, resumed=resumed)
+            due = _first(conn, "SELECT MIN(available_at) FROM srv_runs WHERE status = 'pending'")
+            return Claim(run=run, resumed=resumed, next_due=due[0])
 
         return await self._call(claim)
 
@@ -632,15 +640,6 @@ class SqliteStorage(SqliteCrons):
 
     async def ttl_set(self, thread_id: str, strategy: str, minutes: float, expires_at: float | None) -> None:
         await self._write("INSERT OR REPLACE INTO srv_thread_ttl VALUES (?, ?, ?, ?)", (thread_id, strategy, minutes, expires_at))
-
-    async def ttl_clear(self, thread_id: str) -> None:
-        await self._write("DELETE FROM srv_thread_ttl WHERE thread_id = ?", (thread_id,))
-
-    async def ttl_restart(self, thread_id: str, now: float) -> bool:
-        cursor = await self.conn.execute(
-            "UPDATE srv_thread_ttl SET expires_at = ? + ttl_minutes * 60 WHERE thread_id = ?", (now, thread_id)
-        )
-        return cursor.rowcount > 0
 
     async def ttl_expired(self, now: float, limit: int) -> list[str]:
         rows = await self._rows(
