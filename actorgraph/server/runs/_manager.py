@@ -120,7 +120,9 @@ class RunManager:
         self._idle = anyio.Event()
         self._claiming = anyio.Lock()
         # the wake-up event taken before the last claim that left no run pending; while it
-        # is not set, nothing was queued since (see ``_claim``, ``_worker``)
+        # is not set, nothing was queued since (see ``_claim``, ``_worker``). Alone on its
+        # database only: another process's wake-ups can be lost (its broker away), and
+        # then a worker here must still look after each claim and each run's end
         self._quiet: anyio.Event | None = None
         # threads whose checkpoints are being pruned: a run of one waits for the prune to end
         # before it starts (``pruning``)
@@ -239,9 +241,10 @@ class RunManager:
     async def _claim(self) -> tuple[Claim, float] | None:
         """The next run to execute (None: the server is stopping). One idle worker at a
         time looks and sleeps on the wake-up; the others queue on the lock, so a wake-up
-        costs one claim, not one per idle worker. A worker that gets the lock after a
-        claim that left no run pending (``_quiet``) sleeps first: a claim now would find
-        nothing unless a wake-up came since (every queued run wakes the workers)."""
+        costs one claim, not one per idle worker. On a database of its own, a worker that
+        gets the lock after a claim that left no run pending (``_quiet``) sleeps first: a
+        claim now would find nothing unless a wake-up came since (every queued run wakes
+        the workers)."""
         storage = self.c.storage
         pause = RETRY_SECONDS
         async with self._claiming:
@@ -263,7 +266,7 @@ class RunManager:
                     continue
                 pause = RETRY_SECONDS
                 due = claim.next_due
-                self._quiet = wake if due is None else None
+                self._quiet = wake if due is None and not self.broker.shared else None
                 if claim.run is not None:
                     return claim, stamp + LEASE_SECONDS
                 if due is None:
