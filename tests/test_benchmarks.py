@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -44,3 +46,37 @@ def test_the_report_has_no_engine_section_without_engine_statistics() -> None:
     text = report.markdown([row], info)
     assert "### actorgraph engine statistics" in text
     assert "| s | 1 | 2 | 3 | 0 | 0 | 0 | 0 | 4 |" in text
+
+
+def _compare(*args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
+    return subprocess.run(
+        [sys.executable, "-m", "benchmarks.compare", "--quick", "--runs", "1", "--scenarios", "send_1000", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+_ROW = re.compile(r"^\| send_1000 \| task ×100 \| [\d.]+ [µm]?s \| [\d.]+ [µm]?s \| \d+\.\d{3} \| ok \|$", re.M)
+
+
+def test_compare_times_two_trees_side_by_side() -> None:
+    proc = _compare("--base", str(ROOT), "--head", str(ROOT))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "| scenario | unit ×n | base median | head median | head / base | check |" in proc.stdout
+    assert _ROW.search(proc.stdout), proc.stdout
+
+
+def test_compare_takes_a_git_revision_and_names_a_base_it_cannot_use(tmp_path: Path) -> None:
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout: a revision can't be extracted")
+    proc = _compare("--base", "HEAD")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert _ROW.search(proc.stdout), proc.stdout
+    assert re.search(r"^- base: git [0-9a-f]{10}; head: ", proc.stdout, re.M), proc.stdout
+    bad = _compare("--base", "no-such-revision")
+    assert bad.returncode == 2
+    assert f"--base: 'no-such-revision' is neither a directory nor a git revision of {ROOT}" in bad.stderr
+    empty = _compare("--base", str(tmp_path))
+    assert empty.returncode == 2
+    assert f"--base: '{tmp_path}' is a directory without an actorgraph/ package in it" in empty.stderr
