@@ -24,7 +24,7 @@ from typing import Any
 
 from benchmarks import report
 from benchmarks.registry import Scenario, select
-from benchmarks.run import ROOT, _env, _worker
+from benchmarks.run import ROOT, run_worker, worker_env
 
 __all__ = ("main", "resolve_tree")
 
@@ -102,7 +102,7 @@ def _measure(
             # the side that goes first alternates too: neither always runs on a cooler cache
             for side in SIDES if rep % 2 == 0 else reversed(SIDES):
                 extra = ["--scenario", s.name, "--n", str(row["n"]), "--mem", args.mem]
-                res = _worker(args.python, "ag", extra, _env("ag", str(trees[side])), args.timeout)
+                res = run_worker(args.python, "ag", extra, worker_env("ag", str(trees[side])), args.timeout)
                 row["samples"][side].append(res)
                 done += 1
                 shown = report.fmt_seconds(res["seconds"]) if res.get("status") == "ok" else str(res.get("status")).upper()
@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         names: dict[str, str] = {}
         for side, spec in (("base", args.base), ("head", args.head)):
             try:
-                trees[side], names[side] = resolve_tree(spec, Path(scratch)) if spec else (ROOT, report._git_describe(ROOT))
+                trees[side], names[side] = resolve_tree(spec, Path(scratch)) if spec else (ROOT, report.git_describe(ROOT))
             except ValueError as exc:
                 print(f"--{side}: {exc}", file=sys.stderr)
                 return 2

@@ -214,7 +214,7 @@ def loadavg() -> str:
         return "?"
 
 
-def _git_describe(root: Path) -> str:
+def git_describe(root: Path) -> str:
     try:
         rev = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
@@ -243,5 +243,5 @@ def machine_info(root: Path, actorgraph_path: str | None) -> dict[str, Any]:
         "cpu_model": _cpu_model(),
         "platform": platform.platform(),
         "loadavg_start": loadavg(),
-        "actorgraph_git": f"{source}: {_git_describe(source)}",
+        "actorgraph_git": f"{source}: {git_describe(source)}",
     }

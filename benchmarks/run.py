@@ -78,7 +78,7 @@ def _find_python(lib: str, given: str | None, env_var: str) -> tuple[str | None,
     return None, f"not importable here and ${env_var} is not set"
 
 
-def _env(lib: str, actorgraph_path: str | None) -> dict[str, str]:
+def worker_env(lib: str, actorgraph_path: str | None) -> dict[str, str]:
     paths = [str(ROOT)]
     if lib == "ag" and actorgraph_path:
         # PYTHONPATH precedes site-packages, so this tree shadows an editable install.
@@ -88,7 +88,7 @@ def _env(lib: str, actorgraph_path: str | None) -> dict[str, str]:
     return env
 
 
-def _worker(python: str, lib: str, args: list[str], env: dict[str, str], timeout: float) -> dict:
+def run_worker(python: str, lib: str, args: list[str], env: dict[str, str], timeout: float) -> dict:
     """Run ``benchmarks.worker`` once; a crash or timeout becomes a result, not an exception."""
     with tempfile.TemporaryDirectory(prefix="agbench-") as tmp:
         out = os.path.join(tmp, "result.json")
@@ -148,7 +148,7 @@ def _resolve_sides(args: argparse.Namespace) -> _Sides:
             print(f"{LIB_NAMES[lib]}: {sides.not_run[lib]}; that side is skipped",
                   file=sys.stderr)
             continue
-        probe = _worker(python, lib, ["--probe"], _env(lib, args.actorgraph_path), 120)
+        probe = run_worker(python, lib, ["--probe"], worker_env(lib, args.actorgraph_path), 120)
         if "features" not in probe or probe["features"].get("graph"):
             why = probe.get("error") or probe.get("features", {}).get("graph")
             sides.not_run[lib] = f"unusable with {python}: {why}"
@@ -210,8 +210,8 @@ def _execute(
                 extra = ["--scenario", s.name, "--n", str(row["n"]), "--mem", args.mem]
                 if args.no_warmup:
                     extra.append("--no-warmup")
-                res = _worker(sides.pythons[lib], lib, extra,
-                              _env(lib, args.actorgraph_path), args.timeout)
+                res = run_worker(sides.pythons[lib], lib, extra,
+                              worker_env(lib, args.actorgraph_path), args.timeout)
                 row["samples"][lib].append(res)
                 done += 1
                 status = res.get("status")

@@ -128,7 +128,7 @@ def _specs(args: argparse.Namespace, info: dict[str, Any]) -> dict[str, ServerSp
                 continue
             source = Path(args.actorgraph_path) if args.actorgraph_path else ROOT
             info["sides"]["actorgraph"] = (
-                f"`{' '.join(argv)} dev`; source {source}: {bench_report._git_describe(source)}"
+                f"`{' '.join(argv)} dev`; source {source}: {bench_report.git_describe(source)}"
             )
             specs[lib] = ServerSpec("ag", argv, env, n_jobs)
         else:
