@@ -269,11 +269,11 @@ class RunManager:
                 self._quiet = wake if due is None and not self.broker.shared else None
                 if claim.run is not None:
                     return claim, stamp + LEASE_SECONDS
-                if due is None:
+                if self._quiet is not None:
                     continue  # nothing pending: sleep on the wake-up above
-                # pending runs, none claimable yet: the first due later, or behind a
-                # running run of its thread (whose end wakes the workers)
-                timeout = due - stamp if due > stamp else math.inf
+                # nothing claimable yet: a run due later, one behind a running run of its
+                # thread (whose end wakes the workers), or none (a shared database)
+                timeout = due - stamp if due is not None and due > stamp else math.inf
                 with anyio.move_on_after(min(timeout, self.broker.poll_seconds)):
                     await wake.wait()
         return None
